@@ -1,0 +1,525 @@
+// tvisor native glue: the few things Node cannot do itself.
+//
+// Policy-free: the seccomp program, every decision about a trap and every
+// path is chosen in TypeScript; this file only performs the system calls.
+// Loaded with koffi. Values that may exceed 2^53 travel as lo/hi 32-bit
+// halves in an Int32Array so that JavaScript never needs BigInt on the
+// hot path.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+// Keep in sync with sentry/platform/native.ts.
+enum {
+  TV_EV_SECCOMP = 1,      // seccomp RET_TRACE stop: nr + args
+  TV_EV_SYSCALL_ENTRY = 2,
+  TV_EV_SYSCALL_EXIT = 3, // ret = return value
+  TV_EV_FORK = 4,         // msg = new pid
+  TV_EV_VFORK = 5,
+  TV_EV_CLONE = 6,        // args[0] = clone flags
+  TV_EV_EXEC = 7,         // msg = former tid
+  TV_EV_EXITED = 8,       // status = exit code
+  TV_EV_SIGNALED = 9,     // status = signal, aux = core dumped
+  TV_EV_SIGNAL = 10,      // signal-delivery-stop, status = signal
+  TV_EV_STOP = 11,        // PTRACE_EVENT_STOP (group-stop or new child), status = signal
+};
+
+// Event layout (int32 slots), mirrored in native.ts.
+enum {
+  E_PID = 0, E_KIND = 1, E_STATUS = 2, E_AUX = 3, E_MSG = 4, E_NR = 6,
+  E_ARGS = 8, E_RET = 20, E_IP = 22, E_SP = 24, E_SLOTS = 32,
+};
+
+static void put64(int32_t *ev, int slot, uint64_t v) {
+  ev[slot] = (int32_t)(uint32_t)v;
+  ev[slot + 1] = (int32_t)(uint32_t)(v >> 32);
+}
+
+static int fill_syscall_info(pid_t pid, int32_t *ev) {
+  struct __ptrace_syscall_info info;
+  memset(&info, 0, sizeof info);
+  long n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info);
+  if (n < 0) return -errno;
+  put64(ev, E_IP, info.instruction_pointer);
+  put64(ev, E_SP, info.stack_pointer);
+  switch (info.op) {
+  case PTRACE_SYSCALL_INFO_ENTRY:
+    ev[E_KIND] = TV_EV_SYSCALL_ENTRY;
+    put64(ev, E_NR, info.entry.nr);
+    for (int i = 0; i < 6; i++) put64(ev, E_ARGS + 2 * i, info.entry.args[i]);
+    break;
+  case PTRACE_SYSCALL_INFO_SECCOMP:
+    ev[E_KIND] = TV_EV_SECCOMP;
+    put64(ev, E_NR, info.seccomp.nr);
+    for (int i = 0; i < 6; i++) put64(ev, E_ARGS + 2 * i, info.seccomp.args[i]);
+    break;
+  case PTRACE_SYSCALL_INFO_EXIT:
+    ev[E_KIND] = TV_EV_SYSCALL_EXIT;
+    put64(ev, E_RET, (uint64_t)info.exit.rval);
+    break;
+  default:
+    return -EINVAL;
+  }
+  return 0;
+}
+
+// Waits for the next ptrace event of `pid` (-1: any tracee) and decodes it.
+// Returns the pid, or -errno (-ECHILD when nothing is left to wait for).
+int tv_wait(int pid, int32_t *ev) {
+  int status;
+  pid_t got;
+  do {
+    got = waitpid(pid, &status, __WALL);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return -errno;
+  memset(ev, 0, E_SLOTS * sizeof *ev);
+  ev[E_PID] = got;
+  if (WIFEXITED(status)) {
+    ev[E_KIND] = TV_EV_EXITED;
+    ev[E_STATUS] = WEXITSTATUS(status);
+    return got;
+  }
+  if (WIFSIGNALED(status)) {
+    ev[E_KIND] = TV_EV_SIGNALED;
+    ev[E_STATUS] = WTERMSIG(status);
+    ev[E_AUX] = WCOREDUMP(status) ? 1 : 0;
+    return got;
+  }
+  int sig = WSTOPSIG(status);
+  int event = (unsigned)status >> 16;
+  unsigned long msg = 0;
+  ev[E_STATUS] = sig;
+  if (sig == (SIGTRAP | 0x80)) {
+    if (fill_syscall_info(got, ev) < 0) ev[E_KIND] = TV_EV_SIGNAL, ev[E_STATUS] = 0;
+    return got;
+  }
+  switch (event) {
+  case PTRACE_EVENT_SECCOMP:
+    if (fill_syscall_info(got, ev) < 0) ev[E_KIND] = TV_EV_SIGNAL, ev[E_STATUS] = 0;
+    return got;
+  case PTRACE_EVENT_FORK:
+  case PTRACE_EVENT_VFORK:
+  case PTRACE_EVENT_CLONE: {
+    ev[E_KIND] = event == PTRACE_EVENT_FORK ? TV_EV_FORK
+               : event == PTRACE_EVENT_VFORK ? TV_EV_VFORK : TV_EV_CLONE;
+    ptrace(PTRACE_GETEVENTMSG, got, 0, &msg);
+    put64(ev, E_MSG, msg);
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, got, 0, &regs) == 0) {
+      put64(ev, E_NR, regs.orig_rax);
+      put64(ev, E_ARGS, regs.rdi);
+    }
+    return got;
+  }
+  case PTRACE_EVENT_EXEC:
+    ev[E_KIND] = TV_EV_EXEC;
+    ptrace(PTRACE_GETEVENTMSG, got, 0, &msg);
+    put64(ev, E_MSG, msg);
+    {
+      struct user_regs_struct regs;
+      if (ptrace(PTRACE_GETREGS, got, 0, &regs) == 0) {
+        put64(ev, E_IP, regs.rip);
+        put64(ev, E_SP, regs.rsp);
+      }
+    }
+    return got;
+  case PTRACE_EVENT_STOP:
+    ev[E_KIND] = TV_EV_STOP;
+    return got;
+  default:
+    ev[E_KIND] = TV_EV_SIGNAL;
+    return got;
+  }
+}
+
+int tv_cont(int pid, int sig) { return ptrace(PTRACE_CONT, pid, 0, (long)sig) < 0 ? -errno : 0; }
+int tv_step_syscall(int pid, int sig) { return ptrace(PTRACE_SYSCALL, pid, 0, (long)sig) < 0 ? -errno : 0; }
+int tv_listen(int pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0) < 0 ? -errno : 0; }
+int tv_interrupt(int pid) { return ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ? -errno : 0; }
+
+// At a syscall-entry or seccomp stop: skip the call, make it return `value`, resume.
+int tv_return(int pid, int64_t value) {
+  if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, orig_rax), (void *)-1L) < 0) return -errno;
+  if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rax), (void *)value) < 0) return -errno;
+  return tv_cont(pid, 0);
+}
+
+// At a syscall-entry or seccomp stop: replace the call about to run.
+int tv_set_syscall(int pid, int64_t nr, int64_t a0, int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5) {
+  struct user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0) return -errno;
+  r.orig_rax = nr;
+  r.rdi = a0; r.rsi = a1; r.rdx = a2; r.r10 = a3; r.r8 = a4; r.r9 = a5;
+  return ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 ? -errno : 0;
+}
+
+// At a syscall-exit stop: make the task execute the `syscall` instruction again
+// with a new call (the instruction is 2 bytes long on x86-64).
+int tv_rewind_syscall(int pid, int64_t nr, int64_t a0, int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5) {
+  struct user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0) return -errno;
+  r.rip -= 2;
+  r.rax = nr;
+  r.orig_rax = nr;
+  r.rdi = a0; r.rsi = a1; r.rdx = a2; r.r10 = a3; r.r8 = a4; r.r9 = a5;
+  return ptrace(PTRACE_SETREGS, pid, 0, &r) < 0 ? -errno : 0;
+}
+
+// Whole register file, for save/restore around injected calls.
+int tv_regs_size(void) { return sizeof(struct user_regs_struct); }
+int tv_get_regs(int pid, void *buf) { return ptrace(PTRACE_GETREGS, pid, 0, buf) < 0 ? -errno : 0; }
+int tv_set_regs(int pid, const void *buf) { return ptrace(PTRACE_SETREGS, pid, 0, buf) < 0 ? -errno : 0; }
+int tv_set_ret(int pid, int64_t value) {
+  return ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rax), (void *)value) < 0 ? -errno : 0;
+}
+int tv_set_sp(int pid, int64_t sp) {
+  return ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rsp), (void *)sp) < 0 ? -errno : 0;
+}
+
+// ---- guest memory ----
+
+// Reads up to len bytes; returns the count read (short at an unmapped page) or -errno.
+int64_t tv_read_mem(int pid, double addr, void *buf, int64_t len) {
+  struct iovec local = {buf, (size_t)len};
+  struct iovec remote = {(void *)(uintptr_t)addr, (size_t)len};
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (n >= 0 || errno != EFAULT) return n < 0 ? -errno : n;
+  // Partial: read page by page up to the first fault.
+  size_t done = 0;
+  uintptr_t a = (uintptr_t)addr;
+  while (done < (size_t)len) {
+    size_t chunk = 4096 - ((a + done) & 4095);
+    if (chunk > (size_t)len - done) chunk = (size_t)len - done;
+    local.iov_base = (char *)buf + done; local.iov_len = chunk;
+    remote.iov_base = (void *)(a + done); remote.iov_len = chunk;
+    n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done ? (int64_t)done : -EFAULT;
+}
+
+int64_t tv_write_mem(int pid, double addr, const void *buf, int64_t len) {
+  struct iovec local = {(void *)buf, (size_t)len};
+  struct iovec remote = {(void *)(uintptr_t)addr, (size_t)len};
+  ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  return n < 0 ? -errno : n;
+}
+
+// Reads a NUL-terminated string of at most max bytes (NUL excluded).
+// Returns its length, -EFAULT, or -ENAMETOOLONG.
+int tv_read_str(int pid, double addr, char *buf, int max) {
+  uintptr_t a = (uintptr_t)addr;
+  int done = 0;
+  if (a == 0) return -EFAULT;
+  while (done <= max) {
+    size_t chunk = 4096 - ((a + done) & 4095);
+    if (chunk > (size_t)(max + 1 - done)) chunk = max + 1 - done;
+    struct iovec local = {buf + done, chunk};
+    struct iovec remote = {(void *)(a + done), chunk};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return -EFAULT;
+    char *nul = memchr(buf + done, 0, n);
+    if (nul) return (int)(nul - buf);
+    done += n;
+  }
+  return -ENAMETOOLONG;
+}
+
+// ---- descriptors ----
+
+int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2) {
+  long r = syscall(SYS_kcmp, pid1, pid2, 0 /* KCMP_FILE */, fd1, fd2);
+  return r < 0 ? -errno : (int)r;
+}
+
+int tv_pidfd_open(int pid) {
+  long r = syscall(SYS_pidfd_open, pid, 0);
+  return r < 0 ? -errno : (int)r;
+}
+
+int tv_pidfd_getfd(int pidfd, int fd) {
+  long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+  return r < 0 ? -errno : (int)r;
+}
+
+int tv_memfd(const char *name) {
+  long r = syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  return r < 0 ? -errno : (int)r;
+}
+
+// Puts the sentry's `srcfd` into task `tid`, which is (or is about to be)
+// blocked in the marker system call that the filter turns into a user
+// notification: the marker call returns the new descriptor number.
+// Notifications from other tasks are stray guest calls of the marker and get ENOSYS.
+int tv_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms) {
+  struct seccomp_notif req;
+  struct seccomp_notif_resp resp;
+  for (int waited = 0; waited <= timeout_ms;) {
+    struct pollfd p = {listener, POLLIN, 0};
+    int r = poll(&p, 1, 10);
+    if (r < 0 && errno != EINTR) return -errno;
+    if (r <= 0) {
+      waited += 10;
+      if (kill(tid, 0) < 0 && errno == ESRCH) return -ESRCH;
+      continue;
+    }
+    memset(&req, 0, sizeof req);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+      if (errno == EINTR || errno == ENOENT) continue;
+      return -errno;
+    }
+    if ((int)req.pid != tid) {
+      memset(&resp, 0, sizeof resp);
+      resp.id = req.id;
+      resp.error = -ENOSYS;
+      ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+      continue;
+    }
+    struct seccomp_notif_addfd add;
+    memset(&add, 0, sizeof add);
+    add.id = req.id;
+    add.flags = SECCOMP_ADDFD_FLAG_SEND;
+    add.srcfd = srcfd;
+    add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+    int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    if (fd < 0) {
+      int err = errno;
+      memset(&resp, 0, sizeof resp);
+      resp.id = req.id;
+      resp.error = -err;
+      ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+      return -err;
+    }
+    return fd;
+  }
+  return -ETIMEDOUT;
+}
+
+// SOCK_SEQPACKET message with optional descriptors (SCM_RIGHTS).
+int tv_send(int sock, const void *buf, int len, const int *fds, int nfds) {
+  struct iovec iov = {(void *)buf, (size_t)len};
+  struct msghdr m = {0};
+  char ctl[CMSG_SPACE(sizeof(int) * 16)];
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (nfds > 16) return -EINVAL;
+  if (nfds > 0) {
+    memset(ctl, 0, sizeof ctl);
+    m.msg_control = ctl;
+    m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  }
+  ssize_t n;
+  do n = sendmsg(sock, &m, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : (int)n;
+}
+
+// Returns the message length (0 at end of stream) and stores up to maxfds
+// received descriptors (close-on-exec) in fds, their count in *nfds.
+int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
+  struct iovec iov = {buf, (size_t)cap};
+  struct msghdr m = {0};
+  char ctl[CMSG_SPACE(sizeof(int) * 16)];
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  ssize_t n;
+  do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  *nfds = 0;
+  if (n < 0) return -errno;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int *got = (int *)CMSG_DATA(c);
+    for (int i = 0; i < count; i++) {
+      if (*nfds < maxfds) fds[(*nfds)++] = got[i];
+      else close(got[i]);
+    }
+  }
+  if (m.msg_flags & MSG_TRUNC) return -EMSGSIZE;
+  return (int)n;
+}
+
+int tv_socketpair(int *out) {
+  return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, out) < 0 ? -errno : 0;
+}
+
+int tv_clear_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0) return -errno;
+  return fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0 ? -errno : 0;
+}
+
+int tv_openat2(int dirfd, const char *path, int64_t flags, int64_t mode, int64_t resolve) {
+  struct { uint64_t flags, mode, resolve; } how = {(uint64_t)flags, (uint64_t)mode, (uint64_t)resolve};
+  long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  return r < 0 ? -errno : (int)r;
+}
+
+// ---- spawning the guest ----
+
+static int child_fail(int sync, int err) {
+  (void)!write(sync, &err, sizeof err);
+  _exit(126);
+}
+
+static void drop_privileges(int sync) {
+  for (int cap = 0; cap <= 63; cap++)
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(sync, errno);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) child_fail(sync, errno);
+  if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                   SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                   SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+            0, 0, 0) < 0)
+    child_fail(sync, errno);
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  memset(d, 0, sizeof d);
+  if (syscall(SYS_capset, &h, d) < 0) child_fail(sync, errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(sync, errno);
+}
+
+static void enter_empty_root(const char *root, int sync) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(sync, errno);
+  if (mount("tvisor-empty", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
+    child_fail(sync, errno);
+  if (chdir(root) < 0) child_fail(sync, errno);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(sync, errno);
+  if (umount2(".", MNT_DETACH) < 0) child_fail(sync, errno);
+  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    child_fail(sync, errno);
+  if (chdir("/") < 0) child_fail(sync, errno);
+}
+
+// Starts the sandbox's init (pid 1 of fresh pid, mount, ipc, uts and net
+// namespaces, an empty read-only host root, no capabilities, no_new_privs,
+// the seccomp `filter`), attached with PTRACE_SEIZE by the calling thread,
+// which must be the thread that serves the traps. Init forks the first guest
+// task, which calls execve(path, argv, envp): the sentry serves that exec
+// like any other. Init then only reaps orphans.
+// argbuf/envbuf hold argc/envc NUL-terminated strings back to back.
+// Returns init's host pid and stores the seccomp listener in *listener.
+int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, const char *envbuf, int envc,
+             const void *filter, int filter_len, int ptrace_options, int *listener) {
+  char **argv = calloc(argc + 1, sizeof *argv);
+  char **envp = calloc(envc + 1, sizeof *envp);
+  if (!argv || !envp) return -ENOMEM;
+  for (int i = 0; i < argc; i++) { argv[i] = (char *)argbuf; argbuf += strlen(argbuf) + 1; }
+  for (int i = 0; i < envc; i++) { envp[i] = (char *)envbuf; envbuf += strlen(envbuf) + 1; }
+  struct sock_fprog prog = {(unsigned short)filter_len, (struct sock_filter *)filter};
+
+  int syncp[2], errp[2], sock[2];
+  if (pipe2(syncp, O_CLOEXEC) < 0) return -errno;
+  if (pipe2(errp, O_CLOEXEC) < 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) return -errno;
+
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
+                     0, 0, 0, 0);
+  if (pid < 0) return -errno;
+  if (pid == 0) {
+    int ew = errp[1];
+    close(syncp[1]);
+    close(errp[0]);
+    close(sock[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    char c;
+    // EOF here means the sentry died before attaching.
+    if (read(syncp[0], &c, 1) != 1) _exit(125);
+    // The guest inherits the sandbox's stdio, whatever Node marked close-on-exec.
+    for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+    enter_empty_root(root, ew);
+    sethostname("tvisor", 6);
+    drop_privileges(ew);
+    int lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (lfd < 0) child_fail(ew, errno);
+    // From here every call passes the filter; these are all passed through.
+    char one = 1;
+    struct iovec iov = {&one, 1};
+    char ctl[CMSG_SPACE(sizeof(int))];
+    struct msghdr m = {0};
+    m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+    if (sendmsg(sock[1], &m, 0) < 0) child_fail(ew, errno);
+    close(lfd);
+    close(sock[1]);
+    close(syncp[0]);
+    close(ew);
+    long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (child < 0) _exit(124);
+    if (child == 0) {
+      syscall(SYS_execve, path, argv, envp);
+      _exit(127);
+    }
+    for (;;) {
+      long r = syscall(SYS_wait4, -1, 0, __WALL, 0);
+      if (r < 0 && errno == ECHILD) _exit(0);
+    }
+  }
+  free(argv);
+  free(envp);
+  close(syncp[0]);
+  close(errp[1]);
+  close(sock[1]);
+  int result = (int)pid;
+  if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+    result = -errno;
+    kill(pid, SIGKILL);
+  }
+  char go = 1;
+  if (result > 0 && write(syncp[1], &go, 1) != 1) result = -errno;
+  close(syncp[1]);
+  if (result > 0) {
+    char b;
+    int n, got = 0;
+    int rc = tv_recv(sock[0], &b, 1, listener, 1, &n);
+    if (rc <= 0 || n != 1) {
+      int err = 0;
+      if (read(errp[0], &err, sizeof err) == sizeof err && err > 0) result = -err;
+      else result = rc < 0 ? rc : -ECHILD;
+      kill(pid, SIGKILL);
+    } else {
+      got = 1;
+    }
+    (void)got;
+  }
+  close(errp[0]);
+  close(sock[0]);
+  if (result < 0) waitpid(pid, NULL, __WALL);
+  return result;
+}
+
+int tv_kill(int pid, int sig) { return kill(pid, sig) < 0 ? -errno : 0; }
+int tv_tgkill(int tgid, int tid, int sig) { return syscall(SYS_tgkill, tgid, tid, sig) < 0 ? -errno : 0; }
+int tv_errno(void) { return errno; }

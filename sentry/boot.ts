@@ -1,0 +1,124 @@
+// Boots a sandbox: the gofer, the mount tree, the first guest, the kernel loop.
+import pino, { type Logger } from 'pino';
+import { GoferClient } from './fs/gofer/client.js';
+import { GoferFs } from './fs/gofer/fs.js';
+import { EmptyDir } from './fs/host.js';
+import { Overlay } from './fs/overlay/overlay.js';
+import { populateDev } from './fs/dev/devices.js';
+import { ProcFs } from './fs/proc/procfs.js';
+import { Tmpfs } from './fs/tmpfs/tmpfs.js';
+import { rootCreds } from './kernel/creds.js';
+import { E, SysErr } from './kernel/errno.js';
+import { type ExitStatus, Kernel } from './kernel/kernel.js';
+import { FsContext } from './kernel/task.js';
+import { native } from './platform/native.js';
+import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
+import { guestFilter, handlerTable } from './syscalls/table.js';
+import type { Filesystem } from './vfs/inode.js';
+import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
+import { isDir } from './vfs/types.js';
+import { resolve, type WalkContext } from './vfs/walk.js';
+
+export interface BindMount { host: string; guest: string; readonly: boolean }
+
+export interface SandboxSpec {
+  /** argv[0] is looked up in PATH (of `env`) inside the sandbox when it has no slash. */
+  argv: string[];
+  env: string[];
+  cwd: string;
+  /** Host directory served read-only as the lower layer of the root overlay. */
+  rootfs: string;
+  mounts: BindMount[];
+  debugLog?: string;
+  strace: boolean;
+}
+
+const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
+const RO: MountFlags = { ...RW, readonly: true };
+
+function makeLogger(spec: SandboxSpec): Logger {
+  if (spec.debugLog) return pino({ level: 'debug' }, pino.destination({ dest: spec.debugLog, sync: true }));
+  if (spec.strace) return pino({ level: 'info', base: undefined, timestamp: false }, pino.destination({ dest: 2, sync: true }));
+  return pino({ level: 'silent' });
+}
+
+/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point. */
+function ensureDir(ctx: WalkContext, path: string): VfsPath {
+  let cur: VfsPath = ctx.root;
+  for (const name of path.split('/').filter((p) => p !== '')) {
+    try {
+      cur = resolve(ctx, cur, name, { followFinal: true });
+    } catch (e) {
+      if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e;
+      cur.inode.mkdir(name, 0o755, { uid: 0, gid: 0 });
+      cur = resolve(ctx, cur, name, { followFinal: true });
+    }
+  }
+  if (!isDir(cur.inode.stat().mode)) throw new Error(`mount point ${path} is not a directory in the sandbox`);
+  return cur;
+}
+
+function findProgram(ctx: WalkContext, name: string, env: string[]): string {
+  if (name.includes('/')) return name;
+  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+  for (const dir of path.split(':')) {
+    const candidate = `${dir || '.'}/${name}`;
+    try {
+      resolve(ctx, ctx.root, candidate, { followFinal: true });
+      return candidate;
+    } catch { /* next */ }
+  }
+  return name;
+}
+
+const encodeStrings = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''));
+
+export function runSandbox(spec: SandboxSpec): ExitStatus {
+  const log = makeLogger(spec);
+  const emptyDir = new EmptyDir();
+  const { client, pid: goferPid } = GoferClient.start([
+    { path: spec.rootfs, readonly: true },
+    ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly })),
+  ], { logFile: spec.debugLog });
+  try {
+    const lower = new GoferFs(client, 0, true, emptyDir);
+    const lowerRoot = lower.root.stat();
+    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid });
+    const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
+    const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds() };
+    const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
+      ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
+
+    const table = handlerTable();
+    const filter = guestFilter(table);
+    const listener = new Int32Array(1);
+    const program = findProgram(boot, spec.argv[0]!, spec.env);
+    const argv = [...spec.argv];
+
+    const dev = new Tmpfs(emptyDir, 0o755);
+    populateDev(dev.root);
+    mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
+    mountFs('/dev/shm', new Tmpfs(emptyDir, 0o1777), { ...RW, nosuid: true, nodev: true }, 'shm');
+    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, m.host));
+
+    const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
+    const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
+      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
+    if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
+    const kernel = new Kernel({
+      platform: new PtracePlatform(listener[0]!), ns, emptyDir, table, log, strace: spec.strace,
+      initialFs: new FsContext(boot.root, cwd, 0o022), initPid,
+    });
+    mountFs('/proc', new ProcFs(kernel, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');
+    kernel.watchCritical(goferPid, 'the gofer');
+    log.debug({ argv, program, initPid, goferPid }, 'sandbox started');
+    try {
+      return kernel.run();
+    } finally {
+      kernel.shutdown();
+    }
+  } finally {
+    client.close();
+    emptyDir.dispose();
+  }
+}

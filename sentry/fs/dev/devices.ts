@@ -1,0 +1,42 @@
+// Character devices a guest may open: each is the host's own device, which
+// keeps no state that one sandbox could see of another.
+import { openSync } from 'node:fs';
+import { E, SysErr } from '../../kernel/errno.js';
+import { makedev } from '../../vfs/devices.js';
+import type { Owner } from '../../vfs/inode.js';
+import { O, S_IFCHR } from '../../vfs/types.js';
+import { host } from '../host.js';
+import type { TmpfsDir } from '../tmpfs/tmpfs.js';
+
+const HOST_DEVICES = new Map<number, string>([
+  [makedev(1, 3), '/dev/null'],
+  [makedev(1, 5), '/dev/zero'],
+  [makedev(1, 7), '/dev/full'],
+  [makedev(1, 8), '/dev/random'],
+  [makedev(1, 9), '/dev/urandom'],
+  [makedev(5, 0), '/dev/tty'],
+]);
+
+const OPEN_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOCTTY;
+
+/** Opens the host device behind a device node's number; ENXIO for any other (no such driver here). */
+export function openDevice(rdev: number, flags: number): number {
+  const path = HOST_DEVICES.get(rdev);
+  if (!path) throw new SysErr(E.ENXIO);
+  return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC));
+}
+
+/** The nodes, links and directories of a fresh /dev (a tmpfs). */
+export function populateDev(dev: TmpfsDir): void {
+  const root: Owner = { uid: 0, gid: 0 };
+  const nodes: [string, number, number][] = [
+    ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+  ];
+  for (const [name, maj, min] of nodes) dev.mknod(name, S_IFCHR | 0o666, makedev(maj, min), root);
+  dev.symlink('fd', '/proc/self/fd', root);
+  dev.symlink('stdin', '/proc/self/fd/0', root);
+  dev.symlink('stdout', '/proc/self/fd/1', root);
+  dev.symlink('stderr', '/proc/self/fd/2', root);
+  dev.mkdir('shm', 0o1777, root);
+  dev.mkdir('pts', 0o755, root);
+}

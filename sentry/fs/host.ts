@@ -1,0 +1,56 @@
+// Host objects that stand behind guest file descriptions.
+import { closeSync, fstatSync, mkdtempSync, openSync, rmdirSync, chmodSync } from 'node:fs';
+import { SysErr, E } from '../kernel/errno.js';
+import { O } from '../vfs/types.js';
+
+/** Runs a Node fs call, turning its error into a SysErr with the same errno. */
+export function host<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (typeof errno === 'number') throw new SysErr(Math.abs(errno));
+    throw e;
+  }
+}
+
+/** Flags that an open file description keeps and the host honours for the data path. */
+const FILE_STATUS_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME | O.DIRECT | O.SYNC | O.DSYNC;
+
+/** A new open file description of the same host file as `fd`, with the guest's flags. */
+export function reopen(fd: number, flags: number): number {
+  return host(() => openSync(`/proc/self/fd/${fd}`, (flags & FILE_STATUS_FLAGS) | O.CLOEXEC | O.NOCTTY));
+}
+
+/**
+ * An empty, read-only host directory. A guest fd for a sandbox directory is
+ * an open file description of it: `read` gives EISDIR as it should, and its
+ * file position holds the guest's getdents cursor, so lseek/telldir/rewinddir
+ * run natively. Everything else on it is trapped.
+ */
+export class EmptyDir {
+  readonly path: string;
+  constructor() {
+    this.path = mkdtempSync('/dev/shm/tvisor-dir-');
+    chmodSync(this.path, 0o555);
+  }
+  open(flags: number): number {
+    const path = (flags & O.PATH) !== 0 ? O.PATH : 0;
+    return host(() => openSync(this.path, O.RDONLY | O.DIRECTORY | O.CLOEXEC | path));
+  }
+  dispose(): void {
+    try { rmdirSync(this.path); } catch { /* already gone */ }
+  }
+}
+
+export function closeQuietly(fd: number): void {
+  try { closeSync(fd); } catch { /* not ours any more */ }
+}
+
+export function fstatBig(fd: number) {
+  return host(() => fstatSync(fd, { bigint: true }));
+}
+
+export function checkNotPath(flags: number): void {
+  if ((flags & O.PATH) !== 0) throw new SysErr(E.EBADF);
+}

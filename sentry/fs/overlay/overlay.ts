@@ -1,0 +1,218 @@
+// overlay: a writable tmpfs upper layer over a read-only lower filesystem,
+// with copy-up on the first change and whiteouts for removed lower entries,
+// like Linux's overlayfs (renaming a directory that has a lower layer gives
+// EXDEV, as overlayfs does without redirect_dir; tools fall back to copying).
+import { closeSync } from 'node:fs';
+import { E, SysErr } from '../../kernel/errno.js';
+import { libcCalls, sys } from '../../platform/native.js';
+import { allocDev } from '../../vfs/devices.js';
+import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { isDir, isLnk, isReg, O, type Stat } from '../../vfs/types.js';
+import type { Tmpfs } from '../tmpfs/tmpfs.js';
+
+export class Overlay implements Filesystem {
+  readonly name = 'overlay';
+  readonly dev = allocDev();
+  readonly readonly = false;
+  readonly root: OverlayInode;
+  private nextIno = 1;
+
+  constructor(readonly upper: Tmpfs, lowerRoot: Inode) {
+    this.root = new OverlayInode(this, upper.root, lowerRoot);
+  }
+
+  allocIno(): number { return this.nextIno++; }
+  statfs(): StatFs { return { ...this.upper.statfs(), type: 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */ }; }
+}
+
+const missing = (fn: () => Inode): Inode | null => {
+  try { return fn(); } catch (e) { if (e instanceof SysErr && e.errno === E.ENOENT) return null; throw e; }
+};
+
+export class OverlayInode extends Inode {
+  readonly ino: number;
+  private readonly children = new Map<string, OverlayInode>();
+  /** Lower entries removed in this directory. */
+  private readonly whiteouts = new Set<string>();
+  /** A directory recreated over a removed one: the lower directory no longer shows through. */
+  private opaque = false;
+
+  constructor(readonly fs: Overlay, public upper: Inode | null, public lower: Inode | null) {
+    super();
+    this.ino = fs.allocIno();
+  }
+
+  private get top(): Inode { return (this.upper ?? this.lower)!; }
+
+  stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
+
+  override lookup(name: string): Inode {
+    const cached = this.children.get(name);
+    if (cached) return cached;
+    if (this.whiteouts.has(name)) throw new SysErr(E.ENOENT);
+    const up = this.upper ? missing(() => this.upper!.lookup(name)) : null;
+    let lo: Inode | null = null;
+    if (!this.opaque && this.lower && (!up || isDir(up.stat().mode))) {
+      lo = missing(() => this.lower!.lookup(name));
+      if (lo && up && !isDir(lo.stat().mode)) lo = null;
+    }
+    if (!up && !lo) throw new SysErr(E.ENOENT);
+    return this.adopt(name, new OverlayInode(this.fs, up, lo));
+  }
+
+  private adopt(name: string, child: OverlayInode): OverlayInode {
+    child.parent = this;
+    child.name = name;
+    this.children.set(name, child);
+    return child;
+  }
+
+  override readdir(): DirEntry[] {
+    const seen = new Map<string, DirEntry>();
+    if (this.upper) for (const e of this.upper.readdir()) seen.set(e.name, e);
+    if (this.lower && !this.opaque) {
+      for (const e of this.lower.readdir()) if (!seen.has(e.name) && !this.whiteouts.has(e.name)) seen.set(e.name, e);
+    }
+    // Inode numbers are the overlay's, as stat reports them.
+    return [...seen.values()].map((e) => {
+      const child = this.children.get(e.name);
+      return child ? { ...e, ino: child.ino } : e;
+    });
+  }
+
+  /** Gives this inode an upper copy (and its parents first), as overlayfs copy-up does. */
+  copyUp(): Inode {
+    if (this.upper) return this.upper;
+    const parent = this.parent as OverlayInode | null;
+    if (!parent) throw new SysErr(E.EIO);
+    const dir = parent.copyUp();
+    const lower = this.lower!;
+    const st = lower.stat();
+    const owner: Owner = { uid: st.uid, gid: st.gid };
+    let up: Inode;
+    if (isDir(st.mode)) up = dir.mkdir(this.name, st.mode & 0o7777, owner);
+    else if (isLnk(st.mode)) up = dir.symlink(this.name, lower.readlink(), owner);
+    else if (isReg(st.mode)) up = copyFile(dir, this.name, lower, st, owner);
+    else up = dir.mknod(this.name, st.mode, st.rdev, owner);
+    up.setattr({ atime: st.atime, mtime: st.mtime });
+    this.upper = up;
+    return up;
+  }
+
+  private removeEntry(name: string, dirWanted: boolean): void {
+    const child = this.lookup(name) as OverlayInode;
+    const up = this.copyUp();
+    if (dirWanted && child.readdir().length > 0) throw new SysErr(E.ENOTEMPTY);
+    if (child.upper) {
+      if (dirWanted) up.rmdir(name);
+      else up.unlink(name);
+    }
+    if (child.lower) this.whiteouts.add(name);
+    this.children.delete(name);
+  }
+
+  override unlink(name: string): void {
+    if (isDir(this.lookup(name).stat().mode)) throw new SysErr(E.EISDIR);
+    this.removeEntry(name, false);
+  }
+
+  override rmdir(name: string): void {
+    if (!isDir(this.lookup(name).stat().mode)) throw new SysErr(E.ENOTDIR);
+    this.removeEntry(name, true);
+  }
+
+  private createWith(name: string, make: (up: Inode) => Inode): Inode {
+    if (missing(() => this.lookup(name))) throw new SysErr(E.EEXIST);
+    const wasWhiteout = this.whiteouts.delete(name);
+    const child = new OverlayInode(this.fs, make(this.copyUp()), null);
+    if (wasWhiteout && isDir(child.stat().mode)) child.opaque = true;
+    return this.adopt(name, child);
+  }
+
+  override create(name: string, mode: number, owner: Owner): Inode {
+    return this.createWith(name, (up) => up.create(name, mode, owner));
+  }
+  override mkdir(name: string, mode: number, owner: Owner): Inode {
+    return this.createWith(name, (up) => up.mkdir(name, mode, owner));
+  }
+  override symlink(name: string, target: string, owner: Owner): Inode {
+    return this.createWith(name, (up) => up.symlink(name, target, owner));
+  }
+  override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
+    return this.createWith(name, (up) => up.mknod(name, mode, rdev, owner));
+  }
+
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof OverlayInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
+    const targetUp = target.copyUp();
+    this.createWith(name, (up) => { up.link(name, targetUp); return up.lookup(name); });
+  }
+
+  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
+    if (!(newDir instanceof OverlayInode) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
+    const moving = this.lookup(oldName) as OverlayInode;
+    if (moving.lower && isDir(moving.stat().mode)) throw new SysErr(E.EXDEV);
+    const replaced = missing(() => newDir.lookup(newName)) as OverlayInode | null;
+    if (flags & 2 /* RENAME_EXCHANGE */) {
+      if (!replaced) throw new SysErr(E.ENOENT);
+      if (replaced.lower && isDir(replaced.stat().mode)) throw new SysErr(E.EXDEV);
+      if (moving.lower || replaced.lower) throw new SysErr(E.EXDEV);
+    }
+    if (replaced && !(flags & 2) && isDir(replaced.stat().mode) && replaced.readdir().length > 0) {
+      throw new SysErr(E.ENOTEMPTY);
+    }
+    moving.copyUp();
+    const fromUp = this.copyUp();
+    const toUp = newDir.copyUp();
+    if (replaced && !(flags & 2) && !replaced.upper) {
+      // Only a lower entry is replaced: the upper directory has nothing to overwrite there.
+      replaced.copyUp();
+    }
+    fromUp.rename(oldName, toUp, newName, flags);
+    this.children.delete(oldName);
+    if (moving.lower) this.whiteouts.add(oldName);
+    if (flags & 2) {
+      this.adopt(oldName, replaced!);
+    } else if (replaced?.lower) {
+      // The lower entry under the new name must stay hidden: the upper entry covers it.
+      replaced.lower = null;
+    }
+    newDir.whiteouts.delete(newName);
+    newDir.children.delete(newName);
+    newDir.adopt(newName, moving);
+    moving.lower = null;
+  }
+
+  override readlink(): string { return this.top.readlink(); }
+
+  override setattr(attr: SetAttr): void { this.copyUp().setattr(attr); }
+
+  override open(flags: number): number {
+    const writes = (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (writes && !isDir(this.stat().mode)) return this.copyUp().open(flags);
+    return this.top.open(flags);
+  }
+
+  override getxattr(name: string): Uint8Array { return this.top.getxattr(name); }
+  override listxattr(): string[] { return this.top.listxattr(); }
+  override setxattr(name: string, value: Uint8Array, flags: number): void { this.copyUp().setxattr(name, value, flags); }
+  override removexattr(name: string): void { this.copyUp().removexattr(name); }
+}
+
+function copyFile(dir: Inode, name: string, lower: Inode, st: Stat, owner: Owner): Inode {
+  const up = dir.create(name, st.mode & 0o7777, owner);
+  const src = lower.open(O.RDONLY);
+  const dst = up.open(O.WRONLY);
+  try {
+    let left = st.size;
+    while (left > 0) {
+      const n = sys(libcCalls.sendfile(dst, src, null, Math.min(left, 1 << 30)));
+      if (n === 0) break;
+      left -= n;
+    }
+  } finally {
+    closeSync(src);
+    closeSync(dst);
+  }
+  return up;
+}

@@ -1,0 +1,25 @@
+// utimensat/futimens with nanoseconds, UTIME_NOW and UTIME_OMIT, which Node's fs lacks.
+import koffi from 'koffi';
+import { SysErr } from '../kernel/errno.js';
+import type { Timespec } from '../vfs/types.js';
+
+const libc = koffi.load('libc.so.6');
+const futimensC = libc.func('int futimens(int fd, const int64_t *times)') as (fd: number, t: BigInt64Array) => number;
+
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+
+export type TimeArg = Timespec | 'now' | 'omit';
+
+function put(buf: BigInt64Array, i: number, t: TimeArg): void {
+  if (t === 'now') { buf[i] = 0n; buf[i + 1] = BigInt(UTIME_NOW); }
+  else if (t === 'omit') { buf[i] = 0n; buf[i + 1] = BigInt(UTIME_OMIT); }
+  else { buf[i] = BigInt(t.sec); buf[i + 1] = BigInt(t.nsec); }
+}
+
+export function futimens(fd: number, atime: TimeArg, mtime: TimeArg): void {
+  const buf = new BigInt64Array(4);
+  put(buf, 0, atime);
+  put(buf, 2, mtime);
+  if (futimensC(fd, buf) < 0) throw new SysErr(koffi.errno());
+}

@@ -1,0 +1,280 @@
+// tmpfs: a memory filesystem owned by the sentry. A regular file's data and
+// its mode, owner, size and times live in a memfd (so guests read, write and
+// mmap it natively, and the host keeps size and times right); directories,
+// symlinks and special files are JavaScript objects.
+import { fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
+import { E, SysErr } from '../../kernel/errno.js';
+import { native, tv } from '../../platform/native.js';
+import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { allocDev } from '../../vfs/devices.js';
+import { dtype, now, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
+import { openDevice } from '../dev/devices.js';
+import { EmptyDir, fstatBig, host, reopen } from '../host.js';
+import { futimens } from '../times.js';
+
+const TMPFS_MAGIC = 0x01021994;
+const PAGE = 4096;
+
+export class Tmpfs implements Filesystem {
+  readonly name = 'tmpfs';
+  readonly dev = allocDev();
+  readonly readonly = false;
+  readonly root: TmpfsDir;
+  private nextIno = 1;
+
+  constructor(readonly emptyDir: EmptyDir, rootMode = 0o1777, owner: Owner = { uid: 0, gid: 0 }) {
+    this.root = new TmpfsDir(this, rootMode, owner);
+  }
+
+  allocIno(): number { return this.nextIno++; }
+
+  statfs(): StatFs {
+    // Like a tmpfs mounted without size=: half of memory, counted in pages.
+    const blocks = 3_000_000;
+    return { type: TMPFS_MAGIC, bsize: PAGE, blocks, bfree: blocks, bavail: blocks, files: 3_000_000,
+      ffree: 3_000_000 - this.nextIno, namelen: 255, frsize: PAGE, flags: 0x20 /* ST_RELATIME */ };
+  }
+}
+
+interface Meta { mode: number; uid: number; gid: number; nlink: number; atime: Timespec; mtime: Timespec; ctime: Timespec }
+
+export abstract class TmpfsInode extends Inode {
+  readonly ino: number;
+  protected meta: Meta;
+
+  constructor(readonly fs: Tmpfs, mode: number, owner: Owner) {
+    super();
+    this.ino = fs.allocIno();
+    const t = now();
+    this.meta = { mode, uid: owner.uid, gid: owner.gid, nlink: 1, atime: t, mtime: t, ctime: t };
+  }
+
+  get nlink(): number { return this.meta.nlink; }
+  set nlink(n: number) { this.meta.nlink = n; this.touchChanged(); }
+
+  stat(): Stat {
+    const m = this.meta;
+    return { dev: this.fs.dev, ino: this.ino, mode: m.mode, nlink: m.nlink, uid: m.uid, gid: m.gid, rdev: 0,
+      size: this.size(), blksize: PAGE, blocks: 0, atime: m.atime, mtime: m.mtime, ctime: m.ctime };
+  }
+
+  protected size(): number { return 0; }
+
+  override setattr(a: SetAttr): void {
+    const m = this.meta;
+    if (a.size !== undefined) throw new SysErr(isDirMode(m.mode) ? E.EISDIR : E.EINVAL);
+    if (a.mode !== undefined) m.mode = (m.mode & S_IFMT) | (a.mode & 0o7777);
+    if (a.uid !== undefined) m.uid = a.uid;
+    if (a.gid !== undefined) m.gid = a.gid;
+    const t = now();
+    if (a.atime !== undefined) m.atime = a.atime === 'now' ? t : a.atime;
+    if (a.mtime !== undefined) m.mtime = a.mtime === 'now' ? t : a.mtime;
+    m.ctime = t;
+  }
+
+  private readonly xattrs = new Map<string, Uint8Array>();
+
+  override getxattr(name: string): Uint8Array {
+    const v = this.xattrs.get(name);
+    if (!v) throw new SysErr(E.ENODATA);
+    return v;
+  }
+  override listxattr(): string[] { return [...this.xattrs.keys()]; }
+  override setxattr(name: string, value: Uint8Array, flags: number): void {
+    const has = this.xattrs.has(name);
+    if ((flags & 1 /* XATTR_CREATE */) && has) throw new SysErr(E.EEXIST);
+    if ((flags & 2 /* XATTR_REPLACE */) && !has) throw new SysErr(E.ENODATA);
+    this.xattrs.set(name, value);
+    this.touchChanged();
+  }
+  override removexattr(name: string): void {
+    if (!this.xattrs.delete(name)) throw new SysErr(E.ENODATA);
+    this.touchChanged();
+  }
+
+  touchModified(): void { const t = now(); this.meta.mtime = t; this.meta.ctime = t; }
+  touchChanged(): void { this.meta.ctime = now(); }
+}
+
+const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
+
+export class TmpfsDir extends TmpfsInode {
+  readonly children = new Map<string, TmpfsInode>();
+
+  constructor(fs: Tmpfs, mode: number, owner: Owner) {
+    super(fs, S_IFDIR | (mode & 0o7777), owner);
+    this.meta.nlink = 2;
+  }
+
+  protected override size(): number { return PAGE; }
+
+  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+
+  override lookup(name: string): Inode {
+    const child = this.children.get(name);
+    if (!child) throw new SysErr(E.ENOENT);
+    return child;
+  }
+
+  override readdir(): DirEntry[] {
+    return [...this.children].map(([name, inode]) => ({ name, ino: inode.ino, type: dtype(inode.stat().mode) }));
+  }
+
+  private add(name: string, inode: TmpfsInode): TmpfsInode {
+    if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    this.children.set(name, inode);
+    inode.parent = this;
+    inode.name = name;
+    this.touchModified();
+    return inode;
+  }
+
+  override create(name: string, mode: number, owner: Owner): Inode {
+    return this.add(name, new TmpfsFile(this.fs, mode, owner, name));
+  }
+
+  override mkdir(name: string, mode: number, owner: Owner): Inode {
+    const dir = this.add(name, new TmpfsDir(this.fs, mode, owner));
+    this.nlink++;
+    return dir;
+  }
+
+  override symlink(name: string, target: string, owner: Owner): Inode {
+    return this.add(name, new TmpfsSymlink(this.fs, target, owner));
+  }
+
+  override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
+    return this.add(name, new TmpfsSpecial(this.fs, mode, rdev, owner));
+  }
+
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
+    if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    this.children.set(name, target);
+    target.nlink++;
+    this.touchModified();
+  }
+
+  private take(name: string): TmpfsInode {
+    const child = this.children.get(name);
+    if (!child) throw new SysErr(E.ENOENT);
+    return child;
+  }
+
+  override unlink(name: string): void {
+    const child = this.take(name);
+    if (child instanceof TmpfsDir) throw new SysErr(E.EISDIR);
+    this.children.delete(name);
+    child.nlink--;
+    this.touchModified();
+  }
+
+  override rmdir(name: string): void {
+    const child = this.take(name);
+    if (!(child instanceof TmpfsDir)) throw new SysErr(E.ENOTDIR);
+    if (child.children.size > 0) throw new SysErr(E.ENOTEMPTY);
+    this.children.delete(name);
+    child.nlink = 0;
+    this.nlink--;
+    this.touchModified();
+  }
+
+  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
+    if (!(newDir instanceof TmpfsDir) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
+    const moving = this.take(oldName);
+    const replaced = newDir.children.get(newName);
+    if (flags & 2 /* RENAME_EXCHANGE */) {
+      if (!replaced) throw new SysErr(E.ENOENT);
+      this.children.set(oldName, replaced);
+      newDir.children.set(newName, moving);
+      replaced.parent = this; replaced.name = oldName;
+      moving.parent = newDir; moving.name = newName;
+      if (moving instanceof TmpfsDir !== replaced instanceof TmpfsDir && this !== newDir) {
+        const delta = moving instanceof TmpfsDir ? 1 : -1;
+        newDir.nlink += delta; this.nlink -= delta;
+      }
+    } else {
+      if (replaced) {
+        if (replaced instanceof TmpfsDir) {
+          if (replaced.children.size > 0) throw new SysErr(E.ENOTEMPTY);
+          replaced.nlink = 0;
+          newDir.nlink--;
+        } else {
+          replaced.nlink--;
+        }
+      }
+      this.children.delete(oldName);
+      newDir.children.set(newName, moving);
+      moving.parent = newDir;
+      moving.name = newName;
+      if (moving instanceof TmpfsDir) { this.nlink--; newDir.nlink++; }
+    }
+    moving.touchChanged();
+    this.touchModified();
+    if (newDir !== this) newDir.touchModified();
+  }
+}
+
+export class TmpfsFile extends TmpfsInode {
+  /** Data, size, mode bits, owner and times. */
+  readonly memfd: number;
+
+  constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
+    super(fs, S_IFREG | (mode & 0o7777), owner);
+    this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200)));
+    host(() => fchmodSync(this.memfd, mode & 0o7777));
+    host(() => fchownSync(this.memfd, owner.uid, owner.gid));
+  }
+
+  override stat(): Stat {
+    const s = fstatBig(this.memfd);
+    const ts = (ns: bigint): Timespec => ({ sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) });
+    return { dev: this.fs.dev, ino: this.ino, mode: S_IFREG | Number(s.mode & 0o7777n), nlink: this.meta.nlink,
+      uid: Number(s.uid), gid: Number(s.gid), rdev: 0, size: Number(s.size), blksize: PAGE,
+      blocks: Number(s.blocks), atime: ts(s.atimeNs), mtime: ts(s.mtimeNs), ctime: ts(s.ctimeNs) };
+  }
+
+  override setattr(a: SetAttr): void {
+    if (a.mode !== undefined) host(() => fchmodSync(this.memfd, a.mode! & 0o7777));
+    if (a.uid !== undefined || a.gid !== undefined) {
+      const s = fstatBig(this.memfd);
+      host(() => fchownSync(this.memfd, a.uid ?? Number(s.uid), a.gid ?? Number(s.gid)));
+    }
+    if (a.size !== undefined) host(() => ftruncateSync(this.memfd, a.size));
+    if (a.atime !== undefined || a.mtime !== undefined) futimens(this.memfd, a.atime ?? 'omit', a.mtime ?? 'omit');
+  }
+
+  /** chmod to the same mode: the host sets ctime, as a link count change must. */
+  override touchChanged(): void {
+    const mode = Number(fstatBig(this.memfd).mode & 0o7777n);
+    host(() => fchmodSync(this.memfd, mode));
+  }
+
+  override open(flags: number): number { return reopen(this.memfd, flags); }
+}
+
+export class TmpfsSymlink extends TmpfsInode {
+  constructor(fs: Tmpfs, readonly target: string, owner: Owner) {
+    super(fs, S_IFLNK | 0o777, owner);
+  }
+  protected override size(): number { return Buffer.byteLength(this.target); }
+  override readlink(): string { return this.target; }
+  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+}
+
+/**
+ * FIFOs, sockets and device nodes. A character device opens the host device
+ * of that number when it is one a sandbox may use; FIFOs and sockets exist
+ * but cannot be opened yet (ENXIO): that needs a host FIFO per node.
+ */
+export class TmpfsSpecial extends TmpfsInode {
+  constructor(fs: Tmpfs, mode: number, readonly rdev: number, owner: Owner) {
+    super(fs, mode, owner);
+  }
+  override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
+  override open(flags: number): number {
+    if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
+    if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
+    throw new SysErr(E.ENXIO);
+  }
+}

@@ -1,0 +1,270 @@
+// The kernel: follows the guests' process tree and serves their traps.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { EmptyDir } from '../fs/host.js';
+import { EV, type PtracePlatform, type TrapEvent } from '../platform/ptrace.js';
+import { SYSCALL_NAMES } from '../syscalls/numbers.js';
+import { formatCall } from '../syscalls/strace.js';
+import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
+import type { MountNamespace } from '../vfs/mount.js';
+import { rootCreds } from './creds.js';
+import { setCurrentTask } from './current.js';
+import { E, errnoName, SysErr } from './errno.js';
+import { FileDescription, FileRegistry } from './files.js';
+import { FsContext, Task, ThreadGroup } from './task.js';
+
+const CLONE_FS = 0x200;
+const CLONE_THREAD = 0x10000;
+const SIGKILL = 9;
+
+export interface KernelOptions {
+  platform: PtracePlatform;
+  ns: MountNamespace;
+  emptyDir: EmptyDir;
+  table: ReadonlyMap<number, SyscallEntry>;
+  log: Logger;
+  strace: boolean;
+  /** The first task's fs context (root, cwd, umask). */
+  initialFs: FsContext;
+  initPid: number;
+}
+
+/** How the sandbox's main process ended. */
+export type ExitStatus = { code: number } | { signal: number; core: boolean };
+
+export class Kernel {
+  readonly tasks = new Map<number, Task>();
+  readonly files: FileRegistry;
+  readonly platform: PtracePlatform;
+  readonly ns: MountNamespace;
+  readonly emptyDir: EmptyDir;
+  readonly log: Logger;
+  private readonly table: ReadonlyMap<number, SyscallEntry>;
+  private readonly strace: boolean;
+  private readonly initialFs: FsContext;
+  private readonly initPid: number;
+  /** New tasks whose first stop came before their parent's clone event. */
+  private readonly earlyStops = new Set<number>();
+  /** New tasks whose first stop has not come yet. */
+  private readonly awaitingFirstStop = new Set<number>();
+  private mainTgid = 0;
+  private mainStatus: ExitStatus | null = null;
+  /** Other host children (the gofer) whose death ends the sandbox. */
+  private readonly critical = new Map<number, string>();
+
+  constructor(o: KernelOptions) {
+    this.platform = o.platform;
+    this.ns = o.ns;
+    this.emptyDir = o.emptyDir;
+    this.table = o.table;
+    this.log = o.log;
+    this.strace = o.strace;
+    this.initialFs = o.initialFs;
+    this.initPid = o.initPid;
+    this.files = new FileRegistry(() => this.threadGroups());
+  }
+
+  watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
+
+  *threadGroups(): Iterable<ThreadGroup> {
+    const seen = new Set<ThreadGroup>();
+    for (const t of this.tasks.values()) if (!seen.has(t.tg)) { seen.add(t.tg); yield t.tg; }
+  }
+
+  taskByNsPid(nsPid: number): Task | undefined {
+    for (const t of this.tasks.values()) if (t.tg.nsPid === nsPid && t.tid === t.tg.tgid) return t;
+    return undefined;
+  }
+
+  /** Serves the guests until the main process exits; returns its status. */
+  run(): ExitStatus {
+    for (;;) {
+      const ev = this.platform.wait();
+      if (!ev) break;
+      this.handle(ev);
+      if (this.mainStatus) break;
+    }
+    return this.mainStatus ?? { code: 125 };
+  }
+
+  /** Kills every guest (init's death takes its pid namespace with it) and reaps them. */
+  shutdown(): void {
+    this.platform.kill(this.initPid, SIGKILL);
+    for (const t of this.tasks.values()) this.platform.kill(t.tid, SIGKILL);
+    for (const pid of this.critical.keys()) this.platform.kill(pid, SIGKILL);
+    for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
+      if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
+    }
+    this.tasks.clear();
+  }
+
+  private handle(ev: TrapEvent): void {
+    switch (ev.kind) {
+      case EV.SECCOMP: return this.trap(ev);
+      case EV.FORK: case EV.VFORK: case EV.CLONE: return this.cloned(ev);
+      case EV.STOP: return this.stopped(ev);
+      case EV.SIGNAL: return this.platform.resume(ev.pid, ev.status);
+      case EV.EXEC: return this.platform.resume(ev.pid);
+      case EV.EXITED: case EV.SIGNALED: return this.exited(ev);
+      case EV.SYSCALL_ENTRY: case EV.SYSCALL_EXIT: return this.platform.resume(ev.pid);
+    }
+  }
+
+  private trap(ev: TrapEvent): void {
+    const t = this.tasks.get(ev.pid);
+    if (!t) {
+      this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
+      this.platform.answer(ev.pid, -E.ENOSYS);
+      return;
+    }
+    const entry = this.table.get(ev.nr);
+    const call = this.strace ? formatCall(t, ev, entry) : '';
+    let reply: Reply;
+    setCurrentTask(t);
+    try {
+      reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
+    } catch (e) {
+      if (e instanceof SysErr) reply = -e.errno;
+      else {
+        this.log.error({ err: e, syscall: SYSCALL_NAMES[ev.nr] ?? ev.nr, tid: t.tid }, 'handler failed');
+        reply = -E.EIO;
+      }
+    } finally {
+      setCurrentTask(null);
+    }
+    this.reply(t, call, reply);
+  }
+
+  private unimplemented(ev: TrapEvent): Reply {
+    this.log.warn({ syscall: SYSCALL_NAMES[ev.nr] ?? `#${ev.nr}` }, 'unimplemented system call: ENOSYS');
+    return -E.ENOSYS;
+  }
+
+  private reply(t: Task, call: string, reply: Reply): void {
+    let shown: string;
+    if (typeof reply === 'number') {
+      this.platform.answer(t.tid, reply);
+      shown = reply < 0 && reply > -4096 ? `-1 ${errnoName(-reply)}` : String(reply);
+    } else if (reply === RESUMED) {
+      shown = '(resumed)';
+    } else if (reply === PASS) {
+      this.platform.resume(t.tid);
+      shown = '(host)';
+    } else {
+      shown = String(this.installFd(t, reply.description, reply.cloexec));
+    }
+    if (this.strace) this.log.info({ tid: t.tid }, `${call} = ${shown}`);
+  }
+
+  /** Puts a new description into the guest as the result of the trapped call. */
+  installFd(t: Task, d: FileDescription, cloexec: boolean): number {
+    this.files.add(d);
+    try {
+      const fd = this.platform.injectFd(t.tid, d.hostFd, cloexec);
+      t.tg.fdHints.set(fd, d);
+      return fd;
+    } catch (e) {
+      if (e instanceof SysErr) return -e.errno;
+      throw e;
+    }
+  }
+
+  private nsPidOf(tid: number): number {
+    try {
+      const m = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
+      const ids = m?.[1]?.trim().split(/\s+/) ?? [];
+      return Number(ids[ids.length - 1] ?? tid);
+    } catch {
+      return tid;
+    }
+  }
+
+  private cloned(ev: TrapEvent): void {
+    const child = ev.msg;
+    if (ev.pid === this.initPid) {
+      // Init forks the main process once; it starts at the sandbox's root and cwd.
+      const tg = new ThreadGroup(child, this.nsPidOf(child), null);
+      this.tasks.set(child, new Task(child, tg, this.initialFs, rootCreds(), this.ns));
+      this.mainTgid = child;
+    } else {
+      const parent = this.tasks.get(ev.pid);
+      if (!parent) {
+        this.log.warn({ pid: ev.pid, child }, 'clone from an unknown task');
+      } else {
+        const flags = ev.kind === EV.CLONE ? ev.uint(0) : 0;
+        const thread = (flags & CLONE_THREAD) !== 0;
+        const nsPid = thread ? parent.tg.nsPid : this.nsPidOf(child);
+        this.tasks.set(child, parent.clone(child, nsPid, { thread, shareFs: (flags & CLONE_FS) !== 0 }));
+      }
+    }
+    this.platform.resume(ev.pid);
+    if (this.earlyStops.delete(child)) this.platform.resume(child);
+    else this.awaitingFirstStop.add(child);
+  }
+
+  private stopped(ev: TrapEvent): void {
+    if (this.awaitingFirstStop.delete(ev.pid)) return this.platform.resume(ev.pid);
+    if (!this.tasks.has(ev.pid) && ev.pid !== this.initPid) {
+      this.earlyStops.add(ev.pid);
+      return;
+    }
+    // A group-stop (SIGSTOP, SIGTSTP…): stay stopped until SIGCONT, as without a tracer.
+    this.platform.listen(ev.pid);
+  }
+
+  private exited(ev: TrapEvent): void {
+    const what = this.critical.get(ev.pid);
+    if (what) {
+      this.log.error({ pid: ev.pid, status: ev.status }, `${what} died: stopping the sandbox`);
+      this.critical.delete(ev.pid);
+      this.mainStatus = { signal: SIGKILL, core: false };
+      return;
+    }
+    const t = this.tasks.get(ev.pid);
+    if (t) {
+      this.tasks.delete(ev.pid);
+      t.tg.tasks.delete(t);
+    }
+    if (ev.pid === this.mainTgid) {
+      this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };
+    } else if (ev.pid === this.initPid && !this.mainStatus) {
+      this.mainStatus = { code: 125 };
+    }
+  }
+
+  /**
+   * During a multi-step call (exec): the next stop of `t` of one of the
+   * `wanted` kinds, serving every other guest meanwhile. Signals for `t` are
+   * held back and sent again when the call is done. Null if `t` died.
+   */
+  awaitStop(t: Task, wanted: readonly number[], resumeAfterSignal: (pid: number) => void): TrapEvent | null {
+    for (;;) {
+      const ev = this.platform.wait();
+      if (!ev) return null;
+      const mine = ev.pid === t.tid || (ev.kind === EV.EXEC && ev.msg === t.tid);
+      if (!mine) { this.handle(ev); continue; }
+      if (wanted.includes(ev.kind)) return ev;
+      if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) { this.exited(ev); return null; }
+      if (ev.kind === EV.SIGNAL) t.heldSignals.push(ev.status);
+      else this.log.debug({ tid: t.tid, kind: ev.kind }, 'unexpected stop during a multi-step call');
+      resumeAfterSignal(ev.pid);
+    }
+  }
+
+  /** Sends the signals held back during a multi-step call. */
+  releaseSignals(t: Task): void {
+    for (const sig of t.heldSignals.splice(0)) this.platform.kill(t.tid, sig);
+  }
+
+  /** Replaces the task known as `formerTid` by `tid` after an exec by a non-leader thread. */
+  renameTask(formerTid: number, tid: number): Task | undefined {
+    const t = this.tasks.get(formerTid);
+    if (!t || formerTid === tid) return t;
+    const leader = this.tasks.get(tid);
+    if (leader) { this.tasks.delete(tid); leader.tg.tasks.delete(leader); }
+    this.tasks.delete(formerTid);
+    t.tid = tid;
+    this.tasks.set(tid, t);
+    return t;
+  }
+}

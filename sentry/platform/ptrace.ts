@@ -1,0 +1,115 @@
+// The ptrace platform: guests stop at seccomp RET_TRACE for the calls the
+// sentry serves, and at fork/clone/exec/exit events; descriptors are put
+// into a guest through the filter's user notification (see injectFd).
+import { EV, EVENT_SLOTS, native, SLOT, tv } from './native.js';
+
+const PTRACE_O_TRACESYSGOOD = 0x01;
+const PTRACE_O_TRACEFORK = 0x02;
+const PTRACE_O_TRACEVFORK = 0x04;
+const PTRACE_O_TRACECLONE = 0x08;
+const PTRACE_O_TRACEEXEC = 0x10;
+const PTRACE_O_TRACESECCOMP = 0x80;
+const PTRACE_O_EXITKILL = 0x100000;
+
+export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+
+/**
+ * The syscall number the filter turns into a user notification. The sentry
+ * makes a stopped guest call it to receive a descriptor; a guest calling it
+ * on its own gets ENOSYS.
+ */
+export const FD_MARKER_NR = 0x3ffffff0;
+
+export { EV };
+
+/** One decoded stop; the numbers are copied out of the shared event buffer. */
+export class TrapEvent {
+  readonly pid: number;
+  readonly kind: number;
+  readonly status: number;
+  readonly aux: number;
+  private readonly raw: Int32Array;
+
+  constructor(buf: Int32Array) {
+    this.raw = buf.slice(0, EVENT_SLOTS);
+    this.pid = buf[SLOT.PID]!;
+    this.kind = buf[SLOT.KIND]!;
+    this.status = buf[SLOT.STATUS]!;
+    this.aux = buf[SLOT.AUX]!;
+  }
+
+  private u64(slot: number): number {
+    return (this.raw[slot + 1]! >>> 0) * 0x1_0000_0000 + (this.raw[slot]! >>> 0);
+  }
+  get msg(): number { return this.u64(SLOT.MSG); }
+  get nr(): number { return this.raw[SLOT.NR]!; }
+  get ip(): number { return this.u64(SLOT.IP); }
+  get sp(): number { return this.u64(SLOT.SP); }
+  /** The return value at a syscall-exit stop (a negative errno on failure). */
+  get ret(): number { return this.i64(SLOT.RET); }
+  private i64(slot: number): number { return this.raw[slot + 1]! * 0x1_0000_0000 + (this.raw[slot]! >>> 0); }
+
+  /** Argument i as a signed 32-bit int (fds, flags given to int parameters). */
+  int(i: number): number { return this.raw[SLOT.ARGS + 2 * i]!; }
+  /** Argument i as an unsigned 32-bit value (modes, unsigned flags). */
+  uint(i: number): number { return this.raw[SLOT.ARGS + 2 * i]! >>> 0; }
+  /** Argument i as an address or size (up to 2^53; larger values saturate, which no user address is). */
+  ptr(i: number): number { return Math.min(this.u64(SLOT.ARGS + 2 * i), Number.MAX_SAFE_INTEGER); }
+  /** Argument i as a signed 64-bit value (offsets, lengths). */
+  long(i: number): number { return this.i64(SLOT.ARGS + 2 * i); }
+}
+
+export class PtracePlatform {
+  private readonly buf = new Int32Array(EVENT_SLOTS);
+  private readonly regsSize = native.regsSize();
+
+  constructor(readonly listener: number) {}
+
+  /** Waits for the next stop of `pid` (-1: of any guest); null when no guest is left. */
+  wait(pid = -1): TrapEvent | null {
+    const r = native.wait(pid, this.buf);
+    if (r === -10 /* ECHILD */) return null;
+    tv(r);
+    return new TrapEvent(this.buf);
+  }
+
+  resume(pid: number, sig = 0): void { native.cont(pid, sig); }
+  resumeToSyscallStop(pid: number, sig = 0): void { tv(native.stepSyscall(pid, sig)); }
+  listen(pid: number): void { native.listen(pid); }
+
+  /** At a seccomp stop: skip the call, return `value`, resume. */
+  answer(pid: number, value: number): void { native.ret(pid, value); }
+
+  /** At a seccomp stop: run this call instead. */
+  replace(pid: number, nr: number, args: readonly number[]): void {
+    tv(native.setSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
+  }
+
+  /** At a syscall-exit stop: run the syscall instruction again, as this call. */
+  rewind(pid: number, nr: number, args: readonly number[]): void {
+    tv(native.rewindSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
+  }
+
+  saveRegs(pid: number): Uint8Array {
+    const regs = new Uint8Array(this.regsSize);
+    tv(native.getRegs(pid, regs));
+    return regs;
+  }
+  restoreRegs(pid: number, regs: Uint8Array): void { tv(native.setRegs(pid, regs)); }
+  setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
+
+  /**
+   * At a seccomp stop: turn the call into the marker, resume, and hand the
+   * notification `hostFd`; the guest's call returns the new descriptor.
+   * With `thenStop`, the guest stops again at the call's exit.
+   */
+  injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop = false): number {
+    this.replace(pid, FD_MARKER_NR, []);
+    if (thenStop) this.resumeToSyscallStop(pid);
+    else this.resume(pid);
+    return tv(native.addfd(this.listener, pid, hostFd, cloexec ? 1 : 0, 5000));
+  }
+
+  kill(pid: number, sig: number): void { native.kill(pid, sig); }
+}

@@ -1,0 +1,132 @@
+// Builds the guests' seccomp program from the syscall policy.
+//
+// The program checks the architecture, then finds the syscall number with a
+// balanced binary search (a few comparisons whatever the table's size) and
+// returns the action the policy gives that number. Numbers the policy does
+// not name are traced, so the sentry logs them and answers ENOSYS.
+
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+const X32_SYSCALL_BIT = 0x40000000;
+
+const RET_KILL_PROCESS = 0x80000000;
+const RET_ERRNO = 0x00050000;
+const RET_USER_NOTIF = 0x7fc00000;
+const RET_TRACE = 0x7ff00000;
+const RET_ALLOW = 0x7fff0000;
+
+const LD_W_ABS = 0x20;
+const JMP_JA = 0x05;
+const JMP_JEQ_K = 0x15;
+const JMP_JGE_K = 0x35;
+const JMP_JSET_K = 0x45;
+const RET_K = 0x06;
+
+const OFF_NR = 0;
+const OFF_ARCH = 4;
+const offArgLo = (i: number) => 16 + 8 * i;
+
+/** What the filter does with one system call. */
+export type Action =
+  | { kind: 'allow' }
+  | { kind: 'trace' }
+  | { kind: 'notify' }
+  | { kind: 'errno'; errno: number }
+  /** Allowed unless the (low 32 bits of the) argument has one of `mask`'s bits: then errno. */
+  | { kind: 'allowUnlessBits'; arg: number; mask: number; errno: number }
+  /** Allowed when the argument's low 32 bits is one of `values`, else traced. */
+  | { kind: 'allowIfOneOf'; arg: number; values: readonly number[] };
+
+interface Insn { code: number; jt: number; jf: number; k: number }
+
+function retOf(a: Action): number {
+  switch (a.kind) {
+    case 'allow': return RET_ALLOW;
+    case 'trace': return RET_TRACE;
+    case 'notify': return RET_USER_NOTIF;
+    case 'errno': return RET_ERRNO | (a.errno & 0xffff);
+    default: throw new Error(`action ${a.kind} has no single return`);
+  }
+}
+
+function leaf(a: Action): Insn[] {
+  const ret = (k: number): Insn => ({ code: RET_K, jt: 0, jf: 0, k: k >>> 0 });
+  switch (a.kind) {
+    case 'allowUnlessBits':
+      return [
+        { code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) },
+        { code: JMP_JSET_K, jt: 0, jf: 1, k: a.mask >>> 0 },
+        ret(RET_ERRNO | a.errno),
+        ret(RET_ALLOW),
+      ];
+    case 'allowIfOneOf': {
+      const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) }];
+      const n = a.values.length;
+      a.values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: n - i, jf: 0, k: v >>> 0 }));
+      out.push(ret(RET_TRACE), ret(RET_ALLOW));
+      return out;
+    }
+    default:
+      return [ret(retOf(a))];
+  }
+}
+
+interface Range { lo: number; hi: number; action: Action }
+
+function sameAction(a: Action, b: Action): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Ranges [lo, hi] of numbers sharing one action, covering 0 .. X32_SYSCALL_BIT-1. */
+function ranges(policy: ReadonlyMap<number, Action>, fallback: Action): Range[] {
+  const out: Range[] = [];
+  const push = (lo: number, hi: number, action: Action) => {
+    const last = out[out.length - 1];
+    if (last && last.hi === lo - 1 && sameAction(last.action, action)) last.hi = hi;
+    else out.push({ lo, hi, action });
+  };
+  let next = 0;
+  for (const nr of [...policy.keys()].sort((a, b) => a - b)) {
+    if (nr > next) push(next, nr - 1, fallback);
+    push(nr, nr, policy.get(nr)!);
+    next = nr + 1;
+  }
+  if (next < X32_SYSCALL_BIT) push(next, X32_SYSCALL_BIT - 1, fallback);
+  return out;
+}
+
+/** The search tree over ranges: `nr >= mid.lo` goes right, through a long jump. */
+function tree(rs: Range[]): Insn[] {
+  if (rs.length === 1) return leaf(rs[0]!.action);
+  const mid = rs.length >> 1;
+  const left = tree(rs.slice(0, mid));
+  const right = tree(rs.slice(mid));
+  return [
+    { code: JMP_JGE_K, jt: 0, jf: 1, k: rs[mid]!.lo },
+    { code: JMP_JA, jt: 0, jf: 0, k: left.length },
+    ...left,
+    ...right,
+  ];
+}
+
+/** The whole program as struct sock_filter[] bytes, and its length in instructions. */
+export function buildFilter(policy: ReadonlyMap<number, Action>, fallback: Action): { bytes: Uint8Array; length: number } {
+  const prog: Insn[] = [
+    { code: LD_W_ABS, jt: 0, jf: 0, k: OFF_ARCH },
+    { code: JMP_JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
+    { code: RET_K, jt: 0, jf: 0, k: RET_KILL_PROCESS },
+    { code: LD_W_ABS, jt: 0, jf: 0, k: OFF_NR },
+    { code: JMP_JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
+    { code: RET_K, jt: 0, jf: 0, k: RET_ERRNO | 38 /* ENOSYS */ },
+    ...tree(ranges(policy, fallback)),
+  ];
+  if (prog.length > 4096) throw new Error(`seccomp program too long: ${prog.length}`);
+  const bytes = new Uint8Array(prog.length * 8);
+  const view = new DataView(bytes.buffer);
+  prog.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, true);
+    view.setUint8(i * 8 + 2, ins.jt);
+    view.setUint8(i * 8 + 3, ins.jf);
+    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
+  });
+  return { bytes, length: prog.length };
+}

@@ -1,0 +1,226 @@
+// Attributes: chmod, chown, utimes, truncate, umask and extended attributes.
+import { E, SysErr } from '../kernel/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import type { SetAttr } from '../vfs/inode.js';
+import type { VfsPath } from '../vfs/mount.js';
+import { checkAccess, isOwnerOrRoot, MAY_WRITE } from '../vfs/permissions.js';
+import { AT, isDir, isLnk, isReg, S_ISGID, S_ISUID, type Timespec } from '../vfs/types.js';
+import { UTIME_NOW, UTIME_OMIT } from '../fs/times.js';
+import { lookupAt, sentryFile } from './common.js';
+import { entry, type SyscallFamily } from './types.js';
+
+function writable(p: VfsPath): void {
+  if (p.mount.readonly) throw new SysErr(E.EROFS);
+}
+
+function chmodAt(t: Task, p: VfsPath, mode: number): number {
+  const st = p.inode.stat();
+  if (!isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
+  writable(p);
+  let m = mode & 0o7777;
+  if (t.creds.fsuid !== 0 && (m & S_ISGID) && t.creds.fsgid !== st.gid && !t.creds.groups.includes(st.gid)) m &= ~S_ISGID;
+  p.inode.setattr({ mode: m });
+  return 0;
+}
+
+function chownAt(t: Task, p: VfsPath, uid: number, gid: number): number {
+  const st = p.inode.stat();
+  const newUid = uid === 0xffffffff ? undefined : uid;
+  const newGid = gid === 0xffffffff ? undefined : gid;
+  if (t.creds.euid !== 0) {
+    if (newUid !== undefined && newUid !== st.uid) throw new SysErr(E.EPERM);
+    if (newGid !== undefined && newGid !== st.gid &&
+        (t.creds.fsuid !== st.uid || (t.creds.fsgid !== newGid && !t.creds.groups.includes(newGid)))) {
+      throw new SysErr(E.EPERM);
+    }
+    if (newUid === undefined && newGid === undefined && t.creds.fsuid !== st.uid) throw new SysErr(E.EPERM);
+  }
+  writable(p);
+  const attr: SetAttr = { uid: newUid, gid: newGid };
+  if (!isDir(st.mode) && !isLnk(st.mode)) {
+    // chown(2): setuid always goes, setgid when the group may execute.
+    let m = st.mode & 0o7777 & ~S_ISUID;
+    if (st.mode & 0o010) m &= ~S_ISGID;
+    if (m !== (st.mode & 0o7777)) attr.mode = m;
+  }
+  p.inode.setattr(attr);
+  return 0;
+}
+
+/** Reads a struct timespec[2] (or NULL: both now) with UTIME_NOW/UTIME_OMIT. */
+function readTimes(t: Task, addr: number): [Timespec | 'now' | 'omit', Timespec | 'now' | 'omit'] {
+  if (addr === 0) return ['now', 'now'];
+  const v = new DataView(t.mem.read(addr, 32).buffer);
+  const one = (off: number): Timespec | 'now' | 'omit' => {
+    const nsec = Number(v.getBigInt64(off + 8, true));
+    if (nsec === UTIME_NOW) return 'now';
+    if (nsec === UTIME_OMIT) return 'omit';
+    if (nsec < 0 || nsec > 999_999_999) throw new SysErr(E.EINVAL);
+    return { sec: Number(v.getBigInt64(off, true)), nsec };
+  };
+  return [one(0), one(16)];
+}
+
+function setTimes(t: Task, p: VfsPath, atime: Timespec | 'now' | 'omit', mtime: Timespec | 'now' | 'omit'): number {
+  if (atime === 'omit' && mtime === 'omit') return 0;
+  const st = p.inode.stat();
+  const explicit = (atime !== 'now' && atime !== 'omit') || (mtime !== 'now' && mtime !== 'omit');
+  if (!isOwnerOrRoot(t.creds, st)) {
+    if (explicit) throw new SysErr(E.EPERM);
+    checkAccess(t.creds, st, MAY_WRITE);
+  }
+  writable(p);
+  const attr: SetAttr = {};
+  if (atime !== 'omit') attr.atime = atime;
+  if (mtime !== 'omit') attr.mtime = mtime;
+  p.inode.setattr(attr);
+  return 0;
+}
+
+/** struct timeval[2] (utimes, futimesat) or NULL. */
+function readTimevals(t: Task, addr: number): [Timespec | 'now', Timespec | 'now'] {
+  if (addr === 0) return ['now', 'now'];
+  const v = new DataView(t.mem.read(addr, 32).buffer);
+  const one = (off: number): Timespec => {
+    const usec = Number(v.getBigInt64(off + 8, true));
+    if (usec < 0 || usec > 999_999) throw new SysErr(E.EINVAL);
+    return { sec: Number(v.getBigInt64(off, true)), nsec: usec * 1000 };
+  };
+  return [one(0), one(16)];
+}
+
+function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: number, flags: number): number {
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+  const [atime, mtime] = readTimes(t, times);
+  const p = pathAddr === 0
+    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : sentryFile(k, t, dirfd).at)
+    : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);
+  return setTimes(t, p, atime, mtime);
+}
+
+function truncatePath(t: Task, p: VfsPath, length: number): number {
+  if (length < 0) throw new SysErr(E.EINVAL);
+  const st = p.inode.stat();
+  if (isDir(st.mode)) throw new SysErr(E.EISDIR);
+  if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
+  checkAccess(t.creds, st, MAY_WRITE);
+  writable(p);
+  p.inode.setattr({ size: length });
+  return 0;
+}
+
+const XATTR_NAME_MAX = 255;
+const XATTR_SIZE_MAX = 65536;
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+
+function xattrName(t: Task, addr: number): string {
+  const name = t.mem.readString(addr, XATTR_NAME_MAX + 1);
+  if (name.length === 0 || name.length > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
+  if (!/^(user|trusted|security|system)\./.test(name)) throw new SysErr(E.EOPNOTSUPP);
+  return name;
+}
+
+function getxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number): number {
+  const value = p.inode.getxattr(xattrName(t, nameAddr));
+  if (size === 0) return value.length;
+  if (size < value.length) throw new SysErr(E.ERANGE);
+  t.mem.write(buf, value);
+  return value.length;
+}
+
+function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
+  if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
+  if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
+  const name = xattrName(t, nameAddr);
+  const st = p.inode.stat();
+  if (name.startsWith('user.') && !isReg(st.mode) && !isDir(st.mode)) throw new SysErr(E.EPERM);
+  if (name.startsWith('trusted.') && t.creds.euid !== 0) throw new SysErr(E.EPERM);
+  if (!isOwnerOrRoot(t.creds, st)) checkAccess(t.creds, st, MAY_WRITE);
+  writable(p);
+  p.inode.setxattr(name, t.mem.read(buf, size), flags);
+  return 0;
+}
+
+function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
+  const names = p.inode.listxattr().filter((n) => t.creds.euid === 0 || !n.startsWith('trusted.'));
+  const bytes = new TextEncoder().encode(names.map((n) => n + '\0').join(''));
+  if (size === 0) return bytes.length;
+  if (size < bytes.length) throw new SysErr(E.ERANGE);
+  t.mem.write(buf, bytes);
+  return bytes.length;
+}
+
+function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
+  const name = xattrName(t, nameAddr);
+  const st = p.inode.stat();
+  if (!isOwnerOrRoot(t.creds, st)) checkAccess(t.creds, st, MAY_WRITE);
+  writable(p);
+  p.inode.removexattr(name);
+  return 0;
+}
+
+const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
+  lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
+const fdAt = (k: Kernel, t: Task, fd: number) => sentryFile(k, t, fd, E.EPERM).at;
+
+export const attrFamily: SyscallFamily = {
+  chmod: entry(['path', 'oct'], (t, a, k) => chmodAt(t, at(k, t, a.ptr(0), false), a.uint(1))),
+  fchmod: entry(['fd', 'oct'], (t, a, k) => chmodAt(t, fdAt(k, t, a.int(0)), a.uint(1))),
+  fchmodat: entry(['fd', 'path', 'oct'], (t, a, k) =>
+    chmodAt(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), a.uint(2))),
+  fchmodat2: entry(['fd', 'path', 'oct', 'flags'], (t, a, k) => {
+    const flags = a.int(3);
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+    const p = lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags);
+    if (isLnk(p.inode.stat().mode)) throw new SysErr(E.EOPNOTSUPP);
+    return chmodAt(t, p, a.uint(2));
+  }),
+  chown: entry(['path', 'int', 'int'], (t, a, k) => chownAt(t, at(k, t, a.ptr(0), false), a.uint(1), a.uint(2))),
+  lchown: entry(['path', 'int', 'int'], (t, a, k) => chownAt(t, at(k, t, a.ptr(0), true), a.uint(1), a.uint(2))),
+  fchown: entry(['fd', 'int', 'int'], (t, a, k) => chownAt(t, fdAt(k, t, a.int(0)), a.uint(1), a.uint(2))),
+  fchownat: entry(['fd', 'path', 'int', 'int', 'flags'], (t, a, k) => {
+    const flags = a.int(4);
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+    return chownAt(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags), a.uint(2), a.uint(3));
+  }),
+  utimensat: entry(['fd', 'path', 'ptr', 'flags'], (t, a, k) => utimensat(t, k, a.int(0), a.ptr(1), a.ptr(2), a.int(3))),
+  utimes: entry(['path', 'ptr'], (t, a, k) => {
+    const [atime, mtime] = readTimevals(t, a.ptr(1));
+    return setTimes(t, at(k, t, a.ptr(0), false), atime, mtime);
+  }),
+  futimesat: entry(['fd', 'path', 'ptr'], (t, a, k) => {
+    const [atime, mtime] = readTimevals(t, a.ptr(2));
+    return setTimes(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), atime, mtime);
+  }),
+  utime: entry(['path', 'ptr'], (t, a, k) => {
+    let times: [Timespec | 'now', Timespec | 'now'] = ['now', 'now'];
+    if (a.ptr(1) !== 0) {
+      const v = new DataView(t.mem.read(a.ptr(1), 16).buffer);
+      times = [{ sec: Number(v.getBigInt64(0, true)), nsec: 0 }, { sec: Number(v.getBigInt64(8, true)), nsec: 0 }];
+    }
+    return setTimes(t, at(k, t, a.ptr(0), false), times[0], times[1]);
+  }),
+  truncate: entry(['path', 'int'], (t, a, k) => truncatePath(t, at(k, t, a.ptr(0), false), a.long(1))),
+  umask: entry(['oct'], (t, a) => {
+    const old = t.fs.umask;
+    t.fs.umask = a.uint(0) & 0o777;
+    return old;
+  }),
+  getxattr: entry(['path', 'str', 'ptr', 'int'], (t, a, k) => getxattr(t, at(k, t, a.ptr(0), false), a.ptr(1), a.ptr(2), a.ptr(3))),
+  lgetxattr: entry(['path', 'str', 'ptr', 'int'], (t, a, k) => getxattr(t, at(k, t, a.ptr(0), true), a.ptr(1), a.ptr(2), a.ptr(3))),
+  fgetxattr: entry(['fd', 'str', 'ptr', 'int'], (t, a, k) => getxattr(t, fdAt(k, t, a.int(0)), a.ptr(1), a.ptr(2), a.ptr(3))),
+  setxattr: entry(['path', 'str', 'ptr', 'int', 'flags'], (t, a, k) =>
+    setxattr(t, at(k, t, a.ptr(0), false), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))),
+  lsetxattr: entry(['path', 'str', 'ptr', 'int', 'flags'], (t, a, k) =>
+    setxattr(t, at(k, t, a.ptr(0), true), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))),
+  fsetxattr: entry(['fd', 'str', 'ptr', 'int', 'flags'], (t, a, k) =>
+    setxattr(t, fdAt(k, t, a.int(0)), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4))),
+  listxattr: entry(['path', 'ptr', 'int'], (t, a, k) => listxattr(t, at(k, t, a.ptr(0), false), a.ptr(1), a.ptr(2))),
+  llistxattr: entry(['path', 'ptr', 'int'], (t, a, k) => listxattr(t, at(k, t, a.ptr(0), true), a.ptr(1), a.ptr(2))),
+  flistxattr: entry(['fd', 'ptr', 'int'], (t, a, k) => listxattr(t, fdAt(k, t, a.int(0)), a.ptr(1), a.ptr(2))),
+  removexattr: entry(['path', 'str'], (t, a, k) => removexattr(t, at(k, t, a.ptr(0), false), a.ptr(1))),
+  lremovexattr: entry(['path', 'str'], (t, a, k) => removexattr(t, at(k, t, a.ptr(0), true), a.ptr(1))),
+  fremovexattr: entry(['fd', 'str'], (t, a, k) => removexattr(t, fdAt(k, t, a.int(0)), a.ptr(1))),
+};

@@ -1,0 +1,119 @@
+// Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
+import { E, SysErr } from '../kernel/errno.js';
+import type { FileDescription } from '../kernel/files.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import { libcCalls, sys } from '../platform/native.js';
+import type { VfsPath } from '../vfs/mount.js';
+import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
+import { AT, dtype, isDir, S_IFDIR, S_ISGID } from '../vfs/types.js';
+import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
+import { checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
+import { entry, type SyscallFamily } from './types.js';
+
+const SEEK_SET = 0;
+const SEEK_CUR = 1;
+const encoder = new TextEncoder();
+
+/** ".", ".." and the entries, taken when a listing starts. */
+function snapshot(t: Task, d: FileDescription) {
+  const self = d.at.inode.stat();
+  const up = parentOf(t, d.at).inode.stat();
+  return [
+    { name: '.', ino: self.ino, type: dtype(S_IFDIR) },
+    { name: '..', ino: up.ino, type: dtype(S_IFDIR) },
+    ...d.at.inode.readdir(),
+  ];
+}
+
+/**
+ * getdents64(2). The offset of the guest's open file description (shared
+ * with the sentry's copy) is the index of the next entry, so lseek,
+ * telldir and rewinddir work natively.
+ */
+function getdents64(t: Task, k: Kernel, fd: number, buf: number, count: number): number {
+  const d = sentryFile(k, t, fd, E.ENOTDIR);
+  if (!isDir(d.at.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  const pos = sys(libcCalls.lseek(d.hostFd, 0, SEEK_CUR));
+  if (pos === 0 || !d.dirents) d.dirents = snapshot(t, d);
+  const out = new Uint8Array(Math.min(count, 1 << 20));
+  const view = new DataView(out.buffer);
+  let used = 0;
+  let i = pos;
+  for (; i < d.dirents.length; i++) {
+    const e = d.dirents[i]!;
+    const name = encoder.encode(e.name);
+    const reclen = (19 + name.length + 1 + 7) & ~7;
+    if (used + reclen > out.length) break;
+    view.setBigUint64(used, BigInt(e.ino), true);
+    view.setBigInt64(used + 8, BigInt(i + 1), true);
+    view.setUint16(used + 16, reclen, true);
+    view.setUint8(used + 18, e.type);
+    out.set(name, used + 19);
+    used += reclen;
+  }
+  if (used === 0 && i < d.dirents.length) throw new SysErr(E.EINVAL);
+  t.mem.write(buf, out.subarray(0, used));
+  sys(libcCalls.lseek(d.hostFd, i, SEEK_SET));
+  return used;
+}
+
+function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number): number {
+  const p = parentForCreate(k, t, dirfd, path);
+  const dirSt = checkDirWritable(t, p.dir);
+  const perm = (mode & ~t.fs.umask & 0o1777) | (dirSt.mode & S_ISGID);
+  p.dir.inode.mkdir(p.name, perm, newOwner(t, dirSt));
+  return 0;
+}
+
+export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number {
+  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  if (p.name === '.') throw new SysErr(E.EINVAL);
+  if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
+  if (p.name === '') throw new SysErr(E.EBUSY);
+  const dirSt = checkDirWritable(t, p.dir);
+  const victim = p.dir.inode.lookup(p.name);
+  const vst = victim.stat();
+  if (!isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
+  if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
+  if (victim === t.fs.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
+  checkSticky(t.creds, dirSt, vst);
+  p.dir.inode.rmdir(p.name);
+  return 0;
+}
+
+function changeDir(t: Task, to: VfsPath): number {
+  const st = to.inode.stat();
+  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  checkAccess(t.creds, st, MAY_EXEC);
+  t.fs.cwd = to;
+  return 0;
+}
+
+function getcwd(t: Task, buf: number, size: number): number {
+  const { path, reachable } = pathOf(t, t.fs.cwd);
+  const bytes = encoder.encode((reachable ? '' : '(unreachable)') + path + '\0');
+  if (size < bytes.length) throw new SysErr(E.ERANGE);
+  t.mem.write(buf, bytes);
+  return bytes.length;
+}
+
+export const dirFamily: SyscallFamily = {
+  getdents64: entry(['fd', 'ptr', 'int'], (t, a, k) => getdents64(t, k, a.int(0), a.ptr(1), a.uint(2))),
+  mkdir: entry(['path', 'oct'], (t, a, k) => mkdirAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.uint(1))),
+  mkdirat: entry(['fd', 'path', 'oct'], (t, a, k) => mkdirAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.uint(2))),
+  rmdir: entry(['path'], (t, a, k) => rmdirAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)))),
+  chdir: entry(['path'], (t, a) =>
+    changeDir(t, resolve(t, t.fs.cwd, t.mem.readPath(a.ptr(0)), { followFinal: true }))),
+  fchdir: entry(['fd'], (t, a, k) => changeDir(t, sentryFile(k, t, a.int(0), E.ENOTDIR).at)),
+  getcwd: entry(['ptr', 'int'], (t, a) => getcwd(t, a.ptr(0), a.ptr(1))),
+  chroot: entry(['path'], (t, a) => {
+    const to = resolve(t, t.fs.cwd, t.mem.readPath(a.ptr(0)), { followFinal: true });
+    const st = to.inode.stat();
+    if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+    checkAccess(t.creds, st, MAY_EXEC);
+    if (t.creds.euid !== 0) throw new SysErr(E.EPERM);
+    t.fs.root = to;
+    return 0;
+  }),
+};

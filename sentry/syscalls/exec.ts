@@ -1,0 +1,125 @@
+// execve(2) and execveat(2).
+//
+// The sentry resolves the program in the sandbox's view and decides what
+// the host kernel maps (loader/), puts that file into the guest as an fd,
+// and makes the guest call execveat(fd, "", argv, envp, AT_EMPTY_PATH):
+// the host never resolves a guest path. The steps, all at ptrace stops of
+// the calling task:
+//   1. seccomp stop of execve: plan, write argv and "" below the red zone;
+//   2. the call becomes the fd marker; the fd arrives, the task stops at its exit;
+//   3. rewind: the syscall instruction runs again as execveat;
+//   4. its seccomp stop is let through; then either the exec event (done),
+//      ETXTBSY (the sentry's stale writable copies are swept, once, and it runs again),
+//      or a failure at the call's exit: close the fd, restore the registers,
+//      return the error.
+import { closeSync } from 'node:fs';
+import { E, SysErr } from '../kernel/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
+import { pathOf } from '../vfs/walk.js';
+import { EV } from '../platform/ptrace.js';
+import { AT } from '../vfs/types.js';
+import { sentryFile, startOf } from './common.js';
+import { SYSCALLS } from './numbers.js';
+import { entry, RESUMED, type Reply, type SyscallFamily } from './types.js';
+
+const RED_ZONE = 128;
+/** Linux's limit on argv + envp strings (MAX_ARG_STRLEN * 32 = 4 MiB applies per string; this is the total we stage). */
+const MAX_STAGED = 2 * 1024 * 1024;
+
+/** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */
+function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number } {
+  const strings = argv.map((s) => Buffer.from(s + '\0'));
+  const strBytes = strings.reduce((n, b) => n + b.length, 0) + 1;
+  if (strBytes > MAX_STAGED) throw new SysErr(E.E2BIG);
+  const ptrBytes = 8 * (argv.length + 1);
+  const total = ((strBytes + 7) & ~7) + ptrBytes;
+  const base = Math.floor((sp - RED_ZONE - total - 64) / 16) * 16;
+  const blob = Buffer.alloc(total);
+  let off = 0;
+  const addrs: number[] = [];
+  for (const s of strings) { addrs.push(base + off); s.copy(blob, off); off += s.length; }
+  const emptyAddr = base + off;
+  const ptrOff = (strBytes + 7) & ~7;
+  addrs.forEach((a, i) => blob.writeBigUInt64LE(BigInt(a), ptrOff + 8 * i));
+  t.mem.write(base, blob);
+  return { argvAddr: base + ptrOff, emptyAddr };
+}
+
+function runExec(t: Task, k: Kernel, plan: ExecPlan, sp: number, envp: number): Reply {
+  const p = k.platform;
+  const saved = p.saveRegs(t.tid);
+  let staged;
+  try {
+    staged = stageArgv(t, sp, plan.hostArgv);
+  } catch (e) {
+    closeSync(plan.hostFd);
+    throw e;
+  }
+  const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
+  let guestFd: number;
+  try {
+    guestFd = p.injectFd(t.tid, plan.hostFd, true, true);
+  } finally {
+    closeSync(plan.hostFd);
+  }
+  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
+  let done;
+  for (let attempt = 0; ; attempt++) {
+    p.rewind(t.tid, SYSCALLS.execveat!, [guestFd, staged.emptyAddr, staged.argvAddr, envp, AT.EMPTY_PATH]);
+    p.resume(t.tid);
+    if (!k.awaitStop(t, [EV.SECCOMP], (pid) => p.resume(pid))) return RESUMED;
+    p.resumeToSyscallStop(t.tid);
+    done = k.awaitStop(t, [EV.EXEC, EV.SYSCALL_EXIT], resumeSys);
+    if (!done) return RESUMED;
+    // The sentry's own copies of descriptions the guest closed may still be
+    // open for writing: drop them and try once more.
+    if (done.kind === EV.SYSCALL_EXIT && done.ret === -E.ETXTBSY && attempt === 0) {
+      k.files.sweep();
+      continue;
+    }
+    break;
+  }
+  if (done.kind === EV.EXEC) {
+    const task = k.renameTask(done.msg, done.pid) ?? t;
+    task.tg.exe = plan.exe;
+    task.tg.argv = plan.argv;
+    task.tg.fdHints.clear();
+    p.resume(task.tid);
+    k.releaseSignals(task);
+    return RESUMED;
+  }
+  const err = done.ret;
+  p.rewind(t.tid, SYSCALLS.close!, [guestFd]);
+  p.resumeToSyscallStop(t.tid);
+  if (!k.awaitStop(t, [EV.SYSCALL_ENTRY], resumeSys)) return RESUMED;
+  p.resumeToSyscallStop(t.tid);
+  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
+  p.restoreRegs(t.tid, saved);
+  p.setReturn(t.tid, err);
+  p.resume(t.tid);
+  k.releaseSignals(t);
+  return RESUMED;
+}
+
+function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: number, envp: number, flags: number,
+    sp: number): Reply {
+  if (flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW)) throw new SysErr(E.EINVAL);
+  const path = t.mem.readPath(pathAddr);
+  const argv = t.mem.readStringArray(argvAddr, 0x7fffffff);
+  let plan: ExecPlan;
+  if (path === '' && (flags & AT.EMPTY_PATH)) {
+    const d = sentryFile(k, t, dirfd, E.EACCES);
+    plan = planExecOf(t, d.at, t.fs.root, pathOf(t, d.at).path, argv);
+  } else {
+    plan = planExec(t, startOf(k, t, dirfd), path, argv);
+  }
+  return runExec(t, k, plan, sp, envp);
+}
+
+export const execFamily: SyscallFamily = {
+  execve: entry(['path', 'ptr', 'ptr'], (t, a, k) => execAt(t, k, AT.FDCWD, a.ptr(0), a.ptr(1), a.ptr(2), 0, a.sp)),
+  execveat: entry(['fd', 'path', 'ptr', 'ptr', 'flags'], (t, a, k) =>
+    execAt(t, k, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), a.int(4), a.sp)),
+};

@@ -1,0 +1,103 @@
+// open(2), openat(2), openat2(2), creat(2).
+import { E, SysErr } from '../kernel/errno.js';
+import { FileDescription } from '../kernel/files.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import type { VfsPath } from '../vfs/mount.js';
+import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
+import { AT, isDir, isLnk, isReg, O, RESOLVE } from '../vfs/types.js';
+import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
+import { checkDirWritable, newOwner, startOf } from './common.js';
+import { entry, type NewFd, type SyscallFamily } from './types.js';
+
+const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
+  O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;
+const PATH_FLAGS = O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
+
+function lookupExisting(dir: VfsPath, name: string): boolean {
+  try { dir.inode.lookup(name); return true; } catch (e) {
+    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
+    throw e;
+  }
+}
+
+/** Finds or creates the file; `created` when this call made it. */
+function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res: number):
+    { at: VfsPath; created: boolean } {
+  const start = startOf(k, t, dirfd);
+  const follow = (flags & O.NOFOLLOW) === 0;
+  if (!(flags & O.CREAT)) return { at: resolve(t, start, path, { followFinal: follow, resolve: res }), created: false };
+  const p = resolveParent(t, start, path, res);
+  if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
+  if (lookupExisting(p.dir, p.name)) {
+    if (flags & O.EXCL) throw new SysErr(E.EEXIST);
+    return { at: resolve(t, start, path, { followFinal: follow, resolve: res }), created: false };
+  }
+  const dirSt = checkDirWritable(t, p.dir);
+  const inode = p.dir.inode.create(p.name, mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt));
+  return { at: { mount: p.dir.mount, inode }, created: true };
+}
+
+/** The common part of every open: checks, truncation, and a new description. */
+export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): NewFd {
+  if (flags & ~VALID_OPEN_FLAGS) flags &= VALID_OPEN_FLAGS;
+  if ((flags & O.TMPFILE) === O.TMPFILE) throw new SysErr(E.EOPNOTSUPP);
+  if (flags & O.PATH) flags &= PATH_FLAGS;
+  const { at, created } = openTarget(k, t, dirfd, path, flags, mode, res);
+  const st = at.inode.stat();
+  const acc = flags & O.ACCMODE;
+  if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
+  if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  if (!(flags & O.PATH)) {
+    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & O.CREAT))) throw new SysErr(E.EISDIR);
+    if (acc === O.ACCMODE) throw new SysErr(E.EINVAL);
+    if (!created) {
+      const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
+        (flags & O.TRUNC ? MAY_WRITE : 0);
+      checkAccess(t.creds, st, want);
+    }
+    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created && st.size > 0) at.inode.setattr({ size: 0 });
+  }
+  const hostFd = at.inode.open(flags);
+  const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+interface OpenHow { flags: number; mode: number; resolve: number }
+
+function readOpenHow(t: Task, addr: number, size: number): OpenHow {
+  if (size < 24) throw new SysErr(E.EINVAL);
+  if (size > 4096) throw new SysErr(E.E2BIG);
+  const raw = t.mem.read(addr, size);
+  const v = new DataView(raw.buffer);
+  for (let i = 24; i < size; i++) if (raw[i] !== 0) throw new SysErr(E.E2BIG);
+  const flags = v.getBigUint64(0, true);
+  const mode = v.getBigUint64(8, true);
+  const res = v.getBigUint64(16, true);
+  if (flags >> 32n) throw new SysErr(E.EINVAL);
+  if (Number(flags) & ~VALID_OPEN_FLAGS) throw new SysErr(E.EINVAL);
+  if (mode & ~0o7777n) throw new SysErr(E.EINVAL);
+  if (mode !== 0n && !(Number(flags) & O.CREAT) && (Number(flags) & O.TMPFILE) !== O.TMPFILE) throw new SysErr(E.EINVAL);
+  const allResolve = BigInt(RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH |
+    RESOLVE.IN_ROOT | RESOLVE.CACHED);
+  if (res & ~allResolve) throw new SysErr(E.EINVAL);
+  if ((res & BigInt(RESOLVE.BENEATH)) && (res & BigInt(RESOLVE.IN_ROOT))) throw new SysErr(E.EINVAL);
+  if (res & BigInt(RESOLVE.CACHED)) throw new SysErr(E.EAGAIN);
+  return { flags: Number(flags), mode: Number(mode), resolve: Number(res) };
+}
+
+export const openFamily: SyscallFamily = {
+  open: entry(['path', 'flags', 'oct'], (t, a, k) =>
+    openPath(k, t, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.int(1), a.uint(2))),
+  openat: entry(['fd', 'path', 'flags', 'oct'], (t, a, k) =>
+    openPath(k, t, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), a.uint(3))),
+  creat: entry(['path', 'oct'], (t, a, k) =>
+    openPath(k, t, AT.FDCWD, t.mem.readPath(a.ptr(0)), O.CREAT | O.WRONLY | O.TRUNC, a.uint(1))),
+  openat2: entry(['fd', 'path', 'ptr', 'int'], (t, a, k) => {
+    const how = readOpenHow(t, a.ptr(2), a.ptr(3));
+    // Magic links are the sentry's own /proc; none of them may lead out, so NO_MAGICLINKS changes nothing.
+    return openPath(k, t, a.int(0), t.mem.readPath(a.ptr(1)), how.flags, how.mode, how.resolve);
+  }),
+};

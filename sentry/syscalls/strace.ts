@@ -1,0 +1,24 @@
+// One line a trapped call for --strace: its name, decoded arguments (read
+// from the guest as the call was made) and result.
+import type { Task } from '../kernel/task.js';
+import type { TrapEvent } from '../platform/ptrace.js';
+import { SYSCALL_NAMES } from './numbers.js';
+import type { ArgFormat, SyscallEntry } from './types.js';
+
+function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
+  switch (f) {
+    case 'int': return String(a.long(i));
+    case 'fd': { const fd = a.int(i); return fd === -100 ? 'AT_FDCWD' : String(fd); }
+    case 'oct': return '0' + a.uint(i).toString(8);
+    case 'hex': case 'flags': return '0x' + a.uint(i).toString(16);
+    case 'ptr': return '0x' + a.ptr(i).toString(16);
+    case 'path': case 'str':
+      try { return JSON.stringify(t.mem.readString(a.ptr(i), 256)); } catch { return `0x${a.ptr(i).toString(16)}`; }
+  }
+}
+
+export function formatCall(t: Task, a: TrapEvent, entry: SyscallEntry | undefined): string {
+  const name = SYSCALL_NAMES[a.nr] ?? `syscall_${a.nr}`;
+  const args = entry ? entry.args.map((f, i) => formatArg(t, a, i, f)) : [0, 1, 2].map((i) => '0x' + a.ptr(i).toString(16));
+  return `${name}(${args.join(', ')})`;
+}

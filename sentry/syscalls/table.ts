@@ -1,0 +1,87 @@
+// The syscall table: which calls run natively, which the sentry serves
+// (and with which handler), and the seccomp program that follows from it.
+// Everything else is traced: a handler serves it, or the sentry logs it and
+// answers ENOSYS.
+import { buildFilter, type Action } from '../platform/seccomp.js';
+import { FD_MARKER_NR } from '../platform/ptrace.js';
+import { attrFamily } from './attr.js';
+import { dirFamily } from './dir.js';
+import { execFamily } from './exec.js';
+import { linkFamily } from './link.js';
+import { miscFamily } from './misc.js';
+import { SYSCALLS } from './numbers.js';
+import { openFamily } from './open.js';
+import { statFamily } from './stat.js';
+import type { SyscallEntry, SyscallFamily } from './types.js';
+
+/** The data path, memory, signals, time, scheduling, processes: run by the host kernel untouched. */
+export const PASSTHROUGH: readonly string[] = [
+  'read', 'write', 'close', 'poll', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
+  'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select', 'sched_yield',
+  'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2', 'pause', 'nanosleep',
+  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'connect', 'accept', 'sendto', 'recvfrom',
+  'sendmsg', 'recvmsg', 'shutdown', 'bind', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
+  'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'kill', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
+  'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fcntl', 'flock', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
+  'sysinfo', 'times', 'getuid', 'getgid', 'setuid', 'setgid', 'geteuid', 'getegid', 'setpgid', 'getppid',
+  'getpgrp', 'setsid', 'setreuid', 'setregid', 'getgroups', 'setgroups', 'setresuid', 'getresuid', 'setresgid',
+  'getresgid', 'getpgid', 'setfsuid', 'setfsgid', 'getsid', 'capget', 'capset', 'rt_sigpending',
+  'rt_sigtimedwait', 'rt_sigqueueinfo', 'rt_sigsuspend', 'sigaltstack', 'personality', 'getpriority',
+  'setpriority', 'sched_setparam', 'sched_getparam', 'sched_setscheduler', 'sched_getscheduler',
+  'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval', 'mlock', 'munlock', 'mlockall',
+  'munlockall', 'prctl', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'tkill', 'time',
+  'futex', 'sched_setaffinity', 'sched_getaffinity', 'set_thread_area', 'get_thread_area', 'io_setup',
+  'io_destroy', 'io_getevents', 'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall',
+  'semtimedop', 'fadvise64', 'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun',
+  'timer_delete', 'clock_gettime', 'clock_getres', 'clock_nanosleep', 'exit_group', 'epoll_wait', 'epoll_ctl',
+  'tgkill', 'waitid', 'ioprio_set', 'ioprio_get', 'inotify_init', 'inotify_init1', 'inotify_rm_watch',
+  'pselect6', 'ppoll', 'set_robust_list', 'get_robust_list', 'splice', 'tee', 'sync_file_range', 'vmsplice',
+  'epoll_pwait', 'signalfd', 'timerfd_create', 'eventfd', 'fallocate', 'timerfd_settime', 'timerfd_gettime',
+  'accept4', 'signalfd4', 'eventfd2', 'epoll_create1', 'dup3', 'pipe2', 'preadv', 'pwritev',
+  'rt_tgsigqueueinfo', 'recvmmsg', 'prlimit64', 'syncfs', 'sendmmsg', 'getcpu', 'kcmp', 'sched_setattr',
+  'sched_getattr', 'seccomp', 'getrandom', 'memfd_create', 'membarrier', 'mlock2', 'copy_file_range', 'preadv2',
+  'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'pidfd_send_signal', 'pidfd_open',
+  'close_range', 'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
+];
+
+const CLONE_NAMESPACES = 0x00020000 /* NEWNS */ | 0x02000000 /* NEWCGROUP */ | 0x04000000 /* NEWUTS */ |
+  0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | 0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */;
+
+/** Terminal and fd-flag ioctls run natively; TIOCSTI and the rest are trapped. */
+const NATIVE_IOCTLS = [
+  0x5401, 0x5402, 0x5403, 0x5404, 0x5409, 0x540a, 0x540b, 0x540e, 0x540f, 0x5410, 0x5411, 0x5413, 0x5414,
+  0x541b, 0x5421, 0x5422, 0x5429, 0x5441, 0x5450, 0x5451, 0x5452, 0x80045430, 0x40045431, 0x802c542a,
+  0x402c542b, 0x402c542c, 0x402c542d, 0x80086601,
+];
+
+const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
+  miscFamily];
+
+function nr(name: string): number {
+  const n = SYSCALLS[name];
+  if (n === undefined) throw new Error(`unknown system call ${name}`);
+  return n;
+}
+
+export function handlerTable(): Map<number, SyscallEntry> {
+  const table = new Map<number, SyscallEntry>();
+  for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) table.set(nr(name), e);
+  return table;
+}
+
+export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<number, Action> {
+  const policy = new Map<number, Action>();
+  for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
+  policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
+  policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
+  for (const n of table.keys()) {
+    const action = policy.get(n);
+    if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);
+  }
+  policy.set(FD_MARKER_NR, { kind: 'notify' });
+  return policy;
+}
+
+export function guestFilter(table: ReadonlyMap<number, SyscallEntry>) {
+  return buildFilter(seccompPolicy(table), { kind: 'trace' });
+}

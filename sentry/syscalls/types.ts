@@ -1,0 +1,32 @@
+// What a syscall handler is and what it may answer.
+import type { FileDescription } from '../kernel/files.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import type { TrapEvent } from '../platform/ptrace.js';
+
+/** A new descriptor for the guest: `description` is registered and put into the guest as the call's result. */
+export interface NewFd { description: FileDescription; cloexec: boolean }
+
+/** The handler has resumed the task itself (exec). */
+export const RESUMED = Symbol('resumed');
+
+/** Let the host kernel run the call as the guest made it (after the handler checked it). */
+export const PASS = Symbol('pass');
+
+export type Reply = number | NewFd | typeof RESUMED | typeof PASS;
+
+export type Handler = (t: Task, a: TrapEvent, k: Kernel) => Reply;
+
+/** How --strace prints an argument. */
+export type ArgFormat = 'int' | 'hex' | 'oct' | 'fd' | 'path' | 'str' | 'ptr' | 'flags';
+
+export interface SyscallEntry {
+  readonly handler: Handler;
+  readonly args: readonly ArgFormat[];
+}
+
+export type SyscallFamily = Readonly<Record<string, SyscallEntry>>;
+
+export function entry(args: readonly ArgFormat[], handler: Handler): SyscallEntry {
+  return { handler, args };
+}

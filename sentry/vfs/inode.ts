@@ -1,0 +1,82 @@
+// The one interface every filesystem implements.
+import { E, SysErr } from '../kernel/errno.js';
+import type { VfsPath } from './mount.js';
+import type { Stat, Timespec } from './types.js';
+
+export interface DirEntry { name: string; ino: number; type: number }
+
+export interface StatFs {
+  type: number; bsize: number; blocks: number; bfree: number; bavail: number;
+  files: number; ffree: number; namelen: number; frsize: number; flags: number;
+}
+
+/** A change of attributes; absent fields stay as they are. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+}
+
+/** Who creates a file: its owner and mode are decided by the VFS. */
+export interface Owner { uid: number; gid: number }
+
+export interface Filesystem {
+  readonly name: string;
+  /** st_dev of every inode of this filesystem. */
+  readonly dev: number;
+  readonly readonly: boolean;
+  readonly root: Inode;
+  statfs(): StatFs;
+}
+
+const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
+
+/**
+ * An inode. Directory operations fail with ENOTDIR by default, so a
+ * filesystem only overrides what its kinds of inode support. A directory
+ * inode knows its parent and its name in it (directories have one), which
+ * serves `..` and getcwd.
+ */
+export abstract class Inode {
+  abstract readonly fs: Filesystem;
+  parent: Inode | null = null;
+  name = '';
+
+  abstract stat(): Stat;
+
+  lookup(_name: string): Inode { return notDir(); }
+  readdir(): DirEntry[] { return notDir(); }
+  create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
+  mkdir(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
+  symlink(_name: string, _target: string, _owner: Owner): Inode { return notDir(); }
+  mknod(_name: string, _mode: number, _rdev: number, _owner: Owner): Inode { return notDir(); }
+  link(_name: string, _target: Inode): void { notDir(); }
+  unlink(_name: string): void { notDir(); }
+  rmdir(_name: string): void { notDir(); }
+  /** Moves this directory's entry `oldName` to `newDir`/`newName` (same filesystem). */
+  rename(_oldName: string, _newDir: Inode, _newName: string, _flags: number): void { notDir(); }
+
+  readlink(): string { throw new SysErr(E.EINVAL); }
+  /**
+   * A magic link (/proc/self/fd/N, /proc/self/exe…) leads straight to a
+   * place instead of to a path to walk, so a deleted or unreachable target
+   * still opens, as on Linux.
+   */
+  jump(): VfsPath | null { return null; }
+  setattr(_attr: SetAttr): void { throw new SysErr(E.EPERM); }
+
+  /**
+   * A new open file description for the guest: a host fd owned by the
+   * sentry, behaving right for the calls passed through to the host.
+   * `flags` are the guest's open flags (access mode, O_APPEND, O_NONBLOCK…).
+   */
+  abstract open(flags: number): number;
+
+  getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
+  listxattr(): string[] { return []; }
+  setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }
+  removexattr(_name: string): void { throw new SysErr(E.ENODATA); }
+}

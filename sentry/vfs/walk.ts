@@ -1,0 +1,141 @@
+// Path resolution, following path_resolution(7).
+import type { Creds } from '../kernel/creds.js';
+import { E, SysErr } from '../kernel/errno.js';
+import type { Inode } from './inode.js';
+import { type MountNamespace, samePath, type VfsPath } from './mount.js';
+import { checkAccess, MAY_EXEC } from './permissions.js';
+import { isDir, isLnk, NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from './types.js';
+
+/** What a walk needs from the task that walks. */
+export interface WalkContext {
+  readonly ns: MountNamespace;
+  readonly root: VfsPath;
+  readonly creds: Creds;
+}
+
+export interface WalkOptions {
+  /** Follow a symlink in the last component. */
+  followFinal: boolean;
+  /** openat2 RESOLVE_* flags. */
+  resolve?: number;
+}
+
+interface Budget { links: number; start: VfsPath; resolve: number }
+
+const encoder = new TextEncoder();
+
+function checkLength(path: string): void {
+  if (path.length === 0) throw new SysErr(E.ENOENT);
+  if (path.length >= PATH_MAX && encoder.encode(path).length >= PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
+}
+
+function checkName(name: string): void {
+  if (name.length > NAME_MAX && encoder.encode(name).length > NAME_MAX) throw new SysErr(E.ENAMETOOLONG);
+}
+
+/** The directory above `p`, crossing mount roots upwards, never above the task's root. */
+export function parentOf(ctx: WalkContext, p: VfsPath, b?: Budget): VfsPath {
+  let cur = p;
+  for (;;) {
+    if (samePath(cur, ctx.root)) return cur;
+    if (b && (b.resolve & RESOLVE.BENEATH) && samePath(cur, b.start)) throw new SysErr(E.EXDEV);
+    if (cur.inode !== cur.mount.root || !cur.mount.parent || !cur.mount.mountpoint) break;
+    if (b && (b.resolve & RESOLVE.NO_XDEV)) throw new SysErr(E.EXDEV);
+    cur = { mount: cur.mount.parent, inode: cur.mount.mountpoint };
+  }
+  return { mount: cur.mount, inode: cur.inode.parent ?? cur.inode };
+}
+
+function searchable(ctx: WalkContext, dir: VfsPath): void {
+  const st = dir.inode.stat();
+  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  checkAccess(ctx.creds, st, MAY_EXEC);
+}
+
+/** Looks `name` up in `dir` and enters whatever is mounted on the result. */
+export function step(ctx: WalkContext, dir: VfsPath, name: string, b?: Budget): VfsPath {
+  const child: Inode = dir.inode.lookup(name);
+  const p = { mount: dir.mount, inode: child };
+  const entered = ctx.ns.enter(p);
+  if (b && (b.resolve & RESOLVE.NO_XDEV) && entered.mount !== dir.mount) throw new SysErr(E.EXDEV);
+  return entered;
+}
+
+function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget): VfsPath {
+  checkLength(path);
+  let cur = start;
+  if (path.startsWith('/')) {
+    if (b.resolve & RESOLVE.BENEATH) throw new SysErr(E.EXDEV);
+    cur = (b.resolve & RESOLVE.IN_ROOT) ? b.start : ctx.root;
+  }
+  const parts = path.split('/').filter((p) => p !== '');
+  const trailingSlash = path.endsWith('/');
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i]!;
+    const last = i === parts.length - 1;
+    searchable(ctx, cur);
+    if (name === '.') continue;
+    if (name === '..') {
+      cur = (b.resolve & RESOLVE.IN_ROOT) && samePath(cur, b.start) ? cur : parentOf(ctx, cur, b);
+      continue;
+    }
+    checkName(name);
+    let next = step(ctx, cur, name, b);
+    if (isLnk(next.inode.stat().mode) && (!last || followFinal || trailingSlash)) {
+      if (b.resolve & RESOLVE.NO_SYMLINKS) throw new SysErr(E.ELOOP);
+      if (++b.links > SYMLINK_MAX_FOLLOWS) throw new SysErr(E.ELOOP);
+      const magic = next.inode.jump();
+      if (magic && (b.resolve & RESOLVE.NO_MAGICLINKS)) throw new SysErr(E.ELOOP);
+      next = magic ?? walk(ctx, cur, next.inode.readlink(), true, b);
+    }
+    cur = next;
+  }
+  if (trailingSlash && !isDir(cur.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  return cur;
+}
+
+/** Resolves `path` from `start` (the cwd or a directory fd). */
+export function resolve(ctx: WalkContext, start: VfsPath, path: string, opts: WalkOptions): VfsPath {
+  return walk(ctx, start, path, opts.followFinal, { links: 0, start, resolve: opts.resolve ?? 0 });
+}
+
+export interface ParentAndName {
+  dir: VfsPath;
+  /** The last component; '' for "/" itself, and '.' or '..' as given. */
+  name: string;
+  trailingSlash: boolean;
+}
+
+/** Resolves all but the last component, for calls that create or remove it. */
+export function resolveParent(ctx: WalkContext, start: VfsPath, path: string, resolveFlags = 0): ParentAndName {
+  checkLength(path);
+  const trimmed = path.replace(/\/+$/, '');
+  const trailingSlash = trimmed.length !== path.length;
+  if (trimmed === '') return { dir: path.startsWith('/') ? ctx.root : start, name: '', trailingSlash };
+  const slash = trimmed.lastIndexOf('/');
+  const name = trimmed.slice(slash + 1);
+  const dirPart = slash < 0 ? '.' : slash === 0 ? '/' : trimmed.slice(0, slash);
+  const b: Budget = { links: 0, start, resolve: resolveFlags };
+  const dir = walk(ctx, start, dirPart, true, b);
+  searchable(ctx, dir);
+  checkName(name);
+  return { dir, name, trailingSlash };
+}
+
+/** The absolute path of `p` as seen from `root`, as getcwd and /proc/self/fd show it. */
+export function pathOf(ctx: { ns: MountNamespace; root: VfsPath }, p: VfsPath): { path: string; reachable: boolean } {
+  const names: string[] = [];
+  let cur = p;
+  for (let guard = 0; guard < 4096; guard++) {
+    if (samePath(cur, ctx.root)) return { path: '/' + names.reverse().join('/'), reachable: true };
+    if (cur.inode === cur.mount.root) {
+      if (!cur.mount.parent || !cur.mount.mountpoint) break;
+      cur = { mount: cur.mount.parent, inode: cur.mount.mountpoint };
+      continue;
+    }
+    if (!cur.inode.parent) break;
+    names.push(cur.inode.name);
+    cur = { mount: cur.mount, inode: cur.inode.parent };
+  }
+  return { path: '/' + names.reverse().join('/'), reachable: false };
+}

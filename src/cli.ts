@@ -1,0 +1,65 @@
+// The tvisor command line.
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import type { BindMount, SandboxSpec } from '../sentry/boot.js';
+
+function parseVolume(value: string, previous: BindMount[]): BindMount[] {
+  const parts = value.split(':');
+  if (parts.length < 2 || parts.length > 3 || (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw')) {
+    throw new InvalidArgumentError(`-v ${value}: expected HOST:GUEST[:ro]`);
+  }
+  const [hostPath, guest] = parts as [string, string];
+  const abs = resolvePath(hostPath);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new InvalidArgumentError(`-v ${value}: ${abs} is not a directory`);
+  if (!guest.startsWith('/')) throw new InvalidArgumentError(`-v ${value}: the guest path must be absolute`);
+  return [...previous, { host: abs, guest, readonly: parts[2] === 'ro' }];
+}
+
+function parseEnv(value: string, previous: string[]): string[] {
+  if (!value.includes('=')) throw new InvalidArgumentError(`--env ${value}: expected K=V`);
+  return [...previous, value];
+}
+
+/** Runs the sandbox process with the spec and exits as it does. */
+function runSandboxProcess(spec: SandboxSpec): void {
+  const main = fileURLToPath(new URL('./sandbox-main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, JSON.stringify(spec)], { stdio: 'inherit' });
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
+  // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.
+  process.on('SIGINT', () => {});
+  process.on('SIGQUIT', () => {});
+  child.on('exit', (code, signal) => {
+    if (signal) process.exit(128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as Record<string, number>)[signal] ?? 1));
+    process.exit(code ?? 125);
+  });
+}
+
+const program = new Command('tvisor')
+  .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.');
+
+program.command('do')
+  .description('run one command sandboxed; the host root is a read-only lower layer under a memory overlay')
+  .argument('<command...>', 'the command and its arguments (after --)')
+  .option('-v, --volume <HOST:GUEST[:ro]>', 'bind a host directory (read-write unless :ro)', parseVolume, [])
+  .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory)')
+  .option('--env <K=V>', 'set an environment variable', parseEnv, [])
+  .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
+  .option('--strace', 'log every trapped system call with its arguments and result')
+  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean }) => {
+    const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
+    runSandboxProcess({
+      argv: command,
+      env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
+      cwd: opts.cwd ?? process.cwd(),
+      rootfs: '/',
+      mounts: opts.volume,
+      debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
+      strace: opts.strace ?? false,
+    });
+  });
+
+program.parse();
