@@ -9,6 +9,7 @@ try {
   status = runSandbox(spec);
 } catch (e) {
   process.stderr.write(`tvisor: ${(e as Error).message}\n`);
+  if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(125);
 }
 if ('code' in status) process.exit(status.code);

@@ -1,0 +1,38 @@
+// The gofer process: `node gofer/main.js --sock-fd N --attach DIR[:ro]…`.
+// Confines itself to the attach trees, then serves the sentry until it hangs up.
+import { openSync } from 'node:fs';
+import { repoFile } from '../sentry/platform/native.js';
+import { confine, type Attach } from './confine.js';
+import { loadCodec } from './protocol.js';
+import { GoferServer } from './server.js';
+
+const O_PATH = 0o10000000, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+
+function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
+  let sock = -1;
+  const attaches: Attach[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    if (a === '--sock-fd') sock = Number(v);
+    else if (a === '--attach') {
+      const ro = v.endsWith(':ro');
+      attaches.push({ path: ro ? v.slice(0, -3) : v, readonly: ro });
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(sock >= 0) || attaches.length === 0) throw new Error('usage: gofer --sock-fd N --attach DIR[:ro]…');
+  return { sock, attaches };
+}
+
+try {
+  const { sock, attaches } = parseArgs(process.argv.slice(2));
+  const codec = loadCodec(repoFile('gofer/gofer.proto'));
+  confine(attaches, '/tmp');
+  const roots = attaches.map((_, i) => openSync(`/${i}`, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  new GoferServer(sock, codec, roots).serve();
+  process.exit(0);
+} catch (e) {
+  process.stderr.write(`tvisor-gofer: ${(e as Error).message}\n`);
+  process.exit(1);
+}

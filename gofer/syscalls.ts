@@ -1,0 +1,74 @@
+// The *at system calls the gofer walks with, bound from libc with koffi.
+// Each returns its result or throws an Errno.
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+export class Errno extends Error {
+  constructor(readonly errno: number, op: string) { super(`${op}: errno ${errno}`); }
+}
+
+function call<T extends unknown[]>(name: string, sig: string): (...args: T) => number {
+  const f = libc.func(sig) as (...args: T) => number;
+  return (...args: T) => {
+    const r = f(...args);
+    if (r < 0) throw new Errno(koffi.errno(), name);
+    return r;
+  };
+}
+
+const syscall = libc.func('long syscall(long nr, ...)') as (...args: unknown[]) => number;
+
+function sys(name: string, ...args: unknown[]): number {
+  const r = syscall(...args);
+  if (r < 0) throw new Errno(koffi.errno(), name);
+  return r;
+}
+
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_EMPTY_PATH = 0x1000;
+
+export const c = {
+  openat: call<[number, string, number, number]>('openat', 'int openat(int, const char *, int, uint32_t)'),
+  openat2: (dirfd: number, path: string, flags: number, mode: number, resolve: number): number => {
+    const how = new BigUint64Array([BigInt(flags >>> 0), BigInt(mode), BigInt(resolve)]);
+    return sys('openat2', 437, 'int', dirfd, 'str', path, 'void *', how, 'size_t', 24);
+  },
+  fstatat: call<[number, string, Uint8Array, number]>('fstatat', 'int fstatat(int, const char *, _Out_ uint8_t *, int)'),
+  getdents64: call<[number, Uint8Array, number]>('getdents64', 'int64_t getdents64(int, _Out_ uint8_t *, size_t)'),
+  readlinkat: call<[number, string, Uint8Array, number]>('readlinkat', 'int64_t readlinkat(int, const char *, _Out_ uint8_t *, size_t)'),
+  mkdirat: call<[number, string, number]>('mkdirat', 'int mkdirat(int, const char *, uint32_t)'),
+  mknodat: call<[number, string, number, number]>('mknodat', 'int mknodat(int, const char *, uint32_t, uint64_t)'),
+  symlinkat: call<[string, number, string]>('symlinkat', 'int symlinkat(const char *, int, const char *)'),
+  linkat: call<[number, string, number, string, number]>('linkat', 'int linkat(int, const char *, int, const char *, int)'),
+  unlinkat: call<[number, string, number]>('unlinkat', 'int unlinkat(int, const char *, int)'),
+  renameat2: call<[number, string, number, string, number]>('renameat2', 'int renameat2(int, const char *, int, const char *, unsigned int)'),
+  fchownat: call<[number, string, number, number, number]>('fchownat', 'int fchownat(int, const char *, uint32_t, uint32_t, int)'),
+  fchmodat2: (dirfd: number, path: string, mode: number, flags: number): number =>
+    sys('fchmodat2', 452, 'int', dirfd, 'str', path, 'uint32_t', mode, 'int', flags),
+  utimensat: call<[number, string, BigInt64Array, number]>('utimensat', 'int utimensat(int, const char *, const int64_t *, int)'),
+  fstatfs: call<[number, Uint8Array]>('fstatfs', 'int fstatfs(int, _Out_ uint8_t *)'),
+  fgetxattr: call<[number, string, Uint8Array | null, number]>('fgetxattr', 'int64_t fgetxattr(int, const char *, _Out_ uint8_t *, size_t)'),
+  fsetxattr: call<[number, string, Uint8Array, number, number]>('fsetxattr', 'int fsetxattr(int, const char *, const uint8_t *, size_t, int)'),
+  flistxattr: call<[number, Uint8Array | null, number]>('flistxattr', 'int64_t flistxattr(int, _Out_ uint8_t *, size_t)'),
+  fremovexattr: call<[number, string]>('fremovexattr', 'int fremovexattr(int, const char *)'),
+  unshare: call<[number]>('unshare', 'int unshare(int)'),
+  mount: call<[string | null, string, string | null, number, string | null]>('mount',
+    'int mount(const char *, const char *, const char *, unsigned long, const char *)'),
+  umount2: call<[string, number]>('umount2', 'int umount2(const char *, int)'),
+  pivotRoot: (newRoot: string, putOld: string): number => sys('pivot_root', 155, 'str', newRoot, 'str', putOld),
+  openTreeClone: (path: string): number =>
+    sys('open_tree', 428, 'int', -100, 'str', path, 'unsigned int', 1 /* OPEN_TREE_CLONE */ | 0x8000 /* AT_RECURSIVE */ | 0o2000000),
+  moveMount: (fromFd: number, toPath: string): number =>
+    sys('move_mount', 429, 'int', fromFd, 'str', '', 'int', -100, 'str', toPath, 'unsigned int', 4 /* F_EMPTY_PATH */),
+  mountSetattrRdonly: (dirfd: number): number => {
+    // struct mount_attr { attr_set = MOUNT_ATTR_RDONLY, attr_clr, propagation, userns_fd }
+    const attr = new BigUint64Array([1n, 0n, 0n, 0n]);
+    return sys('mount_setattr', 442, 'int', dirfd, 'str', '', 'unsigned int', AT_EMPTY_PATH | 0x8000 /* AT_RECURSIVE */,
+      'void *', attr, 'size_t', 32);
+  },
+};

@@ -1,0 +1,103 @@
+// `tvisor do` as a user runs it: real programs on the sandbox's filesystem.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compile, hostSh, sandboxSh, tvisorDo } from './helpers.js';
+
+describe('tvisor do', () => {
+  it('writes to /tmp inside the sandbox and never on the host', () => {
+    const name = `tvisor-x-${process.pid}`;
+    const r = sandboxSh(`echo hi > /tmp/${name} && cat /tmp/${name}`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hi\n');
+    expect(r.status).toBe(0);
+    expect(existsSync(`/tmp/${name}`)).toBe(false);
+  });
+
+  it('passes the exit status through, and 128+signal for a signal', () => {
+    expect(sandboxSh('exit 7').status).toBe(7);
+    expect(sandboxSh('kill -9 $$').status).toBe(137);
+  });
+
+  it('lists / and reads /etc/os-release as the host has them', () => {
+    const ls = sandboxSh('ls -la /');
+    expect(ls.status).toBe(0);
+    expect(ls.stdout).toMatch(/ usr\n/);
+    expect(ls.stdout).toMatch(/ proc\n/);
+    expect(sandboxSh('cat /etc/os-release').stdout).toBe(readFileSync('/etc/os-release', 'utf8'));
+  });
+
+  it('finds as many files under /usr/include as the host', () => {
+    const inside = sandboxSh('find /usr/include | wc -l');
+    expect(inside.status).toBe(0);
+    expect(inside.stdout).toBe(hostSh('find /usr/include | wc -l').stdout);
+  });
+
+  it('runs a shell pipeline of several processes', () => {
+    const r = sandboxSh('seq 1 2000 | grep 7 | sort -r | head -n 3 | tr 7 x');
+    expect(r.stdout).toBe(hostSh('seq 1 2000 | grep 7 | sort -r | head -n 3 | tr 7 x').stdout);
+    expect(r.status).toBe(0);
+  });
+
+  it('runs a multi-threaded program', () => {
+    const bin = compile('threads', ['-pthread']);
+    const r = tvisorDo([bin]);
+    expect(r.stdout).toBe('threads done, errors=0\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('runs python3 with its standard library', () => {
+    const r = tvisorDo(['python3', '-c', 'import json, sqlite3; print(1)']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1\n');
+  });
+
+  it('compiles a C file with gcc and runs it', () => {
+    const r = sandboxSh(
+      'cd /tmp && printf \'#include <stdio.h>\\nint main(void){puts("built");return 0;}\\n\' > t.c && gcc -o t t.c && ./t');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('built\n');
+  });
+
+  it('commits with git in /tmp', () => {
+    const r = sandboxSh('cd /tmp && mkdir repo && cd repo && git init -q && echo a > f && git add f && ' +
+      'git -c user.email=t@t -c user.name=t commit -qm one && git log --oneline | wc -l');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('1');
+  });
+
+  it('extracts a tarball and removes the result', () => {
+    const dir = mkdtempSync('/tmp/tvisor-tar-');
+    hostSh(`mkdir -p ${dir}/src/a/b && for i in $(seq 1 50); do echo $i > ${dir}/src/a/b/f$i; done && ` +
+      `tar czf ${dir}/t.tgz -C ${dir} src`);
+    const r = sandboxSh(`cd /tmp && tar xzf ${dir}/t.tgz && ls src/a/b | wc -l && cat src/a/b/f7 && rm -rf src && ls`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('50\n7\n');
+    rmSync(dir, { recursive: true });
+  });
+
+  it('writes /etc/passwd and /usr/bin inside without touching the host', () => {
+    const before = readFileSync('/etc/passwd', 'utf8');
+    const r = sandboxSh('echo intruder:x:0:0::/:/bin/sh >> /etc/passwd && tail -n 1 /etc/passwd && ' +
+      'echo x > /usr/bin/tvisor-test-x && cat /usr/bin/tvisor-test-x');
+    expect(r.stdout).toBe('intruder:x:0:0::/:/bin/sh\nx\n');
+    expect(readFileSync('/etc/passwd', 'utf8')).toBe(before);
+    expect(existsSync('/usr/bin/tvisor-test-x')).toBe(false);
+  });
+
+  it('lets -v write a host directory, and :ro makes it EROFS', () => {
+    const dir = mkdtempSync('/tmp/tvisor-vol-');
+    writeFileSync(`${dir}/in`, 'from host\n');
+    const rw = sandboxSh('cat /data/in && echo from guest > /data/out', { flags: ['-v', `${dir}:/data`] });
+    expect(rw.stdout).toBe('from host\n');
+    expect(readFileSync(`${dir}/out`, 'utf8')).toBe('from guest\n');
+    const ro = sandboxSh('echo x > /data/out2', { flags: ['-v', `${dir}:/data:ro`] });
+    expect(ro.status).not.toBe(0);
+    expect(ro.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(`${dir}/out2`)).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('passes stdin through', () => {
+    expect(tvisorDo(['cat'], { input: 'piped in\n' }).stdout).toBe('piped in\n');
+  });
+});

@@ -1,0 +1,58 @@
+// The guest must never reach a host file it was not given. A host directory
+// holds a secret; the sandbox mounts an empty directory over it, so the
+// secret is out of the sandbox's view, and each case tries to get it back.
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compile, tvisorDo } from './helpers.js';
+
+let escape: string;
+let hidden: string;
+let secret: string;
+let cover: string;
+let links: string;
+
+beforeAll(() => {
+  escape = compile('escape', ['-pthread']);
+  hidden = mkdtempSync('/tmp/tvisor-hidden-');
+  secret = `${hidden}/secret`;
+  writeFileSync(secret, 'host secret\n');
+  cover = mkdtempSync('/tmp/tvisor-cover-');
+  links = mkdtempSync('/tmp/tvisor-links-');
+  symlinkSync(secret, `${links}/abs`);
+  symlinkSync('../../../../../../..' + secret, `${links}/rel`);
+});
+
+function run(...args: string[]) {
+  return tvisorDo([escape, ...args], { flags: ['-v', `${cover}:${hidden}`, '-v', `${links}:/links:ro`] });
+}
+
+describe('escapes', () => {
+  it.each(['direct', 'dotdot', 'proc-root', 'proc-cwd', 'chroot', 'dirfd'])('%s stays in the sandbox', (c) => {
+    const r = run(c, secret);
+    expect(r.stdout).not.toMatch(/reached/);
+    expect(r.stdout).toMatch(/ENOENT/);
+  });
+
+  it('symlinks inside a bind mount resolve in the sandbox', () => {
+    expect(run('symlink', secret, '/links/abs').stdout).toBe('symlink: ENOENT\n');
+    expect(run('symlink', secret, '/links/rel').stdout).toBe('symlink: ENOENT\n');
+  });
+
+  it('openat2 resolves in the sandbox, and RESOLVE_BENEATH refuses ..', () => {
+    const r = run('openat2', secret);
+    expect(r.stdout).toBe('openat2-in-root: ENOENT\nopenat2-beneath: ENOENT\n');
+  });
+
+  it('file handles are refused', () => {
+    expect(run('handle', secret).stdout).toBe('name_to_handle_at: EOPNOTSUPP\nopen_by_handle_at: EPERM\n');
+  });
+
+  it('ptrace and mount are refused', () => {
+    expect(run('ptrace', secret).stdout).toBe('ptrace: EPERM\n');
+    expect(run('mount', secret).stdout).not.toMatch(/reached/);
+  });
+
+  it('an exec racing a path change never runs a host file', () => {
+    expect(run('exec-race', secret).stdout).toBe('exec-race: ENOENT\n');
+  });
+});
