@@ -9,7 +9,7 @@ import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BEN
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 const O_RDONLY = 0, O_WRONLY = 1, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_NOCTTY = 0o400, O_CREAT = 0o100;
-const EINVAL = 22, ENOTSUP = 95;
+const EPERM = 1, EINVAL = 22, ELOOP = 40, ENODATA = 61, ENOTSUP = 95;
 const READDIR_PAGE = 2000;
 
 const decoder = new TextDecoder();
@@ -139,8 +139,14 @@ export class GoferServer {
     return { dirents: entries, more };
   }
 
-  private xattrFd(req: Request): number {
-    return this.open(req, req.path, O_RDONLY | O_NONBLOCK);
+  /** An fd to read or change xattrs through; null for a symlink, which has none here (as on tmpfs). */
+  private xattrFd(req: Request): number | null {
+    try {
+      return this.open(req, req.path, O_RDONLY | O_NONBLOCK);
+    } catch (e) {
+      if (e instanceof Errno && e.errno === ELOOP) return null;
+      throw e;
+    }
   }
 
   private handle(req: Request): { reply: Partial<Response>; fd?: number } {
@@ -208,6 +214,7 @@ export class GoferServer {
       }
       case Op.GETXATTR: {
         const fd = this.xattrFd(req);
+        if (fd === null) throw new Errno(ENODATA, 'getxattr');
         try {
           const out = new Uint8Array(65536);
           const n = c.fgetxattr(fd, req.other ?? '', out, out.length);
@@ -216,12 +223,14 @@ export class GoferServer {
       }
       case Op.SETXATTR: {
         const fd = this.xattrFd(req);
+        if (fd === null) throw new Errno(EPERM, 'setxattr');
         try { c.fsetxattr(fd, req.other ?? '', req.value ?? new Uint8Array(), req.value?.length ?? 0, req.flags ?? 0); }
         finally { closeSync(fd); }
         break;
       }
       case Op.LISTXATTR: {
         const fd = this.xattrFd(req);
+        if (fd === null) return { reply: { names: [] } };
         try {
           const out = new Uint8Array(65536);
           const n = c.flistxattr(fd, out, out.length);
@@ -231,6 +240,7 @@ export class GoferServer {
       }
       case Op.REMOVEXATTR: {
         const fd = this.xattrFd(req);
+        if (fd === null) throw new Errno(ENODATA, 'removexattr');
         try { c.fremovexattr(fd, req.other ?? ''); } finally { closeSync(fd); }
         break;
       }

@@ -307,6 +307,9 @@ int tv_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms) {
     add.srcfd = srcfd;
     add.newfd_flags = cloexec ? O_CLOEXEC : 0;
     int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    // A signal interrupted the task's wait: the kernel dropped this
+    // notification and the task restarts the marker call, which notifies again.
+    if (fd < 0 && (errno == ENOENT || errno == EINPROGRESS)) continue;
     if (fd < 0) {
       int err = errno;
       memset(&resp, 0, sizeof resp);

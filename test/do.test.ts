@@ -69,9 +69,10 @@ describe('tvisor do', () => {
     const dir = mkdtempSync('/tmp/tvisor-tar-');
     hostSh(`mkdir -p ${dir}/src/a/b && for i in $(seq 1 50); do echo $i > ${dir}/src/a/b/f$i; done && ` +
       `tar czf ${dir}/t.tgz -C ${dir} src`);
-    const r = sandboxSh(`cd /tmp && tar xzf ${dir}/t.tgz && ls src/a/b | wc -l && cat src/a/b/f7 && rm -rf src && ls`);
+    const r = sandboxSh(`cd /tmp && tar xzf ${dir}/t.tgz && ls src/a/b | wc -l && cat src/a/b/f7 && rm -rf src && ` +
+      'test ! -e src && echo gone');
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('50\n7\n');
+    expect(r.stdout).toBe('50\n7\ngone\n');
     rmSync(dir, { recursive: true });
   });
 
