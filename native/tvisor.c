@@ -412,6 +412,21 @@ static void drop_privileges(int sync) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(sync, errno);
 }
 
+// Closes every fd from 3 up except the (up to three) in keep.
+static void close_others(int a, int b, int c) {
+  int keep[3] = {a, b, c};
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+  unsigned lo = 3;
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < (int)lo) continue;
+    if (keep[i] > (int)lo) syscall(SYS_close_range, lo, keep[i] - 1, 0);
+    lo = keep[i] + 1;
+  }
+  syscall(SYS_close_range, lo, ~0U, 0);
+}
+
 static void enter_empty_root(const char *root, int sync) {
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(sync, errno);
   if (mount("tvisor-empty", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
@@ -458,8 +473,10 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     char c;
     // EOF here means the sentry died before attaching.
     if (read(syncp[0], &c, 1) != 1) _exit(125);
-    // The guest inherits the sandbox's stdio, whatever Node marked close-on-exec.
+    // The guest inherits the sandbox's stdio, whatever Node marked
+    // close-on-exec, and nothing else of the sandbox process.
     for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+    close_others(syncp[0], ew, sock[1]);
     enter_empty_root(root, ew);
     sethostname("tvisor", 6);
     drop_privileges(ew);

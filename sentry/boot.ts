@@ -79,7 +79,7 @@ export function runSandbox(spec: SandboxSpec): ExitStatus {
   const { client, pid: goferPid } = GoferClient.start([
     { path: spec.rootfs, readonly: true },
     ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly })),
-  ], { logFile: spec.debugLog });
+  ]);
   try {
     const lower = new GoferFs(client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();

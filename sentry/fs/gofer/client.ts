@@ -27,13 +27,12 @@ export class GoferClient {
   }
 
   /** Starts a gofer serving `attaches` (attach i is attaches[i]). */
-  static start(attaches: { path: string; readonly: boolean }[], opts: { logFile?: string } = {}): { client: GoferClient; pid: number } {
+  static start(attaches: { path: string; readonly: boolean }[]): { client: GoferClient; pid: number } {
     const pair = new Int32Array(2);
     tv(native.socketpair(pair));
     const args = [repoFile('dist/gofer/main.js'), '--sock-fd', '3'];
     for (const a of attaches) args.push('--attach', a.readonly ? `${a.path}:ro` : a.path);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', pair[1]!] });
-    void opts;
     closeSync(pair[1]!);
     if (child.pid === undefined) throw new Error('cannot start the gofer');
     return { client: new GoferClient(pair[0]!), pid: child.pid };

@@ -73,7 +73,7 @@ export class ProcFs implements Filesystem {
       ['root', () => placeLink(fs, `${key}/root`, () => fs.leader(tg).fs.root)],
       ['cmdline', () => new ProcFile(fs, `${key}/cmdline`, () => tg.argv.map((a) => a + '\0').join(''))],
       ['environ', () => new ProcFile(fs, `${key}/environ`, () => readFileSync(`/proc/${tg.tgid}/environ`))],
-      ['comm', () => new ProcFile(fs, `${key}/comm`, () => readFileSync(`/proc/${tg.tgid}/comm`))],
+      ['comm', () => new ProcFile(fs, `${key}/comm`, () => commOf(tg) + '\n')],
       ['status', () => new ProcFile(fs, `${key}/status`, () => statusOf(tg, fs.leader(tg)))],
       ['mounts', () => new ProcFile(fs, `${key}/mounts`, () => mountsOf(fs.kernel, fs.leader(tg)))],
       ['fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, fs.leader(tg)))],
@@ -87,10 +87,18 @@ function self(): Task {
   return t;
 }
 
+/**
+ * The name exec gives a task (the program's base name, 15 bytes at most).
+ * The host's comm names the dynamic loader that runs it, so it is not used.
+ */
+function commOf(tg: ThreadGroup): string {
+  return tg.exe.slice(tg.exe.lastIndexOf('/') + 1).slice(0, 15);
+}
+
 function statusOf(tg: ThreadGroup, t: Task): string {
   const ppid = tg.parent?.nsPid ?? 0;
   const c = t.creds;
-  return [`Name:\t${tg.exe.slice(tg.exe.lastIndexOf('/') + 1).slice(0, 15)}`, 'State:\tR (running)',
+  return [`Name:\t${commOf(tg)}`, 'State:\tR (running)',
     `Tgid:\t${tg.nsPid}`, `Pid:\t${tg.nsPid}`, `PPid:\t${ppid}`,
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     `Groups:\t${c.groups.join(' ')}`, `Threads:\t${tg.tasks.size}`, ''].join('\n');

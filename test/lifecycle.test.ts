@@ -1,0 +1,64 @@
+// A dying sentry or gofer takes every guest with it: none is left running untraced.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TVISOR } from './helpers.js';
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  for (const c of children(pid)) out.push(c, ...descendants(c));
+  return out;
+}
+
+const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startSleeper() {
+  const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1000'], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
+  for (let i = 0; i < 100; i++) {
+    // CLI → sandbox process → { gofer, init → guest }
+    const sandbox = children(cli.pid!)[0];
+    const kids = sandbox ? children(sandbox) : [];
+    const gofer = kids.find((p) => cmdline(p).includes('gofer/main.js'));
+    const init = kids.find((p) => p !== gofer);
+    const guest = init ? children(init).find((p) => cmdline(p).includes('sleep')) : undefined;
+    if (sandbox && gofer && guest) return { cli, exited, sandbox, gofer, guest };
+    await sleep(50);
+  }
+  cli.kill('SIGKILL');
+  throw new Error('the guest never started');
+}
+
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+describe('lifecycle', () => {
+  it('killing the sandbox process kills the guests', async () => {
+    const s = await startSleeper();
+    process.kill(s.sandbox, 'SIGKILL');
+    expect(await gone(s.guest)).toBe(true);
+    expect(await gone(s.gofer)).toBe(true);
+    await s.exited;
+  });
+
+  it('killing the gofer stops the sandbox and its guests', async () => {
+    const s = await startSleeper();
+    process.kill(s.gofer, 'SIGKILL');
+    expect(await gone(s.guest)).toBe(true);
+    expect(await s.exited).toBe(137);
+  });
+});
