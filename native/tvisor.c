@@ -14,12 +14,15 @@
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/mman.h>
@@ -46,6 +49,7 @@ enum {
   TV_EV_SIGNALED = 9,     // status = signal, aux = core dumped
   TV_EV_SIGNAL = 10,      // signal-delivery-stop, status = signal
   TV_EV_STOP = 11,        // PTRACE_EVENT_STOP (group-stop or new child), status = signal
+  TV_EV_NOTIF = 12,       // seccomp user notification: msg = id, nr + args
 };
 
 // Event layout (int32 slots), mirrored in native.ts.
@@ -87,6 +91,8 @@ static int fill_syscall_info(pid_t pid, int32_t *ev) {
   return 0;
 }
 
+static int decode_wait(pid_t got, int status, int32_t *ev);
+
 // Waits for the next ptrace event of `pid` (-1: any tracee) and decodes it.
 // Returns the pid, or -errno (-ECHILD when nothing is left to wait for).
 int tv_wait(int pid, int32_t *ev) {
@@ -96,6 +102,10 @@ int tv_wait(int pid, int32_t *ev) {
     got = waitpid(pid, &status, __WALL);
   } while (got < 0 && errno == EINTR);
   if (got < 0) return -errno;
+  return decode_wait(got, status, ev);
+}
+
+static int decode_wait(pid_t got, int status, int32_t *ev) {
   memset(ev, 0, E_SLOTS * sizeof *ev);
   ev[E_PID] = got;
   if (WIFEXITED(status)) {
@@ -272,55 +282,149 @@ int tv_memfd(const char *name) {
   return r < 0 ? -errno : (int)r;
 }
 
-// Puts the sentry's `srcfd` into task `tid`, which is (or is about to be)
-// blocked in the marker system call that the filter turns into a user
-// notification: the marker call returns the new descriptor number.
-// Notifications from other tasks are stray guest calls of the marker and get ENOSYS.
-int tv_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms) {
+// ---- seccomp user notifications ----
+
+static int fill_notif(int listener, int32_t *ev) {
   struct seccomp_notif req;
+  memset(&req, 0, sizeof req);
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) return -errno;
+  memset(ev, 0, E_SLOTS * sizeof *ev);
+  ev[E_PID] = req.pid;
+  ev[E_KIND] = TV_EV_NOTIF;
+  put64(ev, E_MSG, req.id);
+  put64(ev, E_NR, (uint32_t)req.data.nr);
+  for (int i = 0; i < 6; i++) put64(ev, E_ARGS + 2 * i, req.data.args[i]);
+  put64(ev, E_IP, req.data.instruction_pointer);
+  return req.pid;
+}
+
+// Waits up to timeout_ms for a notification; 0 on timeout, the task's tid, or -errno
+// (-ENOENT: it vanished before it was read).
+int tv_notif_recv(int listener, int timeout_ms, int32_t *ev) {
+  struct pollfd p = {listener, POLLIN, 0};
+  int r = poll(&p, 1, timeout_ms);
+  if (r < 0) return errno == EINTR ? 0 : -errno;
+  if (r == 0) return 0;
+  return fill_notif(listener, ev);
+}
+
+static uint64_t id_of(uint32_t lo, uint32_t hi) { return ((uint64_t)hi << 32) | lo; }
+
+// Answers a notification: `error` (a negative errno) or `val`; with `cont`, the
+// host runs the call as the guest made it.
+int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int error, int cont) {
   struct seccomp_notif_resp resp;
-  for (int waited = 0; waited <= timeout_ms;) {
-    struct pollfd p = {listener, POLLIN, 0};
-    int r = poll(&p, 1, 10);
-    if (r < 0 && errno != EINTR) return -errno;
-    if (r <= 0) {
-      waited += 10;
-      if (kill(tid, 0) < 0 && errno == ESRCH) return -ESRCH;
-      continue;
+  memset(&resp, 0, sizeof resp);
+  resp.id = id_of(id_lo, id_hi);
+  resp.val = val;
+  resp.error = error;
+  resp.flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+  return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 ? -errno : 0;
+}
+
+// Answers a notification with a new descriptor: the sentry's `srcfd`, duplicated
+// into the task, is the call's return value.
+int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
+  struct seccomp_notif_addfd add;
+  memset(&add, 0, sizeof add);
+  add.id = id_of(id_lo, id_hi);
+  add.flags = SECCOMP_ADDFD_FLAG_SEND;
+  add.srcfd = srcfd;
+  add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  // A signal (the SIGCHLD of any ptrace stop) interrupting the ioctl's wait
+  // would make the kernel restart it after the first attempt had already
+  // marked the notification answered: the task would get 0 for its fd.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return fd < 0 ? -err : fd;
+}
+
+int tv_notif_valid(int listener, uint32_t id_lo, uint32_t id_hi) {
+  uint64_t id = id_of(id_lo, id_hi);
+  return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
+}
+
+// ---- one loop for ptrace stops and notifications ----
+//
+// A waiter thread blocks in waitid(WNOWAIT) and turns "a ptrace event is
+// ready" into an eventfd; the sentry's thread, which must make every ptrace
+// request itself, polls that eventfd and the listener, and consumes events
+// with waitpid(WNOHANG).
+
+static int waiter_efd = -1;
+static sem_t waiter_go;
+static int waiter_armed;
+
+static void *waiter_main(void *arg) {
+  (void)arg;
+  for (;;) {
+    sem_wait(&waiter_go);
+    siginfo_t si;
+    int r;
+    do {
+      memset(&si, 0, sizeof si);
+      r = waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT);
+    } while (r < 0 && errno == EINTR);
+    uint64_t one = 1;
+    (void)!write(waiter_efd, &one, sizeof one);
+  }
+  return NULL;
+}
+
+static int start_waiter(void) {
+  waiter_efd = eventfd(0, EFD_CLOEXEC);
+  if (waiter_efd < 0) return -errno;
+  if (sem_init(&waiter_go, 0, 0) < 0) return -errno;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pthread_t t;
+  int r = pthread_create(&t, NULL, waiter_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (r != 0) return -r;
+  pthread_detach(t);
+  return 0;
+}
+
+// The next ptrace event of any guest, or notification on `listener`.
+// Returns the task's pid/tid, or -ECHILD when no guest is left.
+int tv_next_event(int listener, int32_t *ev) {
+  if (waiter_efd < 0) {
+    int r = start_waiter();
+    if (r < 0) return r;
+  }
+  for (;;) {
+    int status;
+    pid_t got = waitpid(-1, &status, __WALL | WNOHANG);
+    if (got > 0) return decode_wait(got, status, ev);
+    if (got < 0 && errno != EINTR) return -errno;
+    if (!waiter_armed) {
+      waiter_armed = 1;
+      sem_post(&waiter_go);
     }
-    memset(&req, 0, sizeof req);
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
-      if (errno == EINTR || errno == ENOENT) continue;
+    struct pollfd p[2] = {{listener, POLLIN, 0}, {waiter_efd, POLLIN, 0}};
+    int r = poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
       return -errno;
     }
-    if ((int)req.pid != tid) {
-      memset(&resp, 0, sizeof resp);
-      resp.id = req.id;
-      resp.error = -ENOSYS;
-      ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    if (p[1].revents & POLLIN) {
+      uint64_t v;
+      (void)!read(waiter_efd, &v, sizeof v);
+      waiter_armed = 0;
       continue;
     }
-    struct seccomp_notif_addfd add;
-    memset(&add, 0, sizeof add);
-    add.id = req.id;
-    add.flags = SECCOMP_ADDFD_FLAG_SEND;
-    add.srcfd = srcfd;
-    add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-    int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
-    // A signal interrupted the task's wait: the kernel dropped this
-    // notification and the task restarts the marker call, which notifies again.
-    if (fd < 0 && (errno == ENOENT || errno == EINPROGRESS)) continue;
-    if (fd < 0) {
-      int err = errno;
-      memset(&resp, 0, sizeof resp);
-      resp.id = req.id;
-      resp.error = -err;
-      ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-      return -err;
+    if (p[0].revents & POLLIN) {
+      int n = fill_notif(listener, ev);
+      if (n == -ENOENT || n == -EINTR) continue;
+      return n;
     }
-    return fd;
+    if (p[0].revents & (POLLHUP | POLLERR)) listener = -1;
   }
-  return -ETIMEDOUT;
 }
 
 // SOCK_SEQPACKET message with optional descriptors (SCM_RIGHTS).
@@ -480,7 +584,10 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     enter_empty_root(root, ew);
     sethostname("tvisor", 6);
     drop_privileges(ew);
-    int lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    // Once the sentry has read a notification, only a fatal signal interrupts
+    // the call (as for a Linux filesystem call): no restart repeats an open.
+    int lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                      SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
     if (lfd < 0) child_fail(ew, errno);
     // From here every call passes the filter; these are all passed through.
     char one = 1;

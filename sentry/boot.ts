@@ -12,7 +12,7 @@ import { E, SysErr } from './kernel/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
 import { native } from './platform/native.js';
-import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
+import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
@@ -106,7 +106,7 @@ export function runSandbox(spec: SandboxSpec): ExitStatus {
       spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
     const kernel = new Kernel({
-      platform: new PtracePlatform(listener[0]!), ns, emptyDir, table, log, strace: spec.strace,
+      platform: new Platform(listener[0]!), ns, emptyDir, table, log, strace: spec.strace,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid,
     });
     mountFs('/proc', new ProcFs(kernel, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');

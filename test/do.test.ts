@@ -38,6 +38,15 @@ describe('tvisor do', () => {
     expect(r.status).toBe(0);
   });
 
+  it('keeps every descriptor right while processes fork, open and exec at once', () => {
+    const r = tvisorDo([compile('concexec')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('fails=0\n');
+    for (let i = 0; i < 3; i++) {
+      expect(sandboxSh('seq 1 2000 | grep 7 | sort -r | head -n 3 | tr 7 x').stderr).toBe('');
+    }
+  });
+
   it('runs a multi-threaded program', () => {
     const bin = compile('threads', ['-pthread']);
     const r = tvisorDo([bin]);

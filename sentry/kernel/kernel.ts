@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { EmptyDir } from '../fs/host.js';
-import { EV, type PtracePlatform, type TrapEvent } from '../platform/ptrace.js';
+import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
 import { formatCall } from '../syscalls/strace.js';
 import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
@@ -18,7 +18,7 @@ const CLONE_THREAD = 0x10000;
 const SIGKILL = 9;
 
 export interface KernelOptions {
-  platform: PtracePlatform;
+  platform: Platform;
   ns: MountNamespace;
   emptyDir: EmptyDir;
   table: ReadonlyMap<number, SyscallEntry>;
@@ -35,7 +35,7 @@ export type ExitStatus = { code: number } | { signal: number; core: boolean };
 export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly files: FileRegistry;
-  readonly platform: PtracePlatform;
+  readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly emptyDir: EmptyDir;
   readonly log: Logger;
@@ -79,7 +79,7 @@ export class Kernel {
   /** Serves the guests until the main process exits; returns its status. */
   run(): ExitStatus {
     for (;;) {
-      const ev = this.platform.wait();
+      const ev = this.platform.next();
       if (!ev) break;
       this.handle(ev);
       if (this.mainStatus) break;
@@ -100,7 +100,7 @@ export class Kernel {
 
   private handle(ev: TrapEvent): void {
     switch (ev.kind) {
-      case EV.SECCOMP: return this.trap(ev);
+      case EV.SECCOMP: case EV.NOTIF: return this.trap(ev);
       case EV.FORK: case EV.VFORK: case EV.CLONE: return this.cloned(ev);
       case EV.STOP: return this.stopped(ev);
       case EV.SIGNAL: return this.platform.resume(ev.pid, ev.status);
@@ -114,7 +114,8 @@ export class Kernel {
     const t = this.tasks.get(ev.pid);
     if (!t) {
       this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
-      this.platform.answer(ev.pid, -E.ENOSYS);
+      if (ev.kind === EV.NOTIF) this.platform.reply(ev, -E.ENOSYS);
+      else this.platform.answer(ev.pid, -E.ENOSYS);
       return;
     }
     const entry = this.table.get(ev.nr);
@@ -132,7 +133,7 @@ export class Kernel {
     } finally {
       setCurrentTask(null);
     }
-    this.reply(t, call, reply);
+    this.reply(t, ev, call, reply);
   }
 
   private unimplemented(ev: TrapEvent): Reply {
@@ -140,33 +141,41 @@ export class Kernel {
     return -E.ENOSYS;
   }
 
-  private reply(t: Task, call: string, reply: Reply): void {
+  private reply(t: Task, ev: TrapEvent, call: string, reply: Reply): void {
+    const notified = ev.kind === EV.NOTIF;
     let shown: string;
     if (typeof reply === 'number') {
-      this.platform.answer(t.tid, reply);
+      if (notified) this.platform.reply(ev, reply);
+      else this.platform.answer(t.tid, reply);
       shown = reply < 0 && reply > -4096 ? `-1 ${errnoName(-reply)}` : String(reply);
     } else if (reply === RESUMED) {
+      if (notified) throw new Error('a notified call cannot be resumed by its handler');
       shown = '(resumed)';
     } else if (reply === PASS) {
-      this.platform.resume(t.tid);
+      if (notified) this.platform.pass(ev);
+      else this.platform.resume(t.tid);
       shown = '(host)';
     } else {
-      shown = String(this.installFd(t, reply.description, reply.cloexec));
+      shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
     if (this.strace) this.log.info({ tid: t.tid }, `${call} = ${shown}`);
   }
 
   /** Puts a new description into the guest as the result of the trapped call. */
-  installFd(t: Task, d: FileDescription, cloexec: boolean): number {
+  private installFd(t: Task, ev: TrapEvent, d: FileDescription, cloexec: boolean): number {
     this.files.add(d);
+    let fd: number;
     try {
-      const fd = this.platform.injectFd(t.tid, d.hostFd, cloexec);
-      t.tg.fdHints.set(fd, d);
-      return fd;
+      fd = ev.kind === EV.NOTIF ? this.platform.replyFd(ev, d.hostFd, cloexec)
+        : this.platform.injectFd(t.tid, d.hostFd, cloexec);
     } catch (e) {
       if (e instanceof SysErr) return -e.errno;
       throw e;
     }
+    if (fd >= 0) t.tg.fdHints.set(fd, d);
+    // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
+    else if (ev.kind === EV.NOTIF && fd !== -E.ENOENT) this.platform.reply(ev, fd);
+    return fd;
   }
 
   private nsPidOf(tid: number): number {
@@ -192,7 +201,7 @@ export class Kernel {
         this.log.warn({ pid: ev.pid, child }, 'clone from an unknown task');
       } else {
         const flags = ev.kind === EV.CLONE ? ev.uint(0) : 0;
-        const thread = (flags & CLONE_THREAD) !== 0;
+            const thread = (flags & CLONE_THREAD) !== 0;
         const nsPid = thread ? parent.tg.nsPid : this.nsPidOf(child);
         this.tasks.set(child, parent.clone(child, nsPid, { thread, shareFs: (flags & CLONE_FS) !== 0 }));
       }
@@ -234,15 +243,17 @@ export class Kernel {
 
   /**
    * During a multi-step call (exec): the next stop of `t` of one of the
-   * `wanted` kinds, serving every other guest meanwhile. Signals for `t` are
-   * held back and sent again when the call is done. Null if `t` died.
+   * `wanted` kinds. Other guests' events wait in the platform's queue until
+   * the call is done: serving them now could start another multi-step call
+   * inside this one, whose waits would take this one's stops. Signals for
+   * `t` are held back and sent again when the call is done. Null if `t` died.
    */
   awaitStop(t: Task, wanted: readonly number[], resumeAfterSignal: (pid: number) => void): TrapEvent | null {
     for (;;) {
       const ev = this.platform.wait();
       if (!ev) return null;
       const mine = ev.pid === t.tid || (ev.kind === EV.EXEC && ev.msg === t.tid);
-      if (!mine) { this.handle(ev); continue; }
+      if (!mine) { this.platform.defer(ev); continue; }
       if (wanted.includes(ev.kind)) return ev;
       if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) { this.exited(ev); return null; }
       if (ev.kind === EV.SIGNAL) t.heldSignals.push(ev.status);

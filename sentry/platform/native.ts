@@ -22,7 +22,7 @@ const libc = koffi.load('libc.so.6');
 /** Event kinds and slots, as in native/tvisor.c. */
 export const EV = {
   SECCOMP: 1, SYSCALL_ENTRY: 2, SYSCALL_EXIT: 3, FORK: 4, VFORK: 5, CLONE: 6, EXEC: 7,
-  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11,
+  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11, NOTIF: 12,
 } as const;
 export const SLOT = { PID: 0, KIND: 1, STATUS: 2, AUX: 3, MSG: 4, NR: 6, ARGS: 8, RET: 20, IP: 22, SP: 24 } as const;
 export const EVENT_SLOTS = 32;
@@ -54,8 +54,15 @@ export const native = {
   pidfdOpen: lib.func('int tv_pidfd_open(int pid)') as (pid: number) => number,
   pidfdGetfd: lib.func('int tv_pidfd_getfd(int pidfd, int fd)') as (pidfd: number, fd: number) => number,
   memfd: lib.func('int tv_memfd(const char *name)') as (name: string) => number,
-  addfd: lib.func('int tv_addfd(int listener, int tid, int srcfd, int cloexec, int timeout_ms)') as
-    (listener: number, tid: number, srcfd: number, cloexec: number, timeoutMs: number) => number,
+  nextEvent: lib.func('int tv_next_event(int listener, _Out_ int32_t *ev)') as (listener: number, ev: Int32Array) => number,
+  notifRecv: lib.func('int tv_notif_recv(int listener, int timeout_ms, _Out_ int32_t *ev)') as
+    (listener: number, timeoutMs: number, ev: Int32Array) => number,
+  notifSend: lib.func('int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int error, int cont)') as
+    (listener: number, idLo: number, idHi: number, val: number, error: number, cont: number) => number,
+  notifAddfd: lib.func('int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
+    (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
+  notifValid: lib.func('int tv_notif_valid(int listener, uint32_t id_lo, uint32_t id_hi)') as
+    (listener: number, idLo: number, idHi: number) => number,
   send: lib.func('int tv_send(int sock, const uint8_t *buf, int len, const int *fds, int nfds)') as
     (sock: number, buf: Uint8Array, len: number, fds: Int32Array | null, nfds: number) => number,
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as

@@ -18,7 +18,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
-import { EV } from '../platform/ptrace.js';
+import { EV } from '../platform/platform.js';
 import { AT } from '../vfs/types.js';
 import { sentryFile, startOf } from './common.js';
 import { SYSCALLS } from './numbers.js';

@@ -1,7 +1,7 @@
 // One line a trapped call for --strace: its name, decoded arguments (read
 // from the guest as the call was made) and result.
 import type { Task } from '../kernel/task.js';
-import type { TrapEvent } from '../platform/ptrace.js';
+import type { TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from './numbers.js';
 import type { ArgFormat, SyscallEntry } from './types.js';
 

@@ -1,9 +1,9 @@
 // The syscall table: which calls run natively, which the sentry serves
 // (and with which handler), and the seccomp program that follows from it.
-// Everything else is traced: a handler serves it, or the sentry logs it and
-// answers ENOSYS.
+// Everything else reaches the sentry (as a user notification, or for exec a
+// ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
 import { buildFilter, type Action } from '../platform/seccomp.js';
-import { FD_MARKER_NR } from '../platform/ptrace.js';
+import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
@@ -44,6 +44,9 @@ export const PASSTHROUGH: readonly string[] = [
   'close_range', 'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
 ];
 
+/** Calls the sentry serves at ptrace stops, because it must rewrite them. */
+const PTRACE_SERVED = ['execve', 'execveat'];
+
 const CLONE_NAMESPACES = 0x00020000 /* NEWNS */ | 0x02000000 /* NEWCGROUP */ | 0x04000000 /* NEWUTS */ |
   0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | 0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */;
 
@@ -78,10 +81,12 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);
   }
+  // exec is rewritten at ptrace stops; every other trapped call is a notification.
+  for (const name of PTRACE_SERVED) policy.set(nr(name), { kind: 'trace' });
   policy.set(FD_MARKER_NR, { kind: 'notify' });
   return policy;
 }
 
 export function guestFilter(table: ReadonlyMap<number, SyscallEntry>) {
-  return buildFilter(seccompPolicy(table), { kind: 'trace' });
+  return buildFilter(seccompPolicy(table), { kind: 'notify' });
 }

@@ -2,7 +2,7 @@
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { TrapEvent } from '../platform/ptrace.js';
+import type { TrapEvent } from '../platform/platform.js';
 
 /** A new descriptor for the guest: `description` is registered and put into the guest as the call's result. */
 export interface NewFd { description: FileDescription; cloexec: boolean }

@@ -1,6 +1,10 @@
-// The ptrace platform: guests stop at seccomp RET_TRACE for the calls the
-// sentry serves, and at fork/clone/exec/exit events; descriptors are put
-// into a guest through the filter's user notification (see injectFd).
+// The platform: how guests' system calls reach the sentry and how it answers.
+//
+// Trapped calls arrive as seccomp user notifications (two wake-ups per call;
+// an fd is answered atomically with SECCOMP_IOCTL_NOTIF_ADDFD). ptrace
+// follows fork, clone, exec and exit, delivers signals, and serves execve,
+// which must be rewritten (seccomp RET_TRACE). One loop waits for both.
+import { E, SysErr } from '../kernel/errno.js';
 import { EV, EVENT_SLOTS, native, SLOT, tv } from './native.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
@@ -15,15 +19,16 @@ export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRAC
   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 /**
- * The syscall number the filter turns into a user notification. The sentry
- * makes a stopped guest call it to receive a descriptor; a guest calling it
- * on its own gets ENOSYS.
+ * The syscall number the filter turns into a user notification for a task
+ * stopped by ptrace that must receive a descriptor (exec): the sentry makes
+ * the task call it. A guest calling it on its own gets ENOSYS.
  */
 export const FD_MARKER_NR = 0x3ffffff0;
 
+
 export { EV };
 
-/** One decoded stop; the numbers are copied out of the shared event buffer. */
+/** One decoded event; the numbers are copied out of the shared event buffer. */
 export class TrapEvent {
   readonly pid: number;
   readonly kind: number;
@@ -42,13 +47,18 @@ export class TrapEvent {
   private u64(slot: number): number {
     return (this.raw[slot + 1]! >>> 0) * 0x1_0000_0000 + (this.raw[slot]! >>> 0);
   }
+  private i64(slot: number): number { return this.raw[slot + 1]! * 0x1_0000_0000 + (this.raw[slot]! >>> 0); }
+
   get msg(): number { return this.u64(SLOT.MSG); }
+  /** A notification's id, as the two halves the native calls take. */
+  get idLo(): number { return this.raw[SLOT.MSG]! >>> 0; }
+  get idHi(): number { return this.raw[SLOT.MSG + 1]! >>> 0; }
   get nr(): number { return this.raw[SLOT.NR]!; }
   get ip(): number { return this.u64(SLOT.IP); }
+  /** The stack pointer, at ptrace stops. */
   get sp(): number { return this.u64(SLOT.SP); }
   /** The return value at a syscall-exit stop (a negative errno on failure). */
   get ret(): number { return this.i64(SLOT.RET); }
-  private i64(slot: number): number { return this.raw[slot + 1]! * 0x1_0000_0000 + (this.raw[slot]! >>> 0); }
 
   /** Argument i as a signed 32-bit int (fds, flags given to int parameters). */
   int(i: number): number { return this.raw[SLOT.ARGS + 2 * i]!; }
@@ -60,19 +70,54 @@ export class TrapEvent {
   long(i: number): number { return this.i64(SLOT.ARGS + 2 * i); }
 }
 
-export class PtracePlatform {
+export class Platform {
   private readonly buf = new Int32Array(EVENT_SLOTS);
   private readonly regsSize = native.regsSize();
+  /** Events of other guests that came while the sentry drove one guest through exec. */
+  private readonly deferred: TrapEvent[] = [];
 
   constructor(readonly listener: number) {}
 
-  /** Waits for the next stop of `pid` (-1: of any guest); null when no guest is left. */
+  /** The next event of any guest; null when no guest is left. */
+  next(): TrapEvent | null {
+    const queued = this.deferred.shift();
+    if (queued) return queued;
+    const r = native.nextEvent(this.listener, this.buf);
+    if (r === -10 /* ECHILD */) return null;
+    tv(r);
+    return new TrapEvent(this.buf);
+  }
+
+  /** Keeps an event for next(). */
+  defer(ev: TrapEvent): void { this.deferred.push(ev); }
+
+  /** The next ptrace event of `pid` (-1: of any guest); null when no guest is left. */
   wait(pid = -1): TrapEvent | null {
     const r = native.wait(pid, this.buf);
     if (r === -10 /* ECHILD */) return null;
     tv(r);
     return new TrapEvent(this.buf);
   }
+
+  // ---- notifications ----
+
+  /** Answers a notification: a value, or a negative errno. */
+  reply(ev: TrapEvent, value: number): void {
+    const isErr = value < 0 && value > -4096;
+    native.notifSend(this.listener, ev.idLo, ev.idHi, isErr ? 0 : value, isErr ? value : 0, 0);
+  }
+
+  /** Lets the host run the notified call as the guest made it. */
+  pass(ev: TrapEvent): void {
+    native.notifSend(this.listener, ev.idLo, ev.idHi, 0, 0, 1);
+  }
+
+  /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
+  replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+  }
+
+  // ---- ptrace ----
 
   resume(pid: number, sig = 0): void { native.cont(pid, sig); }
   resumeToSyscallStop(pid: number, sig = 0): void { tv(native.stepSyscall(pid, sig)); }
@@ -100,15 +145,30 @@ export class PtracePlatform {
   setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
 
   /**
-   * At a seccomp stop: turn the call into the marker, resume, and hand the
-   * notification `hostFd`; the guest's call returns the new descriptor.
-   * With `thenStop`, the guest stops again at the call's exit.
+   * At a seccomp stop: turn the call into the marker, resume, and answer its
+   * notification with `hostFd`; the guest's call returns the new descriptor
+   * and, with `thenStop`, the guest stops again at the call's exit. Other
+   * guests' notifications that arrive meanwhile are kept for next().
    */
   injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop = false): number {
     this.replace(pid, FD_MARKER_NR, []);
     if (thenStop) this.resumeToSyscallStop(pid);
     else this.resume(pid);
-    return tv(native.addfd(this.listener, pid, hostFd, cloexec ? 1 : 0, 5000));
+    for (;;) {
+      const r = native.notifRecv(this.listener, 10, this.buf);
+      if (r === 0) {
+        if (native.kill(pid, 0) === -E.ESRCH) throw new SysErr(E.ESRCH);
+        continue;
+      }
+      if (r === -E.ENOENT) continue;
+      tv(r);
+      const ev = new TrapEvent(this.buf);
+      if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) {
+        this.defer(ev);
+        continue;
+      }
+      return tv(native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0));
+    }
   }
 
   kill(pid: number, sig: number): void { native.kill(pid, sig); }
