@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoFile } from '../sentry/platform/native.js';
+import { repoFile } from '../native/index.js';
 
 const dir = mkdtempSync('/tmp/tvisor-bench-');
 const bin = join(dir, 'micro');

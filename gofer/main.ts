@@ -1,7 +1,7 @@
 // The gofer process: `node gofer/main.js --sock-fd N --attach DIR[:ro]…`.
 // Confines itself to the attach trees, then serves the sentry until it hangs up.
 import { openSync } from 'node:fs';
-import { repoFile } from '../sentry/platform/native.js';
+import { repoFile } from '../native/index.js';
 import { confine, type Attach } from './confine.js';
 import { loadCodec } from './protocol.js';
 import { GoferServer } from './server.js';

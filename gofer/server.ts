@@ -2,7 +2,7 @@
 // attach root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 // RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out.
 import { closeSync, ftruncateSync } from 'node:fs';
-import { native } from '../sentry/platform/native.js';
+import { native } from '../native/index.js';
 import { type Codec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_NOW, UTIME_OMIT, type WireStat } from './protocol.js';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './syscalls.js';
 

@@ -1,6 +1,6 @@
 // Boots a sandbox: the gofer, the mount tree, the first guest, the kernel loop.
-import pino, { type Logger } from 'pino';
 import { GoferClient } from './fs/gofer/client.js';
+import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
 import { EmptyDir } from './fs/host.js';
 import { Overlay } from './fs/overlay/overlay.js';
@@ -16,6 +16,7 @@ import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
+import type { Log } from './log.js';
 import { isDir } from './vfs/types.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
@@ -36,11 +37,6 @@ export interface SandboxSpec {
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
 const RO: MountFlags = { ...RW, readonly: true };
 
-function makeLogger(spec: SandboxSpec): Logger {
-  if (spec.debugLog) return pino({ level: 'debug' }, pino.destination({ dest: spec.debugLog, sync: true }));
-  if (spec.strace) return pino({ level: 'info', base: undefined, timestamp: false }, pino.destination({ dest: 2, sync: true }));
-  return pino({ level: 'silent' });
-}
 
 /** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point. */
 function ensureDir(ctx: WalkContext, path: string): VfsPath {
@@ -73,13 +69,11 @@ function findProgram(ctx: WalkContext, name: string, env: string[]): string {
 
 const encodeStrings = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''));
 
-export function runSandbox(spec: SandboxSpec): ExitStatus {
-  const log = makeLogger(spec);
+/** Runs the sandbox with its gofer (started with goferAttaches(spec)) until the main process exits. */
+export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): ExitStatus {
   const emptyDir = new EmptyDir();
-  const { client, pid: goferPid } = GoferClient.start([
-    { path: spec.rootfs, readonly: true },
-    ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly })),
-  ]);
+  const client = new GoferClient(gofer.sock);
+  const goferPid = gofer.pid;
   try {
     const lower = new GoferFs(client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();

@@ -1,7 +1,7 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import { readFileSync } from 'node:fs';
-import type { Logger } from 'pino';
 import type { EmptyDir } from '../fs/host.js';
+import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
 import { formatCall } from '../syscalls/strace.js';
@@ -22,7 +22,7 @@ export interface KernelOptions {
   ns: MountNamespace;
   emptyDir: EmptyDir;
   table: ReadonlyMap<number, SyscallEntry>;
-  log: Logger;
+  log: Log;
   strace: boolean;
   /** The first task's fs context (root, cwd, umask). */
   initialFs: FsContext;
@@ -38,7 +38,7 @@ export class Kernel {
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly emptyDir: EmptyDir;
-  readonly log: Logger;
+  readonly log: Log;
   private readonly table: ReadonlyMap<number, SyscallEntry>;
   private readonly strace: boolean;
   private readonly initialFs: FsContext;

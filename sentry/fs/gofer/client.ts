@@ -1,8 +1,7 @@
 // The sentry's side of the gofer protocol: synchronous, one request in flight.
-import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
-import { native, repoFile, tv } from '../../platform/native.js';
+import { native, repoFile } from '../../platform/native.js';
 import { type Codec, loadCodec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_NOW, UTIME_OMIT,
   type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
 
@@ -24,18 +23,6 @@ export class GoferClient {
 
   constructor(private sock: number) {
     this.codec = codec ??= loadCodec(repoFile('gofer/gofer.proto'));
-  }
-
-  /** Starts a gofer serving `attaches` (attach i is attaches[i]). */
-  static start(attaches: { path: string; readonly: boolean }[]): { client: GoferClient; pid: number } {
-    const pair = new Int32Array(2);
-    tv(native.socketpair(pair));
-    const args = [repoFile('dist/gofer/main.js'), '--sock-fd', '3'];
-    for (const a of attaches) args.push('--attach', a.readonly ? `${a.path}:ro` : a.path);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', pair[1]!] });
-    closeSync(pair[1]!);
-    if (child.pid === undefined) throw new Error('cannot start the gofer');
-    return { client: new GoferClient(pair[0]!), pid: child.pid };
   }
 
   close(): void {
