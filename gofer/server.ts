@@ -2,8 +2,8 @@
 // attach root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 // RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out.
 import { closeSync, ftruncateSync } from 'node:fs';
-import { native } from '../native/index.js';
-import { type Codec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_NOW, UTIME_OMIT, type WireStat } from './protocol.js';
+import { decodeStat, native, STAT_SIZE } from '../native/index.js';
+import { type Codec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_OMIT, type WireStat } from './protocol.js';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './syscalls.js';
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
@@ -26,25 +26,11 @@ function checkPath(path: string): void {
   if (path !== '') split(path);
 }
 
-const ts = (sec: bigint, nsec: bigint): Timespec => ({ sec: Number(sec), nsec: Number(nsec) });
-
-function decodeStat(b: Uint8Array): WireStat {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const u = (o: number) => Number(v.getBigUint64(o, true));
-  return {
-    dev: u(0), ino: u(8), nlink: u(16), mode: v.getUint32(24, true), uid: v.getUint32(28, true),
-    gid: v.getUint32(32, true), rdev: u(40), size: u(48), blksize: u(56), blocks: u(64),
-    atime: ts(v.getBigInt64(72, true), v.getBigInt64(80, true)),
-    mtime: ts(v.getBigInt64(88, true), v.getBigInt64(96, true)),
-    ctime: ts(v.getBigInt64(104, true), v.getBigInt64(112, true)),
-  };
-}
-
 export class GoferServer {
   private readonly buf = new Uint8Array(MAX_MESSAGE);
   private readonly fds = new Int32Array(16);
   private readonly nfds = new Int32Array(1);
-  private readonly statBuf = new Uint8Array(144);
+  private readonly statBuf = new Uint8Array(STAT_SIZE);
 
   /** roots[i]: an O_PATH fd of attach i. */
   constructor(private readonly sock: number, private readonly codec: Codec, private readonly roots: number[]) {}

@@ -90,4 +90,27 @@ export const libcCalls = {
   sendfile: libc.func('int64_t sendfile(int out, int in, int64_t *off, size_t count)') as
     (out: number, fdIn: number, off: null, count: number) => number,
   getpid: libc.func('int getpid(void)') as () => number,
+  fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
 };
+
+export interface HostTimespec { sec: number; nsec: number }
+
+/** A struct stat (x86-64) as plain numbers. */
+export interface HostStat {
+  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
+  size: number; blksize: number; blocks: number; atime: HostTimespec; mtime: HostTimespec; ctime: HostTimespec;
+}
+
+export const STAT_SIZE = 144;
+
+/** Decodes a struct stat without BigInt (no field of interest exceeds 2^53). */
+export function decodeStat(b: Uint8Array): HostStat {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const u = (o: number) => v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
+  const i = (o: number) => v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
+  return {
+    dev: u(0), ino: u(8), nlink: u(16), mode: v.getUint32(24, true), uid: v.getUint32(28, true),
+    gid: v.getUint32(32, true), rdev: u(40), size: i(48), blksize: i(56), blocks: i(64),
+    atime: { sec: i(72), nsec: i(80) }, mtime: { sec: i(88), nsec: i(96) }, ctime: { sec: i(104), nsec: i(112) },
+  };
+}

@@ -1,5 +1,6 @@
 // Host objects that stand behind guest file descriptions.
-import { closeSync, fstatSync, mkdtempSync, openSync, rmdirSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
+import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
 import { SysErr, E } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
 
@@ -51,8 +52,12 @@ export function closeQuietly(fd: number): void {
   try { closeSync(fd); } catch { /* not ours any more */ }
 }
 
-export function fstatBig(fd: number) {
-  return host(() => fstatSync(fd, { bigint: true }));
+const statBuf = new Uint8Array(STAT_SIZE);
+
+/** fstat(2) of a sentry-owned fd. */
+export function hostFstat(fd: number): HostStat {
+  sys(libcCalls.fstat(fd, statBuf));
+  return decodeStat(statBuf);
 }
 
 export function checkNotPath(flags: number): void {

@@ -3,7 +3,7 @@
 import koffi from 'koffi';
 import { SysErr } from '../kernel/errno.js';
 
-export { EV, EVENT_SLOTS, libcCalls, native, repoFile, SLOT } from '../../native/index.js';
+export { decodeStat, EV, EVENT_SLOTS, type HostStat, libcCalls, native, repoFile, SLOT, STAT_SIZE } from '../../native/index.js';
 
 /** Result of a tv_* call (negative errno on failure). */
 export function tv(ret: number): number {

@@ -57,28 +57,33 @@ export function fdStat(k: Kernel, t: Task, fd: number): Stat {
   return d ? d.at.inode.stat() : foreignStat(t, fd);
 }
 
-const big = (n: number) => BigInt(Math.trunc(n));
+/** Stores a 64-bit integer (two's complement for negatives) without BigInt. */
+function set64(v: DataView, off: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  v.setUint32(off, n - hi * 0x1_0000_0000, true);
+  v.setInt32(off + 4, hi, true);
+}
 
 /** struct stat (x86-64). */
 export function encodeStat(st: Stat): Uint8Array {
   const b = new Uint8Array(144);
   const v = new DataView(b.buffer);
-  v.setBigUint64(0, big(st.dev), true);
-  v.setBigUint64(8, big(st.ino), true);
-  v.setBigUint64(16, big(st.nlink), true);
+  set64(v, 0, st.dev);
+  set64(v, 8, st.ino);
+  set64(v, 16, st.nlink);
   v.setUint32(24, st.mode, true);
   v.setUint32(28, st.uid, true);
   v.setUint32(32, st.gid, true);
-  v.setBigUint64(40, big(st.rdev), true);
-  v.setBigInt64(48, big(st.size), true);
-  v.setBigInt64(56, big(st.blksize), true);
-  v.setBigInt64(64, big(st.blocks), true);
-  v.setBigInt64(72, big(st.atime.sec), true);
-  v.setBigInt64(80, big(st.atime.nsec), true);
-  v.setBigInt64(88, big(st.mtime.sec), true);
-  v.setBigInt64(96, big(st.mtime.nsec), true);
-  v.setBigInt64(104, big(st.ctime.sec), true);
-  v.setBigInt64(112, big(st.ctime.nsec), true);
+  set64(v, 40, st.rdev);
+  set64(v, 48, st.size);
+  set64(v, 56, st.blksize);
+  set64(v, 64, st.blocks);
+  set64(v, 72, st.atime.sec);
+  set64(v, 80, st.atime.nsec);
+  set64(v, 88, st.mtime.sec);
+  set64(v, 96, st.mtime.nsec);
+  set64(v, 104, st.ctime.sec);
+  set64(v, 112, st.ctime.nsec);
   return b;
 }
 
@@ -90,7 +95,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
   const b = new Uint8Array(256);
   const v = new DataView(b.buffer);
   const ts = (off: number, t: { sec: number; nsec: number }) => {
-    v.setBigInt64(off, big(t.sec), true);
+    set64(v, off, t.sec);
     v.setUint32(off + 8, t.nsec, true);
   };
   v.setUint32(0, STATX_BASIC_STATS | STATX_MNT_ID, true);
@@ -99,9 +104,9 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
   v.setUint32(20, st.uid, true);
   v.setUint32(24, st.gid, true);
   v.setUint16(28, st.mode, true);
-  v.setBigUint64(32, big(st.ino), true);
-  v.setBigUint64(40, big(st.size), true);
-  v.setBigUint64(48, big(st.blocks), true);
+  set64(v, 32, st.ino);
+  set64(v, 40, st.size);
+  set64(v, 48, st.blocks);
   ts(64, st.atime);
   ts(96, st.ctime);
   ts(112, st.mtime);
@@ -109,7 +114,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
   v.setUint32(132, minor(st.rdev), true);
   v.setUint32(136, major(st.dev), true);
   v.setUint32(140, minor(st.dev), true);
-  v.setBigUint64(144, big(mountId), true);
+  set64(v, 144, mountId);
   return b;
 }
 
@@ -118,12 +123,12 @@ export function encodeStatfs(s: StatFs, dev: number, readonly: boolean): Uint8Ar
   const b = new Uint8Array(120);
   const v = new DataView(b.buffer);
   const fields = [s.type, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree];
-  fields.forEach((x, i) => v.setBigInt64(i * 8, big(x), true));
+  fields.forEach((x, i) => set64(v, i * 8, x));
   v.setInt32(56, dev & 0xffffffff, true);
   v.setInt32(60, 0, true);
-  v.setBigInt64(64, big(s.namelen), true);
-  v.setBigInt64(72, big(s.frsize), true);
-  v.setBigInt64(80, big(s.flags | (readonly ? 1 : 0) | 0x400 /* ST_VALID */), true);
+  set64(v, 64, s.namelen);
+  set64(v, 72, s.frsize);
+  set64(v, 80, s.flags | (readonly ? 1 : 0) | 0x400 /* ST_VALID */);
   return b;
 }
 

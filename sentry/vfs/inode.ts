@@ -1,7 +1,7 @@
 // The one interface every filesystem implements.
 import { E, SysErr } from '../kernel/errno.js';
 import type { VfsPath } from './mount.js';
-import type { Stat, Timespec } from './types.js';
+import { S_IFMT, type Stat, type Timespec } from './types.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
 
@@ -46,6 +46,9 @@ export abstract class Inode {
   name = '';
 
   abstract stat(): Stat;
+
+  /** The S_IFMT bits of the mode: cheaper than stat() where only the type matters. */
+  fileType(): number { return this.stat().mode & S_IFMT; }
 
   lookup(_name: string): Inode { return notDir(); }
   readdir(): DirEntry[] { return notDir(); }

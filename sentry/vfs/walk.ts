@@ -81,7 +81,7 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
     }
     checkName(name);
     let next = step(ctx, cur, name, b);
-    if (isLnk(next.inode.stat().mode) && (!last || followFinal || trailingSlash)) {
+    if (isLnk(next.inode.fileType()) && (!last || followFinal || trailingSlash)) {
       if (b.resolve & RESOLVE.NO_SYMLINKS) throw new SysErr(E.ELOOP);
       if (++b.links > SYMLINK_MAX_FOLLOWS) throw new SysErr(E.ELOOP);
       const magic = next.inode.jump();
@@ -90,7 +90,7 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
     }
     cur = next;
   }
-  if (trailingSlash && !isDir(cur.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  if (trailingSlash && !isDir(cur.inode.fileType())) throw new SysErr(E.ENOTDIR);
   return cur;
 }
 

@@ -73,6 +73,8 @@ export class GoferInode extends Inode {
     return { ...s, dev: this.fs.dev, ino: s.ino };
   }
 
+  override fileType(): number { return this.cached.mode & S_IFMT; }
+
   override lookup(name: string): Inode {
     if (this.fs.readonly) {
       const hit = this.children.get(name);

@@ -45,6 +45,7 @@ export class OverlayInode extends Inode {
   private get top(): Inode { return (this.upper ?? this.lower)!; }
 
   stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
+  override fileType(): number { return this.top.fileType(); }
 
   override lookup(name: string): Inode {
     const cached = this.children.get(name);
@@ -52,9 +53,9 @@ export class OverlayInode extends Inode {
     if (this.whiteouts.has(name)) throw new SysErr(E.ENOENT);
     const up = this.upper ? missing(() => this.upper!.lookup(name)) : null;
     let lo: Inode | null = null;
-    if (!this.opaque && this.lower && (!up || isDir(up.stat().mode))) {
+    if (!this.opaque && this.lower && (!up || isDir(up.fileType()))) {
       lo = missing(() => this.lower!.lookup(name));
-      if (lo && up && !isDir(lo.stat().mode)) lo = null;
+      if (lo && up && !isDir(lo.fileType())) lo = null;
     }
     if (!up && !lo) throw new SysErr(E.ENOENT);
     return this.adopt(name, new OverlayInode(this.fs, up, lo));
@@ -112,12 +113,12 @@ export class OverlayInode extends Inode {
   }
 
   override unlink(name: string): void {
-    if (isDir(this.lookup(name).stat().mode)) throw new SysErr(E.EISDIR);
+    if (isDir(this.lookup(name).fileType())) throw new SysErr(E.EISDIR);
     this.removeEntry(name, false);
   }
 
   override rmdir(name: string): void {
-    if (!isDir(this.lookup(name).stat().mode)) throw new SysErr(E.ENOTDIR);
+    if (!isDir(this.lookup(name).fileType())) throw new SysErr(E.ENOTDIR);
     this.removeEntry(name, true);
   }
 
@@ -125,7 +126,7 @@ export class OverlayInode extends Inode {
     if (missing(() => this.lookup(name))) throw new SysErr(E.EEXIST);
     const wasWhiteout = this.whiteouts.delete(name);
     const child = new OverlayInode(this.fs, make(this.copyUp()), null);
-    if (wasWhiteout && isDir(child.stat().mode)) child.opaque = true;
+    if (wasWhiteout && isDir(child.fileType())) child.opaque = true;
     return this.adopt(name, child);
   }
 
@@ -151,14 +152,14 @@ export class OverlayInode extends Inode {
   override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
     if (!(newDir instanceof OverlayInode) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
     const moving = this.lookup(oldName) as OverlayInode;
-    if (moving.lower && isDir(moving.stat().mode)) throw new SysErr(E.EXDEV);
+    if (moving.lower && isDir(moving.fileType())) throw new SysErr(E.EXDEV);
     const replaced = missing(() => newDir.lookup(newName)) as OverlayInode | null;
     if (flags & 2 /* RENAME_EXCHANGE */) {
       if (!replaced) throw new SysErr(E.ENOENT);
-      if (replaced.lower && isDir(replaced.stat().mode)) throw new SysErr(E.EXDEV);
+      if (replaced.lower && isDir(replaced.fileType())) throw new SysErr(E.EXDEV);
       if (moving.lower || replaced.lower) throw new SysErr(E.EXDEV);
     }
-    if (replaced && !(flags & 2) && isDir(replaced.stat().mode) && replaced.readdir().length > 0) {
+    if (replaced && !(flags & 2) && isDir(replaced.fileType()) && replaced.readdir().length > 0) {
       throw new SysErr(E.ENOTEMPTY);
     }
     moving.copyUp();
@@ -189,7 +190,7 @@ export class OverlayInode extends Inode {
 
   override open(flags: number): number {
     const writes = (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
-    if (writes && !isDir(this.stat().mode)) return this.copyUp().open(flags);
+    if (writes && !isDir(this.fileType())) return this.copyUp().open(flags);
     return this.top.open(flags);
   }
 

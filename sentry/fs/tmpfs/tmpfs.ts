@@ -9,7 +9,7 @@ import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type S
 import { allocDev } from '../../vfs/devices.js';
 import { dtype, now, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
-import { EmptyDir, fstatBig, host, reopen } from '../host.js';
+import { EmptyDir, host, hostFstat, reopen } from '../host.js';
 import { futimens } from '../times.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -59,6 +59,8 @@ export abstract class TmpfsInode extends Inode {
   }
 
   protected size(): number { return 0; }
+
+  override fileType(): number { return this.meta.mode & S_IFMT; }
 
   override setattr(a: SetAttr): void {
     const m = this.meta;
@@ -117,7 +119,7 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override readdir(): DirEntry[] {
-    return [...this.children].map(([name, inode]) => ({ name, ino: inode.ino, type: dtype(inode.stat().mode) }));
+    return [...this.children].map(([name, inode]) => ({ name, ino: inode.ino, type: dtype(inode.fileType()) }));
   }
 
   private add(name: string, inode: TmpfsInode): TmpfsInode {
@@ -227,18 +229,16 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   override stat(): Stat {
-    const s = fstatBig(this.memfd);
-    const ts = (ns: bigint): Timespec => ({ sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) });
-    return { dev: this.fs.dev, ino: this.ino, mode: S_IFREG | Number(s.mode & 0o7777n), nlink: this.meta.nlink,
-      uid: Number(s.uid), gid: Number(s.gid), rdev: 0, size: Number(s.size), blksize: PAGE,
-      blocks: Number(s.blocks), atime: ts(s.atimeNs), mtime: ts(s.mtimeNs), ctime: ts(s.ctimeNs) };
+    const s = hostFstat(this.memfd);
+    return { ...s, dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink,
+      rdev: 0, blksize: PAGE };
   }
 
   override setattr(a: SetAttr): void {
     if (a.mode !== undefined) host(() => fchmodSync(this.memfd, a.mode! & 0o7777));
     if (a.uid !== undefined || a.gid !== undefined) {
-      const s = fstatBig(this.memfd);
-      host(() => fchownSync(this.memfd, a.uid ?? Number(s.uid), a.gid ?? Number(s.gid)));
+      const s = hostFstat(this.memfd);
+      host(() => fchownSync(this.memfd, a.uid ?? s.uid, a.gid ?? s.gid));
     }
     if (a.size !== undefined) host(() => ftruncateSync(this.memfd, a.size));
     if (a.atime !== undefined || a.mtime !== undefined) futimens(this.memfd, a.atime ?? 'omit', a.mtime ?? 'omit');
@@ -246,7 +246,7 @@ export class TmpfsFile extends TmpfsInode {
 
   /** chmod to the same mode: the host sets ctime, as a link count change must. */
   override touchChanged(): void {
-    const mode = Number(fstatBig(this.memfd).mode & 0o7777n);
+    const mode = hostFstat(this.memfd).mode & 0o7777;
     host(() => fchmodSync(this.memfd, mode));
   }
 
