@@ -65,9 +65,10 @@ export const c = {
     sys('open_tree', 428, 'int', -100, 'str', path, 'unsigned int', 1 /* OPEN_TREE_CLONE */ | 0x8000 /* AT_RECURSIVE */ | 0o2000000),
   moveMount: (fromFd: number, toPath: string): number =>
     sys('move_mount', 429, 'int', fromFd, 'str', '', 'int', -100, 'str', toPath, 'unsigned int', 4 /* F_EMPTY_PATH */),
-  mountSetattrRdonly: (dirfd: number): number => {
-    // struct mount_attr { attr_set = MOUNT_ATTR_RDONLY, attr_clr, propagation, userns_fd }
-    const attr = new BigUint64Array([1n, 0n, 0n, 0n]);
+  /** mount_setattr(AT_RECURSIVE) setting MOUNT_ATTR_* flags on a detached tree. */
+  mountSetattr: (dirfd: number, set: number): number => {
+    // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
+    const attr = new BigUint64Array([BigInt(set), 0n, 0n, 0n]);
     return sys('mount_setattr', 442, 'int', dirfd, 'str', '', 'unsigned int', AT_EMPTY_PATH | 0x8000 /* AT_RECURSIVE */,
       'void *', attr, 'size_t', 32);
   },

@@ -111,3 +111,22 @@ describe('tvisor do', () => {
     expect(tvisorDo(['cat'], { input: 'piped in\n' }).stdout).toBe('piped in\n');
   });
 });
+
+describe('logging', () => {
+  it('--strace prints each trapped call with its decoded arguments and result', () => {
+    const r = tvisorDo(['/bin/sh', '-c', 'cat /etc/hostname > /dev/null'], { flags: ['--strace'] });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/openat\(AT_FDCWD, \\"\/etc\/hostname\\", 0x0, 00\) = \d+/);
+    expect(r.stderr).toMatch(/execve\(\\"\/usr\/bin\/cat\\"/);
+  });
+
+  it('--debug-log writes JSON lines, and an unknown system call is logged and gets ENOSYS', () => {
+    const log = `${mkdtempSync('/tmp/tvisor-log-')}/debug.log`;
+    const r = tvisorDo(['python3', '-c',
+      'import ctypes, os; r = ctypes.CDLL(None, use_errno=True).syscall(999); print(r, os.strerror(ctypes.get_errno()))'],
+    { flags: ['--debug-log', log] });
+    expect(r.stdout).toBe('-1 Function not implemented\n');
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; syscall?: string });
+    expect(lines.some((l) => l.msg.includes('unimplemented system call') && l.syscall === '#999')).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 // A dying sentry or gofer takes every guest with it: none is left running untraced.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TVISOR } from './helpers.js';
 
@@ -45,6 +45,30 @@ async function gone(pid: number): Promise<boolean> {
   }
   return false;
 }
+
+describe('the guest, seen from the host', () => {
+  it('has no capabilities, no_new_privs, a seccomp filter, an empty root and its own namespaces', async () => {
+    const s = await startSleeper();
+    try {
+      const status = readFileSync(`/proc/${s.guest}/status`, 'utf8');
+      const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1];
+      expect(field('CapEff')).toBe('0000000000000000');
+      expect(field('CapPrm')).toBe('0000000000000000');
+      expect(field('CapBnd')).toBe('0000000000000000');
+      expect(field('NoNewPrivs')).toBe('1');
+      expect(field('Seccomp')).toBe('2');
+      expect(readdirSync(`/proc/${s.guest}/root`)).toEqual([]);
+      for (const ns of ['pid', 'mnt', 'net', 'ipc', 'uts']) {
+        expect(readlinkSync(`/proc/${s.guest}/ns/${ns}`)).not.toBe(readlinkSync(`/proc/self/ns/${ns}`));
+      }
+      // Only stdio: nothing of the sandbox process leaks into the guest.
+      expect(readdirSync(`/proc/${s.guest}/fd`).map(Number).sort()).toEqual([0, 1, 2]);
+    } finally {
+      process.kill(s.sandbox, 'SIGKILL');
+      await s.exited;
+    }
+  });
+});
 
 describe('lifecycle', () => {
   it('killing the sandbox process kills the guests', async () => {
