@@ -31,7 +31,6 @@ export const native = {
   cont: lib.func('int tv_cont(int pid, int sig)') as (pid: number, sig: number) => number,
   stepSyscall: lib.func('int tv_step_syscall(int pid, int sig)') as (pid: number, sig: number) => number,
   listen: lib.func('int tv_listen(int pid)') as (pid: number) => number,
-  interrupt: lib.func('int tv_interrupt(int pid)') as (pid: number) => number,
   ret: lib.func('int tv_return(int pid, int64_t value)') as (pid: number, value: number) => number,
   setSyscall: lib.func('int tv_set_syscall(int pid, int64_t nr, int64_t a0, int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5)') as
     (pid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number) => number,
@@ -41,7 +40,6 @@ export const native = {
   getRegs: lib.func('int tv_get_regs(int pid, _Out_ uint8_t *buf)') as (pid: number, buf: Uint8Array) => number,
   setRegs: lib.func('int tv_set_regs(int pid, const uint8_t *buf)') as (pid: number, buf: Uint8Array) => number,
   setRet: lib.func('int tv_set_ret(int pid, int64_t value)') as (pid: number, value: number) => number,
-  setSp: lib.func('int tv_set_sp(int pid, int64_t sp)') as (pid: number, sp: number) => number,
   readMem: lib.func('int64_t tv_read_mem(int pid, double addr, _Out_ uint8_t *buf, int64_t len)') as
     (pid: number, addr: number, buf: Uint8Array, len: number) => number,
   writeMem: lib.func('int64_t tv_write_mem(int pid, double addr, const uint8_t *buf, int64_t len)') as
@@ -50,8 +48,6 @@ export const native = {
     (pid: number, addr: number, buf: Uint8Array, max: number) => number,
   kcmpFile: lib.func('int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2)') as
     (pid1: number, pid2: number, fd1: number, fd2: number) => number,
-  pidfdOpen: lib.func('int tv_pidfd_open(int pid)') as (pid: number) => number,
-  pidfdGetfd: lib.func('int tv_pidfd_getfd(int pidfd, int fd)') as (pidfd: number, fd: number) => number,
   memfd: lib.func('int tv_memfd(const char *name)') as (name: string) => number,
   nextEvent: lib.func('int tv_next_event(int listener, _Out_ int32_t *ev)') as (listener: number, ev: Int32Array) => number,
   notifRecv: lib.func('int tv_notif_recv(int listener, int timeout_ms, _Out_ int32_t *ev)') as
@@ -60,21 +56,15 @@ export const native = {
     (listener: number, idLo: number, idHi: number, val: number, error: number, cont: number) => number,
   notifAddfd: lib.func('int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
     (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
-  notifValid: lib.func('int tv_notif_valid(int listener, uint32_t id_lo, uint32_t id_hi)') as
-    (listener: number, idLo: number, idHi: number) => number,
   send: lib.func('int tv_send(int sock, const uint8_t *buf, int len, const int *fds, int nfds)') as
     (sock: number, buf: Uint8Array, len: number, fds: Int32Array | null, nfds: number) => number,
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as
     (sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number,
   socketpair: lib.func('int tv_socketpair(_Out_ int *out)') as (out: Int32Array) => number,
-  clearCloexec: lib.func('int tv_clear_cloexec(int fd)') as (fd: number) => number,
-  openat2: lib.func('int tv_openat2(int dirfd, const char *path, int64_t flags, int64_t mode, int64_t resolve)') as
-    (dirfd: number, path: string, flags: number, mode: number, resolve: number) => number,
   spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, _Out_ int *listener)') as
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
      filter: Uint8Array, filterLen: number, ptraceOptions: number, listener: Int32Array) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
-  tgkill: lib.func('int tv_tgkill(int tgid, int tid, int sig)') as (tgid: number, tid: number, sig: number) => number,
 };
 
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */

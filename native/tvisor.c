@@ -169,7 +169,6 @@ static int decode_wait(pid_t got, int status, int32_t *ev) {
 int tv_cont(int pid, int sig) { return ptrace(PTRACE_CONT, pid, 0, (long)sig) < 0 ? -errno : 0; }
 int tv_step_syscall(int pid, int sig) { return ptrace(PTRACE_SYSCALL, pid, 0, (long)sig) < 0 ? -errno : 0; }
 int tv_listen(int pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0) < 0 ? -errno : 0; }
-int tv_interrupt(int pid) { return ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ? -errno : 0; }
 
 // At a syscall-entry or seccomp stop: skip the call, make it return `value`, resume.
 int tv_return(int pid, int64_t value) {
@@ -206,10 +205,6 @@ int tv_set_regs(int pid, const void *buf) { return ptrace(PTRACE_SETREGS, pid, 0
 int tv_set_ret(int pid, int64_t value) {
   return ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rax), (void *)value) < 0 ? -errno : 0;
 }
-int tv_set_sp(int pid, int64_t sp) {
-  return ptrace(PTRACE_POKEUSER, pid, offsetof(struct user_regs_struct, rsp), (void *)sp) < 0 ? -errno : 0;
-}
-
 // ---- guest memory ----
 
 // Reads up to len bytes; returns the count read (short at an unmapped page) or -errno.
@@ -264,16 +259,6 @@ int tv_read_str(int pid, double addr, char *buf, int max) {
 
 int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2) {
   long r = syscall(SYS_kcmp, pid1, pid2, 0 /* KCMP_FILE */, fd1, fd2);
-  return r < 0 ? -errno : (int)r;
-}
-
-int tv_pidfd_open(int pid) {
-  long r = syscall(SYS_pidfd_open, pid, 0);
-  return r < 0 ? -errno : (int)r;
-}
-
-int tv_pidfd_getfd(int pidfd, int fd) {
-  long r = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
   return r < 0 ? -errno : (int)r;
 }
 
@@ -341,11 +326,6 @@ int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int 
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return fd < 0 ? -err : fd;
-}
-
-int tv_notif_valid(int listener, uint32_t id_lo, uint32_t id_hi) {
-  uint64_t id = id_of(id_lo, id_hi);
-  return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
 }
 
 // ---- one loop for ptrace stops and notifications ----
@@ -479,18 +459,6 @@ int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
 
 int tv_socketpair(int *out) {
   return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, out) < 0 ? -errno : 0;
-}
-
-int tv_clear_cloexec(int fd) {
-  int fl = fcntl(fd, F_GETFD);
-  if (fl < 0) return -errno;
-  return fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0 ? -errno : 0;
-}
-
-int tv_openat2(int dirfd, const char *path, int64_t flags, int64_t mode, int64_t resolve) {
-  struct { uint64_t flags, mode, resolve; } how = {(uint64_t)flags, (uint64_t)mode, (uint64_t)resolve};
-  long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-  return r < 0 ? -errno : (int)r;
 }
 
 // ---- spawning the guest ----
@@ -648,5 +616,3 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
 }
 
 int tv_kill(int pid, int sig) { return kill(pid, sig) < 0 ? -errno : 0; }
-int tv_tgkill(int tgid, int tid, int sig) { return syscall(SYS_tgkill, tgid, tid, sig) < 0 ? -errno : 0; }
-int tv_errno(void) { return errno; }

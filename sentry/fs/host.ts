@@ -1,7 +1,7 @@
 // Host objects that stand behind guest file descriptions.
 import { chmodSync, closeSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
-import { SysErr, E } from '../kernel/errno.js';
+import { SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
 
 /** Runs a Node fs call, turning its error into a SysErr with the same errno. */
@@ -58,8 +58,4 @@ const statBuf = new Uint8Array(STAT_SIZE);
 export function hostFstat(fd: number): HostStat {
   sys(libcCalls.fstat(fd, statBuf));
   return decodeStat(statBuf);
-}
-
-export function checkNotPath(flags: number): void {
-  if ((flags & O.PATH) !== 0) throw new SysErr(E.EBADF);
 }

@@ -27,8 +27,3 @@ export class SysErr extends Error {
     super(detail ? `${errnoName(errno)}: ${detail}` : errnoName(errno));
   }
 }
-
-/** Fails with errno unless cond holds. */
-export function check(cond: unknown, errno: number): asserts cond {
-  if (!cond) throw new SysErr(errno);
-}

@@ -71,11 +71,6 @@ export class Kernel {
     for (const t of this.tasks.values()) if (!seen.has(t.tg)) { seen.add(t.tg); yield t.tg; }
   }
 
-  taskByNsPid(nsPid: number): Task | undefined {
-    for (const t of this.tasks.values()) if (t.tg.nsPid === nsPid && t.tid === t.tg.tgid) return t;
-    return undefined;
-  }
-
   /** Serves the guests until the main process exits; returns its status. */
   run(): ExitStatus {
     for (;;) {
