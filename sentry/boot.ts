@@ -100,7 +100,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
       spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
     const kernel = new Kernel({
-      platform: new Platform(listener[0]!), ns, emptyDir, table, log, strace: spec.strace,
+      platform: new Platform(listener[0]!), ns, table, log, strace: spec.strace,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid,
     });
     mountFs('/proc', new ProcFs(kernel, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');

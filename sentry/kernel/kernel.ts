@@ -1,6 +1,5 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import { readFileSync } from 'node:fs';
-import type { EmptyDir } from '../fs/host.js';
 import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
@@ -20,7 +19,6 @@ const SIGKILL = 9;
 export interface KernelOptions {
   platform: Platform;
   ns: MountNamespace;
-  emptyDir: EmptyDir;
   table: ReadonlyMap<number, SyscallEntry>;
   log: Log;
   strace: boolean;
@@ -37,7 +35,6 @@ export class Kernel {
   readonly files: FileRegistry;
   readonly platform: Platform;
   readonly ns: MountNamespace;
-  readonly emptyDir: EmptyDir;
   readonly log: Log;
   private readonly table: ReadonlyMap<number, SyscallEntry>;
   private readonly strace: boolean;
@@ -55,7 +52,6 @@ export class Kernel {
   constructor(o: KernelOptions) {
     this.platform = o.platform;
     this.ns = o.ns;
-    this.emptyDir = o.emptyDir;
     this.table = o.table;
     this.log = o.log;
     this.strace = o.strace;
