@@ -5,8 +5,9 @@
 // kernel without a trap. The sentry keeps its own fd to every open file
 // description it made and identifies the description behind a guest fd
 // with kcmp(KCMP_FILE) when a trapped call names that fd: one mechanism
-// for every way an fd can move. Per-process hints make the common case one
-// kcmp; the registry is swept of descriptions no guest holds any more.
+// for every way an fd can move. The registry is kept in kcmp's order, so a
+// lookup is a binary search; per-process hints make the common case one
+// kcmp; descriptions no guest holds any more are swept.
 import { readdirSync } from 'node:fs';
 import { E, SysErr } from './errno.js';
 import { native } from '../platform/native.js';
@@ -18,6 +19,8 @@ import type { Task, ThreadGroup } from './task.js';
 export class FileDescription {
   /** Directory entries for getdents, taken when a listing starts at offset 0. */
   dirents: DirEntry[] | null = null;
+  /** The sentry closed its fd (no guest held the description any more). */
+  closed = false;
 
   constructor(
     readonly hostFd: number,
@@ -33,18 +36,40 @@ const KCMP_EQUAL = 0;
 const KCMP_LESS = 1;
 
 export class FileRegistry {
-  private readonly all = new Set<FileDescription>();
+  /** Every description, in the kernel's order of their open file descriptions (kcmp's order). */
+  private readonly byFile: FileDescription[] = [];
   private sweepAt = 512;
   private readonly self = process.pid;
 
   constructor(private readonly liveGroups: () => Iterable<ThreadGroup>) {}
 
-  get size(): number { return this.all.size; }
+  get size(): number { return this.byFile.length; }
+
+  /**
+   * Where the open file description behind `fd` of process `pid` stands in
+   * byFile: its index when registered, else where it would go. A negative
+   * errno when kcmp fails (EBADF: no such fd).
+   */
+  private search(pid: number, fd: number): { index: number; found: boolean } | number {
+    let lo = 0;
+    let hi = this.byFile.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = native.kcmpFile(pid, this.self, fd, this.byFile[mid]!.hostFd);
+      if (r === KCMP_EQUAL) return { index: mid, found: true };
+      if (r < 0) return r;
+      if (r === KCMP_LESS) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return { index: lo, found: false };
+  }
 
   add(d: FileDescription): void {
     // Sweep before adding: no guest holds `d` yet.
-    if (this.all.size + 1 >= this.sweepAt) this.sweep();
-    this.all.add(d);
+    if (this.byFile.length + 1 >= this.sweepAt) this.sweep();
+    const at = this.search(this.self, d.hostFd);
+    if (typeof at === 'number') throw new SysErr(-at);
+    this.byFile.splice(at.index, 0, d);
   }
 
   /**
@@ -55,19 +80,17 @@ export class FileRegistry {
   lookup(t: Task, fd: number): FileDescription | null {
     if (fd < 0) throw new SysErr(E.EBADF);
     const hint = t.tg.fdHints.get(fd);
-    if (hint && this.all.has(hint)) {
+    if (hint && !hint.closed) {
       const r = native.kcmpFile(t.tid, this.self, fd, hint.hostFd);
       if (r === KCMP_EQUAL) return hint;
       if (r === -E.EBADF) throw new SysErr(E.EBADF);
     }
-    for (const d of this.all) {
-      const r = native.kcmpFile(t.tid, this.self, fd, d.hostFd);
-      if (r === KCMP_EQUAL) {
-        t.tg.fdHints.set(fd, d);
-        return d;
-      }
-      if (r === -E.EBADF) throw new SysErr(E.EBADF);
-      if (r < 0) throw new SysErr(-r);
+    const at = this.search(t.tid, fd);
+    if (typeof at === 'number') throw new SysErr(-at);
+    if (at.found) {
+      const d = this.byFile[at.index]!;
+      t.tg.fdHints.set(fd, d);
+      return d;
     }
     if (native.kcmpFile(t.tid, t.tid, fd, fd) === -E.EBADF) throw new SysErr(E.EBADF);
     t.tg.fdHints.delete(fd);
@@ -76,32 +99,23 @@ export class FileRegistry {
 
   /** Closes the sentry's copy of every description no guest process holds. */
   sweep(): void {
-    const sorted = [...this.all].sort((a, b) => {
-      const r = native.kcmpFile(this.self, this.self, a.hostFd, b.hostFd);
-      return r === KCMP_EQUAL ? 0 : r === KCMP_LESS ? -1 : 1;
-    });
     const live = new Set<FileDescription>();
     for (const tg of this.liveGroups()) {
       let fds: string[];
       try { fds = readdirSync(`/proc/${tg.tgid}/fd`); } catch { continue; }
       for (const name of fds) {
-        const fd = Number(name);
-        let lo = 0, hi = sorted.length - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >> 1;
-          const r = native.kcmpFile(tg.tgid, this.self, fd, sorted[mid]!.hostFd);
-          if (r === KCMP_EQUAL) { live.add(sorted[mid]!); break; }
-          if (r < 0) break;
-          if (r === KCMP_LESS) hi = mid - 1; else lo = mid + 1;
-        }
+        const at = this.search(tg.tgid, Number(name));
+        if (typeof at !== 'number' && at.found) live.add(this.byFile[at.index]!);
       }
     }
-    for (const d of sorted) {
+    const kept = this.byFile.filter((d) => live.has(d));
+    for (const d of this.byFile) {
       if (!live.has(d)) {
-        this.all.delete(d);
+        d.closed = true;
         closeQuietly(d.hostFd);
       }
     }
-    this.sweepAt = Math.max(512, this.all.size * 2);
+    this.byFile.splice(0, this.byFile.length, ...kept);
+    this.sweepAt = Math.max(512, kept.length * 2);
   }
 }
