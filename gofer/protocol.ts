@@ -17,13 +17,18 @@ export interface WireStatFs {
   namelen: number; frsize: number; flags: number;
 }
 
+export interface WireDirent { name: string; ino: number; type: number; stat?: WireStat }
+
+/** READDIR flag: send each entry's lstat too. */
+export const READDIR_WITH_STAT = 1;
+
 export interface Request {
   seq?: number; op: number; attach: number; path: string; other?: string; flags?: number; mode?: number; uid?: number;
   gid?: number; dev?: number; size?: number; atime?: Timespec; mtime?: Timespec; value?: Uint8Array; offset?: number;
 }
 
 export interface Response {
-  seq: number; errno: number; stat?: WireStat; dirents: { name: string; ino: number; type: number }[]; more: boolean;
+  seq: number; errno: number; stat?: WireStat; dirents: WireDirent[]; more: boolean;
   target: string; statfs?: WireStatFs; value: Uint8Array; names: string[];
 }
 

@@ -3,14 +3,16 @@
 // RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out.
 import { closeSync, ftruncateSync } from 'node:fs';
 import { decodeStat, native, STAT_SIZE } from '../native/index.js';
-import { type Codec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_OMIT, type WireStat } from './protocol.js';
+import { type Codec, MAX_MESSAGE, Op, READDIR_WITH_STAT, type Request, type Response, type Timespec, UTIME_OMIT, type WireDirent, type WireStat } from './protocol.js';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './syscalls.js';
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 const O_RDONLY = 0, O_WRONLY = 1, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_NOCTTY = 0o400, O_CREAT = 0o100;
 const EPERM = 1, EINVAL = 22, ELOOP = 40, ENODATA = 61, ENOTSUP = 95;
-const READDIR_PAGE = 2000;
+/** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
+const READDIR_PAGE_BYTES = 96 * 1024;
+const STAT_BYTES = 120;
 
 const decoder = new TextDecoder();
 
@@ -58,7 +60,11 @@ export class GoferServer {
       const bytes = this.codec.encodeResponse({ ...reply, seq });
       const sent = native.send(this.sock, bytes, bytes.length, fd >= 0 ? Int32Array.of(fd) : null, fd >= 0 ? 1 : 0);
       if (fd >= 0) closeSync(fd);
-      if (sent < 0) return;
+      if (sent < 0) {
+        // EPIPE: the sentry is gone. Anything else is a gofer bug worth saying.
+        if (sent !== -32) process.stderr.write(`tvisor-gofer: send: errno ${-sent}\n`);
+        return;
+      }
     }
   }
 
@@ -94,9 +100,11 @@ export class GoferServer {
 
   private readdir(req: Request): Partial<Response> {
     const fd = this.open(req, req.path, O_RDONLY | O_DIRECTORY);
-    const entries: { name: string; ino: number; type: number }[] = [];
+    const withStat = ((req.flags ?? 0) & READDIR_WITH_STAT) !== 0;
+    const entries: WireDirent[] = [];
     const skip = req.offset ?? 0;
     let seen = 0;
+    let bytes = 0;
     let more = false;
     try {
       const buf = new Uint8Array(65536);
@@ -110,8 +118,14 @@ export class GoferServer {
           const name = decoder.decode(buf.subarray(off + 19, end));
           if (name !== '.' && name !== '..') {
             if (seen >= skip) {
-              if (entries.length === READDIR_PAGE) { more = true; break; }
-              entries.push({ name, ino: Number(view.getBigUint64(off, true)), type: view.getUint8(off + 18) });
+              bytes += name.length + 16 + (withStat ? STAT_BYTES : 0);
+              if (bytes > READDIR_PAGE_BYTES) { more = true; break; }
+              const entry: WireDirent = { name, ino: Number(view.getBigUint64(off, true)), type: view.getUint8(off + 18) };
+              // An entry removed meanwhile simply comes without attributes.
+              if (withStat) {
+                try { c.fstatat(fd, name, this.statBuf, AT_SYMLINK_NOFOLLOW); entry.stat = decodeStat(this.statBuf); } catch { /* gone */ }
+              }
+              entries.push(entry);
             }
             seen++;
           }

@@ -2,8 +2,8 @@
 import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { native, repoFile } from '../../platform/native.js';
-import { type Codec, loadCodec, MAX_MESSAGE, Op, type Request, type Response, type Timespec, UTIME_NOW, UTIME_OMIT,
-  type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
+import { type Codec, loadCodec, MAX_MESSAGE, Op, READDIR_WITH_STAT, type Request, type Response, type Timespec, UTIME_NOW,
+  UTIME_OMIT, type WireDirent, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
 
 export type GoferStat = WireStat;
 export type { Timespec };
@@ -56,11 +56,12 @@ export class GoferClient {
     return this.simple(Op.LSTAT, attach, path).stat!;
   }
 
-  readdir(attach: number, path: string): { name: string; ino: number; type: number }[] {
-    const out: { name: string; ino: number; type: number }[] = [];
+  /** The entries of a directory; withStat: each with its lstat (when it still existed). */
+  readdir(attach: number, path: string, withStat = false): WireDirent[] {
+    const out: WireDirent[] = [];
     for (;;) {
-      const res = this.simple(Op.READDIR, attach, path, { offset: out.length });
-      for (const d of res.dirents) out.push({ name: d.name, ino: d.ino, type: d.type });
+      const res = this.simple(Op.READDIR, attach, path, { offset: out.length, flags: withStat ? READDIR_WITH_STAT : 0 });
+      for (const d of res.dirents) out.push({ name: d.name, ino: d.ino, type: d.type, stat: d.stat ?? undefined });
       if (!res.more) return out;
     }
   }

@@ -85,8 +85,15 @@ export class GoferInode extends Inode {
     return inode;
   }
 
+  /** A read-only tree's listing brings each entry's attributes: the walks that follow need no lookup. */
   override readdir(): DirEntry[] {
-    return this.c.readdir(this.a, this.path).map((e) => ({ name: e.name, ino: e.ino, type: e.type }));
+    const entries = this.c.readdir(this.a, this.path, this.fs.readonly);
+    if (this.fs.readonly) {
+      for (const e of entries) {
+        if (e.stat && !this.children.has(e.name)) this.children.set(e.name, this.fs.inodeFor(this, e.name, e.stat));
+      }
+    }
+    return entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type }));
   }
 
   override readlink(): string { return this.c.readlink(this.a, this.path); }
