@@ -33,13 +33,23 @@ afterAll(() => client.close());
 
 describe('gofer', () => {
   it('serves files and directories of its trees', () => {
-    expect(client.readdir(0, '').map((e) => e.name).sort()).toEqual(['abs', 'dir', 'up']);
+    expect(client.readdir(0, '').map((e) => e.name).filter((n) => n !== 'big').sort()).toEqual(['abs', 'dir', 'up']);
     expect(client.lstat(0, 'dir/a').size).toBe(2);
     const fd = client.open(0, 'dir/a', 0, 0);
     const buf = Buffer.alloc(8);
     expect(readSync(fd, buf, 0, 8, 0)).toBe(2);
     closeSync(fd);
     expect(client.readlink(0, 'abs')).toBe('/etc/shadow');
+  });
+
+  it('lists a large directory, with attributes, across pages', () => {
+    mkdirSync(`${rw}/big`);
+    for (let i = 0; i < 5000; i++) writeFileSync(`${rw}/big/entry-with-a-longish-name-${i}`, '');
+    const plain = client.readdir(0, 'big');
+    const withStat = client.readdir(0, 'big', true);
+    expect(plain).toHaveLength(5000);
+    expect(withStat).toHaveLength(5000);
+    expect(withStat.every((e) => e.stat !== undefined && (e.stat.mode & 0o170000) === 0o100000)).toBe(true);
   });
 
   it('creates, renames and removes in a writable tree', () => {
