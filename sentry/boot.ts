@@ -17,7 +17,7 @@ import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import type { Log } from './log.js';
-import { isDir } from './vfs/types.js';
+import { isDir, S_IFDIR } from './vfs/types.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
 export interface BindMount { host: string; guest: string; readonly: boolean }
@@ -54,17 +54,24 @@ function ensureDir(ctx: WalkContext, path: string): VfsPath {
   return cur;
 }
 
-function findProgram(ctx: WalkContext, name: string, env: string[]): string {
-  if (name.includes('/')) return name;
+/** A command the sandbox cannot run: the CLI says so and exits 127, as a shell does. */
+export class CommandNotFound extends Error {}
+
+/** The path to exec for argv[0]: found in PATH (from `cwd` for relative entries) when it has no slash. */
+function findProgram(ctx: WalkContext, cwd: VfsPath, name: string, env: string[]): string {
+  const exists = (p: string) => {
+    try { return resolve(ctx, cwd, p, { followFinal: true }).inode.fileType() !== S_IFDIR; } catch { return false; }
+  };
+  if (name.includes('/')) {
+    if (!exists(name)) throw new CommandNotFound(`${name}: No such file or directory`);
+    return name;
+  }
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
   for (const dir of path.split(':')) {
     const candidate = `${dir || '.'}/${name}`;
-    try {
-      resolve(ctx, ctx.root, candidate, { followFinal: true });
-      return candidate;
-    } catch { /* next */ }
+    if (exists(candidate)) return candidate;
   }
-  return name;
+  throw new CommandNotFound(`${name}: command not found`);
 }
 
 const encodeStrings = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''));
@@ -86,7 +93,6 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
     const table = handlerTable();
     const filter = guestFilter(table);
     const listener = new Int32Array(1);
-    const program = findProgram(boot, spec.argv[0]!, spec.env);
     const argv = [...spec.argv];
 
     const dev = new Tmpfs(emptyDir, 0o755);
@@ -96,6 +102,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
     spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, m.host));
 
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
+    const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
       spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');

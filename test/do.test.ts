@@ -107,6 +107,13 @@ describe('tvisor do', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('says when the command is not found, and exits 127 as a shell does', () => {
+    const r = tvisorDo(['no-such-command-here']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toBe('tvisor: no-such-command-here: command not found\n');
+    expect(tvisorDo(['/no/such/file']).stderr).toBe('tvisor: /no/such/file: No such file or directory\n');
+  });
+
   it('passes stdin through', () => {
     expect(tvisorDo(['cat'], { input: 'piped in\n' }).stdout).toBe('piped in\n');
   });
