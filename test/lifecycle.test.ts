@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TVISOR } from './helpers.js';
+import { TVISOR, tvisorDo } from './helpers.js';
 
 function children(pid: number): number[] {
   try {
@@ -71,12 +71,16 @@ describe('the guest, seen from the host', () => {
 });
 
 describe('lifecycle', () => {
-  it('killing the sandbox process kills the guests', async () => {
+  it('killing the sandbox process kills the guests, and the next sandbox cleans what it left', async () => {
     const s = await startSleeper();
+    const leftover = () => readdirSync('/dev/shm').filter((n) => n.startsWith(`tvisor-dir-${s.sandbox}-`));
+    expect(leftover()).toHaveLength(1);
     process.kill(s.sandbox, 'SIGKILL');
     expect(await gone(s.guest)).toBe(true);
     expect(await gone(s.gofer)).toBe(true);
     await s.exited;
+    expect(tvisorDo(['true']).status).toBe(0);
+    expect(leftover()).toHaveLength(0);
   });
 
   it('killing the gofer stops the sandbox and its guests', async () => {

@@ -1,5 +1,5 @@
 // Host objects that stand behind guest file descriptions.
-import { chmodSync, closeSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
 import { SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
@@ -32,7 +32,8 @@ export function reopen(fd: number, flags: number): number {
 export class EmptyDir {
   readonly path: string;
   constructor() {
-    this.path = mkdtempSync('/dev/shm/tvisor-dir-');
+    removeStaleEmptyDirs();
+    this.path = mkdtempSync(`${SHM}/tvisor-dir-${process.pid}-`);
     chmodSync(this.path, 0o555);
   }
   /**
@@ -45,6 +46,17 @@ export class EmptyDir {
   }
   dispose(): void {
     try { rmdirSync(this.path); } catch { /* already gone */ }
+  }
+}
+
+const SHM = '/dev/shm';
+
+/** Empty directories left by sandbox processes that were killed (their pid is in the name). */
+function removeStaleEmptyDirs(): void {
+  for (const name of readdirSync(SHM)) {
+    const pid = /^tvisor-dir-(\d+)-/.exec(name)?.[1];
+    if (!pid || existsSync(`/proc/${pid}`)) continue;
+    try { rmdirSync(`${SHM}/${name}`); } catch { /* not empty or gone: not ours to judge */ }
   }
 }
 
