@@ -5,7 +5,7 @@ import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { Owner, StatFs } from '../vfs/inode.js';
+import type { Inode, Owner, StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
 import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
@@ -153,13 +153,12 @@ export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string)
   return p;
 }
 
-/** Does `name` exist in `dir`? (without following it) */
-export function exists(dir: VfsPath, name: string): boolean {
+/** The entry `name` of `dir` (not followed), or null when there is none. */
+export function lookupOrNull(dir: VfsPath, name: string): Inode | null {
   try {
-    dir.inode.lookup(name);
-    return true;
+    return dir.inode.lookup(name);
   } catch (e) {
-    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
+    if (e instanceof SysErr && e.errno === E.ENOENT) return null;
     throw e;
   }
 }

@@ -7,19 +7,12 @@ import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
 import { AT, isDir, isLnk, isReg, O, RESOLVE } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, newOwner, startOf } from './common.js';
+import { checkDirWritable, lookupOrNull, newOwner, startOf } from './common.js';
 import { entry, type NewFd, type SyscallFamily } from './types.js';
 
 const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
   O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;
 const PATH_FLAGS = O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
-
-function lookupExisting(dir: VfsPath, name: string): boolean {
-  try { dir.inode.lookup(name); return true; } catch (e) {
-    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
-    throw e;
-  }
-}
 
 /** Finds or creates the file; `created` when this call made it. */
 function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res: number):
@@ -27,11 +20,21 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
   const start = startOf(k, t, dirfd);
   const follow = (flags & O.NOFOLLOW) === 0;
   if (!(flags & O.CREAT)) return { at: resolve(t, start, path, { followFinal: follow, resolve: res }), created: false };
-  const p = resolveParent(t, start, path, res);
+  let p = resolveParent(t, start, path, res);
   if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
-  if (lookupExisting(p.dir, p.name)) {
+  // A dangling symlink in the last place is followed, and its target created, unless O_EXCL or O_NOFOLLOW.
+  for (let links = 0; ; links++) {
+    const existing = lookupOrNull(p.dir, p.name);
+    if (!existing) break;
     if (flags & O.EXCL) throw new SysErr(E.EEXIST);
-    return { at: resolve(t, start, path, { followFinal: follow, resolve: res }), created: false };
+    if (!follow || !isLnk(existing.fileType())) return { at: t.ns.enter({ mount: p.dir.mount, inode: existing }), created: false };
+    try {
+      return { at: resolve(t, p.dir, p.name, { followFinal: true, resolve: res }), created: false };
+    } catch (e) {
+      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || links >= 40) throw e;
+    }
+    p = resolveParent(t, p.dir, existing.readlink(), res);
+    if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   }
   const dirSt = checkDirWritable(t, p.dir);
   const inode = p.dir.inode.create(p.name, mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt));

@@ -16,12 +16,27 @@ export class Overlay implements Filesystem {
   readonly readonly = false;
   readonly root: OverlayInode;
   private nextIno = 1;
+  /** Hard links: every name of an upper file is the same overlay inode. */
+  private readonly byUpper = new WeakMap<Inode, OverlayInode>();
 
   constructor(readonly upper: Tmpfs, lowerRoot: Inode) {
     this.root = new OverlayInode(this, upper.root, lowerRoot);
   }
 
   allocIno(): number { return this.nextIno++; }
+
+  /** The overlay inode of (upper, lower): the existing one for another name of the same upper file. */
+  inodeFor(up: Inode | null, lo: Inode | null): OverlayInode {
+    const known = up && !isDir(up.fileType()) ? this.byUpper.get(up) : undefined;
+    if (known) return known;
+    const inode = new OverlayInode(this, up, lo);
+    if (up) this.noteUpper(inode, up);
+    return inode;
+  }
+
+  noteUpper(inode: OverlayInode, up: Inode): void {
+    if (!isDir(up.fileType())) this.byUpper.set(up, inode);
+  }
   statfs(): StatFs { return { ...this.upper.statfs(), type: 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */ }; }
 }
 
@@ -58,7 +73,7 @@ export class OverlayInode extends Inode {
       if (lo && up && !isDir(lo.fileType())) lo = null;
     }
     if (!up && !lo) throw new SysErr(E.ENOENT);
-    return this.adopt(name, new OverlayInode(this.fs, up, lo));
+    return this.adopt(name, this.fs.inodeFor(up, lo));
   }
 
   private adopt(name: string, child: OverlayInode): OverlayInode {
@@ -97,6 +112,7 @@ export class OverlayInode extends Inode {
     else up = dir.mknod(this.name, st.mode, st.rdev, owner);
     up.setattr({ atime: st.atime, mtime: st.mtime });
     this.upper = up;
+    this.fs.noteUpper(this, up);
     return up;
   }
 
@@ -125,7 +141,7 @@ export class OverlayInode extends Inode {
   private createWith(name: string, make: (up: Inode) => Inode): Inode {
     if (missing(() => this.lookup(name))) throw new SysErr(E.EEXIST);
     const wasWhiteout = this.whiteouts.delete(name);
-    const child = new OverlayInode(this.fs, make(this.copyUp()), null);
+    const child = this.fs.inodeFor(make(this.copyUp()), null);
     if (wasWhiteout && isDir(child.fileType())) child.opaque = true;
     return this.adopt(name, child);
   }

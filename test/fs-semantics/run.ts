@@ -1,0 +1,115 @@
+// The filesystem-semantics suite: every probe runs natively on a fresh host
+// tmpfs and inside tvisor on each of its filesystems (tmpfs, the overlay root,
+// a read-write gofer bind mount), and each case's observations are compared
+// with Linux's. `npm run fs-semantics` prints the table and writes a report;
+// `--runner "CMD …"` runs the probes under another sandbox instead of tvisor.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoFile } from '../../native/index.js';
+
+export type Verdict = 'same' | 'differs' | 'known gap';
+
+export interface CaseResult { probe: string; case: string; fs: string; verdict: Verdict; linux: string; got: string; reason?: string }
+
+interface Target { fs: string; run(probe: string, bind: string): string }
+
+/** Output of a probe binary split into its cases. */
+function cases(output: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let name = '';
+  for (const line of output.split('\n')) {
+    if (line.startsWith('=== ')) { name = line.slice(4); out.set(name, ''); }
+    else if (name && line !== '') out.set(name, out.get(name)! + line + '\n');
+  }
+  return out;
+}
+
+function compileProbes(dir: string): string[] {
+  const src = repoFile('test/fs-semantics/probes');
+  return readdirSync(src).filter((f) => f.endsWith('.c')).sort().map((f) => {
+    const bin = join(dir, f.slice(0, -2));
+    execFileSync('cc', ['-O1', '-Wall', '-I', src, '-o', bin, join(src, f)], { stdio: 'inherit' });
+    return bin;
+  });
+}
+
+function sh(argv: string[]): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 120_000 });
+  return r.stdout + (r.status === 0 ? '' : `exit status ${r.status ?? r.signal}\n${r.stderr}`);
+}
+
+function targets(runner: string[] | null): Target[] {
+  const tvisor = [process.execPath, repoFile('bin/tvisor.js'), 'do'];
+  // Each run gets a fresh directory inside the sandbox, made by the sandbox's own shell.
+  const inSandbox = (prefix: string[], dir: string, probe: string) =>
+    sh([...prefix, '/bin/sh', '-c', `rm -rf ${dir} && mkdir -p ${dir} && exec ${probe} ${dir}`]);
+  if (runner) return [{ fs: 'runner', run: (probe) => inSandbox(runner, '/tmp/fs-semantics', probe) }];
+  return [
+    { fs: 'tmpfs', run: (probe) => inSandbox([...tvisor, '--'], '/dev/shm/fs-semantics', probe) },
+    { fs: 'overlay', run: (probe) => inSandbox([...tvisor, '--'], '/tmp/fs-semantics', probe) },
+    { fs: 'bind', run: (probe, bind) => inSandbox([...tvisor, '-v', `${bind}:/bind`, '--'], '/bind/fs-semantics', probe) },
+  ];
+}
+
+/** Known differences from Linux, each with its reason: { "fs/probe/case": reason } ("*" matches any fs). */
+function knownGaps(): Record<string, string> {
+  return JSON.parse(readFileSync(repoFile('test/fs-semantics/known-gaps.json'), 'utf8')) as Record<string, string>;
+}
+
+export function runSuite(opts: { runner?: string[] } = {}): CaseResult[] {
+  const work = mkdtempSync('/tmp/tvisor-fs-semantics-');
+  const gaps = knownGaps();
+  const results: CaseResult[] = [];
+  try {
+    const probes = compileProbes(work);
+    const bind = join(work, 'bind');
+    mkdirSync(bind);
+    for (const probe of probes) {
+      const name = probe.slice(probe.lastIndexOf('/') + 1);
+      const nativeDir = mkdtempSync('/dev/shm/tvisor-fs-semantics-');
+      const linux = cases(sh([probe, nativeDir]));
+      rmSync(nativeDir, { recursive: true, force: true });
+      for (const t of targets(opts.runner ?? null)) {
+        const got = cases(t.run(probe, bind));
+        for (const [c, expected] of linux) {
+          const actual = got.get(c) ?? '(case did not run)\n';
+          const reason = gaps[`${t.fs}/${name}/${c}`] ?? gaps[`*/${name}/${c}`];
+          const verdict: Verdict = actual === expected ? 'same' : reason ? 'known gap' : 'differs';
+          results.push({ probe: name, case: c, fs: t.fs, verdict, linux: expected, got: actual, reason });
+        }
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
+
+function main(): void {
+  const i = process.argv.indexOf('--runner');
+  const runner = i >= 0 ? process.argv[i + 1]!.split(' ').filter(Boolean) : undefined;
+  const results = runSuite({ runner });
+  const fss = [...new Set(results.map((r) => r.fs))];
+  const rows = new Map<string, Map<string, CaseResult>>();
+  for (const r of results) {
+    const key = `${r.probe}/${r.case}`;
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key)!.set(r.fs, r);
+  }
+  const mark = (r?: CaseResult) => !r ? 'skipped' : r.verdict === 'same' ? 'same' : r.verdict === 'known gap' ? 'known gap' : 'DIFFERS';
+  const lines = [`| probe / case | ${fss.join(' | ')} |`, `|---|${fss.map(() => '---').join('|')}|`];
+  for (const [key, byFs] of rows) lines.push(`| ${key} | ${fss.map((f) => mark(byFs.get(f))).join(' | ')} |`);
+  console.log(lines.join('\n'));
+  const count = (v: Verdict) => results.filter((r) => r.verdict === v).length;
+  console.log(`\n${rows.size} cases × ${fss.length} filesystems: ${count('same')} same, ${count('known gap')} known gaps, ${count('differs')} differ`);
+  for (const r of results.filter((x) => x.verdict !== 'same')) {
+    console.log(`\n${r.fs}/${r.probe}/${r.case}${r.reason ? ` (known gap: ${r.reason})` : ''}\n  linux: ${r.linux.trim().replace(/\n/g, '\n         ')}\n  got:   ${r.got.trim().replace(/\n/g, '\n         ')}`);
+  }
+  const report = repoFile('test/fs-semantics/report.json');
+  writeFileSync(report, JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + '\n');
+  console.log(`\nreport: ${report}`);
+  process.exitCode = count('differs') > 0 ? 1 : 0;
+}
+
+if (process.argv[1]?.endsWith('fs-semantics/run.js')) main();
