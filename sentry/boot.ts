@@ -101,16 +101,17 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
     mountFs('/dev/shm', new Tmpfs(emptyDir, 0o1777), { ...RW, nosuid: true, nodev: true }, 'shm');
     spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, m.host));
 
+    let kernel: Kernel | undefined;
+    mountFs('/proc', new ProcFs(() => kernel!, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
     const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
       spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
-    const kernel = new Kernel({
+    kernel = new Kernel({
       platform: new Platform(listener[0]!), ns, table, log, strace: spec.strace,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid,
     });
-    mountFs('/proc', new ProcFs(kernel, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');
     kernel.watchCritical(goferPid, 'the gofer');
     log.debug({ argv, program, initPid, goferPid }, 'sandbox started');
     try {

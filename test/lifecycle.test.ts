@@ -21,6 +21,11 @@ function descendants(pid: number): number[] {
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** In clock_nanosleep (230) or nanosleep (35), per /proc/<pid>/syscall. */
+function sleeping(pid: number): boolean {
+  try { return ['230', '35'].includes(readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]!); } catch { return false; }
+}
+
 async function startSleeper() {
   const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1000'], { stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
@@ -31,7 +36,8 @@ async function startSleeper() {
     const gofer = kids.find((p) => cmdline(p).includes('gofer/main.js'));
     const init = kids.find((p) => p !== gofer);
     const guest = init ? children(init).find((p) => cmdline(p).includes('sleep')) : undefined;
-    if (sandbox && gofer && guest) return { cli, exited, sandbox, gofer, guest };
+    // Started means sleeping: exec and the loader done, nothing more asked of the sentry.
+    if (sandbox && gofer && guest && sleeping(guest)) return { cli, exited, sandbox, gofer, guest };
     await sleep(50);
   }
   cli.kill('SIGKILL');

@@ -28,9 +28,12 @@ export class ProcFs implements Filesystem {
   private readonly inos = new Map<string, number>();
   private readonly bootTime = now();
 
-  constructor(readonly kernel: Kernel, readonly emptyDir: EmptyDir) {
+  /** The kernel is known once the first guest runs; proc is mounted before that. */
+  constructor(private readonly kernelOf: () => Kernel, readonly emptyDir: EmptyDir) {
     this.root = new ProcDir(this, 'root', 0o555, () => this.rootEntries());
   }
+
+  get kernel(): Kernel { return this.kernelOf(); }
 
   ino(key: string): number {
     let n = this.inos.get(key);
