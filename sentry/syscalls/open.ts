@@ -44,7 +44,7 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
 /** The common part of every open: checks, truncation, and a new description. */
 export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): NewFd {
   if (flags & ~VALID_OPEN_FLAGS) flags &= VALID_OPEN_FLAGS;
-  if ((flags & O.TMPFILE) === O.TMPFILE) throw new SysErr(E.EOPNOTSUPP);
+  if ((flags & O.TMPFILE) === O.TMPFILE) return openTmpfile(k, t, dirfd, path, flags, mode, res);
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, created } = openTarget(k, t, dirfd, path, flags, mode, res);
   const st = at.inode.stat();
@@ -65,6 +65,18 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   }
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/** O_TMPFILE: an unnamed file in the directory `path`, open for writing. */
+function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res: number): NewFd {
+  const acc = flags & O.ACCMODE;
+  if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
+  const dir = resolve(t, startOf(k, t, dirfd), path, { followFinal: true, resolve: res });
+  const dirSt = checkDirWritable(t, dir);
+  const inode = dir.inode.tmpfile(mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt), (flags & O.EXCL) === 0);
+  const at = { mount: dir.mount, inode };
+  const d = new FileDescription(inode.open(flags & ~O.TMPFILE), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }
 

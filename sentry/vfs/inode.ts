@@ -53,6 +53,8 @@ export abstract class Inode {
   lookup(_name: string): Inode { return notDir(); }
   readdir(): DirEntry[] { return notDir(); }
   create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
+  /** An unnamed regular file on this directory's filesystem (O_TMPFILE); `linkable` unless O_EXCL. */
+  tmpfile(_mode: number, _owner: Owner, _linkable: boolean): Inode { throw new SysErr(E.EOPNOTSUPP); }
   mkdir(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
   symlink(_name: string, _target: string, _owner: Owner): Inode { return notDir(); }
   mknod(_name: string, _mode: number, _rdev: number, _owner: Owner): Inode { return notDir(); }

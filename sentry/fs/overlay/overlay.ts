@@ -152,6 +152,9 @@ export class OverlayInode extends Inode {
   override mkdir(name: string, mode: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.mkdir(name, mode, owner));
   }
+  override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
+    return this.fs.inodeFor(this.copyUp().tmpfile(mode, owner, linkable), null);
+  }
   override symlink(name: string, target: string, owner: Owner): Inode {
     return this.createWith(name, (up) => up.symlink(name, target, owner));
   }

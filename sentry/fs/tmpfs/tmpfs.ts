@@ -135,6 +135,13 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(name, new TmpfsFile(this.fs, mode, owner, name));
   }
 
+  override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
+    const file = new TmpfsFile(this.fs, mode, owner, 'tmpfile');
+    file.nlink = 0;
+    file.linkable = linkable;
+    return file;
+  }
+
   override mkdir(name: string, mode: number, owner: Owner): Inode {
     const dir = this.add(name, new TmpfsDir(this.fs, mode, owner));
     this.nlink++;
@@ -152,6 +159,9 @@ export class TmpfsDir extends TmpfsInode {
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
     if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    // A file with no name left comes back only if it was made by O_TMPFILE without O_EXCL.
+    if (target.nlink === 0 && !(target instanceof TmpfsFile && target.linkable)) throw new SysErr(E.ENOENT);
+    if (target instanceof TmpfsFile) target.linkable = false;
     this.children.set(name, target);
     target.nlink++;
     this.touchModified();
@@ -220,6 +230,8 @@ export class TmpfsDir extends TmpfsInode {
 export class TmpfsFile extends TmpfsInode {
   /** Data, size, mode bits, owner and times. */
   readonly memfd: number;
+  /** An O_TMPFILE file that linkat may still give a name. */
+  linkable = false;
 
   constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner);

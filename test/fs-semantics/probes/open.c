@@ -60,7 +60,20 @@ CASE(openat2_in_root) {
   OK("abs", syscall(SYS_openat2, d, "abs", &how, sizeof how));
   OK("../../f", syscall(SYS_openat2, d, "../../f", &how, sizeof how));
 }
-CASE(open_tmpfile) { OK("O_TMPFILE", open(".", O_TMPFILE | O_RDWR, 0600)); }
+CASE(open_tmpfile) {
+  int fd = open(".", O_TMPFILE | O_RDWR, 0600);
+  OK("O_TMPFILE", fd);
+  write(fd, "abc", 3);
+  struct stat st; fstat(fd, &st); FACT("nlink %ld size %ld type %s\n", (long)st.st_nlink, (long)st.st_size, ftype(st.st_mode));
+  SHOW("linkat AT_EMPTY_PATH", linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH));
+  SHOW("stat named", stat("named", &st)); FACT("size %ld nlink %ld\n", (long)st.st_size, (long)st.st_nlink);
+  int ex = open(".", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+  SHOW("linkat O_EXCL tmpfile", linkat(ex, "", AT_FDCWD, "named2", AT_EMPTY_PATH));
+  SHOW("O_TMPFILE read-only", open(".", O_TMPFILE | O_RDONLY, 0600));
+  touch("f"); SHOW("O_TMPFILE on a file", open("f", O_TMPFILE | O_RDWR, 0600));
+  touch("g"); int u = open("g", O_RDONLY); unlink("g");
+  SHOW("linkat of an unlinked file", linkat(u, "", AT_FDCWD, "g2", AT_EMPTY_PATH));
+}
 CASE(creat_existing_truncates) {
   int fd = open("f", O_CREAT | O_WRONLY, 0644); write(fd, "abc", 3); close(fd);
   OK("creat", creat("f", 0600)); struct stat st; stat("f", &st); FACT("size %ld mode %o\n", (long)st.st_size, st.st_mode & 0777);
