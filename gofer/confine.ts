@@ -24,7 +24,7 @@ export function confine(attaches: Attach[], newRoot: string): void {
   c.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
   // Clone every tree before the new root exists, so no clone contains it.
   const trees = attaches.map((a) => {
-    const fd = c.openTreeClone(a.path);
+    const fd = attempt(`attach ${a.path}`, () => c.openTreeClone(a.path));
     // Device nodes in a tree never open (they would be the host's devices).
     c.mountSetattr(fd, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | (a.readonly ? MOUNT_ATTR_RDONLY : 0));
     return fd;
@@ -39,6 +39,15 @@ export function confine(attaches: Attach[], newRoot: string): void {
   c.pivotRoot('.', '.');
   c.umount2('.', MNT_DETACH);
   process.chdir('/');
+}
+
+/** Runs a step, saying what it was for if it fails. */
+function attempt<T>(what: string, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
 }
 
 const KERNEL_FILESYSTEMS = new Set(['proc', 'sysfs', 'devtmpfs', 'cgroup', 'cgroup2', 'devpts', 'mqueue', 'debugfs', 'tracefs',

@@ -29,6 +29,9 @@ try {
   const { sock, attaches } = parseArgs(process.argv.slice(2));
   const codec = loadCodec(repoFile('gofer/gofer.proto'));
   confine(attaches, '/tmp');
+  // The roots are opened in the confined tree, not before: an fd of the
+  // host directory would be on the host's mount, writable even for a
+  // read-only attach and without nodev/nosuid.
   const roots = attaches.map((_, i) => openSync(`/${i}`, O_PATH | O_DIRECTORY | O_CLOEXEC));
   new GoferServer(sock, codec, roots).serve();
   process.exit(0);

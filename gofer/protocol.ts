@@ -1,5 +1,7 @@
-// The gofer's messages, loaded once from gofer.proto. 64-bit fields decode
-// to plain numbers: no inode, size or time here needs more than 2^53.
+// The gofer's messages (gofer.proto) as TypeScript types, and their codec,
+// loaded once. 64-bit fields decode to plain numbers: no inode, size or time
+// here needs more than 2^53 (the one value that may, a directory position,
+// travels as opaque bytes).
 import protobuf from 'protobufjs';
 
 protobuf.util.Long = undefined as never;
@@ -19,49 +21,71 @@ export interface WireStatFs {
 
 export interface WireDirent { name: string; ino: number; type: number; stat?: WireStat }
 
-/** READDIR flag: send each entry's lstat too. */
-export const READDIR_WITH_STAT = 1;
+type NoArgs = Record<string, never>;
 
-export interface Request {
-  seq?: number; op: number; attach: number; path: string; other?: string; flags?: number; mode?: number; uid?: number;
-  gid?: number; dev?: number; size?: number; atime?: Timespec; mtime?: Timespec; value?: Uint8Array; offset?: number;
+/** Each operation's own arguments: the members of Request's `op` oneof. */
+export interface OpArgs {
+  lstat: NoArgs;
+  readdir: { cookie?: Uint8Array; withStat?: boolean };
+  readlink: NoArgs;
+  open: { flags: number; mode: number };
+  mkdir: { mode: number };
+  mknod: { mode: number; dev: number };
+  symlink: { target: string };
+  link: { newPath: string };
+  unlink: NoArgs;
+  rmdir: NoArgs;
+  rename: { newPath: string; flags: number };
+  chmod: { mode: number };
+  chown: { uid: number; gid: number };
+  utimens: { atime?: Timespec; mtime?: Timespec };
+  truncate: { size: number };
+  statfs: NoArgs;
+  getxattr: { name: string };
+  setxattr: { name: string; value: Uint8Array; flags: number };
+  listxattr: NoArgs;
+  removexattr: { name: string };
 }
+
+export type OpName = keyof OpArgs;
+
+/** A Request: the common fields and one operation. */
+export type Request = { seq: number; attach: number; path: string } & { [K in OpName]?: OpArgs[K] };
+
+/** A decoded Request: `op` names the operation that is set (protobufjs's oneof getter), if any. */
+export type DecodedRequest = Request & { op?: OpName };
 
 export interface Response {
-  seq: number; errno: number; stat?: WireStat; dirents: WireDirent[]; more: boolean;
-  target: string; statfs?: WireStatFs; value: Uint8Array; names: string[];
+  seq: number; errno: number; stat: WireStat | null; dirents: WireDirent[]; more: boolean; cookie: Uint8Array;
+  target: string; statfs: WireStatFs | null; value: Uint8Array; names: string[];
 }
-
-export const Op = {
-  LSTAT: 0, READDIR: 1, READLINK: 2, OPEN: 3, MKDIR: 4, MKNOD: 5, SYMLINK: 6, LINK: 7, UNLINK: 8, RMDIR: 9,
-  RENAME: 10, CHMOD: 11, CHOWN: 12, UTIMENS: 13, TRUNCATE: 14, STATFS: 15, GETXATTR: 16, SETXATTR: 17,
-  LISTXATTR: 18, REMOVEXATTR: 19,
-} as const;
 
 export const UTIME_NOW = (1 << 30) - 1;
 export const UTIME_OMIT = (1 << 30) - 2;
 
-/** Big enough for a READDIR page or an xattr value. */
+/** Big enough for any message: a READDIR page or an xattr value. */
 export const MAX_MESSAGE = 1 << 20;
 
 export interface Codec {
   encodeRequest(r: Request): Uint8Array;
-  decodeRequest(b: Uint8Array): Request;
-  encodeResponse(r: Partial<Response>): Uint8Array;
+  decodeRequest(b: Uint8Array): DecodedRequest;
+  encodeResponse(r: Partial<Response> & { seq: number }): Uint8Array;
   decodeResponse(b: Uint8Array): Response;
 }
 
+/**
+ * The codec of gofer.proto. Messages are encoded straight from plain
+ * objects, without fromObject's conversion pass: both ends build them with
+ * the right types.
+ */
 export function loadCodec(protoPath: string): Codec {
   const root = protobuf.loadSync(protoPath);
   const Req = root.lookupType('tvisor.gofer.Request');
   const Res = root.lookupType('tvisor.gofer.Response');
   return {
-    encodeRequest: (r) => Req.encode(Req.fromObject(r)).finish(),
-    decodeRequest: (b) => Req.decode(b) as unknown as Request,
-    encodeResponse: (r) => Res.encode(Res.fromObject(r)).finish(),
-    decodeResponse: (b) => {
-      const m = Res.decode(b) as unknown as Response;
-      return m;
-    },
+    encodeRequest: (r) => Req.encode(r).finish(),
+    decodeRequest: (b) => Req.decode(b) as unknown as DecodedRequest,
+    encodeResponse: (r) => Res.encode(r).finish(),
+    decodeResponse: (b) => Res.decode(b) as unknown as Response,
   };
 }

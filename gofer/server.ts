@@ -1,252 +1,313 @@
 // The gofer's request loop: one request at a time, each walked from its
 // attach root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-// RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out.
-import { closeSync, ftruncateSync } from 'node:fs';
+// RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out. The last
+// component is then acted on by name in its parent directory without being
+// followed (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
+import { closeSync } from 'node:fs';
 import { decodeStat, native, STAT_SIZE } from '../native/index.js';
-import { type Codec, MAX_MESSAGE, Op, READDIR_WITH_STAT, type Request, type Response, type Timespec, UTIME_OMIT, type WireDirent, type WireStat } from './protocol.js';
-import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './syscalls.js';
+import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
+  type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS } from './syscalls.js';
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-const O_RDONLY = 0, O_WRONLY = 1, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_NOCTTY = 0o400, O_CREAT = 0o100;
-const EPERM = 1, EINVAL = 22, ELOOP = 40, ENODATA = 61, ENOTSUP = 95;
+const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_TMPFILE = 0o20000000 | O_DIRECTORY;
+const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0, AT_FDCWD = -100;
+const EIO = 5, EISDIR = 21, EINVAL = 22, EPIPE = 32, EMSGSIZE = 90;
+const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
 const READDIR_PAGE_BYTES = 96 * 1024;
+/** What one entry's lstat adds to a page, encoded. */
 const STAT_BYTES = 120;
+/** XATTR_SIZE_MAX, XATTR_LIST_MAX; also more than PATH_MAX for readlink. */
+const XATTR_MAX = 65536;
 
 const decoder = new TextDecoder();
 
-/** Splits a relative path into its parent and last component, refusing anything but plain names. */
-function split(path: string): { parent: string; name: string } {
-  if (path === '') throw new Errno(EINVAL, 'split');
-  const parts = path.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) throw new Errno(EINVAL, 'split');
-  return { parent: parts.slice(0, -1).join('/'), name: parts[parts.length - 1]! };
+/** What an operation answers: the reply's fields, and maybe an fd to donate with them. */
+interface Outcome { reply?: Partial<Response>; fd?: number }
+
+type Handlers = { [K in OpName]: (root: number, path: string, args: OpArgs[K]) => Outcome | void };
+
+/** Refuses anything but plain names ("" being the root): absolute paths, `.`, `..`, empty components, NUL. */
+function checkPath(path: string): void {
+  if (path === '') return;
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.' || part === '..' || part.includes('\0')) throw new Errno(EINVAL, 'path');
+  }
 }
 
-function checkPath(path: string): void {
-  if (path !== '') split(path);
+/** A checked path's parent and last component; the root has no last component. */
+function split(path: string): { parent: string; name: string } {
+  if (path === '') throw new Errno(EINVAL, 'path');
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? { parent: '', name: path } : { parent: path.slice(0, slash), name: path.slice(slash + 1) };
+}
+
+/** A uid or gid from the wire: -1 (leave unchanged) or a 32-bit id. */
+function id(x: number): number {
+  if (x === -1) return 0xffffffff;
+  if (!Number.isInteger(x) || x < 0 || x >= 0xffffffff) throw new Errno(EINVAL, 'id');
+  return x;
 }
 
 export class GoferServer {
   private readonly buf = new Uint8Array(MAX_MESSAGE);
   private readonly fds = new Int32Array(16);
   private readonly nfds = new Int32Array(1);
+  private readonly donated = new Int32Array(1);
   private readonly statBuf = new Uint8Array(STAT_SIZE);
+  private readonly direntBuf = new Uint8Array(65536);
+  private readonly valueBuf = new Uint8Array(XATTR_MAX);
+  /** Where the working directory returns after an xattr call, so that it pins no directory of a tree. */
+  private readonly home: number;
 
   /** roots[i]: an O_PATH fd of attach i. */
-  constructor(private readonly sock: number, private readonly codec: Codec, private readonly roots: number[]) {}
+  constructor(private readonly sock: number, private readonly codec: Codec, private readonly roots: number[]) {
+    this.home = c.openat(AT_FDCWD, '/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  }
 
   /** Serves until the sentry closes its end. */
   serve(): void {
     for (;;) {
-      const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, 16, this.nfds);
+      const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
+      // The sentry has no reason to send fds; never keep one.
       for (let i = 0; i < this.nfds[0]!; i++) closeSync(this.fds[i]!);
       if (n === 0) return;
-      if (n < 0) throw new Error(`gofer: recv: errno ${-n}`);
-      let reply: Partial<Response>;
-      let fd = -1;
-      let seq = 0;
-      try {
-        const req = this.codec.decodeRequest(this.buf.subarray(0, n));
-        seq = req.seq ?? 0;
-        const out = this.handle(req);
-        reply = out.reply;
-        fd = out.fd ?? -1;
-      } catch (e) {
-        if (!(e instanceof Errno)) throw e;
-        reply = { errno: e.errno };
-      }
-      const bytes = this.codec.encodeResponse({ ...reply, seq });
-      const sent = native.send(this.sock, bytes, bytes.length, fd >= 0 ? Int32Array.of(fd) : null, fd >= 0 ? 1 : 0);
+      if (n < 0 && n !== -EMSGSIZE) throw new Error(`recv: errno ${-n}`);
+      const { reply, fd = -1 } = n < 0 ? { reply: { seq: 0, errno: EMSGSIZE } } : this.answer(n);
+      const bytes = this.codec.encodeResponse(reply);
+      this.donated[0] = fd;
+      const sent = native.send(this.sock, bytes, bytes.length, fd >= 0 ? this.donated : null, fd >= 0 ? 1 : 0);
       if (fd >= 0) closeSync(fd);
       if (sent < 0) {
-        // EPIPE: the sentry is gone. Anything else is a gofer bug worth saying.
-        if (sent !== -32) process.stderr.write(`tvisor-gofer: send: errno ${-sent}\n`);
-        return;
+        // EPIPE: the sentry is gone, which ends the gofer as EOF does.
+        if (sent === -EPIPE) return;
+        throw new Error(`send: errno ${-sent}`);
       }
     }
   }
 
-  private root(req: Request): number {
-    const fd = this.roots[req.attach];
-    if (fd === undefined) throw new Errno(EINVAL, 'attach');
-    return fd;
+  /** Decodes and runs one request; whatever goes wrong becomes an errno for the sentry. */
+  private answer(n: number): { reply: Partial<Response> & { seq: number }; fd?: number } {
+    let seq = 0;
+    try {
+      const req = this.codec.decodeRequest(this.buf.subarray(0, n));
+      seq = req.seq;
+      const { reply = {}, fd } = this.run(req) ?? {};
+      // Set on the reply itself: a spread copy would cost more than the encoding.
+      return { reply: Object.assign(reply, { seq }), fd };
+    } catch (e) {
+      if (e instanceof Errno) return { reply: { seq, errno: e.errno } };
+      // A request that does not decode is the sentry's bug (EINVAL); any
+      // other exception is the gofer's (EIO). Neither may stop the gofer,
+      // which would take every file of the sandbox with it.
+      process.stderr.write(`tvisor-gofer: request ${seq}: ${(e as Error).stack ?? e}\n`);
+      return { reply: { seq, errno: seq === 0 ? EINVAL : EIO } };
+    }
   }
 
-  /** An fd of `path` itself, opened with flags (never following a symlink). */
-  private open(req: Request, path: string, flags: number, mode = 0): number {
-    checkPath(path);
-    // openat2 refuses O_NOCTTY (and any other flag) beside O_PATH.
-    const extra = (flags & O_PATH) ? 0 : O_NOCTTY;
-    return c.openat2(this.root(req), path === '' ? '.' : path, flags | O_NOFOLLOW | O_CLOEXEC | extra, mode, RESOLVE);
+  private run(req: DecodedRequest): Outcome | void {
+    const root = this.roots[req.attach];
+    const op = req.op;
+    if (root === undefined || op === undefined) throw new Errno(EINVAL, 'request');
+    checkPath(req.path);
+    const handler = this.handlers[op] as (root: number, path: string, args: unknown) => Outcome | void;
+    return handler(root, req.path, req[op]);
   }
 
-  /** Runs fn with an O_PATH fd of the parent directory and the last name. */
-  private inParent<T>(req: Request, path: string, fn: (dir: number, name: string) => T): T {
+  /** The operations, by the name of their member in Request's `op` oneof. */
+  private readonly handlers: Handlers = {
+    lstat: (root, path) => ({ reply: { stat: this.lstat(root, path) } }),
+    readdir: (root, path, args) => ({ reply: this.readdir(root, path, args) }),
+    readlink: (root, path) => ({ reply: { target: this.readlink(root, path) } }),
+    open: (root, path, args) => ({ fd: this.open(root, path, args.flags, args.mode) }),
+    mkdir: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mkdirat(dir, name, args.mode)); },
+    mknod: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mknodat(dir, name, args.mode, args.dev)); },
+    symlink: (root, path, args) => { this.inParent(root, path, (dir, name) => c.symlinkat(args.target, dir, name)); },
+    link: (root, path, args) => {
+      checkPath(args.newPath);
+      this.inParent(root, path, (oldDir, oldName) =>
+        this.inParent(root, args.newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
+    },
+    unlink: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, 0)); },
+    rmdir: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, AT_REMOVEDIR)); },
+    rename: (root, path, args) => {
+      checkPath(args.newPath);
+      this.inParent(root, path, (oldDir, oldName) =>
+        this.inParent(root, args.newPath, (newDir, newName) => c.renameat2(oldDir, oldName, newDir, newName, args.flags)));
+    },
+    // fchmodat2 with AT_SYMLINK_NOFOLLOW: a symlink's mode cannot change (EOPNOTSUPP), as on Linux.
+    chmod: (root, path, args) => { this.atFile(root, path, (dir, name, flags) => c.fchmodat2(dir, name, args.mode, flags)); },
+    chown: (root, path, args) => {
+      const uid = id(args.uid), gid = id(args.gid);
+      this.atFile(root, path, (dir, name, flags) => c.fchownat(dir, name, uid, gid, flags));
+    },
+    utimens: (root, path, args) => {
+      const omit = { sec: 0, nsec: UTIME_OMIT };
+      const a = args.atime ?? omit, m = args.mtime ?? omit;
+      const times = BigInt64Array.of(BigInt(a.sec), BigInt(a.nsec), BigInt(m.sec), BigInt(m.nsec));
+      this.atFile(root, path, (dir, name, flags) => c.utimensat(dir, name, times, flags));
+    },
+    truncate: (root, path, args) => {
+      // As truncate(2): a directory is EISDIR, any other non-regular file
+      // EINVAL, before the open, which could be refused for another reason
+      // (a FIFO without a reader) and never blocks anyway. A symlink is left
+      // to the open, which refuses it (ELOOP).
+      const type = this.lstat(root, path).mode & S_IFMT;
+      if (type === S_IFDIR) throw new Errno(EISDIR, 'truncate');
+      if (type !== S_IFREG && type !== S_IFLNK) throw new Errno(EINVAL, 'truncate');
+      const fd = this.openBeneath(root, path, O_WRONLY | O_NONBLOCK, 0);
+      try { c.ftruncate(fd, args.size); } finally { closeSync(fd); }
+    },
+    statfs: (root, path) => ({ reply: { statfs: this.statfs(root, path) } }),
+    getxattr: (root, path, args) => {
+      const n = this.byName(root, path, (name) => c.lgetxattr(name, args.name, this.valueBuf, this.valueBuf.length));
+      return { reply: { value: this.valueBuf.slice(0, n) } };
+    },
+    setxattr: (root, path, args) => {
+      this.byName(root, path, (name) => c.lsetxattr(name, args.name, args.value, args.value.length, args.flags));
+    },
+    listxattr: (root, path) => {
+      const n = this.byName(root, path, (name) => c.llistxattr(name, this.valueBuf, this.valueBuf.length));
+      const names = decoder.decode(this.valueBuf.subarray(0, n)).split('\0');
+      names.pop(); // every name ends with a NUL
+      return { reply: { names } };
+    },
+    removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, args.name)); },
+  };
+
+  /** openat2 of a checked path beneath root, adding O_NOFOLLOW and O_CLOEXEC. */
+  private openBeneath(root: number, path: string, flags: number, mode: number): number {
+    return c.openat2(root, path === '' ? '.' : path, flags | O_NOFOLLOW | O_CLOEXEC, mode, RESOLVE);
+  }
+
+  /** Runs fn with an fd of the parent directory (O_PATH) and the last name. */
+  private inParent<T>(root: number, path: string, fn: (dir: number, name: string) => T): T {
     const { parent, name } = split(path);
-    const dir = this.open(req, parent, O_PATH | O_DIRECTORY);
+    if (parent === '') return fn(root, name);
+    const dir = this.openBeneath(root, parent, O_PATH | O_DIRECTORY, 0);
     try { return fn(dir, name); } finally { closeSync(dir); }
   }
 
-  private lstat(req: Request, path: string): WireStat {
-    if (path === '') {
-      c.fstatat(this.root(req), '', this.statBuf, AT_EMPTY_PATH);
-    } else {
-      this.inParent(req, path, (dir, name) => c.fstatat(dir, name, this.statBuf, AT_SYMLINK_NOFOLLOW));
-    }
+  /** Runs an *at call on the file itself: by name in its parent, or on the attach root through AT_EMPTY_PATH. */
+  private atFile<T>(root: number, path: string, fn: (dir: number, name: string, flags: number) => T): T {
+    if (path === '') return fn(root, '', AT_EMPTY_PATH);
+    return this.inParent(root, path, (dir, name) => fn(dir, name, AT_SYMLINK_NOFOLLOW));
+  }
+
+  /**
+   * Runs an l*xattr call (which takes a path) on one plain name from inside
+   * its parent directory. There is no *xattrat call before Linux 6.13, an
+   * O_PATH fd has no f*xattr, and opening the file itself would fail for a
+   * symlink or a device node (the trees are nodev) or block on a FIFO.
+   */
+  private byName<T>(root: number, path: string, fn: (name: string) => T): T {
+    const inDir = (dir: number, name: string) => {
+      c.fchdir(dir);
+      try { return fn(name); } finally { c.fchdir(this.home); }
+    };
+    return path === '' ? inDir(root, '.') : this.inParent(root, path, inDir);
+  }
+
+  private lstat(root: number, path: string): WireStat {
+    this.atFile(root, path, (dir, name, flags) => c.fstatat(dir, name, this.statBuf, flags));
     return decodeStat(this.statBuf);
   }
 
-  private readdir(req: Request): Partial<Response> {
-    const fd = this.open(req, req.path, O_RDONLY | O_DIRECTORY);
-    const withStat = ((req.flags ?? 0) & READDIR_WITH_STAT) !== 0;
-    const entries: WireDirent[] = [];
-    const skip = req.offset ?? 0;
-    let seen = 0;
-    let bytes = 0;
-    let more = false;
+  private readlink(root: number, path: string): string {
+    const n = this.inParent(root, path, (dir, name) => c.readlinkat(dir, name, this.valueBuf, this.valueBuf.length));
+    return decoder.decode(this.valueBuf.subarray(0, n));
+  }
+
+  /**
+   * Opens the file with the sentry's flags, never following a symlink. The
+   * open itself never blocks (a FIFO without a peer would hold the gofer and
+   * every file of the sandbox with it): O_NONBLOCK is cleared afterwards
+   * unless asked for. Waiting for a FIFO's peer is the sentry's business.
+   */
+  private open(root: number, path: string, flags: number, mode: number): number {
+    // As open(2) does, O_PATH ignores the flags that openat2 refuses beside it.
+    if (flags & O_PATH) return this.openBeneath(root, path, O_PATH | (flags & O_DIRECTORY), 0);
+    // openat2 refuses a mode without O_CREAT or O_TMPFILE, which open(2) ignores.
+    const creating = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
+    const fd = this.openBeneath(root, path, flags | O_NOCTTY | O_NONBLOCK, creating ? mode : 0);
+    if (flags & O_NONBLOCK) return fd;
     try {
-      const buf = new Uint8Array(65536);
-      const view = new DataView(buf.buffer);
+      c.fcntl(fd, F_SETFL, c.fcntl(fd, F_GETFL, 0) & ~O_NONBLOCK);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return fd;
+  }
+
+  private statfs(root: number, path: string): WireStatFs {
+    const b = new Uint8Array(120);
+    if (path === '') c.fstatfs(root, b);
+    else {
+      const fd = this.openBeneath(root, path, O_PATH, 0);
+      try { c.fstatfs(fd, b); } finally { closeSync(fd); }
+    }
+    // struct statfs (x86-64): type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen, frsize, flags.
+    const v = new DataView(b.buffer);
+    const f = (i: number) => Number(v.getBigInt64(i * 8, true));
+    return { type: f(0), bsize: f(1), blocks: f(2), bfree: f(3), bavail: f(4), files: f(5), ffree: f(6), namelen: f(8),
+      frsize: f(9), flags: f(10) };
+  }
+
+  /**
+   * One page of a directory. A page resumes where the last one ended: its
+   * cookie is the kernel's position (d_off) after the page's last entry, 8
+   * opaque bytes (it may exceed 2^53). So a listing of any size costs one
+   * pass over the directory.
+   */
+  private readdir(root: number, path: string, args: OpArgs['readdir']): Partial<Response> {
+    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY, 0);
+    try {
+      const start = args.cookie;
+      if (start && start.length > 0) {
+        if (start.length !== 8) throw new Errno(EINVAL, 'cookie');
+        c.lseek(fd, new DataView(start.buffer, start.byteOffset, 8).getBigInt64(0, true), SEEK_SET);
+      }
+      const buf = this.direntBuf;
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      const dirents: WireDirent[] = [];
+      const cookie = new Uint8Array(8);
+      let bytes = 0;
       for (;;) {
         const n = c.getdents64(fd, buf, buf.length);
-        if (n === 0) break;
-        for (let off = 0; off < n;) {
-          const reclen = view.getUint16(off + 16, true);
+        if (n === 0) return { dirents, more: false };
+        // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
+        for (let off = 0; off < n; off += view.getUint16(off + 16, true)) {
           const end = buf.indexOf(0, off + 19);
           const name = decoder.decode(buf.subarray(off + 19, end));
           if (name !== '.' && name !== '..') {
-            if (seen >= skip) {
-              bytes += name.length + 16 + (withStat ? STAT_BYTES : 0);
-              if (bytes > READDIR_PAGE_BYTES) { more = true; break; }
-              const entry: WireDirent = { name, ino: Number(view.getBigUint64(off, true)), type: view.getUint8(off + 18) };
-              // An entry removed meanwhile simply comes without attributes.
-              if (withStat) {
-                try { c.fstatat(fd, name, this.statBuf, AT_SYMLINK_NOFOLLOW); entry.stat = decodeStat(this.statBuf); } catch { /* gone */ }
-              }
-              entries.push(entry);
-            }
-            seen++;
+            bytes += end - off + (args.withStat ? STAT_BYTES : 0);
+            if (bytes > READDIR_PAGE_BYTES) return { dirents, more: true, cookie };
+            dirents.push(this.dirent(fd, name, view, off, args.withStat ?? false));
           }
-          off += reclen;
+          cookie.set(buf.subarray(off + 8, off + 16));
         }
-        if (more) break;
       }
     } finally {
       closeSync(fd);
     }
-    return { dirents: entries, more };
   }
 
-  /** An fd to read or change xattrs through; null for a symlink, which has none here (as on tmpfs). */
-  private xattrFd(req: Request): number | null {
-    try {
-      return this.open(req, req.path, O_RDONLY | O_NONBLOCK);
-    } catch (e) {
-      if (e instanceof Errno && e.errno === ELOOP) return null;
-      throw e;
+  /** The entry at `off` of the getdents64 buffer, with its lstat if asked (none if it vanished meanwhile). */
+  private dirent(dir: number, name: string, view: DataView, off: number, withStat: boolean): WireDirent {
+    const entry: WireDirent = { name, ino: view.getUint32(off + 4, true) * 0x1_0000_0000 + view.getUint32(off, true),
+      type: view.getUint8(off + 18) };
+    if (withStat) {
+      try {
+        c.fstatat(dir, name, this.statBuf, AT_SYMLINK_NOFOLLOW);
+        entry.stat = decodeStat(this.statBuf);
+      } catch (e) {
+        if (!(e instanceof Errno)) throw e;
+      }
     }
-  }
-
-  private handle(req: Request): { reply: Partial<Response>; fd?: number } {
-    const path = req.path ?? '';
-    switch (req.op) {
-      case Op.LSTAT: return { reply: { stat: this.lstat(req, path) } };
-      case Op.READDIR: return { reply: this.readdir(req) };
-      case Op.READLINK: {
-        const out = new Uint8Array(4096);
-        const n = this.inParent(req, path, (dir, name) => c.readlinkat(dir, name, out, out.length));
-        return { reply: { target: decoder.decode(out.subarray(0, n)) } };
-      }
-      case Op.OPEN: {
-        const flags = req.flags ?? 0;
-        if (flags & O_CREAT) {
-          const fd = this.inParent(req, path, (dir, name) =>
-            c.openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, req.mode ?? 0));
-          return { reply: {}, fd };
-        }
-        return { reply: {}, fd: this.open(req, path, flags, 0) };
-      }
-      case Op.MKDIR: this.inParent(req, path, (d, n) => c.mkdirat(d, n, req.mode ?? 0)); break;
-      case Op.MKNOD: this.inParent(req, path, (d, n) => c.mknodat(d, n, req.mode ?? 0, req.dev ?? 0)); break;
-      case Op.SYMLINK: this.inParent(req, path, (d, n) => c.symlinkat(req.other ?? '', d, n)); break;
-      case Op.LINK:
-        this.inParent(req, path, (od, on) => this.inParent(req, req.other ?? '', (nd, nn) => c.linkat(od, on, nd, nn, 0)));
-        break;
-      case Op.UNLINK: this.inParent(req, path, (d, n) => c.unlinkat(d, n, 0)); break;
-      case Op.RMDIR: this.inParent(req, path, (d, n) => c.unlinkat(d, n, AT_REMOVEDIR)); break;
-      case Op.RENAME:
-        this.inParent(req, path, (od, on) =>
-          this.inParent(req, req.other ?? '', (nd, nn) => c.renameat2(od, on, nd, nn, req.flags ?? 0)));
-        break;
-      case Op.CHMOD: {
-        const fd = this.open(req, path, O_PATH);
-        try { c.fchmodat2(fd, '', req.mode ?? 0, AT_EMPTY_PATH); } finally { closeSync(fd); }
-        break;
-      }
-      case Op.CHOWN: {
-        const uid = req.uid ?? -1, gid = req.gid ?? -1;
-        if (path === '') c.fchownat(this.root(req), '', uid >>> 0, gid >>> 0, AT_EMPTY_PATH);
-        else this.inParent(req, path, (d, n) => c.fchownat(d, n, uid >>> 0, gid >>> 0, AT_SYMLINK_NOFOLLOW));
-        break;
-      }
-      case Op.UTIMENS: {
-        const t = (x?: Timespec) => x ?? { sec: 0, nsec: UTIME_OMIT };
-        const a = t(req.atime), m = t(req.mtime);
-        const times = BigInt64Array.of(BigInt(a.sec), BigInt(a.nsec), BigInt(m.sec), BigInt(m.nsec));
-        if (path === '') c.utimensat(this.root(req), '', times, AT_EMPTY_PATH);
-        else this.inParent(req, path, (d, n) => c.utimensat(d, n, times, AT_SYMLINK_NOFOLLOW));
-        break;
-      }
-      case Op.TRUNCATE: {
-        const fd = this.open(req, path, O_WRONLY);
-        try { ftruncateSync(fd, req.size ?? 0); } finally { closeSync(fd); }
-        break;
-      }
-      case Op.STATFS: {
-        const b = new Uint8Array(120);
-        c.fstatfs(this.root(req), b);
-        const v = new DataView(b.buffer);
-        const f = (i: number) => Number(v.getBigInt64(i * 8, true));
-        return { reply: { statfs: { type: f(0), bsize: f(1), blocks: f(2), bfree: f(3), bavail: f(4), files: f(5),
-          ffree: f(6), namelen: f(8), frsize: f(9), flags: f(10) } } };
-      }
-      case Op.GETXATTR: {
-        const fd = this.xattrFd(req);
-        if (fd === null) throw new Errno(ENODATA, 'getxattr');
-        try {
-          const out = new Uint8Array(65536);
-          const n = c.fgetxattr(fd, req.other ?? '', out, out.length);
-          return { reply: { value: out.slice(0, n) } };
-        } finally { closeSync(fd); }
-      }
-      case Op.SETXATTR: {
-        const fd = this.xattrFd(req);
-        if (fd === null) throw new Errno(EPERM, 'setxattr');
-        try { c.fsetxattr(fd, req.other ?? '', req.value ?? new Uint8Array(), req.value?.length ?? 0, req.flags ?? 0); }
-        finally { closeSync(fd); }
-        break;
-      }
-      case Op.LISTXATTR: {
-        const fd = this.xattrFd(req);
-        if (fd === null) return { reply: { names: [] } };
-        try {
-          const out = new Uint8Array(65536);
-          const n = c.flistxattr(fd, out, out.length);
-          const names = decoder.decode(out.subarray(0, n)).split('\0').filter((x) => x !== '');
-          return { reply: { names } };
-        } finally { closeSync(fd); }
-      }
-      case Op.REMOVEXATTR: {
-        const fd = this.xattrFd(req);
-        if (fd === null) throw new Errno(ENODATA, 'removexattr');
-        try { c.fremovexattr(fd, req.other ?? ''); } finally { closeSync(fd); }
-        break;
-      }
-      default:
-        throw new Errno(ENOTSUP, 'op');
-    }
-    return { reply: {} };
+    return entry;
   }
 }

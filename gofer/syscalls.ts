@@ -1,11 +1,15 @@
 // The *at system calls the gofer walks with, bound from libc with koffi.
 // Each returns its result or throws an Errno.
 import koffi from 'koffi';
+import { constants } from 'node:os';
 
 const libc = koffi.load('libc.so.6');
 
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** A failed system call: its errno, and a message naming the call and the error. */
 export class Errno extends Error {
-  constructor(readonly errno: number, op: string) { super(`${op}: errno ${errno}`); }
+  constructor(readonly errno: number, op: string) { super(`${op}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`); }
 }
 
 function call<T extends unknown[]>(name: string, sig: string): (...args: T) => number {
@@ -51,11 +55,17 @@ export const c = {
   fchmodat2: (dirfd: number, path: string, mode: number, flags: number): number =>
     sys('fchmodat2', 452, 'int', dirfd, 'str', path, 'uint32_t', mode, 'int', flags),
   utimensat: call<[number, string, BigInt64Array, number]>('utimensat', 'int utimensat(int, const char *, const int64_t *, int)'),
+  ftruncate: call<[number, number]>('ftruncate', 'int ftruncate(int, int64_t)'),
   fstatfs: call<[number, Uint8Array]>('fstatfs', 'int fstatfs(int, _Out_ uint8_t *)'),
-  fgetxattr: call<[number, string, Uint8Array | null, number]>('fgetxattr', 'int64_t fgetxattr(int, const char *, _Out_ uint8_t *, size_t)'),
-  fsetxattr: call<[number, string, Uint8Array, number, number]>('fsetxattr', 'int fsetxattr(int, const char *, const uint8_t *, size_t, int)'),
-  flistxattr: call<[number, Uint8Array | null, number]>('flistxattr', 'int64_t flistxattr(int, _Out_ uint8_t *, size_t)'),
-  fremovexattr: call<[number, string]>('fremovexattr', 'int fremovexattr(int, const char *)'),
+  lseek: call<[number, bigint, number]>('lseek', 'int64_t lseek(int, int64_t, int)'),
+  fcntl: call<[number, number, number]>('fcntl', 'int fcntl(int, int, int)'),
+  fchdir: call<[number]>('fchdir', 'int fchdir(int)'),
+  // The l*xattr calls take a path, resolved from the working directory: the
+  // gofer passes one plain name after fchdir to its parent (see server.ts).
+  lgetxattr: call<[string, string, Uint8Array, number]>('lgetxattr', 'int64_t lgetxattr(const char *, const char *, _Out_ uint8_t *, size_t)'),
+  lsetxattr: call<[string, string, Uint8Array, number, number]>('lsetxattr', 'int lsetxattr(const char *, const char *, const uint8_t *, size_t, int)'),
+  llistxattr: call<[string, Uint8Array, number]>('llistxattr', 'int64_t llistxattr(const char *, _Out_ uint8_t *, size_t)'),
+  lremovexattr: call<[string, string]>('lremovexattr', 'int lremovexattr(const char *, const char *)'),
   unshare: call<[number]>('unshare', 'int unshare(int)'),
   mount: call<[string | null, string, string | null, number, string | null]>('mount',
     'int mount(const char *, const char *, const char *, unsigned long, const char *)'),

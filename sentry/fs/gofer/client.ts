@@ -1,18 +1,28 @@
-// The sentry's side of the gofer protocol: synchronous, one request in flight.
+// The sentry's side of the gofer protocol (gofer/gofer.proto): synchronous,
+// one request in flight. Each call blocks on the socket until the gofer
+// answers, and fails with the SysErr of the errno the gofer got.
 import { closeSync } from 'node:fs';
+import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Response, type Timespec, UTIME_NOW,
+  UTIME_OMIT, type WireDirent, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
 import { E, SysErr } from '../../kernel/errno.js';
 import { native, repoFile } from '../../platform/native.js';
-import { type Codec, loadCodec, MAX_MESSAGE, Op, READDIR_WITH_STAT, type Request, type Response, type Timespec, UTIME_NOW,
-  UTIME_OMIT, type WireDirent, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
+import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
 export type GoferStat = WireStat;
-export type { Timespec };
+export type GoferStatFs = WireStatFs;
+/** A directory entry: DT_* type, host inode number, and with `withStat` its lstat. */
+export type GoferDirent = WireDirent;
+export type { GoferAttach, GoferOptions, Timespec };
 
-type TimeArg = Timespec | 'now' | 'omit';
+export type TimeArg = Timespec | 'now' | 'omit';
+
+const O_PATH = 0o10000000;
+
 const wireTime = (t: TimeArg): Timespec =>
   t === 'now' ? { sec: 0, nsec: UTIME_NOW } : t === 'omit' ? { sec: 0, nsec: UTIME_OMIT } : t;
 
-let codec: Codec | null = null;
+/** One codec per process: loading the .proto is the slow part. */
+let sharedCodec: Codec | null = null;
 
 export class GoferClient {
   private readonly buf = new Uint8Array(MAX_MESSAGE);
@@ -21,81 +31,126 @@ export class GoferClient {
   private readonly codec: Codec;
   private seq = 0;
 
+  /** sock: the sentry's end of a gofer's socketpair; the client owns it. */
   constructor(private sock: number) {
-    this.codec = codec ??= loadCodec(repoFile('gofer/gofer.proto'));
+    this.codec = sharedCodec ??= loadCodec(repoFile('gofer/gofer.proto'));
   }
 
+  /**
+   * Starts a gofer serving `attaches` (attach id i is attaches[i]) and
+   * connects to it. The gofer exits when the client closes.
+   */
+  static start(attaches: GoferAttach[], opts: GoferOptions = {}): { client: GoferClient; pid: number } {
+    const gofer = spawnGofer(attaches, opts);
+    return { client: new GoferClient(gofer.sock), pid: gofer.pid };
+  }
+
+  /** Hangs up: the gofer sees the end of the stream and exits. */
   close(): void {
     if (this.sock >= 0) closeSync(this.sock);
     this.sock = -1;
   }
 
-  private call(req: Request): { res: Response; fd: number } {
-    if (this.sock < 0) throw new SysErr(E.EIO);
+  /** Sends one request and waits for its response; the fd donated with it, if any, is the caller's. */
+  private call<K extends OpName>(op: K, attach: number, path: string, args: OpArgs[K]): { res: Response; fd: number } {
+    if (this.sock < 0) throw new SysErr(E.EIO, 'gofer client closed');
     const seq = this.seq = (this.seq % 0xffffffff) + 1;
-    const bytes = this.codec.encodeRequest({ ...req, seq });
+    const bytes = this.codec.encodeRequest({ seq, attach, path, [op]: args });
     if (native.send(this.sock, bytes, bytes.length, null, 0) < 0) throw new SysErr(E.EIO, 'gofer gone');
-    const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, 16, this.nfds);
-    if (n <= 0) throw new SysErr(E.EIO, 'gofer gone');
+    const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
     const got = this.nfds[0]!;
+    // One fd at most is meaningful; never leak the others.
     for (let i = 1; i < got; i++) closeSync(this.fds[i]!);
+    const fd = got > 0 ? this.fds[0]! : -1;
+    const fail = (err: SysErr): never => {
+      if (fd >= 0) closeSync(fd);
+      throw err;
+    };
+    if (n <= 0) return fail(new SysErr(E.EIO, n === 0 ? 'gofer gone' : `gofer recv: errno ${-n}`));
     const res = this.codec.decodeResponse(this.buf.subarray(0, n));
-    if (res.seq !== seq) throw new SysErr(E.EIO, `gofer answered request ${res.seq}, not ${seq}`);
-    if (res.errno) {
-      if (got > 0) closeSync(this.fds[0]!);
-      throw new SysErr(res.errno);
-    }
-    return { res, fd: got > 0 ? this.fds[0]! : -1 };
+    if (res.seq !== seq) return fail(new SysErr(E.EIO, `gofer answered request ${res.seq}, not ${seq}`));
+    if (res.errno) return fail(new SysErr(res.errno));
+    return { res, fd };
   }
 
-  private simple(op: number, attach: number, path: string, extra: Partial<Request> = {}): Response {
-    return this.call({ op, attach, path, ...extra }).res;
+  private request<K extends OpName>(op: K, attach: number, path: string, args: OpArgs[K]): Response {
+    const { res, fd } = this.call(op, attach, path, args);
+    if (fd >= 0) closeSync(fd);
+    return res;
   }
 
+  /** The file's own attributes (a symlink's, not its target's). */
   lstat(attach: number, path: string): GoferStat {
-    return this.simple(Op.LSTAT, attach, path).stat!;
+    return this.request('lstat', attach, path, {}).stat!;
   }
 
-  /** The entries of a directory; withStat: each with its lstat (when it still existed). */
-  readdir(attach: number, path: string, withStat = false): WireDirent[] {
-    const out: WireDirent[] = [];
+  /** All entries but `.` and `..`, fetched page by page; withStat: each with its lstat. */
+  readdir(attach: number, path: string, withStat = false): GoferDirent[] {
+    const out: GoferDirent[] = [];
+    let cookie: Uint8Array | undefined;
     for (;;) {
-      const res = this.simple(Op.READDIR, attach, path, { offset: out.length, flags: withStat ? READDIR_WITH_STAT : 0 });
-      for (const d of res.dirents) out.push({ name: d.name, ino: d.ino, type: d.type, stat: d.stat ?? undefined });
+      const res = this.request('readdir', attach, path, { cookie, withStat });
+      for (const d of res.dirents) {
+        const entry: GoferDirent = { name: d.name, ino: d.ino, type: d.type };
+        if (d.stat) entry.stat = d.stat;
+        out.push(entry);
+      }
       if (!res.more) return out;
+      cookie = res.cookie;
     }
   }
 
-  readlink(attach: number, path: string): string { return this.simple(Op.READLINK, attach, path).target; }
+  readlink(attach: number, path: string): string {
+    return this.request('readlink', attach, path, {}).target;
+  }
 
-  /** An fd of the file opened with the guest's flags; owned by the caller. */
+  /**
+   * The file opened with these O_* flags (the gofer adds O_NOFOLLOW,
+   * O_CLOEXEC, O_NOCTTY); the fd, close-on-exec, is the caller's. A FIFO is
+   * opened without waiting for its peer.
+   */
   open(attach: number, path: string, flags: number, mode: number): number {
-    const { fd } = this.call({ op: Op.OPEN, attach, path, flags, mode });
+    const { fd } = this.call('open', attach, path, { flags, mode });
     if (fd < 0) throw new SysErr(E.EIO, 'gofer sent no fd');
     return fd;
   }
 
-  mkdir(attach: number, path: string, mode: number): void { this.simple(Op.MKDIR, attach, path, { mode }); }
-  mknod(attach: number, path: string, mode: number, dev: number): void { this.simple(Op.MKNOD, attach, path, { mode, dev }); }
-  symlink(attach: number, path: string, target: string): void { this.simple(Op.SYMLINK, attach, path, { other: target }); }
-  link(attach: number, oldPath: string, newPath: string): void { this.simple(Op.LINK, attach, oldPath, { other: newPath }); }
-  unlink(attach: number, path: string): void { this.simple(Op.UNLINK, attach, path); }
-  rmdir(attach: number, path: string): void { this.simple(Op.RMDIR, attach, path); }
+  /** An O_PATH fd of the file itself, a symlink included; the caller's. */
+  openPath(attach: number, path: string): number {
+    return this.open(attach, path, O_PATH, 0);
+  }
+
+  mkdir(attach: number, path: string, mode: number): void { this.request('mkdir', attach, path, { mode }); }
+  mknod(attach: number, path: string, mode: number, dev: number): void { this.request('mknod', attach, path, { mode, dev }); }
+  /** Creates `path` as a symlink to `target`. */
+  symlink(attach: number, path: string, target: string): void { this.request('symlink', attach, path, { target }); }
+  link(attach: number, oldPath: string, newPath: string): void { this.request('link', attach, oldPath, { newPath }); }
+  unlink(attach: number, path: string): void { this.request('unlink', attach, path, {}); }
+  rmdir(attach: number, path: string): void { this.request('rmdir', attach, path, {}); }
+  /** renameat2(2) within one attach; flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT. */
   rename(attach: number, oldPath: string, newPath: string, flags: number): void {
-    this.simple(Op.RENAME, attach, oldPath, { other: newPath, flags });
+    this.request('rename', attach, oldPath, { newPath, flags });
   }
-  chmod(attach: number, path: string, mode: number): void { this.simple(Op.CHMOD, attach, path, { mode }); }
-  /** -1 leaves an id unchanged. */
-  chown(attach: number, path: string, uid: number, gid: number): void { this.simple(Op.CHOWN, attach, path, { uid, gid }); }
+  /** Never follows; a symlink's mode cannot change (EOPNOTSUPP). */
+  chmod(attach: number, path: string, mode: number): void { this.request('chmod', attach, path, { mode }); }
+  /** As lchown(2); -1 leaves an id unchanged. */
+  chown(attach: number, path: string, uid: number, gid: number): void { this.request('chown', attach, path, { uid, gid }); }
+  /** As utimensat(2) with AT_SYMLINK_NOFOLLOW. */
   utimens(attach: number, path: string, atime: TimeArg, mtime: TimeArg): void {
-    this.simple(Op.UTIMENS, attach, path, { atime: wireTime(atime), mtime: wireTime(mtime) });
+    this.request('utimens', attach, path, { atime: wireTime(atime), mtime: wireTime(mtime) });
   }
-  truncate(attach: number, path: string, size: number): void { this.simple(Op.TRUNCATE, attach, path, { size }); }
-  statfs(attach: number, path: string): WireStatFs { return this.simple(Op.STATFS, attach, path).statfs!; }
-  getxattr(attach: number, path: string, name: string): Uint8Array { return this.simple(Op.GETXATTR, attach, path, { other: name }).value; }
+  truncate(attach: number, path: string, size: number): void { this.request('truncate', attach, path, { size }); }
+  /** The host filesystem holding `path`. */
+  statfs(attach: number, path: string): GoferStatFs { return this.request('statfs', attach, path, {}).statfs!; }
+  /** The xattrs of the file itself (as lgetxattr(2) and friends). */
+  getxattr(attach: number, path: string, name: string): Uint8Array {
+    // A copy: decoded bytes are a view of the receive buffer, which the next call overwrites.
+    return this.request('getxattr', attach, path, { name }).value.slice();
+  }
+  /** flags: XATTR_CREATE / XATTR_REPLACE. */
   setxattr(attach: number, path: string, name: string, value: Uint8Array, flags: number): void {
-    this.simple(Op.SETXATTR, attach, path, { other: name, value, flags });
+    this.request('setxattr', attach, path, { name, value, flags });
   }
-  listxattr(attach: number, path: string): string[] { return this.simple(Op.LISTXATTR, attach, path).names; }
-  removexattr(attach: number, path: string, name: string): void { this.simple(Op.REMOVEXATTR, attach, path, { other: name }); }
+  listxattr(attach: number, path: string): string[] { return this.request('listxattr', attach, path, {}).names; }
+  removexattr(attach: number, path: string, name: string): void { this.request('removexattr', attach, path, { name }); }
 }
