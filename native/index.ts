@@ -81,6 +81,7 @@ export const libcCalls = {
     (out: number, fdIn: number, off: null, count: number) => number,
   getpid: libc.func('int getpid(void)') as () => number,
   fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
+  stat: libc.func('int stat(const char *path, _Out_ uint8_t *buf)') as (path: string, buf: Uint8Array) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

@@ -66,6 +66,12 @@ export function closeQuietly(fd: number): void {
 
 const statBuf = new Uint8Array(STAT_SIZE);
 
+/** stat(2) of a host path (the sentry's /proc/<tid>/fd/N links). */
+export function hostStat(path: string): HostStat {
+  sys(libcCalls.stat(path, statBuf));
+  return decodeStat(statBuf);
+}
+
 /** fstat(2) of a sentry-owned fd. */
 export function hostFstat(fd: number): HostStat {
   sys(libcCalls.fstat(fd, statBuf));

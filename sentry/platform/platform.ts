@@ -54,7 +54,6 @@ export class TrapEvent {
   get idLo(): number { return this.raw[SLOT.MSG]! >>> 0; }
   get idHi(): number { return this.raw[SLOT.MSG + 1]! >>> 0; }
   get nr(): number { return this.raw[SLOT.NR]!; }
-  get ip(): number { return this.u64(SLOT.IP); }
   /** The stack pointer, at ptrace stops. */
   get sp(): number { return this.u64(SLOT.SP); }
   /** The return value at a syscall-exit stop (a negative errno on failure). */

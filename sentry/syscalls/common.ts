@@ -1,11 +1,12 @@
 // What many handlers share: the start of a *at walk, stat structures, and
 // the rules for creating entries.
-import { statfsSync, statSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
+import { hostStat } from '../fs/host.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { Inode, Owner, StatFs } from '../vfs/inode.js';
+import type { Owner, StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
 import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
@@ -35,12 +36,11 @@ export function lookupAt(k: Kernel, t: Task, dirfd: number, path: string, flags:
 
 /** Host stat of a guest fd the sentry did not make (pipe, socket, inherited tty). */
 export function foreignStat(t: Task, fd: number): Stat {
-  let s;
-  try { s = statSync(`/proc/${t.tid}/fd/${fd}`, { bigint: true }); } catch { throw new SysErr(E.EBADF); }
-  const ts = (ns: bigint) => ({ sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) });
-  return { dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid),
-    gid: Number(s.gid), rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize),
-    blocks: Number(s.blocks), atime: ts(s.atimeNs), mtime: ts(s.mtimeNs), ctime: ts(s.ctimeNs) };
+  try {
+    return hostStat(`/proc/${t.tid}/fd/${fd}`);
+  } catch {
+    throw new SysErr(E.EBADF);
+  }
 }
 
 /** Host statfs of a guest fd the sentry did not make. */
@@ -151,14 +151,4 @@ export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string)
   const p = resolveParent(t, startOf(k, t, dirfd), path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
   return p;
-}
-
-/** The entry `name` of `dir` (not followed), or null when there is none. */
-export function lookupOrNull(dir: VfsPath, name: string): Inode | null {
-  try {
-    return dir.inode.lookup(name);
-  } catch (e) {
-    if (e instanceof SysErr && e.errno === E.ENOENT) return null;
-    throw e;
-  }
 }

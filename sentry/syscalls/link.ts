@@ -2,7 +2,7 @@
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { Inode } from '../vfs/inode.js';
+import { type Inode, lookupChild } from '../vfs/inode.js';
 import { samePath } from '../vfs/mount.js';
 import { checkSticky } from '../vfs/permissions.js';
 import { AT, isDir, RENAME, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
@@ -43,8 +43,7 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
   const toSt = checkDirWritable(t, to.dir);
   const moving = from.dir.inode.lookup(from.name);
   const mst = moving.stat();
-  let replaced: Inode | null = null;
-  try { replaced = to.dir.inode.lookup(to.name); } catch (e) { if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e; }
+  const replaced = lookupChild(to.dir.inode, to.name);
   if ((from.trailingSlash || to.trailingSlash) && !isDir(mst.mode)) throw new SysErr(E.ENOTDIR);
   if (flags & RENAME.EXCHANGE) {
     if (!replaced) throw new SysErr(E.ENOENT);

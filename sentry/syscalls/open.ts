@@ -7,7 +7,8 @@ import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
 import { AT, isDir, isLnk, isReg, O, RESOLVE } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, lookupOrNull, newOwner, startOf } from './common.js';
+import { checkDirWritable, newOwner, startOf } from './common.js';
+import { lookupChild } from '../vfs/inode.js';
 import { entry, type NewFd, type SyscallFamily } from './types.js';
 
 const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
@@ -24,7 +25,7 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
   if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   // A dangling symlink in the last place is followed, and its target created, unless O_EXCL or O_NOFOLLOW.
   for (let links = 0; ; links++) {
-    const existing = lookupOrNull(p.dir, p.name);
+    const existing = lookupChild(p.dir.inode, p.name);
     if (!existing) break;
     if (flags & O.EXCL) throw new SysErr(E.EEXIST);
     if (!follow || !isLnk(existing.fileType())) return { at: t.ns.enter({ mount: p.dir.mount, inode: existing }), created: false };

@@ -34,6 +34,16 @@ export interface Filesystem {
 
 const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
 
+/** The entry `name` of directory `dir` (not followed), or null when there is none. */
+export function lookupChild(dir: Inode, name: string): Inode | null {
+  try {
+    return dir.lookup(name);
+  } catch (e) {
+    if (e instanceof SysErr && e.errno === E.ENOENT) return null;
+    throw e;
+  }
+}
+
 /**
  * An inode. Directory operations fail with ENOTDIR by default, so a
  * filesystem only overrides what its kinds of inode support. A directory

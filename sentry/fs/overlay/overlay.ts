@@ -6,7 +6,7 @@ import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { libcCalls, sys } from '../../platform/native.js';
 import { allocDev } from '../../vfs/devices.js';
-import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, isLnk, isReg, O, type Stat } from '../../vfs/types.js';
 import type { Tmpfs } from '../tmpfs/tmpfs.js';
 
@@ -40,10 +40,6 @@ export class Overlay implements Filesystem {
   statfs(): StatFs { return { ...this.upper.statfs(), type: 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */ }; }
 }
 
-const missing = (fn: () => Inode): Inode | null => {
-  try { return fn(); } catch (e) { if (e instanceof SysErr && e.errno === E.ENOENT) return null; throw e; }
-};
-
 export class OverlayInode extends Inode {
   readonly ino: number;
   private readonly children = new Map<string, OverlayInode>();
@@ -66,10 +62,10 @@ export class OverlayInode extends Inode {
     const cached = this.children.get(name);
     if (cached) return cached;
     if (this.whiteouts.has(name)) throw new SysErr(E.ENOENT);
-    const up = this.upper ? missing(() => this.upper!.lookup(name)) : null;
+    const up = this.upper ? lookupChild(this.upper, name) : null;
     let lo: Inode | null = null;
     if (!this.opaque && this.lower && (!up || isDir(up.fileType()))) {
-      lo = missing(() => this.lower!.lookup(name));
+      lo = lookupChild(this.lower, name);
       if (lo && up && !isDir(lo.fileType())) lo = null;
     }
     if (!up && !lo) throw new SysErr(E.ENOENT);
@@ -139,7 +135,7 @@ export class OverlayInode extends Inode {
   }
 
   private createWith(name: string, make: (up: Inode) => Inode): Inode {
-    if (missing(() => this.lookup(name))) throw new SysErr(E.EEXIST);
+    if (lookupChild(this, name)) throw new SysErr(E.EEXIST);
     const wasWhiteout = this.whiteouts.delete(name);
     const child = this.fs.inodeFor(make(this.copyUp()), null);
     if (wasWhiteout && isDir(child.fileType())) child.opaque = true;
@@ -172,7 +168,7 @@ export class OverlayInode extends Inode {
     if (!(newDir instanceof OverlayInode) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
     const moving = this.lookup(oldName) as OverlayInode;
     if (moving.lower && isDir(moving.fileType())) throw new SysErr(E.EXDEV);
-    const replaced = missing(() => newDir.lookup(newName)) as OverlayInode | null;
+    const replaced = lookupChild(newDir, newName) as OverlayInode | null;
     if (flags & 2 /* RENAME_EXCHANGE */) {
       if (!replaced) throw new SysErr(E.ENOENT);
       if (replaced.lower && isDir(replaced.fileType())) throw new SysErr(E.EXDEV);
