@@ -161,8 +161,8 @@ export class ProcDir extends ProcInode {
   }
   override readdir(): DirEntry[] {
     return [...this.entries().keys()].map((name) => {
-      const inode = this.lookup(name);
-      return { name, ino: inode.stat().ino, type: dtype(inode.stat().mode) };
+      const st = this.lookup(name).stat();
+      return { name, ino: st.ino, type: dtype(st.mode) };
     });
   }
   override open(flags: number): number { return this.fs.emptyDir.open(flags); }
