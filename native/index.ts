@@ -28,6 +28,7 @@ export const EVENT_SLOTS = 32;
 
 export const native = {
   wait: lib.func('int tv_wait(int pid, _Out_ int32_t *ev)') as (pid: number, ev: Int32Array) => number,
+  pollStop: lib.func('int tv_poll_stop(int pid, _Out_ int32_t *ev)') as (pid: number, ev: Int32Array) => number,
   cont: lib.func('int tv_cont(int pid, int sig)') as (pid: number, sig: number) => number,
   stepSyscall: lib.func('int tv_step_syscall(int pid, int sig)') as (pid: number, sig: number) => number,
   listen: lib.func('int tv_listen(int pid)') as (pid: number) => number,
@@ -61,15 +62,19 @@ export const native = {
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as
     (sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number,
   socketpair: lib.func('int tv_socketpair(_Out_ int *out)') as (out: Int32Array) => number,
-  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, _Out_ int *listener)') as
+  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, _Out_ int *fds)') as
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
-     filter: Uint8Array, filterLen: number, ptraceOptions: number, listener: Int32Array) => number,
+     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number, fds: Int32Array) => number,
+  devptsMount: lib.func('int tv_devpts_mount(void)') as () => number,
+  openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
+  setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
 };
 
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */
 export const libcCalls = {
   close: libc.func('int close(int fd)') as (fd: number) => number,
+  fcntl: libc.func('int fcntl(int fd, int cmd, ...)') as (fd: number, cmd: number, ...arg: unknown[]) => number,
   dup: libc.func('int dup(int fd)') as (fd: number) => number,
   ftruncate: libc.func('int ftruncate(int fd, int64_t len)') as (fd: number, len: number) => number,
   lseek: libc.func('int64_t lseek(int fd, int64_t off, int whence)') as (fd: number, off: number, whence: number) => number,

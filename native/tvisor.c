@@ -33,7 +33,9 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+#include <linux/mount.h>
 
 
 // Keep in sync with sentry/platform/native.ts.
@@ -95,6 +97,17 @@ static int decode_wait(pid_t got, int status, int32_t *ev);
 
 // Waits for the next ptrace event of `pid` (-1: any tracee) and decodes it.
 // Returns the pid, or -errno (-ECHILD when nothing is left to wait for).
+// The next stop of `pid` if it has one ready, else 0.
+int tv_poll_stop(int pid, int32_t *ev) {
+  int status;
+  pid_t got;
+  do {
+    got = waitpid(pid, &status, __WALL | WNOHANG);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return got < 0 ? -errno : 0;
+  return decode_wait(got, status, ev);
+}
+
 int tv_wait(int pid, int32_t *ev) {
   int status;
   pid_t got;
@@ -511,6 +524,55 @@ static void enter_empty_root(const char *root, int sync) {
   if (chdir("/") < 0) child_fail(sync, errno);
 }
 
+// A detached mount of a new filesystem instance (fsopen/fsmount): nothing
+// in any mount namespace sees it; its holder reaches it through the fd.
+static int detached_mount(const char *type, const char *const *options, unsigned attrs) {
+  int fs = syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
+  if (fs < 0) return -errno;
+  for (; options && options[0]; options += 2) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, options[0], options[1], 0) < 0) goto fail;
+  }
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto fail;
+  int m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+  if (m < 0) goto fail;
+  close(fs);
+  return m;
+fail:;
+  int e = errno;
+  close(fs);
+  return -e;
+}
+
+// A private devpts instance (its own pty numbering), as a detached mount.
+int tv_devpts_mount(void) {
+  static const char *const options[] = {"ptmxmode", "0666", "mode", "0620", "gid", "5", NULL};
+  return detached_mount("devpts", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+}
+
+// A new pty of the devpts instance behind `devpts` (a mount fd): stores the
+// unlocked master and its slave (both close-on-exec) in out; returns the
+// pty's number.
+int tv_open_pty(int devpts, int *out) {
+  int m = openat(devpts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) return -errno;
+  int n, unlock = 0;
+  if (ioctl(m, TIOCGPTN, &n) < 0 || ioctl(m, TIOCSPTLCK, &unlock) < 0) goto fail;
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) goto fail;
+  out[0] = m;
+  out[1] = s;
+  return n;
+fail:;
+  int e = errno;
+  close(m);
+  return -e;
+}
+
+int tv_set_winsize(int fd, int rows, int cols) {
+  struct winsize w = {(unsigned short)rows, (unsigned short)cols, 0, 0};
+  return ioctl(fd, TIOCSWINSZ, &w) < 0 ? -errno : 0;
+}
+
 // Starts the sandbox's init (pid 1 of fresh pid, mount, ipc, uts and net
 // namespaces, an empty read-only host root, no capabilities, no_new_privs,
 // the seccomp `filter`), attached with PTRACE_SEIZE by the calling thread,
@@ -518,9 +580,12 @@ static void enter_empty_root(const char *root, int sync) {
 // task, which calls execve(path, argv, envp): the sentry serves that exec
 // like any other. Init then only reaps orphans.
 // argbuf/envbuf hold argc/envc NUL-terminated strings back to back.
-// Returns init's host pid and stores the seccomp listener in *listener.
+// With tty >= 0, that terminal becomes the guest's stdio and controlling
+// terminal (the guest leads a new session).
+// Returns init's host pid and stores in fds the seccomp listener and a
+// detached read-only proc mount of the sandbox's pid namespace.
 int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, const char *envbuf, int envc,
-             const void *filter, int filter_len, int ptrace_options, int *listener) {
+             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty, int *fds) {
   char **argv = calloc(argc + 1, sizeof *argv);
   char **envp = calloc(envc + 1, sizeof *envp);
   if (!argv || !envp) return -ENOMEM;
@@ -547,10 +612,19 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     if (read(syncp[0], &c, 1) != 1) _exit(125);
     // The guest inherits the sandbox's stdio, whatever Node marked
     // close-on-exec, and nothing else of the sandbox process.
+    // With a terminal of its own the sandbox leaves the caller's session
+    // (whose terminal is not the sandbox's).
+    if (tty >= 0 && setsid() < 0) child_fail(ew, errno);
+    if (tty >= 0)
+      for (int fd = 0; fd <= 2; fd++)
+        if (dup2(tty, fd) < 0) child_fail(ew, errno);
     for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
     close_others(syncp[0], ew, sock[1]);
     enter_empty_root(root, ew);
-    sethostname("tvisor", 6);
+    if (sethostname(hostname, strlen(hostname)) < 0) child_fail(ew, errno);
+    // proc takes the pid namespace of whoever creates it: this one.
+    int procfd = detached_mount("proc", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (procfd < 0) child_fail(ew, -procfd);
     drop_privileges(ew);
     // Once the sentry has read a notification, only a fatal signal interrupts
     // the call (as for a Linux filesystem call): no restart repeats an open.
@@ -560,20 +634,23 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     // From here every call passes the filter; these are all passed through.
     char one = 1;
     struct iovec iov = {&one, 1};
-    char ctl[CMSG_SPACE(sizeof(int))];
+    char ctl[CMSG_SPACE(2 * sizeof(int))];
     struct msghdr m = {0};
     m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+    cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    int pass[2] = {lfd, procfd};
+    memcpy(CMSG_DATA(cm), pass, sizeof pass);
     if (sendmsg(sock[1], &m, 0) < 0) child_fail(ew, errno);
     close(lfd);
+    close(procfd);
     close(sock[1]);
     close(syncp[0]);
     close(ew);
     long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (child < 0) _exit(124);
     if (child == 0) {
+      if (tty >= 0 && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) _exit(126);
       syscall(SYS_execve, path, argv, envp);
       _exit(127);
     }
@@ -597,17 +674,15 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
   close(syncp[1]);
   if (result > 0) {
     char b;
-    int n, got = 0;
-    int rc = tv_recv(sock[0], &b, 1, listener, 1, &n);
-    if (rc <= 0 || n != 1) {
+    int n;
+    int rc = tv_recv(sock[0], &b, 1, fds, 2, &n);
+    if (rc <= 0 || n != 2) {
+      for (int i = 0; i < n; i++) close(fds[i]);
       int err = 0;
       if (read(errp[0], &err, sizeof err) == sizeof err && err > 0) result = -err;
       else result = rc < 0 ? rc : -ECHILD;
       kill(pid, SIGKILL);
-    } else {
-      got = 1;
     }
-    (void)got;
   }
   close(errp[0]);
   close(sock[0]);

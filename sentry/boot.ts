@@ -5,13 +5,16 @@ import { GoferFs } from './fs/gofer/fs.js';
 import { EmptyDir } from './fs/host.js';
 import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
+import { DevptsFs } from './fs/dev/devpts.js';
+import { SandboxProc } from './fs/proc/sandbox-proc.js';
+import { closeQuietly } from './fs/host.js';
 import { ProcFs } from './fs/proc/procfs.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './kernel/creds.js';
 import { E, SysErr } from './kernel/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
-import { native } from './platform/native.js';
+import { native, tv } from './platform/native.js';
 import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
@@ -32,6 +35,16 @@ export interface SandboxSpec {
   mounts: BindMount[];
   debugLog?: string;
   strace: boolean;
+  /** Give the guest a terminal (a pty of the sandbox's /dev/pts) as its stdio and controlling terminal. */
+  tty?: boolean;
+}
+
+/** What the sandbox's uname and /proc/sys/kernel/hostname say. */
+export const SANDBOX_HOSTNAME = 'tvisor';
+
+export interface SandboxHooks {
+  /** With spec.tty: the pty's master, for whoever relays it to the user's terminal (the sentry closes its fd after). */
+  terminal?(master: number): void;
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
@@ -77,10 +90,11 @@ function findProgram(ctx: WalkContext, cwd: VfsPath, name: string, env: string[]
 const encodeStrings = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''));
 
 /** Runs the sandbox with its gofer (started with goferAttaches(spec)) until the main process exits. */
-export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): ExitStatus {
+export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hooks: SandboxHooks = {}): ExitStatus {
   const emptyDir = new EmptyDir();
   const client = new GoferClient(gofer.sock);
   const goferPid = gofer.pid;
+  const closers: (() => void)[] = [];
   try {
     const lower = new GoferFs(client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();
@@ -92,25 +106,37 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
 
     const table = handlerTable();
     const filter = guestFilter(table);
-    const listener = new Int32Array(1);
+    const fds = new Int32Array(2);
     const argv = [...spec.argv];
 
+    const devpts = new DevptsFs(tv(native.devptsMount()), emptyDir);
+    closers.push(() => devpts.dispose());
+    const terminal = spec.tty ? devpts.openPty() : null;
+    if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     const dev = new Tmpfs(emptyDir, 0o755);
-    populateDev(dev.root);
+    populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
+    mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
     mountFs('/dev/shm', new Tmpfs(emptyDir, 0o1777), { ...RW, nosuid: true, nodev: true }, 'shm');
-    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, m.host));
+    // A bind mount's source is not told: it is a host path.
+    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, 'none'));
 
     let kernel: Kernel | undefined;
-    mountFs('/proc', new ProcFs(() => kernel!, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');
+    mountFs('/proc', new ProcFs(() => kernel!, emptyDir, SANDBOX_HOSTNAME), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
     const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
-      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, listener);
+      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1, fds);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
+    const proc = new SandboxProc(fds[1]!);
+    closers.push(() => proc.close());
+    if (terminal) {
+      hooks.terminal?.(terminal.master);
+      closeQuietly(terminal.slave);
+    }
     kernel = new Kernel({
-      platform: new Platform(listener[0]!), ns, table, log, strace: spec.strace,
-      initialFs: new FsContext(boot.root, cwd, 0o022), initPid,
+      platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace,
+      initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc,
     });
     kernel.watchCritical(goferPid, 'the gofer');
     log.debug({ argv, program, initPid, goferPid }, 'sandbox started');
@@ -120,6 +146,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
       kernel.shutdown();
     }
   } finally {
+    for (const close of closers) close();
     client.close();
     emptyDir.dispose();
   }

@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BindMount, SandboxSpec } from '../sentry/boot.js';
+import { runWithTerminal } from './terminal.js';
 
 function parseVolume(value: string, previous: BindMount[]): BindMount[] {
   const parts = value.split(':');
@@ -24,17 +25,20 @@ function parseEnv(value: string, previous: string[]): string[] {
 }
 
 /** Runs the sandbox process with the spec and exits as it does. */
-function runSandboxProcess(spec: SandboxSpec): void {
+async function runSandboxProcess(spec: SandboxSpec): Promise<void> {
   const main = fileURLToPath(new URL('./sandbox-main.js', import.meta.url));
+  if (spec.tty) return runWithTerminal(main, spec);
   const child = spawn(process.execPath, [main, JSON.stringify(spec)], { stdio: 'inherit' });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.
   process.on('SIGINT', () => {});
   process.on('SIGQUIT', () => {});
-  child.on('exit', (code, signal) => {
-    if (signal) process.exit(128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as Record<string, number>)[signal] ?? 1));
-    process.exit(code ?? 125);
-  });
+  child.on('exit', (code, signal) => process.exit(exitCode(code, signal)));
+}
+
+function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal) return 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as Record<string, number>)[signal] ?? 1);
+  return code ?? 125;
 }
 
 const program = new Command('tvisor')
@@ -48,10 +52,11 @@ program.command('do')
   .option('--env <K=V>', 'set an environment variable', parseEnv, [])
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
-  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean }) => {
+  .option('-t, --tty', 'give the command a terminal of the sandbox (a pty of its /dev/pts), relayed to this one')
+  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean }) => {
     const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
-    runSandboxProcess({
+    void runSandboxProcess({
       argv: command,
       env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
       cwd: opts.cwd ?? process.cwd(),
@@ -59,6 +64,7 @@ program.command('do')
       mounts: opts.volume,
       debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
       strace: opts.strace ?? false,
+      tty: opts.tty ?? false,
     });
   });
 

@@ -4,6 +4,15 @@
 // that its start-up overlaps the loading of the sentry.
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxSpec } from '../sentry/boot.js';
+import { native } from '../native/index.js';
+
+/** With -t the CLI passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
+const TERMINAL_SOCKET = 3;
+
+function handTerminalToCli(master: number): void {
+  const r = native.send(TERMINAL_SOCKET, new Uint8Array([1]), 1, Int32Array.of(master), 1);
+  if (r < 0) throw new Error(`handing the terminal to the CLI: errno ${-r}`);
+}
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
 let boot: typeof import('../sentry/boot.js') | undefined;
@@ -12,7 +21,7 @@ try {
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
-  status = sentry.runSandbox(spec, gofer, await openLog(spec));
+  status = sentry.runSandbox(spec, gofer, await openLog(spec), spec.tty ? { terminal: handTerminalToCli } : {});
 } catch (e) {
   process.stderr.write(`tvisor: ${(e as Error).message}\n`);
   if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);

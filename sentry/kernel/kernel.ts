@@ -5,12 +5,13 @@ import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
 import { formatCall } from '../syscalls/strace.js';
 import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
-import type { MountNamespace } from '../vfs/mount.js';
+import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { rootCreds } from './creds.js';
 import { setCurrentTask } from './current.js';
 import { E, errnoName, SysErr } from './errno.js';
 import { FileDescription, FileRegistry } from './files.js';
-import { FsContext, Task, ThreadGroup } from './task.js';
+import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
+import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
 
 const CLONE_FS = 0x200;
 const CLONE_THREAD = 0x10000;
@@ -25,6 +26,8 @@ export interface KernelOptions {
   /** The first task's fs context (root, cwd, umask). */
   initialFs: FsContext;
   initPid: number;
+  /** The kernel's proc of the sandbox's pid namespace. */
+  proc: SandboxProc;
 }
 
 /** How the sandbox's main process ended. */
@@ -36,6 +39,7 @@ export class Kernel {
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
+  readonly proc: SandboxProc;
   private readonly table: ReadonlyMap<number, SyscallEntry>;
   private readonly strace: boolean;
   private readonly initialFs: FsContext;
@@ -57,10 +61,14 @@ export class Kernel {
     this.strace = o.strace;
     this.initialFs = o.initialFs;
     this.initPid = o.initPid;
+    this.proc = o.proc;
     this.files = new FileRegistry(() => this.threadGroups());
   }
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
+
+  /** The sandbox's own view of its tree (init's: the sandbox's root). */
+  rootView(): { ns: MountNamespace; root: VfsPath } { return { ns: this.ns, root: this.initialFs.root }; }
 
   *threadGroups(): Iterable<ThreadGroup> {
     const seen = new Set<ThreadGroup>();
@@ -157,8 +165,12 @@ export class Kernel {
     this.files.add(d);
     let fd: number;
     try {
-      fd = ev.kind === EV.NOTIF ? this.platform.replyFd(ev, d.hostFd, cloexec)
-        : this.platform.injectFd(t.tid, d.hostFd, cloexec);
+      if (ev.kind === EV.NOTIF) {
+        fd = this.platform.replyFd(ev, d.hostFd, cloexec);
+      } else {
+        fd = this.platform.injectFd(t.tid, d.hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+        this.releaseSignals(t);
+      }
     } catch (e) {
       if (e instanceof SysErr) return -e.errno;
       throw e;
@@ -169,21 +181,11 @@ export class Kernel {
     return fd;
   }
 
-  private nsPidOf(tid: number): number {
-    try {
-      const m = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
-      const ids = m?.[1]?.trim().split(/\s+/) ?? [];
-      return Number(ids[ids.length - 1] ?? tid);
-    } catch {
-      return tid;
-    }
-  }
-
   private cloned(ev: TrapEvent): void {
     const child = ev.msg;
     if (ev.pid === this.initPid) {
       // Init forks the main process once; it starts at the sandbox's root and cwd.
-      const tg = new ThreadGroup(child, this.nsPidOf(child), null);
+      const tg = new ThreadGroup(child, nsIdOf(child), null);
       this.tasks.set(child, new Task(child, tg, this.initialFs, rootCreds(), this.ns));
       this.mainTgid = child;
     } else {
@@ -193,7 +195,7 @@ export class Kernel {
       } else {
         const flags = ev.kind === EV.CLONE ? ev.uint(0) : 0;
             const thread = (flags & CLONE_THREAD) !== 0;
-        const nsPid = thread ? parent.tg.nsPid : this.nsPidOf(child);
+        const nsPid = thread ? parent.tg.nsPid : nsIdOf(child);
         this.tasks.set(child, parent.clone(child, nsPid, { thread, shareFs: (flags & CLONE_FS) !== 0 }));
       }
     }

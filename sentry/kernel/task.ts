@@ -4,6 +4,21 @@ import type { WalkContext } from '../vfs/walk.js';
 import { type Creds, copyCreds } from './creds.js';
 import type { FileDescription } from './files.js';
 import { GuestMemory } from './memory.js';
+import type { Inode } from '../vfs/inode.js';
+import { readFileSync } from 'node:fs';
+
+const MAX_OPENED = 4096;
+
+/** A host task's id in its innermost pid namespace (the sandbox's). */
+export function nsIdOf(tid: number): number {
+  try {
+    const m = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${tid}/status`, 'utf8'));
+    const ids = m?.[1]?.trim().split(/\s+/) ?? [];
+    return Number(ids[ids.length - 1] ?? tid);
+  } catch {
+    return tid;
+  }
+}
 
 /** Root, working directory and umask: shared by tasks cloned with CLONE_FS. */
 export class FsContext {
@@ -18,6 +33,21 @@ export class ThreadGroup {
   /** Sandbox path of the running executable, and its argv, for /proc. */
   exe = '';
   argv: string[] = [];
+  /** The name the host gave the program at exec (its host file's name, the loader's for a dynamic one). */
+  execComm = '';
+  /** The program's name as exec gives it (comm): the last component of the path it was run by. */
+  comm = '';
+  /**
+   * Regular files the process opened, with the path it opened them by:
+   * what its memory maps are named after in /proc/<pid>/maps.
+   */
+  readonly opened = new Map<Inode, string>();
+
+  noteOpened(inode: Inode, path: string): void {
+    this.opened.delete(inode);
+    this.opened.set(inode, path);
+    if (this.opened.size > MAX_OPENED) this.opened.delete(this.opened.keys().next().value!);
+  }
 
   constructor(public tgid: number, public nsPid: number, public parent: ThreadGroup | null) {}
 }
@@ -40,12 +70,23 @@ export class Task implements WalkContext {
 
   get root(): VfsPath { return this.fs.root; }
 
+  private nsTidCache = 0;
+  /** The thread's id in the sandbox's pid namespace. */
+  nsTid(): number {
+    if (this.tid === this.tg.tgid) return this.tg.nsPid;
+    this.nsTidCache ||= nsIdOf(this.tid);
+    return this.nsTidCache;
+  }
+
   /** The task a clone creates: a thread (same group) or a new process. */
   clone(tid: number, nsPid: number, opts: { thread: boolean; shareFs: boolean }): Task {
     const tg = opts.thread ? this.tg : new ThreadGroup(tid, nsPid, this.tg);
     if (!opts.thread) {
       tg.exe = this.tg.exe;
       tg.argv = this.tg.argv;
+      tg.execComm = this.tg.execComm;
+      tg.comm = this.tg.comm;
+      for (const [inode, path] of this.tg.opened) tg.opened.set(inode, path);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }
     return new Task(tid, tg, opts.shareFs ? this.fs : this.fs.copy(), copyCreds(this.creds), this.ns);

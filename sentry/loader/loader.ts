@@ -30,6 +30,7 @@ function openExecutable(t: Task, at: VfsPath): number {
   if (!isReg(st.mode)) throw new SysErr(E.EACCES);
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
   checkAccess(t.creds, st, MAY_EXEC);
+  t.tg.noteOpened(at.inode, pathOf(t, at).path);
   return at.inode.open(O.RDONLY);
 }
 

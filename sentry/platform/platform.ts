@@ -71,6 +71,7 @@ export class TrapEvent {
 
 export class Platform {
   private readonly buf = new Int32Array(EVENT_SLOTS);
+  private readonly stopBuf = new Int32Array(EVENT_SLOTS);
   private readonly regsSize = native.regsSize();
   /** Events of other guests that came while the sentry drove one guest through exec. */
   private readonly deferred: TrapEvent[] = [];
@@ -149,14 +150,22 @@ export class Platform {
    * and, with `thenStop`, the guest stops again at the call's exit. Other
    * guests' notifications that arrive meanwhile are kept for next().
    */
-  injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop = false): number {
+  injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop: boolean, holdSignal: (sig: number) => void): number {
     this.replace(pid, FD_MARKER_NR, []);
-    if (thenStop) this.resumeToSyscallStop(pid);
-    else this.resume(pid);
+    const go = () => (thenStop ? this.resumeToSyscallStop(pid) : this.resume(pid));
+    go();
     for (;;) {
       const r = native.notifRecv(this.listener, 10, this.buf);
       if (r === 0) {
-        if (native.kill(pid, 0) === -E.ESRCH) throw new SysErr(E.ESRCH);
+        // A signal may stop the guest before it makes the call: hold it back, go on.
+        const stop = native.pollStop(pid, this.stopBuf);
+        if (stop < 0) throw new SysErr(E.ESRCH);
+        if (stop > 0) {
+          const ev = new TrapEvent(this.stopBuf);
+          if (ev.kind !== EV.SIGNAL) throw new SysErr(E.ESRCH);
+          holdSignal(ev.status);
+          go();
+        }
         continue;
       }
       if (r === -E.ENOENT) continue;

@@ -12,7 +12,7 @@
 //      ETXTBSY (the sentry's stale writable copies are swept, once, and it runs again),
 //      or a failure at the call's exit: close the fd, restore the registers,
 //      return the error.
-import { closeSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -47,7 +47,12 @@ function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emp
   return { argvAddr: base + ptrOff, emptyAddr };
 }
 
-function runExec(t: Task, k: Kernel, plan: ExecPlan, sp: number, envp: number): Reply {
+/** The name the host gave a program it ran from an fd (that file's host name, not the sandbox's). */
+function hostComm(tid: number): string {
+  try { return readFileSync(`/proc/${tid}/comm`, 'latin1').replace(/\n$/, ''); } catch { return ''; }
+}
+
+function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
   const p = k.platform;
   const saved = p.saveRegs(t.tid);
   let staged;
@@ -60,7 +65,7 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, sp: number, envp: number): 
   const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
   let guestFd: number;
   try {
-    guestFd = p.injectFd(t.tid, plan.hostFd, true, true);
+    guestFd = p.injectFd(t.tid, plan.hostFd, true, true, (sig) => t.heldSignals.push(sig));
   } finally {
     closeSync(plan.hostFd);
   }
@@ -85,6 +90,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, sp: number, envp: number): 
     const task = k.renameTask(done.msg, done.pid) ?? t;
     task.tg.exe = plan.exe;
     task.tg.argv = plan.argv;
+    task.tg.execComm = hostComm(task.tid);
+    task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
     task.tg.fdHints.clear();
     p.resume(task.tid);
     k.releaseSignals(task);
@@ -109,13 +116,16 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
   const path = t.mem.readPath(pathAddr);
   const argv = t.mem.readStringArray(argvAddr, 0x7fffffff);
   let plan: ExecPlan;
+  // The program's name (comm) is the path's last component, or the file's name for fexecve.
+  let name = path;
   if (path === '' && (flags & AT.EMPTY_PATH)) {
     const d = sentryFile(k, t, dirfd, E.EACCES);
-    plan = planExecOf(t, d.at, t.fs.root, pathOf(t, d.at).path, argv);
+    name = pathOf(t, d.at).path;
+    plan = planExecOf(t, d.at, t.fs.root, name, argv);
   } else {
     plan = planExec(t, startOf(k, t, dirfd), path, argv);
   }
-  return runExec(t, k, plan, sp, envp);
+  return runExec(t, k, plan, name, sp, envp);
 }
 
 export const execFamily: SyscallFamily = {

@@ -66,6 +66,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   }
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }
 

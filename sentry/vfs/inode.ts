@@ -90,6 +90,9 @@ export abstract class Inode {
    */
   abstract open(flags: number): number;
 
+  /** The host file holding this inode's data, as `major:minor:ino` of the host's stat (for /proc/<pid>/maps). */
+  hostKey(): string | null { return null; }
+
   getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
   listxattr(): string[] { return []; }
   setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }

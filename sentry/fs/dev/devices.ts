@@ -1,11 +1,13 @@
 // Character devices a guest may open: each is the host's own device, which
-// keeps no state that one sandbox could see of another.
-import { openSync } from 'node:fs';
+// keeps no state that one sandbox could see of another; /dev/tty is the
+// caller's controlling terminal.
+import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { currentTask } from '../../kernel/current.js';
 import { E, SysErr } from '../../kernel/errno.js';
 import { makedev } from '../../vfs/devices.js';
 import type { Owner } from '../../vfs/inode.js';
-import { O, S_IFCHR } from '../../vfs/types.js';
-import { host } from '../host.js';
+import { O, S_IFCHR, S_IFMT } from '../../vfs/types.js';
+import { host, hostStat } from '../host.js';
 import type { TmpfsDir } from '../tmpfs/tmpfs.js';
 
 const HOST_DEVICES = new Map<number, string>([
@@ -14,20 +16,49 @@ const HOST_DEVICES = new Map<number, string>([
   [makedev(1, 7), '/dev/full'],
   [makedev(1, 8), '/dev/random'],
   [makedev(1, 9), '/dev/urandom'],
-  [makedev(5, 0), '/dev/tty'],
 ]);
+
+const TTY = makedev(5, 0);
 
 const OPEN_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOCTTY;
 
 /** Opens the host device behind a device node's number; ENXIO for any other (no such driver here). */
 export function openDevice(rdev: number, flags: number): number {
+  if (rdev === TTY) return openControllingTerminal(flags);
   const path = HOST_DEVICES.get(rdev);
   if (!path) throw new SysErr(E.ENXIO);
   return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC));
 }
 
-/** The nodes, links and directories of a fresh /dev (a tmpfs). */
-export function populateDev(dev: TmpfsDir): void {
+/**
+ * The caller's controlling terminal, reopened through one of its own fds
+ * that is that terminal (device numbers alone cannot tell the sandbox's
+ * ptys from the host's). ENXIO without one, as Linux answers.
+ */
+function openControllingTerminal(flags: number): number {
+  const t = currentTask();
+  if (!t) throw new SysErr(E.ENXIO);
+  const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
+  const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
+  if (!ttyNr) throw new SysErr(E.ENXIO);
+  for (const fd of host(() => readdirSync(`/proc/${t.tid}/fd`))) {
+    const path = `/proc/${t.tid}/fd/${fd}`;
+    try {
+      const s = hostStat(path);
+      if ((s.mode & S_IFMT) === S_IFCHR && s.rdev === ttyNr) {
+        return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC | O.NOCTTY));
+      }
+    } catch { /* closed meanwhile */ }
+  }
+  throw new SysErr(E.ENXIO);
+}
+
+/**
+ * The nodes, links and directories of a fresh /dev (a tmpfs); /dev/pts is
+ * mounted on it. `console` names the sandbox's terminal (a pty of /dev/pts),
+ * when it has one.
+ */
+export function populateDev(dev: TmpfsDir, console: string | null): void {
   const root: Owner = { uid: 0, gid: 0 };
   const nodes: [string, number, number][] = [
     ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
@@ -39,4 +70,6 @@ export function populateDev(dev: TmpfsDir): void {
   dev.symlink('stderr', '/proc/self/fd/2', root);
   dev.mkdir('shm', 0o1777, root);
   dev.mkdir('pts', 0o755, root);
+  dev.symlink('ptmx', 'pts/ptmx', root);
+  if (console) dev.symlink('console', console, root);
 }

@@ -5,7 +5,7 @@
 // ones ask the gofer again on each lookup and stat.
 import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
-import { allocDev } from '../../vfs/devices.js';
+import { allocDev, major, minor } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
 import type { EmptyDir } from '../host.js';
@@ -74,6 +74,8 @@ export class GoferInode extends Inode {
   }
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
+
+  override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
 
   override lookup(name: string): Inode {
     if (this.fs.readonly) {

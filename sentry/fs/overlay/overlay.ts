@@ -209,6 +209,7 @@ export class OverlayInode extends Inode {
     return this.top.open(flags);
   }
 
+  override hostKey(): string | null { return this.top.hostKey(); }
   override getxattr(name: string): Uint8Array { return this.top.getxattr(name); }
   override listxattr(): string[] { return this.top.listxattr(); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.copyUp().setxattr(name, value, flags); }

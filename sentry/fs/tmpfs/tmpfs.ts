@@ -6,7 +6,7 @@ import { fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { native, tv } from '../../platform/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { allocDev } from '../../vfs/devices.js';
+import { allocDev, major, minor } from '../../vfs/devices.js';
 import { dtype, now, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
 import { EmptyDir, host, hostFstat, reopen } from '../host.js';
@@ -244,6 +244,11 @@ export class TmpfsFile extends TmpfsInode {
     const s = hostFstat(this.memfd);
     return { ...s, dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink,
       rdev: 0, blksize: PAGE };
+  }
+
+  override hostKey(): string {
+    const s = hostFstat(this.memfd);
+    return `${major(s.dev)}:${minor(s.dev)}:${s.ino}`;
   }
 
   override setattr(a: SetAttr): void {

@@ -1,0 +1,124 @@
+// The kinds of inode proc is made of: directories built on demand, files
+// whose content the sentry makes, the kernel's own files, and links.
+import { closeSync, writeSync } from 'node:fs';
+import koffi from 'koffi';
+import { currentTask } from '../../kernel/current.js';
+import { E, SysErr } from '../../kernel/errno.js';
+import { nsIdOf, type Task } from '../../kernel/task.js';
+import { libcCalls, native, tv } from '../../platform/native.js';
+import { type DirEntry, Inode } from '../../vfs/inode.js';
+import type { VfsPath } from '../../vfs/mount.js';
+import { dtype, O, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../vfs/types.js';
+import { pathOf } from '../../vfs/walk.js';
+import { reopen } from '../host.js';
+import type { ProcFs } from './procfs.js';
+
+export type Entries = Map<string, () => Inode>;
+
+export function self(): Task {
+  const t = currentTask();
+  if (!t) throw new SysErr(E.ENOENT);
+  return t;
+}
+
+/** The task's thread id in the sandbox's pid namespace. */
+export function nsTidOf(t: Task): number {
+  return t.tid === t.tg.tgid ? t.tg.nsPid : nsIdOf(t.tid);
+}
+
+abstract class ProcInode extends Inode {
+  readonly ino: number;
+  constructor(readonly fs: ProcFs, readonly key: string, protected readonly mode: number) {
+    super();
+    this.ino = fs.ino(key);
+  }
+  stat(): Stat {
+    const t = this.fs.time;
+    return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: 0, gid: 0, rdev: 0,
+      size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t };
+  }
+}
+
+export class ProcDir extends ProcInode {
+  constructor(fs: ProcFs, key: string, perm: number, private readonly entries: () => Entries) {
+    super(fs, key, S_IFDIR | perm);
+  }
+  override stat(): Stat { return { ...super.stat(), nlink: 2 }; }
+  override lookup(name: string): Inode {
+    const make = this.entries().get(name);
+    if (!make) throw new SysErr(E.ENOENT);
+    const inode = make();
+    inode.parent = this;
+    inode.name = name;
+    return inode;
+  }
+  override readdir(): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const name of this.entries().keys()) {
+      try {
+        const st = this.lookup(name).stat();
+        out.push({ name, ino: st.ino, type: dtype(st.mode) });
+      } catch (e) {
+        // A process that ended while the listing was made is not listed.
+        if (!(e instanceof SysErr)) throw e;
+      }
+    }
+    return out;
+  }
+  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+}
+
+/**
+ * A file whose content the sentry makes when it is opened (a memfd
+ * snapshot). Linux's files of this kind take no writes: a write-only open
+ * gets the kernel's own answer from `writeTarget` (a file that fails writes
+ * the same way), never a writable copy.
+ */
+export class ProcFile extends ProcInode {
+  constructor(fs: ProcFs, key: string, private readonly content: () => string | Uint8Array, perm = 0o444,
+      private readonly writeTarget?: (flags: number) => number) {
+    super(fs, key, S_IFREG | perm);
+  }
+  override open(flags: number): number {
+    if ((flags & O.ACCMODE) !== O.RDONLY && this.writeTarget) return this.writeTarget(flags);
+    const memfd = tv(native.memfd(this.key.slice(0, 200)));
+    try {
+      const data = this.content();
+      writeSync(memfd, typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+      // A snapshot opened for reading and writing still takes no write.
+      sealMemfd(memfd);
+      return reopen(memfd, flags);
+    } finally {
+      closeSync(memfd);
+    }
+  }
+}
+
+const F_ADD_SEALS = 1033;
+const SEALS = 0x1 | 0x2 | 0x4 | 0x8;
+
+function sealMemfd(fd: number): void {
+  if (libcCalls.fcntl(fd, F_ADD_SEALS, 'int', SEALS) < 0) throw new SysErr(koffi.errno());
+}
+
+/** A file of the kernel's proc of the sandbox, opened as it is (see SandboxProc.open). */
+export class KernelProcFile extends ProcInode {
+  constructor(fs: ProcFs, key: string, private readonly rel: string) {
+    super(fs, key, S_IFREG | (fs.kernel.proc.mode(rel) & 0o777));
+  }
+  override open(flags: number): number { return this.fs.kernel.proc.open(this.rel, flags); }
+}
+
+export class ProcLink extends ProcInode {
+  constructor(fs: ProcFs, key: string, private readonly target: () => string, private readonly place: () => VfsPath | null = () => null) {
+    super(fs, key, S_IFLNK | 0o777);
+  }
+  override readlink(): string { return this.target(); }
+  override jump(): VfsPath | null { return this.place(); }
+  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+}
+
+/** A magic link to a place: its text is the place's path in the reader's view. */
+export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: () => string): ProcLink {
+  return new ProcLink(fs, key, text ?? (() => pathOf(self(), place()).path), place);
+}

@@ -1,0 +1,186 @@
+// /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
+// and thread, built from the kernel's proc of the sandbox (state, memory,
+// limits) and the sentry's view (names, paths, credentials, descriptors).
+import { E, SysErr } from '../../kernel/errno.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { Task, ThreadGroup } from '../../kernel/task.js';
+import type { Inode } from '../../vfs/inode.js';
+import { S_IFREG } from '../../vfs/types.js';
+import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
+import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink } from './nodes.js';
+import type { ProcFs } from './procfs.js';
+import { ForeignFdLink } from './foreign.js';
+
+/** A sandbox process: a thread group the sentry follows, or (null) the sandbox's init. */
+export interface ProcessRef { nsPid: number; tg: ThreadGroup | null }
+
+/** The sandbox's pid 1 reaps orphans; it runs no program of the guest's. */
+const INIT_NAME = 'tvisor-init';
+
+export function processOf(k: Kernel, nsPid: number): ProcessRef {
+  for (const tg of k.threadGroups()) if (tg.nsPid === nsPid) return { nsPid, tg };
+  if (nsPid === 1) return { nsPid, tg: null };
+  throw new SysErr(E.ENOENT);
+}
+
+function leader(tg: ThreadGroup): Task {
+  const t = [...tg.tasks].find((x) => x.tid === tg.tgid) ?? [...tg.tasks][0];
+  if (!t) throw new SysErr(E.ESRCH);
+  return t;
+}
+
+/**
+ * The program's name. The host names a program exec'd by the sentry after
+ * the descriptor it ran it from, so that name means "the program's base
+ * name"; any other is the guest's own (prctl PR_SET_NAME, a comm write).
+ */
+function commOf(k: Kernel, p: ProcessRef, rel: string): string {
+  if (!p.tg) return INIT_NAME;
+  const host = k.proc.text(`${rel}/comm`).replace(/\n$/, '');
+  if (host !== p.tg.execComm) return host;
+  return p.tg.comm;
+}
+
+/** stat with the sandbox's name for the program (field 2, between the first '(' and the last ')'). */
+function statOf(text: string, comm: string): string {
+  return `${text.slice(0, text.indexOf('('))}(${comm})${text.slice(text.lastIndexOf(')') + 1)}`;
+}
+
+const FULL_CAPS = '000001ffffffffff';
+const NO_CAPS = '0000000000000000';
+
+/** status with the sandbox's name, credentials, umask and capabilities (root in the sandbox has them all). */
+function statusOf(text: string, comm: string, t: Task | null): string {
+  const c = t?.creds;
+  const caps = !c || c.euid === 0 ? FULL_CAPS : NO_CAPS;
+  const replace: Record<string, string> = {
+    Name: comm,
+    ...(c ? {
+      Uid: `${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, Gid: `${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+      Groups: c.groups.join(' ') + (c.groups.length ? ' ' : ''),
+    } : {}),
+    ...(t ? { Umask: t.fs.umask.toString(8).padStart(4, '0') } : {}),
+    CapInh: NO_CAPS, CapPrm: caps, CapEff: caps, CapBnd: FULL_CAPS, CapAmb: NO_CAPS,
+  };
+  return text.split('\n').map((line) => {
+    const key = line.slice(0, line.indexOf(':'));
+    return key in replace ? `${key}:\t${replace[key]}` : line;
+  }).join('\n');
+}
+
+/** The files of a process or thread directory; `rel` is its path in the kernel's proc. */
+function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task: () => Task | null): Entries {
+  const k = fs.kernel;
+  const tg = p.tg;
+  const kernelFile = (name: string) => () => new KernelProcFile(fs, `${key}/${name}`, `${rel}/${name}`);
+  // Writes to the sentry's snapshots fail as the kernel's own file fails them.
+  const snapshot = (name: string, content: () => string, perm = 0o444) => () =>
+    new ProcFile(fs, `${key}/${name}`, content, perm, (flags) => k.proc.open(`${rel}/${name}`, flags));
+  const comm = () => commOf(k, p, rel);
+  const m: Entries = new Map<string, () => Inode>([
+    ['stat', snapshot('stat', () => statOf(k.proc.text(`${rel}/stat`), comm()))],
+    ['status', snapshot('status', () => statusOf(k.proc.text(`${rel}/status`), comm(), task()))],
+    ['statm', kernelFile('statm')],
+    ['limits', kernelFile('limits')],
+    ['oom_score', kernelFile('oom_score')],
+    ['oom_score_adj', kernelFile('oom_score_adj')],
+    ['uid_map', kernelFile('uid_map')],
+    ['gid_map', kernelFile('gid_map')],
+    ['cmdline', snapshot('cmdline', () => (tg ? tg.argv : [INIT_NAME]).map((a) => a + '\0').join(''))],
+    ['comm', snapshot('comm', () => comm() + '\n', 0o644)],
+    ['cgroup', snapshot('cgroup', () => '0::/\n')],
+    ['mounts', snapshot('mounts', () => mountsOf(k, task() ?? k.rootView()))],
+    ['mountinfo', snapshot('mountinfo', () => mountinfoOf(k, task() ?? k.rootView()))],
+    ['ns', () => new ProcDir(fs, `${key}/ns`, 0o511, () => nsEntries(fs, `${key}/ns`, `${rel}/ns`))],
+  ]);
+  if (!tg) {
+    // Init's memory and environment are the sentry's, not the sandbox's.
+    m.set('environ', snapshot('environ', () => '', 0o400));
+    m.set('maps', snapshot('maps', () => ''));
+    m.set('smaps', snapshot('smaps', () => ''));
+    m.set('exe', () => new ProcLink(fs, `${key}/exe`, () => { throw new SysErr(E.ENOENT); }));
+    m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => k.rootView().root));
+    m.set('root', () => placeLink(fs, `${key}/root`, () => k.rootView().root));
+    m.set('fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => new Map()));
+    m.set('fdinfo', () => new ProcDir(fs, `${key}/fdinfo`, 0o500, () => new Map()));
+    return m;
+  }
+  const owner = () => task() ?? leader(tg);
+  m.set('environ', () => new KernelProcFile(fs, `${key}/environ`, `${rel}/environ`));
+  m.set('maps', snapshot('maps', () => mapsOf(k, tg, k.proc.text(`${rel}/maps`))));
+  m.set('smaps', snapshot('smaps', () => mapsOf(k, tg, k.proc.text(`${rel}/smaps`))));
+  m.set('exe', () => new ProcLink(fs, `${key}/exe`, () => tg.exe));
+  m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => owner().fs.cwd));
+  m.set('root', () => placeLink(fs, `${key}/root`, () => owner().fs.root));
+  m.set('fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, rel, owner())));
+  m.set('fdinfo', () => new ProcDir(fs, `${key}/fdinfo`, 0o500, () => fdinfoEntries(fs, `${key}/fdinfo`, rel, owner())));
+  return m;
+}
+
+export function processDir(fs: ProcFs, p: ProcessRef): ProcDir {
+  const k = fs.kernel;
+  const key = `pid/${p.nsPid}`;
+  const rel = String(p.nsPid);
+  const task = () => (p.tg ? leader(p.tg) : null);
+  return new ProcDir(fs, key, 0o555, () => {
+    const m = commonEntries(fs, p, key, rel, task);
+    m.set('task', () => new ProcDir(fs, `${key}/task`, 0o555, () => new Map(k.proc.list(`${rel}/task`).map((tid) =>
+      [tid, () => threadDir(fs, p, Number(tid))]))));
+    m.set('net', () => mirrorDir(fs, `${key}/net`, `${rel}/net`));
+    return m;
+  });
+}
+
+function threadDir(fs: ProcFs, p: ProcessRef, nsTid: number): ProcDir {
+  const key = `pid/${p.nsPid}/task/${nsTid}`;
+  const rel = `${p.nsPid}/task/${nsTid}`;
+  const task = () => (p.tg ? [...p.tg.tasks].find((t) => nsTidOfTask(t) === nsTid) ?? null : null);
+  return new ProcDir(fs, key, 0o555, () => commonEntries(fs, p, key, rel, task));
+}
+
+function nsTidOfTask(t: Task): number {
+  return t.tid === t.tg.tgid ? t.tg.nsPid : t.nsTid();
+}
+
+/**
+ * A directory of the kernel's proc shown as it is (per-process network
+ * state: the sandbox's own network namespace): files are opened as the
+ * kernel's, directories mirrored, links left out.
+ */
+function mirrorDir(fs: ProcFs, key: string, rel: string): ProcDir {
+  const k = fs.kernel;
+  return new ProcDir(fs, key, 0o555, () => {
+    const m: Entries = new Map();
+    for (const name of k.proc.list(rel)) {
+      const mode = k.proc.mode(`${rel}/${name}`);
+      if ((mode & 0o170000) === S_IFREG) m.set(name, () => new KernelProcFile(fs, `${key}/${name}`, `${rel}/${name}`));
+      else if ((mode & 0o170000) === 0o040000) m.set(name, () => mirrorDir(fs, `${key}/${name}`, `${rel}/${name}`));
+    }
+    return m;
+  });
+}
+
+/** Namespace links, named as the kernel names them (the sandbox's own namespaces). */
+function nsEntries(fs: ProcFs, key: string, rel: string): Entries {
+  const k = fs.kernel;
+  return new Map(k.proc.list(rel).map((n) => [n, () => new ProcLink(fs, `${key}/${n}`, () => k.proc.readlink(`${rel}/${n}`))]));
+}
+
+function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
+  const m: Entries = new Map();
+  for (const name of fs.kernel.proc.list(`${rel}/fd`)) {
+    const fd = Number(name);
+    m.set(name, () => {
+      const d = fs.kernel.files.lookup(t, fd);
+      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path);
+      return new ForeignFdLink(fs, `${key}/${name}`, t.tid, fd);
+    });
+  }
+  return m;
+}
+
+function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
+  const k = fs.kernel;
+  return new Map(k.proc.list(`${rel}/fdinfo`).map((name) => [name, () =>
+    new ProcFile(fs, `${key}/${name}`, () => fdinfoOf(k, t, Number(name), k.proc.text(`${rel}/fdinfo/${name}`)))]));
+}
