@@ -623,7 +623,7 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     enter_empty_root(root, ew);
     if (sethostname(hostname, strlen(hostname)) < 0) child_fail(ew, errno);
     // proc takes the pid namespace of whoever creates it: this one.
-    int procfd = detached_mount("proc", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int procfd = detached_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (procfd < 0) child_fail(ew, -procfd);
     drop_privileges(ew);
     // Once the sentry has read a notification, only a fatal signal interrupts

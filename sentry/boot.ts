@@ -7,6 +7,7 @@ import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
 import { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './fs/proc/sandbox-proc.js';
+import { SysFs } from './fs/sys/sysfs.js';
 import { closeQuietly } from './fs/host.js';
 import { ProcFs } from './fs/proc/procfs.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
@@ -121,6 +122,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     // A bind mount's source is not told: it is a host path.
     spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, 'none'));
 
+    mountFs('/sys', new SysFs(emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'sysfs');
     let kernel: Kernel | undefined;
     mountFs('/proc', new ProcFs(() => kernel!, emptyDir, SANDBOX_HOSTNAME), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });

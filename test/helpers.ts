@@ -40,3 +40,13 @@ export function compile(name: string, flags: string[] = []): string {
   execFileSync('cc', ['-O1', '-Wall', '-o', out, join(REPO, 'test', 'c', `${name}.c`), ...flags], { stdio: 'inherit' });
   return out;
 }
+
+/** Installs the Debian packages of the commands that are missing (tests run as root on Debian). */
+export function ensureCommands(commands: Record<string, string>): void {
+  const missing = Object.entries(commands).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], {
+    stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}

@@ -157,13 +157,18 @@ export class Platform {
     for (;;) {
       const r = native.notifRecv(this.listener, 10, this.buf);
       if (r === 0) {
-        // A signal may stop the guest before it makes the call: hold it back, go on.
+        // A signal interrupts the call before the sentry has received it
+        // (-ERESTARTSYS): hold the signal back and let the kernel restart the
+        // call, past the stops that this brings (syscall exit and entry).
         const stop = native.pollStop(pid, this.stopBuf);
         if (stop < 0) throw new SysErr(E.ESRCH);
         if (stop > 0) {
           const ev = new TrapEvent(this.stopBuf);
-          if (ev.kind !== EV.SIGNAL) throw new SysErr(E.ESRCH);
-          holdSignal(ev.status);
+          if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) {
+            this.defer(ev);
+            throw new SysErr(E.ESRCH);
+          }
+          if (ev.kind === EV.SIGNAL) holdSignal(ev.status);
           go();
         }
         continue;

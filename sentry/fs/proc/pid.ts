@@ -172,7 +172,7 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
-      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path);
+      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path + (d.at.inode.stat().nlink === 0 ? ' (deleted)' : ''));
       return new ForeignFdLink(fs, `${key}/${name}`, t.tid, fd);
     });
   }

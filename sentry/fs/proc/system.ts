@@ -67,12 +67,16 @@ function exists(fs: ProcFs, rel: string): boolean {
 
 /**
  * A sysctl: read as the kernel's own file. /proc/sys is read-only in the
- * sandbox (as container runtimes mount it): the values are the host's.
+ * sandbox, as container runtimes mount it: a write-open is refused by the
+ * sysctl's permission (EACCES, even for root, where its mode has no write
+ * bit), else by the read-only mount (EROFS).
  */
 class Sysctl extends KernelProcFile {
   constructor(fs: ProcFs, rel: string) { super(fs, rel, rel); }
   override open(flags: number): number {
-    if ((flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC)) throw new SysErr(E.EROFS);
+    if ((flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC)) {
+      throw new SysErr(this.stat().mode & 0o200 ? E.EROFS : E.EACCES);
+    }
     return super.open(flags);
   }
 }
