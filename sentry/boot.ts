@@ -5,17 +5,16 @@ import { GoferFs } from './fs/gofer/fs.js';
 import { EmptyDir } from './fs/host.js';
 import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
-import { DevptsFs } from './fs/dev/devpts.js';
+import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './fs/proc/sandbox-proc.js';
-import { SysFs } from './fs/sys/sysfs.js';
 import { closeQuietly } from './fs/host.js';
-import { ProcFs } from './fs/proc/procfs.js';
+import { makeFilesystem } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './kernel/creds.js';
 import { E, SysErr } from './kernel/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
-import { native, tv } from './platform/native.js';
+import { native } from './platform/native.js';
 import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
@@ -110,21 +109,24 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const fds = new Int32Array(2);
     const argv = [...spec.argv];
 
-    const devpts = new DevptsFs(tv(native.devptsMount()), emptyDir);
+    let kernel: Kernel | undefined;
+    const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel! }, type, data);
+    const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
     const terminal = spec.tty ? devpts.openPty() : null;
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
-    const dev = new Tmpfs(emptyDir, 0o755);
+    const dev = makeFs('tmpfs', 'mode=755') as Tmpfs;
     populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
     mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
-    mountFs('/dev/shm', new Tmpfs(emptyDir, 0o1777), { ...RW, nosuid: true, nodev: true }, 'shm');
+    mountFs('/dev/shm', makeFs('tmpfs'), { ...RW, nosuid: true, nodev: true }, 'shm');
     // A bind mount's source is not told: it is a host path.
     spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, 'none'));
 
-    mountFs('/sys', new SysFs(emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'sysfs');
-    let kernel: Kernel | undefined;
-    mountFs('/proc', new ProcFs(() => kernel!, emptyDir, SANDBOX_HOSTNAME), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
+    mountFs('/sys', makeFs('sysfs'), { ...RO, nosuid: true, nodev: true, noexec: true }, 'sysfs');
+    mountFs('/proc', makeFs('proc'), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
+    // The runtime's mounts are the sandbox's floor: no guest unmounts or loosens them.
+    for (const m of ns.all()) m.lock();
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
     const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
@@ -138,7 +140,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     }
     kernel = new Kernel({
       platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace,
-      initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc,
+      initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc, makeFilesystem: makeFs,
     });
     kernel.watchCritical(goferPid, 'the gofer');
     log.debug({ argv, program, initPid, goferPid }, 'sandbox started');

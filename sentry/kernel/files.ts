@@ -13,7 +13,7 @@ import { E, SysErr } from './errno.js';
 import { native } from '../platform/native.js';
 import { closeQuietly } from '../fs/host.js';
 import type { DirEntry } from '../vfs/inode.js';
-import type { VfsPath } from '../vfs/mount.js';
+import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
 
 export class FileDescription {
@@ -44,6 +44,11 @@ export class FileRegistry {
   constructor(private readonly liveGroups: () => Iterable<ThreadGroup>) {}
 
   get size(): number { return this.byFile.length; }
+
+  /** Does an open description lie on mount `m` (umount's EBUSY)? */
+  usesMount(m: Mount): boolean {
+    return this.byFile.some((d) => !d.closed && d.at.mount === m);
+  }
 
   /**
    * Where the open file description behind `fd` of process `pid` stands in

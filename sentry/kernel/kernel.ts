@@ -12,6 +12,7 @@ import { E, errnoName, SysErr } from './errno.js';
 import { FileDescription, FileRegistry } from './files.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
+import type { Filesystem } from '../vfs/inode.js';
 
 const CLONE_FS = 0x200;
 const CLONE_THREAD = 0x10000;
@@ -28,6 +29,8 @@ export interface KernelOptions {
   initPid: number;
   /** The kernel's proc of the sandbox's pid namespace. */
   proc: SandboxProc;
+  /** A new filesystem of a type the sandbox may mount (mount(2)), from its data string. */
+  makeFilesystem: (type: string, data: string) => Filesystem;
 }
 
 /** How the sandbox's main process ended. */
@@ -40,6 +43,7 @@ export class Kernel {
   readonly ns: MountNamespace;
   readonly log: Log;
   readonly proc: SandboxProc;
+  readonly makeFilesystem: (type: string, data: string) => Filesystem;
   private readonly table: ReadonlyMap<number, SyscallEntry>;
   private readonly strace: boolean;
   private readonly initialFs: FsContext;
@@ -62,6 +66,7 @@ export class Kernel {
     this.initialFs = o.initialFs;
     this.initPid = o.initPid;
     this.proc = o.proc;
+    this.makeFilesystem = o.makeFilesystem;
     this.files = new FileRegistry(() => this.threadGroups());
   }
 

@@ -22,6 +22,7 @@ function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number
   if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
   if (p.trailingSlash) throw new SysErr(E.ENOTDIR);
   checkSticky(t.creds, dirSt, vst);
+  if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   p.dir.inode.unlink(p.name);
   return 0;
 }

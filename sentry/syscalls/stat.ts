@@ -4,7 +4,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
-import { AT, isLnk, type Stat } from '../vfs/types.js';
+import { AT, isLnk, isReg, type Stat } from '../vfs/types.js';
 import { resolve } from '../vfs/walk.js';
 import { encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
@@ -52,6 +52,7 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
   const st = p.inode.stat();
   if (!mayAccess(creds, st, mode)) throw new SysErr(E.EACCES);
   if ((mode & 2) && p.mount.readonly && !isLnk(st.mode)) throw new SysErr(E.EROFS);
+  if ((mode & 1) && p.mount.flags.noexec && isReg(st.mode)) throw new SysErr(E.EACCES);
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
 import { miscFamily } from './misc.js';
+import { mountFamily } from './mount.js';
 import { SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
@@ -58,7 +59,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  miscFamily];
+  mountFamily, miscFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];

@@ -8,11 +8,30 @@ let nextMountId = 1;
 
 export class Mount {
   readonly id = nextMountId++;
+  /**
+   * Made by the runtime, not by a guest (Linux's MNT_LOCKED for mounts a
+   * less privileged namespace inherits): it cannot be unmounted or moved,
+   * and a bind of a tree holding it must take it along, so nothing it
+   * covers is ever revealed.
+   */
+  locked = false;
+  /**
+   * The runtime made it read-only (Linux's MNT_LOCK_READONLY): no remount
+   * makes it or a bind copy of it writable. Its other flags guard nothing
+   * from sandbox root, who may change them.
+   */
+  lockedReadonly = false;
+
+  /** Locks the runtime's mount as it is now. */
+  lock(): void {
+    this.locked = true;
+    this.lockedReadonly = this.flags.readonly;
+  }
   constructor(
     readonly fs: Filesystem,
     readonly root: Inode,
-    readonly parent: Mount | null,
-    readonly mountpoint: Inode | null,
+    public parent: Mount | null,
+    public mountpoint: Inode | null,
     public flags: MountFlags,
     /** Where the filesystem came from, as /proc/mounts shows it. */
     readonly source: string,
@@ -51,22 +70,65 @@ export class MountNamespace {
 
   mount(at: VfsPath, fs: Filesystem, root: Inode, flags: MountFlags, source: string): Mount {
     const m = new Mount(fs, root, at.mount, at.inode, flags, source);
+    this.push(at, m);
+    return m;
+  }
+
+  /** The mounts stacked directly on places of `m`. */
+  children(m: Mount): Mount[] {
+    return [...(this.covered.get(m)?.values() ?? [])].flat();
+  }
+
+  /** Takes `m` off its mount point; with its submounts when `detach` (MNT_DETACH), else EBUSY if it has any. */
+  umount(m: Mount, detach = false): void {
+    if (!m.parent || !m.mountpoint) throw new SysErr(E.EINVAL);
+    if (!detach && this.children(m).length > 0) throw new SysErr(E.EBUSY);
+    for (const c of this.children(m)) this.umount(c, true);
+    this.unlink(m);
+  }
+
+  /** Moves `m` (with its submounts) onto `at` (MS_MOVE). */
+  move(m: Mount, at: VfsPath): void {
+    if (!m.parent || !m.mountpoint) throw new SysErr(E.EINVAL);
+    for (let p: Mount | null = at.mount; p; p = p.parent) if (p === m) throw new SysErr(E.ELOOP);
+    this.unlink(m);
+    m.parent = at.mount;
+    m.mountpoint = at.inode;
+    this.push(at, m);
+  }
+
+  /**
+   * A bind mount of `from` onto `at`; `recursive` (MS_REC) copies the
+   * mounts beneath `from` too.
+   */
+  bind(from: VfsPath, at: VfsPath, flags: MountFlags, recursive: boolean): Mount {
+    const beneath = this.children(from.mount).filter((c) => c.mountpoint && isBeneath(c.mountpoint, from.inode));
+    if (!recursive && beneath.some((c) => c.locked)) throw new SysErr(E.EINVAL);
+    const copy = this.mount(at, from.mount.fs, from.inode, flags, from.mount.source);
+    copy.lockedReadonly = from.mount.lockedReadonly;
+    if (recursive) {
+      for (const c of beneath) {
+        const sub = this.bind({ mount: c, inode: c.root }, { mount: copy, inode: c.mountpoint! }, c.flags, true);
+        sub.locked = c.locked;
+      }
+    }
+    return copy;
+  }
+
+  private push(at: VfsPath, m: Mount): void {
     let byInode = this.covered.get(at.mount);
     if (!byInode) this.covered.set(at.mount, byInode = new Map());
     const stack = byInode.get(at.inode) ?? [];
     stack.push(m);
     byInode.set(at.inode, stack);
-    return m;
   }
 
-  umount(m: Mount): void {
-    if (!m.parent || !m.mountpoint) throw new SysErr(E.EINVAL);
-    if ((this.covered.get(m)?.size ?? 0) > 0) throw new SysErr(E.EBUSY);
-    const stack = this.covered.get(m.parent)?.get(m.mountpoint);
+  private unlink(m: Mount): void {
+    const stack = this.covered.get(m.parent!)?.get(m.mountpoint!);
     const i = stack?.indexOf(m) ?? -1;
     if (!stack || i < 0) throw new SysErr(E.EINVAL);
     stack.splice(i, 1);
-    if (stack.length === 0) this.covered.get(m.parent)!.delete(m.mountpoint);
+    if (stack.length === 0) this.covered.get(m.parent!)!.delete(m.mountpoint!);
   }
 
   /** Every mount, parents before children (the order of /proc/mounts). */
@@ -79,4 +141,10 @@ export class MountNamespace {
     visit(this.root);
     return out;
   }
+}
+
+/** Is `inode` `top` or below it (through directories' parents)? */
+function isBeneath(inode: Inode, top: Inode): boolean {
+  for (let i: Inode | null = inode; i; i = i.parent) if (i === top) return true;
+  return false;
 }

@@ -79,7 +79,19 @@ int main(int argc, char **argv) {
     long r = ptrace(PTRACE_TRACEME, 0, 0, 0);
     printf("ptrace: %s\n", r == 0 ? "ok" : strerrorname_np(errno));
   } else if (!strcmp(c, "mount")) {
-    report("mount", mount("/", "/tmp", NULL, MS_BIND, NULL));
+    // The sandbox's mounts are its own; the runtime's cannot be taken away to uncover the secret.
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", secret);
+    *strrchr(dir, '/') = 0;
+    mkdir("/mnt/rbind", 0755);
+    printf("bind /: %s\n", mount("/", "/mnt/rbind", NULL, MS_BIND, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    printf("rbind /: %s\n", mount("/", "/mnt/rbind", NULL, MS_BIND | MS_REC, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    report("via rbind", open_secret_via("/mnt/rbind"));
+    printf("umount cover: %s\n", umount2(dir, 0) == 0 ? "ok" : strerrorname_np(errno));
+    printf("detach cover: %s\n", umount2(dir, MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    printf("move cover: %s\n", mount(dir, "/mnt", NULL, MS_MOVE, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    printf("remount /links rw: %s\n", mount(NULL, "/links", NULL, MS_REMOUNT | MS_BIND, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    report("direct", open(secret, O_RDONLY));
   } else if (!strcmp(c, "exec-race")) {
     pthread_t t;
     pthread_create(&t, 0, flip, 0);

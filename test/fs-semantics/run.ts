@@ -52,6 +52,13 @@ function targets(runner: string[] | null): Target[] {
   ];
 }
 
+/** Lazily unmounts whatever a probe left mounted under `dir` on the host (a probe that failed half-way). */
+function detachMounts(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(dir + '/')).sort().reverse();
+  for (const p of points) spawnSync('umount', ['-l', p]);
+}
+
 /** Known differences from Linux, each with its reason: { "fs/probe/case": reason } ("*" matches any fs). */
 function knownGaps(): Record<string, string> {
   return JSON.parse(readFileSync(repoFile('test/fs-semantics/known-gaps.json'), 'utf8')) as Record<string, string>;
@@ -69,6 +76,7 @@ export function runSuite(opts: { runner?: string[] } = {}): CaseResult[] {
       const name = probe.slice(probe.lastIndexOf('/') + 1);
       const nativeDir = mkdtempSync('/dev/shm/tvisor-fs-semantics-');
       const linux = cases(sh([probe, nativeDir]));
+      detachMounts(nativeDir);
       rmSync(nativeDir, { recursive: true, force: true });
       for (const t of targets(opts.runner ?? null)) {
         const got = cases(t.run(probe, bind));

@@ -81,6 +81,6 @@ export function mountinfoOf(k: Kernel, v: View): string {
   return reachable(k, v).map(({ m, at, root }) => {
     const dev = m.fs.dev;
     const parent = m.parent?.id ?? m.id;
-    return `${m.id} ${parent} ${major(dev)}:${minor(dev)} ${escape(root)} ${escape(at)} ${options(m)} - ${m.fs.name} ${escape(m.source)} ${m.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${major(dev)}:${minor(dev)} ${escape(root)} ${escape(at)} ${options(m)} - ${m.fs.name} ${escape(m.source)} ${m.fs.readonly ? 'ro' : 'rw'}\n`;
   }).join('');
 }

@@ -22,7 +22,7 @@ export class ProcFs implements Filesystem {
   private readonly bootTime = now();
 
   /** The kernel is known once the first guest runs; proc is mounted before that. */
-  constructor(private readonly kernelOf: () => Kernel, readonly emptyDir: EmptyDir, readonly hostname: string) {
+  constructor(private readonly kernelOf: () => Kernel, readonly emptyDir: EmptyDir) {
     this.root = new ProcDir(this, 'root', 0o555, () => this.rootEntries());
   }
 

@@ -3,14 +3,13 @@
 // names host paths, devices, mounts or other namespaces is.
 import { E, SysErr } from '../../kernel/errno.js';
 import { O } from '../../vfs/types.js';
+import { MOUNTABLE } from '../filesystems.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';
 
 /** Machine-wide files read from the kernel's proc of the sandbox (loadavg's last pid is the sandbox's). */
 const MACHINE_FILES = ['cpuinfo', 'meminfo', 'stat', 'uptime', 'loadavg', 'version'];
 
-/** The filesystems a guest finds in the sandbox. */
-const FILESYSTEMS = ['nodev\tsysfs', 'nodev\ttmpfs', 'nodev\tproc', 'nodev\tdevpts', 'nodev\toverlay', 'nodev\t9p'];
 
 /**
  * The sysctls a guest may read: machine limits and its own namespaces'
@@ -37,7 +36,8 @@ export function systemEntries(fs: ProcFs): Entries {
   m.set('mounts', () => new ProcLink(fs, 'mounts', () => 'self/mounts'));
   m.set('net', () => new ProcLink(fs, 'net', () => 'self/net'));
   for (const name of MACHINE_FILES) m.set(name, () => new KernelProcFile(fs, name, name));
-  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => FILESYSTEMS.join('\n') + '\n'));
+  // The types a guest may mount.
+  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => MOUNTABLE.map((t) => `nodev\t${t}\n`).join('')));
   m.set('sys', () => sysDir(fs, 'sys', SYSCTLS));
   return m;
 }

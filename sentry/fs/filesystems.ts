@@ -1,0 +1,57 @@
+// The filesystem types a sandbox can mount, by name (Linux's
+// register_filesystem): what boot mounts, and what mount(2) in the sandbox
+// may create. Host filesystems never: those reach the sandbox only as the
+// gofer's bind mounts.
+import { E, SysErr } from '../kernel/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { native, tv } from '../platform/native.js';
+import type { Filesystem, Owner } from '../vfs/inode.js';
+import { DevptsFs } from './dev/devpts.js';
+import type { EmptyDir } from './host.js';
+import { ProcFs } from './proc/procfs.js';
+import { SysFs } from './sys/sysfs.js';
+import { Tmpfs } from './tmpfs/tmpfs.js';
+
+/** The types a guest may mount, in /proc/filesystems' words. */
+export const MOUNTABLE = ['tmpfs', 'proc', 'sysfs', 'devpts'] as const;
+
+export interface FilesystemContext {
+  emptyDir: EmptyDir;
+  kernel: () => Kernel;
+}
+
+/** tmpfs options as Linux's tmpfs takes them (size and inode limits are accepted, not enforced). */
+function tmpfsOptions(data: string): { mode: number; owner: Owner } {
+  let mode = 0o1777;
+  const owner: Owner = { uid: 0, gid: 0 };
+  for (const opt of data.split(',').filter(Boolean)) {
+    const [key, value = ''] = opt.split('=', 2) as [string, string?];
+    const num = (re: RegExp, base: number) => {
+      if (!re.test(value)) throw new SysErr(E.EINVAL);
+      return parseInt(value, base);
+    };
+    switch (key) {
+      case 'mode': mode = num(/^[0-7]+$/, 8) & 0o7777; break;
+      case 'uid': owner.uid = num(/^\d+$/, 10); break;
+      case 'gid': owner.gid = num(/^\d+$/, 10); break;
+      case 'size': case 'nr_blocks': case 'nr_inodes': num(/^\d+[kmgtpe%]?$/i, 10); break;
+      case 'huge': case 'mpol': case 'inode32': case 'inode64': case 'noswap': break;
+      default: throw new SysErr(E.EINVAL);
+    }
+  }
+  return { mode, owner };
+}
+
+/** A new instance of filesystem type `type`, configured by the mount's data string. */
+export function makeFilesystem(ctx: FilesystemContext, type: string, data: string): Filesystem {
+  switch (type) {
+    case 'tmpfs': {
+      const { mode, owner } = tmpfsOptions(data);
+      return new Tmpfs(ctx.emptyDir, mode, owner);
+    }
+    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir);
+    case 'sysfs': return new SysFs(ctx.emptyDir);
+    case 'devpts': return new DevptsFs(tv(native.devptsMount()), ctx.emptyDir);
+    default: throw new SysErr(E.ENODEV);
+  }
+}

@@ -1,0 +1,113 @@
+// mount(2) and umount2(2) inside the sandbox: they change the sandbox's own
+// mount tree (the sentry's), never the host's. Root in the sandbox may mount
+// the sentry's filesystem types, bind sandbox paths, remount, move and
+// unmount; no host filesystem can be named.
+import { E, SysErr } from '../kernel/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import { type Mount, type MountFlags, samePath, type VfsPath } from '../vfs/mount.js';
+import { AT, isDir } from '../vfs/types.js';
+import { resolve } from '../vfs/walk.js';
+import { startOf } from './common.js';
+import { entry, type SyscallFamily } from './types.js';
+
+const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, REMOUNT: 0x20, BIND: 0x1000, MOVE: 0x2000, REC: 0x4000,
+  UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000,
+  MGC_MSK: 0xffff0000, MGC_VAL: 0xc0ed0000,
+} as const;
+const PROPAGATION = MS.UNBINDABLE | MS.PRIVATE | MS.SLAVE | MS.SHARED;
+
+const MNT_FORCE = 1;
+const MNT_DETACH = 2;
+const MNT_EXPIRE = 4;
+const UMOUNT_NOFOLLOW = 8;
+
+function requireAdmin(t: Task): void {
+  if (t.creds.euid !== 0) throw new SysErr(E.EPERM);
+}
+
+function mountFlags(flags: number): MountFlags {
+  return { readonly: (flags & MS.RDONLY) !== 0, nosuid: (flags & MS.NOSUID) !== 0,
+    nodev: (flags & MS.NODEV) !== 0, noexec: (flags & MS.NOEXEC) !== 0 };
+}
+
+/** The mount whose root `p` is (the top one there), or EINVAL: the call needs a mount point. */
+function mountAt(p: VfsPath): Mount {
+  if (p.inode !== p.mount.root) throw new SysErr(E.EINVAL);
+  return p.mount;
+}
+
+function readOptional(t: Task, addr: number): string | null {
+  return addr === 0 ? null : t.mem.readString(addr, 4095);
+}
+
+function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeAddr: number, flagsArg: number,
+    dataAddr: number): number {
+  requireAdmin(t);
+  let flags = flagsArg >>> 0;
+  if ((flags & MS.MGC_MSK) === MS.MGC_VAL) flags &= ~MS.MGC_MSK >>> 0;
+  const target = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(targetAddr), { followFinal: true });
+  if (flags & MS.REMOUNT) {
+    // With MS_BIND the mount's flags change; without, the filesystem's: per mount here either way.
+    const m = mountAt(target);
+    if (m.lockedReadonly && !(flags & MS.RDONLY)) throw new SysErr(E.EPERM);
+    m.flags = mountFlags(flags);
+    return 0;
+  }
+  if (flags & MS.BIND) {
+    const from = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(sourceAddr), { followFinal: true });
+    if (isDir(from.inode.stat().mode) !== isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+    // A bind mount keeps the source mount's flags; the call's are ignored (as Linux does).
+    k.ns.bind(from, target, { ...from.mount.flags }, (flags & MS.REC) !== 0);
+    return 0;
+  }
+  if (flags & PROPAGATION) {
+    // One mount namespace and no peers: propagation types change nothing a guest can see.
+    mountAt(target);
+    return 0;
+  }
+  if (flags & MS.MOVE) {
+    const from = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(sourceAddr), { followFinal: true });
+    const m = mountAt(from);
+    if (m.locked) throw new SysErr(E.EINVAL);
+    if (samePath(target, { mount: m, inode: m.root })) return 0;
+    k.ns.move(m, target);
+    return 0;
+  }
+  const type = readOptional(t, typeAddr);
+  if (type === null) throw new SysErr(E.EINVAL);
+  if (!isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  const fs = k.makeFilesystem(type, readOptional(t, dataAddr) ?? '');
+  k.ns.mount(target, fs, fs.root, mountFlags(flags), readOptional(t, sourceAddr) ?? 'none');
+  return 0;
+}
+
+/** Is anything still using mount `m`: a task's root or cwd, or an open description? */
+function inUse(k: Kernel, m: Mount): boolean {
+  for (const t of k.tasks.values()) if (t.fs.cwd.mount === m || t.fs.root.mount === m) return true;
+  // Descriptions the guests closed are still the sentry's until swept.
+  k.files.sweep();
+  return k.files.usesMount(m);
+}
+
+function umount2(t: Task, k: Kernel, targetAddr: number, flags: number): number {
+  if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) throw new SysErr(E.EINVAL);
+  if ((flags & MNT_EXPIRE) && (flags & (MNT_FORCE | MNT_DETACH))) throw new SysErr(E.EINVAL);
+  requireAdmin(t);
+  const target = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(targetAddr), { followFinal: (flags & UMOUNT_NOFOLLOW) === 0 });
+  const m = mountAt(target);
+  if (m.locked) throw new SysErr(E.EINVAL);
+  if (m === t.fs.root.mount || !m.parent) throw new SysErr(E.EBUSY);
+  // The first MNT_EXPIRE only marks a mount as a candidate.
+  if (flags & MNT_EXPIRE) throw new SysErr(E.EAGAIN);
+  const detach = (flags & MNT_DETACH) !== 0;
+  if (!detach && (k.ns.children(m).length > 0 || inUse(k, m))) throw new SysErr(E.EBUSY);
+  k.ns.umount(m, detach);
+  return 0;
+}
+
+export const mountFamily: SyscallFamily = {
+  mount: entry(['path', 'path', 'str', 'hex', 'str'], (t, a, k) => mount(t, k, a.ptr(0), a.ptr(1), a.ptr(2), a.uint(3), a.ptr(4))),
+  umount2: entry(['path', 'hex'], (t, a, k) => umount2(t, k, a.ptr(0), a.int(1))),
+};
