@@ -10,9 +10,12 @@ import { repoFile } from '../../native/index.js';
 
 export type Verdict = 'same' | 'differs' | 'known gap';
 
-export interface CaseResult { probe: string; case: string; fs: string; verdict: Verdict; linux: string; got: string; reason?: string }
+export interface CaseResult {
+  probe: string; case: string; fs: string; tvisor: boolean; verdict: Verdict; linux: string; got: string; reason?: string;
+}
 
-interface Target { fs: string; run(probe: string, bind: string): string }
+/** A column of the table: one of tvisor's filesystems, or another sandbox (`--runner`, in its /tmp). */
+interface Target { fs: string; tvisor: boolean; run(probe: string, bind: string): string }
 
 /** Output of a probe binary split into its cases. */
 function cases(output: string): Map<string, string> {
@@ -39,17 +42,20 @@ function sh(argv: string[]): string {
   return r.stdout + (r.status === 0 ? '' : `exit status ${r.status ?? r.signal}\n${r.stderr}`);
 }
 
-function targets(runner: string[] | null): Target[] {
+function targets(runners: string[][], withTvisor: boolean): Target[] {
   const tvisor = [process.execPath, repoFile('bin/tvisor.js'), 'do'];
   // Each run gets a fresh directory inside the sandbox, made by the sandbox's own shell.
   const inSandbox = (prefix: string[], dir: string, probe: string) =>
     sh([...prefix, '/bin/sh', '-c', `rm -rf ${dir} && mkdir -p ${dir} && exec ${probe} ${dir}`]);
-  if (runner) return [{ fs: 'runner', run: (probe) => inSandbox(runner, '/tmp/fs-semantics', probe) }];
-  return [
-    { fs: 'tmpfs', run: (probe) => inSandbox([...tvisor, '--'], '/dev/shm/fs-semantics', probe) },
-    { fs: 'overlay', run: (probe) => inSandbox([...tvisor, '--'], '/tmp/fs-semantics', probe) },
-    { fs: 'bind', run: (probe, bind) => inSandbox([...tvisor, '-v', `${bind}:/bind`, '--'], '/bind/fs-semantics', probe) },
-  ];
+  const out: Target[] = withTvisor ? [
+    { fs: 'tmpfs', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/dev/shm/fs-semantics', probe) },
+    { fs: 'overlay', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/tmp/fs-semantics', probe) },
+    { fs: 'bind', tvisor: true, run: (probe, bind) => inSandbox([...tvisor, '-v', `${bind}:/bind`, '--'], '/bind/fs-semantics', probe) },
+  ] : [];
+  for (const r of runners) {
+    out.push({ fs: r[0]!.slice(r[0]!.lastIndexOf('/') + 1), tvisor: false, run: (probe) => inSandbox(r, '/tmp/fs-semantics', probe) });
+  }
+  return out;
 }
 
 /** Lazily unmounts whatever a probe left mounted under `dir` on the host (a probe that failed half-way). */
@@ -64,7 +70,8 @@ function knownGaps(): Record<string, string> {
   return JSON.parse(readFileSync(repoFile('test/fs-semantics/known-gaps.json'), 'utf8')) as Record<string, string>;
 }
 
-export function runSuite(opts: { runner?: string[] } = {}): CaseResult[] {
+/** Runs every probe natively and on each target; `runners` add other sandboxes' columns (`withTvisor: false`: only theirs). */
+export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean } = {}): CaseResult[] {
   const work = mkdtempSync('/tmp/tvisor-fs-semantics-');
   const gaps = knownGaps();
   const results: CaseResult[] = [];
@@ -78,13 +85,14 @@ export function runSuite(opts: { runner?: string[] } = {}): CaseResult[] {
       const linux = cases(sh([probe, nativeDir]));
       detachMounts(nativeDir);
       rmSync(nativeDir, { recursive: true, force: true });
-      for (const t of targets(opts.runner ?? null)) {
+      for (const t of targets(opts.runners ?? [], opts.withTvisor ?? true)) {
         const got = cases(t.run(probe, bind));
         for (const [c, expected] of linux) {
           const actual = got.get(c) ?? '(case did not run)\n';
-          const reason = gaps[`${t.fs}/${name}/${c}`] ?? gaps[`*/${name}/${c}`];
+          // Known gaps are tvisor's; another sandbox's differences are shown as they are.
+          const reason = t.tvisor ? gaps[`${t.fs}/${name}/${c}`] ?? gaps[`*/${name}/${c}`] : undefined;
           const verdict: Verdict = actual === expected ? 'same' : reason ? 'known gap' : 'differs';
-          results.push({ probe: name, case: c, fs: t.fs, verdict, linux: expected, got: actual, reason });
+          results.push({ probe: name, case: c, fs: t.fs, tvisor: t.tvisor, verdict, linux: expected, got: actual, reason });
         }
       }
     }
@@ -95,9 +103,9 @@ export function runSuite(opts: { runner?: string[] } = {}): CaseResult[] {
 }
 
 function main(): void {
-  const i = process.argv.indexOf('--runner');
-  const runner = i >= 0 ? process.argv[i + 1]!.split(' ').filter(Boolean) : undefined;
-  const results = runSuite({ runner });
+  const args = process.argv.slice(2);
+  const runners = args.flatMap((a, i) => (a === '--runner' && args[i + 1] ? [args[i + 1]!.split(' ').filter(Boolean)] : []));
+  const results = runSuite({ runners, withTvisor: !args.includes('--runner-only') });
   const fss = [...new Set(results.map((r) => r.fs))];
   const rows = new Map<string, Map<string, CaseResult>>();
   for (const r of results) {
@@ -109,15 +117,22 @@ function main(): void {
   const lines = [`| probe / case | ${fss.join(' | ')} |`, `|---|${fss.map(() => '---').join('|')}|`];
   for (const [key, byFs] of rows) lines.push(`| ${key} | ${fss.map((f) => mark(byFs.get(f))).join(' | ')} |`);
   console.log(lines.join('\n'));
-  const count = (v: Verdict) => results.filter((r) => r.verdict === v).length;
-  console.log(`\n${rows.size} cases × ${fss.length} filesystems: ${count('same')} same, ${count('known gap')} known gaps, ${count('differs')} differ`);
-  for (const r of results.filter((x) => x.verdict !== 'same')) {
+  const count = (v: Verdict, fs?: string) => results.filter((r) => r.verdict === v && (!fs || r.fs === fs)).length;
+  console.log(`\n${rows.size} cases`);
+  for (const fs of fss) console.log(`  ${fs}: ${count('same', fs)} same, ${count('known gap', fs)} known gaps, ${count('differs', fs)} differ`);
+  for (const other of fss.filter((fs) => !results.find((r) => r.fs === fs)?.tvisor)) {
+    const better = [...rows.values()].filter((byFs) => byFs.get(other)?.verdict === 'differs' &&
+      [...byFs.values()].some((r) => r.tvisor) && [...byFs.values()].every((r) => !r.tvisor || r.verdict === 'same')).length;
+    if (fss.some((fs) => results.find((r) => r.fs === fs)?.tvisor)) console.log(`  cases where tvisor is the same as Linux on every filesystem and ${other} differs: ${better}`);
+  }
+  for (const r of results.filter((x) => x.verdict !== 'same' && x.tvisor)) {
     console.log(`\n${r.fs}/${r.probe}/${r.case}${r.reason ? ` (known gap: ${r.reason})` : ''}\n  linux: ${r.linux.trim().replace(/\n/g, '\n         ')}\n  got:   ${r.got.trim().replace(/\n/g, '\n         ')}`);
   }
   const report = repoFile('test/fs-semantics/report.json');
   writeFileSync(report, JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + '\n');
   console.log(`\nreport: ${report}`);
-  process.exitCode = count('differs') > 0 ? 1 : 0;
+  // Another sandbox's differences are information; tvisor's fail the run.
+  process.exitCode = results.some((r) => r.tvisor && r.verdict === 'differs') ? 1 : 0;
 }
 
 if (process.argv[1]?.endsWith('fs-semantics/run.js')) main();
