@@ -1,11 +1,11 @@
 // /proc, /sys and /dev as the sandbox shows them: the tools that read them
 // see the sandbox, and nothing of the host leaks into any file.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCommands, REPO, sandboxSh, TVISOR } from './helpers.js';
+import { compile, ensureCommands, REPO, sandboxSh, TVISOR, tvisorDo } from './helpers.js';
 
 beforeAll(() => ensureCommands({ ps: 'procps', top: 'procps', free: 'procps', uptime: 'procps', mount: 'mount' }));
 
@@ -84,6 +84,16 @@ for line in open('/proc/self/maps'):
       'head -c 4 /dev/zero | od -An -tx1; echo x > /dev/full; echo $?');
     expect(r.stdout.split('\n').slice(0, 14)).toEqual(['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero', 'ptmx']);
     expect(r.stdout).toContain('/dev/pts/0\nb\'hi\\n\'\n 00 00 00 00\n1\n');
+  });
+});
+
+describe('ipc', () => {
+  it('POSIX message queues work and are the sandbox\'s own', () => {
+    const mq = compile('mqueue', ['-lrt']);
+    const r = tvisorDo([mq, 'keep']);
+    expect(r.stdout).toBe('received hello, priority 3\n');
+    // Left behind in the sandbox's ipc namespace, which the host does not share.
+    expect(spawnSync(mq, ['probe'], { encoding: 'utf8' }).stdout).toBe('ENOENT\n');
   });
 });
 

@@ -43,6 +43,8 @@ export const PASSTHROUGH: readonly string[] = [
   'sched_getattr', 'seccomp', 'getrandom', 'memfd_create', 'membarrier', 'mlock2', 'copy_file_range', 'preadv2',
   'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'pidfd_send_signal', 'pidfd_open',
   'close_range', 'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
+  // POSIX message queues live in the sandbox's own ipc namespace and are named, not reached by path.
+  'mq_open', 'mq_unlink', 'mq_timedsend', 'mq_timedreceive', 'mq_notify', 'mq_getsetattr',
 ];
 
 /** Calls the sentry serves at ptrace stops, because it must rewrite them. */
