@@ -4,12 +4,22 @@
 import { E, SysErr } from '../../kernel/errno.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';
-import type { Inode } from '../../vfs/inode.js';
-import { S_IFREG } from '../../vfs/types.js';
+import { Inode } from '../../vfs/inode.js';
+import { S_IFREG, type Stat } from '../../vfs/types.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';
 import { ForeignFdLink } from './foreign.js';
+
+/**
+ * Files of the kernel's proc served as they are: they tell the process's
+ * own state and name no path, mount or other process. (Left out: mem,
+ * stack, syscall — ptrace's business, which the sandbox refuses —, and
+ * map_files, numa_maps, mountstats, cpuset, which name host paths.)
+ */
+const KERNEL_FILES = ['statm', 'limits', 'oom_score', 'oom_score_adj', 'oom_adj', 'uid_map', 'gid_map', 'setgroups',
+  'auxv', 'wchan', 'schedstat', 'io', 'personality', 'timerslack_ns', 'coredump_filter', 'loginuid',
+  'sessionid', 'smaps_rollup', 'arch_status'];
 
 /** A sandbox process: a thread group the sentry follows, or (null) the sandbox's init. */
 export interface ProcessRef { nsPid: number; tg: ThreadGroup | null }
@@ -80,12 +90,8 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
   const m: Entries = new Map<string, () => Inode>([
     ['stat', snapshot('stat', () => statOf(k.proc.text(`${rel}/stat`), comm()))],
     ['status', snapshot('status', () => statusOf(k.proc.text(`${rel}/status`), comm(), task()))],
-    ['statm', kernelFile('statm')],
-    ['limits', kernelFile('limits')],
-    ['oom_score', kernelFile('oom_score')],
-    ['oom_score_adj', kernelFile('oom_score_adj')],
-    ['uid_map', kernelFile('uid_map')],
-    ['gid_map', kernelFile('gid_map')],
+    ['sched', snapshot('sched', () => k.proc.text(`${rel}/sched`).replace(/^.*? \(/, `${comm()} (`), 0o644)],
+    ...KERNEL_FILES.map((name) => [name, kernelFile(name)] as const),
     ['cmdline', snapshot('cmdline', () => (tg ? tg.argv : [INIT_NAME]).map((a) => a + '\0').join(''))],
     ['comm', snapshot('comm', () => comm() + '\n', 0o644)],
     ['cgroup', snapshot('cgroup', () => '0::/\n')],
@@ -163,7 +169,20 @@ function mirrorDir(fs: ProcFs, key: string, rel: string): ProcDir {
 /** Namespace links, named as the kernel names them (the sandbox's own namespaces). */
 function nsEntries(fs: ProcFs, key: string, rel: string): Entries {
   const k = fs.kernel;
-  return new Map(k.proc.list(rel).map((n) => [n, () => new ProcLink(fs, `${key}/${n}`, () => k.proc.readlink(`${rel}/${n}`))]));
+  return new Map(k.proc.list(rel).map((n) => [n, () => new ProcLink(fs, `${key}/${n}`, () => k.proc.readlink(`${rel}/${n}`),
+    () => ({ mount: k.ns.root, inode: new Namespace(fs, `${rel}/${n}`) }))]));
+}
+
+/**
+ * A namespace, as its ns/* link leads to it: the kernel's nsfs inode (so
+ * comparing two processes' namespaces by inode works); opening it gives
+ * the nsfs file, with which a guest can do nothing but compare (setns and
+ * the nsfs ioctls are refused).
+ */
+class Namespace extends Inode {
+  constructor(readonly fs: ProcFs, private readonly rel: string) { super(); }
+  stat(): Stat { return { ...this.fs.kernel.proc.stat(this.rel) }; }
+  override open(flags: number): number { return this.fs.kernel.proc.open(this.rel, flags); }
 }
 
 function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {

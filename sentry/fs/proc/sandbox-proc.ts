@@ -5,7 +5,8 @@
 // memory, limits); what it says about paths, mounts and the host is
 // translated or left out by the proc files built on it.
 import { openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { closeQuietly, host } from '../host.js';
+import type { HostStat } from '../../platform/native.js';
+import { closeQuietly, host, hostStat } from '../host.js';
 import { O } from '../../vfs/types.js';
 
 export class SandboxProc {
@@ -18,6 +19,8 @@ export class SandboxProc {
   list(rel: string): string[] { return host(() => readdirSync(this.at(rel))); }
   readlink(rel: string): string { return host(() => readlinkSync(this.at(rel))); }
   mode(rel: string): number { return host(() => statSync(this.at(rel)).mode); }
+  /** stat(2) of what `rel` leads to (a namespace's nsfs inode for ns/*). */
+  stat(rel: string): HostStat { return hostStat(this.at(rel)); }
 
   /** The processes of the sandbox, by pid. */
   pids(): number[] {
