@@ -70,9 +70,10 @@ export class ProcDir extends ProcInode {
 
 /**
  * A file whose content the sentry makes when it is opened (a memfd
- * snapshot). Linux's files of this kind take no writes: a write-only open
- * gets the kernel's own answer from `writeTarget` (a file that fails writes
- * the same way), never a writable copy.
+ * snapshot). A write-only open gets the kernel's own file from
+ * `writeTarget`, so writes succeed or fail as Linux's do; a read-write open
+ * gets the snapshot (reading the kernel's file would tell what the
+ * snapshot translates), which takes no write.
  */
 export class ProcFile extends ProcInode {
   constructor(fs: ProcFs, key: string, private readonly content: () => string | Uint8Array, perm = 0o444,
@@ -80,7 +81,7 @@ export class ProcFile extends ProcInode {
     super(fs, key, S_IFREG | perm);
   }
   override open(flags: number): number {
-    if ((flags & O.ACCMODE) !== O.RDONLY && this.writeTarget) return this.writeTarget(flags);
+    if ((flags & O.ACCMODE) === O.WRONLY && this.writeTarget) return this.writeTarget(flags);
     const memfd = tv(native.memfd(this.key.slice(0, 200)));
     try {
       const data = this.content();
