@@ -45,8 +45,9 @@ export function compile(name: string, flags: string[] = []): string {
 export function ensureCommands(commands: Record<string, string>): void {
   const missing = Object.entries(commands).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
   if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], {
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+  // A fresh machine may have no package lists yet.
+  execFileSync('/bin/sh', ['-c', `apt-get install -y --no-install-recommends ${pkgs} || (apt-get update && apt-get install -y --no-install-recommends ${pkgs})`], {
     stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
