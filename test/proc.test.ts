@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, ensureCommands, REPO, sandboxSh, TVISOR, tvisorDo } from './helpers.js';
 
-beforeAll(() => ensureCommands({ ps: 'procps', top: 'procps', free: 'procps', uptime: 'procps', mount: 'mount' }));
+beforeAll(() => ensureCommands({ ps: 'procps', top: 'procps', free: 'procps', uptime: 'procps', mount: 'mount', python3: 'python3' }));
 
 describe('proc, sys and dev', () => {
   it('ps and top list the sandbox\'s processes only, with the sandbox\'s pids and names', () => {

@@ -22,7 +22,7 @@ async function waitFor(re: RegExp, ms = 20_000): Promise<string> {
 
 describe('tvisor do -t', () => {
   beforeAll(() => {
-    ensureCommands({ tmux: 'tmux', script: 'bsdutils', stty: 'coreutils', ps: 'procps' });
+    ensureCommands({ tmux: 'tmux', script: 'bsdutils', stty: 'coreutils', ps: 'procps', python3: 'python3' });
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '40',
       `${process.execPath} ${TVISOR} do -t --cwd / -- /bin/sh -i; echo "exited $?"; sleep 60`);
   });
