@@ -178,9 +178,15 @@ export class GoferServer {
     removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, args.name)); },
   };
 
-  /** openat2 of a checked path beneath root, adding O_NOFOLLOW and O_CLOEXEC. */
+  /**
+   * openat2 of a checked path beneath root, with O_CLOEXEC. RESOLVE_NO_SYMLINKS
+   * already refuses a symlink in the last place; O_NOFOLLOW is added only for
+   * O_PATH (which then opens the symlink itself), as it would stay in the
+   * guest's F_GETFL.
+   */
   private openBeneath(root: number, path: string, flags: number, mode: number): number {
-    return c.openat2(root, path === '' ? '.' : path, flags | O_NOFOLLOW | O_CLOEXEC, mode, RESOLVE);
+    const nofollow = flags & O_PATH ? O_NOFOLLOW : 0;
+    return c.openat2(root, path === '' ? '.' : path, flags | nofollow | O_CLOEXEC, mode, RESOLVE);
   }
 
   /** Runs fn with an fd of the parent directory (O_PATH) and the last name. */

@@ -41,8 +41,10 @@ export class EmptyDir {
    * pass an O_PATH fd, so the guest gets a read-only one (known gap: read
    * on it gives EISDIR where Linux gives EBADF).
    */
-  open(_flags: number): number {
-    return host(() => openSync(this.path, O.RDONLY | O.DIRECTORY | O.CLOEXEC));
+  open(flags: number): number {
+    // The guest's status flags (and O_DIRECTORY, which F_GETFL shows) stay on the description.
+    const kept = flags & (FILE_STATUS_FLAGS & ~O.ACCMODE | O.DIRECTORY);
+    return host(() => openSync(this.path, O.RDONLY | kept | O.CLOEXEC));
   }
   dispose(): void {
     try { rmdirSync(this.path); } catch { /* already gone */ }
