@@ -99,7 +99,8 @@ export class GoferInode extends Inode {
   override readlink(): string { return this.c.readlink(this.a, this.path); }
 
   override open(flags: number): number {
-    if (isDir(this.cached.mode) || (flags & O.PATH)) return this.fs.emptyDir.open(flags);
+    if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 

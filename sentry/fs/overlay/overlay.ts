@@ -205,7 +205,8 @@ export class OverlayInode extends Inode {
 
   override open(flags: number): number {
     const writes = (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
-    if (writes && !isDir(this.fileType())) return this.copyUp().open(flags);
+    if (isDir(this.fileType())) return this.fs.upper.emptyDir.openFor(this, flags);
+    if (writes) return this.copyUp().open(flags);
     return this.top.open(flags);
   }
 

@@ -110,7 +110,7 @@ export class TmpfsDir extends TmpfsInode {
 
   protected override size(): number { return PAGE; }
 
-  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+  override open(flags: number): number { return this.fs.emptyDir.openFor(this, flags); }
 
   override lookup(name: string): Inode {
     const child = this.children.get(name);

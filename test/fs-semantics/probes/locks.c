@@ -1,0 +1,251 @@
+// Locks: POSIX record locks (F_GETLK/F_SETLK/F_SETLKW) between processes,
+// open file description locks (F_OFD_*), flock(2); what releases them.
+#include "probe.h"
+#include <sys/file.h>
+#include <sys/wait.h>
+
+static int mkfile(const char *p) {
+  int fd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0644);
+  write(fd, "0123456789abcdefghij", 20);
+  return fd;
+}
+static int setlk(int fd, int cmd, short type, off_t start, off_t len) {
+  struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+  return fcntl(fd, cmd, &fl);
+}
+/** F_GETLK/F_OFD_GETLK: the conflicting lock's type and range, or "none"; the pid only as "holder is the parent". */
+static void getlk(const char *label, int fd, int cmd, short type, off_t start, off_t len, pid_t parent) {
+  struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+  if (fcntl(fd, cmd, &fl) < 0) { printf("%s = -1 %s\n", label, strerrorname_np(errno)); return; }
+  if (fl.l_type == F_UNLCK) { printf("%s: none\n", label); return; }
+  printf("%s: %s start %ld len %ld pid %s\n", label, fl.l_type == F_WRLCK ? "wr" : "rd", (long)fl.l_start, (long)fl.l_len,
+         fl.l_pid == -1 ? "-1" : fl.l_pid == parent ? "parent" : "other");
+}
+/** Runs fn in a child and prints its result line by line through a pipe (the child shares stdout's buffer otherwise). */
+static void in_child(void (*fn)(int out, void *), void *arg) {
+  int p[2]; pipe(p); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { close(p[0]); fn(p[1], arg); _exit(0); }
+  close(p[1]);
+  char buf[4096]; long n, total = 0;
+  while ((n = read(p[0], buf + total, sizeof buf - 1 - total)) > 0) total += n;
+  buf[total] = 0; close(p[0]);
+  int st; waitpid(c, &st, 0); fputs(buf, stdout);
+}
+#define CPRINT(out, ...) dprintf(out, __VA_ARGS__)
+#define CSHOW(out, label, expr) do { errno = 0; long _r = (long)(expr); \
+  if (_r < 0) CPRINT(out, "%s = -1 %s\n", label, strerrorname_np(errno)); else CPRINT(out, "%s = %ld\n", label, _r); } while (0)
+
+static void child_tries(int out, void *arg) {
+  (void)arg; int fd = open("f", O_RDWR);
+  CSHOW(out, "child wr 0-10", setlk(fd, F_SETLK, F_WRLCK, 0, 10));
+  CSHOW(out, "child rd 0-10", setlk(fd, F_SETLK, F_RDLCK, 0, 10));
+  CSHOW(out, "child wr 10-20", setlk(fd, F_SETLK, F_WRLCK, 10, 10));
+  CSHOW(out, "child wr to EOF from 15", setlk(fd, F_SETLK, F_WRLCK, 15, 0));
+}
+CASE(posix_write_lock_conflicts) {
+  int fd = mkfile("f");
+  SHOW("parent wr 0-10", setlk(fd, F_SETLK, F_WRLCK, 0, 10));
+  in_child(child_tries, NULL);
+}
+static void child_reads(int out, void *arg) {
+  (void)arg; int fd = open("f", O_RDWR);
+  CSHOW(out, "child rd 0-10", setlk(fd, F_SETLK, F_RDLCK, 0, 10));
+  CSHOW(out, "child wr 5-6", setlk(fd, F_SETLK, F_WRLCK, 5, 1));
+}
+CASE(posix_read_locks_share) {
+  int fd = mkfile("f");
+  SHOW("parent rd 0-10", setlk(fd, F_SETLK, F_RDLCK, 0, 10));
+  in_child(child_reads, NULL);
+}
+static void child_getlk(int out, void *arg) {
+  pid_t parent = *(pid_t *)arg; int fd = open("f", O_RDWR);
+  fflush(stdout); int saved = dup(1); dup2(out, 1);
+  getlk("child getlk wr 0-1", fd, F_GETLK, F_WRLCK, 0, 1, parent);
+  getlk("child getlk rd 3-4", fd, F_GETLK, F_RDLCK, 3, 1, parent);
+  getlk("child getlk wr 8-2", fd, F_GETLK, F_WRLCK, 8, 2, parent);
+  getlk("child getlk rd 12-1", fd, F_GETLK, F_RDLCK, 12, 1, parent);
+  getlk("child getlk wr 12-1", fd, F_GETLK, F_WRLCK, 12, 1, parent);
+  fflush(stdout); dup2(saved, 1);
+}
+CASE(posix_getlk_reports_holder) {
+  int fd = mkfile("f"); pid_t me = getpid();
+  setlk(fd, F_SETLK, F_WRLCK, 2, 6); setlk(fd, F_SETLK, F_RDLCK, 10, 5);
+  getlk("own lock is no conflict", fd, F_GETLK, F_WRLCK, 0, 20, me);
+  in_child(child_getlk, &me);
+}
+static void child_wr_all(int out, void *arg) {
+  (void)arg; int fd = open("f", O_RDWR);
+  CSHOW(out, "child wr 0-20", setlk(fd, F_SETLK, F_WRLCK, 0, 20));
+}
+CASE(posix_unlock_ranges) {
+  int fd = mkfile("f");
+  setlk(fd, F_SETLK, F_WRLCK, 0, 20);
+  SHOW("unlock middle", setlk(fd, F_SETLK, F_UNLCK, 5, 10));
+  in_child(child_wr_all, NULL);
+  SHOW("unlock rest", setlk(fd, F_SETLK, F_UNLCK, 0, 0));
+  in_child(child_wr_all, NULL);
+}
+CASE(posix_lock_modes_need_access) {
+  mkfile("f"); int r = open("f", O_RDONLY), w = open("f", O_WRONLY);
+  SHOW("wr on read-only fd", setlk(r, F_SETLK, F_WRLCK, 0, 1)); SHOW("rd on write-only fd", setlk(w, F_SETLK, F_RDLCK, 0, 1));
+  SHOW("rd on read-only fd", setlk(r, F_SETLK, F_RDLCK, 0, 1)); SHOW("wr on write-only fd", setlk(w, F_SETLK, F_WRLCK, 5, 1));
+}
+CASE(posix_bad_args) {
+  int fd = mkfile("f");
+  SHOW("bad type", setlk(fd, F_SETLK, 7, 0, 1)); SHOW("negative start", setlk(fd, F_SETLK, F_WRLCK, -1, 1));
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = 9}; SHOW("bad whence", fcntl(fd, F_SETLK, &fl));
+  SHOW("negative len before start", setlk(fd, F_SETLK, F_WRLCK, 0, -5)); SHOW("negative len", setlk(fd, F_SETLK, F_WRLCK, 10, -5));
+  SHOW("NULL flock", fcntl(fd, F_SETLK, NULL)); SHOW("F_GETLK NULL", fcntl(fd, F_GETLK, NULL));
+  SHOW("bad fd", setlk(999, F_SETLK, F_WRLCK, 0, 1));
+}
+CASE(posix_lock_on_directory) {
+  int fd = open(".", O_RDONLY | O_DIRECTORY);
+  SHOW("rd on dir", setlk(fd, F_SETLK, F_RDLCK, 0, 1)); SHOW("wr on dir", setlk(fd, F_SETLK, F_WRLCK, 0, 1));
+}
+static void child_wr_0_1(int out, void *arg) {
+  (void)arg; int fd = open("f", O_RDWR);
+  CSHOW(out, "child wr 0-1", setlk(fd, F_SETLK, F_WRLCK, 0, 1));
+}
+CASE(posix_released_by_any_close) {
+  int fd = mkfile("f"); setlk(fd, F_SETLK, F_WRLCK, 0, 1);
+  int other = open("f", O_RDONLY); close(other);
+  in_child(child_wr_0_1, NULL);
+}
+CASE(posix_released_at_child_exit) {
+  mkfile("f");
+  pid_t c = fork();
+  if (c == 0) { int fd = open("f", O_RDWR); setlk(fd, F_SETLK, F_WRLCK, 0, 1); _exit(0); }
+  int st; waitpid(c, &st, 0);
+  int fd = open("f", O_RDWR); SHOW("parent wr after child exit", setlk(fd, F_SETLK, F_WRLCK, 0, 1));
+}
+CASE(posix_setlkw_waits_for_unlock) {
+  int fd = mkfile("f"); setlk(fd, F_SETLK, F_WRLCK, 0, 1);
+  int p[2]; pipe(p); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    int f = open("f", O_RDWR); write(p[1], "r", 1);
+    int r = setlk(f, F_SETLKW, F_WRLCK, 0, 1); write(p[1], r == 0 ? "y" : "n", 1); _exit(0);
+  }
+  char b; read(p[0], &b, 1); usleep(100000);
+  SHOW("unlock", setlk(fd, F_SETLK, F_UNLCK, 0, 1));
+  read(p[0], &b, 1); FACT("child got it %c\n", b);
+  int st; waitpid(c, &st, 0);
+}
+CASE(posix_deadlock_detected) {
+  int fd = mkfile("f"); setlk(fd, F_SETLK, F_WRLCK, 0, 1);
+  int p[2], q[2]; pipe(p); pipe(q); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    int f = open("f", O_RDWR); setlk(f, F_SETLK, F_WRLCK, 5, 1); write(p[1], "r", 1);
+    setlk(f, F_SETLKW, F_WRLCK, 0, 1); _exit(0);
+  }
+  char b; read(p[0], &b, 1); usleep(100000);
+  SHOW("parent waits for child's lock", setlk(fd, F_SETLKW, F_WRLCK, 5, 1));
+  setlk(fd, F_SETLK, F_UNLCK, 0, 0);
+  int st; waitpid(c, &st, 0);
+}
+CASE(ofd_conflicts_between_opens) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  SHOW("a wr 0-10", setlk(a, F_OFD_SETLK, F_WRLCK, 0, 10));
+  SHOW("b wr 5-1", setlk(b, F_OFD_SETLK, F_WRLCK, 5, 1)); SHOW("b rd 9-1", setlk(b, F_OFD_SETLK, F_RDLCK, 9, 1));
+  SHOW("b wr 10-1", setlk(b, F_OFD_SETLK, F_WRLCK, 10, 1));
+  getlk("b getlk", b, F_OFD_GETLK, F_WRLCK, 0, 1, 0);
+  getlk("a getlk", a, F_OFD_GETLK, F_WRLCK, 0, 20, 0);
+  int d = dup(a); SHOW("dup of a wr 5-1", setlk(d, F_OFD_SETLK, F_WRLCK, 5, 1));
+}
+CASE(ofd_pid_must_be_zero) {
+  int fd = mkfile("f");
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1, .l_pid = 1};
+  SHOW("l_pid 1", fcntl(fd, F_OFD_SETLK, &fl)); fl.l_pid = 0; SHOW("l_pid 0", fcntl(fd, F_OFD_SETLK, &fl));
+}
+CASE(ofd_released_on_last_close) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  setlk(a, F_OFD_SETLK, F_WRLCK, 0, 1); int d = dup(a); close(a);
+  SHOW("still held by the dup", setlk(b, F_OFD_SETLK, F_WRLCK, 0, 1));
+  close(d); SHOW("after last close", setlk(b, F_OFD_SETLK, F_WRLCK, 0, 1));
+}
+CASE(ofd_and_posix_conflict) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  setlk(a, F_OFD_SETLK, F_WRLCK, 0, 5);
+  SHOW("posix wr over ofd lock", setlk(b, F_SETLK, F_WRLCK, 0, 1)); SHOW("posix wr after it", setlk(b, F_SETLK, F_WRLCK, 5, 1));
+  SHOW("ofd over posix", setlk(a, F_OFD_SETLK, F_WRLCK, 5, 1));
+}
+CASE(ofd_survives_other_close) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  setlk(a, F_OFD_SETLK, F_WRLCK, 0, 1); int other = open("f", O_RDONLY); close(other);
+  SHOW("still held", setlk(b, F_OFD_SETLK, F_WRLCK, 0, 1));
+}
+CASE(flock_exclusive_and_shared) {
+  int a = mkfile("f"), b = open("f", O_RDONLY);
+  SHOW("a LOCK_EX", flock(a, LOCK_EX)); SHOW("b LOCK_SH|NB", flock(b, LOCK_SH | LOCK_NB)); SHOW("b LOCK_EX|NB", flock(b, LOCK_EX | LOCK_NB));
+  SHOW("a LOCK_UN", flock(a, LOCK_UN)); SHOW("b LOCK_SH|NB", flock(b, LOCK_SH | LOCK_NB));
+  SHOW("a LOCK_SH|NB", flock(a, LOCK_SH | LOCK_NB)); SHOW("a upgrade LOCK_EX|NB", flock(a, LOCK_EX | LOCK_NB));
+  SHOW("b LOCK_UN", flock(b, LOCK_UN)); SHOW("a upgrade again", flock(a, LOCK_EX | LOCK_NB));
+}
+CASE(flock_shared_by_dup_and_fork) {
+  int a = mkfile("f"), d = dup(a), b = open("f", O_RDWR);
+  flock(a, LOCK_EX); SHOW("dup LOCK_EX|NB", flock(d, LOCK_EX | LOCK_NB)); SHOW("other open", flock(b, LOCK_EX | LOCK_NB));
+  pid_t c = fork();
+  if (c == 0) _exit(flock(a, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
+  int st; waitpid(c, &st, 0); FACT("child with the inherited fd gets it %d\n", WEXITSTATUS(st) == 0);
+  SHOW("dup unlocks for all", flock(d, LOCK_UN)); SHOW("other open", flock(b, LOCK_EX | LOCK_NB));
+}
+CASE(flock_released_on_close) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  flock(a, LOCK_EX); close(a); SHOW("after close", flock(b, LOCK_EX | LOCK_NB));
+  int c = open("f", O_RDWR); flock(b, LOCK_UN); flock(c, LOCK_SH); int d = dup(c); close(c);
+  SHOW("dup still holds", flock(b, LOCK_EX | LOCK_NB)); close(d); SHOW("after last close", flock(b, LOCK_EX | LOCK_NB));
+}
+CASE(flock_released_at_exit) {
+  mkfile("f");
+  pid_t c = fork();
+  if (c == 0) { int fd = open("f", O_RDWR); flock(fd, LOCK_EX); _exit(0); }
+  int st; waitpid(c, &st, 0); int fd = open("f", O_RDWR); SHOW("after child exit", flock(fd, LOCK_EX | LOCK_NB));
+}
+CASE(flock_bad_args) {
+  int fd = mkfile("f");
+  SHOW("no operation", flock(fd, 0)); SHOW("LOCK_SH|LOCK_EX", flock(fd, LOCK_SH | LOCK_EX)); SHOW("only LOCK_NB", flock(fd, LOCK_NB));
+  SHOW("bad fd", flock(999, LOCK_EX)); SHOW("LOCK_UN unlocked", flock(fd, LOCK_UN)); SHOW("LOCK_MAND", flock(fd, 32 | LOCK_READ));
+}
+CASE(flock_read_only_and_dirs) {
+  mkfile("f"); int r = open("f", O_RDONLY); SHOW("LOCK_EX on read-only fd", flock(r, LOCK_EX));
+  mkdir("d", 0755); mkdir("e", 0755);
+  int d1 = open("d", O_RDONLY), d2 = open("d", O_RDONLY), e = open("e", O_RDONLY);
+  SHOW("dir LOCK_EX", flock(d1, LOCK_EX)); SHOW("same dir other open", flock(d2, LOCK_EX | LOCK_NB));
+  SHOW("another dir", flock(e, LOCK_EX | LOCK_NB)); SHOW("cwd", flock(open(".", O_RDONLY), LOCK_EX | LOCK_NB));
+}
+CASE(flock_and_posix_independent) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  flock(a, LOCK_EX); SHOW("posix lock beside flock", setlk(b, F_SETLK, F_WRLCK, 0, 1));
+  SHOW("ofd lock beside flock", setlk(b, F_OFD_SETLK, F_WRLCK, 5, 1));
+}
+CASE(flock_blocking_waits) {
+  int a = mkfile("f");
+  flock(a, LOCK_EX);
+  int p[2]; pipe(p); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { int f = open("f", O_RDWR); write(p[1], "r", 1); int r = flock(f, LOCK_EX); write(p[1], r == 0 ? "y" : "n", 1); _exit(0); }
+  char b; read(p[0], &b, 1); usleep(100000); SHOW("LOCK_UN", flock(a, LOCK_UN));
+  read(p[0], &b, 1); FACT("waiter got it %c\n", b);
+  int st; waitpid(c, &st, 0);
+}
+CASE(locks_survive_rename_and_unlink) {
+  int a = mkfile("f"), b = open("f", O_RDWR);
+  flock(a, LOCK_EX); setlk(a, F_OFD_SETLK, F_WRLCK, 0, 1); rename("f", "g");
+  SHOW("flock after rename", flock(b, LOCK_EX | LOCK_NB)); SHOW("ofd after rename", setlk(b, F_OFD_SETLK, F_WRLCK, 0, 1));
+  unlink("g"); SHOW("flock after unlink", flock(b, LOCK_EX | LOCK_NB));
+  close(a); SHOW("after close", flock(b, LOCK_EX | LOCK_NB));
+}
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv); (void)touch; (void)ftype;
+  RUN(posix_write_lock_conflicts); RUN(posix_read_locks_share); RUN(posix_getlk_reports_holder); RUN(posix_unlock_ranges);
+  RUN(posix_lock_modes_need_access); RUN(posix_bad_args); RUN(posix_lock_on_directory); RUN(posix_released_by_any_close);
+  RUN(posix_released_at_child_exit); RUN(posix_setlkw_waits_for_unlock); RUN(posix_deadlock_detected);
+  RUN(ofd_conflicts_between_opens); RUN(ofd_pid_must_be_zero); RUN(ofd_released_on_last_close); RUN(ofd_and_posix_conflict);
+  RUN(ofd_survives_other_close); RUN(flock_exclusive_and_shared); RUN(flock_shared_by_dup_and_fork);
+  RUN(flock_released_on_close); RUN(flock_released_at_exit); RUN(flock_bad_args); RUN(flock_read_only_and_dirs);
+  RUN(flock_and_posix_independent); RUN(flock_blocking_waits); RUN(locks_survive_rename_and_unlink);
+  return 0;
+}
