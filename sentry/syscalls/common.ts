@@ -9,7 +9,7 @@ import type { Task } from '../kernel/task.js';
 import type { Owner, StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
+import { AT, isDir, O, S_ISGID, type Stat } from '../vfs/types.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
@@ -51,10 +51,15 @@ export function foreignStatfs(t: Task, fd: number): Uint8Array {
     files: s.files, ffree: s.ffree, namelen: 255, frsize: s.bsize, flags: 0 }, 0, false);
 }
 
+/** Stat of an open description: through its host file, unless O_PATH (whose host object stands in for it). */
+export function descriptionStat(d: FileDescription): Stat {
+  return d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd);
+}
+
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
   const d = k.files.lookup(t, fd);
-  return d ? d.at.inode.stat() : foreignStat(t, fd);
+  return d ? descriptionStat(d) : foreignStat(t, fd);
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */

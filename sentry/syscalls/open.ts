@@ -53,7 +53,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   if (!(flags & O.PATH)) {
-    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & O.CREAT))) throw new SysErr(E.EISDIR);
+    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & (O.CREAT | O.TRUNC)))) throw new SysErr(E.EISDIR);
     if (acc === O.ACCMODE) throw new SysErr(E.EINVAL);
     if (!created) {
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |

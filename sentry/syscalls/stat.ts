@@ -6,7 +6,7 @@ import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
 import { AT, isLnk, type Stat } from '../vfs/types.js';
 import { resolve } from '../vfs/walk.js';
-import { encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
+import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 const F_OK = 0;
@@ -31,7 +31,7 @@ function statxCall(t: Task, k: Kernel, dirfd: number, path: string, flags: numbe
   let st;
   if (path === '' && (flags & AT.EMPTY_PATH) && dirfd !== AT.FDCWD) {
     const d = k.files.lookup(t, dirfd);
-    st = d ? d.at.inode.stat() : fdStat(k, t, dirfd);
+    st = d ? descriptionStat(d) : fdStat(k, t, dirfd);
     mountId = d?.at.mount.id ?? 0;
   } else {
     const p = lookupAt(k, t, dirfd, path, flags);

@@ -57,6 +57,13 @@ export abstract class Inode {
 
   abstract stat(): Stat;
 
+  /**
+   * The stat of this inode through one of its open descriptions (fstat): the
+   * same as stat() unless the filesystem can ask the open host file itself,
+   * which still answers once its name is gone.
+   */
+  statOpen(_hostFd: number): Stat { return this.stat(); }
+
   /** The S_IFMT bits of the mode: cheaper than stat() where only the type matters. */
   fileType(): number { return this.stat().mode & S_IFMT; }
 

@@ -8,7 +8,7 @@ import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
-import type { EmptyDir } from '../host.js';
+import { type EmptyDir, hostFstat } from '../host.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 export class GoferFs implements Filesystem {
@@ -74,6 +74,12 @@ export class GoferInode extends Inode {
   }
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
+
+  /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */
+  override statOpen(hostFd: number): Stat {
+    if (isDir(this.cached.mode)) return this.stat();
+    return { ...hostFstat(hostFd), dev: this.fs.dev };
+  }
 
   override lookup(name: string): Inode {
     if (this.fs.readonly) {
