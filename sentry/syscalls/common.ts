@@ -146,6 +146,8 @@ export function newOwner(t: Task, dir: Stat): Owner {
 export function checkDirWritable(t: Task, dir: VfsPath): Stat {
   const st = dir.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  // A removed directory (still open, or the cwd) takes no new entries.
+  if (st.nlink === 0) throw new SysErr(E.ENOENT);
   checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
   return st;

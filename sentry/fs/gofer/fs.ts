@@ -6,7 +6,7 @@
 import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev } from '../../vfs/devices.js';
-import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
 import { type EmptyDir, hostFstat } from '../host.js';
 import type { GoferClient, GoferStat } from './client.js';
@@ -47,6 +47,8 @@ export class GoferFs implements Filesystem {
 
 export class GoferInode extends Inode {
   private readonly children = new Map<string, GoferInode>();
+  /** A directory the sandbox removed: it has no path left to ask the gofer about. */
+  private removed = false;
 
   constructor(readonly fs: GoferFs, public cached: GoferStat) {
     super();
@@ -68,6 +70,7 @@ export class GoferInode extends Inode {
   private get a() { return this.fs.attach; }
 
   stat(): Stat {
+    if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
     if (!this.fs.readonly) this.cached = this.c.lstat(this.a, this.path);
     const s = this.cached;
     return { ...s, dev: this.fs.dev, ino: s.ino };
@@ -152,9 +155,10 @@ export class GoferInode extends Inode {
   }
 
   override rmdir(name: string): void {
+    // The inode may still be open or a cwd; it has to know that its path is gone.
+    const gone = lookupChild(this, name) as GoferInode | null;
     this.c.rmdir(this.a, this.child(name));
-    const gone = this.children.get(name);
-    if (gone) this.fs.forget(gone);
+    if (gone) { gone.removed = true; this.fs.forget(gone); }
     this.children.delete(name);
   }
 
