@@ -26,7 +26,7 @@ type NoArgs = Record<string, never>;
 /** Each operation's own arguments: the members of Request's `op` oneof. */
 export interface OpArgs {
   lstat: NoArgs;
-  readdir: { cookie?: Uint8Array; withStat?: boolean };
+  readdir: { cookie?: Uint8Array; withStat?: boolean; noatime?: boolean };
   readlink: NoArgs;
   open: { flags: number; mode: number };
   mkdir: { mode: number };

@@ -11,7 +11,7 @@ import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BEN
   RESOLVE_NO_SYMLINKS } from './syscalls.js';
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
+const O_NOATIME = 0o1000000, O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
 const O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_TMPFILE = 0o20000000 | O_DIRECTORY;
 const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0, AT_FDCWD = -100;
 const EIO = 5, EISDIR = 21, EINVAL = 22, EPIPE = 32, EMSGSIZE = 90;
@@ -270,7 +270,7 @@ export class GoferServer {
    * pass over the directory.
    */
   private readdir(root: number, path: string, args: OpArgs['readdir']): Partial<Response> {
-    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY, 0);
+    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY | (args.noatime ? O_NOATIME : 0), 0);
     try {
       const start = args.cookie;
       if (start && start.length > 0) {

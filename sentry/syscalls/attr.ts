@@ -37,7 +37,8 @@ function chownAt(t: Task, p: VfsPath, uid: number, gid: number): number {
     if (newUid === undefined && newGid === undefined && t.creds.fsuid !== st.uid) throw new SysErr(E.EPERM);
   }
   writable(p);
-  const attr: SetAttr = { uid: newUid, gid: newGid };
+  // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
+  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
   if (!isDir(st.mode) && !isLnk(st.mode)) {
     // chown(2): setuid always goes, setgid when the group may execute.
     let m = st.mode & 0o7777 & ~S_ISUID;

@@ -22,7 +22,7 @@ function snapshot(t: Task, d: FileDescription) {
   return [
     { name: '.', ino: self.ino, type: dtype(S_IFDIR) },
     { name: '..', ino: up.ino, type: dtype(S_IFDIR) },
-    ...d.at.inode.readdir(),
+    ...d.at.inode.readdir((d.flags & O.NOATIME) !== 0),
   ];
 }
 
@@ -78,6 +78,7 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
   if (used === 0 && i < d.dirents.length) throw new SysErr(E.EINVAL);
   t.mem.write(buf, out.subarray(0, used));
   sys(libcCalls.lseek(d.hostFd, i, SEEK_SET));
+  if (!(d.flags & O.NOATIME) && !d.at.mount.readonly) d.at.inode.accessed();
   return used;
 }
 

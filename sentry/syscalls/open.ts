@@ -62,7 +62,8 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
     }
     const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
     if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created && st.size > 0) at.inode.setattr({ size: 0 });
+    // Even an empty file: the truncation sets mtime and ctime.
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) at.inode.setattr({ size: 0 });
   }
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);

@@ -68,7 +68,8 @@ export abstract class Inode {
   fileType(): number { return this.stat().mode & S_IFMT; }
 
   lookup(_name: string): Inode { return notDir(); }
-  readdir(): DirEntry[] { return notDir(); }
+  /** The entries but `.` and `..`; `noatime`: the listing must not touch the directory's atime (O_NOATIME). */
+  readdir(_noatime = false): DirEntry[] { return notDir(); }
   create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
   /** An unnamed regular file on this directory's filesystem (O_TMPFILE); `linkable` unless O_EXCL. */
   tmpfile(_mode: number, _owner: Owner, _linkable: boolean): Inode { throw new SysErr(E.EOPNOTSUPP); }
@@ -80,6 +81,12 @@ export abstract class Inode {
   rmdir(_name: string): void { notDir(); }
   /** Moves this directory's entry `oldName` to `newDir`/`newName` (same filesystem). */
   rename(_oldName: string, _newDir: Inode, _newName: string, _flags: number): void { notDir(); }
+
+  /**
+   * The directory was listed: filesystems whose times the sentry keeps
+   * update atime here (relatime rules); host-backed ones do it themselves.
+   */
+  accessed(): void { /* the host keeps this inode's atime */ }
 
   readlink(): string { throw new SysErr(E.EINVAL); }
   /**

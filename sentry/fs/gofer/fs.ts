@@ -95,8 +95,8 @@ export class GoferInode extends Inode {
   }
 
   /** A read-only tree's listing brings each entry's attributes: the walks that follow need no lookup. */
-  override readdir(): DirEntry[] {
-    const entries = this.c.readdir(this.a, this.path, this.fs.readonly);
+  override readdir(noatime = false): DirEntry[] {
+    const entries = this.c.readdir(this.a, this.path, this.fs.readonly, noatime);
     if (this.fs.readonly) {
       for (const e of entries) {
         if (e.stat && !this.children.has(e.name)) this.children.set(e.name, this.fs.inodeFor(this, e.name, e.stat));

@@ -201,6 +201,8 @@ export class OverlayInode extends Inode {
 
   override readlink(): string { return this.top.readlink(); }
 
+  override accessed(): void { this.upper?.accessed(); }
+
   override setattr(attr: SetAttr): void { this.copyUp().setattr(attr); }
 
   override open(flags: number): number {

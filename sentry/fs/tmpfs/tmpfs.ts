@@ -95,6 +95,14 @@ export abstract class TmpfsInode extends Inode {
   }
 
   touchModified(): void { const t = now(); this.meta.mtime = t; this.meta.ctime = t; }
+
+  /** relatime, as the native tmpfs is mounted: only an atime older than mtime or ctime, or a day old, moves. */
+  override accessed(): void {
+    const m = this.meta;
+    const t = now();
+    const before = (a: Timespec, b: Timespec) => a.sec < b.sec || (a.sec === b.sec && a.nsec <= b.nsec);
+    if (before(m.atime, m.mtime) || before(m.atime, m.ctime) || t.sec - m.atime.sec >= 24 * 3600) m.atime = t;
+  }
   touchChanged(): void { this.meta.ctime = now(); }
 }
 
