@@ -20,9 +20,12 @@ export function sentryFile(k: Kernel, t: Task, fd: number, whenForeign: number =
   return d;
 }
 
-/** Where a *at call starts: the cwd for AT_FDCWD, else the directory fd's place. */
-export function startOf(k: Kernel, t: Task, dirfd: number): VfsPath {
-  if (dirfd === AT.FDCWD) return t.fs.cwd;
+/**
+ * Where a *at call starts: the cwd for AT_FDCWD, else the directory fd's
+ * place. An absolute path starts at the root whatever dirfd is, even a bad one.
+ */
+export function startOf(k: Kernel, t: Task, dirfd: number, path: string): VfsPath {
+  if (dirfd === AT.FDCWD || path.startsWith('/')) return t.fs.cwd;
   return sentryFile(k, t, dirfd, E.ENOTDIR).at;
 }
 
@@ -31,7 +34,7 @@ export function lookupAt(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (path === '' && (flags & AT.EMPTY_PATH)) {
     return dirfd === AT.FDCWD ? t.fs.cwd : sentryFile(k, t, dirfd).at;
   }
-  return resolve(t, startOf(k, t, dirfd), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
+  return resolve(t, startOf(k, t, dirfd, path), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
 }
 
 /** Host stat of a guest fd the sentry did not make (pipe, socket, inherited tty). */
@@ -155,7 +158,7 @@ export function checkDirWritable(t: Task, dir: VfsPath): Stat {
 
 /** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */
 export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string): ParentAndName {
-  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
   return p;
 }

@@ -91,7 +91,7 @@ function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number):
 }
 
 export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number {
-  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '.') throw new SysErr(E.EINVAL);
   if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
   if (p.name === '') throw new SysErr(E.EBUSY);

@@ -113,7 +113,7 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
     const d = sentryFile(k, t, dirfd, E.EACCES);
     plan = planExecOf(t, d.at, t.fs.root, pathOf(t, d.at).path, argv);
   } else {
-    plan = planExec(t, startOf(k, t, dirfd), path, argv);
+    plan = planExec(t, startOf(k, t, dirfd, path), path, argv);
   }
   return runExec(t, k, plan, sp, envp);
 }

@@ -19,6 +19,13 @@ function statAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number):
     : lookupAt(k, t, dirfd, path, flags).inode.stat();
 }
 
+/** A path argument that may be NULL with AT_EMPTY_PATH (Linux 6.11): then it is the empty path. */
+function pathArg(t: Task, addr: number, flags: number): string {
+  return addr === 0 && (flags & AT.EMPTY_PATH) ? '' : t.mem.readPath(addr);
+}
+
+const STATX_RESERVED = 0x80000000;
+
 function writeStat(t: Task, addr: number, st: Stat): number {
   t.mem.write(addr, encodeStat(st));
   return 0;
@@ -58,7 +65,7 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
 function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: number, size: number): number {
   if (size <= 0) throw new SysErr(E.EINVAL);
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
-    : resolve(t, startOf(k, t, dirfd), path, { followFinal: false });
+    : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
   const target = new TextEncoder().encode(p.inode.readlink());
   const n = Math.min(size, target.length);
@@ -78,9 +85,11 @@ export const statFamily: SyscallFamily = {
     writeStat(t, a.ptr(1), statAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), AT.SYMLINK_NOFOLLOW))),
   fstat: entry(['fd', 'ptr'], (t, a, k) => writeStat(t, a.ptr(1), fdStat(k, t, a.int(0)))),
   newfstatat: entry(['fd', 'path', 'ptr', 'flags'], (t, a, k) =>
-    writeStat(t, a.ptr(2), statAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(3)))),
-  statx: entry(['fd', 'path', 'flags', 'hex', 'ptr'], (t, a, k) =>
-    statxCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), a.ptr(4))),
+    writeStat(t, a.ptr(2), statAt(t, k, a.int(0), pathArg(t, a.ptr(1), a.int(3)), a.int(3)))),
+  statx: entry(['fd', 'path', 'flags', 'hex', 'ptr'], (t, a, k) => {
+    if (a.uint(3) & STATX_RESERVED) throw new SysErr(E.EINVAL);
+    return statxCall(t, k, a.int(0), pathArg(t, a.ptr(1), a.int(2)), a.int(2), a.ptr(4));
+  }),
   access: entry(['path', 'oct'], (t, a, k) => accessCall(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.int(1), 0)),
   faccessat: entry(['fd', 'path', 'oct'], (t, a, k) => accessCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), 0)),
   faccessat2: entry(['fd', 'path', 'oct', 'flags'], (t, a, k) =>
