@@ -10,6 +10,7 @@ import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
 import { F_OFD_SETLK, F_OFD_SETLKW, lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
+import { notifyFamily } from './notify.js';
 import { SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
@@ -59,7 +60,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  miscFamily, lockFamily];
+  miscFamily, lockFamily, notifyFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
