@@ -1,10 +1,12 @@
-// flock(2) and fcntl's open file description locks. Both locks belong to
-// the open file description, and the sentry holds a copy of every
-// description it made: a lock a guest left by closing its last fd (or by
-// exiting) would stay. So before a guest asks for one of these locks, the
-// sentry closes its copy of the locked descriptions no guest holds any more,
-// and then the host kernel runs the call as made. POSIX record locks belong
-// to the process and are unaffected: the sentry never takes one.
+// flock(2), fcntl's open file description locks, and leases. The sentry
+// holds a copy of every description it made until a sweep finds no guest
+// holding it. Locks belong to the description: one a guest left by closing
+// its last fd (or by exiting) would stay. A lease is refused while another
+// description of the file is open (for writing): one the guest closed would
+// still count. So before such a call the sentry closes its copy of the
+// descriptions concerned that no guest holds any more, and then the host
+// kernel runs the call as made. POSIX record locks belong to the process and
+// are unaffected: the sentry never takes one.
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
@@ -12,6 +14,7 @@ import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
 /** The fcntl commands the filter sends here; every other fcntl runs natively. */
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;
+export const F_SETLEASE = 1024;
 
 function lockCall(t: Task, k: Kernel, fd: number): Reply {
   const d = k.files.lookup(t, fd);
@@ -20,7 +23,14 @@ function lockCall(t: Task, k: Kernel, fd: number): Reply {
   return PASS;
 }
 
+function leaseCall(t: Task, k: Kernel, fd: number): Reply {
+  const d = k.files.lookup(t, fd);
+  if (d) k.files.dropUnheld((x) => x !== d && x.at.inode === d.at.inode);
+  return PASS;
+}
+
 export const lockFamily: SyscallFamily = {
   flock: entry(['fd', 'hex'], (t, a, k) => lockCall(t, k, a.int(0))),
-  fcntl: entry(['fd', 'int', 'ptr'], (t, a, k) => lockCall(t, k, a.int(0))),
+  fcntl: entry(['fd', 'int', 'ptr'], (t, a, k) =>
+    a.int(1) === F_SETLEASE ? leaseCall(t, k, a.int(0)) : lockCall(t, k, a.int(0))),
 };

@@ -1,6 +1,7 @@
 // File descriptors: fcntl flags, dup/dup2/dup3, F_DUPFD*, close, close_range.
 #include "probe.h"
 #include <linux/close_range.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 static int mkfile(const char *p, const char *data) {
@@ -165,6 +166,40 @@ CASE(lowest_free_fd) {
   close(a); n = open(".", O_RDONLY); FACT("directory takes lowest %d\n", n == a); (void)c;
 }
 
+CASE(leases) {
+  close(mkfile("f", NULL)); int r = open("f", O_RDONLY);
+  SHOW("F_GETLEASE none", fcntl(r, F_GETLEASE)); SHOW("F_SETLEASE F_RDLCK", fcntl(r, F_SETLEASE, F_RDLCK));
+  SHOW("F_GETLEASE", fcntl(r, F_GETLEASE)); SHOW("F_SETLEASE F_UNLCK", fcntl(r, F_SETLEASE, F_UNLCK));
+  SHOW("F_SETLEASE bad type", fcntl(r, F_SETLEASE, 7));
+  int w = open("f", O_RDWR); SHOW("write lease with another open", fcntl(w, F_SETLEASE, F_WRLCK));
+  SHOW("read lease with a writer open", fcntl(r, F_SETLEASE, F_RDLCK));
+  SHOW("lease on dir", fcntl(open(".", O_RDONLY), F_SETLEASE, F_RDLCK));
+}
+CASE(write_lease_alone) {
+  int fd = mkfile("f", NULL); close(fd); fd = open("f", O_RDWR);
+  SHOW("F_SETLEASE F_WRLCK", fcntl(fd, F_SETLEASE, F_WRLCK)); SHOW("F_GETLEASE", fcntl(fd, F_GETLEASE));
+}
+CASE(owner_and_signal) {
+  int fd = mkfile("f", NULL);
+  SHOW("F_GETOWN", fcntl(fd, F_GETOWN)); SHOW("F_SETOWN self", fcntl(fd, F_SETOWN, getpid())); SHOW("F_GETOWN is self", fcntl(fd, F_GETOWN) == getpid());
+  SHOW("F_GETSIG", fcntl(fd, F_GETSIG)); SHOW("F_SETSIG", fcntl(fd, F_SETSIG, SIGUSR1)); SHOW("F_GETSIG", fcntl(fd, F_GETSIG));
+  SHOW("F_SETSIG bad", fcntl(fd, F_SETSIG, 99999));
+  SHOW("F_SETFL O_ASYNC", fcntl(fd, F_SETFL, O_ASYNC)); FACT("flags %lo\n", getfl(fd));
+}
+CASE(direct_io) {
+  int fd = open("f", O_CREAT | O_RDWR | O_DIRECT, 0644);
+  FACT("O_DIRECT open %d flags %lo\n", fd >= 0, fd >= 0 ? getfl(fd) : 0);
+  void *buf = NULL; posix_memalign(&buf, 4096, 4096); memset(buf, 'd', 4096);
+  SHOW("aligned write", pwrite(fd, buf, 4096, 0)); SHOW("aligned read", pread(fd, buf, 4096, 0));
+  int plain = open("f", O_RDWR); SHOW("F_SETFL O_DIRECT", fcntl(plain, F_SETFL, O_DIRECT)); FACT("flags %lo\n", getfl(plain));
+}
+CASE(seals_on_sandbox_files) {
+  int fd = mkfile("f", "x");
+  // tmpfs answers EPERM (its files are sealed against sealing), filesystems without seals EINVAL: both refuse.
+  long r = fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE); FACT("F_ADD_SEALS refused %d\n", r == -1 && (errno == EPERM || errno == EINVAL));
+  SHOW("write still works", write(fd, "y", 1)); SHOW("ftruncate still works", ftruncate(fd, 0));
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(getfl_access_modes); RUN(getfl_creation_flags_not_kept); RUN(getfl_open_status_flags); RUN(getfl_directory);
@@ -173,6 +208,6 @@ int main(int argc, char **argv) {
   RUN(dup_shares_offset); RUN(dup_bad_fd); RUN(dup2_cases); RUN(dup2_clears_cloexec); RUN(dup3_cases);
   RUN(dup_of_directory_keeps_cursor); RUN(close_cases); RUN(close_keeps_dup); RUN(close_range_basic);
   RUN(close_range_cloexec); RUN(close_range_bad_args); RUN(fork_shares_description); RUN(fd_flags_after_fork_and_close);
-  RUN(lowest_free_fd);
+  RUN(lowest_free_fd); RUN(leases); RUN(write_lease_alone); RUN(owner_and_signal); RUN(direct_io); RUN(seals_on_sandbox_files);
   return 0;
 }
