@@ -253,6 +253,33 @@ CASE(read_write_bad_buffers) {
   SHOW("read into read-only page", read(fd, (void *)"const", 3)); content("unchanged", "f");
 }
 
+CASE(rwf_flags) {
+  int fd = mkfile("f", "abc");
+  struct iovec v = {"Z", 1};
+  SHOW("pwritev2 RWF_APPEND", pwritev2(fd, &v, 1, 0, RWF_APPEND)); content("content", "f");
+  lseek(fd, 1, SEEK_SET); SHOW("pwritev2 offset -1 uses position", pwritev2(fd, &v, 1, -1, 0)); FACT("pos %ld\n", pos(fd)); content("content", "f");
+  char b[4] = {0}; struct iovec r = {b, 2}; lseek(fd, 0, SEEK_SET);
+  SHOW("preadv2 offset -1", preadv2(fd, &r, 1, -1, 0)); FACT("got %s pos %ld\n", b, pos(fd));
+  SHOW("bad RWF flag", pwritev2(fd, &v, 1, 0, 0x80000000));
+}
+CASE(zero_counts) {
+  int in = mkfile("in", "abc"), out = mkfile("out", NULL), p[2]; pipe(p); lseek(in, 0, SEEK_SET);
+  SHOW("sendfile 0", sendfile(out, in, NULL, 0)); SHOW("copy_file_range 0", copy_file_range(in, NULL, out, NULL, 0, 0));
+  SHOW("splice 0", splice(in, NULL, p[1], NULL, 0, 0)); SHOW("pread 0 past end", pread(in, NULL, 0, 100));
+  FACT("positions %ld %ld\n", pos(in), pos(out));
+}
+CASE(readv_bad_iovecs) {
+  int fd = mkfile("f", "abcdef"); lseek(fd, 0, SEEK_SET);
+  char a[2]; struct iovec v[2] = {{a, 2}, {low_ptr, 2}};
+  SHOW("second iovec unmapped", readv(fd, v, 2)); FACT("pos %ld\n", pos(fd));
+  struct iovec w[2] = {{"xy", 2}, {low_ptr, 2}}; SHOW("writev second unmapped", writev(fd, w, 2)); content("content", "f");
+  SHOW("iovec array unmapped", readv(fd, low_ptr, 1));
+}
+CASE(append_and_truncate_interplay) {
+  int fd = open("f", O_CREAT | O_RDWR | O_APPEND, 0644); write(fd, "0123456789", 10);
+  ftruncate(fd, 4); write(fd, "X", 1); content("after shrink", "f");
+  ftruncate(fd, 8); write(fd, "Y", 1); content("after grow", "f"); FACT("pos %ld\n", pos(fd));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(write_read_positions); RUN(pread_pwrite_keep_position); RUN(pwrite_past_end_makes_hole); RUN(append_writes_at_end);
@@ -264,5 +291,6 @@ int main(int argc, char **argv) {
   RUN(copy_file_range_same_file); RUN(splice_file_pipe_file); RUN(tee_and_vmsplice); RUN(sync_calls);
   RUN(fadvise_readahead); RUN(blocks_after_writes_and_holes); RUN(size_seen_by_other_descriptions);
   RUN(unlinked_file_data); RUN(write_visible_through_mmap); RUN(large_offsets); RUN(read_write_bad_buffers);
+  RUN(rwf_flags); RUN(zero_counts); RUN(readv_bad_iovecs); RUN(append_and_truncate_interplay);
   return 0;
 }

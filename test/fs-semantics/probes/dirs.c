@@ -1,6 +1,7 @@
 // Directory listings: getdents64 cursors while entries come and go,
 // rewinddir, seekdir/telldir, lseek on directory fds, small buffers, errors.
 #include "probe.h"
+#include <sys/wait.h>
 
 struct d64 { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[]; };
 
@@ -178,6 +179,22 @@ CASE(dir_nlink_and_listing_agree) {
   rename("p/a", "p/c"); stat("p", &st); FACT("nlink after rename %ld\n", (long)st.st_nlink); listing("p", "p");
 }
 
+CASE(dir_fd_shared_cursor_after_fork) {
+  for (int i = 0; i < 20; i++) { char n[8]; snprintf(n, sizeof n, "h%02d", i); touch(n); }
+  int fd = open(".", O_RDONLY | O_DIRECTORY); char names[4096] = ""; int count = 0;
+  batch(fd, 200, names, sizeof names, &count);
+  pid_t c = fork();
+  if (c == 0) { char n2[4096] = ""; int k = 0; while (batch(fd, 200, n2, sizeof n2, &k) > 0) {} _exit(k > 255 ? 255 : k); }
+  int st; waitpid(c, &st, 0);
+  SHOW("parent at end after child read the rest", batch(fd, 4096, names, sizeof names, &count));
+  FACT("parent %d + child %d = 20 %d\n", count, WEXITSTATUS(st), count + WEXITSTATUS(st) == 20);
+}
+CASE(readdir_after_recreate) {
+  touch("x"); DIR *d = opendir("."); while (readdir(d)) {}
+  unlink("x"); mkdir("x", 0755); rewinddir(d); struct dirent *e; int type = -1;
+  while ((e = readdir(d))) if (!strcmp(e->d_name, "x")) type = e->d_type;
+  FACT("x is now a dir %d\n", type == DT_DIR);
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(listing_basic); RUN(listing_ino_matches_stat); RUN(empty_dir_has_dot_and_dotdot); RUN(stable_while_adding);
@@ -185,5 +202,6 @@ int main(int argc, char **argv) {
   RUN(rewinddir_sees_changes); RUN(telldir_seekdir_resume); RUN(lseek_directory_offsets); RUN(getdents_small_buffers);
   RUN(getdents_errors); RUN(getdents_on_path_fd); RUN(old_getdents); RUN(listing_removed_dir); RUN(many_entries);
   RUN(dir_nlink_and_listing_agree);
+  RUN(dir_fd_shared_cursor_after_fork); RUN(readdir_after_recreate);
   return 0;
 }

@@ -238,6 +238,29 @@ CASE(locks_survive_rename_and_unlink) {
   close(a); SHOW("after close", flock(b, LOCK_EX | LOCK_NB));
 }
 
+CASE(posix_whence_and_growth) {
+  int fd = mkfile("f"); lseek(fd, 10, SEEK_SET);
+  struct flock cur = {.l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = -5, .l_len = 2};
+  SHOW("SEEK_CUR -5 len 2", fcntl(fd, F_SETLK, &cur));
+  struct flock end = {.l_type = F_WRLCK, .l_whence = SEEK_END, .l_start = 0, .l_len = 0};
+  SHOW("SEEK_END to infinity", fcntl(fd, F_SETLK, &end));
+  pid_t me = getpid(); int other = -1; (void)other;
+  in_child(child_wr_all, NULL);
+  fflush(stdout); pid_t c = fork();
+  if (c == 0) { int f = open("f", O_RDWR); getlk("child sees", f, F_GETLK, F_WRLCK, 100, 1, me); fflush(stdout); _exit(0); }
+  int st; waitpid(c, &st, 0);
+}
+CASE(posix_getlk_bad_type) {
+  int fd = mkfile("f");
+  struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET}; SHOW("F_GETLK F_UNLCK", fcntl(fd, F_GETLK, &fl));
+  SHOW("F_OFD_GETLK bad type", ({ struct flock g = {.l_type = 9}; fcntl(fd, F_OFD_GETLK, &g); }));
+  SHOW("lock beyond EOF", setlk(fd, F_SETLK, F_WRLCK, 1000, 10));
+}
+CASE(locks_on_unlinked_file) {
+  int a = mkfile("f"); unlink("f");
+  SHOW("flock unlinked", flock(a, LOCK_EX | LOCK_NB)); SHOW("posix unlinked", setlk(a, F_SETLK, F_WRLCK, 0, 1));
+  SHOW("ofd unlinked", setlk(a, F_OFD_SETLK, F_RDLCK, 5, 1));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(posix_write_lock_conflicts); RUN(posix_read_locks_share); RUN(posix_getlk_reports_holder); RUN(posix_unlock_ranges);
@@ -247,5 +270,6 @@ int main(int argc, char **argv) {
   RUN(ofd_survives_other_close); RUN(flock_exclusive_and_shared); RUN(flock_shared_by_dup_and_fork);
   RUN(flock_released_on_close); RUN(flock_released_at_exit); RUN(flock_bad_args); RUN(flock_read_only_and_dirs);
   RUN(flock_and_posix_independent); RUN(flock_blocking_waits); RUN(locks_survive_rename_and_unlink);
+  RUN(posix_whence_and_growth); RUN(posix_getlk_bad_type); RUN(locks_on_unlinked_file);
   return 0;
 }

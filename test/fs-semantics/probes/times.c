@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/xattr.h>
 
 static const struct timespec OLD[2] = {{1000000000, 0}, {1000000000, 0}};
@@ -193,6 +194,21 @@ CASE(statx_times_match_stat) {
        (long)sx.stx_blocks == (long)st.st_blocks);
 }
 
+CASE(times_on_dir_chmod_and_self_rename) {
+  mkdir("d", 0755); age("d"); WATCH1("d", chmod("d", 0700));
+  mkfile("f", NULL); age("f"); age("."); WATCH2(".", "f", rename("f", "f"));
+  link("f", "g"); age("f"); age("."); WATCH2(".", "f", rename("f", "g"));
+}
+CASE(times_on_exchange) {
+  mkdir("a", 0755); mkdir("b", 0755); mkfile("a/x", NULL); mkdir("b/y", 0755); age("a"); age("b"); age("a/x"); age("b/y");
+  WATCH3("a", "b", "a/x", syscall(SYS_renameat2, AT_FDCWD, "a/x", AT_FDCWD, "b/y", RENAME_EXCHANGE));
+  FACT("nlink a %ld b %ld\n", (long)snap("a").st_nlink, (long)snap("b").st_nlink);
+}
+CASE(times_on_o_creat_existing_and_excl) {
+  mkfile("f", "abc"); age("f"); age(".");
+  WATCH2(".", "f", close(open("f", O_CREAT | O_WRONLY, 0644)));
+  WATCH1(".", open("f", O_CREAT | O_EXCL | O_WRONLY, 0644));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(times_on_write); RUN(times_on_pwrite_and_writev); RUN(times_on_read_old_atime); RUN(times_on_read_relatime); RUN(times_on_read_at_eof);
@@ -203,5 +219,6 @@ int main(int argc, char **argv) {
   RUN(times_on_fallocate); RUN(times_on_copy); RUN(times_on_mmap_write); RUN(utimensat_now_and_omit);
   RUN(utimensat_explicit_values); RUN(utimensat_symlink_and_dir); RUN(futimens_cases); RUN(utimes_and_utime);
   RUN(nlink_of_files); RUN(nlink_of_dirs); RUN(inode_numbers_stable); RUN(st_dev_within_filesystem); RUN(statx_times_match_stat);
+  RUN(times_on_dir_chmod_and_self_rename); RUN(times_on_exchange); RUN(times_on_o_creat_existing_and_excl);
   return 0;
 }
