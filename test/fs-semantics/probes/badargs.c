@@ -4,6 +4,8 @@
 #include "probe.h"
 #include <linux/openat2.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/xattr.h>
 
 /** Pointers the compiler cannot see through: bad arguments are the point. */
@@ -113,7 +115,7 @@ CASE(deep_path_through_real_dirs) {
   char path[4200] = "";
   for (int i = 0; strlen(path) < 3990; i++) { strcat(path, i ? "/ddddddddddddddddddd" : "ddddddddddddddddddd"); mkdir(path, 0755); }
   struct stat st; SHOW("stat deep dir", stat(path, &st)); FACT("type %s\n", ftype(st.st_mode));
-  char file[4300]; snprintf(file, sizeof file, "%s/%s", path, "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789");
+  char file[4400]; snprintf(file, sizeof file, "%s/%s", path, "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789");
   SHOW("create past PATH_MAX", open(file, O_CREAT | O_WRONLY, 0644));
   SHOW("chdir deep", chdir(path)); char cwd[8192]; SHOW("getcwd", getcwd(cwd, sizeof cwd) ? (long)strlen(cwd) > 3990 : -1);
 }

@@ -6,6 +6,9 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
+/** Pointers the compiler cannot see through: bad arguments are the point. */
+static void *volatile NUL = NULL;
+
 static int same_fs(const struct statfs *a, const struct statfs *b) {
   return a->f_type == b->f_type && a->f_bsize == b->f_bsize && a->f_namelen == b->f_namelen &&
          a->f_frsize == b->f_frsize && a->f_fsid.__val[0] == b->f_fsid.__val[0] && a->f_fsid.__val[1] == b->f_fsid.__val[1];
@@ -36,8 +39,8 @@ CASE(statvfs_matches_statfs) {
 CASE(statfs_errors) {
   touch("f"); struct statfs s;
   SHOW("missing", statfs("nope", &s)); SHOW("through file", statfs("f/x", &s)); SHOW("empty", statfs("", &s));
-  SHOW("NULL path", statfs(NULL, &s)); SHOW("NULL buf", statfs(".", NULL)); SHOW("fstatfs bad fd", fstatfs(999, &s));
-  SHOW("fstatfs NULL buf", fstatfs(open("f", O_RDONLY), NULL)); SHOW("dangling symlink", (symlink("nope", "l"), statfs("l", &s)));
+  SHOW("NULL path", statfs(NUL, &s)); SHOW("NULL buf", statfs(".", NUL)); SHOW("fstatfs bad fd", fstatfs(999, &s));
+  SHOW("fstatfs NULL buf", fstatfs(open("f", O_RDONLY), NUL)); SHOW("dangling symlink", (symlink("nope", "l"), statfs("l", &s)));
 }
 CASE(statfs_counts_move_with_files) {
   struct statfs a, b; statfs(".", &a);
