@@ -1,5 +1,7 @@
 // Attributes: chmod, chown, utimes, truncate, umask and extended attributes.
+import { readFileSync } from 'node:fs';
 import { E, SysErr } from '../kernel/errno.js';
+import { host } from '../fs/host.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { SetAttr } from '../vfs/inode.js';
@@ -100,6 +102,13 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   return setTimes(t, p, atime, mtime);
 }
 
+/** The guest's RLIMIT_FSIZE soft limit (the sentry's own does not apply to what it does for the guest). */
+function fileSizeLimit(t: Task): number {
+  const line = host(() => readFileSync(`/proc/${t.tid}/limits`, 'utf8')).split('\n').find((l) => l.startsWith('Max file size'));
+  const soft = line?.slice('Max file size'.length).trim().split(/\s+/)[0];
+  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
+}
+
 function truncatePath(t: Task, p: VfsPath, length: number): number {
   if (length < 0) throw new SysErr(E.EINVAL);
   const st = p.inode.stat();
@@ -107,6 +116,11 @@ function truncatePath(t: Task, p: VfsPath, length: number): number {
   if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
   checkAccess(t.creds, st, MAY_WRITE);
   writable(p);
+  // Growing past RLIMIT_FSIZE: SIGXFSZ and EFBIG, as inode_newsize_ok does (ftruncate is native and does it itself).
+  if (length > st.size && length > fileSizeLimit(t)) {
+    try { process.kill(t.tid, 'SIGXFSZ'); } catch { /* the task is gone */ }
+    throw new SysErr(E.EFBIG);
+  }
   p.inode.setattr({ size: length });
   return 0;
 }

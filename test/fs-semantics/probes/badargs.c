@@ -206,11 +206,26 @@ CASE(trailing_slashes) {
   SHOW("link f g/", link("f", "g/")); SHOW("unlink lf/", unlink("lf/"));
 }
 
+CASE(dot_components) {
+  mkdir("d", 0755); touch("f");
+  SHOW("mkdir d/.", mkdir("d/.", 0755)); SHOW("mkdir d/..", mkdir("d/..", 0755)); SHOW("rmdir d/.", rmdir("d/."));
+  SHOW("rmdir d/..", rmdir("d/..")); SHOW("unlink d/.", unlink("d/.")); SHOW("rmdir .", rmdir("."));
+  SHOW("open d/. O_CREAT", open("d/.", O_CREAT | O_WRONLY, 0644)); SHOW("symlink at d/.", symlink("f", "d/."));
+  SHOW("link to d/..", link("f", "d/..")); SHOW("f/.", access("f/.", F_OK)); SHOW("d/./../f", access("d/./../f", F_OK));
+}
+CASE(link_and_readlink_errors) {
+  mkdir("d", 0755); touch("f"); symlink("nope", "dangling"); char b[16];
+  SHOW("link a directory", link("d", "d2")); SHOW("link follow dangling", linkat(AT_FDCWD, "dangling", AT_FDCWD, "x", AT_SYMLINK_FOLLOW));
+  SHOW("link dangling itself", link("dangling", "y")); SHOW("link onto existing", link("f", "d"));
+  SHOW("readlink a directory", readlink("d", b, sizeof b)); SHOW("readlink missing", readlink("nope", b, sizeof b));
+  SHOW("readlink short buffer", readlink("dangling", b, 2)); SHOW("symlink over existing", symlink("x", "f"));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(null_paths_open_stat); RUN(null_paths_namespace_calls); RUN(null_paths_attr_calls); RUN(unmapped_paths);
   RUN(unmapped_out_buffers); RUN(read_only_out_buffers); RUN(name_max_component); RUN(name_max_in_middle); RUN(path_max);
   RUN(deep_path_through_real_dirs); RUN(open_flag_errors); RUN(openat2_bad_how); RUN(bad_dirfds); RUN(at_flag_errors);
   RUN(renameat2_flag_errors); RUN(mode_and_value_errors); RUN(getcwd_sizes); RUN(empty_paths); RUN(trailing_slashes);
+  RUN(dot_components); RUN(link_and_readlink_errors);
   return 0;
 }

@@ -6,7 +6,9 @@
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 static int mkfile(const char *p, const char *data) {
@@ -280,6 +282,30 @@ CASE(append_and_truncate_interplay) {
   ftruncate(fd, 4); write(fd, "X", 1); content("after shrink", "f");
   ftruncate(fd, 8); write(fd, "Y", 1); content("after grow", "f"); FACT("pos %ld\n", pos(fd));
 }
+/** Result and errno name of a call, kept for later: stdout may be a file over the limit being tested. */
+static const char *res(long r) {
+  static char bufs[8][48]; static int n; char *b = bufs[n++ % 8];
+  if (r < 0) snprintf(b, 48, "-1 %s", strerrorname_np(errno)); else snprintf(b, 48, "%ld", r);
+  return b;
+}
+CASE(rlimit_fsize) {
+  int fd = mkfile("f", NULL);
+  signal(SIGXFSZ, SIG_IGN);
+  // Only the soft limit: raising a hard limit back needs CAP_SYS_RESOURCE.
+  struct rlimit old; getrlimit(RLIMIT_FSIZE, &old); struct rlimit lim = {100, old.rlim_max}; setrlimit(RLIMIT_FSIZE, &lim);
+  char big[300]; memset(big, 'q', sizeof big);
+  const char *w1 = res(write(fd, big, sizeof big)), *w2 = res(write(fd, big, 1)), *ft = res(ftruncate(fd, 200));
+  const char *tr = res(truncate("f", 200)), *tw = res(truncate("f", 50)), *fa = res(fallocate(fd, 0, 0, 4096));
+  setrlimit(RLIMIT_FSIZE, &old);
+  FACT("write across the limit = %s\nwrite at the limit = %s\nftruncate past the limit = %s\n", w1, w2, ft);
+  FACT("truncate past the limit = %s\ntruncate within = %s\nfallocate past the limit = %s\n", tr, tw, fa);
+  FACT("size %ld\n", size_of("f"));
+}
+CASE(pipes_and_seeks) {
+  int p[2]; pipe(p); char b[4];
+  SHOW("lseek pipe", lseek(p[0], 0, SEEK_SET)); SHOW("pread pipe", pread(p[0], b, 1, 0)); SHOW("pwrite pipe", pwrite(p[1], "x", 1, 0));
+  int fd = mkfile("f", "abc"); SHOW("copy_file_range to pipe", copy_file_range(fd, NULL, p[1], NULL, 1, 0));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(write_read_positions); RUN(pread_pwrite_keep_position); RUN(pwrite_past_end_makes_hole); RUN(append_writes_at_end);
@@ -292,5 +318,6 @@ int main(int argc, char **argv) {
   RUN(fadvise_readahead); RUN(blocks_after_writes_and_holes); RUN(size_seen_by_other_descriptions);
   RUN(unlinked_file_data); RUN(write_visible_through_mmap); RUN(large_offsets); RUN(read_write_bad_buffers);
   RUN(rwf_flags); RUN(zero_counts); RUN(readv_bad_iovecs); RUN(append_and_truncate_interplay);
+  RUN(rlimit_fsize); RUN(pipes_and_seeks);
   return 0;
 }

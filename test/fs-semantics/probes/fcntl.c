@@ -200,6 +200,13 @@ CASE(seals_on_sandbox_files) {
   SHOW("write still works", write(fd, "y", 1)); SHOW("ftruncate still works", ftruncate(fd, 0));
 }
 
+CASE(close_range_with_directories) {
+  touch("a"); int d = open(".", O_RDONLY | O_DIRECTORY); dup2(d, 120); dup2(d, 121);
+  char buf[4096]; syscall(SYS_getdents64, 120, buf, sizeof buf);
+  SHOW("close_range 120..120", syscall(SYS_close_range, 120, 120, 0));
+  SHOW("dup 121 shares the cursor at end", syscall(SYS_getdents64, 121, buf, sizeof buf));
+  SHOW("120 closed", fcntl(120, F_GETFD)); SHOW("original still open", fcntl(d, F_GETFD));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(getfl_access_modes); RUN(getfl_creation_flags_not_kept); RUN(getfl_open_status_flags); RUN(getfl_directory);
@@ -209,5 +216,6 @@ int main(int argc, char **argv) {
   RUN(dup_of_directory_keeps_cursor); RUN(close_cases); RUN(close_keeps_dup); RUN(close_range_basic);
   RUN(close_range_cloexec); RUN(close_range_bad_args); RUN(fork_shares_description); RUN(fd_flags_after_fork_and_close);
   RUN(lowest_free_fd); RUN(leases); RUN(write_lease_alone); RUN(owner_and_signal); RUN(direct_io); RUN(seals_on_sandbox_files);
+  RUN(close_range_with_directories);
   return 0;
 }

@@ -261,6 +261,43 @@ CASE(locks_on_unlinked_file) {
   SHOW("flock unlinked", flock(a, LOCK_EX | LOCK_NB)); SHOW("posix unlinked", setlk(a, F_SETLK, F_WRLCK, 0, 1));
   SHOW("ofd unlinked", setlk(a, F_OFD_SETLK, F_RDLCK, 5, 1));
 }
+static void child_probe_merge(int out, void *arg) {
+  pid_t parent = *(pid_t *)arg; int fd = open("f", O_RDWR);
+  fflush(stdout); int saved = dup(1); dup2(out, 1);
+  getlk("child getlk 0-20", fd, F_GETLK, F_RDLCK, 0, 20, parent);
+  getlk("child getlk 12-8", fd, F_GETLK, F_RDLCK, 12, 8, parent);
+  fflush(stdout); dup2(saved, 1);
+}
+CASE(posix_locks_merge_and_split) {
+  int fd = mkfile("f"); pid_t me = getpid();
+  setlk(fd, F_SETLK, F_WRLCK, 0, 10); setlk(fd, F_SETLK, F_WRLCK, 5, 10);
+  in_child(child_probe_merge, &me);
+  SHOW("unlock 4-2 splits", setlk(fd, F_SETLK, F_UNLCK, 4, 2)); in_child(child_probe_merge, &me);
+}
+static void child_holds_read(int out, void *arg) {
+  int *pp = arg; int fd = open("f", O_RDWR); setlk(fd, F_SETLK, F_RDLCK, 0, 10);
+  write(pp[1], "r", 1); char b; read(pp[2], &b, 1); (void)out;
+}
+CASE(posix_upgrade_and_downgrade) {
+  int fd = mkfile("f");
+  SHOW("parent rd 0-10", setlk(fd, F_SETLK, F_RDLCK, 0, 10));
+  int a[2], b[2]; pipe(a); pipe(b); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { int pp[3] = {0, a[1], b[0]}; child_holds_read(0, pp); _exit(0); }
+  char x; read(a[0], &x, 1);
+  SHOW("upgrade while child reads", setlk(fd, F_SETLK, F_WRLCK, 0, 10));
+  SHOW("upgrade outside child range", setlk(fd, F_SETLK, F_WRLCK, 10, 5));
+  write(b[1], "g", 1); int st; waitpid(c, &st, 0);
+  SHOW("upgrade after child exit", setlk(fd, F_SETLK, F_WRLCK, 0, 10)); SHOW("downgrade", setlk(fd, F_SETLK, F_RDLCK, 0, 10));
+}
+CASE(lockf_calls) {
+  int fd = mkfile("f"); lseek(fd, 0, SEEK_SET);
+  SHOW("F_TLOCK", lockf(fd, F_TLOCK, 10)); SHOW("F_TEST own", lockf(fd, F_TEST, 10));
+  fflush(stdout); pid_t c = fork();
+  if (c == 0) { int f = open("f", O_RDWR); _exit(lockf(f, F_TEST, 10) == -1 && (errno == EACCES || errno == EAGAIN) ? 1 : 0); }
+  int st; waitpid(c, &st, 0); FACT("child F_TEST refused %d\n", WEXITSTATUS(st));
+  SHOW("F_ULOCK", lockf(fd, F_ULOCK, 10)); SHOW("bad cmd", lockf(fd, 42, 10));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(posix_write_lock_conflicts); RUN(posix_read_locks_share); RUN(posix_getlk_reports_holder); RUN(posix_unlock_ranges);
@@ -271,5 +308,6 @@ int main(int argc, char **argv) {
   RUN(flock_released_on_close); RUN(flock_released_at_exit); RUN(flock_bad_args); RUN(flock_read_only_and_dirs);
   RUN(flock_and_posix_independent); RUN(flock_blocking_waits); RUN(locks_survive_rename_and_unlink);
   RUN(posix_whence_and_growth); RUN(posix_getlk_bad_type); RUN(locks_on_unlinked_file);
+  RUN(posix_locks_merge_and_split); RUN(posix_upgrade_and_downgrade); RUN(lockf_calls);
   return 0;
 }
