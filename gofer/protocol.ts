@@ -12,6 +12,7 @@ export interface Timespec { sec: number; nsec: number }
 export interface WireStat {
   dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
   size: number; blksize: number; blocks: number; atime: Timespec; mtime: Timespec; ctime: Timespec;
+  btime?: Timespec;
 }
 
 export interface WireStatFs {

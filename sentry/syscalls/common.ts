@@ -96,6 +96,7 @@ export function encodeStat(st: Stat): Uint8Array {
 }
 
 const STATX_BASIC_STATS = 0x7ff;
+const STATX_BTIME = 0x800;
 const STATX_MNT_ID = 0x1000;
 
 /** struct statx. */
@@ -106,7 +107,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
     set64(v, off, t.sec);
     v.setUint32(off + 8, t.nsec, true);
   };
-  v.setUint32(0, STATX_BASIC_STATS | STATX_MNT_ID, true);
+  v.setUint32(0, STATX_BASIC_STATS | STATX_MNT_ID | (st.btime ? STATX_BTIME : 0), true);
   v.setUint32(4, st.blksize, true);
   v.setUint32(16, st.nlink, true);
   v.setUint32(20, st.uid, true);
@@ -116,6 +117,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
   set64(v, 40, st.size);
   set64(v, 48, st.blocks);
   ts(64, st.atime);
+  if (st.btime) ts(80, st.btime);
   ts(96, st.ctime);
   ts(112, st.mtime);
   v.setUint32(128, major(st.rdev), true);

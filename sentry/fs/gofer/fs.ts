@@ -81,7 +81,7 @@ export class GoferInode extends Inode {
   /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */
   override statOpen(hostFd: number): Stat {
     if (isDir(this.cached.mode)) return this.stat();
-    return { ...hostFstat(hostFd), dev: this.fs.dev };
+    return { ...hostFstat(hostFd), dev: this.fs.dev, btime: this.cached.btime };
   }
 
   override lookup(name: string): Inode {
@@ -113,34 +113,39 @@ export class GoferInode extends Inode {
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 
-  private created(name: string): Inode {
+  /**
+   * The new entry `name`, given to `owner` unless the gofer already made it
+   * theirs: a chown would move its ctime past its birth time, which a file
+   * created in one step does not show.
+   */
+  private created(name: string, owner: Owner): Inode {
     this.children.delete(name);
+    const inode = this.lookup(name);
+    const st = (inode as GoferInode).cached;
+    if (st.uid === owner.uid && st.gid === owner.gid) return inode;
+    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
     return this.lookup(name);
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
     const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode);
     closeSync(fd);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override mkdir(name: string, mode: number, owner: Owner): Inode {
     this.c.mkdir(this.a, this.child(name), mode);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override symlink(name: string, target: string, owner: Owner): Inode {
     this.c.symlink(this.a, this.child(name), target);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     this.c.mknod(this.a, this.child(name), mode, rdev);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override link(name: string, target: Inode): void {

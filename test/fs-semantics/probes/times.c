@@ -209,6 +209,20 @@ CASE(times_on_o_creat_existing_and_excl) {
   WATCH2(".", "f", close(open("f", O_CREAT | O_WRONLY, 0644)));
   WATCH1(".", open("f", O_CREAT | O_EXCL | O_WRONLY, 0644));
 }
+static struct timespec sx_ts(struct statx_timestamp t) { return (struct timespec){t.tv_sec, t.tv_nsec}; }
+CASE(statx_btime) {
+  int fd = mkfile("f", NULL); mkdir("d", 0755); symlink("f", "l");
+  struct statx a, b; statx(AT_FDCWD, "f", 0, STATX_BASIC_STATS | STATX_BTIME, &a);
+  FACT("btime reported: file %d", (a.stx_mask & STATX_BTIME) != 0);
+  statx(AT_FDCWD, "d", 0, STATX_BASIC_STATS | STATX_BTIME, &b); FACT(" dir %d", (b.stx_mask & STATX_BTIME) != 0);
+  statx(AT_FDCWD, "l", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &b); FACT(" symlink %d\n", (b.stx_mask & STATX_BTIME) != 0);
+  FACT("btime equals ctime at creation %s\n", rel(sx_ts(a.stx_btime), sx_ts(a.stx_ctime)));
+  usleep(20000); write(fd, "x", 1); chmod("f", 0600); rename("f", "g");
+  statx(AT_FDCWD, "g", 0, STATX_BASIC_STATS | STATX_BTIME, &b); FACT("after write, chmod, rename: btime %s ctime %s\n", rel(sx_ts(a.stx_btime), sx_ts(b.stx_btime)),
+      rel(sx_ts(a.stx_ctime), sx_ts(b.stx_ctime)));
+  statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &b); FACT("through the fd: reported %d same %s\n", (b.stx_mask & STATX_BTIME) != 0,
+      rel(sx_ts(a.stx_btime), sx_ts(b.stx_btime)));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(times_on_write); RUN(times_on_pwrite_and_writev); RUN(times_on_read_old_atime); RUN(times_on_read_relatime); RUN(times_on_read_at_eof);
@@ -220,5 +234,6 @@ int main(int argc, char **argv) {
   RUN(utimensat_explicit_values); RUN(utimensat_symlink_and_dir); RUN(futimens_cases); RUN(utimes_and_utime);
   RUN(nlink_of_files); RUN(nlink_of_dirs); RUN(inode_numbers_stable); RUN(st_dev_within_filesystem); RUN(statx_times_match_stat);
   RUN(times_on_dir_chmod_and_self_rename); RUN(times_on_exchange); RUN(times_on_o_creat_existing_and_excl);
+  RUN(statx_btime);
   return 0;
 }
