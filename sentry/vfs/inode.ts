@@ -95,7 +95,12 @@ export abstract class Inode {
    * still opens, as on Linux.
    */
   jump(): VfsPath | null { return null; }
-  setattr(_attr: SetAttr): void { throw new SysErr(E.EPERM); }
+  /**
+   * Changes attributes. `hostFd`: the call came through an open description
+   * with this host fd (fchmod, fchown, futimens), which a filesystem may use
+   * instead of the name (gone if the file was unlinked).
+   */
+  setattr(_attr: SetAttr, _hostFd?: number): void { throw new SysErr(E.EPERM); }
 
   /**
    * A new open file description for the guest: a host fd owned by the

@@ -3,12 +3,13 @@
 // without following symlinks. Read-only trees cache what they look up (the
 // host may not change them under a sandbox that relies on that); writable
 // ones ask the gofer again on each lookup and stat.
-import { closeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
-import { type EmptyDir, hostFstat } from '../host.js';
+import { type EmptyDir, host, hostFstat } from '../host.js';
+import { futimens } from '../times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 export class GoferFs implements Filesystem {
@@ -176,7 +177,8 @@ export class GoferInode extends Inode {
     if (flags & 2 /* RENAME_EXCHANGE */) this.lookup(oldName);
   }
 
-  override setattr(a: SetAttr): void {
+  override setattr(a: SetAttr, hostFd?: number): void {
+    if (hostFd !== undefined && !isDir(this.cached.mode)) return setattrOpen(hostFd, a);
     const p = this.path;
     if (a.mode !== undefined) this.c.chmod(this.a, p, a.mode);
     if (a.uid !== undefined || a.gid !== undefined) this.c.chown(this.a, p, a.uid ?? -1, a.gid ?? -1);
@@ -188,4 +190,15 @@ export class GoferInode extends Inode {
   override listxattr(): string[] { return this.c.listxattr(this.a, this.path); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.c.setxattr(this.a, this.path, name, value, flags); }
   override removexattr(name: string): void { this.c.removexattr(this.a, this.path, name); }
+}
+
+/** fchmod, fchown, ftruncate, futimens on an open host file: it was opened through the gofer, and may have no name left. */
+function setattrOpen(fd: number, a: SetAttr): void {
+  if (a.mode !== undefined) host(() => fchmodSync(fd, a.mode! & 0o7777));
+  if (a.uid !== undefined || a.gid !== undefined) {
+    const s = hostFstat(fd);
+    host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
+  }
+  if (a.size !== undefined) host(() => ftruncateSync(fd, a.size));
+  if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
 }

@@ -220,6 +220,28 @@ CASE(link_and_readlink_errors) {
   SHOW("readlink a directory", readlink("d", b, sizeof b)); SHOW("readlink missing", readlink("nope", b, sizeof b));
   SHOW("readlink short buffer", readlink("dangling", b, 2)); SHOW("symlink over existing", symlink("x", "f"));
 }
+CASE(at_empty_path_on_fds) {
+  touch("f"); symlink("f", "l"); mkdir("d", 0755);
+  int fd = open("f", O_RDWR), dfd = open("d", O_RDONLY | O_DIRECTORY), lp = open("l", O_PATH | O_NOFOLLOW); struct stat st;
+  struct timespec t[2] = {{111, 0}, {222, 0}};
+  SHOW("utimensat AT_EMPTY_PATH", utimensat(fd, "", t, AT_EMPTY_PATH)); stat("f", &st); FACT("mtime %ld\n", (long)st.st_mtim.tv_sec);
+  SHOW("fchmodat2 AT_EMPTY_PATH", syscall(452, fd, "", 0600, AT_EMPTY_PATH)); stat("f", &st); FACT("mode %o\n", st.st_mode & 07777);
+  SHOW("fchownat AT_EMPTY_PATH", fchownat(dfd, "", 7, 8, AT_EMPTY_PATH)); stat("d", &st); FACT("dir owner %d %d\n", st.st_uid, st.st_gid);
+  SHOW("faccessat2 AT_EMPTY_PATH", syscall(SYS_faccessat2, fd, "", R_OK, AT_EMPTY_PATH));
+  char b[8] = {0}; SHOW("readlinkat O_PATH symlink", readlinkat(lp, "", b, sizeof b)); FACT("target %s\n", b);
+  SHOW("fstatat O_PATH symlink", fstatat(lp, "", &st, AT_EMPTY_PATH)); FACT("type %s\n", ftype(st.st_mode));
+  SHOW("linkat AT_EMPTY_PATH", linkat(fd, "", AT_FDCWD, "f2", AT_EMPTY_PATH)); SHOW("f2 exists", stat("f2", &st));
+  SHOW("linkat AT_EMPTY_PATH of dir", linkat(dfd, "", AT_FDCWD, "d2", AT_EMPTY_PATH));
+}
+CASE(f_calls_on_fds) {
+  touch("f"); mkdir("d", 0755); int r = open("f", O_RDONLY), d = open("d", O_RDONLY | O_DIRECTORY); struct stat st;
+  SHOW("fchmod read-only fd", fchmod(r, 0640)); stat("f", &st); FACT("mode %o\n", st.st_mode & 07777);
+  SHOW("fchmod dir fd", fchmod(d, 0700)); stat("d", &st); FACT("dir mode %o\n", st.st_mode & 07777);
+  SHOW("fchown dir fd", fchown(d, 5, 6)); SHOW("fsetxattr read-only fd", fsetxattr(r, "user.x", "1", 1, 0));
+  char v[4] = {0}; SHOW("fgetxattr", fgetxattr(r, "user.x", v, sizeof v)); SHOW("fsetxattr dir fd", fsetxattr(d, "user.y", "2", 1, 0));
+  SHOW("flistxattr dir fd", flistxattr(d, NULL, 0));
+  unlink("f"); SHOW("fchmod after unlink", fchmod(r, 0600)); fstat(r, &st); FACT("mode %o nlink %ld\n", st.st_mode & 07777, (long)st.st_nlink);
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(null_paths_open_stat); RUN(null_paths_namespace_calls); RUN(null_paths_attr_calls); RUN(unmapped_paths);
@@ -227,5 +249,6 @@ int main(int argc, char **argv) {
   RUN(deep_path_through_real_dirs); RUN(open_flag_errors); RUN(openat2_bad_how); RUN(bad_dirfds); RUN(at_flag_errors);
   RUN(renameat2_flag_errors); RUN(mode_and_value_errors); RUN(getcwd_sizes); RUN(empty_paths); RUN(trailing_slashes);
   RUN(dot_components); RUN(link_and_readlink_errors);
+  RUN(at_empty_path_on_fds); RUN(f_calls_on_fds);
   return 0;
 }

@@ -306,6 +306,20 @@ CASE(pipes_and_seeks) {
   SHOW("lseek pipe", lseek(p[0], 0, SEEK_SET)); SHOW("pread pipe", pread(p[0], b, 1, 0)); SHOW("pwrite pipe", pwrite(p[1], "x", 1, 0));
   int fd = mkfile("f", "abc"); SHOW("copy_file_range to pipe", copy_file_range(fd, NULL, p[1], NULL, 1, 0));
 }
+CASE(open_append_trunc_and_creat_modes) {
+  int fd = mkfile("f", "0123456789"); close(fd);
+  fd = open("f", O_WRONLY | O_APPEND | O_TRUNC); FACT("size after O_APPEND|O_TRUNC %ld\n", size_of("f"));
+  write(fd, "ab", 2); lseek(fd, 0, SEEK_SET); write(fd, "c", 1); content("content", "f");
+  fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0600); FACT("O_CREAT|O_TRUNC existing: size %ld\n", size_of("f"));
+  struct stat st; stat("f", &st); FACT("mode kept %o\n", st.st_mode & 07777);
+}
+CASE(unlinked_file_truncate_and_copy) {
+  int fd = mkfile("f", "hello"); unlink("f");
+  SHOW("ftruncate unlinked", ftruncate(fd, 2)); struct stat st; fstat(fd, &st); FACT("size %ld\n", (long)st.st_size);
+  int out = mkfile("out", NULL); loff_t off = 0;
+  SHOW("copy from unlinked", copy_file_range(fd, &off, out, NULL, 10, 0)); content("out", "out");
+  SHOW("linkat unlinked file back", linkat(fd, "", AT_FDCWD, "back", AT_EMPTY_PATH));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(write_read_positions); RUN(pread_pwrite_keep_position); RUN(pwrite_past_end_makes_hole); RUN(append_writes_at_end);
@@ -319,5 +333,6 @@ int main(int argc, char **argv) {
   RUN(unlinked_file_data); RUN(write_visible_through_mmap); RUN(large_offsets); RUN(read_write_bad_buffers);
   RUN(rwf_flags); RUN(zero_counts); RUN(readv_bad_iovecs); RUN(append_and_truncate_interplay);
   RUN(rlimit_fsize); RUN(pipes_and_seeks);
+  RUN(open_append_trunc_and_creat_modes); RUN(unlinked_file_truncate_and_copy);
   return 0;
 }
