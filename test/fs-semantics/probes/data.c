@@ -320,6 +320,45 @@ CASE(unlinked_file_truncate_and_copy) {
   SHOW("copy from unlinked", copy_file_range(fd, &off, out, NULL, 10, 0)); content("out", "out");
   SHOW("linkat unlinked file back", linkat(fd, "", AT_FDCWD, "back", AT_EMPTY_PATH));
 }
+static unsigned long fnv(const unsigned char *p, size_t n) { unsigned long h = 1469598103934665603UL; while (n--) h = (h ^ *p++) * 1099511628211UL; return h; }
+CASE(large_data_round_trip) {
+  size_t n = 3 << 20; unsigned char *w = malloc(n), *r = malloc(n);
+  for (size_t i = 0; i < n; i++) w[i] = (unsigned char)(i * 2654435761u >> 13);
+  int fd = mkfile("f", NULL);
+  long put = 0; for (size_t off = 0; off < n; off += 65537) { size_t len = off + 65537 > n ? n - off : 65537; put += pwrite(fd, w + off, len, off); }
+  FACT("written %ld size %ld\n", put, size_of("f"));
+  int fd2 = open("f", O_RDONLY); long got = 0, k; while ((k = read(fd2, r + got, n - got)) > 0) got += k;
+  FACT("read %ld equal %d\n", got, got == (long)n && fnv(w, n) == fnv(r, n));
+  int out = mkfile("g", NULL); loff_t a = 0; long copied = 0;
+  while ((k = copy_file_range(fd2, &a, out, NULL, n, 0)) > 0) copied += k;
+  memset(r, 0, n); pread(open("g", O_RDONLY), r, n, 0); FACT("copied %ld equal %d\n", copied, fnv(w, n) == fnv(r, n));
+}
+CASE(many_descriptions) {
+  // More descriptions than the sentry keeps before it sweeps: each fd must stay its own file.
+  enum { N = 700 }; static int fds[N]; char name[32];
+  for (int i = 0; i < N; i++) { snprintf(name, sizeof name, "m%03d", i); fds[i] = open(name, O_CREAT | O_RDWR, 0644); dprintf(fds[i], "%d", i); }
+  for (int i = 0; i < N; i += 2) close(fds[i]);
+  for (int i = 0; i < N; i += 2) { snprintf(name, sizeof name, "m%03d", i); fds[i] = open(name, O_RDWR); }
+  int right = 0; struct stat st, byname;
+  for (int i = 0; i < N; i++) {
+    char b[8] = {0}; pread(fds[i], b, sizeof b - 1, 0); snprintf(name, sizeof name, "m%03d", i);
+    fstat(fds[i], &st); stat(name, &byname);
+    right += atoi(b) == i && st.st_ino == byname.st_ino;
+  }
+  FACT("descriptions right %d of %d\n", right, N);
+  for (int i = 0; i < N; i++) close(fds[i]);
+}
+CASE(rename_over_open_file) {
+  int old = mkfile("f", "old content"); mkfile("g", "new");
+  SHOW("rename g over f", rename("g", "f"));
+  char b[16] = {0}; SHOW("read replaced file", pread(old, b, sizeof b - 1, 0)); FACT("%s\n", b);
+  struct stat st; fstat(old, &st); FACT("replaced nlink %ld\n", (long)st.st_nlink); content("f now", "f");
+  SHOW("write to replaced", pwrite(old, "X", 1, 0)); content("f still", "f");
+}
+CASE(splice_into_append_file) {
+  int p[2]; pipe(p); write(p[1], "abc", 3); mkfile("f", "0"); int a = open("f", O_WRONLY | O_APPEND);
+  SHOW("splice to O_APPEND", splice(p[0], NULL, a, NULL, 3, 0)); content("f", "f");
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(write_read_positions); RUN(pread_pwrite_keep_position); RUN(pwrite_past_end_makes_hole); RUN(append_writes_at_end);
@@ -334,5 +373,6 @@ int main(int argc, char **argv) {
   RUN(rwf_flags); RUN(zero_counts); RUN(readv_bad_iovecs); RUN(append_and_truncate_interplay);
   RUN(rlimit_fsize); RUN(pipes_and_seeks);
   RUN(open_append_trunc_and_creat_modes); RUN(unlinked_file_truncate_and_copy);
+  RUN(large_data_round_trip); RUN(many_descriptions); RUN(rename_over_open_file); RUN(splice_into_append_file);
   return 0;
 }

@@ -223,6 +223,13 @@ CASE(statx_btime) {
   statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &b); FACT("through the fd: reported %d same %s\n", (b.stx_mask & STATX_BTIME) != 0,
       rel(sx_ts(a.stx_btime), sx_ts(b.stx_btime)));
 }
+CASE(utimensat_on_symlink_itself) {
+  mkfile("f", NULL); symlink("f", "l"); age("f"); age("l");
+  struct timespec now_now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+  WATCH2("l", "f", utimensat(AT_FDCWD, "l", now_now, AT_SYMLINK_NOFOLLOW));
+  struct timespec t[2] = {{42, 0}, {43, 0}}; utimensat(AT_FDCWD, "l", t, AT_SYMLINK_NOFOLLOW);
+  struct stat st = snap("l"); FACT("link atime %ld mtime %ld\n", (long)st.st_atim.tv_sec, (long)st.st_mtim.tv_sec);
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(times_on_write); RUN(times_on_pwrite_and_writev); RUN(times_on_read_old_atime); RUN(times_on_read_relatime); RUN(times_on_read_at_eof);
@@ -235,5 +242,6 @@ int main(int argc, char **argv) {
   RUN(nlink_of_files); RUN(nlink_of_dirs); RUN(inode_numbers_stable); RUN(st_dev_within_filesystem); RUN(statx_times_match_stat);
   RUN(times_on_dir_chmod_and_self_rename); RUN(times_on_exchange); RUN(times_on_o_creat_existing_and_excl);
   RUN(statx_btime);
+  RUN(utimensat_on_symlink_itself);
   return 0;
 }
