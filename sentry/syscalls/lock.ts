@@ -11,19 +11,18 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
 
-/** The fcntl commands the filter sends here; every other fcntl runs natively. */
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;
 export const F_SETLEASE = 1024;
 
-function lockCall(t: Task, k: Kernel, fd: number): Reply {
+export function lockCall(t: Task, k: Kernel, fd: number): Reply {
   const d = k.files.lookup(t, fd);
   k.files.dropUnheld((x) => x.locked && x !== d);
   if (d) d.locked = true;
   return PASS;
 }
 
-function leaseCall(t: Task, k: Kernel, fd: number): Reply {
+export function leaseCall(t: Task, k: Kernel, fd: number): Reply {
   const d = k.files.lookup(t, fd);
   if (d) k.files.dropUnheld((x) => x !== d && x.at.inode === d.at.inode);
   return PASS;
@@ -31,6 +30,4 @@ function leaseCall(t: Task, k: Kernel, fd: number): Reply {
 
 export const lockFamily: SyscallFamily = {
   flock: entry(['fd', 'hex'], (t, a, k) => lockCall(t, k, a.int(0))),
-  fcntl: entry(['fd', 'int', 'ptr'], (t, a, k) =>
-    a.int(1) === F_SETLEASE ? leaseCall(t, k, a.int(0)) : lockCall(t, k, a.int(0))),
 };

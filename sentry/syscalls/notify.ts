@@ -12,7 +12,7 @@ import type { Task } from '../kernel/task.js';
 import { checkAccess, MAY_READ } from '../vfs/permissions.js';
 import { AT, isDir } from '../vfs/types.js';
 import { lookupAt } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
 
 const IN_ALL_EVENTS = 0xfff;
 const IN_ONLYDIR = 0x01000000;
@@ -39,6 +39,21 @@ function inotifyAddWatch(t: Task, k: Kernel, fd: number, pathAddr: number, mask:
   if ((mask & IN_ONLYDIR) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   checkAccess(t.creds, st, MAY_READ);
   throw new SysErr(E.ENOSYS);
+}
+
+export const F_NOTIFY = 1026;
+const DN_MULTISHOT = 0x80000000;
+
+/**
+ * fcntl(F_NOTIFY) on a sandbox directory: EINVAL, Linux's answer when dnotify
+ * is disabled, rather than a host watch on the empty host directory behind
+ * the fd that would never fire. Clearing, and anything on other fds, runs
+ * natively (a file gives ENOTDIR there).
+ */
+export function dnotify(t: Task, k: Kernel, fd: number, arg: number): Reply {
+  const d = k.files.lookup(t, fd);
+  if (!d || (arg & ~DN_MULTISHOT) === 0 || !isDir(d.at.inode.stat().mode)) return PASS;
+  throw new SysErr(E.EINVAL);
 }
 
 export const notifyFamily: SyscallFamily = {

@@ -8,7 +8,8 @@ import { attrFamily } from './attr.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
-import { F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, lockFamily } from './lock.js';
+import { fcntlFamily, TRAPPED_FCNTL_COMMANDS } from './fcntl.js';
+import { lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
 import { notifyFamily } from './notify.js';
 import { SYSCALLS } from './numbers.js';
@@ -60,7 +61,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  miscFamily, lockFamily, notifyFamily];
+  miscFamily, lockFamily, fcntlFamily, notifyFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
@@ -79,8 +80,8 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
-  // fcntl runs natively but for OFD locks and leases (lock.ts); flock is always served.
-  policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: [F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE] });
+  // fcntl runs natively but for a few commands (fcntl.ts).
+  policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
   for (const n of table.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

@@ -1,6 +1,7 @@
-// inotify on sandbox files: the instance, watches and their errors, events.
+// inotify and dnotify on sandbox files: the instance, watches and their errors, events.
 #include "probe.h"
 #include <poll.h>
+#include <signal.h>
 #include <sys/inotify.h>
 
 static char *volatile NULLPATH = NULL;
@@ -50,8 +51,21 @@ CASE(watch_symlink_itself) {
   SHOW("DONT_FOLLOW on symlink", inotify_add_watch(in, "l", IN_ATTRIB | IN_DONT_FOLLOW));
 }
 
+static volatile int dn_signals;
+static void on_dnotify(int s) { (void)s; dn_signals++; }
+CASE(dnotify_errors) {
+  touch("f"); int f = open("f", O_RDONLY);
+  SHOW("F_NOTIFY on a file", fcntl(f, F_NOTIFY, DN_CREATE)); SHOW("clear on a file", fcntl(f, F_NOTIFY, 0));
+  SHOW("bad fd", fcntl(999, F_NOTIFY, DN_CREATE)); int d = open(".", O_RDONLY); SHOW("clear on a dir", fcntl(d, F_NOTIFY, 0));
+}
+CASE(dnotify_dir) {
+  signal(SIGRTMIN, on_dnotify); int d = open(".", O_RDONLY);
+  SHOW("F_SETSIG", fcntl(d, F_SETSIG, SIGRTMIN)); SHOW("F_NOTIFY DN_CREATE", fcntl(d, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+  touch("new"); usleep(50000); FACT("signals %d\n", dn_signals); signal(SIGRTMIN, SIG_DFL);
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(inotify_init_flags); RUN(add_watch_errors); RUN(watch_file_events); RUN(watch_dir_events); RUN(watch_symlink_itself);
+  RUN(dnotify_errors); RUN(dnotify_dir);
   return 0;
 }
