@@ -11,8 +11,9 @@ import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BEN
   RESOLVE_NO_SYMLINKS } from './syscalls.js';
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-const O_NOATIME = 0o1000000, O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_TMPFILE = 0o20000000 | O_DIRECTORY;
+const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
+const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0, AT_FDCWD = -100;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 const EIO = 5, EISDIR = 21, EINVAL = 22, EPIPE = 32, EMSGSIZE = 90;
@@ -228,9 +229,13 @@ export class GoferServer {
     c.statx(dir, name, flags, STATX_BASIC_STATS | STATX_BTIME, this.statBuf);
     const v = new DataView(this.statBuf.buffer, this.statBuf.byteOffset, this.statBuf.byteLength);
     const u64 = (o: number) => v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
-    const ts = (o: number) => ({ sec: v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true), nsec: v.getUint32(o + 8, true) });
+    const ts = (o: number) => ({ sec: v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true),
+      nsec: v.getUint32(o + 8, true) });
     // st_dev and st_rdev as stat(2) encodes them (new_encode_dev).
-    const dev = (o: number) => { const ma = v.getUint32(o, true), mi = v.getUint32(o + 4, true); return (mi & 0xff) + ma * 256 + (mi - (mi & 0xff)) * 4096; };
+    const dev = (o: number) => {
+      const major = v.getUint32(o, true), minor = v.getUint32(o + 4, true);
+      return (minor & 0xff) + major * 256 + (minor - (minor & 0xff)) * 4096;
+    };
     const st: WireStat = {
       dev: dev(136), ino: u64(32), mode: v.getUint16(28, true), nlink: v.getUint32(16, true), uid: v.getUint32(20, true),
       gid: v.getUint32(24, true), rdev: dev(128), size: u64(40), blksize: v.getUint32(4, true), blocks: u64(48),
