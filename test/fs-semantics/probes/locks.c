@@ -140,7 +140,7 @@ CASE(posix_deadlock_detected) {
     int f = open("f", O_RDWR); setlk(f, F_SETLK, F_WRLCK, 5, 1); write(p[1], "r", 1);
     setlk(f, F_SETLKW, F_WRLCK, 0, 1); _exit(0);
   }
-  char b; read(p[0], &b, 1); usleep(100000);
+  char b; read(p[0], &b, 1); usleep(300000); // the child is blocked by now, in all likelihood
   SHOW("parent waits for child's lock", setlk(fd, F_SETLKW, F_WRLCK, 5, 1));
   setlk(fd, F_SETLK, F_UNLCK, 0, 0);
   int st; waitpid(c, &st, 0);
