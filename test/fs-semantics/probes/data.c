@@ -359,6 +359,14 @@ CASE(splice_into_append_file) {
   int p[2]; pipe(p); write(p[1], "abc", 3); mkfile("f", "0"); int a = open("f", O_WRONLY | O_APPEND);
   SHOW("splice to O_APPEND", splice(p[0], NULL, a, NULL, 3, 0)); content("f", "f");
 }
+CASE(offsets_past_eof) {
+  int in = mkfile("in", "abc"), out = mkfile("out", NULL), p[2]; pipe(p);
+  off_t o = 10; SHOW("sendfile past EOF", sendfile(out, in, &o, 5)); FACT("offset %ld\n", (long)o);
+  loff_t a = 10; SHOW("copy_file_range past EOF", copy_file_range(in, &a, out, NULL, 5, 0));
+  loff_t s = 10; fcntl(p[1], F_SETFL, O_NONBLOCK); SHOW("splice past EOF", splice(in, &s, p[1], NULL, 5, SPLICE_F_NONBLOCK));
+  char b[4]; SHOW("pread at EOF", pread(in, b, 4, 3)); SHOW("SEEK_DATA at EOF", lseek(in, 3, SEEK_DATA));
+  SHOW("SEEK_HOLE inside", lseek(in, 1, SEEK_HOLE));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(write_read_positions); RUN(pread_pwrite_keep_position); RUN(pwrite_past_end_makes_hole); RUN(append_writes_at_end);
@@ -374,5 +382,6 @@ int main(int argc, char **argv) {
   RUN(rlimit_fsize); RUN(pipes_and_seeks);
   RUN(open_append_trunc_and_creat_modes); RUN(unlinked_file_truncate_and_copy);
   RUN(large_data_round_trip); RUN(many_descriptions); RUN(rename_over_open_file); RUN(splice_into_append_file);
+  RUN(offsets_past_eof);
   return 0;
 }

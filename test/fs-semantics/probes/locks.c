@@ -300,6 +300,21 @@ CASE(lockf_calls) {
   int st; waitpid(c, &st, 0); FACT("child F_TEST refused %d\n", WEXITSTATUS(st));
   SHOW("F_ULOCK", lockf(fd, F_ULOCK, 10)); SHOW("bad cmd", lockf(fd, 42, 10));
 }
+CASE(fork_and_lock_ownership) {
+  int fd = mkfile("f"), other = open("f", O_RDWR);
+  setlk(fd, F_SETLK, F_WRLCK, 0, 1); setlk(fd, F_OFD_SETLK, F_WRLCK, 10, 1);
+  fflush(stdout); pid_t c = fork();
+  if (c == 0) {
+    // POSIX locks are not inherited (the child conflicts with its parent); OFD locks belong to the shared description.
+    int posix = setlk(fd, F_SETLK, F_WRLCK, 0, 1) == -1 && errno == EAGAIN;
+    int ofd_own = setlk(fd, F_OFD_SETLK, F_WRLCK, 10, 1) == 0;
+    int ofd_unlock = setlk(fd, F_OFD_SETLK, F_UNLCK, 10, 1) == 0;
+    _exit(posix | ofd_own << 1 | ofd_unlock << 2);
+  }
+  int st; waitpid(c, &st, 0);
+  FACT("child: posix conflicts %d, ofd its own %d, ofd unlock %d\n", WEXITSTATUS(st) & 1, WEXITSTATUS(st) >> 1 & 1, WEXITSTATUS(st) >> 2 & 1);
+  SHOW("other open takes the unlocked OFD range", setlk(other, F_OFD_SETLK, F_WRLCK, 10, 1));
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)touch; (void)ftype;
   RUN(posix_write_lock_conflicts); RUN(posix_read_locks_share); RUN(posix_getlk_reports_holder); RUN(posix_unlock_ranges);
@@ -311,5 +326,6 @@ int main(int argc, char **argv) {
   RUN(flock_and_posix_independent); RUN(flock_blocking_waits); RUN(locks_survive_rename_and_unlink);
   RUN(posix_whence_and_growth); RUN(posix_getlk_bad_type); RUN(locks_on_unlinked_file);
   RUN(posix_locks_merge_and_split); RUN(posix_upgrade_and_downgrade); RUN(lockf_calls);
+  RUN(fork_and_lock_ownership);
   return 0;
 }
