@@ -12,6 +12,7 @@ export interface Timespec { sec: number; nsec: number }
 export interface WireStat {
   dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
   size: number; blksize: number; blocks: number; atime: Timespec; mtime: Timespec; ctime: Timespec;
+  btime?: Timespec;
 }
 
 export interface WireStatFs {
@@ -26,7 +27,7 @@ type NoArgs = Record<string, never>;
 /** Each operation's own arguments: the members of Request's `op` oneof. */
 export interface OpArgs {
   lstat: NoArgs;
-  readdir: { cookie?: Uint8Array; withStat?: boolean };
+  readdir: { cookie?: Uint8Array; withStat?: boolean; noatime?: boolean };
   readlink: NoArgs;
   open: { flags: number; mode: number };
   mkdir: { mode: number };

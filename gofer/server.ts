@@ -4,7 +4,7 @@
 // component is then acted on by name in its parent directory without being
 // followed (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
 import { closeSync } from 'node:fs';
-import { decodeStat, native, STAT_SIZE } from '../native/index.js';
+import { native } from '../native/index.js';
 import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS,
@@ -12,8 +12,10 @@ import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BEN
 
 const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000, O_TMPFILE = 0o20000000 | O_DIRECTORY;
+const O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
+const O_TMPFILE = 0o20000000 | O_DIRECTORY;
 const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0, AT_FDCWD = -100;
+const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 const EIO = 5, EISDIR = 21, EINVAL = 22, EPIPE = 32, EMSGSIZE = 90;
 const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
@@ -57,7 +59,8 @@ export class GoferServer {
   private readonly fds = new Int32Array(16);
   private readonly nfds = new Int32Array(1);
   private readonly donated = new Int32Array(1);
-  private readonly statBuf = new Uint8Array(STAT_SIZE);
+  /** struct statx. */
+  private readonly statBuf = new Uint8Array(256);
   private readonly direntBuf = new Uint8Array(65536);
   private readonly valueBuf = new Uint8Array(XATTR_MAX);
   /** Where the working directory returns after an xattr call, so that it pins no directory of a tree. */
@@ -178,9 +181,15 @@ export class GoferServer {
     removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, args.name)); },
   };
 
-  /** openat2 of a checked path beneath root, adding O_NOFOLLOW and O_CLOEXEC. */
+  /**
+   * openat2 of a checked path beneath root, with O_CLOEXEC. RESOLVE_NO_SYMLINKS
+   * already refuses a symlink in the last place; O_NOFOLLOW is added only for
+   * O_PATH (which then opens the symlink itself), as it would stay in the
+   * guest's F_GETFL.
+   */
   private openBeneath(root: number, path: string, flags: number, mode: number): number {
-    return c.openat2(root, path === '' ? '.' : path, flags | O_NOFOLLOW | O_CLOEXEC, mode, RESOLVE);
+    const nofollow = flags & O_PATH ? O_NOFOLLOW : 0;
+    return c.openat2(root, path === '' ? '.' : path, flags | nofollow | O_CLOEXEC, mode, RESOLVE);
   }
 
   /** Runs fn with an fd of the parent directory (O_PATH) and the last name. */
@@ -212,8 +221,28 @@ export class GoferServer {
   }
 
   private lstat(root: number, path: string): WireStat {
-    this.atFile(root, path, (dir, name, flags) => c.fstatat(dir, name, this.statBuf, flags));
-    return decodeStat(this.statBuf);
+    return this.atFile(root, path, (dir, name, flags) => this.statx(dir, name, flags));
+  }
+
+  /** statx(2), for the birth time that stat(2) does not give, decoded as the wire's Stat. */
+  private statx(dir: number, name: string, flags: number): WireStat {
+    c.statx(dir, name, flags, STATX_BASIC_STATS | STATX_BTIME, this.statBuf);
+    const v = new DataView(this.statBuf.buffer, this.statBuf.byteOffset, this.statBuf.byteLength);
+    const u64 = (o: number) => v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
+    const ts = (o: number) => ({ sec: v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true),
+      nsec: v.getUint32(o + 8, true) });
+    // st_dev and st_rdev as stat(2) encodes them (new_encode_dev).
+    const dev = (o: number) => {
+      const major = v.getUint32(o, true), minor = v.getUint32(o + 4, true);
+      return (minor & 0xff) + major * 256 + (minor - (minor & 0xff)) * 4096;
+    };
+    const st: WireStat = {
+      dev: dev(136), ino: u64(32), mode: v.getUint16(28, true), nlink: v.getUint32(16, true), uid: v.getUint32(20, true),
+      gid: v.getUint32(24, true), rdev: dev(128), size: u64(40), blksize: v.getUint32(4, true), blocks: u64(48),
+      atime: ts(64), mtime: ts(112), ctime: ts(96),
+    };
+    if (v.getUint32(0, true) & STATX_BTIME) st.btime = ts(80);
+    return st;
   }
 
   private readlink(root: number, path: string): string {
@@ -264,7 +293,7 @@ export class GoferServer {
    * pass over the directory.
    */
   private readdir(root: number, path: string, args: OpArgs['readdir']): Partial<Response> {
-    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY, 0);
+    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY | (args.noatime ? O_NOATIME : 0), 0);
     try {
       const start = args.cookie;
       if (start && start.length > 0) {
@@ -302,8 +331,7 @@ export class GoferServer {
       type: view.getUint8(off + 18) };
     if (withStat) {
       try {
-        c.fstatat(dir, name, this.statBuf, AT_SYMLINK_NOFOLLOW);
-        entry.stat = decodeStat(this.statBuf);
+        entry.stat = this.statx(dir, name, AT_SYMLINK_NOFOLLOW);
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
       }

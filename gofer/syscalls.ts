@@ -42,7 +42,8 @@ export const c = {
     const how = new BigUint64Array([BigInt(flags >>> 0), BigInt(mode), BigInt(resolve)]);
     return sys('openat2', 437, 'int', dirfd, 'str', path, 'void *', how, 'size_t', 24);
   },
-  fstatat: call<[number, string, Uint8Array, number]>('fstatat', 'int fstatat(int, const char *, _Out_ uint8_t *, int)'),
+  statx: call<[number, string, number, number, Uint8Array]>('statx',
+    'int statx(int, const char *, int, unsigned int, _Out_ uint8_t *)'),
   getdents64: call<[number, Uint8Array, number]>('getdents64', 'int64_t getdents64(int, _Out_ uint8_t *, size_t)'),
   readlinkat: call<[number, string, Uint8Array, number]>('readlinkat', 'int64_t readlinkat(int, const char *, _Out_ uint8_t *, size_t)'),
   mkdirat: call<[number, string, number]>('mkdirat', 'int mkdirat(int, const char *, uint32_t)'),

@@ -274,7 +274,7 @@ describe('gofer: confinement', () => {
     }
     // A symlink as the last component: never listed, never opened as what it points to.
     expect([E.ELOOP, E.ENOTDIR]).toContain(errnoOf(() => client.readdir(0, 'up')));
-    expect(errnoOf(() => client.open(0, 'up', O_DIRECTORY, 0))).toBe(E.ENOTDIR);
+    expect([E.ELOOP, E.ENOTDIR]).toContain(errnoOf(() => client.open(0, 'up', O_DIRECTORY, 0)));
     expect(readFileSync(`${top}/secret`, 'utf8')).toBe('secret\n');
   });
 

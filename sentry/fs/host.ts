@@ -1,5 +1,5 @@
 // Host objects that stand behind guest file descriptions.
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
 import { SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
@@ -24,29 +24,60 @@ export function reopen(fd: number, flags: number): number {
 }
 
 /**
- * An empty, read-only host directory. A guest fd for a sandbox directory is
- * an open file description of it: `read` gives EISDIR as it should, and its
+ * Empty, read-only host directories. A guest fd for a sandbox directory is
+ * an open file description of one: `read` gives EISDIR as it should, and its
  * file position holds the guest's getdents cursor, so lseek/telldir/rewinddir
- * run natively. Everything else on it is trapped.
+ * run natively. Everything else on it is trapped. Each sandbox directory gets
+ * its own host directory (made on its first open, kept until the sandbox
+ * ends), so that flock and record locks, which the host kernel keeps per
+ * inode, tell two sandbox directories apart.
  */
 export class EmptyDir {
   readonly path: string;
+  private readonly perDir = new WeakMap<object, string>();
+  private made = 0;
   constructor() {
     removeStaleEmptyDirs();
     this.path = mkdtempSync(`${SHM}/tvisor-dir-${process.pid}-`);
     chmodSync(this.path, 0o555);
   }
   /**
-   * Also the host object of O_PATH descriptions: seccomp's ADDFD cannot
-   * pass an O_PATH fd, so the guest gets a read-only one (known gap: read
-   * on it gives EISDIR where Linux gives EBADF).
+   * A description of the host directory of sandbox directory `dir`, with the
+   * guest's status flags (and O_DIRECTORY, which F_GETFL shows).
    */
-  open(_flags: number): number {
-    return host(() => openSync(this.path, O.RDONLY | O.DIRECTORY | O.CLOEXEC));
+  openFor(dir: object, flags: number): number {
+    let path = this.perDir.get(dir);
+    if (!path) {
+      path = `${this.path}/${this.made++}`;
+      host(() => mkdirSync(path!, 0o555));
+      this.perDir.set(dir, path);
+    }
+    return openEmpty(path, flags);
+  }
+  /**
+   * The host object of O_PATH descriptions of non-directories: seccomp's
+   * ADDFD cannot pass an O_PATH fd, so the guest gets a read-only one
+   * (known gap: read on it gives EISDIR where Linux gives EBADF).
+   */
+  open(flags: number): number {
+    return openEmpty(this.path, flags);
   }
   dispose(): void {
-    try { rmdirSync(this.path); } catch { /* already gone */ }
+    removeEmptyDirTree(this.path);
   }
+}
+
+function openEmpty(path: string, flags: number): number {
+  const kept = flags & (FILE_STATUS_FLAGS & ~O.ACCMODE | O.DIRECTORY);
+  return host(() => openSync(path, O.RDONLY | kept | O.CLOEXEC));
+}
+
+/** Removes an EmptyDir's directory and the empty directories in it (nothing else: rmdir fails on anything). */
+function removeEmptyDirTree(path: string): void {
+  try {
+    for (const name of readdirSync(path)) rmdirSync(`${path}/${name}`);
+    rmdirSync(path);
+  } catch { /* already gone, or not empty: not ours to judge */ }
 }
 
 const SHM = '/dev/shm';
@@ -56,7 +87,7 @@ function removeStaleEmptyDirs(): void {
   for (const name of readdirSync(SHM)) {
     const pid = /^tvisor-dir-(\d+)-/.exec(name)?.[1];
     if (!pid || existsSync(`/proc/${pid}`)) continue;
-    try { rmdirSync(`${SHM}/${name}`); } catch { /* not empty or gone: not ours to judge */ }
+    removeEmptyDirTree(`${SHM}/${name}`);
   }
 }
 

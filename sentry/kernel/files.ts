@@ -21,6 +21,8 @@ export class FileDescription {
   dirents: DirEntry[] | null = null;
   /** The sentry closed its fd (no guest held the description any more). */
   closed = false;
+  /** A guest asked for a flock or OFD lock on it: it may hold one. */
+  locked = false;
 
   constructor(
     readonly hostFd: number,
@@ -104,6 +106,17 @@ export class FileRegistry {
 
   /** Closes the sentry's copy of every description no guest process holds. */
   sweep(): void {
+    this.dropUnheld(() => true);
+    this.sweepAt = Math.max(512, this.byFile.length * 2);
+  }
+
+  /**
+   * Closes the sentry's copy of the descriptions `which` selects that no
+   * guest process holds any more. The sentry's copy would otherwise keep
+   * their flock and OFD locks (which belong to the description) alive.
+   */
+  dropUnheld(which: (d: FileDescription) => boolean): void {
+    if (!this.byFile.some(which)) return;
     const live = new Set<FileDescription>();
     for (const tg of this.liveGroups()) {
       let fds: string[];
@@ -113,14 +126,13 @@ export class FileRegistry {
         if (typeof at !== 'number' && at.found) live.add(this.byFile[at.index]!);
       }
     }
-    const kept = this.byFile.filter((d) => live.has(d));
+    const kept = this.byFile.filter((d) => live.has(d) || !which(d));
     for (const d of this.byFile) {
-      if (!live.has(d)) {
+      if (!live.has(d) && which(d)) {
         d.closed = true;
         closeQuietly(d.hostFd);
       }
     }
     this.byFile.splice(0, this.byFile.length, ...kept);
-    this.sweepAt = Math.max(512, kept.length * 2);
   }
 }

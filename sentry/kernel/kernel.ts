@@ -231,6 +231,8 @@ export class Kernel {
     if (t) {
       this.tasks.delete(ev.pid);
       t.tg.tasks.delete(t);
+      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts).
+      if (t.tg.tasks.size === 0) this.files.dropUnheld((d) => d.locked);
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };

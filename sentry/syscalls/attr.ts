@@ -1,31 +1,40 @@
 // Attributes: chmod, chown, utimes, truncate, umask and extended attributes.
+import { readFileSync } from 'node:fs';
 import { E, SysErr } from '../kernel/errno.js';
+import { host } from '../fs/host.js';
+import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { SetAttr } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, isOwnerOrRoot, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, S_ISGID, S_ISUID, type Timespec } from '../vfs/types.js';
+import { AT, isDir, isLnk, isReg, O, S_ISGID, S_ISUID, type Timespec } from '../vfs/types.js';
 import { UTIME_NOW, UTIME_OMIT } from '../fs/times.js';
 import { lookupAt, sentryFile } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
+
+/** What an attribute call changes: a place, and for the f* calls the host fd of the description named. */
+type Target = VfsPath & { hostFd?: number };
+
+/** Its attributes: through the open description when there is one (the name may be gone). */
+const statOf = (p: Target) => p.hostFd === undefined ? p.inode.stat() : p.inode.statOpen(p.hostFd);
 
 function writable(p: VfsPath): void {
   if (p.mount.readonly) throw new SysErr(E.EROFS);
 }
 
-function chmodAt(t: Task, p: VfsPath, mode: number): number {
-  const st = p.inode.stat();
+function chmodAt(t: Task, p: Target, mode: number): number {
+  const st = statOf(p);
   if (!isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
   writable(p);
   let m = mode & 0o7777;
   if (t.creds.fsuid !== 0 && (m & S_ISGID) && t.creds.fsgid !== st.gid && !t.creds.groups.includes(st.gid)) m &= ~S_ISGID;
-  p.inode.setattr({ mode: m });
+  p.inode.setattr({ mode: m }, p.hostFd);
   return 0;
 }
 
-function chownAt(t: Task, p: VfsPath, uid: number, gid: number): number {
-  const st = p.inode.stat();
+function chownAt(t: Task, p: Target, uid: number, gid: number): number {
+  const st = statOf(p);
   const newUid = uid === 0xffffffff ? undefined : uid;
   const newGid = gid === 0xffffffff ? undefined : gid;
   if (t.creds.euid !== 0) {
@@ -37,14 +46,15 @@ function chownAt(t: Task, p: VfsPath, uid: number, gid: number): number {
     if (newUid === undefined && newGid === undefined && t.creds.fsuid !== st.uid) throw new SysErr(E.EPERM);
   }
   writable(p);
-  const attr: SetAttr = { uid: newUid, gid: newGid };
+  // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
+  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
   if (!isDir(st.mode) && !isLnk(st.mode)) {
     // chown(2): setuid always goes, setgid when the group may execute.
     let m = st.mode & 0o7777 & ~S_ISUID;
     if (st.mode & 0o010) m &= ~S_ISGID;
     if (m !== (st.mode & 0o7777)) attr.mode = m;
   }
-  p.inode.setattr(attr);
+  p.inode.setattr(attr, p.hostFd);
   return 0;
 }
 
@@ -62,9 +72,9 @@ function readTimes(t: Task, addr: number): [Timespec | 'now' | 'omit', Timespec 
   return [one(0), one(16)];
 }
 
-function setTimes(t: Task, p: VfsPath, atime: Timespec | 'now' | 'omit', mtime: Timespec | 'now' | 'omit'): number {
+function setTimes(t: Task, p: Target, atime: Timespec | 'now' | 'omit', mtime: Timespec | 'now' | 'omit'): number {
   if (atime === 'omit' && mtime === 'omit') return 0;
-  const st = p.inode.stat();
+  const st = statOf(p);
   const explicit = (atime !== 'now' && atime !== 'omit') || (mtime !== 'now' && mtime !== 'omit');
   if (!isOwnerOrRoot(t.creds, st)) {
     if (explicit) throw new SysErr(E.EPERM);
@@ -74,7 +84,7 @@ function setTimes(t: Task, p: VfsPath, atime: Timespec | 'now' | 'omit', mtime: 
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;
   if (mtime !== 'omit') attr.mtime = mtime;
-  p.inode.setattr(attr);
+  p.inode.setattr(attr, p.hostFd);
   return 0;
 }
 
@@ -94,9 +104,16 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   const [atime, mtime] = readTimes(t, times);
   const p = pathAddr === 0
-    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : sentryFile(k, t, dirfd).at)
+    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(sentryFile(k, t, dirfd)))
     : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);
   return setTimes(t, p, atime, mtime);
+}
+
+/** The guest's RLIMIT_FSIZE soft limit (the sentry's own does not apply to what it does for the guest). */
+function fileSizeLimit(t: Task): number {
+  const line = host(() => readFileSync(`/proc/${t.tid}/limits`, 'utf8')).split('\n').find((l) => l.startsWith('Max file size'));
+  const soft = line?.slice('Max file size'.length).trim().split(/\s+/)[0];
+  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
 }
 
 function truncatePath(t: Task, p: VfsPath, length: number): number {
@@ -106,6 +123,11 @@ function truncatePath(t: Task, p: VfsPath, length: number): number {
   if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
   checkAccess(t.creds, st, MAY_WRITE);
   writable(p);
+  // Growing past RLIMIT_FSIZE: SIGXFSZ and EFBIG, as inode_newsize_ok does (ftruncate is native and does it itself).
+  if (length > st.size && length > fileSizeLimit(t)) {
+    try { process.kill(t.tid, 'SIGXFSZ'); } catch { /* the task is gone */ }
+    throw new SysErr(E.EFBIG);
+  }
   p.inode.setattr({ size: length });
   return 0;
 }
@@ -163,7 +185,8 @@ function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
 
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
-const fdAt = (k: Kernel, t: Task, fd: number) => sentryFile(k, t, fd, E.EPERM).at;
+const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.flags & O.PATH ? undefined : d.hostFd });
+const fdAt = (k: Kernel, t: Task, fd: number): Target => openTarget(sentryFile(k, t, fd, E.EPERM));
 
 export const attrFamily: SyscallFamily = {
   chmod: entry(['path', 'oct'], (t, a, k) => chmodAt(t, at(k, t, a.ptr(0), false), a.uint(1))),

@@ -9,7 +9,7 @@ import type { Task } from '../kernel/task.js';
 import type { Owner, StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
+import { AT, isDir, O, S_ISGID, type Stat } from '../vfs/types.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
@@ -20,9 +20,12 @@ export function sentryFile(k: Kernel, t: Task, fd: number, whenForeign: number =
   return d;
 }
 
-/** Where a *at call starts: the cwd for AT_FDCWD, else the directory fd's place. */
-export function startOf(k: Kernel, t: Task, dirfd: number): VfsPath {
-  if (dirfd === AT.FDCWD) return t.fs.cwd;
+/**
+ * Where a *at call starts: the cwd for AT_FDCWD, else the directory fd's
+ * place. An absolute path starts at the root whatever dirfd is, even a bad one.
+ */
+export function startOf(k: Kernel, t: Task, dirfd: number, path: string): VfsPath {
+  if (dirfd === AT.FDCWD || path.startsWith('/')) return t.fs.cwd;
   return sentryFile(k, t, dirfd, E.ENOTDIR).at;
 }
 
@@ -31,7 +34,7 @@ export function lookupAt(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (path === '' && (flags & AT.EMPTY_PATH)) {
     return dirfd === AT.FDCWD ? t.fs.cwd : sentryFile(k, t, dirfd).at;
   }
-  return resolve(t, startOf(k, t, dirfd), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
+  return resolve(t, startOf(k, t, dirfd, path), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
 }
 
 /** Host stat of a guest fd the sentry did not make (pipe, socket, inherited tty). */
@@ -51,10 +54,15 @@ export function foreignStatfs(t: Task, fd: number): Uint8Array {
     files: s.files, ffree: s.ffree, namelen: 255, frsize: s.bsize, flags: 0 }, 0, false);
 }
 
+/** Stat of an open description: through its host file, unless O_PATH (whose host object stands in for it). */
+export function descriptionStat(d: FileDescription): Stat {
+  return d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd);
+}
+
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
   const d = k.files.lookup(t, fd);
-  return d ? d.at.inode.stat() : foreignStat(t, fd);
+  return d ? descriptionStat(d) : foreignStat(t, fd);
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */
@@ -88,6 +96,7 @@ export function encodeStat(st: Stat): Uint8Array {
 }
 
 const STATX_BASIC_STATS = 0x7ff;
+const STATX_BTIME = 0x800;
 const STATX_MNT_ID = 0x1000;
 
 /** struct statx. */
@@ -98,7 +107,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
     set64(v, off, t.sec);
     v.setUint32(off + 8, t.nsec, true);
   };
-  v.setUint32(0, STATX_BASIC_STATS | STATX_MNT_ID, true);
+  v.setUint32(0, STATX_BASIC_STATS | STATX_MNT_ID | (st.btime ? STATX_BTIME : 0), true);
   v.setUint32(4, st.blksize, true);
   v.setUint32(16, st.nlink, true);
   v.setUint32(20, st.uid, true);
@@ -108,6 +117,7 @@ export function encodeStatx(st: Stat, mountId: number): Uint8Array {
   set64(v, 40, st.size);
   set64(v, 48, st.blocks);
   ts(64, st.atime);
+  if (st.btime) ts(80, st.btime);
   ts(96, st.ctime);
   ts(112, st.mtime);
   v.setUint32(128, major(st.rdev), true);
@@ -141,6 +151,8 @@ export function newOwner(t: Task, dir: Stat): Owner {
 export function checkDirWritable(t: Task, dir: VfsPath): Stat {
   const st = dir.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  // A removed directory (still open, or the cwd) takes no new entries.
+  if (st.nlink === 0) throw new SysErr(E.ENOENT);
   checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
   return st;
@@ -148,7 +160,7 @@ export function checkDirWritable(t: Task, dir: VfsPath): Stat {
 
 /** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */
 export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string): ParentAndName {
-  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
   return p;
 }

@@ -6,7 +6,7 @@ import type { Task } from '../kernel/task.js';
 import { libcCalls, sys } from '../platform/native.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
-import { AT, dtype, isDir, S_IFDIR, S_ISGID } from '../vfs/types.js';
+import { AT, dtype, isDir, O, S_IFDIR, S_ISGID } from '../vfs/types.js';
 import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
@@ -22,18 +22,47 @@ function snapshot(t: Task, d: FileDescription) {
   return [
     { name: '.', ino: self.ino, type: dtype(S_IFDIR) },
     { name: '..', ino: up.ino, type: dtype(S_IFDIR) },
-    ...d.at.inode.readdir(),
+    ...d.at.inode.readdir((d.flags & O.NOATIME) !== 0),
   ];
 }
 
+/** A directory entry as getdents64 lays it out (linux_dirent64), or as the old getdents does (linux_dirent). */
+type DirentLayout = (view: DataView, out: Uint8Array, at: number, ino: number, off: number, type: number, name: Uint8Array) => number;
+
+const dirent64: DirentLayout = (view, out, at, ino, off, type, name) => {
+  const reclen = (19 + name.length + 1 + 7) & ~7;
+  if (at + reclen > out.length) return 0;
+  view.setBigUint64(at, BigInt(ino), true);
+  view.setBigInt64(at + 8, BigInt(off), true);
+  view.setUint16(at + 16, reclen, true);
+  view.setUint8(at + 18, type);
+  out.set(name, at + 19);
+  return reclen;
+};
+
+/** linux_dirent: the name, a NUL, then d_type in the record's last byte. */
+const direntOld: DirentLayout = (view, out, at, ino, off, type, name) => {
+  const reclen = (18 + name.length + 2 + 7) & ~7;
+  if (at + reclen > out.length) return 0;
+  view.setBigUint64(at, BigInt(ino), true);
+  view.setBigInt64(at + 8, BigInt(off), true);
+  view.setUint16(at + 16, reclen, true);
+  out.set(name, at + 18);
+  view.setUint8(at + reclen - 1, type);
+  return reclen;
+};
+
 /**
- * getdents64(2). The offset of the guest's open file description (shared
- * with the sentry's copy) is the index of the next entry, so lseek,
- * telldir and rewinddir work natively.
+ * getdents64(2) and getdents(2). The offset of the guest's open file
+ * description (shared with the sentry's copy) is the index of the next
+ * entry, so lseek, telldir and rewinddir work natively.
  */
-function getdents64(t: Task, k: Kernel, fd: number, buf: number, count: number): number {
+function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, layout: DirentLayout): number {
   const d = sentryFile(k, t, fd, E.ENOTDIR);
-  if (!isDir(d.at.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  if (d.flags & O.PATH) throw new SysErr(E.EBADF);
+  const st = d.at.inode.stat();
+  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  if (st.nlink === 0) throw new SysErr(E.ENOENT);
   const pos = sys(libcCalls.lseek(d.hostFd, 0, SEEK_CUR));
   if (pos === 0 || !d.dirents) d.dirents = snapshot(t, d);
   const out = new Uint8Array(Math.min(count, 1 << 20));
@@ -42,19 +71,14 @@ function getdents64(t: Task, k: Kernel, fd: number, buf: number, count: number):
   let i = pos;
   for (; i < d.dirents.length; i++) {
     const e = d.dirents[i]!;
-    const name = encoder.encode(e.name);
-    const reclen = (19 + name.length + 1 + 7) & ~7;
-    if (used + reclen > out.length) break;
-    view.setBigUint64(used, BigInt(e.ino), true);
-    view.setBigInt64(used + 8, BigInt(i + 1), true);
-    view.setUint16(used + 16, reclen, true);
-    view.setUint8(used + 18, e.type);
-    out.set(name, used + 19);
-    used += reclen;
+    const n = layout(view, out, used, e.ino, i + 1, e.type, encoder.encode(e.name));
+    if (n === 0) break;
+    used += n;
   }
   if (used === 0 && i < d.dirents.length) throw new SysErr(E.EINVAL);
   t.mem.write(buf, out.subarray(0, used));
   sys(libcCalls.lseek(d.hostFd, i, SEEK_SET));
+  if (!(d.flags & O.NOATIME) && !d.at.mount.readonly) d.at.inode.accessed();
   return used;
 }
 
@@ -67,7 +91,7 @@ function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number):
 }
 
 export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number {
-  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '.') throw new SysErr(E.EINVAL);
   if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
   if (p.name === '') throw new SysErr(E.EBUSY);
@@ -91,6 +115,8 @@ function changeDir(t: Task, to: VfsPath): number {
 }
 
 function getcwd(t: Task, buf: number, size: number): number {
+  // The cwd was removed: Linux has no path for it.
+  if (t.fs.cwd.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
   const { path, reachable } = pathOf(t, t.fs.cwd);
   const bytes = encoder.encode((reachable ? '' : '(unreachable)') + path + '\0');
   if (size < bytes.length) throw new SysErr(E.ERANGE);
@@ -99,7 +125,8 @@ function getcwd(t: Task, buf: number, size: number): number {
 }
 
 export const dirFamily: SyscallFamily = {
-  getdents64: entry(['fd', 'ptr', 'int'], (t, a, k) => getdents64(t, k, a.int(0), a.ptr(1), a.uint(2))),
+  getdents64: entry(['fd', 'ptr', 'int'], (t, a, k) => getdents(t, k, a.int(0), a.ptr(1), a.uint(2), dirent64)),
+  getdents: entry(['fd', 'ptr', 'int'], (t, a, k) => getdents(t, k, a.int(0), a.ptr(1), a.uint(2), direntOld)),
   mkdir: entry(['path', 'oct'], (t, a, k) => mkdirAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.uint(1))),
   mkdirat: entry(['fd', 'path', 'oct'], (t, a, k) => mkdirAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.uint(2))),
   rmdir: entry(['path'], (t, a, k) => rmdirAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)))),

@@ -123,7 +123,7 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
     name = pathOf(t, d.at).path;
     plan = planExecOf(t, d.at, t.fs.root, name, argv);
   } else {
-    plan = planExec(t, startOf(k, t, dirfd), path, argv);
+    plan = planExec(t, startOf(k, t, dirfd, path), path, argv);
   }
   return runExec(t, k, plan, name, sp, envp);
 }

@@ -14,7 +14,7 @@ import { entry, type SyscallFamily } from './types.js';
 function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number): number {
   if (flags & ~AT.REMOVEDIR) throw new SysErr(E.EINVAL);
   if (flags & AT.REMOVEDIR) return rmdirAt(t, k, dirfd, path);
-  const p = resolveParent(t, startOf(k, t, dirfd), path);
+  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EISDIR);
   const dirSt = checkDirWritable(t, p.dir);
   const victim = p.dir.inode.lookup(p.name);
@@ -36,9 +36,12 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
   if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
   if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
   if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
-  const from = resolveParent(t, startOf(k, t, olddir), oldPath);
-  const to = resolveParent(t, startOf(k, t, newdir), newPath);
-  for (const n of [from.name, to.name]) if (n === '' || n === '.' || n === '..') throw new SysErr(n === '' ? E.EBUSY : E.EINVAL);
+  const from = resolveParent(t, startOf(k, t, olddir, oldPath), oldPath);
+  const to = resolveParent(t, startOf(k, t, newdir, newPath), newPath);
+  // '/', '.' and '..' are no names to move or to replace (do_renameat2: not LAST_NORM).
+  const special = (n: string) => n === '' || n === '.' || n === '..';
+  if (special(from.name)) throw new SysErr(E.EBUSY);
+  if (special(to.name)) throw new SysErr(flags & RENAME.NOREPLACE ? E.EEXIST : E.EBUSY);
   if (from.dir.mount !== to.dir.mount) throw new SysErr(E.EXDEV);
   const fromSt = checkDirWritable(t, from.dir);
   const toSt = checkDirWritable(t, to.dir);

@@ -38,6 +38,10 @@ function mountAt(p: VfsPath): Mount {
   return p.mount;
 }
 
+function resolveFromCwd(t: Task, k: Kernel, path: string, followFinal: boolean): VfsPath {
+  return resolve(t, startOf(k, t, AT.FDCWD, path), path, { followFinal });
+}
+
 function readOptional(t: Task, addr: number): string | null {
   return addr === 0 ? null : t.mem.readString(addr, 4095);
 }
@@ -47,7 +51,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   requireAdmin(t);
   let flags = flagsArg >>> 0;
   if ((flags & MS.MGC_MSK) === MS.MGC_VAL) flags &= ~MS.MGC_MSK >>> 0;
-  const target = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(targetAddr), { followFinal: true });
+  const target = resolveFromCwd(t, k, t.mem.readPath(targetAddr), true);
   if (flags & MS.REMOUNT) {
     // With MS_BIND the mount's flags change; without, the filesystem's: per mount here either way.
     const m = mountAt(target);
@@ -56,7 +60,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
     return 0;
   }
   if (flags & MS.BIND) {
-    const from = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(sourceAddr), { followFinal: true });
+    const from = resolveFromCwd(t, k, t.mem.readPath(sourceAddr), true);
     if (isDir(from.inode.stat().mode) !== isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
     // A bind mount keeps the source mount's flags; the call's are ignored (as Linux does).
     k.ns.bind(from, target, { ...from.mount.flags }, (flags & MS.REC) !== 0);
@@ -68,7 +72,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
     return 0;
   }
   if (flags & MS.MOVE) {
-    const from = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(sourceAddr), { followFinal: true });
+    const from = resolveFromCwd(t, k, t.mem.readPath(sourceAddr), true);
     const m = mountAt(from);
     if (m.locked) throw new SysErr(E.EINVAL);
     if (samePath(target, { mount: m, inode: m.root })) return 0;
@@ -95,7 +99,7 @@ function umount2(t: Task, k: Kernel, targetAddr: number, flags: number): number 
   if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) throw new SysErr(E.EINVAL);
   if ((flags & MNT_EXPIRE) && (flags & (MNT_FORCE | MNT_DETACH))) throw new SysErr(E.EINVAL);
   requireAdmin(t);
-  const target = resolve(t, startOf(k, t, AT.FDCWD), t.mem.readPath(targetAddr), { followFinal: (flags & UMOUNT_NOFOLLOW) === 0 });
+  const target = resolveFromCwd(t, k, t.mem.readPath(targetAddr), (flags & UMOUNT_NOFOLLOW) === 0);
   const m = mountAt(target);
   if (m.locked) throw new SysErr(E.EINVAL);
   if (m === t.fs.root.mount || !m.parent) throw new SysErr(E.EBUSY);

@@ -15,10 +15,15 @@ const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.A
   O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;
 const PATH_FLAGS = O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
 
+/** Where an open starts: RESOLVE_IN_ROOT and RESOLVE_BENEATH scope even an absolute path to dirfd. */
+function openStart(k: Kernel, t: Task, dirfd: number, path: string, res: number): VfsPath {
+  return startOf(k, t, dirfd, res & (RESOLVE.IN_ROOT | RESOLVE.BENEATH) ? '' : path);
+}
+
 /** Finds or creates the file; `created` when this call made it. */
 function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res: number):
     { at: VfsPath; created: boolean } {
-  const start = startOf(k, t, dirfd);
+  const start = openStart(k, t, dirfd, path, res);
   const follow = (flags & O.NOFOLLOW) === 0;
   if (!(flags & O.CREAT)) return { at: resolve(t, start, path, { followFinal: follow, resolve: res }), created: false };
   let p = resolveParent(t, start, path, res);
@@ -45,6 +50,8 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
 /** The common part of every open: checks, truncation, and a new description. */
 export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): NewFd {
   if (flags & ~VALID_OPEN_FLAGS) flags &= VALID_OPEN_FLAGS;
+  // Linux 6.4 refuses the pair, which used to create a regular file.
+  if ((flags & (O.DIRECTORY | O.CREAT)) === (O.DIRECTORY | O.CREAT)) throw new SysErr(E.EINVAL);
   if ((flags & O.TMPFILE) === O.TMPFILE) return openTmpfile(k, t, dirfd, path, flags, mode, res);
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, created } = openTarget(k, t, dirfd, path, flags, mode, res);
@@ -53,16 +60,17 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   if (!(flags & O.PATH)) {
-    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & O.CREAT))) throw new SysErr(E.EISDIR);
-    if (acc === O.ACCMODE) throw new SysErr(E.EINVAL);
+    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & (O.CREAT | O.TRUNC)))) throw new SysErr(E.EISDIR);
     if (!created) {
+      // Access mode 3 neither reads nor writes (ioctl only) but needs both permissions.
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
         (flags & O.TRUNC ? MAY_WRITE : 0);
       checkAccess(t.creds, st, want);
     }
     const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
     if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created && st.size > 0) at.inode.setattr({ size: 0 });
+    // Even an empty file: the truncation sets mtime and ctime.
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) at.inode.setattr({ size: 0 });
   }
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
@@ -74,7 +82,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
 function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res: number): NewFd {
   const acc = flags & O.ACCMODE;
   if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
-  const dir = resolve(t, startOf(k, t, dirfd), path, { followFinal: true, resolve: res });
+  const dir = resolve(t, openStart(k, t, dirfd, path, res), path, { followFinal: true, resolve: res });
   const dirSt = checkDirWritable(t, dir);
   const inode = dir.inode.tmpfile(mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt), (flags & O.EXCL) === 0);
   const at = { mount: dir.mount, inode };

@@ -6,7 +6,7 @@ import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
 import { AT, isLnk, isReg, type Stat } from '../vfs/types.js';
 import { resolve } from '../vfs/walk.js';
-import { encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
+import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 const F_OK = 0;
@@ -18,6 +18,13 @@ function statAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number):
     ? fdStat(k, t, dirfd)
     : lookupAt(k, t, dirfd, path, flags).inode.stat();
 }
+
+/** A path argument that may be NULL with AT_EMPTY_PATH (Linux 6.11): then it is the empty path. */
+function pathArg(t: Task, addr: number, flags: number): string {
+  return addr === 0 && (flags & AT.EMPTY_PATH) ? '' : t.mem.readPath(addr);
+}
+
+const STATX_RESERVED = 0x80000000;
 
 function writeStat(t: Task, addr: number, st: Stat): number {
   t.mem.write(addr, encodeStat(st));
@@ -31,7 +38,7 @@ function statxCall(t: Task, k: Kernel, dirfd: number, path: string, flags: numbe
   let st;
   if (path === '' && (flags & AT.EMPTY_PATH) && dirfd !== AT.FDCWD) {
     const d = k.files.lookup(t, dirfd);
-    st = d ? d.at.inode.stat() : fdStat(k, t, dirfd);
+    st = d ? descriptionStat(d) : fdStat(k, t, dirfd);
     mountId = d?.at.mount.id ?? 0;
   } else {
     const p = lookupAt(k, t, dirfd, path, flags);
@@ -59,7 +66,7 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
 function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: number, size: number): number {
   if (size <= 0) throw new SysErr(E.EINVAL);
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
-    : resolve(t, startOf(k, t, dirfd), path, { followFinal: false });
+    : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
   const target = new TextEncoder().encode(p.inode.readlink());
   const n = Math.min(size, target.length);
@@ -79,9 +86,11 @@ export const statFamily: SyscallFamily = {
     writeStat(t, a.ptr(1), statAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), AT.SYMLINK_NOFOLLOW))),
   fstat: entry(['fd', 'ptr'], (t, a, k) => writeStat(t, a.ptr(1), fdStat(k, t, a.int(0)))),
   newfstatat: entry(['fd', 'path', 'ptr', 'flags'], (t, a, k) =>
-    writeStat(t, a.ptr(2), statAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(3)))),
-  statx: entry(['fd', 'path', 'flags', 'hex', 'ptr'], (t, a, k) =>
-    statxCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), a.ptr(4))),
+    writeStat(t, a.ptr(2), statAt(t, k, a.int(0), pathArg(t, a.ptr(1), a.int(3)), a.int(3)))),
+  statx: entry(['fd', 'path', 'flags', 'hex', 'ptr'], (t, a, k) => {
+    if (a.uint(3) & STATX_RESERVED) throw new SysErr(E.EINVAL);
+    return statxCall(t, k, a.int(0), pathArg(t, a.ptr(1), a.int(2)), a.int(2), a.ptr(4));
+  }),
   access: entry(['path', 'oct'], (t, a, k) => accessCall(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.int(1), 0)),
   faccessat: entry(['fd', 'path', 'oct'], (t, a, k) => accessCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), 0)),
   faccessat2: entry(['fd', 'path', 'oct', 'flags'], (t, a, k) =>

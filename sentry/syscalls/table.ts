@@ -8,8 +8,11 @@ import { attrFamily } from './attr.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
+import { fcntlFamily, TRAPPED_FCNTL_COMMANDS } from './fcntl.js';
+import { lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
 import { mountFamily } from './mount.js';
+import { notifyFamily } from './notify.js';
 import { SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
@@ -23,7 +26,7 @@ export const PASSTHROUGH: readonly string[] = [
   'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'connect', 'accept', 'sendto', 'recvfrom',
   'sendmsg', 'recvmsg', 'shutdown', 'bind', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
   'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'kill', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
-  'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fcntl', 'flock', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
+  'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
   'sysinfo', 'times', 'getuid', 'getgid', 'setuid', 'setgid', 'geteuid', 'getegid', 'setpgid', 'getppid',
   'getpgrp', 'setsid', 'setreuid', 'setregid', 'getgroups', 'setgroups', 'setresuid', 'getresuid', 'setresgid',
   'getresgid', 'getpgid', 'setfsuid', 'setfsgid', 'getsid', 'capget', 'capset', 'rt_sigpending',
@@ -61,7 +64,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  mountFamily, miscFamily];
+  mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
@@ -80,6 +83,8 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
+  // fcntl runs natively but for a few commands (fcntl.ts).
+  policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
   for (const n of table.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

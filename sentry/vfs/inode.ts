@@ -57,11 +57,19 @@ export abstract class Inode {
 
   abstract stat(): Stat;
 
+  /**
+   * The stat of this inode through one of its open descriptions (fstat): the
+   * same as stat() unless the filesystem can ask the open host file itself,
+   * which still answers once its name is gone.
+   */
+  statOpen(_hostFd: number): Stat { return this.stat(); }
+
   /** The S_IFMT bits of the mode: cheaper than stat() where only the type matters. */
   fileType(): number { return this.stat().mode & S_IFMT; }
 
   lookup(_name: string): Inode { return notDir(); }
-  readdir(): DirEntry[] { return notDir(); }
+  /** The entries but `.` and `..`; `noatime`: the listing must not touch the directory's atime (O_NOATIME). */
+  readdir(_noatime = false): DirEntry[] { return notDir(); }
   create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }
   /** An unnamed regular file on this directory's filesystem (O_TMPFILE); `linkable` unless O_EXCL. */
   tmpfile(_mode: number, _owner: Owner, _linkable: boolean): Inode { throw new SysErr(E.EOPNOTSUPP); }
@@ -74,6 +82,12 @@ export abstract class Inode {
   /** Moves this directory's entry `oldName` to `newDir`/`newName` (same filesystem). */
   rename(_oldName: string, _newDir: Inode, _newName: string, _flags: number): void { notDir(); }
 
+  /**
+   * The directory was listed: filesystems whose times the sentry keeps
+   * update atime here (relatime rules); host-backed ones do it themselves.
+   */
+  accessed(): void { /* the host keeps this inode's atime */ }
+
   readlink(): string { throw new SysErr(E.EINVAL); }
   /**
    * A magic link (/proc/self/fd/N, /proc/self/exe…) leads straight to a
@@ -81,7 +95,12 @@ export abstract class Inode {
    * still opens, as on Linux.
    */
   jump(): VfsPath | null { return null; }
-  setattr(_attr: SetAttr): void { throw new SysErr(E.EPERM); }
+  /**
+   * Changes attributes. `hostFd`: the call came through an open description
+   * with this host fd (fchmod, fchown, futimens), which a filesystem may use
+   * instead of the name (gone if the file was unlinked).
+   */
+  setattr(_attr: SetAttr, _hostFd?: number): void { throw new SysErr(E.EPERM); }
 
   /**
    * A new open file description for the guest: a host fd owned by the

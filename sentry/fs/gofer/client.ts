@@ -85,11 +85,11 @@ export class GoferClient {
   }
 
   /** All entries but `.` and `..`, fetched page by page; withStat: each with its lstat. */
-  readdir(attach: number, path: string, withStat = false): GoferDirent[] {
+  readdir(attach: number, path: string, withStat = false, noatime = false): GoferDirent[] {
     const out: GoferDirent[] = [];
     let cookie: Uint8Array | undefined;
     for (;;) {
-      const res = this.request('readdir', attach, path, { cookie, withStat });
+      const res = this.request('readdir', attach, path, { cookie, withStat, noatime });
       for (const d of res.dirents) {
         const entry: GoferDirent = { name: d.name, ino: d.ino, type: d.type };
         if (d.stat) entry.stat = d.stat;

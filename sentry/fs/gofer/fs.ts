@@ -3,12 +3,13 @@
 // without following symlinks. Read-only trees cache what they look up (the
 // host may not change them under a sandbox that relies on that); writable
 // ones ask the gofer again on each lookup and stat.
-import { closeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
-import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
-import type { EmptyDir } from '../host.js';
+import { type EmptyDir, host, hostFstat } from '../host.js';
+import { futimens } from '../times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 export class GoferFs implements Filesystem {
@@ -47,6 +48,8 @@ export class GoferFs implements Filesystem {
 
 export class GoferInode extends Inode {
   private readonly children = new Map<string, GoferInode>();
+  /** A directory the sandbox removed: it has no path left to ask the gofer about. */
+  private removed = false;
 
   constructor(readonly fs: GoferFs, public cached: GoferStat) {
     super();
@@ -68,6 +71,7 @@ export class GoferInode extends Inode {
   private get a() { return this.fs.attach; }
 
   stat(): Stat {
+    if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
     if (!this.fs.readonly) this.cached = this.c.lstat(this.a, this.path);
     const s = this.cached;
     return { ...s, dev: this.fs.dev, ino: s.ino };
@@ -76,6 +80,12 @@ export class GoferInode extends Inode {
   override fileType(): number { return this.cached.mode & S_IFMT; }
 
   override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
+
+  /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */
+  override statOpen(hostFd: number): Stat {
+    if (isDir(this.cached.mode)) return this.stat();
+    return { ...hostFstat(hostFd), dev: this.fs.dev, btime: this.cached.btime };
+  }
 
   override lookup(name: string): Inode {
     if (this.fs.readonly) {
@@ -88,8 +98,8 @@ export class GoferInode extends Inode {
   }
 
   /** A read-only tree's listing brings each entry's attributes: the walks that follow need no lookup. */
-  override readdir(): DirEntry[] {
-    const entries = this.c.readdir(this.a, this.path, this.fs.readonly);
+  override readdir(noatime = false): DirEntry[] {
+    const entries = this.c.readdir(this.a, this.path, this.fs.readonly, noatime);
     if (this.fs.readonly) {
       for (const e of entries) {
         if (e.stat && !this.children.has(e.name)) this.children.set(e.name, this.fs.inodeFor(this, e.name, e.stat));
@@ -101,38 +111,44 @@ export class GoferInode extends Inode {
   override readlink(): string { return this.c.readlink(this.a, this.path); }
 
   override open(flags: number): number {
-    if (isDir(this.cached.mode) || (flags & O.PATH)) return this.fs.emptyDir.open(flags);
+    if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 
-  private created(name: string): Inode {
+  /**
+   * The new entry `name`, given to `owner` unless the gofer already made it
+   * theirs: a chown would move its ctime past its birth time, which a file
+   * created in one step does not show.
+   */
+  private created(name: string, owner: Owner): Inode {
     this.children.delete(name);
+    const inode = this.lookup(name);
+    const st = (inode as GoferInode).cached;
+    if (st.uid === owner.uid && st.gid === owner.gid) return inode;
+    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
     return this.lookup(name);
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
     const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode);
     closeSync(fd);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override mkdir(name: string, mode: number, owner: Owner): Inode {
     this.c.mkdir(this.a, this.child(name), mode);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override symlink(name: string, target: string, owner: Owner): Inode {
     this.c.symlink(this.a, this.child(name), target);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     this.c.mknod(this.a, this.child(name), mode, rdev);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    return this.created(name);
+    return this.created(name, owner);
   }
 
   override link(name: string, target: Inode): void {
@@ -147,9 +163,10 @@ export class GoferInode extends Inode {
   }
 
   override rmdir(name: string): void {
+    // The inode may still be open or a cwd; it has to know that its path is gone.
+    const gone = lookupChild(this, name) as GoferInode | null;
     this.c.rmdir(this.a, this.child(name));
-    const gone = this.children.get(name);
-    if (gone) this.fs.forget(gone);
+    if (gone) { gone.removed = true; this.fs.forget(gone); }
     this.children.delete(name);
   }
 
@@ -162,7 +179,8 @@ export class GoferInode extends Inode {
     if (flags & 2 /* RENAME_EXCHANGE */) this.lookup(oldName);
   }
 
-  override setattr(a: SetAttr): void {
+  override setattr(a: SetAttr, hostFd?: number): void {
+    if (hostFd !== undefined && !isDir(this.cached.mode)) return setattrOpen(hostFd, a);
     const p = this.path;
     if (a.mode !== undefined) this.c.chmod(this.a, p, a.mode);
     if (a.uid !== undefined || a.gid !== undefined) this.c.chown(this.a, p, a.uid ?? -1, a.gid ?? -1);
@@ -174,4 +192,15 @@ export class GoferInode extends Inode {
   override listxattr(): string[] { return this.c.listxattr(this.a, this.path); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.c.setxattr(this.a, this.path, name, value, flags); }
   override removexattr(name: string): void { this.c.removexattr(this.a, this.path, name); }
+}
+
+/** fchmod, fchown, ftruncate, futimens on an open host file: it was opened through the gofer, and may have no name left. */
+function setattrOpen(fd: number, a: SetAttr): void {
+  if (a.mode !== undefined) host(() => fchmodSync(fd, a.mode! & 0o7777));
+  if (a.uid !== undefined || a.gid !== undefined) {
+    const s = hostFstat(fd);
+    host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
+  }
+  if (a.size !== undefined) host(() => ftruncateSync(fd, a.size));
+  if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
 }

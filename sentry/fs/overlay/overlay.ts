@@ -201,11 +201,14 @@ export class OverlayInode extends Inode {
 
   override readlink(): string { return this.top.readlink(); }
 
+  override accessed(): void { this.upper?.accessed(); }
+
   override setattr(attr: SetAttr): void { this.copyUp().setattr(attr); }
 
   override open(flags: number): number {
     const writes = (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
-    if (writes && !isDir(this.fileType())) return this.copyUp().open(flags);
+    if (isDir(this.fileType())) return this.fs.upper.emptyDir.openFor(this, flags);
+    if (writes) return this.copyUp().open(flags);
     return this.top.open(flags);
   }
 

@@ -36,7 +36,9 @@ export class Tmpfs implements Filesystem {
   }
 }
 
-interface Meta { mode: number; uid: number; gid: number; nlink: number; atime: Timespec; mtime: Timespec; ctime: Timespec }
+interface Meta {
+  mode: number; uid: number; gid: number; nlink: number; atime: Timespec; mtime: Timespec; ctime: Timespec; btime: Timespec;
+}
 
 export abstract class TmpfsInode extends Inode {
   readonly ino: number;
@@ -46,7 +48,7 @@ export abstract class TmpfsInode extends Inode {
     super();
     this.ino = fs.allocIno();
     const t = now();
-    this.meta = { mode, uid: owner.uid, gid: owner.gid, nlink: 1, atime: t, mtime: t, ctime: t };
+    this.meta = { mode, uid: owner.uid, gid: owner.gid, nlink: 1, atime: t, mtime: t, ctime: t, btime: t };
   }
 
   get nlink(): number { return this.meta.nlink; }
@@ -55,7 +57,7 @@ export abstract class TmpfsInode extends Inode {
   stat(): Stat {
     const m = this.meta;
     return { dev: this.fs.dev, ino: this.ino, mode: m.mode, nlink: m.nlink, uid: m.uid, gid: m.gid, rdev: 0,
-      size: this.size(), blksize: PAGE, blocks: 0, atime: m.atime, mtime: m.mtime, ctime: m.ctime };
+      size: this.size(), blksize: PAGE, blocks: 0, atime: m.atime, mtime: m.mtime, ctime: m.ctime, btime: m.btime };
   }
 
   protected size(): number { return 0; }
@@ -95,6 +97,14 @@ export abstract class TmpfsInode extends Inode {
   }
 
   touchModified(): void { const t = now(); this.meta.mtime = t; this.meta.ctime = t; }
+
+  /** relatime, as the native tmpfs is mounted: only an atime older than mtime or ctime, or a day old, moves. */
+  override accessed(): void {
+    const m = this.meta;
+    const t = now();
+    const before = (a: Timespec, b: Timespec) => a.sec < b.sec || (a.sec === b.sec && a.nsec <= b.nsec);
+    if (before(m.atime, m.mtime) || before(m.atime, m.ctime) || t.sec - m.atime.sec >= 24 * 3600) m.atime = t;
+  }
   touchChanged(): void { this.meta.ctime = now(); }
 }
 
@@ -110,7 +120,7 @@ export class TmpfsDir extends TmpfsInode {
 
   protected override size(): number { return PAGE; }
 
-  override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+  override open(flags: number): number { return this.fs.emptyDir.openFor(this, flags); }
 
   override lookup(name: string): Inode {
     const child = this.children.get(name);
@@ -238,12 +248,15 @@ export class TmpfsFile extends TmpfsInode {
     this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200)));
     host(() => fchmodSync(this.memfd, mode & 0o7777));
     host(() => fchownSync(this.memfd, owner.uid, owner.gid));
+    // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
+    futimens(this.memfd, 'now', 'now');
+    this.meta.btime = hostFstat(this.memfd).ctime;
   }
 
   override stat(): Stat {
     const s = hostFstat(this.memfd);
     return { ...s, dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink,
-      rdev: 0, blksize: PAGE };
+      rdev: 0, blksize: PAGE, btime: this.meta.btime };
   }
 
   override hostKey(): string {
