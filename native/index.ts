@@ -49,7 +49,7 @@ export const native = {
     (pid: number, addr: number, buf: Uint8Array, max: number) => number,
   kcmpFile: lib.func('int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2)') as
     (pid1: number, pid2: number, fd1: number, fd2: number) => number,
-  memfd: lib.func('int tv_memfd(const char *name)') as (name: string) => number,
+  memfd: lib.func('int tv_memfd(const char *name, int sealable)') as (name: string, sealable: number) => number,
   nextEvent: lib.func('int tv_next_event(int listener, _Out_ int32_t *ev)') as (listener: number, ev: Int32Array) => number,
   notifRecv: lib.func('int tv_notif_recv(int listener, int timeout_ms, _Out_ int32_t *ev)') as
     (listener: number, timeoutMs: number, ev: Int32Array) => number,

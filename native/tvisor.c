@@ -275,9 +275,10 @@ int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2) {
   return r < 0 ? -errno : (int)r;
 }
 
-// Without MFD_ALLOW_SEALING: a sandbox file refuses seals (EPERM), as tmpfs files do.
-int tv_memfd(const char *name) {
-  long r = syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+// A sandbox file is not sealable (EPERM), as tmpfs files are not; the
+// sentry's read-only snapshots are, so that they take no write.
+int tv_memfd(const char *name, int sealable) {
+  long r = syscall(SYS_memfd_create, name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
   return r < 0 ? -errno : (int)r;
 }
 

@@ -6,7 +6,7 @@ import { currentTask } from '../../kernel/current.js';
 import { E, SysErr } from '../../kernel/errno.js';
 import { nsIdOf, type Task } from '../../kernel/task.js';
 import { libcCalls, native, tv } from '../../platform/native.js';
-import { type DirEntry, Inode } from '../../vfs/inode.js';
+import { type DirEntry, Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
 import { dtype, O, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../vfs/types.js';
 import { pathOf } from '../../vfs/walk.js';
@@ -36,6 +36,10 @@ abstract class ProcInode extends Inode {
     const t = this.fs.time;
     return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: 0, gid: 0, rdev: 0,
       size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t };
+  }
+  /** O_TRUNC of a proc file changes nothing (as proc_setattr lets a size through); the rest is refused. */
+  override setattr(attr: SetAttr): void {
+    if (Object.keys(attr).some((k) => k !== 'size') || (attr.size ?? 0) !== 0) throw new SysErr(E.EPERM);
   }
 }
 
@@ -82,7 +86,7 @@ export class ProcFile extends ProcInode {
   }
   override open(flags: number): number {
     if ((flags & O.ACCMODE) === O.WRONLY && this.writeTarget) return this.writeTarget(flags);
-    const memfd = tv(native.memfd(this.key.slice(0, 200)));
+    const memfd = tv(native.memfd(this.key.slice(0, 200), 1));
     try {
       const data = this.content();
       writeSync(memfd, typeof data === 'string' ? Buffer.from(data, 'latin1') : data);

@@ -245,7 +245,7 @@ export class TmpfsFile extends TmpfsInode {
 
   constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
-    this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200)));
+    this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200), 0));
     host(() => fchmodSync(this.memfd, mode & 0o7777));
     host(() => fchownSync(this.memfd, owner.uid, owner.gid));
     // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
