@@ -8,7 +8,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { Owner, StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
+import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
 import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
@@ -135,6 +135,11 @@ export function encodeStatfs(s: StatFs, dev: number, readonly: boolean): Uint8Ar
 /** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid. */
 export function newOwner(t: Task, dir: Stat): Owner {
   return { uid: t.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : t.creds.fsgid };
+}
+
+/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
+export function newMode(t: Task, dir: Stat, mode: number): number {
+  return stripSgid(t.creds, dir, mode & ~t.fs.umask & 0o7777);
 }
 
 /** Checks for creating or removing an entry in `p.dir`: a writable directory on a writable mount. */

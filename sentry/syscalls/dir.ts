@@ -1,4 +1,5 @@
 // Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
+import { CAP, capable } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -112,7 +113,7 @@ export const dirFamily: SyscallFamily = {
     const st = to.inode.stat();
     if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
     checkAccess(t.creds, st, MAY_EXEC);
-    if (t.creds.euid !== 0) throw new SysErr(E.EPERM);
+    if (!capable(t.creds, CAP.SYS_CHROOT)) throw new SysErr(E.EPERM);
     t.fs.root = to;
     return 0;
   }),

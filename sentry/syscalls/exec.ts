@@ -13,6 +13,7 @@
 //      or a failure at the call's exit: close the fd, restore the registers,
 //      return the error.
 import { closeSync } from 'node:fs';
+import { execCreds } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -86,6 +87,7 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, sp: number, envp: number): 
     task.tg.exe = plan.exe;
     task.tg.argv = plan.argv;
     task.tg.fdHints.clear();
+    task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
     p.resume(task.tid);
     k.releaseSignals(task);
     return RESUMED;

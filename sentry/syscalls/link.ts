@@ -4,10 +4,11 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { samePath } from '../vfs/mount.js';
-import { checkSticky } from '../vfs/permissions.js';
+import { checkHardlink, checkSticky } from '../vfs/permissions.js';
 import { AT, isDir, RENAME, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
 import { resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, lookupAt, newOwner, parentForCreate, startOf } from './common.js';
+import { checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
+import { CAP, capable } from '../kernel/creds.js';
 import { rmdirAt } from './dir.js';
 import { entry, type SyscallFamily } from './types.js';
 
@@ -76,8 +77,10 @@ function linkAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: num
   const p = parentForCreate(k, t, newdir, newPath);
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
   checkDirWritable(t, p.dir);
-  if (isDir(target.inode.stat().mode)) throw new SysErr(E.EPERM);
+  const tst = target.inode.stat();
+  if (isDir(tst.mode)) throw new SysErr(E.EPERM);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
+  checkHardlink(t.creds, tst);
   p.dir.inode.link(p.name, target.inode);
   return 0;
 }
@@ -95,10 +98,10 @@ function mknodAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number, 
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SysErr(E.EINVAL);
-  if ((type === S_IFCHR || type === S_IFBLK) && t.creds.euid !== 0) throw new SysErr(E.EPERM);
+  if ((type === S_IFCHR || type === S_IFBLK) && !capable(t.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
   const p = parentForCreate(k, t, dirfd, path);
   const dirSt = checkDirWritable(t, p.dir);
-  const perm = mode & ~t.fs.umask & 0o7777;
+  const perm = newMode(t, dirSt, mode);
   if (type === S_IFREG) p.dir.inode.create(p.name, perm, newOwner(t, dirSt));
   else p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(t, dirSt));
   return 0;

@@ -4,10 +4,10 @@ import { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, O, RESOLVE } from '../vfs/types.js';
+import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
+import { AT, isDir, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, newOwner, startOf } from './common.js';
+import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';
 import { entry, type NewFd, type SyscallFamily } from './types.js';
 
@@ -38,7 +38,7 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
     if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   }
   const dirSt = checkDirWritable(t, p.dir);
-  const inode = p.dir.inode.create(p.name, mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt));
+  const inode = p.dir.inode.create(p.name, newMode(t, dirSt, mode), newOwner(t, dirSt));
   return { at: { mount: p.dir.mount, inode }, created: true };
 }
 
@@ -62,11 +62,18 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
     }
     const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
     if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created && st.size > 0) at.inode.setattr({ size: 0 });
+    if ((flags & O.NOATIME) && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(t, at, st);
   }
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/** O_TRUNC: empties the file and, as any truncation, takes setuid and setgid away. */
+function truncateOnOpen(t: Task, at: VfsPath, st: Stat): void {
+  const mode = withoutSetid(t.creds, st);
+  if (st.size > 0 || mode !== (st.mode & 0o7777)) at.inode.setattr({ size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }
 
 /** O_TMPFILE: an unnamed file in the directory `path`, open for writing. */
@@ -75,7 +82,7 @@ function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: num
   if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
   const dir = resolve(t, startOf(k, t, dirfd), path, { followFinal: true, resolve: res });
   const dirSt = checkDirWritable(t, dir);
-  const inode = dir.inode.tmpfile(mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt), (flags & O.EXCL) === 0);
+  const inode = dir.inode.tmpfile(newMode(t, dirSt, mode), newOwner(t, dirSt), (flags & O.EXCL) === 0);
   const at = { mount: dir.mount, inode };
   const d = new FileDescription(inode.open(flags & ~O.TMPFILE), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };

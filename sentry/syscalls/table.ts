@@ -5,6 +5,7 @@
 import { buildFilter, type Action } from '../platform/seccomp.js';
 import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
+import { credsFamily } from './creds.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
@@ -23,9 +24,9 @@ export const PASSTHROUGH: readonly string[] = [
   'sendmsg', 'recvmsg', 'shutdown', 'bind', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
   'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'kill', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
   'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fcntl', 'flock', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
-  'sysinfo', 'times', 'getuid', 'getgid', 'setuid', 'setgid', 'geteuid', 'getegid', 'setpgid', 'getppid',
-  'getpgrp', 'setsid', 'setreuid', 'setregid', 'getgroups', 'setgroups', 'setresuid', 'getresuid', 'setresgid',
-  'getresgid', 'getpgid', 'setfsuid', 'setfsgid', 'getsid', 'capget', 'capset', 'rt_sigpending',
+  'sysinfo', 'times', 'setpgid', 'getppid',
+  'getpgrp', 'setsid',
+  'getpgid', 'getsid', 'rt_sigpending',
   'rt_sigtimedwait', 'rt_sigqueueinfo', 'rt_sigsuspend', 'sigaltstack', 'personality', 'getpriority',
   'setpriority', 'sched_setparam', 'sched_getparam', 'sched_setscheduler', 'sched_getscheduler',
   'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval', 'mlock', 'munlock', 'mlockall',
@@ -58,7 +59,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  miscFamily];
+  miscFamily, credsFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
