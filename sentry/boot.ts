@@ -99,7 +99,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
     populateDev(dev.root);
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
     mountFs('/dev/shm', new Tmpfs(emptyDir, 0o1777), { ...RW, nosuid: true, nodev: true }, 'shm');
-    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, m.host));
+    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), { ...(m.readonly ? RO : RW), nosuid: true, nodev: true }, m.host));
 
     let kernel: Kernel | undefined;
     mountFs('/proc', new ProcFs(() => kernel!, emptyDir), { ...RO, nosuid: true, nodev: true, noexec: true }, 'proc');

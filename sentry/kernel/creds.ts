@@ -21,11 +21,12 @@ export const CAP = {
 
 const bit = (cap: number) => 1n << BigInt(cap);
 
-function lastCap(): number {
-  try { return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()); } catch { return 40; }
+/** What root holds: the bounding set of the sandbox process, so root in the sandbox is root on this host. */
+function boundingSet(): bigint {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? BigInt('0x' + m[1]) : 0n;
 }
-/** Every capability this kernel knows: what root holds. */
-export const CAP_FULL = (1n << BigInt(lastCap() + 1)) - 1n;
+export const CAP_FULL = boundingSet();
 /** The capabilities that follow fsuid (CAP_FS_MASK). */
 const CAP_FS = bit(CAP.CHOWN) | bit(CAP.DAC_OVERRIDE) | bit(CAP.DAC_READ_SEARCH) | bit(CAP.FOWNER) |
   bit(CAP.FSETID) | bit(CAP.LINUX_IMMUTABLE) | bit(CAP.MAC_OVERRIDE);
@@ -40,8 +41,10 @@ export function rootCreds(groups: number[] = hostGroups()): Creds {
     groups: [...groups].sort((a, b) => a - b), capEff: CAP_FULL, capPerm: CAP_FULL, capInh: 0n };
 }
 
+/** The kernel's list (Node's process.getgroups() adds the egid to it). */
 function hostGroups(): number[] {
-  return process.getgroups?.() ?? [0];
+  const m = /^Groups:(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return (m?.[1] ?? '').trim().split(/\s+/).filter((g) => g !== '').map(Number);
 }
 
 export function copyCreds(c: Creds): Creds {

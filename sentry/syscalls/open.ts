@@ -5,7 +5,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
+import { AT, isDevice, isDir, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';
@@ -55,13 +55,14 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (!(flags & O.PATH)) {
     if (isDir(st.mode) && (acc !== O.RDONLY || (flags & O.CREAT))) throw new SysErr(E.EISDIR);
     if (acc === O.ACCMODE) throw new SysErr(E.EINVAL);
+    if (isDevice(st.mode) && at.mount.flags.nodev) throw new SysErr(E.EACCES);
+    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
     if (!created) {
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
         (flags & O.TRUNC ? MAY_WRITE : 0);
       checkAccess(t.creds, st, want);
     }
-    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
-    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
     if ((flags & O.NOATIME) && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(t, at, st);
   }

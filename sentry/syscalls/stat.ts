@@ -71,7 +71,11 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
 }
 
 function statfsOf(t: Task, p: VfsPath, buf: number): number {
-  t.mem.write(buf, encodeStatfs(p.mount.fs.statfs(), p.mount.fs.dev, p.mount.readonly));
+  const s = p.mount.fs.statfs();
+  // The mount's own flags, as statfs(2) reports them: ST_NOSUID, ST_NODEV, ST_NOEXEC.
+  const f = p.mount.flags;
+  const flags = s.flags | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
+  t.mem.write(buf, encodeStatfs({ ...s, flags }, p.mount.fs.dev, p.mount.readonly));
   return 0;
 }
 
