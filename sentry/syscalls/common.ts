@@ -6,7 +6,7 @@ import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { Owner, StatFs } from '../vfs/inode.js';
+import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
 import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
@@ -142,13 +142,25 @@ export function newMode(t: Task, dir: Stat, mode: number): number {
   return stripSgid(t.creds, dir, mode & ~t.fs.umask & 0o7777);
 }
 
-/** Checks for creating or removing an entry in `p.dir`: a writable directory on a writable mount. */
+/** Checks for creating or removing an entry in `p.dir`: a writable mount, then a writable directory. */
 export function checkDirWritable(t: Task, dir: VfsPath): Stat {
   const st = dir.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
+  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   return st;
+}
+
+/** For calls that create `p.name`: an existing entry is EEXIST before the directory's permissions count. */
+export function checkCreate(t: Task, p: ParentAndName): Stat {
+  try {
+    return checkDirWritable(t, p.dir);
+  } catch (e) {
+    if (e instanceof SysErr && (e.errno === E.EACCES || e.errno === E.EROFS) && lookupChild(p.dir.inode, p.name)) {
+      throw new SysErr(E.EEXIST);
+    }
+    throw e;
+  }
 }
 
 /** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */

@@ -9,7 +9,7 @@ import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
 import { AT, dtype, isDir, S_IFDIR, S_ISGID } from '../vfs/types.js';
 import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
+import { checkCreate, checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 const SEEK_SET = 0;
@@ -61,7 +61,7 @@ function getdents64(t: Task, k: Kernel, fd: number, buf: number, count: number):
 
 function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number): number {
   const p = parentForCreate(k, t, dirfd, path);
-  const dirSt = checkDirWritable(t, p.dir);
+  const dirSt = checkCreate(t, p);
   const perm = (mode & ~t.fs.umask & 0o1777) | (dirSt.mode & S_ISGID);
   p.dir.inode.mkdir(p.name, perm, newOwner(t, dirSt));
   return 0;
@@ -72,13 +72,14 @@ export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number
   if (p.name === '.') throw new SysErr(E.EINVAL);
   if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
   if (p.name === '') throw new SysErr(E.EBUSY);
-  const dirSt = checkDirWritable(t, p.dir);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
   const victim = p.dir.inode.lookup(p.name);
+  const dirSt = checkDirWritable(t, p.dir);
   const vst = victim.stat();
+  checkSticky(t.creds, dirSt, vst);
   if (!isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
   if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   if (victim === t.fs.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
-  checkSticky(t.creds, dirSt, vst);
   p.dir.inode.rmdir(p.name);
   return 0;
 }
