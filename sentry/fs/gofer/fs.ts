@@ -103,6 +103,12 @@ export class GoferInode extends Inode {
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 
+  /** Gives a new file its owner; the host takes set-id bits away on chown, so they are set again after. */
+  private chownNew(name: string, mode: number, owner: Owner): void {
+    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    if (mode & 0o6000) this.c.chmod(this.a, this.child(name), mode & 0o7777);
+  }
+
   private created(name: string): Inode {
     this.children.delete(name);
     return this.lookup(name);
@@ -111,7 +117,7 @@ export class GoferInode extends Inode {
   override create(name: string, mode: number, owner: Owner): Inode {
     const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode);
     closeSync(fd);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    this.chownNew(name, mode, owner);
     return this.created(name);
   }
 
@@ -129,7 +135,7 @@ export class GoferInode extends Inode {
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     this.c.mknod(this.a, this.child(name), mode, rdev);
-    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    this.chownNew(name, mode, owner);
     return this.created(name);
   }
 

@@ -236,8 +236,9 @@ export class TmpfsFile extends TmpfsInode {
   constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
     this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200)));
-    host(() => fchmodSync(this.memfd, mode & 0o7777));
+    // Owner first: a change of owner would take set-id bits away.
     host(() => fchownSync(this.memfd, owner.uid, owner.gid));
+    host(() => fchmodSync(this.memfd, mode & 0o7777));
   }
 
   override stat(): Stat {
