@@ -5,6 +5,7 @@
 //   AS(65534, 65534, 65534) { SHOW("open", open("f", O_RDONLY)); }
 #include <grp.h>
 #include <pthread.h>
+#include <sys/fsuid.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
