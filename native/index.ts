@@ -65,6 +65,8 @@ export const native = {
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
      filter: Uint8Array, filterLen: number, ptraceOptions: number, listener: Int32Array) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
+  openWaiting: lib.func('int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec)') as
+    (listener: number, idLo: number, idHi: number, pathFd: number, flags: number, cloexec: number) => number,
 };
 
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */
@@ -82,6 +84,7 @@ export const libcCalls = {
   getpid: libc.func('int getpid(void)') as () => number,
   fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
   stat: libc.func('int stat(const char *path, _Out_ uint8_t *buf)') as (path: string, buf: Uint8Array) => number,
+  mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)') as (path: string, mode: number) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

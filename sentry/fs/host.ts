@@ -1,5 +1,5 @@
 // Host objects that stand behind guest file descriptions.
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
 import { SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
@@ -51,13 +51,52 @@ export class EmptyDir {
 
 const SHM = '/dev/shm';
 
-/** Empty directories left by sandbox processes that were killed (their pid is in the name). */
+/**
+ * Host FIFOs for the sandbox's own FIFOs (tmpfs). Each is made in a private
+ * directory and unlinked at once: the sentry keeps only an O_PATH fd of it,
+ * through which every open of the sandbox FIFO reaches the same host pipe.
+ */
+export class HostFifos {
+  private dir: string | null = null;
+  private n = 0;
+
+  /** A new unnamed host FIFO: an O_PATH fd of it, the caller's to keep. */
+  make(): number {
+    this.dir ??= mkdtempSync(`${SHM}/tvisor-fifo-${process.pid}-`);
+    const path = `${this.dir}/${this.n++}`;
+    sys(libcCalls.mkfifo(path, 0o600));
+    try {
+      return host(() => openSync(path, O.PATH | O.CLOEXEC));
+    } finally {
+      unlinkSync(path);
+    }
+  }
+
+  dispose(): void {
+    if (this.dir) try { rmdirSync(this.dir); } catch { /* already gone */ }
+  }
+}
+
+/** The sandbox process's host FIFOs (one sandbox per process). */
+export const hostFifos = new HostFifos();
+
+/** Directories left by sandbox processes that were killed (their pid is in the name). */
 function removeStaleEmptyDirs(): void {
   for (const name of readdirSync(SHM)) {
-    const pid = /^tvisor-dir-(\d+)-/.exec(name)?.[1];
+    const pid = /^tvisor-(?:dir|fifo)-(\d+)-/.exec(name)?.[1];
     if (!pid || existsSync(`/proc/${pid}`)) continue;
     try { rmdirSync(`${SHM}/${name}`); } catch { /* not empty or gone: not ours to judge */ }
   }
+}
+
+/** A second fd of the same open file description. */
+export function dupFd(fd: number): number {
+  return sys(libcCalls.dup(fd));
+}
+
+/** Opens a FIFO (by its O_PATH fd) for reading and writing without waiting: ends any open that waits for a peer. */
+export function openFifoBothWays(pathFd: number): number {
+  return host(() => openSync(`/proc/self/fd/${pathFd}`, O.RDWR | O.NONBLOCK | O.CLOEXEC));
 }
 
 export function closeQuietly(fd: number): void {

@@ -171,4 +171,9 @@ export class Platform {
   }
 
   kill(pid: number, sig: number): void { native.kill(pid, sig); }
+
+  /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the notification; 0 or a negative errno. */
+  openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
+    return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
+  }
 }

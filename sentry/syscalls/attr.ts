@@ -8,7 +8,7 @@ import { CAP, capable, inGroup, NO_ID } from '../kernel/creds.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
 import { AT, isDir, isLnk, isReg, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../vfs/types.js';
 import { UTIME_NOW, UTIME_OMIT } from '../fs/times.js';
-import { lookupAt, sentryFile } from './common.js';
+import { fdPlace, lookupAt, sentryFile } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 function writable(p: VfsPath): void {
@@ -183,7 +183,7 @@ function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
 
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
-const fdAt = (k: Kernel, t: Task, fd: number) => sentryFile(k, t, fd, E.EPERM).at;
+const fdAt = (k: Kernel, t: Task, fd: number) => fdPlace(k, t, fd, E.EPERM);
 
 export const attrFamily: SyscallFamily = {
   chmod: entry(['path', 'oct'], (t, a, k) => chmodAt(t, at(k, t, a.ptr(0), false), a.uint(1))),

@@ -9,7 +9,7 @@ import type { Task } from '../kernel/task.js';
 import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
-import { AT, isDir, S_ISGID, type Stat } from '../vfs/types.js';
+import { AT, isDir, isFifo, S_ISGID, type Stat } from '../vfs/types.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
@@ -51,10 +51,28 @@ export function foreignStatfs(t: Task, fd: number): Uint8Array {
     files: s.files, ffree: s.ffree, namelen: 255, frsize: s.bsize, flags: 0 }, 0, false);
 }
 
+/** The sandbox FIFO behind a guest fd the sentry gave without keeping a description (see openFifo). */
+export function givenFifo(k: Kernel, st: Stat): VfsPath | undefined {
+  return isFifo(st.mode) ? k.fifos.get(`${st.dev}:${st.ino}`) : undefined;
+}
+
+/** The place of a guest fd: one the sentry made, or a FIFO it gave; else `whenForeign`. */
+export function fdPlace(k: Kernel, t: Task, fd: number, whenForeign: number): VfsPath {
+  const d = k.files.lookup(t, fd);
+  if (d) return d.at;
+  let st: Stat;
+  try { st = foreignStat(t, fd); } catch { throw new SysErr(whenForeign); }
+  const fifo = givenFifo(k, st);
+  if (!fifo) throw new SysErr(whenForeign);
+  return fifo;
+}
+
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
   const d = k.files.lookup(t, fd);
-  return d ? d.at.inode.stat() : foreignStat(t, fd);
+  if (d) return d.at.inode.stat();
+  const st = foreignStat(t, fd);
+  return givenFifo(k, st)?.inode.stat() ?? st;
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */

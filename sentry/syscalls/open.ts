@@ -5,11 +5,13 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
-import { AT, isDevice, isDir, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
+import { closeSync, openSync } from 'node:fs';
+import { host, hostFstat } from '../fs/host.js';
+import { AT, isDevice, isDir, isFifo, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';
-import { entry, type NewFd, type SyscallFamily } from './types.js';
+import { entry, type GiveFd, type NewFd, type Reply, type SyscallFamily, type WaitingOpen } from './types.js';
 
 const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
   O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;
@@ -43,7 +45,7 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
 }
 
 /** The common part of every open: checks, truncation, and a new description. */
-export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): NewFd {
+export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): Reply {
   if (flags & ~VALID_OPEN_FLAGS) flags &= VALID_OPEN_FLAGS;
   if ((flags & O.TMPFILE) === O.TMPFILE) return openTmpfile(k, t, dirfd, path, flags, mode, res);
   if (flags & O.PATH) flags &= PATH_FLAGS;
@@ -66,9 +68,29 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
     if ((flags & O.NOATIME) && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(t, at, st);
   }
+  if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/**
+ * A FIFO opens its host FIFO. O_RDWR and O_NONBLOCK opens never wait and are
+ * made here; the others wait for the peer on a thread of their own. Either
+ * way the sentry keeps no copy of the end it gives.
+ */
+function openFifo(k: Kernel, at: VfsPath, flags: number): GiveFd | WaitingOpen {
+  const pathFd = at.inode.fifo();
+  const cloexec = (flags & O.CLOEXEC) !== 0;
+  const hs = hostFstat(pathFd);
+  k.fifos.set(`${hs.dev}:${hs.ino}`, at);
+  const open = flags & (O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME);
+  if ((flags & O.ACCMODE) !== O.RDWR && !(flags & O.NONBLOCK)) return { pathFd, flags: open, cloexec };
+  try {
+    return { give: host(() => openSync(`/proc/self/fd/${pathFd}`, open | O.CLOEXEC | O.NOCTTY)), cloexec };
+  } finally {
+    closeSync(pathFd);
+  }
 }
 
 /** O_TRUNC: empties the file and, as any truncation, takes setuid and setgid away. */

@@ -90,6 +90,13 @@ export abstract class Inode {
    */
   abstract open(flags: number): number;
 
+  /**
+   * For a FIFO: an O_PATH host fd of the host FIFO behind it (the caller
+   * closes it). The sentry opens the FIFO through it, so that every open of a
+   * sandbox FIFO, whatever filesystem holds it, meets the same host pipe.
+   */
+  fifo(): number { throw new SysErr(E.ENXIO); }
+
   getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
   listxattr(): string[] { return []; }
   setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }

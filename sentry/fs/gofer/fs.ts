@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
+import { isDir, O, S_IFIFO, S_IFMT, type Stat } from '../../vfs/types.js';
 import type { EmptyDir } from '../host.js';
 import type { GoferClient, GoferStat } from './client.js';
 
@@ -107,6 +107,11 @@ export class GoferInode extends Inode {
   private chownNew(name: string, mode: number, owner: Owner): void {
     this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
     if (mode & 0o6000) this.c.chmod(this.a, this.child(name), mode & 0o7777);
+  }
+
+  override fifo(): number {
+    if ((this.cached.mode & S_IFMT) !== S_IFIFO) throw new SysErr(E.ENXIO);
+    return this.c.open(this.a, this.path, O.PATH, 0);
   }
 
   private created(name: string): Inode {

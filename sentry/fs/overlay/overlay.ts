@@ -57,6 +57,9 @@ export class OverlayInode extends Inode {
 
   stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
   override fileType(): number { return this.top.fileType(); }
+  // A FIFO of the host's root is copied up before it opens: the sandbox gets a
+  // pipe of its own, never one a host process listens on.
+  override fifo(): number { return this.copyUp().fifo(); }
 
   override lookup(name: string): Inode {
     const cached = this.children.get(name);

@@ -2,14 +2,14 @@
 // its mode, owner, size and times live in a memfd (so guests read, write and
 // mmap it natively, and the host keeps size and times right); directories,
 // symlinks and special files are JavaScript objects.
-import { fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
+import { fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { native, tv } from '../../platform/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { allocDev } from '../../vfs/devices.js';
-import { dtype, now, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
+import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
-import { EmptyDir, host, hostFstat, reopen } from '../host.js';
+import { EmptyDir, host, hostFifos, hostFstat, reopen } from '../host.js';
 import { futimens } from '../times.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -277,17 +277,27 @@ export class TmpfsSymlink extends TmpfsInode {
 
 /**
  * FIFOs, sockets and device nodes. A character device opens the host device
- * of that number when it is one a sandbox may use; FIFOs and sockets exist
- * but cannot be opened yet (ENXIO): that needs a host FIFO per node.
+ * of that number when it is one a sandbox may use (dev/devices.ts), any other
+ * device gives ENXIO, as a number without a driver does; a FIFO is a host
+ * FIFO made with the node (the sentry opens it, see fifo()); a socket does not
+ * open (ENXIO, as on Linux).
  */
 export class TmpfsSpecial extends TmpfsInode {
+  /** O_PATH fd of the host FIFO behind a FIFO node. */
+  private hostFifo = -1;
+
   constructor(fs: Tmpfs, mode: number, readonly rdev: number, owner: Owner) {
     super(fs, mode, owner);
+    if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
   override open(flags: number): number {
     if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
     throw new SysErr(E.ENXIO);
+  }
+  override fifo(): number {
+    if (this.hostFifo < 0) throw new SysErr(E.ENXIO);
+    return host(() => openSync(`/proc/self/fd/${this.hostFifo}`, O.PATH | O.CLOEXEC));
   }
 }
