@@ -65,6 +65,8 @@ export const native = {
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
      filter: Uint8Array, filterLen: number, ptraceOptions: number, listener: Int32Array) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
+  notifGive: lib.func('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
+    (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
   openWaiting: lib.func('int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec)') as
     (listener: number, idLo: number, idHi: number, pathFd: number, flags: number, cloexec: number) => number,
 };

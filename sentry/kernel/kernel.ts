@@ -181,10 +181,9 @@ export class Kernel {
 
   /** Puts a host fd into the guest as the call's result, keeping no description of it. */
   private giveFd(t: Task, ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    if (ev.kind === EV.NOTIF) return this.platform.giveFd(ev, hostFd, cloexec);
     try {
-      const fd = ev.kind === EV.NOTIF ? this.platform.replyFd(ev, hostFd, cloexec) : this.platform.injectFd(t.tid, hostFd, cloexec);
-      if (fd < 0 && ev.kind === EV.NOTIF && fd !== -E.ENOENT) this.platform.reply(ev, fd);
-      return fd;
+      return this.platform.injectFd(t.tid, hostFd, cloexec);
     } catch (e) {
       if (e instanceof SysErr) return -e.errno;
       throw e;

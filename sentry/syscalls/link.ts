@@ -5,7 +5,7 @@ import type { Task } from '../kernel/task.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { samePath } from '../vfs/mount.js';
 import { checkAccess, checkHardlink, checkSticky, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, RENAME, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
+import { AT, isDir, RENAME, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
 import { resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
 import { CAP, capable } from '../kernel/creds.js';
@@ -111,10 +111,12 @@ function symlinkAt(t: Task, k: Kernel, target: string, dirfd: number, path: stri
 function mknodAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number, dev: number): number {
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
+  if (type === S_IFDIR) throw new SysErr(E.EPERM);
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SysErr(E.EINVAL);
   if ((type === S_IFCHR || type === S_IFBLK) && !capable(t.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
   const p = parentForCreate(k, t, dirfd, path);
   const dirSt = checkCreate(t, p);
+  if (p.trailingSlash) throw new SysErr(E.ENOENT);
   const perm = newMode(t, dirSt, mode);
   if (type === S_IFREG) p.dir.inode.create(p.name, perm, newOwner(t, dirSt));
   else p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(t, dirSt));
