@@ -33,13 +33,13 @@ static pid_t as_end(void) { fflush(stdout); _exit(0); }
   sizeof((gid_t[]){__VA_ARGS__}) / sizeof(gid_t)); _as == 0; _as = as_end())
 
 /** Mode, owner and group of a path (not followed). */
-static void show_owner(const char *label, const char *path) {
+__attribute__((unused)) static void show_owner(const char *label, const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) { printf("%s: %s\n", label, strerrorname_np(errno)); return; }
   printf("%s: %s %o %d:%d\n", label, ftype(st.st_mode), st.st_mode & 07777, st.st_uid, st.st_gid);
 }
 /** A file with this mode and owner, made by root. */
-static void mkfile(const char *p, mode_t mode, uid_t uid, gid_t gid) {
+__attribute__((unused)) static void mkfile(const char *p, mode_t mode, uid_t uid, gid_t gid) {
   close(open(p, O_CREAT | O_WRONLY, 0600)); chown(p, uid, gid); chmod(p, mode);
 }
-static void mkdirp(const char *p, mode_t mode, uid_t uid, gid_t gid) { mkdir(p, 0700); chown(p, uid, gid); chmod(p, mode); }
+__attribute__((unused)) static void mkdirp(const char *p, mode_t mode, uid_t uid, gid_t gid) { mkdir(p, 0700); chown(p, uid, gid); chmod(p, mode); }

@@ -3,6 +3,7 @@
 #include "probe.h"
 #include "as.h"
 #include <linux/capability.h>
+#include <signal.h>
 #include <sys/fsuid.h>
 #include <sys/statvfs.h>
 
@@ -228,6 +229,34 @@ CASE(setuid_child_only) {
   ids("parent");
 }
 
+CASE(setuid_nonroot_to_root_refused) {
+  CHILD { setresuid(1000, 1000, 1000); SHOW("setuid 0", setuid(0)); SHOW("seteuid 0", seteuid(0)); SHOW("setreuid 0", setreuid(0, -1)); SHOW("setfsuid 0 then query", setfsuid(0) * 0 + setfsuid(-1)); }
+}
+CASE(setresgid_permute) {
+  CHILD {
+    setresgid(10, 20, 30); seteuid(1000);
+    SHOW("permute", setresgid(30, 10, 20)); ids("a"); SHOW("new", setresgid(-1, 40, -1)); SHOW("setfsgid saved", setfsgid(20) * 0 + setfsgid(-1));
+  }
+}
+CASE(groups_grant_access) {
+  mkfile("f", 0040, 0, 7000);
+  CHILD { gid_t g = 7000; setgroups(1, &g); seteuid(1000); OK("via new group", open("f", O_RDONLY)); seteuid(0); setgroups(0, NULL); seteuid(1000); SHOW("groups dropped", open("f", O_RDONLY)); }
+}
+CASE(capget_other_pid) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 999999};
+  SHOW("no such pid", syscall(SYS_capget, &h, capdata));
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { setuid(1000); pause(); _exit(0); }
+  struct timespec ts = {0, 100000000}; nanosleep(&ts, NULL);
+  h.pid = c; h.version = _LINUX_CAPABILITY_VERSION_3; SHOW("child", syscall(SYS_capget, &h, capdata)); FACT("child eff %x\n", capdata[0].effective);
+  kill(c, SIGKILL); waitpid(c, NULL, 0);
+  h.pid = 0; h.version = _LINUX_CAPABILITY_VERSION_3; SHOW("capset other pid", syscall(SYS_capset, &(struct __user_cap_header_struct){_LINUX_CAPABILITY_VERSION_3, 1}, capdata));
+}
+CASE(getgroups_bad_pointer) {
+  CHILD { gid_t g[2] = {1, 2}; setgroups(2, g); SHOW("EFAULT", syscall(SYS_getgroups, 2, (void *)8)); SHOW("negative", syscall(SYS_getgroups, -1, g)); }
+}
+
 int main(int argc, char **argv) {
   if (argc > 5 && strcmp(argv[1], "--ids") == 0) { report_exec(argv); return 0; }
   probe_init(argc, argv);
@@ -237,6 +266,7 @@ int main(int argc, char **argv) {
   RUN(setgroups_nonroot); RUN(capget_versions); RUN(capset_drop_and_raise); RUN(fork_inherits);
   RUN(thread_own_creds); RUN(glibc_seteuid_all_threads); RUN(exec_keeps_ids); RUN(exec_setuid_file);
   RUN(exec_setgid_file); RUN(exec_setuid_root_file); RUN(exec_setuid_script); RUN(access_real_ids); RUN(access_real_ids_walk);
-  RUN(setuid_child_only);
+  RUN(setuid_child_only); RUN(setuid_nonroot_to_root_refused); RUN(setresgid_permute); RUN(groups_grant_access);
+  RUN(capget_other_pid); RUN(getgroups_bad_pointer);
   return 0;
 }

@@ -214,6 +214,44 @@ CASE(supplementary_many) {
   AS(1000, 1000, 4001, 4002) { SHOW("not among", open("f", O_RDWR)); }
 }
 
+CASE(create_via_group_write) {
+  mkdirp("d", 0770, 0, 3000);
+  AS(1000, 1000, 1000, 3000) { OK("create", open("d/f", O_CREAT | O_WRONLY, 0644)); SHOW("mkdir", mkdir("d/e", 0755)); }
+  USER { SHOW("not a member", open("d/g", O_CREAT | O_WRONLY, 0644)); }
+  show_owner("f", "d/f");
+}
+CASE(unlink_needs_search_too) {
+  mkdirp("d", 0666, 0, 0); mkfile("d/f", 0666, 1000, 1000);
+  USER { SHOW("unlink in rw- dir", unlink("d/f")); SHOW("rename in rw- dir", rename("d/f", "d/g")); }
+}
+CASE(rmdir_nonempty_user) {
+  mkdirp("d", 0777, 0, 0); mkdirp("d/e", 0777, 1000, 1000); mkfile("d/e/f", 0644, 0, 0); mkdirp("r", 0555, 0, 0); mkdirp("r/e", 0777, 0, 0); mkfile("r/e/f", 0644, 0, 0);
+  USER { SHOW("non-empty", rmdir("d/e")); SHOW("non-empty in 0555", rmdir("r/e")); }
+}
+CASE(hardlink_protection) {
+  chmod(".", 0777); mkfile("rw", 0666, 0, 0); mkfile("ro", 0644, 0, 0); mkfile("suid", 04777, 0, 0); mkfile("mine", 0600, 1000, 1000);
+  USER { SHOW("other's rw file", link("rw", "l1")); SHOW("other's ro file", link("ro", "l2")); SHOW("other's setuid file", link("suid", "l3")); SHOW("own file", link("mine", "l4")); }
+  SHOW("root links anything", link("ro", "l5"));
+}
+CASE(futimens_fd_perms) {
+  mkfile("w", 0666, 0, 0); mkfile("r", 0644, 0, 0); int fw = open("w", O_RDONLY), fr = open("r", O_RDONLY);
+  struct timespec t[2] = {{5, 0}, {6, 0}};
+  USER { SHOW("NULL on writable file via ro fd", futimens(fw, NULL)); SHOW("NULL on ro file", futimens(fr, NULL)); SHOW("explicit", futimens(fw, t)); }
+}
+CASE(open_creat_sgid_mode_user) {
+  chmod(".", 0777);
+  USER { close(open("f", O_CREAT | O_WRONLY, 06755)); mkdir("d", 07777); }
+  show_owner("f", "f"); show_owner("d", "d");
+}
+CASE(symlink_loop_perms) {
+  mkdirp("d", 0700, 0, 0); symlink("d/x", "l"); symlink("l2", "l1"); symlink("l1", "l2");
+  USER { SHOW("link into 0700 dir", open("l", O_RDONLY)); SHOW("loop", open("l1", O_RDONLY)); }
+}
+CASE(statx_and_stat_need_search_only) {
+  mkdirp("d", 0711, 0, 0); mkfile("d/f", 0, 0, 0); struct stat st; struct statx sx;
+  USER { SHOW("stat mode 0 file", stat("d/f", &st)); SHOW("statx", statx(AT_FDCWD, "d/f", 0, STATX_BASIC_STATS, &sx)); SHOW("lstat", lstat("d/f", &st)); }
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(open_owner_bits); RUN(open_owner_bits_win_over_group); RUN(open_group_bits); RUN(open_other_bits);
@@ -225,5 +263,7 @@ int main(int argc, char **argv) {
   RUN(readlink_perms); RUN(truncate_perms); RUN(utimens_perms); RUN(o_noatime); RUN(o_path_no_read_needed);
   RUN(dirfd_search); RUN(open_dir_write_user); RUN(xattr_user_perms); RUN(chroot_user); RUN(mknod_user);
   RUN(errors_order); RUN(access_symlink_target); RUN(supplementary_many);
+  RUN(create_via_group_write); RUN(unlink_needs_search_too); RUN(rmdir_nonempty_user); RUN(hardlink_protection);
+  RUN(futimens_fd_perms); RUN(open_creat_sgid_mode_user); RUN(symlink_loop_perms); RUN(statx_and_stat_need_search_only);
   return 0;
 }
