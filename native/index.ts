@@ -87,6 +87,12 @@ export const libcCalls = {
   fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
   stat: libc.func('int stat(const char *path, _Out_ uint8_t *buf)') as (path: string, buf: Uint8Array) => number,
   mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)') as (path: string, mode: number) => number,
+  // Unix socket paths: the sentry binds and connects a guest's socket (taken with pidfd_getfd).
+  pidfdOpen: libc.func('int pidfd_open(int pid, unsigned int flags)') as (pid: number, flags: number) => number,
+  pidfdGetfd: libc.func('int pidfd_getfd(int pidfd, int fd, unsigned int flags)') as (pidfd: number, fd: number, flags: number) => number,
+  bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
+  connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
+  fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

@@ -2,7 +2,7 @@
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
-import { EmptyDir, hostFifos } from './fs/host.js';
+import { EmptyDir, hostFifos, hostSockets } from './fs/host.js';
 import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
 import { ProcFs } from './fs/proc/procfs.js';
@@ -123,5 +123,6 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log): Ex
     client.close();
     emptyDir.dispose();
     hostFifos.dispose();
+    hostSockets.dispose();
   }
 }

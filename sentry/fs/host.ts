@@ -1,5 +1,5 @@
 // Host objects that stand behind guest file descriptions.
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
 import { SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
@@ -80,10 +80,28 @@ export class HostFifos {
 /** The sandbox process's host FIFOs (one sandbox per process). */
 export const hostFifos = new HostFifos();
 
+/** Sentry-private host paths that the guests' unix sockets are bound to (see syscalls/socket.ts). */
+export class HostSockets {
+  private dir: string | null = null;
+  private n = 0;
+
+  /** A fresh path, short enough for sun_path. */
+  next(): string {
+    this.dir ??= mkdtempSync(`${SHM}/tvisor-sock-${process.pid}-`);
+    return `${this.dir}/${this.n++}`;
+  }
+
+  dispose(): void {
+    if (this.dir) try { rmSync(this.dir, { recursive: true, force: true }); } catch { /* already gone */ }
+  }
+}
+
+export const hostSockets = new HostSockets();
+
 /** Directories left by sandbox processes that were killed (their pid is in the name). */
 function removeStaleEmptyDirs(): void {
   for (const name of readdirSync(SHM)) {
-    const pid = /^tvisor-(?:dir|fifo)-(\d+)-/.exec(name)?.[1];
+    const pid = /^tvisor-(?:dir|fifo|sock)-(\d+)-/.exec(name)?.[1];
     if (!pid || existsSync(`/proc/${pid}`)) continue;
     try { rmdirSync(`${SHM}/${name}`); } catch { /* not empty or gone: not ours to judge */ }
   }

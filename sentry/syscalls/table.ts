@@ -6,6 +6,7 @@ import { buildFilter, type Action } from '../platform/seccomp.js';
 import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
 import { credsFamily } from './creds.js';
+import { socketFamily } from './socket.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
@@ -20,8 +21,8 @@ export const PASSTHROUGH: readonly string[] = [
   'read', 'write', 'close', 'poll', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
   'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select', 'sched_yield',
   'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2', 'pause', 'nanosleep',
-  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'connect', 'accept', 'sendto', 'recvfrom',
-  'sendmsg', 'recvmsg', 'shutdown', 'bind', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
+  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept', 'sendto', 'recvfrom',
+  'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
   'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'kill', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
   'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fcntl', 'flock', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
   'sysinfo', 'times', 'setpgid', 'getppid',
@@ -59,7 +60,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  miscFamily, credsFamily];
+  miscFamily, credsFamily, socketFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];

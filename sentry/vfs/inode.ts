@@ -97,6 +97,11 @@ export abstract class Inode {
    */
   fifo(): number { throw new SysErr(E.ENXIO); }
 
+  /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */
+  hostSocket(): string | null { return null; }
+  /** Records that the socket bound at this (new) node listens on `hostPath`. */
+  bindHostSocket(_hostPath: string): void { throw new SysErr(E.EOPNOTSUPP); }
+
   getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
   listxattr(): string[] { return []; }
   setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }

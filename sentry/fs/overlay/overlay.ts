@@ -60,6 +60,8 @@ export class OverlayInode extends Inode {
   // A FIFO of the host's root is copied up before it opens: the sandbox gets a
   // pipe of its own, never one a host process listens on.
   override fifo(): number { return this.copyUp().fifo(); }
+  override hostSocket(): string | null { return this.upper?.hostSocket() ?? null; }
+  override bindHostSocket(hostPath: string): void { this.copyUp().bindHostSocket(hostPath); }
 
   override lookup(name: string): Inode {
     const cached = this.children.get(name);

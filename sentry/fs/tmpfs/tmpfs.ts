@@ -7,7 +7,7 @@ import { E, SysErr } from '../../kernel/errno.js';
 import { native, tv } from '../../platform/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { allocDev } from '../../vfs/devices.js';
-import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
+import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
 import { EmptyDir, host, hostFifos, hostFstat, reopen } from '../host.js';
 import { futimens } from '../times.js';
@@ -296,6 +296,13 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
     throw new SysErr(E.ENXIO);
   }
+  private boundTo: string | null = null;
+  override hostSocket(): string | null { return this.boundTo; }
+  override bindHostSocket(hostPath: string): void {
+    if ((this.meta.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.EINVAL);
+    this.boundTo = hostPath;
+  }
+
   override fifo(): number {
     if (this.hostFifo < 0) throw new SysErr(E.ENXIO);
     return host(() => openSync(`/proc/self/fd/${this.hostFifo}`, O.PATH | O.CLOEXEC));

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
+#include <stddef.h>
 #include <sys/un.h>
 
 static int mount_flag(unsigned long flag) { struct statvfs s; statvfs(".", &s); return (s.f_flag & flag) != 0; }
@@ -156,6 +157,47 @@ CASE(fifo_dir_entry_type) {
   closedir(d); FACT("d_type fifo %d sock %d\n", fifo, sock);
 }
 
+CASE(unix_socket_stream_data) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = {AF_UNIX, "srv"};
+  bind(s, (struct sockaddr *)&a, sizeof a); listen(s, 4);
+  int c = socket(AF_UNIX, SOCK_STREAM, 0); SHOW("connect", connect(c, (struct sockaddr *)&a, sizeof a));
+  int x = accept(s, NULL, NULL); OK("accept", x); SHOW("send", write(c, "ping", 4)); char b[8] = {0}; SHOW("recv", read(x, b, sizeof b)); FACT("data %s\n", b);
+  mkdir("d", 0755); struct sockaddr_un rel = {AF_UNIX, "d/../srv"};
+  SHOW("connect by another path", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&rel, sizeof rel));
+  SHOW("unlink", unlink("srv")); SHOW("connect after unlink", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof a));
+}
+CASE(unix_socket_connect_errors) {
+  mkfifo("p", 0644); mknod("n", S_IFSOCK | 0644, 0); touch("f");
+  struct sockaddr_un a = {AF_UNIX, "p"}, b = {AF_UNIX, "n"}, c = {AF_UNIX, "f"}, d = {AF_UNIX, "none"};
+  SHOW("to a fifo", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof a));
+  SHOW("to an unbound socket node", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&b, sizeof b));
+  SHOW("to a file", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&c, sizeof c));
+  SHOW("to nothing", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&d, sizeof d));
+  int s = socket(AF_UNIX, SOCK_DGRAM, 0); struct sockaddr_un e = {AF_UNIX, "dg"}; bind(s, (struct sockaddr *)&e, sizeof e);
+  SHOW("stream to a datagram socket", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&e, sizeof e));
+  int u = socket(AF_UNIX, SOCK_DGRAM, 0); SHOW("datagram connect", connect(u, (struct sockaddr *)&e, sizeof e));
+  SHOW("send", send(u, "d", 1, MSG_DONTWAIT)); char ch = 0; SHOW("recv", recv(s, &ch, 1, MSG_DONTWAIT));
+}
+CASE(unix_socket_perms) {
+  chmod(".", 0777);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = {AF_UNIX, "srv"};
+  umask(0077); bind(s, (struct sockaddr *)&a, sizeof a); umask(022); listen(s, 4); show_owner("srv", "srv");
+  AS(1000, 1000, 1000) {
+    SHOW("connect to 0700 socket", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof a));
+    struct sockaddr_un m = {AF_UNIX, "mine"}; SHOW("bind own", bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&m, sizeof m));
+    show_owner("mine", "mine");
+  }
+  mkdirp("ro", 0555, 0, 0); struct sockaddr_un r = {AF_UNIX, "ro/s"};
+  AS(1000, 1000, 1000) { SHOW("bind in 0555 dir", bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&r, sizeof r)); }
+}
+CASE(abstract_socket) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0); struct sockaddr_un a = {AF_UNIX, "\0tvisor-probe-abstract"};
+  socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a.sun_path + 1);
+  char name[64]; snprintf(name, sizeof name, "%cprobe-%d", 0, getpid()); memcpy(a.sun_path, name, 1 + strlen(name + 1)); len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name + 1);
+  SHOW("bind", bind(s, (struct sockaddr *)&a, len)); listen(s, 1);
+  SHOW("connect", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, len));
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -164,6 +206,7 @@ int main(int argc, char **argv) {
   RUN(fifo_blocking_writer_waits); RUN(fifo_many_readers_one_writer); RUN(fifo_waiting_open_killed);
   RUN(fifo_fstat_and_fchmod); RUN(fifo_unlinked_while_open); RUN(fifo_rename_and_link); RUN(fifo_two_names_one_pipe);
   RUN(fifo_permissions_user); RUN(fifo_ops); RUN(fifo_in_setgid_dir); RUN(sock_node_open); RUN(unix_socket_bind_connect);
-  RUN(fifo_dir_entry_type);
+  RUN(fifo_dir_entry_type); RUN(unix_socket_stream_data); RUN(unix_socket_connect_errors); RUN(unix_socket_perms);
+  RUN(abstract_socket);
   return 0;
 }

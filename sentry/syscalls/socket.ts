@@ -1,0 +1,108 @@
+// bind(2) and connect(2) of unix sockets with a path. The guest's host root
+// is empty, so a path must be resolved in the sandbox: bind makes a socket
+// node in the sandbox and binds the guest's socket (taken with pidfd_getfd)
+// to a sentry-private host path that the node records; connect finds the
+// node and connects the guest's socket to that host path. Every other
+// address (other families, abstract and unnamed unix addresses) is the
+// host's: a guest that changes the address after the check only reaches
+// its empty, read-only host root.
+import { closeSync } from 'node:fs';
+import { hostSockets } from '../fs/host.js';
+import { E, SysErr } from '../kernel/errno.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Task } from '../kernel/task.js';
+import { libcCalls, sys } from '../platform/native.js';
+import { checkAccess, MAY_WRITE } from '../vfs/permissions.js';
+import { AT, O, S_IFMT, S_IFSOCK } from '../vfs/types.js';
+import { resolve } from '../vfs/walk.js';
+import { checkCreate, newOwner, parentForCreate } from './common.js';
+import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+
+const AF_UNIX = 1;
+const SUN_PATH_MAX = 108;
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+/** The path of a unix socket address, or null for any address the host may have. */
+function unixPath(t: Task, addr: number, len: number): string | null {
+  if (len <= 2 || len > 2 + SUN_PATH_MAX) return null;
+  const raw = t.mem.read(addr, len);
+  if ((raw[0]! | (raw[1]! << 8)) !== AF_UNIX || raw[2] === 0) return null;
+  const end = raw.indexOf(0, 2);
+  return Buffer.from(raw.subarray(2, end < 0 ? len : end)).toString();
+}
+
+function sockaddrUn(path: string): Uint8Array {
+  const b = new Uint8Array(2 + SUN_PATH_MAX);
+  b[0] = AF_UNIX;
+  b.set(Buffer.from(path), 2);
+  return b;
+}
+
+/** The guest's socket as an fd of the sentry's own (same open file description). */
+function guestSocket(t: Task, fd: number): number {
+  const pidfd = sys(libcCalls.pidfdOpen(t.tg.tgid, 0));
+  try {
+    return sys(libcCalls.pidfdGetfd(pidfd, fd, 0));
+  } finally {
+    closeSync(pidfd);
+  }
+}
+
+function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
+  const sock = guestSocket(t, fd);
+  try { return f(sock); } finally { closeSync(sock); }
+}
+
+/** bind(2): a new socket node (an existing name is EADDRINUSE), then the host socket behind it. */
+function bindAt(t: Task, k: Kernel, fd: number, path: string): number {
+  return withSocket(t, fd, (sock) => {
+    try {
+      const p = parentForCreate(k, t, AT.FDCWD, path);
+      const dirSt = checkCreate(t, p);
+      const node = p.dir.inode.mknod(p.name, S_IFSOCK | (0o777 & ~t.fs.umask), 0, newOwner(t, dirSt));
+      try {
+        const hostPath = hostSockets.next();
+        node.bindHostSocket(hostPath);
+        sys(libcCalls.bind(sock, sockaddrUn(hostPath), 2 + Buffer.byteLength(hostPath) + 1));
+      } catch (e) {
+        p.dir.inode.unlink(p.name);
+        throw e;
+      }
+      return 0;
+    } catch (e) {
+      throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
+    }
+  });
+}
+
+/** connect(2): the sandbox node must be a socket the caller may write, bound by a guest. */
+function connectTo(t: Task, fd: number, path: string): number {
+  const at = resolve(t, t.fs.cwd, path, { followFinal: true });
+  const st = at.inode.stat();
+  checkAccess(t.creds, st, MAY_WRITE);
+  const hostPath = (st.mode & S_IFMT) === S_IFSOCK ? at.inode.hostSocket() : null;
+  if (!hostPath) throw new SysErr(E.ECONNREFUSED);
+  return withSocket(t, fd, (sock) => {
+    // The sentry must not wait for a full backlog: a blocking socket is made
+    // non-blocking for the call (known gap: EAGAIN where Linux would wait).
+    const flags = sys(libcCalls.fcntl(sock, F_GETFL, 0));
+    if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F_SETFL, flags | O.NONBLOCK));
+    try {
+      sys(libcCalls.connect(sock, sockaddrUn(hostPath), 2 + Buffer.byteLength(hostPath) + 1));
+    } finally {
+      if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F_SETFL, flags);
+    }
+    return 0;
+  });
+}
+
+function unixCall(t: Task, addr: number, len: number, f: (path: string) => number): Reply {
+  const path = unixPath(t, addr, len);
+  return path === null ? PASS : f(path);
+}
+
+export const socketFamily: SyscallFamily = {
+  bind: entry(['fd', 'ptr', 'int'], (t, a, k) => unixCall(t, a.ptr(1), a.uint(2), (p) => bindAt(t, k, a.int(0), p))),
+  connect: entry(['fd', 'ptr', 'int'], (t, a) => unixCall(t, a.ptr(1), a.uint(2), (p) => connectTo(t, a.int(0), p))),
+};
