@@ -7,7 +7,7 @@
 // host's: a guest that changes the address after the check only reaches
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
-import { hostSockets } from '../fs/host.js';
+import { hostFstat, hostSockets } from '../fs/host.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -49,9 +49,15 @@ function guestSocket(t: Task, fd: number): number {
   }
 }
 
+/** Runs `f` with the guest's fd, which must be a socket (nothing else of the guest's is touched). */
 function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
   const sock = guestSocket(t, fd);
-  try { return f(sock); } finally { closeSync(sock); }
+  try {
+    if ((hostFstat(sock).mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
+    return f(sock);
+  } finally {
+    closeSync(sock);
+  }
 }
 
 /** bind(2): a new socket node (an existing name is EADDRINUSE), then the host socket behind it. */
