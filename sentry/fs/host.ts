@@ -1,7 +1,7 @@
 // Host objects that stand behind guest file descriptions.
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
-import { SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
 
 /** Runs a Node fs call, turning its error into a SysErr with the same errno. */
@@ -79,6 +79,29 @@ export class HostFifos {
 
 /** The sandbox process's host FIFOs (one sandbox per process). */
 export const hostFifos = new HostFifos();
+
+const AF_UNIX = 1;
+const SUN_PATH_MAX = 108;
+
+function sockaddrUn(path: string): Uint8Array {
+  const bytes = Buffer.from(path);
+  if (bytes.length >= SUN_PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
+  const b = new Uint8Array(2 + SUN_PATH_MAX);
+  b[0] = AF_UNIX;
+  b.set(bytes, 2);
+  return b;
+}
+
+/** bind(2) of a host unix socket to a host path. */
+export function bindUnix(sock: number, path: string): void {
+  sys(libcCalls.bind(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
+}
+
+/** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */
+export function connectUnix(sock: number, pathFd: number): void {
+  const path = `/proc/self/fd/${pathFd}`;
+  sys(libcCalls.connect(sock, sockaddrUn(path), 2 + path.length + 1));
+}
 
 /** Sentry-private host paths that the guests' unix sockets are bound to (see syscalls/socket.ts). */
 export class HostSockets {

@@ -7,7 +7,7 @@
 // host's: a guest that changes the address after the check only reaches
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
-import { hostFstat, hostSockets } from '../fs/host.js';
+import { connectUnix, hostFstat } from '../fs/host.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -32,13 +32,6 @@ function unixPath(t: Task, addr: number, len: number): string | null {
   return Buffer.from(raw.subarray(2, end < 0 ? len : end)).toString();
 }
 
-function sockaddrUn(path: string): Uint8Array {
-  const b = new Uint8Array(2 + SUN_PATH_MAX);
-  b[0] = AF_UNIX;
-  b.set(Buffer.from(path), 2);
-  return b;
-}
-
 /** The guest's socket as an fd of the sentry's own (same open file description). */
 function guestSocket(t: Task, fd: number): number {
   const pidfd = sys(libcCalls.pidfdOpen(t.tg.tgid, 0));
@@ -60,21 +53,13 @@ function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
   }
 }
 
-/** bind(2): a new socket node (an existing name is EADDRINUSE), then the host socket behind it. */
+/** bind(2): a new socket node (an existing name is EADDRINUSE) with the guest's socket bound behind it. */
 function bindAt(t: Task, k: Kernel, fd: number, path: string): number {
   return withSocket(t, fd, (sock) => {
     try {
       const p = parentForCreate(k, t, AT.FDCWD, path);
       const dirSt = checkCreate(t, p);
-      const node = p.dir.inode.mknod(p.name, S_IFSOCK | (0o777 & ~t.fs.umask), 0, newOwner(t, dirSt));
-      try {
-        const hostPath = hostSockets.next();
-        node.bindHostSocket(hostPath);
-        sys(libcCalls.bind(sock, sockaddrUn(hostPath), 2 + Buffer.byteLength(hostPath) + 1));
-      } catch (e) {
-        p.dir.inode.unlink(p.name);
-        throw e;
-      }
+      p.dir.inode.bindSocket(p.name, sock, 0o777 & ~t.fs.umask, newOwner(t, dirSt));
       return 0;
     } catch (e) {
       throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
@@ -87,17 +72,18 @@ function connectTo(t: Task, fd: number, path: string): number {
   const at = resolve(t, t.fs.cwd, path, { followFinal: true });
   const st = at.inode.stat();
   checkAccess(t.creds, st, MAY_WRITE);
-  const hostPath = (st.mode & S_IFMT) === S_IFSOCK ? at.inode.hostSocket() : null;
-  if (!hostPath) throw new SysErr(E.ECONNREFUSED);
+  if ((st.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ECONNREFUSED);
   return withSocket(t, fd, (sock) => {
+    const pathFd = at.inode.hostSocket();
     // The sentry must not wait for a full backlog: a blocking socket is made
     // non-blocking for the call (known gap: EAGAIN where Linux would wait).
     const flags = sys(libcCalls.fcntl(sock, F_GETFL, 0));
     if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F_SETFL, flags | O.NONBLOCK));
     try {
-      sys(libcCalls.connect(sock, sockaddrUn(hostPath), 2 + Buffer.byteLength(hostPath) + 1));
+      connectUnix(sock, pathFd);
     } finally {
       if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F_SETFL, flags);
+      closeSync(pathFd);
     }
     return 0;
   });

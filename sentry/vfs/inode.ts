@@ -97,10 +97,18 @@ export abstract class Inode {
    */
   fifo(): number { throw new SysErr(E.ENXIO); }
 
-  /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */
-  hostSocket(): string | null { return null; }
-  /** Records that the socket bound at this (new) node listens on `hostPath`. */
-  bindHostSocket(_hostPath: string): void { throw new SysErr(E.EOPNOTSUPP); }
+  /**
+   * bind(2) of a unix socket at `name` in this directory: makes the socket
+   * node and binds the host socket `sock` (the guest's) to the host node
+   * behind it.
+   */
+  bindSocket(_name: string, _sock: number, _mode: number, _owner: Owner): Inode { return notDir(); }
+  /**
+   * For a socket node a guest bound: an O_PATH host fd of the host socket
+   * behind it (the caller closes it), to connect through; ECONNREFUSED when
+   * no guest socket is bound there.
+   */
+  hostSocket(): number { throw new SysErr(E.ECONNREFUSED); }
 
   getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
   listxattr(): string[] { return []; }

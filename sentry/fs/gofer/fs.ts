@@ -7,7 +7,8 @@ import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, O, S_IFIFO, S_IFMT, type Stat } from '../../vfs/types.js';
+import { isDir, O, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../vfs/types.js';
+import { bindUnix } from '../host.js';
 import type { EmptyDir } from '../host.js';
 import type { GoferClient, GoferStat } from './client.js';
 
@@ -107,6 +108,29 @@ export class GoferInode extends Inode {
   private chownNew(name: string, mode: number, owner: Owner): void {
     this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
     if (mode & 0o6000) this.c.chmod(this.a, this.child(name), mode & 0o7777);
+  }
+
+  /**
+   * The guest's socket is bound on the host, in this directory: through an
+   * O_PATH fd of it from the gofer, so the host path is never walked, and a
+   * new name is never a symlink followed.
+   */
+  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+    const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
+    try {
+      bindUnix(sock, `/proc/self/fd/${dir}/${name}`);
+    } finally {
+      closeSync(dir);
+    }
+    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    this.c.chmod(this.a, this.child(name), mode & 0o7777);
+    return this.created(name);
+  }
+
+  /** The socket node itself (the gofer opens it without following symlinks). */
+  override hostSocket(): number {
+    if ((this.cached.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ECONNREFUSED);
+    return this.c.open(this.a, this.path, O.PATH, 0);
   }
 
   override fifo(): number {

@@ -9,7 +9,7 @@ import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type S
 import { allocDev } from '../../vfs/devices.js';
 import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
-import { EmptyDir, host, hostFifos, hostFstat, reopen } from '../host.js';
+import { bindUnix, EmptyDir, host, hostFifos, hostFstat, hostSockets, reopen } from '../host.js';
 import { futimens } from '../times.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -150,6 +150,16 @@ export class TmpfsDir extends TmpfsInode {
 
   override symlink(name: string, target: string, owner: Owner): Inode {
     return this.add(name, new TmpfsSymlink(this.fs, target, owner));
+  }
+
+  /** The guest's socket is bound to a fresh sentry-private host path, which the node records. */
+  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+    if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    const hostPath = hostSockets.next();
+    bindUnix(sock, hostPath);
+    const node = new TmpfsSpecial(this.fs, S_IFSOCK | (mode & 0o7777), 0, owner);
+    node.boundTo = hostPath;
+    return this.add(name, node);
   }
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
@@ -296,11 +306,11 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
     throw new SysErr(E.ENXIO);
   }
-  private boundTo: string | null = null;
-  override hostSocket(): string | null { return this.boundTo; }
-  override bindHostSocket(hostPath: string): void {
-    if ((this.meta.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.EINVAL);
-    this.boundTo = hostPath;
+  /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */
+  boundTo: string | null = null;
+  override hostSocket(): number {
+    if (!this.boundTo) throw new SysErr(E.ECONNREFUSED);
+    return host(() => openSync(this.boundTo!, O.PATH | O.CLOEXEC));
   }
 
   override fifo(): number {
