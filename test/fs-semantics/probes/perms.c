@@ -252,6 +252,29 @@ CASE(statx_and_stat_need_search_only) {
   USER { SHOW("stat mode 0 file", stat("d/f", &st)); SHOW("statx", statx(AT_FDCWD, "d/f", 0, STATX_BASIC_STATS, &sx)); SHOW("lstat", lstat("d/f", &st)); }
 }
 
+/** Every permission class against every access mode, for one file type (as pjdfstest's open/06.t). */
+static void open_matrix(const char *name, int is_fifo, int is_dir) {
+  static const mode_t modes[] = {0600, 0060, 0006, 0477, 0747, 0774, 0277, 0727, 0772, 0177, 0717, 0771, 0077, 0707, 0770};
+  static const struct { uid_t uid; gid_t gid; } who[] = {{1000, 1000}, {2000, 1000}, {2000, 2000}};
+  for (unsigned m = 0; m < sizeof modes / sizeof *modes; m++) {
+    chmod(name, modes[m]);
+    for (unsigned w = 0; w < 3; w++) AS(who[w].uid, who[w].gid, who[w].gid) {
+      int flags[3] = {O_RDONLY, O_WRONLY, O_RDWR};
+      printf("%04o %d/%d:", modes[m], who[w].uid, who[w].gid);
+      for (int f = 0; f < (is_dir ? 1 : 3); f++) {
+        errno = 0;
+        int fd = open(name, flags[f] | (is_fifo && flags[f] != O_RDWR ? O_NONBLOCK : 0) | (is_dir ? O_DIRECTORY : 0));
+        printf(" %s", fd >= 0 ? "ok" : strerrorname_np(errno));
+        if (fd >= 0) close(fd);
+      }
+      printf("\n");
+    }
+  }
+}
+CASE(open_matrix_file) { mkfile("f", 0644, 1000, 1000); open_matrix("f", 0, 0); }
+CASE(open_matrix_fifo) { mkfifo("p", 0644); chown("p", 1000, 1000); open_matrix("p", 1, 0); }
+CASE(open_matrix_dir) { mkdirp("d", 0755, 1000, 1000); open_matrix("d", 0, 1); }
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(open_owner_bits); RUN(open_owner_bits_win_over_group); RUN(open_group_bits); RUN(open_other_bits);
@@ -265,5 +288,6 @@ int main(int argc, char **argv) {
   RUN(errors_order); RUN(access_symlink_target); RUN(supplementary_many);
   RUN(create_via_group_write); RUN(unlink_needs_search_too); RUN(rmdir_nonempty_user); RUN(hardlink_protection);
   RUN(futimens_fd_perms); RUN(open_creat_sgid_mode_user); RUN(symlink_loop_perms); RUN(statx_and_stat_need_search_only);
+  RUN(open_matrix_file); RUN(open_matrix_fifo); RUN(open_matrix_dir);
   return 0;
 }
