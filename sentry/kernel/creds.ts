@@ -12,6 +12,10 @@ export interface Creds {
   groups: number[];
   /** Capability sets, one bit per capability. */
   capEff: bigint; capPerm: bigint; capInh: bigint;
+  /** The bounding set: what an exec may give root. */
+  capBset: bigint;
+  /** PR_SET_KEEPCAPS: leaving uid 0 keeps the permitted set (cleared by exec). */
+  keepCaps: boolean;
 }
 
 export const CAP = {
@@ -38,7 +42,8 @@ export const NO_ID = 0xffffffff;
 /** The first guest's credentials: root, with the sandbox process's own supplementary groups. */
 export function rootCreds(groups: number[] = hostGroups()): Creds {
   return { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0,
-    groups: [...groups].sort((a, b) => a - b), capEff: CAP_FULL, capPerm: CAP_FULL, capInh: 0n };
+    groups: [...groups].sort((a, b) => a - b), capEff: CAP_FULL, capPerm: CAP_FULL, capInh: 0n, capBset: CAP_FULL,
+    keepCaps: false };
 }
 
 /** The kernel's list (Node's process.getgroups() adds the egid to it). */
@@ -71,7 +76,7 @@ type UidFields = Pick<Creds, 'uid' | 'euid' | 'suid' | 'fsuid'>;
 function fixupSetxuid(next: Creds, old: UidFields): void {
   const wasRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
   const isRoot = next.uid === 0 || next.euid === 0 || next.suid === 0;
-  if (wasRoot && !isRoot) { next.capPerm = 0n; next.capEff = 0n; }
+  if (wasRoot && !isRoot && !next.keepCaps) { next.capPerm = 0n; next.capEff = 0n; }
   if (old.euid === 0 && next.euid !== 0) next.capEff = 0n;
   if (old.euid !== 0 && next.euid === 0) next.capEff = next.capPerm;
 }
@@ -198,6 +203,25 @@ export function capset(c: Creds, eff: bigint, perm: bigint, inh: bigint): Creds 
   return change(c, (n) => { n.capEff = eff; n.capPerm = perm; n.capInh = inh; });
 }
 
+export function setKeepCaps(c: Creds, keep: boolean): Creds {
+  return change(c, (n) => { n.keepCaps = keep; });
+}
+
+/** PR_CAPBSET_DROP: needs CAP_SETPCAP. */
+export function dropBounding(c: Creds, cap: number): Creds {
+  if (!capable(c, CAP.SETPCAP)) eperm();
+  return change(c, (n) => { n.capBset &= ~bit(cap); });
+}
+
+/** A capability number this kernel knows. */
+export function validCap(cap: number): boolean {
+  return cap >= 0 && cap < 64 && (CAP_ALL & bit(cap)) !== 0n;
+}
+const CAP_ALL = (1n << BigInt(lastCap() + 1)) - 1n;
+function lastCap(): number {
+  return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+}
+
 /**
  * execve: a set-user-ID or set-group-ID program's owner becomes the effective
  * id (`setuid`/`setgid` given when the file's bits apply), the saved and fs ids
@@ -210,7 +234,8 @@ export function execCreds(c: Creds, setuidTo: number | null, setgidTo: number | 
     if (setgidTo !== null) n.egid = setgidTo;
     n.suid = n.fsuid = n.euid;
     n.sgid = n.fsgid = n.egid;
-    n.capPerm = n.uid === 0 || n.euid === 0 ? CAP_FULL | c.capInh : 0n;
+    n.capPerm = n.uid === 0 || n.euid === 0 ? c.capBset | c.capInh : 0n;
     n.capEff = n.euid === 0 ? n.capPerm : 0n;
+    n.keepCaps = false;
   });
 }

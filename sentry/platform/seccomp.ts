@@ -34,7 +34,9 @@ export type Action =
   /** Allowed unless the (low 32 bits of the) argument has one of `mask`'s bits: then errno. */
   | { kind: 'allowUnlessBits'; arg: number; mask: number; errno: number }
   /** Allowed when the argument's low 32 bits is one of `values`, else traced. */
-  | { kind: 'allowIfOneOf'; arg: number; values: readonly number[] };
+  | { kind: 'allowIfOneOf'; arg: number; values: readonly number[] }
+  /** A notification when the argument's low 32 bits is one of `values`, else allowed. */
+  | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[] };
 
 interface Insn { code: number; jt: number; jf: number; k: number }
 
@@ -63,6 +65,13 @@ function leaf(a: Action): Insn[] {
       const n = a.values.length;
       a.values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: n - i, jf: 0, k: v >>> 0 }));
       out.push(ret(RET_TRACE), ret(RET_ALLOW));
+      return out;
+    }
+    case 'notifyIfOneOf': {
+      const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) }];
+      const n = a.values.length;
+      a.values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: n - i, jf: 0, k: v >>> 0 }));
+      out.push(ret(RET_ALLOW), ret(RET_USER_NOTIF));
       return out;
     }
     default:

@@ -3,7 +3,7 @@
 // Linux: glibc's setuid() broadcasts the call to every thread, and each
 // thread's own call changes that task.
 import {
-  capset, type Creds, NGROUPS_MAX, setfsgid, setfsuid, setgid, setgroups, setregid, setresgid, setresuid,
+  CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid,
   setreuid, setuid,
 } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
@@ -98,7 +98,35 @@ function capsetCall(t: Task, hdr: number, data: number): number {
   return 0;
 }
 
+const PR_GET_KEEPCAPS = 7;
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_READ = 23;
+const PR_CAPBSET_DROP = 24;
+
+/** The prctl options about credentials, which the filter sends here; every other option is the host's. */
+export const CREDS_PRCTLS = [PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP];
+
+function prctl(t: Task, option: number, arg: number): number {
+  switch (option) {
+    case PR_GET_KEEPCAPS: return t.creds.keepCaps ? 1 : 0;
+    case PR_SET_KEEPCAPS:
+      if (arg !== 0 && arg !== 1) throw new SysErr(E.EINVAL);
+      t.creds = setKeepCaps(t.creds, arg === 1);
+      return 0;
+    case PR_CAPBSET_READ:
+      if (!validCap(arg)) throw new SysErr(E.EINVAL);
+      return (t.creds.capBset >> BigInt(arg)) & 1n ? 1 : 0;
+    case PR_CAPBSET_DROP:
+      if (!capable(t.creds, CAP.SETPCAP)) throw new SysErr(E.EPERM);
+      if (!validCap(arg)) throw new SysErr(E.EINVAL);
+      t.creds = dropBounding(t.creds, arg);
+      return 0;
+    default: throw new SysErr(E.EINVAL);
+  }
+}
+
 export const credsFamily: SyscallFamily = {
+  prctl: entry(['int', 'hex'], (t, a) => prctl(t, a.int(0), a.ptr(1))),
   getuid: entry([], (t) => t.creds.uid),
   geteuid: entry([], (t) => t.creds.euid),
   getgid: entry([], (t) => t.creds.gid),

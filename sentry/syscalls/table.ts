@@ -5,7 +5,7 @@
 import { buildFilter, type Action } from '../platform/seccomp.js';
 import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
-import { credsFamily } from './creds.js';
+import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
@@ -31,7 +31,7 @@ export const PASSTHROUGH: readonly string[] = [
   'rt_sigtimedwait', 'rt_sigqueueinfo', 'rt_sigsuspend', 'sigaltstack', 'personality', 'getpriority',
   'setpriority', 'sched_setparam', 'sched_getparam', 'sched_setscheduler', 'sched_getscheduler',
   'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval', 'mlock', 'munlock', 'mlockall',
-  'munlockall', 'prctl', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'tkill', 'time',
+  'munlockall', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'tkill', 'time',
   'futex', 'sched_setaffinity', 'sched_getaffinity', 'set_thread_area', 'get_thread_area', 'io_setup',
   'io_destroy', 'io_getevents', 'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall',
   'semtimedop', 'fadvise64', 'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun',
@@ -79,6 +79,7 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
+  policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
   for (const n of table.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

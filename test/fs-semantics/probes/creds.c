@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/statvfs.h>
 
 static void ids(const char *label) {
@@ -257,6 +258,24 @@ CASE(getgroups_bad_pointer) {
   CHILD { gid_t g[2] = {1, 2}; setgroups(2, g); SHOW("EFAULT", syscall(SYS_getgroups, 2, (void *)8)); SHOW("negative", syscall(SYS_getgroups, -1, g)); }
 }
 
+CASE(keepcaps_across_setuid) {
+  copy_self("x", 0755, 0, 0);
+  CHILD {
+    SHOW("get", prctl(PR_GET_KEEPCAPS)); SHOW("set", prctl(PR_SET_KEEPCAPS, 1)); SHOW("get", prctl(PR_GET_KEEPCAPS));
+    SHOW("set 2", prctl(PR_SET_KEEPCAPS, 2)); SHOW("setresuid", setresuid(1000, 1000, 1000)); caps("kept");
+    run_ids("./x", -1, -1);
+  }
+  CHILD { setresuid(1000, 1000, 1000); caps("not kept"); }
+}
+CASE(bounding_set) {
+  CHILD {
+    SHOW("read chown", prctl(PR_CAPBSET_READ, CAP_CHOWN)); SHOW("read invalid", prctl(PR_CAPBSET_READ, 200));
+    SHOW("drop", prctl(PR_CAPBSET_DROP, CAP_CHOWN)); SHOW("read again", prctl(PR_CAPBSET_READ, CAP_CHOWN));
+    SHOW("drop invalid", prctl(PR_CAPBSET_DROP, 200));
+    seteuid(1000); SHOW("drop as user", prctl(PR_CAPBSET_DROP, CAP_KILL)); SHOW("drop invalid as user", prctl(PR_CAPBSET_DROP, 200));
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 5 && strcmp(argv[1], "--ids") == 0) { report_exec(argv); return 0; }
   probe_init(argc, argv);
@@ -267,6 +286,6 @@ int main(int argc, char **argv) {
   RUN(thread_own_creds); RUN(glibc_seteuid_all_threads); RUN(exec_keeps_ids); RUN(exec_setuid_file);
   RUN(exec_setgid_file); RUN(exec_setuid_root_file); RUN(exec_setuid_script); RUN(access_real_ids); RUN(access_real_ids_walk);
   RUN(setuid_child_only); RUN(setuid_nonroot_to_root_refused); RUN(setresgid_permute); RUN(groups_grant_access);
-  RUN(capget_other_pid); RUN(getgroups_bad_pointer);
+  RUN(capget_other_pid); RUN(getgroups_bad_pointer); RUN(keepcaps_across_setuid); RUN(bounding_set);
   return 0;
 }
