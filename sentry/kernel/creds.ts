@@ -31,6 +31,7 @@ function boundingSet(): bigint {
   return m ? BigInt('0x' + m[1]) : 0n;
 }
 export const CAP_FULL = boundingSet();
+const CAP_LAST = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
 /** The capabilities that follow fsuid (CAP_FS_MASK). */
 const CAP_FS = bit(CAP.CHOWN) | bit(CAP.DAC_OVERRIDE) | bit(CAP.DAC_READ_SEARCH) | bit(CAP.FOWNER) |
   bit(CAP.FSETID) | bit(CAP.LINUX_IMMUTABLE) | bit(CAP.MAC_OVERRIDE);
@@ -197,7 +198,7 @@ export function setgroups(c: Creds, groups: number[]): Creds {
 export function capset(c: Creds, eff: bigint, perm: bigint, inh: bigint): Creds {
   const within = (a: bigint, b: bigint) => (a & ~b) === 0n;
   if (!capable(c, CAP.SETPCAP) && !within(inh, c.capInh | c.capPerm)) eperm();
-  if (!within(inh, c.capInh | CAP_FULL)) eperm();
+  if (!within(inh, c.capInh | c.capBset)) eperm();
   if (!within(perm, c.capPerm)) eperm();
   if (!within(eff, perm)) eperm();
   return change(c, (n) => { n.capEff = eff; n.capPerm = perm; n.capInh = inh; });
@@ -215,11 +216,7 @@ export function dropBounding(c: Creds, cap: number): Creds {
 
 /** A capability number this kernel knows. */
 export function validCap(cap: number): boolean {
-  return cap >= 0 && cap < 64 && (CAP_ALL & bit(cap)) !== 0n;
-}
-const CAP_ALL = (1n << BigInt(lastCap() + 1)) - 1n;
-function lastCap(): number {
-  return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  return cap >= 0 && cap <= CAP_LAST;
 }
 
 /**
