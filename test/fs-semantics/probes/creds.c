@@ -4,6 +4,7 @@
 #include "as.h"
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/statvfs.h>
@@ -181,6 +182,8 @@ static void report_exec(char **argv) {
   printf("saved and fs ids follow %d %d %d %d\n", s == e, setfsuid(-1) == (int)e, gs == ge, setfsgid(-1) == (int)ge);
   struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
   syscall(SYS_capget, &h, capdata);
+  int secure = e != r || ge != gr || (r != 0 && capdata[0].effective != 0);
+  printf("AT_SECURE iff ids changed %d\n", getauxval(AT_SECURE) == (unsigned long)secure);
   printf("permitted iff a root id %d effective follows euid %d\n", (capdata[0].permitted != 0) == (r == 0 || e == 0),
          e == 0 ? capdata[0].effective == capdata[0].permitted : capdata[0].effective == 0);
 }
