@@ -27,6 +27,8 @@ function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
 
 try {
   const { sock, attaches } = parseArgs(process.argv.slice(2));
+  // The sentry sends the final mode of what it creates, its umask already applied.
+  process.umask(0);
   const codec = loadCodec(repoFile('gofer/gofer.proto'));
   confine(attaches, '/tmp');
   // The roots are opened in the confined tree, not before: an fd of the

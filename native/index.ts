@@ -69,12 +69,15 @@ export const native = {
   openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
   setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
+  notifGive: lib.func('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
+    (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
+  openWaiting: lib.func('int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec)') as
+    (listener: number, idLo: number, idHi: number, pathFd: number, flags: number, cloexec: number) => number,
 };
 
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */
 export const libcCalls = {
   close: libc.func('int close(int fd)') as (fd: number) => number,
-  fcntl: libc.func('int fcntl(int fd, int cmd, ...)') as (fd: number, cmd: number, ...arg: unknown[]) => number,
   dup: libc.func('int dup(int fd)') as (fd: number) => number,
   ftruncate: libc.func('int ftruncate(int fd, int64_t len)') as (fd: number, len: number) => number,
   lseek: libc.func('int64_t lseek(int fd, int64_t off, int whence)') as (fd: number, off: number, whence: number) => number,
@@ -87,6 +90,13 @@ export const libcCalls = {
   getpid: libc.func('int getpid(void)') as () => number,
   fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
   stat: libc.func('int stat(const char *path, _Out_ uint8_t *buf)') as (path: string, buf: Uint8Array) => number,
+  mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)') as (path: string, mode: number) => number,
+  // Unix socket paths: the sentry binds and connects a guest's socket (taken with pidfd_getfd).
+  pidfdOpen: libc.func('int pidfd_open(int pid, unsigned int flags)') as (pid: number, flags: number) => number,
+  pidfdGetfd: libc.func('int pidfd_getfd(int pidfd, int fd, unsigned int flags)') as (pidfd: number, fd: number, flags: number) => number,
+  bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
+  connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
+  fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

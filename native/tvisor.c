@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -693,3 +694,68 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
 }
 
 int tv_kill(int pid, int sig) { return kill(pid, sig) < 0 ? -errno : 0; }
+
+// ---- opens that wait (FIFOs) ----
+//
+// Opening a FIFO waits for its peer. The sentry's thread must not wait, so
+// such an open runs on a thread of its own, which answers the notification
+// itself: with the new descriptor (ADDFD, SEND), or with the open's error.
+// If the task is gone by then, the answer fails and the descriptor is closed.
+
+// Answers a notification with `srcfd` as the new descriptor and closes the
+// sentry's copy before the task runs again: a FIFO end that lingered in the
+// sentry would be a reader or writer the guest cannot see. Returns the
+// task's fd or -errno.
+int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
+  struct seccomp_notif_addfd add;
+  memset(&add, 0, sizeof add);
+  add.id = id_of(id_lo, id_hi);
+  add.srcfd = srcfd;
+  add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+  int err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(srcfd);
+  if (fd < 0) {
+    if (err != ENOENT) tv_notif_send(listener, id_lo, id_hi, 0, -err, 0);
+    return -err;
+  }
+  int r = tv_notif_send(listener, id_lo, id_hi, fd, 0, 0);
+  return r < 0 ? r : fd;
+}
+
+struct waiting_open { int listener; uint64_t id; int pathfd; int flags; int cloexec; };
+
+static void *waiting_open_main(void *arg) {
+  struct waiting_open *w = arg;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", w->pathfd);
+  int fd;
+  do fd = open(path, w->flags | O_CLOEXEC | O_NOCTTY); while (fd < 0 && errno == EINTR);
+  uint32_t lo = (uint32_t)w->id, hi = (uint32_t)(w->id >> 32);
+  if (fd < 0) tv_notif_send(w->listener, lo, hi, 0, -errno, 0);
+  else tv_notif_give(w->listener, lo, hi, fd, w->cloexec);
+  close(w->pathfd);
+  free(w);
+  return NULL;
+}
+
+// Opens /proc/self/fd/<pathfd> with `flags` on a new thread and answers the
+// notification with the result. Takes ownership of pathfd.
+int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec) {
+  struct waiting_open *w = malloc(sizeof *w);
+  if (!w) return -ENOMEM;
+  *w = (struct waiting_open){listener, id_of(id_lo, id_hi), pathfd, flags, cloexec};
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pthread_t t;
+  int r = pthread_create(&t, NULL, waiting_open_main, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (r != 0) { free(w); return -r; }
+  pthread_detach(t);
+  return 0;
+}

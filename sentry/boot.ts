@@ -2,7 +2,7 @@
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
-import { EmptyDir } from './fs/host.js';
+import { EmptyDir, hostFifos, hostSockets } from './fs/host.js';
 import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
@@ -120,8 +120,9 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
     mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
     mountFs('/dev/shm', makeFs('tmpfs'), { ...RW, nosuid: true, nodev: true }, 'shm');
-    // A bind mount's source is not told: it is a host path.
-    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir), m.readonly ? RO : RW, 'none'));
+    // A bind mount's source is not told: it is a host path. nosuid,nodev as the gofer serves it.
+    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir),
+      { ...(m.readonly ? RO : RW), nosuid: true, nodev: true }, 'none'));
 
     mountFs('/sys', makeFs('sysfs'), { ...RO, nosuid: true, nodev: true, noexec: true }, 'sysfs');
     mountFs('/proc', makeFs('proc'), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
@@ -153,5 +154,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     for (const close of closers) close();
     client.close();
     emptyDir.dispose();
+    hostFifos.dispose();
+    hostSockets.dispose();
   }
 }

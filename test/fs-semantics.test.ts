@@ -8,6 +8,6 @@ describe('filesystem semantics against Linux', () => {
     const results = runSuite();
     const differs = results.filter((r) => r.verdict === 'differs').map((r) => `${r.fs}/${r.probe}/${r.case}\n linux: ${r.linux} got: ${r.got}`);
     expect(differs).toEqual([]);
-    expect(results.length).toBeGreaterThanOrEqual(279 * 3);
+    expect(results.length).toBeGreaterThanOrEqual(443 * 3);
   }, 600_000);
 });

@@ -1,7 +1,7 @@
 // Host objects that stand behind guest file descriptions.
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from '../platform/native.js';
-import { SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../kernel/errno.js';
 import { O } from '../vfs/types.js';
 
 /** Runs a Node fs call, turning its error into a SysErr with the same errno. */
@@ -82,13 +82,93 @@ function removeEmptyDirTree(path: string): void {
 
 const SHM = '/dev/shm';
 
-/** Empty directories left by sandbox processes that were killed (their pid is in the name). */
+/**
+ * Host FIFOs for the sandbox's own FIFOs (tmpfs). Each is made in a private
+ * directory and unlinked at once: the sentry keeps only an O_PATH fd of it,
+ * through which every open of the sandbox FIFO reaches the same host pipe.
+ */
+export class HostFifos {
+  private dir: string | null = null;
+  private n = 0;
+
+  /** A new unnamed host FIFO: an O_PATH fd of it, the caller's to keep. */
+  make(): number {
+    this.dir ??= mkdtempSync(`${SHM}/tvisor-fifo-${process.pid}-`);
+    const path = `${this.dir}/${this.n++}`;
+    sys(libcCalls.mkfifo(path, 0o600));
+    try {
+      return host(() => openSync(path, O.PATH | O.CLOEXEC));
+    } finally {
+      unlinkSync(path);
+    }
+  }
+
+  dispose(): void {
+    if (this.dir) try { rmdirSync(this.dir); } catch { /* already gone */ }
+  }
+}
+
+/** The sandbox process's host FIFOs (one sandbox per process). */
+export const hostFifos = new HostFifos();
+
+const AF_UNIX = 1;
+const SUN_PATH_MAX = 108;
+
+function sockaddrUn(path: string): Uint8Array {
+  const bytes = Buffer.from(path);
+  if (bytes.length >= SUN_PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
+  const b = new Uint8Array(2 + SUN_PATH_MAX);
+  b[0] = AF_UNIX;
+  b.set(bytes, 2);
+  return b;
+}
+
+/** bind(2) of a host unix socket to a host path. */
+export function bindUnix(sock: number, path: string): void {
+  sys(libcCalls.bind(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
+}
+
+/** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */
+export function connectUnix(sock: number, pathFd: number): void {
+  const path = `/proc/self/fd/${pathFd}`;
+  sys(libcCalls.connect(sock, sockaddrUn(path), 2 + path.length + 1));
+}
+
+/** Sentry-private host paths that the guests' unix sockets are bound to (see syscalls/socket.ts). */
+export class HostSockets {
+  private dir: string | null = null;
+  private n = 0;
+
+  /** A fresh path, short enough for sun_path. */
+  next(): string {
+    this.dir ??= mkdtempSync(`${SHM}/tvisor-sock-${process.pid}-`);
+    return `${this.dir}/${this.n++}`;
+  }
+
+  dispose(): void {
+    if (this.dir) try { rmSync(this.dir, { recursive: true, force: true }); } catch { /* already gone */ }
+  }
+}
+
+export const hostSockets = new HostSockets();
+
+/** Directories left by sandbox processes that were killed (their pid is in the name). */
 function removeStaleEmptyDirs(): void {
   for (const name of readdirSync(SHM)) {
-    const pid = /^tvisor-dir-(\d+)-/.exec(name)?.[1];
+    const pid = /^tvisor-(?:dir|fifo|sock)-(\d+)-/.exec(name)?.[1];
     if (!pid || existsSync(`/proc/${pid}`)) continue;
     removeEmptyDirTree(`${SHM}/${name}`);
   }
+}
+
+/** A second fd of the same open file description. */
+export function dupFd(fd: number): number {
+  return sys(libcCalls.dup(fd));
+}
+
+/** Opens a FIFO (by its O_PATH fd) for reading and writing without waiting: ends any open that waits for a peer. */
+export function openFifoBothWays(pathFd: number): number {
+  return host(() => openSync(`/proc/self/fd/${pathFd}`, O.RDWR | O.NONBLOCK | O.CLOEXEC));
 }
 
 export function closeQuietly(fd: number): void {

@@ -6,6 +6,7 @@ import { SYSCALL_NAMES } from '../syscalls/numbers.js';
 import { formatCall } from '../syscalls/strace.js';
 import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
+import { closeQuietly, dupFd, openFifoBothWays } from '../fs/host.js';
 import { rootCreds } from './creds.js';
 import { setCurrentTask } from './current.js';
 import { E, errnoName, SysErr } from './errno.js';
@@ -56,6 +57,10 @@ export class Kernel {
   private mainStatus: ExitStatus | null = null;
   /** Other host children (the gofer) whose death ends the sandbox. */
   private readonly critical = new Map<number, string>();
+  /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
+  private readonly waitingOpens = new Map<number, number>();
+  /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
+  readonly fifos = new Map<string, VfsPath>();
 
   constructor(o: KernelOptions) {
     this.platform = o.platform;
@@ -115,6 +120,7 @@ export class Kernel {
   }
 
   private trap(ev: TrapEvent): void {
+    if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, false);
     const t = this.tasks.get(ev.pid);
     if (!t) {
       this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
@@ -159,6 +165,10 @@ export class Kernel {
       if (notified) this.platform.pass(ev);
       else this.platform.resume(t.tid);
       shown = '(host)';
+    } else if ('give' in reply) {
+      shown = String(this.giveFd(t, ev, reply.give, reply.cloexec));
+    } else if ('pathFd' in reply) {
+      shown = this.openWaiting(t, ev, reply.pathFd, reply.flags, reply.cloexec);
     } else {
       shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
@@ -184,6 +194,51 @@ export class Kernel {
     // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
     else if (ev.kind === EV.NOTIF && fd !== -E.ENOENT) this.platform.reply(ev, fd);
     return fd;
+  }
+
+  /** Puts a host fd into the guest as the call's result, keeping no description of it. */
+  private giveFd(t: Task, ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    if (ev.kind === EV.NOTIF) return this.platform.giveFd(ev, hostFd, cloexec);
+    try {
+      const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+      this.releaseSignals(t);
+      return fd;
+    } catch (e) {
+      if (e instanceof SysErr) return -e.errno;
+      throw e;
+    } finally {
+      closeQuietly(hostFd);
+    }
+  }
+
+  /**
+   * An open that waits for a FIFO's peer runs on a thread that answers the
+   * call. The sentry keeps the FIFO's O_PATH fd until the task's next call
+   * (the open is done by then); if the task dies waiting, the sentry opens
+   * the FIFO both ways for a moment, which ends the wait, and the thread's
+   * answer finds no one.
+   */
+  private openWaiting(t: Task, ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): string {
+    if (ev.kind !== EV.NOTIF) { closeQuietly(pathFd); throw new Error('a waiting open must be a notified call'); }
+    const mine = dupFd(pathFd);
+    const r = this.platform.openWaiting(ev, pathFd, flags, cloexec);
+    if (r < 0) {
+      closeQuietly(pathFd);
+      closeQuietly(mine);
+      this.platform.reply(ev, r);
+      return `-1 ${errnoName(-r)}`;
+    }
+    this.waitingOpens.set(t.tid, mine);
+    return '(waiting)';
+  }
+
+  /** The task made another call or died: its waiting open is over, or must be ended. */
+  private endWaitingOpen(tid: number, died: boolean): void {
+    const fd = this.waitingOpens.get(tid);
+    if (fd === undefined) return;
+    this.waitingOpens.delete(tid);
+    if (died) closeQuietly(openFifoBothWays(fd));
+    closeQuietly(fd);
   }
 
   private cloned(ev: TrapEvent): void {
@@ -227,6 +282,7 @@ export class Kernel {
       this.mainStatus = { signal: SIGKILL, core: false };
       return;
     }
+    if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
     const t = this.tasks.get(ev.pid);
     if (t) {
       this.tasks.delete(ev.pid);

@@ -6,7 +6,7 @@ import { E, SysErr } from '../kernel/errno.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
-import { isReg, O } from '../vfs/types.js';
+import { isReg, O, S_ISGID, S_ISUID } from '../vfs/types.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 
 /** binfmt_script's limit on interpreter nesting. */
@@ -23,6 +23,19 @@ export interface ExecPlan {
   argv: string[];
   /** Sandbox path of the program, for /proc/self/exe. */
   exe: string;
+  /** The ids a set-user-ID or set-group-ID program runs with (null: the caller's). */
+  setuid: number | null;
+  setgid: number | null;
+}
+
+/** The program's set-id bits, unless its mount is nosuid (bprm_fill_uid); a script's do not count. */
+function setIds(at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
+  const st = at.inode.stat();
+  if (at.mount.flags.nosuid) return { setuid: null, setgid: null };
+  return {
+    setuid: (st.mode & S_ISUID) ? st.uid : null,
+    setgid: (st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) ? st.gid : null,
+  };
 }
 
 function openExecutable(t: Task, at: VfsPath): number {
@@ -105,13 +118,13 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;
-      return { hostFd: fd, hostArgv: argv, argv, exe };
+      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(at) };
     }
     const interpAt = resolve(t, t.fs.root, interp, { followFinal: true });
     const interpFd = openExecutable(t, interpAt);
     // The loader opens the program itself, through the sentry, from the same cwd.
     const program = path.startsWith('/') || start === t.fs.cwd ? path : exe;
-    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe };
+    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(at) };
   } finally {
     if (!keep) closeSync(fd);
   }

@@ -185,4 +185,14 @@ export class Platform {
   }
 
   kill(pid: number, sig: number): void { native.kill(pid, sig); }
+
+  /** Answers a notification with `hostFd` (closed before the task runs on); the task's fd, or a negative errno. */
+  giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    return native.notifGive(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+  }
+
+  /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the notification; 0 or a negative errno. */
+  openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
+    return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
+  }
 }

@@ -7,10 +7,11 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { SetAttr } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, isOwnerOrRoot, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, O, S_ISGID, S_ISUID, type Timespec } from '../vfs/types.js';
+import { CAP, capable, inGroup, NO_ID } from '../kernel/creds.js';
+import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
+import { AT, isDir, isLnk, isReg, O, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../vfs/types.js';
 import { UTIME_NOW, UTIME_OMIT } from '../fs/times.js';
-import { lookupAt, sentryFile } from './common.js';
+import { fdPlace, lookupAt, sentryFile } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 /** What an attribute call changes: a place, and for the f* calls the host fd of the description named. */
@@ -24,35 +25,39 @@ function writable(p: VfsPath): void {
 }
 
 function chmodAt(t: Task, p: Target, mode: number): number {
+  writable(p);
   const st = statOf(p);
   if (!isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
-  writable(p);
   let m = mode & 0o7777;
-  if (t.creds.fsuid !== 0 && (m & S_ISGID) && t.creds.fsgid !== st.gid && !t.creds.groups.includes(st.gid)) m &= ~S_ISGID;
+  if ((m & S_ISGID) && !inGroup(t.creds, st.gid) && !capable(t.creds, CAP.FSETID)) m &= ~S_ISGID;
   p.inode.setattr({ mode: m }, p.hostFd);
   return 0;
 }
 
+/** chown(2) as chown_common and setattr_prepare decide it. */
 function chownAt(t: Task, p: Target, uid: number, gid: number): number {
-  const st = statOf(p);
-  const newUid = uid === 0xffffffff ? undefined : uid;
-  const newGid = gid === 0xffffffff ? undefined : gid;
-  if (t.creds.euid !== 0) {
-    if (newUid !== undefined && newUid !== st.uid) throw new SysErr(E.EPERM);
-    if (newGid !== undefined && newGid !== st.gid &&
-        (t.creds.fsuid !== st.uid || (t.creds.fsgid !== newGid && !t.creds.groups.includes(newGid)))) {
-      throw new SysErr(E.EPERM);
-    }
-    if (newUid === undefined && newGid === undefined && t.creds.fsuid !== st.uid) throw new SysErr(E.EPERM);
-  }
   writable(p);
+  const c = t.creds;
+  const st = statOf(p);
+  const newUid = uid === NO_ID ? undefined : uid;
+  const newGid = gid === NO_ID ? undefined : gid;
+  const owner = c.fsuid === st.uid;
+  const mayChown = capable(c, CAP.CHOWN);
+  if (newUid !== undefined && !(owner && newUid === st.uid) && !mayChown) throw new SysErr(E.EPERM);
+  if (newGid !== undefined && !(owner && (newGid === st.gid || inGroup(c, newGid))) && !mayChown) throw new SysErr(E.EPERM);
   // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
   const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
-  if (!isDir(st.mode) && !isLnk(st.mode)) {
-    // chown(2): setuid always goes, setgid when the group may execute.
-    let m = st.mode & 0o7777 & ~S_ISUID;
-    if (st.mode & 0o010) m &= ~S_ISGID;
-    if (m !== (st.mode & 0o7777)) attr.mode = m;
+  if (!isDir(st.mode)) {
+    // Any chown takes setuid away, and setgid when the group may execute or the caller is not in the group.
+    const had = st.mode & 0o7777;
+    const fsetid = capable(c, CAP.FSETID);
+    let m = had & ~S_ISUID;
+    if ((m & S_ISGID) && ((m & 0o010) || !(inGroup(c, st.gid) || fsetid))) m &= ~S_ISGID;
+    if (m !== had) {
+      if (!isOwnerOrRoot(c, st)) throw new SysErr(E.EPERM);
+      if (!inGroup(c, newGid ?? st.gid) && !fsetid) m &= ~S_ISGID;
+      attr.mode = m;
+    }
   }
   p.inode.setattr(attr, p.hostFd);
   return 0;
@@ -74,13 +79,14 @@ function readTimes(t: Task, addr: number): [Timespec | 'now' | 'omit', Timespec 
 
 function setTimes(t: Task, p: Target, atime: Timespec | 'now' | 'omit', mtime: Timespec | 'now' | 'omit'): number {
   if (atime === 'omit' && mtime === 'omit') return 0;
+  writable(p);
   const st = statOf(p);
-  const explicit = (atime !== 'now' && atime !== 'omit') || (mtime !== 'now' && mtime !== 'omit');
+  // Setting both to now is a "touch": write permission is enough; any other choice is the owner's.
+  const touch = atime === 'now' && mtime === 'now';
   if (!isOwnerOrRoot(t.creds, st)) {
-    if (explicit) throw new SysErr(E.EPERM);
+    if (!touch) throw new SysErr(E.EPERM);
     checkAccess(t.creds, st, MAY_WRITE);
   }
-  writable(p);
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;
   if (mtime !== 'omit') attr.mtime = mtime;
@@ -121,14 +127,17 @@ function truncatePath(t: Task, p: VfsPath, length: number): number {
   const st = p.inode.stat();
   if (isDir(st.mode)) throw new SysErr(E.EISDIR);
   if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
-  checkAccess(t.creds, st, MAY_WRITE);
   writable(p);
+  checkAccess(t.creds, st, MAY_WRITE);
   // Growing past RLIMIT_FSIZE: SIGXFSZ and EFBIG, as inode_newsize_ok does (ftruncate is native and does it itself).
   if (length > st.size && length > fileSizeLimit(t)) {
     try { process.kill(t.tid, 'SIGXFSZ'); } catch { /* the task is gone */ }
     throw new SysErr(E.EFBIG);
   }
-  p.inode.setattr({ size: length });
+  const attr: SetAttr = { size: length };
+  const m = withoutSetid(t.creds, st);
+  if (m !== (st.mode & 0o7777)) attr.mode = m;
+  p.inode.setattr(attr);
   return 0;
 }
 
@@ -145,28 +154,40 @@ function xattrName(t: Task, addr: number): string {
 }
 
 function getxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number): number {
-  const value = p.inode.getxattr(xattrName(t, nameAddr));
+  const name = xattrName(t, nameAddr);
+  xattrPermission(t, p, name, MAY_READ);
+  const value = p.inode.getxattr(name);
   if (size === 0) return value.length;
   if (size < value.length) throw new SysErr(E.ERANGE);
   t.mem.write(buf, value);
   return value.length;
 }
 
+/** xattr_permission: user.* follows the file's permissions, trusted.* is CAP_SYS_ADMIN's. */
+function xattrPermission(t: Task, p: VfsPath, name: string, want: number): void {
+  const st = p.inode.stat();
+  if (name.startsWith('trusted.')) {
+    if (!capable(t.creds, CAP.SYS_ADMIN)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
+    return;
+  }
+  if (!name.startsWith('user.')) return;
+  if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
+  if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
+  checkAccess(t.creds, st, want);
+}
+
 function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
   if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   const name = xattrName(t, nameAddr);
-  const st = p.inode.stat();
-  if (name.startsWith('user.') && !isReg(st.mode) && !isDir(st.mode)) throw new SysErr(E.EPERM);
-  if (name.startsWith('trusted.') && t.creds.euid !== 0) throw new SysErr(E.EPERM);
-  if (!isOwnerOrRoot(t.creds, st)) checkAccess(t.creds, st, MAY_WRITE);
   writable(p);
+  xattrPermission(t, p, name, MAY_WRITE);
   p.inode.setxattr(name, t.mem.read(buf, size), flags);
   return 0;
 }
 
 function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
-  const names = p.inode.listxattr().filter((n) => t.creds.euid === 0 || !n.startsWith('trusted.'));
+  const names = p.inode.listxattr().filter((n) => capable(t.creds, CAP.SYS_ADMIN) || !n.startsWith('trusted.'));
   const bytes = new TextEncoder().encode(names.map((n) => n + '\0').join(''));
   if (size === 0) return bytes.length;
   if (size < bytes.length) throw new SysErr(E.ERANGE);
@@ -176,9 +197,8 @@ function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
 
 function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
   const name = xattrName(t, nameAddr);
-  const st = p.inode.stat();
-  if (!isOwnerOrRoot(t.creds, st)) checkAccess(t.creds, st, MAY_WRITE);
   writable(p);
+  xattrPermission(t, p, name, MAY_WRITE);
   p.inode.removexattr(name);
   return 0;
 }
@@ -186,7 +206,11 @@ function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
 const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.flags & O.PATH ? undefined : d.hostFd });
-const fdAt = (k: Kernel, t: Task, fd: number): Target => openTarget(sentryFile(k, t, fd, E.EPERM));
+/** A described fd's place with its host fd, or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
+function fdAt(k: Kernel, t: Task, fd: number): Target {
+  const d = k.files.lookup(t, fd);
+  return d ? openTarget(d) : fdPlace(k, t, fd, E.EPERM);
+}
 
 export const attrFamily: SyscallFamily = {
   chmod: entry(['path', 'oct'], (t, a, k) => chmodAt(t, at(k, t, a.ptr(0), false), a.uint(1))),

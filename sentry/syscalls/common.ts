@@ -6,10 +6,10 @@ import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { Owner, StatFs } from '../vfs/inode.js';
+import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_EXEC, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, O, S_ISGID, type Stat } from '../vfs/types.js';
+import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
+import { AT, isDir, isFifo, O, S_ISGID, type Stat } from '../vfs/types.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
@@ -59,10 +59,28 @@ export function descriptionStat(d: FileDescription): Stat {
   return d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd);
 }
 
+/** The sandbox FIFO behind a guest fd the sentry gave without keeping a description (see openFifo). */
+export function givenFifo(k: Kernel, st: Stat): VfsPath | undefined {
+  return isFifo(st.mode) ? k.fifos.get(`${st.dev}:${st.ino}`) : undefined;
+}
+
+/** The place of a guest fd: one the sentry made, or a FIFO it gave; else `whenForeign`. */
+export function fdPlace(k: Kernel, t: Task, fd: number, whenForeign: number): VfsPath {
+  const d = k.files.lookup(t, fd);
+  if (d) return d.at;
+  let st: Stat;
+  try { st = foreignStat(t, fd); } catch { throw new SysErr(whenForeign); }
+  const fifo = givenFifo(k, st);
+  if (!fifo) throw new SysErr(whenForeign);
+  return fifo;
+}
+
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
   const d = k.files.lookup(t, fd);
-  return d ? descriptionStat(d) : foreignStat(t, fd);
+  if (d) return descriptionStat(d);
+  const st = foreignStat(t, fd);
+  return givenFifo(k, st)?.inode.stat() ?? st;
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */
@@ -147,15 +165,32 @@ export function newOwner(t: Task, dir: Stat): Owner {
   return { uid: t.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : t.creds.fsgid };
 }
 
-/** Checks for creating or removing an entry in `p.dir`: a writable directory on a writable mount. */
+/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
+export function newMode(t: Task, dir: Stat, mode: number): number {
+  return stripSgid(t.creds, dir, mode & ~t.fs.umask & 0o7777);
+}
+
+/** Checks for creating or removing an entry in `p.dir`: a writable mount, then a writable directory. */
 export function checkDirWritable(t: Task, dir: VfsPath): Stat {
   const st = dir.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   // A removed directory (still open, or the cwd) takes no new entries.
   if (st.nlink === 0) throw new SysErr(E.ENOENT);
-  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
+  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
   return st;
+}
+
+/** For calls that create `p.name`: an existing entry is EEXIST before the directory's permissions count. */
+export function checkCreate(t: Task, p: ParentAndName): Stat {
+  try {
+    return checkDirWritable(t, p.dir);
+  } catch (e) {
+    if (e instanceof SysErr && (e.errno === E.EACCES || e.errno === E.EROFS) && lookupChild(p.dir.inode, p.name)) {
+      throw new SysErr(E.EEXIST);
+    }
+    throw e;
+  }
 }
 
 /** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */

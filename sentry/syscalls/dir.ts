@@ -1,4 +1,5 @@
 // Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
+import { CAP, capable } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -8,7 +9,7 @@ import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
 import { AT, dtype, isDir, O, S_IFDIR, S_ISGID } from '../vfs/types.js';
 import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
+import { checkCreate, checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';
 
 const SEEK_SET = 0;
@@ -84,7 +85,7 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
 
 function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number): number {
   const p = parentForCreate(k, t, dirfd, path);
-  const dirSt = checkDirWritable(t, p.dir);
+  const dirSt = checkCreate(t, p);
   const perm = (mode & ~t.fs.umask & 0o1777) | (dirSt.mode & S_ISGID);
   p.dir.inode.mkdir(p.name, perm, newOwner(t, dirSt));
   return 0;
@@ -95,13 +96,14 @@ export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number
   if (p.name === '.') throw new SysErr(E.EINVAL);
   if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
   if (p.name === '') throw new SysErr(E.EBUSY);
-  const dirSt = checkDirWritable(t, p.dir);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
   const victim = p.dir.inode.lookup(p.name);
+  const dirSt = checkDirWritable(t, p.dir);
   const vst = victim.stat();
+  checkSticky(t.creds, dirSt, vst);
   if (!isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
   if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   if (victim === t.fs.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
-  checkSticky(t.creds, dirSt, vst);
   p.dir.inode.rmdir(p.name);
   return 0;
 }
@@ -139,7 +141,7 @@ export const dirFamily: SyscallFamily = {
     const st = to.inode.stat();
     if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
     checkAccess(t.creds, st, MAY_EXEC);
-    if (t.creds.euid !== 0) throw new SysErr(E.EPERM);
+    if (!capable(t.creds, CAP.SYS_CHROOT)) throw new SysErr(E.EPERM);
     t.fs.root = to;
     return 0;
   }),

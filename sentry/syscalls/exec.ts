@@ -13,6 +13,7 @@
 //      or a failure at the call's exit: close the fd, restore the registers,
 //      return the error.
 import { closeSync, readFileSync } from 'node:fs';
+import { type Creds, execCreds } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -29,7 +30,7 @@ const RED_ZONE = 128;
 const MAX_STAGED = 2 * 1024 * 1024;
 
 /** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */
-function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number } {
+function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number; base: number } {
   const strings = argv.map((s) => Buffer.from(s + '\0'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0) + 1;
   if (strBytes > MAX_STAGED) throw new SysErr(E.E2BIG);
@@ -44,7 +45,7 @@ function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emp
   const ptrOff = (strBytes + 7) & ~7;
   addrs.forEach((a, i) => blob.writeBigUInt64LE(BigInt(a), ptrOff + 8 * i));
   t.mem.write(base, blob);
-  return { argvAddr: base + ptrOff, emptyAddr };
+  return { argvAddr: base + ptrOff, emptyAddr, base };
 }
 
 /** The name the host gave a program it ran from an fd (that file's host name, not the sandbox's). */
@@ -52,12 +53,30 @@ function hostComm(tid: number): string {
   try { return readFileSync(`/proc/${tid}/comm`, 'latin1').replace(/\n$/, ''); } catch { return ''; }
 }
 
+/**
+ * What glibc unsets for a program in secure mode (unsecvars.h), and every
+ * LD_ variable: removed before the exec, because the loader, run as the
+ * program (see loader/), cannot remove them itself in secure mode (it
+ * asserts on the moved environment).
+ */
+const UNSECURE_ENV = new Set(['GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH',
+  'MALLOC_ARENA_MAX', 'MALLOC_ARENA_TEST', 'MALLOC_PERTURB_', 'MALLOC_TRACE', 'MALLOC_TOP_PAD_', 'MALLOC_MMAP_MAX_',
+  'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR',
+  'TZDIR']);
+const unsecure = (entry: string) => {
+  const name = entry.slice(0, entry.indexOf('=') >>> 0);
+  return name.startsWith('LD_') || UNSECURE_ENV.has(name);
+};
+
 function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
   const p = k.platform;
   const saved = p.saveRegs(t.tid);
   let staged;
   try {
     staged = stageArgv(t, sp, plan.hostArgv);
+    if (secureExec(execCreds(t.creds, plan.setuid, plan.setgid))) {
+      envp = stageArgv(t, staged.base, t.mem.readStringArray(envp).filter((e) => !unsecure(e))).argvAddr;
+    }
   } catch (e) {
     closeSync(plan.hostFd);
     throw e;
@@ -93,6 +112,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     task.tg.execComm = hostComm(task.tid);
     task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
     task.tg.fdHints.clear();
+    task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
+    if (secureExec(task.creds)) markSecure(k, task);
     p.resume(task.tid);
     k.releaseSignals(task);
     return RESUMED;
@@ -108,6 +129,36 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   p.resume(t.tid);
   k.releaseSignals(t);
   return RESUMED;
+}
+
+/** commoncap's secureexec: ids that differ from the real ones, or capabilities without a real root. */
+function secureExec(c: Creds): boolean {
+  return c.euid !== c.uid || c.egid !== c.gid || (c.uid !== 0 && c.capEff !== 0n);
+}
+
+const AT_NULL = 0;
+const AT_SECURE = 23;
+/** user_regs_struct.rsp */
+const RSP_OFFSET = 19 * 8;
+
+/**
+ * Sets AT_SECURE in the new program's auxiliary vector, which the host
+ * (seeing no change of ids) left 0, so that its loader and libc run in
+ * secure mode (no LD_PRELOAD, LD_LIBRARY_PATH…) as Linux makes them.
+ */
+function markSecure(k: Kernel, t: Task): void {
+  const regs = k.platform.saveRegs(t.tid);
+  const sp = Number(new DataView(regs.buffer).getBigUint64(RSP_OFFSET, true));
+  let p = sp + 8 * (t.mem.readU64(sp) + 2);
+  while (t.mem.readU64(p) !== 0) p += 8;
+  for (p += 8; ; p += 16) {
+    const type = t.mem.readU64(p);
+    if (type === AT_NULL) throw new Error('no AT_SECURE in the auxiliary vector');
+    if (type === AT_SECURE) {
+      t.mem.write(p + 8, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
+      return;
+    }
+  }
 }
 
 function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: number, envp: number, flags: number,

@@ -4,10 +4,11 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { samePath } from '../vfs/mount.js';
-import { checkSticky } from '../vfs/permissions.js';
-import { AT, isDir, RENAME, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
+import { checkAccess, checkHardlink, checkSticky, MAY_WRITE } from '../vfs/permissions.js';
+import { AT, isDir, RENAME, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
 import { resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, lookupAt, newOwner, parentForCreate, startOf } from './common.js';
+import { checkCreate, checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
+import { CAP, capable } from '../kernel/creds.js';
 import { rmdirAt } from './dir.js';
 import { entry, type SyscallFamily } from './types.js';
 
@@ -16,12 +17,13 @@ function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number
   if (flags & AT.REMOVEDIR) return rmdirAt(t, k, dirfd, path);
   const p = resolveParent(t, startOf(k, t, dirfd, path), path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EISDIR);
-  const dirSt = checkDirWritable(t, p.dir);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
   const victim = p.dir.inode.lookup(p.name);
   const vst = victim.stat();
-  if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
-  if (p.trailingSlash) throw new SysErr(E.ENOTDIR);
+  if (p.trailingSlash && !isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
+  const dirSt = checkDirWritable(t, p.dir);
   checkSticky(t.creds, dirSt, vst);
+  if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
   if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   p.dir.inode.unlink(p.name);
   return 0;
@@ -43,8 +45,7 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
   if (special(from.name)) throw new SysErr(E.EBUSY);
   if (special(to.name)) throw new SysErr(flags & RENAME.NOREPLACE ? E.EEXIST : E.EBUSY);
   if (from.dir.mount !== to.dir.mount) throw new SysErr(E.EXDEV);
-  const fromSt = checkDirWritable(t, from.dir);
-  const toSt = checkDirWritable(t, to.dir);
+  if (from.dir.mount.readonly) throw new SysErr(E.EROFS);
   const moving = from.dir.inode.lookup(from.name);
   const mst = moving.stat();
   const replaced = lookupChild(to.dir.inode, to.name);
@@ -54,10 +55,6 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
   } else if (replaced) {
     if (flags & RENAME.NOREPLACE) throw new SysErr(E.EEXIST);
     if (replaced === moving) return 0;
-    const rst = replaced.stat();
-    if (isDir(mst.mode) && !isDir(rst.mode)) throw new SysErr(E.ENOTDIR);
-    if (!isDir(mst.mode) && isDir(rst.mode)) throw new SysErr(E.EISDIR);
-    checkSticky(t.creds, toSt, rst);
   }
   if (isDir(mst.mode) && isAncestor(moving, to.dir.inode)) throw new SysErr(E.EINVAL);
   if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode) && isAncestor(replaced, from.dir.inode)) {
@@ -68,7 +65,23 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
       throw new SysErr(E.EBUSY);
     }
   }
+  // vfs_rename: may_delete the source, may_create or may_delete the target, then a directory
+  // moving to another parent must be writable itself (its ".." changes).
+  const fromSt = checkDirWritable(t, from.dir);
   checkSticky(t.creds, fromSt, mst);
+  const toSt = checkDirWritable(t, to.dir);
+  if (replaced && replaced !== moving) {
+    const rst = replaced.stat();
+    checkSticky(t.creds, toSt, rst);
+    if (!(flags & RENAME.EXCHANGE)) {
+      if (isDir(mst.mode) && !isDir(rst.mode)) throw new SysErr(E.ENOTDIR);
+      if (!isDir(mst.mode) && isDir(rst.mode)) throw new SysErr(E.EISDIR);
+    }
+  }
+  if (from.dir.inode !== to.dir.inode) {
+    if (isDir(mst.mode)) checkAccess(t.creds, mst, MAY_WRITE);
+    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(t.creds, replaced.stat(), MAY_WRITE);
+  }
   if (samePath(from.dir, to.dir) && from.name === to.name) return 0;
   from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
   return 0;
@@ -78,9 +91,13 @@ function linkAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: num
   if (flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   const target = lookupAt(k, t, olddir, oldPath, (flags & AT.EMPTY_PATH) | ((flags & AT.SYMLINK_FOLLOW) ? 0 : AT.SYMLINK_NOFOLLOW));
   const p = parentForCreate(k, t, newdir, newPath);
+  if (lookupChild(p.dir.inode, p.name)) throw new SysErr(E.EEXIST);
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
+  const tst = target.inode.stat();
+  checkHardlink(t.creds, tst);
   checkDirWritable(t, p.dir);
-  if (isDir(target.inode.stat().mode)) throw new SysErr(E.EPERM);
+  if (isDir(tst.mode)) throw new SysErr(E.EPERM);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
   p.dir.inode.link(p.name, target.inode);
   return 0;
@@ -89,7 +106,7 @@ function linkAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: num
 function symlinkAt(t: Task, k: Kernel, target: string, dirfd: number, path: string): number {
   if (target === '') throw new SysErr(E.ENOENT);
   const p = parentForCreate(k, t, dirfd, path);
-  const dirSt = checkDirWritable(t, p.dir);
+  const dirSt = checkCreate(t, p);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
   p.dir.inode.symlink(p.name, target, newOwner(t, dirSt));
   return 0;
@@ -98,11 +115,13 @@ function symlinkAt(t: Task, k: Kernel, target: string, dirfd: number, path: stri
 function mknodAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number, dev: number): number {
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
+  if (type === S_IFDIR) throw new SysErr(E.EPERM);
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SysErr(E.EINVAL);
-  if ((type === S_IFCHR || type === S_IFBLK) && t.creds.euid !== 0) throw new SysErr(E.EPERM);
+  if ((type === S_IFCHR || type === S_IFBLK) && !capable(t.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
   const p = parentForCreate(k, t, dirfd, path);
-  const dirSt = checkDirWritable(t, p.dir);
-  const perm = mode & ~t.fs.umask & 0o7777;
+  const dirSt = checkCreate(t, p);
+  if (p.trailingSlash) throw new SysErr(E.ENOENT);
+  const perm = newMode(t, dirSt, mode);
   if (type === S_IFREG) p.dir.inode.create(p.name, perm, newOwner(t, dirSt));
   else p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(t, dirSt));
   return 0;

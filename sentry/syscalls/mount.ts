@@ -2,6 +2,7 @@
 // mount tree (the sentry's), never the host's. Root in the sandbox may mount
 // the sentry's filesystem types, bind sandbox paths, remount, move and
 // unmount; no host filesystem can be named.
+import { CAP, capable } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -24,7 +25,7 @@ const MNT_EXPIRE = 4;
 const UMOUNT_NOFOLLOW = 8;
 
 function requireAdmin(t: Task): void {
-  if (t.creds.euid !== 0) throw new SysErr(E.EPERM);
+  if (!capable(t.creds, CAP.SYS_ADMIN)) throw new SysErr(E.EPERM);
 }
 
 function mountFlags(flags: number): MountFlags {

@@ -4,12 +4,14 @@ import { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, O, RESOLVE } from '../vfs/types.js';
+import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
+import { closeSync, openSync } from 'node:fs';
+import { host, hostFstat } from '../fs/host.js';
+import { AT, isDevice, isDir, isFifo, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkDirWritable, newOwner, startOf } from './common.js';
+import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';
-import { entry, type NewFd, type SyscallFamily } from './types.js';
+import { entry, type GiveFd, type NewFd, type Reply, type SyscallFamily, type WaitingOpen } from './types.js';
 
 const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
   O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;
@@ -43,12 +45,12 @@ function openTarget(k: Kernel, t: Task, dirfd: number, path: string, flags: numb
     if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   }
   const dirSt = checkDirWritable(t, p.dir);
-  const inode = p.dir.inode.create(p.name, mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt));
+  const inode = p.dir.inode.create(p.name, newMode(t, dirSt, mode), newOwner(t, dirSt));
   return { at: { mount: p.dir.mount, inode }, created: true };
 }
 
 /** The common part of every open: checks, truncation, and a new description. */
-export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): NewFd {
+export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags: number, mode: number, res = 0): Reply {
   if (flags & ~VALID_OPEN_FLAGS) flags &= VALID_OPEN_FLAGS;
   // Linux 6.4 refuses the pair, which used to create a regular file.
   if ((flags & (O.DIRECTORY | O.CREAT)) === (O.DIRECTORY | O.CREAT)) throw new SysErr(E.EINVAL);
@@ -61,21 +63,48 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   if (!(flags & O.PATH)) {
     if (isDir(st.mode) && (acc !== O.RDONLY || (flags & (O.CREAT | O.TRUNC)))) throw new SysErr(E.EISDIR);
+    if (isDevice(st.mode) && at.mount.flags.nodev) throw new SysErr(E.EACCES);
+    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
     if (!created) {
       // Access mode 3 neither reads nor writes (ioctl only) but needs both permissions.
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
         (flags & O.TRUNC ? MAY_WRITE : 0);
       checkAccess(t.creds, st, want);
     }
-    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
-    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
-    // Even an empty file: the truncation sets mtime and ctime.
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created) at.inode.setattr({ size: 0 });
+    if ((flags & O.NOATIME) && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(t, at, st);
   }
+  if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   const hostFd = at.inode.open(flags);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/**
+ * A FIFO opens its host FIFO. O_RDWR and O_NONBLOCK opens never wait and are
+ * made here; the others wait for the peer on a thread of their own. Either
+ * way the sentry keeps no copy of the end it gives.
+ */
+function openFifo(k: Kernel, at: VfsPath, flags: number): GiveFd | WaitingOpen {
+  const pathFd = at.inode.fifo();
+  const cloexec = (flags & O.CLOEXEC) !== 0;
+  const hs = hostFstat(pathFd);
+  k.fifos.set(`${hs.dev}:${hs.ino}`, at);
+  const open = flags & (O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME);
+  if ((flags & O.ACCMODE) !== O.RDWR && !(flags & O.NONBLOCK)) return { pathFd, flags: open, cloexec };
+  try {
+    return { give: host(() => openSync(`/proc/self/fd/${pathFd}`, open | O.CLOEXEC | O.NOCTTY)), cloexec };
+  } finally {
+    closeSync(pathFd);
+  }
+}
+
+/** O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id bits go as for a write. */
+function truncateOnOpen(t: Task, at: VfsPath, st: Stat): void {
+  const mode = withoutSetid(t.creds, st);
+  at.inode.setattr({ size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }
 
 /** O_TMPFILE: an unnamed file in the directory `path`, open for writing. */
@@ -84,7 +113,7 @@ function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: num
   if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
   const dir = resolve(t, openStart(k, t, dirfd, path, res), path, { followFinal: true, resolve: res });
   const dirSt = checkDirWritable(t, dir);
-  const inode = dir.inode.tmpfile(mode & ~t.fs.umask & 0o7777, newOwner(t, dirSt), (flags & O.EXCL) === 0);
+  const inode = dir.inode.tmpfile(newMode(t, dirSt, mode), newOwner(t, dirSt), (flags & O.EXCL) === 0);
   const at = { mount: dir.mount, inode };
   const d = new FileDescription(inode.open(flags & ~O.TMPFILE), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };

@@ -1,4 +1,5 @@
 // The stat family, statfs, access and readlink.
+import { accessCreds } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -52,10 +53,13 @@ function statxCall(t: Task, k: Kernel, dirfd: number, path: string, flags: numbe
 function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: number, flags: number): number {
   if (mode & ~ACCESS_MODES) throw new SysErr(E.EINVAL);
   if (flags & ~(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
-  const p = lookupAt(k, t, dirfd, path, flags);
+  // access(2) walks and checks with the real ids unless AT_EACCESS, as faccessat's override_creds.
+  const own = t.creds;
+  const creds = (flags & AT.EACCESS) ? own : accessCreds(own);
+  t.creds = creds;
+  let p: VfsPath;
+  try { p = lookupAt(k, t, dirfd, path, flags); } finally { t.creds = own; }
   if (mode === F_OK) return 0;
-  // access(2) checks with the real ids unless AT_EACCESS.
-  const creds = (flags & AT.EACCESS) ? t.creds : { ...t.creds, fsuid: t.creds.uid, fsgid: t.creds.gid };
   const st = p.inode.stat();
   if (!mayAccess(creds, st, mode)) throw new SysErr(E.EACCES);
   if ((mode & 2) && p.mount.readonly && !isLnk(st.mode)) throw new SysErr(E.EROFS);
@@ -75,7 +79,11 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
 }
 
 function statfsOf(t: Task, p: VfsPath, buf: number): number {
-  t.mem.write(buf, encodeStatfs(p.mount.fs.statfs(), p.mount.fs.dev, p.mount.readonly));
+  const s = p.mount.fs.statfs();
+  // The mount's own flags, as statfs(2) reports them: ST_NOSUID, ST_NODEV, ST_NOEXEC.
+  const f = p.mount.flags;
+  const flags = s.flags | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
+  t.mem.write(buf, encodeStatfs({ ...s, flags }, p.mount.fs.dev, p.mount.readonly));
   return 0;
 }
 

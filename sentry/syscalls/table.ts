@@ -5,6 +5,8 @@
 import { buildFilter, type Action } from '../platform/seccomp.js';
 import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
+import { CREDS_PRCTLS, credsFamily } from './creds.js';
+import { socketFamily } from './socket.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
@@ -23,17 +25,17 @@ export const PASSTHROUGH: readonly string[] = [
   'read', 'write', 'close', 'poll', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
   'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select', 'sched_yield',
   'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2', 'pause', 'nanosleep',
-  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'connect', 'accept', 'sendto', 'recvfrom',
-  'sendmsg', 'recvmsg', 'shutdown', 'bind', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
+  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept', 'sendto', 'recvfrom',
+  'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
   'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'kill', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
   'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
-  'sysinfo', 'times', 'getuid', 'getgid', 'setuid', 'setgid', 'geteuid', 'getegid', 'setpgid', 'getppid',
-  'getpgrp', 'setsid', 'setreuid', 'setregid', 'getgroups', 'setgroups', 'setresuid', 'getresuid', 'setresgid',
-  'getresgid', 'getpgid', 'setfsuid', 'setfsgid', 'getsid', 'capget', 'capset', 'rt_sigpending',
+  'sysinfo', 'times', 'setpgid', 'getppid',
+  'getpgrp', 'setsid',
+  'getpgid', 'getsid', 'rt_sigpending',
   'rt_sigtimedwait', 'rt_sigqueueinfo', 'rt_sigsuspend', 'sigaltstack', 'personality', 'getpriority',
   'setpriority', 'sched_setparam', 'sched_getparam', 'sched_setscheduler', 'sched_getscheduler',
   'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval', 'mlock', 'munlock', 'mlockall',
-  'munlockall', 'prctl', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'tkill', 'time',
+  'munlockall', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'tkill', 'time',
   'futex', 'sched_setaffinity', 'sched_getaffinity', 'set_thread_area', 'get_thread_area', 'io_setup',
   'io_destroy', 'io_getevents', 'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall',
   'semtimedop', 'fadvise64', 'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun',
@@ -64,7 +66,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily];
+  mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily, credsFamily, socketFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
@@ -83,8 +85,9 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
-  // fcntl runs natively but for a few commands (fcntl.ts).
+  // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
   policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
+  policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
   for (const n of table.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

@@ -13,7 +13,21 @@ export const RESUMED = Symbol('resumed');
 /** Let the host kernel run the call as the guest made it (after the handler checked it). */
 export const PASS = Symbol('pass');
 
-export type Reply = number | NewFd | typeof RESUMED | typeof PASS;
+/**
+ * A host fd the guest gets as the call's result, which the sentry then closes
+ * instead of keeping a description: a FIFO end the sentry held would keep its
+ * pipe open (a reader would never see EOF).
+ */
+export interface GiveFd { give: number; cloexec: boolean }
+
+/**
+ * An open that may wait for a FIFO's peer: made on a thread of its own
+ * (`pathFd`, an O_PATH fd handed over, reopened with `flags`), which answers
+ * the call when the open completes.
+ */
+export interface WaitingOpen { pathFd: number; flags: number; cloexec: boolean }
+
+export type Reply = number | NewFd | GiveFd | WaitingOpen | typeof RESUMED | typeof PASS;
 
 export type Handler = (t: Task, a: TrapEvent, k: Kernel) => Reply;
 

@@ -112,6 +112,26 @@ export abstract class Inode {
   /** The host file holding this inode's data, as `major:minor:ino` of the host's stat (for /proc/<pid>/maps). */
   hostKey(): string | null { return null; }
 
+  /**
+   * For a FIFO: an O_PATH host fd of the host FIFO behind it (the caller
+   * closes it). The sentry opens the FIFO through it, so that every open of a
+   * sandbox FIFO, whatever filesystem holds it, meets the same host pipe.
+   */
+  fifo(): number { throw new SysErr(E.ENXIO); }
+
+  /**
+   * bind(2) of a unix socket at `name` in this directory: makes the socket
+   * node and binds the host socket `sock` (the guest's) to the host node
+   * behind it.
+   */
+  bindSocket(_name: string, _sock: number, _mode: number, _owner: Owner): Inode { return notDir(); }
+  /**
+   * For a socket node a guest bound: an O_PATH host fd of the host socket
+   * behind it (the caller closes it), to connect through; ECONNREFUSED when
+   * no guest socket is bound there.
+   */
+  hostSocket(): number { throw new SysErr(E.ECONNREFUSED); }
+
   getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
   listxattr(): string[] { return []; }
   setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }

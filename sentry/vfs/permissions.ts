@@ -1,7 +1,9 @@
-// Discretionary access checks, as Linux's generic_permission does them.
-import type { Creds } from '../kernel/creds.js';
+// Discretionary access checks, as Linux's generic_permission and the
+// capability checks around it do them, with the caller's emulated creds.
+import { readFileSync } from 'node:fs';
+import { CAP, capable, type Creds, inGroup } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
-import { isDir, S_IFMT } from './types.js';
+import { isDir, isReg, S_IFMT, S_ISGID, S_ISUID, S_ISVTX } from './types.js';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;
@@ -10,32 +12,71 @@ export const MAY_READ = 4;
 export interface Perm { mode: number; uid: number; gid: number }
 
 export function mayAccess(c: Creds, p: Perm, want: number): boolean {
-  if (c.fsuid === 0) {
-    // CAP_DAC_OVERRIDE: anything but executing a file no one may execute.
-    if ((want & MAY_EXEC) && !isDir(p.mode) && (p.mode & 0o111) === 0) return false;
-    return true;
-  }
   let bits: number;
   if (c.fsuid === p.uid) bits = (p.mode >> 6) & 7;
-  else if (c.fsgid === p.gid || c.groups.includes(p.gid)) bits = (p.mode >> 3) & 7;
+  else if (inGroup(c, p.gid)) bits = (p.mode >> 3) & 7;
   else bits = p.mode & 7;
-  return (bits & want) === want;
+  if ((bits & want) === want) return true;
+  if (isDir(p.mode)) {
+    if (capable(c, CAP.DAC_OVERRIDE)) return true;
+    return (want & MAY_WRITE) === 0 && capable(c, CAP.DAC_READ_SEARCH);
+  }
+  // CAP_DAC_OVERRIDE: anything but executing a file no one may execute.
+  if (capable(c, CAP.DAC_OVERRIDE) && (!(want & MAY_EXEC) || (p.mode & 0o111) !== 0)) return true;
+  return want === MAY_READ && capable(c, CAP.DAC_READ_SEARCH);
 }
 
 export function checkAccess(c: Creds, p: Perm, want: number): void {
   if (!mayAccess(c, p, want)) throw new SysErr(E.EACCES);
 }
 
-/** May `c` change the attributes of a file owned by p.uid (chmod, utimes with values)? */
+/** inode_owner_or_capable: may `c` change the attributes of a file owned by p.uid (chmod, utimes with values)? */
 export function isOwnerOrRoot(c: Creds, p: Perm): boolean {
-  return c.fsuid === 0 || c.fsuid === p.uid;
+  return c.fsuid === p.uid || capable(c, CAP.FOWNER);
 }
 
-/** Sticky directories: only the owner of the entry or of the directory, or root, may remove it. */
+/** Sticky directories: only the owner of the entry or of the directory, or CAP_FOWNER, may remove it. */
 export function checkSticky(c: Creds, dir: Perm, victim: Perm): void {
-  if ((dir.mode & 0o1000) && c.fsuid !== 0 && c.fsuid !== dir.uid && c.fsuid !== victim.uid) {
+  if ((dir.mode & S_ISVTX) && c.fsuid !== dir.uid && c.fsuid !== victim.uid && !capable(c, CAP.FOWNER)) {
     throw new SysErr(E.EPERM);
   }
+}
+
+/** The mode bits a change of owner or a write by `c` leaves (setattr_should_drop_suidgid). */
+export function withoutSetid(c: Creds, p: Perm): number {
+  let m = p.mode & 0o7777;
+  if (!isReg(p.mode) || capable(c, CAP.FSETID)) return m;
+  m &= ~S_ISUID;
+  if ((m & S_ISGID) && ((m & 0o010) || !inGroup(c, p.gid))) m &= ~S_ISGID;
+  return m;
+}
+
+/** The setgid bit a new file may keep in a setgid directory (mode_strip_sgid). */
+export function stripSgid(c: Creds, dir: Perm, mode: number): number {
+  if ((mode & (S_ISGID | 0o010)) !== (S_ISGID | 0o010) || !(dir.mode & S_ISGID)) return mode;
+  return inGroup(c, dir.gid) || capable(c, CAP.FSETID) ? mode : mode & ~S_ISGID;
+}
+
+function sysctl(name: string): number {
+  try { return Number(readFileSync(`/proc/sys/fs/${name}`, 'utf8').trim()); } catch { return 0; }
+}
+/** The host's fs.protected_* settings, which the sandbox follows as its kernel's. */
+const PROTECTED_SYMLINKS = sysctl('protected_symlinks');
+const PROTECTED_HARDLINKS = sysctl('protected_hardlinks');
+
+/** fs.protected_symlinks: in a sticky world-writable directory, only the link's owner or the directory's follows it. */
+export function checkFollow(c: Creds, dir: Perm, link: Perm): void {
+  if (!PROTECTED_SYMLINKS || (dir.mode & (S_ISVTX | 0o002)) !== (S_ISVTX | 0o002)) return;
+  if (c.fsuid === link.uid || dir.uid === link.uid) return;
+  throw new SysErr(E.EACCES);
+}
+
+/** fs.protected_hardlinks: linking to a file one does not own needs a plain regular file one may read and write. */
+export function checkHardlink(c: Creds, target: Perm): void {
+  if (!PROTECTED_HARDLINKS || c.fsuid === target.uid || capable(c, CAP.FOWNER)) return;
+  const safe = isReg(target.mode) && !(target.mode & S_ISUID) &&
+    (target.mode & (S_ISGID | 0o010)) !== (S_ISGID | 0o010) && mayAccess(c, target, MAY_READ | MAY_WRITE);
+  if (!safe) throw new SysErr(E.EPERM);
 }
 
 export const fileType = (mode: number) => mode & S_IFMT;

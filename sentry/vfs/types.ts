@@ -41,6 +41,8 @@ export const S_ISVTX = 0o1000;
 export const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 export const isReg = (mode: number) => (mode & S_IFMT) === S_IFREG;
 export const isLnk = (mode: number) => (mode & S_IFMT) === S_IFLNK;
+export const isFifo = (mode: number) => (mode & S_IFMT) === S_IFIFO;
+export const isDevice = (mode: number) => (mode & S_IFMT) === S_IFCHR || (mode & S_IFMT) === S_IFBLK;
 
 /** d_type of a mode. */
 export function dtype(mode: number): number {

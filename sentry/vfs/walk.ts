@@ -3,7 +3,7 @@ import type { Creds } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
 import type { Inode } from './inode.js';
 import { type MountNamespace, samePath, type VfsPath } from './mount.js';
-import { checkAccess, MAY_EXEC } from './permissions.js';
+import { checkAccess, checkFollow, MAY_EXEC } from './permissions.js';
 import { isDir, isLnk, NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from './types.js';
 
 /** What a walk needs from the task that walks. */
@@ -84,6 +84,7 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
     if (isLnk(next.inode.fileType()) && (!last || followFinal || trailingSlash)) {
       if (b.resolve & RESOLVE.NO_SYMLINKS) throw new SysErr(E.ELOOP);
       if (++b.links > SYMLINK_MAX_FOLLOWS) throw new SysErr(E.ELOOP);
+      checkFollow(ctx.creds, cur.inode.stat(), next.inode.stat());
       const magic = next.inode.jump();
       if (magic && (b.resolve & RESOLVE.NO_MAGICLINKS)) throw new SysErr(E.ELOOP);
       next = magic ?? walk(ctx, cur, next.inode.readlink(), true, b);

@@ -7,8 +7,8 @@ import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, O, S_IFMT, type Stat } from '../../vfs/types.js';
-import { type EmptyDir, host, hostFstat } from '../host.js';
+import { isDir, O, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../vfs/types.js';
+import { bindUnix, type EmptyDir, host, hostFstat } from '../host.js';
 import { futimens } from '../times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
@@ -117,23 +117,53 @@ export class GoferInode extends Inode {
   }
 
   /**
-   * The new entry `name`, given to `owner` unless the gofer already made it
-   * theirs: a chown would move its ctime past its birth time, which a file
-   * created in one step does not show.
+   * The guest's socket is bound on the host, in this directory: through an
+   * O_PATH fd of it from the gofer, so the host path is never walked, and a
+   * new name is never a symlink followed.
    */
-  private created(name: string, owner: Owner): Inode {
+  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+    const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
+    try {
+      bindUnix(sock, `/proc/self/fd/${dir}/${name}`);
+    } finally {
+      closeSync(dir);
+    }
+    this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    this.c.chmod(this.a, this.child(name), mode & 0o7777);
+    return this.created(name, owner);
+  }
+
+  /** The socket node itself (the gofer opens it without following symlinks). */
+  override hostSocket(): number {
+    if ((this.cached.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ECONNREFUSED);
+    return this.c.open(this.a, this.path, O.PATH, 0);
+  }
+
+  override fifo(): number {
+    if ((this.cached.mode & S_IFMT) !== S_IFIFO) throw new SysErr(E.ENXIO);
+    return this.c.open(this.a, this.path, O.PATH, 0);
+  }
+
+  /**
+   * The new entry `name`, given to `owner` unless the gofer already made it
+   * theirs (a chown would move its ctime past its birth time, which a file
+   * created in one step does not show). The host takes set-id bits away on
+   * chown, so they are set again after.
+   */
+  private created(name: string, owner: Owner, mode = 0): Inode {
     this.children.delete(name);
     const inode = this.lookup(name);
     const st = (inode as GoferInode).cached;
     if (st.uid === owner.uid && st.gid === owner.gid) return inode;
     this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
+    if (mode & 0o6000) this.c.chmod(this.a, this.child(name), mode & 0o7777);
     return this.lookup(name);
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
     const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode);
     closeSync(fd);
-    return this.created(name, owner);
+    return this.created(name, owner, mode);
   }
 
   override mkdir(name: string, mode: number, owner: Owner): Inode {
@@ -148,7 +178,7 @@ export class GoferInode extends Inode {
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     this.c.mknod(this.a, this.child(name), mode, rdev);
-    return this.created(name, owner);
+    return this.created(name, owner, mode);
   }
 
   override link(name: string, target: Inode): void {

@@ -57,6 +57,14 @@ export class OverlayInode extends Inode {
 
   stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
   override fileType(): number { return this.top.fileType(); }
+  // A FIFO of the host's root is copied up before it opens: the sandbox gets a
+  // pipe of its own, never one a host process listens on.
+  override fifo(): number { return this.copyUp().fifo(); }
+  // A socket of the host's root is never the sandbox's to reach.
+  override hostSocket(): number {
+    if (!this.upper) throw new SysErr(E.ECONNREFUSED);
+    return this.upper.hostSocket();
+  }
 
   override lookup(name: string): Inode {
     const cached = this.children.get(name);
@@ -156,6 +164,9 @@ export class OverlayInode extends Inode {
   }
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.mknod(name, mode, rdev, owner));
+  }
+  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+    return this.createWith(name, (up) => up.bindSocket(name, sock, mode, owner));
   }
 
   override link(name: string, target: Inode): void {

@@ -103,7 +103,7 @@ const F_ADD_SEALS = 1033;
 const SEALS = 0x1 | 0x2 | 0x4 | 0x8;
 
 function sealMemfd(fd: number): void {
-  if (libcCalls.fcntl(fd, F_ADD_SEALS, 'int', SEALS) < 0) throw new SysErr(koffi.errno());
+  if (libcCalls.fcntl(fd, F_ADD_SEALS, SEALS) < 0) throw new SysErr(koffi.errno());
 }
 
 /** A file of the kernel's proc of the sandbox, opened as it is (see SandboxProc.open). */

@@ -1,6 +1,7 @@
 // /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
+import { rootCreds } from '../../kernel/creds.js';
 import { E, SysErr } from '../../kernel/errno.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';
@@ -56,21 +57,18 @@ function statOf(text: string, comm: string): string {
   return `${text.slice(0, text.indexOf('('))}(${comm})${text.slice(text.lastIndexOf(')') + 1)}`;
 }
 
-const FULL_CAPS = '000001ffffffffff';
-const NO_CAPS = '0000000000000000';
+const capHex = (caps: bigint) => caps.toString(16).padStart(16, '0');
 
-/** status with the sandbox's name, credentials, umask and capabilities (root in the sandbox has them all). */
+/** status with the sandbox's name, credentials, umask and capabilities (init: root's). */
 function statusOf(text: string, comm: string, t: Task | null): string {
-  const c = t?.creds;
-  const caps = !c || c.euid === 0 ? FULL_CAPS : NO_CAPS;
+  const c = t?.creds ?? rootCreds([]);
   const replace: Record<string, string> = {
     Name: comm,
-    ...(c ? {
-      Uid: `${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, Gid: `${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
-      Groups: c.groups.join(' ') + (c.groups.length ? ' ' : ''),
-    } : {}),
+    Uid: `${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, Gid: `${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+    Groups: c.groups.join(' ') + (c.groups.length ? ' ' : ''),
     ...(t ? { Umask: t.fs.umask.toString(8).padStart(4, '0') } : {}),
-    CapInh: NO_CAPS, CapPrm: caps, CapEff: caps, CapBnd: FULL_CAPS, CapAmb: NO_CAPS,
+    CapInh: capHex(c.capInh), CapPrm: capHex(c.capPerm), CapEff: capHex(c.capEff), CapBnd: capHex(c.capBset),
+    CapAmb: capHex(0n),
   };
   return text.split('\n').map((line) => {
     const key = line.slice(0, line.indexOf(':'));

@@ -2,14 +2,14 @@
 // its mode, owner, size and times live in a memfd (so guests read, write and
 // mmap it natively, and the host keeps size and times right); directories,
 // symlinks and special files are JavaScript objects.
-import { fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
+import { fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { native, tv } from '../../platform/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
-import { dtype, now, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../../vfs/types.js';
+import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../vfs/types.js';
 import { openDevice } from '../dev/devices.js';
-import { EmptyDir, host, hostFstat, reopen } from '../host.js';
+import { bindUnix, EmptyDir, host, hostFifos, hostFstat, hostSockets, reopen } from '../host.js';
 import { futimens } from '../times.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -162,6 +162,16 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(name, new TmpfsSymlink(this.fs, target, owner));
   }
 
+  /** The guest's socket is bound to a fresh sentry-private host path, which the node records. */
+  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+    if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    const hostPath = hostSockets.next();
+    bindUnix(sock, hostPath);
+    const node = new TmpfsSpecial(this.fs, S_IFSOCK | (mode & 0o7777), 0, owner);
+    node.boundTo = hostPath;
+    return this.add(name, node);
+  }
+
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     return this.add(name, new TmpfsSpecial(this.fs, mode, rdev, owner));
   }
@@ -246,8 +256,9 @@ export class TmpfsFile extends TmpfsInode {
   constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner);
     this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200), 0));
-    host(() => fchmodSync(this.memfd, mode & 0o7777));
+    // Owner first: a change of owner would take set-id bits away.
     host(() => fchownSync(this.memfd, owner.uid, owner.gid));
+    host(() => fchmodSync(this.memfd, mode & 0o7777));
     // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
     futimens(this.memfd, 'now', 'now');
     this.meta.btime = hostFstat(this.memfd).ctime;
@@ -294,17 +305,34 @@ export class TmpfsSymlink extends TmpfsInode {
 
 /**
  * FIFOs, sockets and device nodes. A character device opens the host device
- * of that number when it is one a sandbox may use; FIFOs and sockets exist
- * but cannot be opened yet (ENXIO): that needs a host FIFO per node.
+ * of that number when it is one a sandbox may use (dev/devices.ts), any other
+ * device gives ENXIO, as a number without a driver does; a FIFO is a host
+ * FIFO made with the node (the sentry opens it, see fifo()); a socket does not
+ * open (ENXIO, as on Linux).
  */
 export class TmpfsSpecial extends TmpfsInode {
+  /** O_PATH fd of the host FIFO behind a FIFO node. */
+  private hostFifo = -1;
+
   constructor(fs: Tmpfs, mode: number, readonly rdev: number, owner: Owner) {
     super(fs, mode, owner);
+    if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
   override open(flags: number): number {
     if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
     throw new SysErr(E.ENXIO);
+  }
+  /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */
+  boundTo: string | null = null;
+  override hostSocket(): number {
+    if (!this.boundTo) throw new SysErr(E.ECONNREFUSED);
+    return host(() => openSync(this.boundTo!, O.PATH | O.CLOEXEC));
+  }
+
+  override fifo(): number {
+    if (this.hostFifo < 0) throw new SysErr(E.ENXIO);
+    return host(() => openSync(`/proc/self/fd/${this.hostFifo}`, O.PATH | O.CLOEXEC));
   }
 }
