@@ -323,13 +323,14 @@ int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 ? -errno : 0;
 }
 
-// Answers a notification with a new descriptor: the sentry's `srcfd`, duplicated
-// into the task, is the call's return value.
-int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
+// Duplicates the sentry's `srcfd` into the notified task; with
+// SECCOMP_ADDFD_FLAG_SEND it is also the call's return value. Returns the
+// task's fd or -errno.
+static int addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec, unsigned flags) {
   struct seccomp_notif_addfd add;
   memset(&add, 0, sizeof add);
   add.id = id_of(id_lo, id_hi);
-  add.flags = SECCOMP_ADDFD_FLAG_SEND;
+  add.flags = flags;
   add.srcfd = srcfd;
   add.newfd_flags = cloexec ? O_CLOEXEC : 0;
   // A signal (the SIGCHLD of any ptrace stop) interrupting the ioctl's wait
@@ -342,6 +343,12 @@ int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int 
   int err = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return fd < 0 ? -err : fd;
+}
+
+// Answers a notification with a new descriptor: the sentry's `srcfd`, duplicated
+// into the task, is the call's return value.
+int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
+  return addfd(listener, id_lo, id_hi, srcfd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
 }
 
 // ---- one loop for ptrace stops and notifications ----
@@ -707,21 +714,11 @@ int tv_kill(int pid, int sig) { return kill(pid, sig) < 0 ? -errno : 0; }
 // sentry would be a reader or writer the guest cannot see. Returns the
 // task's fd or -errno.
 int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
-  struct seccomp_notif_addfd add;
-  memset(&add, 0, sizeof add);
-  add.id = id_of(id_lo, id_hi);
-  add.srcfd = srcfd;
-  add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  int fd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
-  int err = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  int fd = addfd(listener, id_lo, id_hi, srcfd, cloexec, 0);
   close(srcfd);
   if (fd < 0) {
-    if (err != ENOENT) tv_notif_send(listener, id_lo, id_hi, 0, -err, 0);
-    return -err;
+    if (fd != -ENOENT) tv_notif_send(listener, id_lo, id_hi, 0, fd, 0);
+    return fd;
   }
   int r = tv_notif_send(listener, id_lo, id_hi, fd, 0, 0);
   return r < 0 ? r : fd;

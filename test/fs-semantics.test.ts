@@ -1,13 +1,23 @@
 // The probe suite as a test: every case the same as Linux on every
 // filesystem, or listed in test/fs-semantics/known-gaps.json with its reason.
+// One test per probe program, so that no single synchronous run holds the
+// test worker's event loop for minutes (vitest's messages time out after 60 s).
 import { describe, expect, it } from 'vitest';
-import { runSuite } from './fs-semantics/run.js';
+import { probeNames, runSuite } from './fs-semantics/run.js';
 
 describe('filesystem semantics against Linux', () => {
-  it('every case is the same as Linux, or a known gap', () => {
-    const results = runSuite();
+  let total = 0;
+  it.each(probeNames())('%s: every case is the same as Linux, or a known gap', async (probe) => {
+    // Let the worker's event loop answer the runner's messages between the (synchronous) runs.
+    await new Promise((resolve) => setImmediate(resolve));
+    const results = runSuite({ probes: [probe] });
+    total += results.length;
     const differs = results.filter((r) => r.verdict === 'differs').map((r) => `${r.fs}/${r.probe}/${r.case}\n linux: ${r.linux} got: ${r.got}`);
     expect(differs).toEqual([]);
-    expect(results.length).toBeGreaterThanOrEqual(443 * 3);
-  }, 600_000);
+    expect(results.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('ran every case on each of the three filesystems', () => {
+    expect(total).toBeGreaterThanOrEqual(443 * 3);
+  });
 });

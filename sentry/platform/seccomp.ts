@@ -50,8 +50,17 @@ function retOf(a: Action): number {
   }
 }
 
+const ret = (k: number): Insn => ({ code: RET_K, jt: 0, jf: 0, k: k >>> 0 });
+
+/** Returns `match` when the argument's low 32 bits is one of `values`, else `other`. */
+function oneOf(arg: number, values: readonly number[], match: number, other: number): Insn[] {
+  const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(arg) }];
+  values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: values.length - i, jf: 0, k: v >>> 0 }));
+  out.push(ret(other), ret(match));
+  return out;
+}
+
 function leaf(a: Action): Insn[] {
-  const ret = (k: number): Insn => ({ code: RET_K, jt: 0, jf: 0, k: k >>> 0 });
   switch (a.kind) {
     case 'allowUnlessBits':
       return [
@@ -60,20 +69,8 @@ function leaf(a: Action): Insn[] {
         ret(RET_ERRNO | a.errno),
         ret(RET_ALLOW),
       ];
-    case 'allowIfOneOf': {
-      const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) }];
-      const n = a.values.length;
-      a.values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: n - i, jf: 0, k: v >>> 0 }));
-      out.push(ret(RET_TRACE), ret(RET_ALLOW));
-      return out;
-    }
-    case 'notifyIfOneOf': {
-      const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) }];
-      const n = a.values.length;
-      a.values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: n - i, jf: 0, k: v >>> 0 }));
-      out.push(ret(RET_ALLOW), ret(RET_USER_NOTIF));
-      return out;
-    }
+    case 'allowIfOneOf': return oneOf(a.arg, a.values, RET_ALLOW, RET_TRACE);
+    case 'notifyIfOneOf': return oneOf(a.arg, a.values, RET_USER_NOTIF, RET_ALLOW);
     default:
       return [ret(retOf(a))];
   }

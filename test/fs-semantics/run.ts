@@ -28,9 +28,14 @@ function cases(output: string): Map<string, string> {
   return out;
 }
 
-function compileProbes(dir: string): string[] {
+/** The probe programs' names (probes/<name>.c). */
+export function probeNames(): string[] {
+  return readdirSync(repoFile('test/fs-semantics/probes')).filter((f) => f.endsWith('.c')).sort().map((f) => f.slice(0, -2));
+}
+
+function compileProbes(dir: string, only?: string[]): string[] {
   const src = repoFile('test/fs-semantics/probes');
-  return readdirSync(src).filter((f) => f.endsWith('.c')).sort().map((f) => {
+  return probeNames().filter((n) => !only || only.includes(n)).map((n) => `${n}.c`).map((f) => {
     const bin = join(dir, f.slice(0, -2));
     execFileSync('cc', ['-O1', '-Wall', '-I', src, '-o', bin, join(src, f)], { stdio: 'inherit' });
     return bin;
@@ -71,12 +76,12 @@ function knownGaps(): Record<string, string> {
 }
 
 /** Runs every probe natively and on each target; `runners` add other sandboxes' columns (`withTvisor: false`: only theirs). */
-export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean } = {}): CaseResult[] {
+export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; probes?: string[] } = {}): CaseResult[] {
   const work = mkdtempSync('/tmp/tvisor-fs-semantics-');
   const gaps = knownGaps();
   const results: CaseResult[] = [];
   try {
-    const probes = compileProbes(work);
+    const probes = compileProbes(work, opts.probes);
     const bind = join(work, 'bind');
     mkdirSync(bind);
     for (const probe of probes) {

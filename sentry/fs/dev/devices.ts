@@ -20,6 +20,11 @@ const HOST_DEVICES = new Map<number, string>([
 
 const TTY = makedev(5, 0);
 
+/** The /dev path (the host's and the sandbox's alike) of a device a guest may open, by number. */
+export function devicePath(rdev: number): string | null {
+  return HOST_DEVICES.get(rdev) ?? null;
+}
+
 const OPEN_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOCTTY;
 
 /** Opens the host device behind a device node's number; ENXIO for any other (no such driver here). */

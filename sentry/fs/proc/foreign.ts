@@ -5,8 +5,9 @@ import { openSync, readlinkSync, statSync } from 'node:fs';
 import { E, SysErr } from '../../kernel/errno.js';
 import { Inode } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
-import { O, S_IFCHR, S_IFMT, S_IFREG, type Stat } from '../../vfs/types.js';
+import { O, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../vfs/types.js';
 import { pathOf } from '../../vfs/walk.js';
+import { devicePath } from '../dev/devices.js';
 import { DevptsFs } from '../dev/devpts.js';
 import { host, hostStat } from '../host.js';
 import { ProcLink, self } from './nodes.js';
@@ -15,17 +16,22 @@ import type { ProcFs } from './procfs.js';
 export class ForeignFdLink extends ProcLink {
   constructor(fs: ProcFs, key: string, tid: number, fd: number) {
     super(fs, key, () => {
-      const pty = sandboxPty(fs, tid, fd);
-      if (pty) return pathOf(self(), pty).path;
-      try { return readlinkHost(tid, fd); } catch { throw new SysErr(E.ENOENT); }
-    }, () => sandboxPty(fs, tid, fd) ?? { mount: fs.kernel.ns.root, inode: new ForeignFile(fs, tid, fd) });
+      const place = sandboxObject(fs, tid, fd);
+      if (place) return pathOf(self(), place).path;
+      try { return nameOf(tid, fd); } catch { throw new SysErr(E.ENOENT); }
+    }, () => sandboxObject(fs, tid, fd) ?? { mount: fs.kernel.ns.root, inode: new ForeignFile(fs, tid, fd) });
   }
 }
 
-/** A terminal of the sandbox's /dev/pts (it has a sandbox path: ttyname finds it). */
-function sandboxPty(fs: ProcFs, tid: number, fd: number): VfsPath | null {
+/**
+ * The sandbox place of a host object the sentry gave without a description:
+ * a terminal of the sandbox's /dev/pts (ttyname finds it by its path) or a
+ * FIFO end.
+ */
+function sandboxObject(fs: ProcFs, tid: number, fd: number): VfsPath | null {
   let s;
   try { s = hostStat(`/proc/${tid}/fd/${fd}`); } catch { return null; }
+  if ((s.mode & S_IFMT) === S_IFIFO) return fs.kernel.fifos.get(`${s.dev}:${s.ino}`) ?? null;
   if ((s.mode & S_IFMT) !== S_IFCHR) return null;
   for (const m of fs.kernel.ns.all()) {
     if (!(m.fs instanceof DevptsFs)) continue;
@@ -35,10 +41,16 @@ function sandboxPty(fs: ProcFs, tid: number, fd: number): VfsPath | null {
   return null;
 }
 
-function readlinkHost(tid: number, fd: number): string {
+/**
+ * Host paths never show: anonymous objects (pipe:[…], socket:[…],
+ * anon_inode:…) keep their name, the devices of /dev are named as the
+ * sandbox names them, and any other host file is anonymous.
+ */
+function nameOf(tid: number, fd: number): string {
   const target = host(() => readlinkSync(`/proc/${tid}/fd/${fd}`));
-  // Host paths never show: only anonymous objects (pipe:[…], socket:[…], anon_inode:…) keep their name.
-  return target.startsWith('/') ? 'anon_inode:[host]' : target;
+  if (!target.startsWith('/')) return target;
+  const s = hostStat(`/proc/${tid}/fd/${fd}`);
+  return ((s.mode & S_IFMT) === S_IFCHR ? devicePath(s.rdev) : null) ?? 'anon_inode:[host]';
 }
 
 class ForeignFile extends Inode {

@@ -48,8 +48,8 @@ static void probe_init(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-static void touch(const char *p) { close(open(p, O_CREAT | O_WRONLY, 0644)); }
-static const char *ftype(mode_t m) {
+static inline void touch(const char *p) { close(open(p, O_CREAT | O_WRONLY, 0644)); }
+static inline const char *ftype(mode_t m) {
   return S_ISREG(m) ? "reg" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "lnk" : S_ISFIFO(m) ? "fifo" : S_ISSOCK(m) ? "sock"
     : S_ISCHR(m) ? "chr" : S_ISBLK(m) ? "blk" : "?";
 }
