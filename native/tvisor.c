@@ -378,19 +378,25 @@ static void *waiter_main(void *arg) {
   return NULL;
 }
 
-static int start_waiter(void) {
-  waiter_efd = eventfd(0, EFD_CLOEXEC);
-  if (waiter_efd < 0) return -errno;
-  if (sem_init(&waiter_go, 0, 0) < 0) return -errno;
+// A detached thread of the glue's, with every signal blocked: signals are
+// the sentry's thread's (Node's) business. Returns 0 or -errno.
+static int start_thread(void *(*fn)(void *), void *arg) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   pthread_t t;
-  int r = pthread_create(&t, NULL, waiter_main, NULL);
+  int r = pthread_create(&t, NULL, fn, arg);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (r != 0) return -r;
   pthread_detach(t);
   return 0;
+}
+
+static int start_waiter(void) {
+  waiter_efd = eventfd(0, EFD_CLOEXEC);
+  if (waiter_efd < 0) return -errno;
+  if (sem_init(&waiter_go, 0, 0) < 0) return -errno;
+  return start_thread(waiter_main, NULL);
 }
 
 // The next ptrace event of any guest, or notification on `listener`.
@@ -746,13 +752,7 @@ int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, in
   struct waiting_open *w = malloc(sizeof *w);
   if (!w) return -ENOMEM;
   *w = (struct waiting_open){listener, id_of(id_lo, id_hi), pathfd, flags, cloexec};
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
-  pthread_t t;
-  int r = pthread_create(&t, NULL, waiting_open_main, w);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (r != 0) { free(w); return -r; }
-  pthread_detach(t);
-  return 0;
+  int r = start_thread(waiting_open_main, w);
+  if (r < 0) free(w);
+  return r;
 }
