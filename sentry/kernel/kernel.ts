@@ -1,5 +1,4 @@
 // The kernel: follows the guests' process tree and serves their traps.
-import { readFileSync } from 'node:fs';
 import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
@@ -180,12 +179,7 @@ export class Kernel {
     this.files.add(d);
     let fd: number;
     try {
-      if (ev.kind === EV.NOTIF) {
-        fd = this.platform.replyFd(ev, d.hostFd, cloexec);
-      } else {
-        fd = this.platform.injectFd(t.tid, d.hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
-        this.releaseSignals(t);
-      }
+      fd = ev.kind === EV.NOTIF ? this.platform.replyFd(ev, d.hostFd, cloexec) : this.injectFd(t, d.hostFd, cloexec);
     } catch (e) {
       if (e instanceof SysErr) return -e.errno;
       throw e;
@@ -196,13 +190,18 @@ export class Kernel {
     return fd;
   }
 
+  /** At a ptrace stop: the fd as the call's result; signals that stop the task meanwhile are held, then sent. */
+  private injectFd(t: Task, hostFd: number, cloexec: boolean): number {
+    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+    this.releaseSignals(t);
+    return fd;
+  }
+
   /** Puts a host fd into the guest as the call's result, keeping no description of it. */
   private giveFd(t: Task, ev: TrapEvent, hostFd: number, cloexec: boolean): number {
     if (ev.kind === EV.NOTIF) return this.platform.giveFd(ev, hostFd, cloexec);
     try {
-      const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
-      this.releaseSignals(t);
-      return fd;
+      return this.injectFd(t, hostFd, cloexec);
     } catch (e) {
       if (e instanceof SysErr) return -e.errno;
       throw e;

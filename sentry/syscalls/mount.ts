@@ -91,8 +91,8 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
 /** Is anything still using mount `m`: a task's root or cwd, or an open description? */
 function inUse(k: Kernel, m: Mount): boolean {
   for (const t of k.tasks.values()) if (t.fs.cwd.mount === m || t.fs.root.mount === m) return true;
-  // Descriptions the guests closed are still the sentry's until swept.
-  k.files.sweep();
+  // Descriptions on it that the guests closed are still the sentry's until dropped.
+  k.files.dropUnheld((d) => d.at.mount === m);
   return k.files.usesMount(m);
 }
 
