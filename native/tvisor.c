@@ -144,6 +144,9 @@ static int decode_wait(pid_t got, int status, int32_t *ev) {
   switch (event) {
   case PTRACE_EVENT_SECCOMP:
     if (fill_syscall_info(got, ev) < 0) ev[E_KIND] = TV_EV_SIGNAL, ev[E_STATUS] = 0;
+    // The SECCOMP_RET_DATA of the filter that asked for the stop: the
+    // sentry's own, or a guest's (whose RET_TRACE finds no tracer of its own).
+    else if (ptrace(PTRACE_GETEVENTMSG, got, 0, &msg) == 0) ev[E_AUX] = (int32_t)msg;
     return got;
   case PTRACE_EVENT_FORK:
   case PTRACE_EVENT_VFORK:

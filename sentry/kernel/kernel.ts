@@ -1,7 +1,9 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
+import { SENTRY_TRACE_DATA, type Action } from '../platform/seccomp.js';
 import { SYSCALL_NAMES } from '../syscalls/numbers.js';
+import { seccompPolicy, tracedBySentry } from '../syscalls/table.js';
 import { formatCall } from '../syscalls/strace.js';
 import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
@@ -45,6 +47,7 @@ export class Kernel {
   readonly proc: SandboxProc;
   readonly makeFilesystem: (type: string, data: string) => Filesystem;
   private readonly table: ReadonlyMap<number, SyscallEntry>;
+  private readonly policy: ReadonlyMap<number, Action>;
   private readonly strace: boolean;
   private readonly initialFs: FsContext;
   private readonly initPid: number;
@@ -65,6 +68,7 @@ export class Kernel {
     this.platform = o.platform;
     this.ns = o.ns;
     this.table = o.table;
+    this.policy = seccompPolicy(o.table);
     this.log = o.log;
     this.strace = o.strace;
     this.initialFs = o.initialFs;
@@ -119,6 +123,11 @@ export class Kernel {
   }
 
   private trap(ev: TrapEvent): void {
+    if (ev.kind === EV.SECCOMP && !this.tracedBySentry(ev)) {
+      // A guest's own filter's RET_TRACE: with no tracer of its own, Linux's answer.
+      this.platform.answer(ev.pid, -E.ENOSYS);
+      return;
+    }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, false);
     const t = this.tasks.get(ev.pid);
     if (!t) {
@@ -143,6 +152,11 @@ export class Kernel {
       setCurrentTask(null);
     }
     this.reply(t, ev, call, reply);
+  }
+
+  /** A seccomp stop the sentry's filter asked for: its data, and a call the sentry traces. */
+  private tracedBySentry(ev: TrapEvent): boolean {
+    return ev.aux === SENTRY_TRACE_DATA && tracedBySentry(this.policy, ev.nr, (i) => ev.uint(i));
   }
 
   private unimplemented(ev: TrapEvent): Reply {
@@ -190,9 +204,17 @@ export class Kernel {
     return fd;
   }
 
-  /** At a ptrace stop: the fd as the call's result; signals that stop the task meanwhile are held, then sent. */
+  /**
+   * At a ptrace stop: the fd as the call's result (or the errno a guest's own
+   * filter gave the marker), with the caller's other registers as they were;
+   * signals that stop the task meanwhile are held, then sent.
+   */
   private injectFd(t: Task, hostFd: number, cloexec: boolean): number {
-    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+    const saved = this.platform.saveRegs(t.tid);
+    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, (sig) => t.heldSignals.push(sig));
+    this.platform.restoreRegs(t.tid, saved);
+    this.platform.setReturn(t.tid, fd);
+    this.platform.resume(t.tid);
     this.releaseSignals(t);
     return fd;
   }

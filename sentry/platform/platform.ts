@@ -4,6 +4,7 @@
 // an fd is answered atomically with SECCOMP_IOCTL_NOTIF_ADDFD). ptrace
 // follows fork, clone, exec and exit, delivers signals, and serves execve,
 // which must be rewritten (seccomp RET_TRACE). One loop waits for both.
+import { readFileSync } from 'node:fs';
 import { E, SysErr } from '../kernel/errno.js';
 import { EV, EVENT_SLOTS, native, SLOT, tv } from './native.js';
 
@@ -27,6 +28,21 @@ export const FD_MARKER_NR = 0x3ffffff0;
 
 
 export { EV };
+
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the call is restarted after a signal. */
+const isRestart = (ret: number) => ret <= -512 && ret >= -516 && ret !== -515;
+
+/**
+ * Whether the stopped task has a signal it does not block pending, so that a
+ * restart code at its syscall exit is the kernel's (and not an errno a guest's
+ * filter chose to return).
+ */
+function hasUnblockedSignal(tid: number): boolean {
+  let status: string;
+  try { status = readFileSync(`/proc/${tid}/status`, 'latin1'); } catch { return false; }
+  const mask = (name: string) => BigInt('0x' + (new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'));
+  return ((mask('SigPnd') | mask('ShdPnd')) & ~mask('SigBlk')) !== 0n;
+}
 
 /** One decoded event; the numbers are copied out of the shared event buffer. */
 export class TrapEvent {
@@ -145,42 +161,55 @@ export class Platform {
   setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
 
   /**
-   * At a seccomp stop: turn the call into the marker, resume, and answer its
-   * notification with `hostFd`; the guest's call returns the new descriptor
-   * and, with `thenStop`, the guest stops again at the call's exit. Other
-   * guests' notifications that arrive meanwhile are kept for next().
+   * At a seccomp stop: turn the call into the marker and answer its
+   * notification with `hostFd`. The task runs to the marker's exit and is
+   * left stopped there whatever happened: a guest's own seccomp filter may
+   * answer the marker before the sentry sees it (an errno, SIGSYS, death;
+   * seccomp's precedence puts those above the sentry's notification), and
+   * the sentry must see the end of the call rather than wait for a
+   * notification that never comes. Returns the task's new fd, or a negative
+   * errno when the marker never reached the sentry (ENOSYS when the guest's
+   * filter gave no errno); throws ESRCH if the task died. Signals that stop
+   * the task meanwhile go to `holdSignal`; other guests' notifications are
+   * kept for next().
    */
-  injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop: boolean, holdSignal: (sig: number) => void): number {
+  injectFd(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number {
     this.replace(pid, FD_MARKER_NR, []);
-    const go = () => (thenStop ? this.resumeToSyscallStop(pid) : this.resume(pid));
-    go();
+    this.resumeToSyscallStop(pid);
+    let fd: number | null = null;
     for (;;) {
-      const r = native.notifRecv(this.listener, 10, this.buf);
-      if (r === 0) {
-        // A signal interrupts the call before the sentry has received it
-        // (-ERESTARTSYS): hold the signal back and let the kernel restart the
-        // call, past the stops that this brings (syscall exit and entry).
-        const stop = native.pollStop(pid, this.stopBuf);
-        if (stop < 0) throw new SysErr(E.ESRCH);
-        if (stop > 0) {
-          const ev = new TrapEvent(this.stopBuf);
-          if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) {
-            this.defer(ev);
-            throw new SysErr(E.ESRCH);
-          }
-          if (ev.kind === EV.SIGNAL) holdSignal(ev.status);
-          go();
+      if (fd === null) {
+        const r = native.notifRecv(this.listener, 10, this.buf);
+        if (r > 0) {
+          const ev = new TrapEvent(this.buf);
+          if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
+          // ENOENT: the task was killed meanwhile; its death comes next.
+          else fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+          continue;
         }
-        continue;
+        if (r < 0 && r !== -E.ENOENT) tv(r);
       }
-      if (r === -E.ENOENT) continue;
-      tv(r);
-      const ev = new TrapEvent(this.buf);
-      if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) {
-        this.defer(ev);
-        continue;
+      // Once answered, the call's exit comes without anyone's help.
+      const stop = fd === null ? native.pollStop(pid, this.stopBuf) : native.wait(pid, this.stopBuf);
+      if (stop < 0) throw new SysErr(E.ESRCH);
+      if (stop === 0) continue;
+      const ev = new TrapEvent(this.stopBuf);
+      switch (ev.kind) {
+        case EV.EXITED: case EV.SIGNALED:
+          this.defer(ev);
+          throw new SysErr(E.ESRCH);
+        case EV.SYSCALL_EXIT:
+          if (fd !== null) return fd;
+          // A signal interrupted the wait for the sentry: the kernel restarts
+          // the marker once the signal (held) is dealt with.
+          if (isRestart(ev.ret) && hasUnblockedSignal(pid)) break;
+          return ev.ret < 0 && ev.ret > -4096 ? ev.ret : -E.ENOSYS;
+        case EV.SIGNAL:
+          holdSignal(ev.status);
+          break;
       }
-      return tv(native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0));
+      // The restart's entry, a signal held back, or any other stop: on to the call's exit.
+      this.resumeToSyscallStop(pid);
     }
   }
 

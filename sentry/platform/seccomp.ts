@@ -12,6 +12,13 @@ const RET_KILL_PROCESS = 0x80000000;
 const RET_ERRNO = 0x00050000;
 const RET_USER_NOTIF = 0x7fc00000;
 const RET_TRACE = 0x7ff00000;
+/**
+ * The SECCOMP_RET_DATA of the sentry's RET_TRACE: a seccomp stop without it
+ * comes from a guest's own filter (its RET_TRACE beat the sentry's ALLOW, or
+ * tied with the sentry's RET_TRACE and, being newer, gave its data).
+ */
+export const SENTRY_TRACE_DATA = 0x7476;
+const RET_TRACE_SENTRY = RET_TRACE | SENTRY_TRACE_DATA;
 const RET_ALLOW = 0x7fff0000;
 
 const LD_W_ABS = 0x20;
@@ -38,12 +45,22 @@ export type Action =
   /** Notified when the argument's low 32 bits is one of `values`, else allowed. */
   | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[] };
 
+/** What the action does with a call whose arguments' low 32 bits are `arg(i)`, as the program decides it. */
+export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace' | 'notify' | 'errno' {
+  switch (a.kind) {
+    case 'allowUnlessBits': return (arg(a.arg) & a.mask) !== 0 ? 'errno' : 'allow';
+    case 'allowIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'allow' : 'trace';
+    case 'notifyIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'notify' : 'allow';
+    default: return a.kind;
+  }
+}
+
 interface Insn { code: number; jt: number; jf: number; k: number }
 
 function retOf(a: Action): number {
   switch (a.kind) {
     case 'allow': return RET_ALLOW;
-    case 'trace': return RET_TRACE;
+    case 'trace': return RET_TRACE_SENTRY;
     case 'notify': return RET_USER_NOTIF;
     case 'errno': return RET_ERRNO | (a.errno & 0xffff);
     default: throw new Error(`action ${a.kind} has no single return`);
@@ -69,7 +86,7 @@ function leaf(a: Action): Insn[] {
         ret(RET_ERRNO | a.errno),
         ret(RET_ALLOW),
       ];
-    case 'allowIfOneOf': return oneOf(a.arg, a.values, RET_ALLOW, RET_TRACE);
+    case 'allowIfOneOf': return oneOf(a.arg, a.values, RET_ALLOW, RET_TRACE_SENTRY);
     case 'notifyIfOneOf': return oneOf(a.arg, a.values, RET_USER_NOTIF, RET_ALLOW);
     default:
       return [ret(retOf(a))];

@@ -6,12 +6,16 @@
 // the host never resolves a guest path. The steps, all at ptrace stops of
 // the calling task:
 //   1. seccomp stop of execve: plan, write argv and "" below the red zone;
-//   2. the call becomes the fd marker; the fd arrives, the task stops at its exit;
+//   2. the call becomes the fd marker; the fd arrives, the task stops at its exit
+//      (if the guest's own seccomp filter refused the marker, the exec fails
+//      with that filter's errno);
 //   3. rewind: the syscall instruction runs again as execveat;
-//   4. its seccomp stop is let through; then either the exec event (done),
+//   4. the sentry follows it to its end: the exec event (done),
 //      ETXTBSY (the sentry's stale writable copies are swept, once, and it runs again),
 //      or a failure at the call's exit: close the fd, restore the registers,
 //      return the error.
+// Each injected call is followed stop by stop to its exit (PTRACE_SYSCALL),
+// never waited for by one expected stop: a guest's filter may end it early.
 import { closeSync, readFileSync } from 'node:fs';
 import { type Creds, execCreds } from '../kernel/creds.js';
 import { E, SysErr } from '../kernel/errno.js';
@@ -19,7 +23,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
-import { EV } from '../platform/platform.js';
+import { EV, type TrapEvent } from '../platform/platform.js';
 import { AT } from '../vfs/types.js';
 import { sentryFile, startOf } from './common.js';
 import { SYSCALLS } from './numbers.js';
@@ -81,21 +85,17 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     closeSync(plan.hostFd);
     throw e;
   }
-  const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
   let guestFd: number;
   try {
-    guestFd = p.injectFd(t.tid, plan.hostFd, true, true, (sig) => t.heldSignals.push(sig));
+    guestFd = p.injectFd(t.tid, plan.hostFd, true, (sig) => t.heldSignals.push(sig));
   } finally {
     closeSync(plan.hostFd);
   }
-  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
+  // The guest's own filter refused the marker: the exec fails with its answer.
+  if (guestFd < 0) return failExec(t, k, saved, guestFd);
   let done;
   for (let attempt = 0; ; attempt++) {
-    p.rewind(t.tid, SYSCALLS.execveat!, [guestFd, staged.emptyAddr, staged.argvAddr, envp, AT.EMPTY_PATH]);
-    p.resume(t.tid);
-    if (!k.awaitStop(t, [EV.SECCOMP], (pid) => p.resume(pid))) return RESUMED;
-    p.resumeToSyscallStop(t.tid);
-    done = k.awaitStop(t, [EV.EXEC, EV.SYSCALL_EXIT], resumeSys);
+    done = rerun(t, k, SYSCALLS.execveat!, [guestFd, staged.emptyAddr, staged.argvAddr, envp, AT.EMPTY_PATH]);
     if (!done) return RESUMED;
     // The sentry's own copies of descriptions the guest closed may still be
     // open for writing: drop them and try once more.
@@ -118,14 +118,35 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     k.releaseSignals(task);
     return RESUMED;
   }
-  const err = done.ret;
-  p.rewind(t.tid, SYSCALLS.close!, [guestFd]);
+  // A guest's filter that refuses close leaves it the (close-on-exec) fd.
+  if (!rerun(t, k, SYSCALLS.close!, [guestFd])) return RESUMED;
+  return failExec(t, k, saved, done.ret);
+}
+
+/**
+ * At a syscall-exit stop: runs the syscall instruction again as `nr`, and
+ * returns the stop that ends that call (its exit, or the exec event); null
+ * if the task died. The task is resumed to every stop in between, so the end
+ * is seen whatever the guest's own seccomp filters make of the call (an
+ * errno, SIGSYS, death, a RET_TRACE stop).
+ */
+function rerun(t: Task, k: Kernel, nr: number, args: readonly number[]): TrapEvent | null {
+  const p = k.platform;
+  const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
+  p.rewind(t.tid, nr, args);
   p.resumeToSyscallStop(t.tid);
-  if (!k.awaitStop(t, [EV.SYSCALL_ENTRY], resumeSys)) return RESUMED;
-  p.resumeToSyscallStop(t.tid);
-  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
+  for (;;) {
+    const ev = k.awaitStop(t, [EV.SYSCALL_EXIT, EV.EXEC, EV.SYSCALL_ENTRY, EV.SECCOMP], resumeSys);
+    if (!ev || ev.kind === EV.SYSCALL_EXIT || ev.kind === EV.EXEC) return ev;
+    p.resumeToSyscallStop(t.tid);
+  }
+}
+
+/** At a syscall-exit stop: the exec returns `err` (ENOSYS if it is no errno) with the caller's registers. */
+function failExec(t: Task, k: Kernel, saved: Uint8Array, err: number): Reply {
+  const p = k.platform;
   p.restoreRegs(t.tid, saved);
-  p.setReturn(t.tid, err);
+  p.setReturn(t.tid, err < 0 && err > -4096 ? err : -E.ENOSYS);
   p.resume(t.tid);
   k.releaseSignals(t);
   return RESUMED;

@@ -2,7 +2,7 @@
 // (and with which handler), and the seccomp program that follows from it.
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
-import { buildFilter, type Action } from '../platform/seccomp.js';
+import { buildFilter, verdict, type Action } from '../platform/seccomp.js';
 import { FD_MARKER_NR } from '../platform/platform.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
@@ -98,6 +98,16 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   return policy;
 }
 
+const FALLBACK: Action = { kind: 'notify' };
+
 export function guestFilter(table: ReadonlyMap<number, SyscallEntry>) {
-  return buildFilter(seccompPolicy(table), { kind: 'notify' });
+  return buildFilter(seccompPolicy(table), FALLBACK);
+}
+
+/**
+ * Whether the sentry's filter traces this call: a seccomp stop of any other
+ * call comes from a guest's own filter, whatever data it carries.
+ */
+export function tracedBySentry(policy: ReadonlyMap<number, Action>, nr: number, arg: (i: number) => number): boolean {
+  return verdict(policy.get(nr) ?? FALLBACK, arg) === 'trace';
 }
