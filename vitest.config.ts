@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    globalSetup: ['test/global-setup.ts'],
+    // Bounds for hangs, not measures: a busy machine runs sandboxes many times slower (helpers.ts HANG_MS).
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // Sandboxes are processes with ptrace; two cores run them well one file at a time.
     fileParallelism: false,
   },

@@ -1,7 +1,7 @@
 // `tvisor do` as a user runs it: real programs on the sandbox's filesystem.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile, hostSh, sandboxSh, tvisorDo } from './helpers.js';
+import { compile, hostSh, sandboxSh, tempDir, tvisorDo } from './helpers.js';
 
 describe('tvisor do', () => {
   it('writes to /tmp inside the sandbox and never on the host', () => {
@@ -75,7 +75,7 @@ describe('tvisor do', () => {
   });
 
   it('extracts a tarball and removes the result', () => {
-    const dir = mkdtempSync('/tmp/tvisor-tar-');
+    const dir = tempDir('tar');
     hostSh(`mkdir -p ${dir}/src/a/b && for i in $(seq 1 50); do echo $i > ${dir}/src/a/b/f$i; done && ` +
       `tar czf ${dir}/t.tgz -C ${dir} src`);
     const r = sandboxSh(`cd /tmp && tar xzf ${dir}/t.tgz && ls src/a/b | wc -l && cat src/a/b/f7 && rm -rf src && ` +
@@ -95,7 +95,7 @@ describe('tvisor do', () => {
   });
 
   it('lets -v write a host directory, and :ro makes it EROFS', () => {
-    const dir = mkdtempSync('/tmp/tvisor-vol-');
+    const dir = tempDir('vol');
     writeFileSync(`${dir}/in`, 'from host\n');
     const rw = sandboxSh('cat /data/in && echo from guest > /data/out', { flags: ['-v', `${dir}:/data`] });
     expect(rw.stdout).toBe('from host\n');
@@ -128,7 +128,7 @@ describe('logging', () => {
   });
 
   it('--debug-log writes JSON lines, and an unknown system call is logged and gets ENOSYS', () => {
-    const log = `${mkdtempSync('/tmp/tvisor-log-')}/debug.log`;
+    const log = `${tempDir('log')}/debug.log`;
     const r = tvisorDo(['python3', '-c',
       'import ctypes, os; r = ctypes.CDLL(None, use_errno=True).syscall(999); print(r, os.strerror(ctypes.get_errno()))'],
     { flags: ['--debug-log', log] });

@@ -1,9 +1,9 @@
 // The guest must never reach a host file it was not given. A host directory
 // holds a secret; the sandbox mounts an empty directory over it, so the
 // secret is out of the sandbox's view, and each case tries to get it back.
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, tvisorDo } from './helpers.js';
+import { compile, tempDir, tvisorDo } from './helpers.js';
 
 let escape: string;
 let hidden: string;
@@ -13,11 +13,11 @@ let links: string;
 
 beforeAll(() => {
   escape = compile('escape', ['-pthread']);
-  hidden = mkdtempSync('/tmp/tvisor-hidden-');
+  hidden = tempDir('hidden');
   secret = `${hidden}/secret`;
   writeFileSync(secret, 'host secret\n');
-  cover = mkdtempSync('/tmp/tvisor-cover-');
-  links = mkdtempSync('/tmp/tvisor-links-');
+  cover = tempDir('cover');
+  links = tempDir('links');
   symlinkSync(secret, `${links}/abs`);
   symlinkSync('../../../../../../..' + secret, `${links}/rel`);
 });

@@ -11,6 +11,7 @@ import { GoferClient } from '../sentry/fs/gofer/client.js';
 import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import { E, SysErr } from '../sentry/kernel/errno.js';
 import { native, repoFile } from '../sentry/platform/native.js';
+import { tempDir } from './helpers.js';
 
 const O_WRONLY = 0o1, O_RDWR = 0o2, O_CREAT = 0o100, O_EXCL = 0o200, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
 const O_PATH = 0o10000000;
@@ -37,7 +38,7 @@ function fdFlags(fd: number): number {
 
 beforeAll(() => {
   // top/secret lies beside the attach trees: the gofer must never reach it.
-  top = mkdtempSync('/tmp/tvisor-gofer-');
+  top = tempDir('gofer');
   writeFileSync(`${top}/secret`, 'secret\n');
   rw = `${top}/rw`;
   ro = `${top}/ro`;

@@ -1,6 +1,6 @@
 // Running tvisor and compiling test programs, for the test suites.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,13 +10,22 @@ export const TVISOR = join(REPO, 'bin', 'tvisor.js');
 export interface RunResult { status: number | null; stdout: string; stderr: string }
 
 function result(r: SpawnSyncReturns<string>): RunResult {
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  // A run killed for its time shows it: an empty stdout alone says nothing.
+  const killed = r.error ? `\n[test helper: ${r.error.message}]\n` : r.signal ? `\n[test helper: killed by ${r.signal}]\n` : '';
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + killed };
 }
+
+/**
+ * How long a sandbox may take before a test gives up on it: a bound for
+ * hangs only, never a measure (a busy machine runs a sandbox many times
+ * slower than a quiet one).
+ */
+export const HANG_MS = 300_000;
 
 /** `tvisor do [opts] -- argv…`, waiting for it. */
 export function tvisorDo(argv: string[], opts: { flags?: string[]; input?: string; cwd?: string; timeoutMs?: number } = {}): RunResult {
   return result(spawnSync(process.execPath, [TVISOR, 'do', ...(opts.flags ?? []), '--', ...argv], {
-    encoding: 'utf8', input: opts.input ?? '', cwd: opts.cwd ?? '/', timeout: opts.timeoutMs ?? 60_000,
+    encoding: 'utf8', input: opts.input ?? '', cwd: opts.cwd ?? '/', timeout: opts.timeoutMs ?? HANG_MS,
     maxBuffer: 64 << 20,
   }));
 }
@@ -31,11 +40,34 @@ export function hostSh(script: string, cwd = '/'): RunResult {
   return result(spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', cwd, maxBuffer: 64 << 20 }));
 }
 
+let scratch: string | null = null;
+
+/**
+ * The directory that holds what the tests make on the host: vitest's global
+ * setup makes it and removes it when the run ends (test/global-setup.ts); a
+ * script run outside vitest gets its own, removed when it exits.
+ */
+function scratchRoot(): string {
+  if (scratch) return scratch;
+  scratch = process.env.TVISOR_TEST_TMP ?? null;
+  if (!scratch) {
+    const own = mkdtempSync('/tmp/tvisor-test-');
+    process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+    scratch = own;
+  }
+  return scratch;
+}
+
+/** A new host directory for a test, removed with the scratch directory at the latest. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(scratchRoot(), `${prefix}-`));
+}
+
 let buildDir: string | null = null;
 
 /** Compiles test/c/<name>.c (with extra cc flags) into a temporary directory; returns the binary's path. */
 export function compile(name: string, flags: string[] = []): string {
-  buildDir ??= mkdtempSync('/tmp/tvisor-test-bin-');
+  buildDir ??= tempDir('bin');
   const out = join(buildDir, name);
   execFileSync('cc', ['-O1', '-Wall', '-o', out, join(REPO, 'test', 'c', `${name}.c`), ...flags], { stdio: 'inherit' });
   return out;

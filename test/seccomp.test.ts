@@ -6,7 +6,7 @@
 // filter action in a child and prints what became of it.
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, sandboxSh, tvisorDo } from './helpers.js';
+import { compile, HANG_MS, sandboxSh, tvisorDo } from './helpers.js';
 
 let bin: string;
 beforeAll(() => { bin = compile('guestseccomp'); });
@@ -54,7 +54,7 @@ function expected(): string {
 
 describe('guest seccomp filters', () => {
   it('harm only the guest that installs them; the sentry serves on', () => {
-    const r = tvisorDo([bin], { timeoutMs: 90_000 });
+    const r = tvisorDo([bin]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(expected());
     expect(r.status).toBe(0);
@@ -62,7 +62,7 @@ describe('guest seccomp filters', () => {
 
   it('give what Linux gives where Linux has the same calls', () => {
     for (const c of AS_ON_LINUX) {
-      const native = spawnSync(bin, [c], { encoding: 'utf8', timeout: 30_000 });
+      const native = spawnSync(bin, [c], { encoding: 'utf8', timeout: HANG_MS });
       expect(native.stdout).toBe(`${c}: ${IN_TVISOR[c]}\n`);
     }
   });
@@ -72,7 +72,7 @@ describe('guest seccomp filters', () => {
     const cases = ['marker-errno', 'marker-trap', 'marker-errno512', 'execveat-errno', 'close-errno'];
     const script = `for c in ${cases.join(' ')}; do ${bin} $c > /tmp/out.$c & done; ` +
       'for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/hostname >/dev/null || echo cat failed; done; wait; cat /tmp/out.*';
-    const r = sandboxSh(script, { timeoutMs: 90_000 });
+    const r = sandboxSh(script);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe([...cases].sort().map((c) => `${c}: ${IN_TVISOR[c]}\n`).join(''));
     expect(r.status).toBe(0);

@@ -87,9 +87,13 @@ export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; pro
     for (const probe of probes) {
       const name = probe.slice(probe.lastIndexOf('/') + 1);
       const nativeDir = mkdtempSync('/dev/shm/tvisor-fs-semantics-');
-      const linux = cases(sh([probe, nativeDir]));
-      detachMounts(nativeDir);
-      rmSync(nativeDir, { recursive: true, force: true });
+      let linux;
+      try {
+        linux = cases(sh([probe, nativeDir]));
+      } finally {
+        detachMounts(nativeDir);
+        rmSync(nativeDir, { recursive: true, force: true });
+      }
       for (const t of targets(opts.runners ?? [], opts.withTvisor ?? true)) {
         const got = cases(t.run(probe, bind));
         for (const [c, expected] of linux) {
