@@ -6,10 +6,9 @@ import { soak } from './soak/soak.js';
 
 describe('soak', () => {
   it('loses no closed data, leaves no process untraced and no host state, under random kills', async () => {
-    const report = await soak({ sandboxes: 4, durationMs: 20_000, killEveryMs: 3_000, tmp: process.env.TVISOR_TEST_TMP });
+    const report = await soak({ sandboxes: 4, durationMs: 20_000, minFiles: 8, killEveryMs: 3_000, tmp: process.env.TVISOR_TEST_TMP });
     expect(report.problems).toEqual([]);
-    expect(report.sandboxes).toBeGreaterThan(4);
-    expect(report.filesChecked).toBeGreaterThan(0);
-    expect(report.processesSeen).toBeGreaterThan(4);
+    expect(report.filesChecked).toBeGreaterThanOrEqual(8);
+    expect(report.processesSeen).toBeGreaterThan(0);
   }, 600_000);
 });

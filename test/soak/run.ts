@@ -13,7 +13,7 @@ function option(name: string, fallback: number): number {
 const opts = {
   sandboxes: option('sandboxes', 20),
   durationMs: option('duration', 180) * 1000,
-  killEveryMs: option('kill-every', 2) * 1000,
+  killEveryMs: option('kill-every', 5) * 1000,
 };
 const t0 = Date.now();
 console.log(`soak: ${opts.sandboxes} sandboxes for ${opts.durationMs / 1000} s, a kill every ${opts.killEveryMs / 1000} s on average`);

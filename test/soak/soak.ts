@@ -20,6 +20,11 @@ export interface SoakOptions {
   sandboxes: number;
   /** How long new sandboxes keep being started. */
   durationMs: number;
+  /**
+   * And until this many files are journaled in all (so that the checks have
+   * matter however slow the machine is; no deadline bounds it).
+   */
+  minFiles?: number;
   /** Mean time between two kills. */
   killEveryMs: number;
   /** Where the soak's files go (a directory of its own is made inside). */
@@ -56,18 +61,19 @@ interface Sandbox {
   killed: Victim[];
 }
 
-// The workload, one step per turn, and a file written, closed, renamed and journaled each turn.
+// The workload: each turn writes a file (written, closed, renamed, journaled), then runs one step.
 const WORKLOAD = `
 i=0
 while [ ! -e /data/stop ]; do
   i=$((i+1))
+  # One process writes the file: a killed writer breaks the chain (a pipeline's status is its last command's).
+  awk -v i=$i 'BEGIN { for (k = 1; k <= 300; k++) print i, k }' > /data/f.$i.tmp && mv /data/f.$i.tmp /data/f.$i && echo $i >> /data/journal
   case $((i % 4)) in
-  0) cd /tmp && rm -rf x && mkdir x && tar xzf /soak/src.tgz -C x && n=$(find x -type f | wc -l) && [ "$n" = 100 ] || echo "untar gave $n files" >&2 ;;
-  1) cd /tmp && printf '#include <stdio.h>\\nint main(void){printf("%d\\\\n", 6*7);return 0;}\\n' > c.c && cc -o c c.c && [ "$(./c)" = 42 ] || echo "cc failed" >&2 ;;
-  2) [ "$(seq 1 3000 | grep 7 | sort -r | head -n 3 | tr 7 x | wc -l)" = 3 ] || echo "pipeline failed" >&2 ;;
+  1) [ "$(seq 1 3000 | grep 7 | sort -r | head -n 3 | tr 7 x | wc -l)" = 3 ] || echo "pipeline failed" >&2 ;;
+  2) cd /tmp && rm -rf x && mkdir x && tar xzf /soak/src.tgz -C x && n=$(find x -type f | wc -l) && [ "$n" = 100 ] || echo "untar gave $n files" >&2 ;;
   3) cd /tmp && /soak/threads > /dev/null || echo "threads failed" >&2 ;;
+  0) cd /tmp && printf '#include <stdio.h>\\nint main(void){printf("%%d\\\\n", 6*7);return 0;}\\n' > c.c && cc -o c c.c && [ "$(./c)" = 42 ] || echo "cc failed" >&2 ;;
   esac
-  seq 1 300 | sed "s/^/$i /" > /data/f.$i.tmp && mv /data/f.$i.tmp /data/f.$i && echo $i >> /data/journal
 done
 `;
 
@@ -148,6 +154,8 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
         if (!st || st.state === 'Z' || st.state === 'X') continue;
         if (!s.seen.has(pid)) { s.seen.set(pid, st.start); report.processesSeen++; }
         if (pid === s.gofer || kids.includes(pid) && cmdline(pid).includes('gofer/main.js')) continue;
+        // init waits, blocked, to be seized before it does anything (tv_spawn); it forks the command only then.
+        if (kids.includes(pid) && children(pid).length === 0) continue;
         // A guest (init or below) must be traced by its sentry, unless it is dying with it.
         const t = tracer(pid);
         if (t !== null && t !== sentry && stat(pid)?.state !== 'Z' && existsSync(`/proc/${sentry}`) && !s.done) {
@@ -156,8 +164,14 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
       }
     };
 
+    const journaled = (s: Sandbox) => {
+      try { return readFileSync(join(s.dir, 'journal'), 'utf8').split('\n').length - 1; } catch { return 0; }
+    };
     const killOne = () => {
-      const candidates = [...live].filter((s) => !s.done && s.sentry);
+      // Mostly sandboxes in their workload (their files are what the checks are about), some starting.
+      const started = [...live].filter((s) => !s.done && s.sentry);
+      const working = started.filter((s) => journaled(s) > 0);
+      const candidates = working.length > 0 && Math.random() < 0.7 ? working : started;
       if (candidates.length === 0) return;
       const s = candidates[Math.floor(Math.random() * candidates.length)]!;
       const r = Math.random();
@@ -201,13 +215,15 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
       if (s.killed.length === 0) {
         if (s.status !== 0 || s.stderr !== '') problem(`sandbox ${s.id}: nothing killed, yet status ${s.status}, stderr ${JSON.stringify(s.stderr.slice(0, 500))}`);
       }
-      log(`sandbox ${s.id} ended (status ${s.status}, killed: ${s.killed.join(',') || 'nothing'}, ${journal.split('\n').length - 1} files)`);
+      const said = s.stderr.trim().split('\n')[0]?.slice(0, 160) ?? '';
+      log(`sandbox ${s.id} ended (status ${s.status}, killed: ${s.killed.join(',') || 'nothing'}, ${journal.split('\n').length - 1} files)${said ? `: ${said}` : ''}`);
     };
 
     const deadline = Date.now() + o.durationMs;
     let next = 0;
+    let stopping = false;
     const slots = Array.from({ length: o.sandboxes }, async () => {
-      while (Date.now() < deadline) {
+      while (!stopping) {
         const s = start(next++);
         await s.ended;
         await check(s);
@@ -217,11 +233,10 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
     let slotsDone = false;
     const finished = Promise.all(slots).then(() => { slotsDone = true; });
     let nextKill = Date.now() + o.killEveryMs * (0.5 + Math.random());
-    let stopping = false;
     while (!slotsDone) {
       for (const s of live) sample(s);
       const now = Date.now();
-      if (now >= deadline && !stopping) {
+      if (now >= deadline && !stopping && report.filesChecked + [...live].reduce((n, s) => n + journaled(s), 0) >= (o.minFiles ?? 0)) {
         // Time is up: the workloads stop at their next turn.
         stopping = true;
         for (const s of live) writeFileSync(join(s.dir, 'stop'), '');
