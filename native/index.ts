@@ -88,6 +88,8 @@ export const libcCalls = {
   sendfile: libc.func('int64_t sendfile(int out, int in, int64_t *off, size_t count)') as
     (out: number, fdIn: number, off: null, count: number) => number,
   getpid: libc.func('int getpid(void)') as () => number,
+  prctl: libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as
+    (option: number, a2: number, a3: number, a4: number, a5: number) => number,
   fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)') as (fd: number, buf: Uint8Array) => number,
   stat: libc.func('int stat(const char *path, _Out_ uint8_t *buf)') as (path: string, buf: Uint8Array) => number,
   mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)') as (path: string, mode: number) => number,

@@ -4,7 +4,15 @@
 // that its start-up overlaps the loading of the sentry.
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxSpec } from '../sentry/boot.js';
-import { native } from '../native/index.js';
+import { libcCalls, native } from '../native/index.js';
+
+// The sandbox lives no longer than the CLI that runs it: orphaned, it would
+// serve on with no one to see its end (and a killed CLI was no reason to stop).
+const PR_SET_PDEATHSIG = 1;
+const SIGKILL = 9;
+const cli = Number(process.env.TVISOR_CLI_PID);
+libcCalls.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+if (process.ppid !== cli) process.exit(125);
 
 /** With -t the CLI passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
 const TERMINAL_SOCKET = 3;

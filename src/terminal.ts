@@ -14,7 +14,7 @@ export async function runWithTerminal(main: string, spec: SandboxSpec): Promise<
   const { native } = await import('../native/index.js');
   const pair = new Int32Array(2);
   if (native.socketpair(pair) < 0) throw new Error('tvisor: socketpair failed');
-  const child = spawn(process.execPath, [main, JSON.stringify(spec)], { stdio: ['inherit', 'inherit', 'inherit', pair[1]!] });
+  const child = spawn(process.execPath, [main, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: ['inherit', 'inherit', 'inherit', pair[1]!] });
   closeSync(pair[1]!);
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) =>

@@ -51,7 +51,7 @@ function scratchRoot(): string {
   if (scratch) return scratch;
   scratch = process.env.TVISOR_TEST_TMP ?? null;
   if (!scratch) {
-    const own = mkdtempSync('/tmp/tvisor-test-');
+    const own = mkdtempSync(`/tmp/tvisor-test-${process.pid}-`);
     process.on('exit', () => rmSync(own, { recursive: true, force: true }));
     scratch = own;
   }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TVISOR, tvisorDo } from './helpers.js';
+import { HANG_MS, TVISOR, tvisorDo } from './helpers.js';
 
 function children(pid: number): number[] {
   try {
@@ -26,10 +26,12 @@ function sleeping(pid: number): boolean {
   try { return ['230', '35'].includes(readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]!); } catch { return false; }
 }
 
+// No deadline decides these tests: a busy machine starts a sandbox, or kills processes, many times slower.
 async function startSleeper() {
   const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1000'], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
-  for (let i = 0; i < 100; i++) {
+  let ended = false;
+  const exited = new Promise<number | null>((r) => cli.on('exit', (code) => { ended = true; r(code); }));
+  while (!ended) {
     // CLI → sandbox process → { gofer, init → guest }
     const sandbox = children(cli.pid!)[0];
     const kids = sandbox ? children(sandbox) : [];
@@ -40,12 +42,12 @@ async function startSleeper() {
     if (sandbox && gofer && guest && sleeping(guest)) return { cli, exited, sandbox, gofer, guest };
     await sleep(50);
   }
-  cli.kill('SIGKILL');
-  throw new Error('the guest never started');
+  throw new Error('the sandbox ended before its guest started');
 }
 
+/** Whether `pid` dies (or is a zombie) within the hang bound. */
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
+  for (let waited = 0; waited < HANG_MS; waited += 50) {
     if (!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z') return true;
     await sleep(50);
   }
@@ -87,6 +89,15 @@ describe('lifecycle', () => {
     await s.exited;
     expect(tvisorDo(['true']).status).toBe(0);
     expect(leftover()).toHaveLength(0);
+  });
+
+  it('killing the CLI kills the sandbox, its gofer and its guests', async () => {
+    const s = await startSleeper();
+    s.cli.kill('SIGKILL');
+    await s.exited;
+    expect(await gone(s.sandbox)).toBe(true);
+    expect(await gone(s.gofer)).toBe(true);
+    expect(await gone(s.guest)).toBe(true);
   });
 
   it('killing the gofer stops the sandbox and its guests', async () => {

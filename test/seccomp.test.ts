@@ -43,6 +43,8 @@ const IN_TVISOR: Record<string, string> = {
   'close-errno': 'execve -1 EACCES',
   'close-trap': 'sigsys syscall=0x3; execve -1 EACCES',
   'close-kill': 'signal 31',
+  // The program travels as an fd: with no room for it the exec fails (Linux would exec, then its loader fails).
+  'fd-table-full': 'execve -1 EMFILE\nopen after exec: EMFILE',
 };
 
 /** The cases where tvisor must give what Linux gives natively. */

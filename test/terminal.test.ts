@@ -3,15 +3,15 @@
 // window sizes.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCommands, TVISOR } from './helpers.js';
+import { ensureCommands, HANG_MS, TVISOR } from './helpers.js';
 
 const SESSION = `tvisor-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the pane shows `re` (the guest's terminal is relayed to it). */
-async function waitFor(re: RegExp, ms = 20_000): Promise<string> {
+/** Waits until the pane shows `re` (the guest's terminal is relayed to it); the bound is for hangs only. */
+async function waitFor(re: RegExp, ms = HANG_MS): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     const s = screen();
@@ -58,5 +58,5 @@ describe('tvisor do -t', () => {
 
     send('exit 3');
     expect(await waitFor(/exited 3/)).toMatch(/exited 3/);
-  }, 60_000);
+  });
 });

@@ -183,8 +183,12 @@ export class Platform {
         if (r > 0) {
           const ev = new TrapEvent(this.buf);
           if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
-          // ENOENT: the task was killed meanwhile; its death comes next.
-          else fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+          else {
+            fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+            // Refused (EMFILE: the guest's table is full): the call still waits, and gets the errno.
+            // ENOENT: the task was killed meanwhile; its death comes next.
+            if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
+          }
           continue;
         }
         if (r < 0 && r !== -E.ENOENT) tv(r);

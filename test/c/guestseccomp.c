@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,8 @@ static const struct testcase CASES[] = {
   {"close-errno", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_ERRNO | EPERM}}},
   {"close-trap", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_TRAP}}},
   {"close-kill", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_KILL_PROCESS}}},
+  // No filter: a full fd table leaves no room for the fd the exec runs from.
+  {"fd-table-full", {{-1, SECCOMP_RET_ALLOW}}},
 };
 
 static const char *self;
@@ -97,6 +100,11 @@ static void child(const struct testcase *c) {
   sa.sa_flags = SA_SIGINFO;
   sigaction(SIGSYS, &sa, NULL);
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (strcmp(c->name, "fd-table-full") == 0) {
+    struct rlimit rl = {16, 16};
+    setrlimit(RLIMIT_NOFILE, &rl);
+    while (open("/dev/null", O_RDONLY) >= 0) {}
+  }
   long r = install(c);
   if (c->flags) { say_errno("seccomp", r); if (r >= 0) close((int)r); _exit(0); }
   if (r < 0) { say_errno("seccomp", r); _exit(1); }
