@@ -2,25 +2,27 @@
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
-import { EmptyDir, hostFifos, hostSockets } from './fs/host.js';
+import { EmptyDir } from './host/emptydir.js';
+import { hostFifos } from './host/fifos.js';
+import { hostSockets } from './host/sockets.js';
 import { Overlay } from './fs/overlay/overlay.js';
 import { populateDev } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
-import { SandboxProc } from './fs/proc/sandbox-proc.js';
-import { closeQuietly } from './fs/host.js';
+import { SandboxProc } from './host/sandbox-proc.js';
+import { closeQuietly } from './host/fd.js';
 import { makeFilesystem } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './kernel/creds.js';
-import { E, SysErr } from './kernel/errno.js';
+import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
-import { native } from './platform/native.js';
+import { native } from './host/native.js';
 import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import type { Log } from './log.js';
-import { isDir, S_IFDIR } from './vfs/types.js';
+import { isDir, S_IFDIR } from './abi/stat.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
 export interface BindMount { host: string; guest: string; readonly: boolean }

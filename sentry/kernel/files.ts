@@ -9,9 +9,9 @@
 // lookup is a binary search; per-process hints make the common case one
 // kcmp; descriptions no guest holds any more are swept.
 import { readdirSync } from 'node:fs';
-import { E, SysErr } from './errno.js';
-import { native } from '../platform/native.js';
-import { closeQuietly } from '../fs/host.js';
+import { E, SysErr } from '../abi/errno.js';
+import { native } from '../host/native.js';
+import { closeQuietly } from '../host/fd.js';
 import type { DirEntry } from '../vfs/inode.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';

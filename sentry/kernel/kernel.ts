@@ -5,13 +5,13 @@ import { SYSCALL_NAMES } from '../syscalls/numbers.js';
 import { formatCall } from '../syscalls/strace.js';
 import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
-import { closeQuietly, dupFd, openFifoBothWays } from '../fs/host.js';
+import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { rootCreds } from './creds.js';
 import { setCurrentTask } from './current.js';
-import { E, errnoName, SysErr } from './errno.js';
+import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry } from './files.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
-import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
+import type { SandboxProc } from '../host/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
 
 const CLONE_FS = 0x200;

@@ -2,11 +2,12 @@
 // (nested, as binfmt_script does) and the ELF interpreter (PT_INTERP), which
 // the host kernel would otherwise look up on the host.
 import { closeSync, readSync } from 'node:fs';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
-import { isReg, O, S_ISGID, S_ISUID } from '../vfs/types.js';
+import { isReg, S_ISGID, S_ISUID } from '../abi/stat.js';
+import { O } from '../abi/flags.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 
 /** binfmt_script's limit on interpreter nesting. */

@@ -4,8 +4,8 @@
 // an fd is answered atomically with SECCOMP_IOCTL_NOTIF_ADDFD). ptrace
 // follows fork, clone, exec and exit, delivers signals, and serves execve,
 // which must be rewritten (seccomp RET_TRACE). One loop waits for both.
-import { E, SysErr } from '../kernel/errno.js';
-import { EV, EVENT_SLOTS, native, SLOT, tv } from './native.js';
+import { E, SysErr } from '../abi/errno.js';
+import { EV, EVENT_SLOTS, native, SLOT, tv } from '../host/native.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
 const PTRACE_O_TRACEFORK = 0x02;

@@ -1,15 +1,16 @@
 // What many handlers share: the start of a *at walk, stat structures, and
 // the rules for creating entries.
 import { statfsSync } from 'node:fs';
-import { hostStat } from '../fs/host.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { hostStat } from '../host/fd.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
-import { AT, isDir, isFifo, O, S_ISGID, type Stat } from '../vfs/types.js';
+import { AT, O } from '../abi/flags.js';
+import { isDir, isFifo, S_ISGID, type Stat } from '../abi/stat.js';
 import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 

@@ -6,7 +6,7 @@ import {
   CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid,
   setreuid, setuid,
 } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { entry, type SyscallFamily } from './types.js';

@@ -1,13 +1,14 @@
 // Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
 import { CAP, capable } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { libcCalls, sys } from '../platform/native.js';
+import { libcCalls, sys } from '../host/native.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
-import { AT, dtype, isDir, O, S_IFDIR, S_ISGID } from '../vfs/types.js';
+import { AT, O } from '../abi/flags.js';
+import { dtype, isDir, S_IFDIR, S_ISGID } from '../abi/stat.js';
 import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';

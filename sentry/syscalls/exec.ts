@@ -14,13 +14,13 @@
 //      return the error.
 import { closeSync, readFileSync } from 'node:fs';
 import { type Creds, execCreds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
 import { EV } from '../platform/platform.js';
-import { AT } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
 import { SYSCALLS } from './numbers.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from './types.js';

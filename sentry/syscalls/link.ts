@@ -1,11 +1,12 @@
 // Names: unlink, rename, link, symlink, mknod.
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { samePath } from '../vfs/mount.js';
 import { checkAccess, checkHardlink, checkSticky, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, isDir, RENAME, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types.js';
+import { AT, RENAME } from '../abi/flags.js';
+import { isDir, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
 import { CAP, capable } from '../kernel/creds.js';

@@ -3,11 +3,12 @@
 // the sentry's filesystem types, bind sandbox paths, remount, move and
 // unmount; no host filesystem can be named.
 import { CAP, capable } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { type Mount, type MountFlags, samePath, type VfsPath } from '../vfs/mount.js';
-import { AT, isDir } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isDir } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';

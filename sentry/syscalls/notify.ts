@@ -6,11 +6,12 @@
 // ENOSYS, which is what programs without inotify see: tail -f and
 // file watchers fall back to polling.
 import { readlinkSync } from 'node:fs';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { checkAccess, MAY_READ } from '../vfs/permissions.js';
-import { AT, isDir } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isDir } from '../abi/stat.js';
 import { lookupAt } from './common.js';
 import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
 

@@ -1,13 +1,14 @@
 // open(2), openat(2), openat2(2), creat(2).
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
 import { closeSync, openSync } from 'node:fs';
-import { host, hostFstat } from '../fs/host.js';
-import { AT, isDevice, isDir, isFifo, isLnk, isReg, O, RESOLVE, type Stat } from '../vfs/types.js';
+import { host, hostFstat } from '../host/fd.js';
+import { AT, O, RESOLVE } from '../abi/flags.js';
+import { isDevice, isDir, isFifo, isLnk, isReg, type Stat } from '../abi/stat.js';
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';

@@ -7,13 +7,15 @@
 // host's: a guest that changes the address after the check only reaches
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
-import { connectUnix, hostFstat } from '../fs/host.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { connectUnix } from '../host/sockets.js';
+import { hostFstat } from '../host/fd.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { libcCalls, sys } from '../platform/native.js';
+import { libcCalls, sys } from '../host/native.js';
 import { checkAccess, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, O, S_IFMT, S_IFSOCK } from '../vfs/types.js';
+import { AT, O } from '../abi/flags.js';
+import { S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { checkCreate, newOwner, parentForCreate } from './common.js';
 import { entry, PASS, type Reply, type SyscallFamily } from './types.js';

@@ -1,11 +1,12 @@
 // The stat family, statfs, access and readlink.
 import { accessCreds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
-import { AT, isLnk, isReg, type Stat } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isLnk, isReg, type Stat } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
 import { entry, type SyscallFamily } from './types.js';

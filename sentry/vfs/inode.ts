@@ -1,7 +1,7 @@
 // The one interface every filesystem implements.
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { VfsPath } from './mount.js';
-import { S_IFMT, type Stat, type Timespec } from './types.js';
+import { S_IFMT, type Stat, type Timespec } from '../abi/stat.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
 

@@ -1,10 +1,11 @@
 // Path resolution, following path_resolution(7).
 import type { Creds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Inode } from './inode.js';
 import { type MountNamespace, samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkFollow, MAY_EXEC } from './permissions.js';
-import { isDir, isLnk, NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from './types.js';
+import { isDir, isLnk } from '../abi/stat.js';
+import { NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from '../abi/flags.js';
 
 /** What a walk needs from the task that walks. */
 export interface WalkContext {

@@ -3,11 +3,12 @@
 // caller's controlling terminal.
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { currentTask } from '../../kernel/current.js';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { makedev } from '../../vfs/devices.js';
 import type { Owner } from '../../vfs/inode.js';
-import { O, S_IFCHR, S_IFMT } from '../../vfs/types.js';
-import { host, hostStat } from '../host.js';
+import { O } from '../../abi/flags.js';
+import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
+import { host, hostStat } from '../../host/fd.js';
 import type { TmpfsDir } from '../tmpfs/tmpfs.js';
 
 const HOST_DEVICES = new Map<number, string>([

@@ -4,12 +4,15 @@
 // host may not change them under a sandbox that relies on that); writable
 // ones ask the gofer again on each lookup and stat.
 import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, O, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../vfs/types.js';
-import { bindUnix, type EmptyDir, host, hostFstat } from '../host.js';
-import { futimens } from '../times.js';
+import { isDir, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
+import { bindUnix } from '../../host/sockets.js';
+import { type EmptyDir } from '../../host/emptydir.js';
+import { host, hostFstat } from '../../host/fd.js';
+import { futimens } from '../../host/times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 export class GoferFs implements Filesystem {

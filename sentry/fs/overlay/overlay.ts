@@ -3,11 +3,12 @@
 // like Linux's overlayfs (renaming a directory that has a lower layer gives
 // EXDEV, as overlayfs does without redirect_dir; tools fall back to copying).
 import { closeSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
-import { libcCalls, sys } from '../../platform/native.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { libcCalls, sys } from '../../host/native.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, isLnk, isReg, O, type Stat } from '../../vfs/types.js';
+import { isDir, isLnk, isReg, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
 import type { Tmpfs } from '../tmpfs/tmpfs.js';
 
 export class Overlay implements Filesystem {

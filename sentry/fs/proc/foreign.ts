@@ -2,14 +2,15 @@
 // terminal, eventfd…): named as the host names anonymous objects, reopened
 // through the host's proc as Linux reopens them.
 import { openSync, readlinkSync, statSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { Inode } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
-import { O, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../vfs/types.js';
+import { O } from '../../abi/flags.js';
+import { S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../abi/stat.js';
 import { pathOf } from '../../vfs/walk.js';
 import { devicePath } from '../dev/devices.js';
 import { DevptsFs } from '../dev/devpts.js';
-import { host, hostStat } from '../host.js';
+import { host, hostStat } from '../../host/fd.js';
 import { ProcLink, self } from './nodes.js';
 import type { ProcFs } from './procfs.js';
 

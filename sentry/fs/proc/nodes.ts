@@ -3,14 +3,15 @@
 import { closeSync, writeSync } from 'node:fs';
 import koffi from 'koffi';
 import { currentTask } from '../../kernel/current.js';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { nsIdOf, type Task } from '../../kernel/task.js';
-import { libcCalls, native, tv } from '../../platform/native.js';
+import { libcCalls, native, tv } from '../../host/native.js';
 import { type DirEntry, Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
-import { dtype, O, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../vfs/types.js';
+import { dtype, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
 import { pathOf } from '../../vfs/walk.js';
-import { reopen } from '../host.js';
+import { reopen } from '../../host/fd.js';
 import type { ProcFs } from './procfs.js';
 
 export type Entries = Map<string, () => Inode>;

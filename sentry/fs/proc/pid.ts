@@ -2,11 +2,11 @@
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
 import { rootCreds } from '../../kernel/creds.js';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
-import { S_IFREG, type Stat } from '../../vfs/types.js';
+import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';

@@ -5,8 +5,8 @@
 import type { Kernel } from '../../kernel/kernel.js';
 import { allocDev } from '../../vfs/devices.js';
 import type { Filesystem, StatFs } from '../../vfs/inode.js';
-import { now } from '../../vfs/types.js';
-import type { EmptyDir } from '../host.js';
+import { now } from '../../host/clock.js';
+import type { EmptyDir } from '../../host/emptydir.js';
 import { type Entries, nsTidOf, ProcDir, ProcLink, self } from './nodes.js';
 import { processDir, processOf } from './pid.js';
 import { systemEntries } from './system.js';

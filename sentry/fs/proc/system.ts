@@ -1,8 +1,8 @@
 // /proc's system files and /proc/sys. What the host kernel tells about the
 // machine (memory, cpus, load, version) is shown as it is; nothing that
 // names host paths, devices, mounts or other namespaces is.
-import { E, SysErr } from '../../kernel/errno.js';
-import { O } from '../../vfs/types.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
 import { MOUNTABLE } from '../filesystems.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';

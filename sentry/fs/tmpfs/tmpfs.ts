@@ -3,14 +3,19 @@
 // mmap it natively, and the host keeps size and times right); directories,
 // symlinks and special files are JavaScript objects.
 import { fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
-import { native, tv } from '../../platform/native.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { native, tv } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
-import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../vfs/types.js';
+import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
+import { now } from '../../host/clock.js';
+import { O } from '../../abi/flags.js';
 import { openDevice } from '../dev/devices.js';
-import { bindUnix, EmptyDir, host, hostFifos, hostFstat, hostSockets, reopen } from '../host.js';
-import { futimens } from '../times.js';
+import { bindUnix, hostSockets } from '../../host/sockets.js';
+import { EmptyDir } from '../../host/emptydir.js';
+import { host, hostFstat, reopen } from '../../host/fd.js';
+import { hostFifos } from '../../host/fifos.js';
+import { futimens } from '../../host/times.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
@@ -320,7 +325,7 @@ export class TmpfsSpecial extends TmpfsInode {
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
   override open(flags: number): number {
-    if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
+    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
     throw new SysErr(E.ENXIO);
   }
