@@ -18,6 +18,7 @@ import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
 import { native } from './host/native.js';
 import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
+import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
@@ -142,7 +143,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       closeQuietly(terminal.slave);
     }
     kernel = new Kernel({
-      platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace,
+      platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace ? formatCall : null,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc, makeFilesystem: makeFs,
     });
     kernel.watchCritical(goferPid, 'the gofer');

@@ -1,9 +1,6 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
-import { SYSCALL_NAMES } from '../syscalls/numbers.js';
-import { formatCall } from '../syscalls/strace.js';
-import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { rootCreds } from './creds.js';
@@ -11,6 +8,7 @@ import { setCurrentTask } from './current.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry } from './files.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
+import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
 import type { SandboxProc } from '../host/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
 
@@ -21,9 +19,10 @@ const SIGKILL = 9;
 export interface KernelOptions {
   platform: Platform;
   ns: MountNamespace;
-  table: ReadonlyMap<number, SyscallEntry>;
+  table: SyscallTable;
   log: Log;
-  strace: boolean;
+  /** With --strace: how each trapped call is shown. */
+  strace: CallFormatter | null;
   /** The first task's fs context (root, cwd, umask). */
   initialFs: FsContext;
   initPid: number;
@@ -44,8 +43,8 @@ export class Kernel {
   readonly log: Log;
   readonly proc: SandboxProc;
   readonly makeFilesystem: (type: string, data: string) => Filesystem;
-  private readonly table: ReadonlyMap<number, SyscallEntry>;
-  private readonly strace: boolean;
+  private readonly table: SyscallTable;
+  private readonly strace: CallFormatter | null;
   private readonly initialFs: FsContext;
   private readonly initPid: number;
   /** New tasks whose first stop came before their parent's clone event. */
@@ -127,8 +126,8 @@ export class Kernel {
       else this.platform.answer(ev.pid, -E.ENOSYS);
       return;
     }
-    const entry = this.table.get(ev.nr);
-    const call = this.strace ? formatCall(t, ev, entry) : '';
+    const entry = this.table.entries.get(ev.nr);
+    const call = this.strace ? this.strace(t, ev, entry) : '';
     let reply: Reply;
     setCurrentTask(t);
     try {
@@ -136,7 +135,7 @@ export class Kernel {
     } catch (e) {
       if (e instanceof SysErr) reply = -e.errno;
       else {
-        this.log.error({ err: e, syscall: SYSCALL_NAMES[ev.nr] ?? ev.nr, tid: t.tid }, 'handler failed');
+        this.log.error({ err: e, syscall: this.table.name(ev.nr), tid: t.tid }, 'handler failed');
         reply = -E.EIO;
       }
     } finally {
@@ -146,7 +145,7 @@ export class Kernel {
   }
 
   private unimplemented(ev: TrapEvent): Reply {
-    this.log.warn({ syscall: SYSCALL_NAMES[ev.nr] ?? `#${ev.nr}` }, 'unimplemented system call: ENOSYS');
+    this.log.warn({ syscall: this.table.name(ev.nr) }, 'unimplemented system call: ENOSYS');
     return -E.ENOSYS;
   }
 

@@ -13,7 +13,7 @@ import { AT, O } from '../abi/flags.js';
 import { isDir, isLnk, isReg, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../abi/stat.js';
 import { UTIME_NOW, UTIME_OMIT } from '../host/times.js';
 import { fdPlace, lookupAt, sentryFile } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 /** What an attribute call changes: a place, and for the f* calls the host fd of the description named. */
 type Target = VfsPath & { hostFd?: number };

@@ -9,7 +9,7 @@ import {
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 function putIds(t: Task, addrs: number[], ids: number[]): number {
   addrs.forEach((addr, i) => {

@@ -11,7 +11,7 @@ import { AT, O } from '../abi/flags.js';
 import { dtype, isDir, S_IFDIR, S_ISGID } from '../abi/stat.js';
 import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;

@@ -23,7 +23,7 @@ import { EV } from '../platform/platform.js';
 import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
 import { SYSCALLS } from './numbers.js';
-import { entry, RESUMED, type Reply, type SyscallFamily } from './types.js';
+import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const RED_ZONE = 128;
 /** Linux's limit on argv + envp strings (MAX_ARG_STRLEN * 32 = 4 MiB applies per string; this is the total we stage). */

@@ -4,7 +4,7 @@
 // cannot give for sandbox directories (notify.ts).
 import { F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, leaseCall, lockCall } from './lock.js';
 import { dnotify, F_NOTIFY } from './notify.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 /** The commands the filter traps; every other one runs natively. */
 export const TRAPPED_FCNTL_COMMANDS = [F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY];

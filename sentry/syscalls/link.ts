@@ -11,7 +11,7 @@ import { resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
 import { CAP, capable } from '../kernel/creds.js';
 import { rmdirAt } from './dir.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number): number {
   if (flags & ~AT.REMOVEDIR) throw new SysErr(E.EINVAL);

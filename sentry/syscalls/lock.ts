@@ -9,7 +9,7 @@
 // are unaffected: the sentry never takes one.
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 export const F_OFD_SETLK = 37;
 export const F_OFD_SETLKW = 38;

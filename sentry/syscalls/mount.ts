@@ -11,7 +11,7 @@ import { AT } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const MS = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, REMOUNT: 0x20, BIND: 0x1000, MOVE: 0x2000, REC: 0x4000,

@@ -13,7 +13,7 @@ import { checkAccess, MAY_READ } from '../vfs/permissions.js';
 import { AT } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
 import { lookupAt } from './common.js';
-import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const IN_ALL_EVENTS = 0xfff;
 const IN_ONLYDIR = 0x01000000;

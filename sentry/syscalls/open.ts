@@ -12,7 +12,7 @@ import { isDevice, isDir, isFifo, isLnk, isReg, type Stat } from '../abi/stat.js
 import { pathOf, resolve, resolveParent } from '../vfs/walk.js';
 import { checkDirWritable, newMode, newOwner, startOf } from './common.js';
 import { lookupChild } from '../vfs/inode.js';
-import { entry, type GiveFd, type NewFd, type Reply, type SyscallFamily, type WaitingOpen } from './types.js';
+import { entry, type GiveFd, type NewFd, type Reply, type SyscallFamily, type WaitingOpen } from '../kernel/syscalls.js';
 
 const VALID_OPEN_FLAGS = O.ACCMODE | O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.APPEND | O.NONBLOCK | O.DSYNC |
   O.ASYNC | O.DIRECT | O.LARGEFILE | O.DIRECTORY | O.NOFOLLOW | O.NOATIME | O.CLOEXEC | O.SYNC | O.PATH | O.TMPFILE;

@@ -18,7 +18,7 @@ import { AT, O } from '../abi/flags.js';
 import { S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { checkCreate, newOwner, parentForCreate } from './common.js';
-import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;

@@ -9,7 +9,7 @@ import { AT } from '../abi/flags.js';
 import { isLnk, isReg, type Stat } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const F_OK = 0;
 const ACCESS_MODES = 7;
