@@ -17,7 +17,7 @@ import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
 import { native } from './host/native.js';
-import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
+import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
@@ -143,7 +143,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       closeQuietly(terminal.slave);
     }
     kernel = new Kernel({
-      platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace ? formatCall : null,
+      platform: new PtracePlatform(fds[0]!), ns, table, log, strace: spec.strace ? formatCall : null,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc, makeFilesystem: makeFs,
     });
     kernel.watchCritical(goferPid, 'the gofer');

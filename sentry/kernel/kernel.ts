@@ -191,7 +191,7 @@ export class Kernel {
 
   /** At a ptrace stop: the fd as the call's result; signals that stop the task meanwhile are held, then sent. */
   private injectFd(t: Task, hostFd: number, cloexec: boolean): number {
-    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, (sig) => t.heldSignals.push(sig));
     this.releaseSignals(t);
     return fd;
   }

@@ -3,7 +3,7 @@ import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import type { WalkContext } from '../vfs/walk.js';
 import { type Creds, copyCreds } from './creds.js';
 import type { FileDescription } from './files.js';
-import { GuestMemory } from './memory.js';
+import { GuestMemory } from '../platform/memory.js';
 import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
 

@@ -3,7 +3,7 @@
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
 import { buildFilter, type Action } from '../platform/seccomp.js';
-import { FD_MARKER_NR } from '../platform/platform.js';
+import { FD_MARKER_NR } from '../platform/ptrace.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
