@@ -6,13 +6,13 @@ import { EmptyDir } from './host/emptydir.js';
 import { hostFifos } from './host/fifos.js';
 import { hostSockets } from './host/sockets.js';
 import { Overlay } from './fs/overlay/overlay.js';
-import { populateDev } from './fs/dev/devices.js';
+import { populateDev, registerDevices } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './host/sandbox-proc.js';
 import { closeQuietly } from './host/fd.js';
 import { makeFilesystem } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
-import { rootCreds } from './kernel/creds.js';
+import { rootCreds } from './auth/creds.js';
 import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
@@ -103,7 +103,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const lowerRoot = lower.root.stat();
     const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid });
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
-    const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds() };
+    const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
       ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
 
@@ -119,6 +119,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const terminal = spec.tty ? devpts.openPty() : null;
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     const dev = makeFs('tmpfs', 'mode=755') as Tmpfs;
+    registerDevices();
     populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
     mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');

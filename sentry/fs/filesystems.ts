@@ -49,7 +49,7 @@ export function makeFilesystem(ctx: FilesystemContext, type: string, data: strin
       const { mode, owner } = tmpfsOptions(data);
       return new Tmpfs(ctx.emptyDir, mode, owner);
     }
-    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir);
+    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir, MOUNTABLE);
     case 'sysfs': return new SysFs(ctx.emptyDir);
     case 'devpts': return new DevptsFs(tv(native.devptsMount()), ctx.emptyDir);
     default: throw new SysErr(E.ENODEV);

@@ -3,8 +3,7 @@ import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
-import { rootCreds } from './creds.js';
-import { setCurrentTask } from './current.js';
+import { rootCreds } from '../auth/creds.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry } from './files.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
@@ -129,7 +128,6 @@ export class Kernel {
     const entry = this.table.entries.get(ev.nr);
     const call = this.strace ? this.strace(t, ev, entry) : '';
     let reply: Reply;
-    setCurrentTask(t);
     try {
       reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
     } catch (e) {
@@ -138,8 +136,6 @@ export class Kernel {
         this.log.error({ err: e, syscall: this.table.name(ev.nr), tid: t.tid }, 'handler failed');
         reply = -E.EIO;
       }
-    } finally {
-      setCurrentTask(null);
     }
     this.reply(t, ev, call, reply);
   }

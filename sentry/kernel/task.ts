@@ -1,7 +1,7 @@
 // Tasks (threads), thread groups (processes) and what they share.
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import type { WalkContext } from '../vfs/walk.js';
-import { type Creds, copyCreds } from './creds.js';
+import { type Creds, copyCreds } from '../auth/creds.js';
 import type { FileDescription } from './files.js';
 import { GuestMemory } from '../platform/memory.js';
 import type { Inode } from '../vfs/inode.js';

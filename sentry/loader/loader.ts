@@ -45,7 +45,7 @@ function openExecutable(t: Task, at: VfsPath): number {
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
   checkAccess(t.creds, st, MAY_EXEC);
   t.tg.noteOpened(at.inode, pathOf(t, at).path);
-  return at.inode.open(O.RDONLY);
+  return at.inode.open(O.RDONLY, t);
 }
 
 function readAt(fd: number, len: number, pos: number): Buffer {

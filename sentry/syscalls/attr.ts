@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { SetAttr } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { CAP, capable, inGroup, NO_ID } from '../kernel/creds.js';
+import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
 import { AT, O } from '../abi/flags.js';
 import { isDir, isLnk, isReg, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../abi/stat.js';

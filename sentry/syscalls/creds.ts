@@ -2,10 +2,7 @@
 // credentials (kernel/creds.ts). Each task (thread) has its own, as on
 // Linux: glibc's setuid() broadcasts the call to every thread, and each
 // thread's own call changes that task.
-import {
-  CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid,
-  setreuid, setuid,
-} from '../kernel/creds.js';
+import { CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid, setreuid, setuid } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';

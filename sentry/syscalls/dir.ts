@@ -1,5 +1,5 @@
 // Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
-import { CAP, capable } from '../kernel/creds.js';
+import { CAP, capable } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';

@@ -7,7 +7,7 @@
 // writes argv and "" below the red zone; the platform (execWithFd) puts the
 // fd in and runs the execveat in place of the call.
 import { closeSync, readFileSync } from 'node:fs';
-import { type Creds, execCreds } from '../kernel/creds.js';
+import { type Creds, execCreds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';

@@ -9,7 +9,7 @@ import { AT, RENAME } from '../abi/flags.js';
 import { isDir, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/stat.js';
 import { resolveParent } from '../vfs/walk.js';
 import { checkCreate, checkDirWritable, lookupAt, newMode, newOwner, parentForCreate, startOf } from './common.js';
-import { CAP, capable } from '../kernel/creds.js';
+import { CAP, capable } from '../auth/creds.js';
 import { rmdirAt } from './dir.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 

@@ -2,7 +2,7 @@
 // mount tree (the sentry's), never the host's. Root in the sandbox may mount
 // the sentry's filesystem types, bind sandbox paths, remount, move and
 // unmount; no host filesystem can be named.
-import { CAP, capable } from '../kernel/creds.js';
+import { CAP, capable } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';

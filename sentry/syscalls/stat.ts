@@ -1,5 +1,5 @@
 // The stat family, statfs, access and readlink.
-import { accessCreds } from '../kernel/creds.js';
+import { accessCreds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -73,7 +73,7 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
     : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
-  const target = new TextEncoder().encode(p.inode.readlink());
+  const target = new TextEncoder().encode(p.inode.readlink(t));
   const n = Math.min(size, target.length);
   t.mem.write(buf, target.subarray(0, n));
   return n;

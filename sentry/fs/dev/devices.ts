@@ -1,15 +1,15 @@
 // Character devices a guest may open: each is the host's own device, which
 // keeps no state that one sandbox could see of another; /dev/tty is the
-// caller's controlling terminal.
+// caller's controlling terminal. Registered in the VFS's device table at
+// boot (registerDevices), through which any filesystem's nodes reach them.
 import { openSync, readdirSync, readFileSync } from 'node:fs';
-import { currentTask } from '../../kernel/current.js';
 import { E, SysErr } from '../../abi/errno.js';
-import { makedev } from '../../vfs/devices.js';
-import type { Owner } from '../../vfs/inode.js';
+import type { Context } from '../../vfs/context.js';
+import { makedev, registerCharDevice } from '../../vfs/devices.js';
+import type { Inode, Owner } from '../../vfs/inode.js';
 import { O } from '../../abi/flags.js';
 import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
 import { host, hostStat } from '../../host/fd.js';
-import type { TmpfsDir } from '../tmpfs/tmpfs.js';
 
 const HOST_DEVICES = new Map<number, string>([
   [makedev(1, 3), '/dev/null'],
@@ -28,12 +28,12 @@ export function devicePath(rdev: number): string | null {
 
 const OPEN_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOCTTY;
 
-/** Opens the host device behind a device node's number; ENXIO for any other (no such driver here). */
-export function openDevice(rdev: number, flags: number): number {
-  if (rdev === TTY) return openControllingTerminal(flags);
-  const path = HOST_DEVICES.get(rdev);
-  if (!path) throw new SysErr(E.ENXIO);
-  return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC));
+/** Registers the host's devices and /dev/tty in the VFS's device table. */
+export function registerDevices(): void {
+  for (const [rdev, path] of HOST_DEVICES) {
+    registerCharDevice(rdev, (flags) => host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC)));
+  }
+  registerCharDevice(TTY, openControllingTerminal);
 }
 
 /**
@@ -41,9 +41,9 @@ export function openDevice(rdev: number, flags: number): number {
  * that is that terminal (device numbers alone cannot tell the sandbox's
  * ptys from the host's). ENXIO without one, as Linux answers.
  */
-function openControllingTerminal(flags: number): number {
-  const t = currentTask();
-  if (!t) throw new SysErr(E.ENXIO);
+function openControllingTerminal(flags: number, ctx: Context): number {
+  const t = ctx;
+  if (t.tid === null) throw new SysErr(E.ENXIO);
   const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
   const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
   if (!ttyNr) throw new SysErr(E.ENXIO);
@@ -64,7 +64,7 @@ function openControllingTerminal(flags: number): number {
  * mounted on it. `console` names the sandbox's terminal (a pty of /dev/pts),
  * when it has one.
  */
-export function populateDev(dev: TmpfsDir, console: string | null): void {
+export function populateDev(dev: Inode, console: string | null): void {
   const root: Owner = { uid: 0, gid: 0 };
   const nodes: [string, number, number][] = [
     ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],

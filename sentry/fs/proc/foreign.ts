@@ -16,9 +16,9 @@ import type { ProcFs } from './procfs.js';
 
 export class ForeignFdLink extends ProcLink {
   constructor(fs: ProcFs, key: string, tid: number, fd: number) {
-    super(fs, key, () => {
+    super(fs, key, (ctx) => {
       const place = sandboxObject(fs, tid, fd);
-      if (place) return pathOf(self(), place).path;
+      if (place) return pathOf(self(fs, ctx), place).path;
       try { return nameOf(tid, fd); } catch { throw new SysErr(E.ENOENT); }
     }, () => sandboxObject(fs, tid, fd) ?? { mount: fs.kernel.ns.root, inode: new ForeignFile(fs, tid, fd) });
   }

@@ -1,7 +1,7 @@
 // /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
-import { rootCreds } from '../../kernel/creds.js';
+import { rootCreds } from '../../auth/creds.js';
 import { E, SysErr } from '../../abi/errno.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';

@@ -3,7 +3,6 @@
 // names host paths, devices, mounts or other namespaces is.
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
-import { MOUNTABLE } from '../filesystems.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';
 
@@ -37,7 +36,7 @@ export function systemEntries(fs: ProcFs): Entries {
   m.set('net', () => new ProcLink(fs, 'net', () => 'self/net'));
   for (const name of MACHINE_FILES) m.set(name, () => new KernelProcFile(fs, name, name));
   // The types a guest may mount.
-  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => MOUNTABLE.map((t) => `nodev\t${t}\n`).join('')));
+  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => fs.mountable.map((t) => `nodev\t${t}\n`).join('')));
   m.set('sys', () => sysDir(fs, 'sys', SYSCTLS));
   return m;
 }

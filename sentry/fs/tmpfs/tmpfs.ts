@@ -6,11 +6,11 @@ import { fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { native, tv } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { allocDev, major, minor } from '../../vfs/devices.js';
+import type { Context } from '../../vfs/context.js';
+import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
 import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
 import { O } from '../../abi/flags.js';
-import { openDevice } from '../dev/devices.js';
 import { bindUnix, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
 import { host, hostFstat, reopen } from '../../host/fd.js';
@@ -324,9 +324,9 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
-  override open(flags: number): number {
+  override open(flags: number, ctx: Context): number {
     if (flags & O.PATH) return this.fs.emptyDir.open(flags);
-    if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
+    if ((this.meta.mode & S_IFMT) === S_IFCHR) return openCharDevice(this.rdev, flags, ctx);
     throw new SysErr(E.ENXIO);
   }
   /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */
