@@ -10,7 +10,7 @@ import type { Context } from '../../vfs/context.js';
 import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
 import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
-import { O } from '../../abi/flags.js';
+import { O, RENAME } from '../../abi/flags.js';
 import { bindUnix, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
 import { host, hostFstat, reopen } from '../../host/fd.js';
@@ -220,7 +220,7 @@ export class TmpfsDir extends TmpfsInode {
     if (!(newDir instanceof TmpfsDir) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
     const moving = this.take(oldName);
     const replaced = newDir.children.get(newName);
-    if (flags & 2 /* RENAME_EXCHANGE */) {
+    if (flags & RENAME.EXCHANGE) {
       if (!replaced) throw new SysErr(E.ENOENT);
       this.children.set(oldName, replaced);
       newDir.children.set(newName, moving);
