@@ -24,6 +24,7 @@ import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import type { Log } from './log.js';
 import { isDir, S_IFDIR } from './abi/stat.js';
+import { type Actor, mkdirAt } from './vfs/ops.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
 export interface BindMount { host: string; guest: string; readonly: boolean }
@@ -54,16 +55,16 @@ const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: f
 const RO: MountFlags = { ...RW, readonly: true };
 
 
-/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point. */
-function ensureDir(ctx: WalkContext, path: string): VfsPath {
-  let cur: VfsPath = ctx.root;
+/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point, as root with umask 0. */
+function ensureDir(actor: Actor, path: string): VfsPath {
+  let cur: VfsPath = actor.root;
   for (const name of path.split('/').filter((p) => p !== '')) {
     try {
-      cur = resolve(ctx, cur, name, { followFinal: true });
+      cur = resolve(actor, cur, name, { followFinal: true });
     } catch (e) {
       if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e;
-      cur.inode.mkdir(name, 0o755, { uid: 0, gid: 0 });
-      cur = resolve(ctx, cur, name, { followFinal: true });
+      mkdirAt(actor, cur, name, 0o755);
+      cur = resolve(actor, cur, name, { followFinal: true });
     }
   }
   if (!isDir(cur.inode.stat().mode)) throw new Error(`mount point ${path} is not a directory in the sandbox`);
@@ -103,7 +104,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const lowerRoot = lower.root.stat();
     const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid });
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
-    const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null };
+    const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
       ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
 

@@ -1,6 +1,6 @@
 // Tasks (threads), thread groups (processes) and what they share.
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
-import type { WalkContext } from '../vfs/walk.js';
+import type { Actor } from '../vfs/ops.js';
 import { type Creds, copyCreds } from '../auth/creds.js';
 import type { FileDescription } from './files.js';
 import { GuestMemory } from '../platform/memory.js';
@@ -52,7 +52,7 @@ export class ThreadGroup {
   constructor(public tgid: number, public nsPid: number, public parent: ThreadGroup | null) {}
 }
 
-export class Task implements WalkContext {
+export class Task implements Actor {
   readonly mem: GuestMemory;
   /** Signals that arrived while the sentry drove a multi-step call. */
   readonly heldSignals: number[] = [];
@@ -69,6 +69,7 @@ export class Task implements WalkContext {
   }
 
   get root(): VfsPath { return this.fs.root; }
+  get umask(): number { return this.fs.umask; }
 
   private nsTidCache = 0;
   /** The thread's id in the sandbox's pid namespace. */

@@ -1,17 +1,16 @@
-// What many handlers share: the start of a *at walk, stat structures, and
-// the rules for creating entries.
+// What many handlers share: the start of a *at walk, the place or stat of
+// an fd, and the stat structures.
 import { statfsSync } from 'node:fs';
 import { hostStat } from '../host/fd.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
+import type { StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
 import { AT, O } from '../abi/flags.js';
-import { isDir, isFifo, S_ISGID, type Stat } from '../abi/stat.js';
-import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
+import { isFifo, type Stat } from '../abi/stat.js';
+import { resolve } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
 /** The description behind a guest fd that must be one the sentry made. */
@@ -159,44 +158,4 @@ export function encodeStatfs(s: StatFs, dev: number, readonly: boolean): Uint8Ar
   set64(v, 72, s.frsize);
   set64(v, 80, s.flags | (readonly ? 1 : 0) | 0x400 /* ST_VALID */);
   return b;
-}
-
-/** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid. */
-export function newOwner(t: Task, dir: Stat): Owner {
-  return { uid: t.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : t.creds.fsgid };
-}
-
-/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
-export function newMode(t: Task, dir: Stat, mode: number): number {
-  return stripSgid(t.creds, dir, mode & ~t.fs.umask & 0o7777);
-}
-
-/** Checks for creating or removing an entry in `p.dir`: a writable mount, then a writable directory. */
-export function checkDirWritable(t: Task, dir: VfsPath): Stat {
-  const st = dir.inode.stat();
-  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  // A removed directory (still open, or the cwd) takes no new entries.
-  if (st.nlink === 0) throw new SysErr(E.ENOENT);
-  if (dir.mount.readonly) throw new SysErr(E.EROFS);
-  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
-  return st;
-}
-
-/** For calls that create `p.name`: an existing entry is EEXIST before the directory's permissions count. */
-export function checkCreate(t: Task, p: ParentAndName): Stat {
-  try {
-    return checkDirWritable(t, p.dir);
-  } catch (e) {
-    if (e instanceof SysErr && (e.errno === E.EACCES || e.errno === E.EROFS) && lookupChild(p.dir.inode, p.name)) {
-      throw new SysErr(E.EEXIST);
-    }
-    throw e;
-  }
-}
-
-/** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */
-export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string): ParentAndName {
-  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
-  if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
-  return p;
 }

@@ -17,7 +17,8 @@ import { checkAccess, MAY_WRITE } from '../vfs/permissions.js';
 import { AT, O } from '../abi/flags.js';
 import { S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
-import { checkCreate, newOwner, parentForCreate } from './common.js';
+import * as vfs from '../vfs/ops.js';
+import { startOf } from './common.js';
 import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const AF_UNIX = 1;
@@ -58,14 +59,8 @@ function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
 /** bind(2): a new socket node (an existing name is EADDRINUSE) with the guest's socket bound behind it. */
 function bindAt(t: Task, k: Kernel, fd: number, path: string): number {
   return withSocket(t, fd, (sock) => {
-    try {
-      const p = parentForCreate(k, t, AT.FDCWD, path);
-      const dirSt = checkCreate(t, p);
-      p.dir.inode.bindSocket(p.name, sock, 0o777 & ~t.fs.umask, newOwner(t, dirSt));
-      return 0;
-    } catch (e) {
-      throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
-    }
+    vfs.bindSocketAt(t, startOf(k, t, AT.FDCWD, path), path, sock);
+    return 0;
   });
 }
 
