@@ -4,10 +4,11 @@
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { currentTask } from '../../kernel/current.js';
 import { E, SysErr } from '../../kernel/errno.js';
+import { ForeignFd, reopenAllowed } from '../../kernel/foreign.js';
 import { makedev } from '../../vfs/devices.js';
 import type { Owner } from '../../vfs/inode.js';
 import { O, S_IFCHR, S_IFMT } from '../../vfs/types.js';
-import { host, hostStat } from '../host.js';
+import { host } from '../host.js';
 import type { TmpfsDir } from '../tmpfs/tmpfs.js';
 
 const HOST_DEVICES = new Map<number, string>([
@@ -36,9 +37,12 @@ export function openDevice(rdev: number, flags: number): number {
 }
 
 /**
- * The caller's controlling terminal, reopened through one of its own fds
- * that is that terminal (device numbers alone cannot tell the sandbox's
- * ptys from the host's). ENXIO without one, as Linux answers.
+ * The caller's controlling terminal, reopened from one of the caller's own
+ * fds that is that terminal (device numbers alone cannot tell the sandbox's
+ * ptys from the host's), with at most that fd's access: the sentry takes
+ * each fd once and checks and reopens that very description. ENXIO without
+ * one, as Linux answers; EACCES when every fd on it gives less access than
+ * asked for.
  */
 function openControllingTerminal(flags: number): number {
   const t = currentTask();
@@ -46,16 +50,20 @@ function openControllingTerminal(flags: number): number {
   const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
   const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
   if (!ttyNr) throw new SysErr(E.ENXIO);
+  let refused = false;
   for (const fd of host(() => readdirSync(`/proc/${t.tid}/fd`))) {
-    const path = `/proc/${t.tid}/fd/${fd}`;
+    let held: ForeignFd;
+    try { held = ForeignFd.take(t, Number(fd)); } catch { continue; /* closed meanwhile */ }
     try {
-      const s = hostStat(path);
-      if ((s.mode & S_IFMT) === S_IFCHR && s.rdev === ttyNr) {
-        return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC | O.NOCTTY));
-      }
-    } catch { /* closed meanwhile */ }
+      const s = held.stat();
+      if ((s.mode & S_IFMT) !== S_IFCHR || s.rdev !== ttyNr) continue;
+      if (reopenAllowed(held.flags(), flags)) return held.reopen(flags);
+      refused = true;
+    } finally {
+      held.close();
+    }
   }
-  throw new SysErr(E.ENXIO);
+  throw new SysErr(refused ? E.EACCES : E.ENXIO);
 }
 
 /**
