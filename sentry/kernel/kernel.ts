@@ -101,6 +101,7 @@ export class Kernel {
     for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
       if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
     }
+    for (const t of this.tasks.values()) t.release();
     this.tasks.clear();
   }
 
@@ -280,6 +281,7 @@ export class Kernel {
     const t = this.tasks.get(ev.pid);
     if (t) {
       this.tasks.delete(ev.pid);
+      t.release();
       t.tg.tasks.delete(t);
       // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts).
       if (t.tg.tasks.size === 0) this.files.dropUnheld((d) => d.locked);
@@ -322,8 +324,9 @@ export class Kernel {
     const t = this.tasks.get(formerTid);
     if (!t || formerTid === tid) return t;
     const leader = this.tasks.get(tid);
-    if (leader) { this.tasks.delete(tid); leader.tg.tasks.delete(leader); }
+    if (leader) { this.tasks.delete(tid); leader.tg.tasks.delete(leader); leader.release(); }
     this.tasks.delete(formerTid);
+    t.release();
     t.tid = tid;
     this.tasks.set(tid, t);
     return t;

@@ -1,9 +1,9 @@
-// What many handlers share: the start of a *at walk, the place or stat of
-// an fd, and the stat structures.
-import { statfsSync } from 'node:fs';
-import { hostStat } from '../host/fd.js';
+// What many handlers share: the start of a *at walk, stat structures, and
+// the rules for creating entries.
+import { host } from '../host/fd.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
+import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { StatFs } from '../vfs/inode.js';
@@ -37,19 +37,22 @@ export function lookupAt(k: Kernel, t: Task, dirfd: number, path: string, flags:
   return resolve(t, startOf(k, t, dirfd, path), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
 }
 
-/** Host stat of a guest fd the sentry did not make (pipe, socket, inherited tty). */
-export function foreignStat(t: Task, fd: number): Stat {
+/**
+ * Runs `f` on what guest fd `fd` is (FileRegistry.identify): a description
+ * the sentry made, or the sentry's copy of a foreign one, closed after.
+ */
+export function withFd<T>(k: Kernel, t: Task, fd: number, f: (x: FileDescription | ForeignFd) => T): T {
+  const x = k.files.identify(t, fd);
   try {
-    return hostStat(`/proc/${t.tid}/fd/${fd}`);
-  } catch {
-    throw new SysErr(E.EBADF);
+    return f(x);
+  } finally {
+    if (x instanceof ForeignFd) x.close();
   }
 }
 
-/** Host statfs of a guest fd the sentry did not make. */
-export function foreignStatfs(t: Task, fd: number): Uint8Array {
-  let s;
-  try { s = statfsSync(`/proc/${t.tid}/fd/${fd}`); } catch { throw new SysErr(E.EBADF); }
+/** Host statfs of a foreign object. */
+export function foreignStatfs(held: ForeignFd): Uint8Array {
+  const s = host(() => held.statfs());
   return encodeStatfs({ type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
     files: s.files, ffree: s.ffree, namelen: 255, frsize: s.bsize, flags: 0 }, 0, false);
 }
@@ -66,21 +69,21 @@ export function givenFifo(k: Kernel, st: Stat): VfsPath | undefined {
 
 /** The place of a guest fd: one the sentry made, or a FIFO it gave; else `whenForeign`. */
 export function fdPlace(k: Kernel, t: Task, fd: number, whenForeign: number): VfsPath {
-  const d = k.files.lookup(t, fd);
-  if (d) return d.at;
-  let st: Stat;
-  try { st = foreignStat(t, fd); } catch { throw new SysErr(whenForeign); }
-  const fifo = givenFifo(k, st);
-  if (!fifo) throw new SysErr(whenForeign);
-  return fifo;
+  return withFd(k, t, fd, (x) => {
+    if (!(x instanceof ForeignFd)) return x.at;
+    const fifo = givenFifo(k, x.stat());
+    if (!fifo) throw new SysErr(whenForeign);
+    return fifo;
+  });
 }
 
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
-  const d = k.files.lookup(t, fd);
-  if (d) return descriptionStat(d);
-  const st = foreignStat(t, fd);
-  return givenFifo(k, st)?.inode.stat() ?? st;
+  return withFd(k, t, fd, (x) => {
+    if (!(x instanceof ForeignFd)) return descriptionStat(x);
+    const st = x.stat();
+    return givenFifo(k, st)?.inode.stat() ?? st;
+  });
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */

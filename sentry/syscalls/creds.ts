@@ -1,5 +1,5 @@
 // The uid/gid family and capget/capset, served from the task's emulated
-// credentials (kernel/creds.ts). Each task (thread) has its own, as on
+// credentials (auth/creds.ts). Each task (thread) has its own, as on
 // Linux: glibc's setuid() broadcasts the call to every thread, and each
 // thread's own call changes that task.
 import { CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid, setreuid, setuid } from '../auth/creds.js';

@@ -8,8 +8,8 @@
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
 import { connectUnix } from '../host/sockets.js';
-import { hostFstat } from '../host/fd.js';
 import { E, SysErr } from '../abi/errno.js';
+import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { libcCalls, sys } from '../host/native.js';
@@ -35,25 +35,12 @@ function unixPath(t: Task, addr: number, len: number): string | null {
   return Buffer.from(raw.subarray(2, end < 0 ? len : end)).toString();
 }
 
-/** The guest's socket as an fd of the sentry's own (same open file description). */
-function guestSocket(t: Task, fd: number): number {
-  const pidfd = sys(libcCalls.pidfdOpen(t.tg.tgid, 0));
-  try {
-    return sys(libcCalls.pidfdGetfd(pidfd, fd, 0));
-  } finally {
-    closeSync(pidfd);
-  }
-}
-
-/** Runs `f` with the guest's fd, which must be a socket (nothing else of the guest's is touched). */
+/** Runs `f` with the sentry's copy of the guest's fd, which must be a socket (nothing else of the guest's is touched). */
 function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
-  const sock = guestSocket(t, fd);
-  try {
-    if ((hostFstat(sock).mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
-    return f(sock);
-  } finally {
-    closeSync(sock);
-  }
+  return ForeignFd.with(t, fd, (held) => {
+    if ((held.stat().mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
+    return f(held.hostFd);
+  });
 }
 
 /** bind(2): a new socket node (an existing name is EADDRINUSE) with the guest's socket bound behind it. */

@@ -8,7 +8,8 @@ import { mayAccess } from '../vfs/permissions.js';
 import { AT } from '../abi/flags.js';
 import { isLnk, isReg, type Stat } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
-import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
+import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf, withFd } from './common.js';
+import { ForeignFd } from '../host/foreign.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const F_OK = 0;
@@ -110,10 +111,9 @@ export const statFamily: SyscallFamily = {
     readlinkCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.ptr(2), a.int(3))),
   statfs: entry(['path', 'ptr'], (t, a, k) =>
     statfsOf(t, lookupAt(k, t, AT.FDCWD, t.mem.readPath(a.ptr(0)), 0), a.ptr(1))),
-  fstatfs: entry(['fd', 'ptr'], (t, a, k) => {
-    const d = k.files.lookup(t, a.int(0));
-    if (d) return statfsOf(t, d.at, a.ptr(1));
-    t.mem.write(a.ptr(1), foreignStatfs(t, a.int(0)));
+  fstatfs: entry(['fd', 'ptr'], (t, a, k) => withFd(k, t, a.int(0), (x) => {
+    if (!(x instanceof ForeignFd)) return statfsOf(t, x.at, a.ptr(1));
+    t.mem.write(a.ptr(1), foreignStatfs(x));
     return 0;
-  }),
+  })),
 };

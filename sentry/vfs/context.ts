@@ -7,6 +7,8 @@
 export interface Context {
   /** The calling thread's host tid; null for the sentry's own work. */
   readonly tid: number | null;
+  /** A pidfd of the calling thread, through which a device reaches the caller's own fds; absent for the sentry's own work. */
+  pidfd?(): number;
 }
 
 export const NO_TASK: Context = { tid: null };

@@ -4,12 +4,13 @@
 // boot (registerDevices), through which any filesystem's nodes reach them.
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
+import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
+import { host } from '../../host/fd.js';
+import { ForeignFd, reopenAllowed } from '../../host/foreign.js';
 import type { Context } from '../../vfs/context.js';
 import { makedev, registerCharDevice } from '../../vfs/devices.js';
 import type { Inode, Owner } from '../../vfs/inode.js';
-import { O } from '../../abi/flags.js';
-import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
-import { host, hostStat } from '../../host/fd.js';
 
 const HOST_DEVICES = new Map<number, string>([
   [makedev(1, 3), '/dev/null'],
@@ -37,26 +38,34 @@ export function registerDevices(): void {
 }
 
 /**
- * The caller's controlling terminal, reopened through one of its own fds
- * that is that terminal (device numbers alone cannot tell the sandbox's
- * ptys from the host's). ENXIO without one, as Linux answers.
+ * The caller's controlling terminal, reopened from one of the caller's own
+ * fds that is that terminal (device numbers alone cannot tell the sandbox's
+ * ptys from the host's), with at most that fd's access: the sentry takes
+ * each fd once and checks and reopens that very description. ENXIO without
+ * one, as Linux answers; EACCES when every fd on it gives less access than
+ * asked for.
  */
 function openControllingTerminal(flags: number, ctx: Context): number {
   const t = ctx;
-  if (t.tid === null) throw new SysErr(E.ENXIO);
+  if (t.tid === null || !t.pidfd) throw new SysErr(E.ENXIO);
+  const caller = { pidfd: t.pidfd.bind(t) };
   const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
   const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
   if (!ttyNr) throw new SysErr(E.ENXIO);
+  let refused = false;
   for (const fd of host(() => readdirSync(`/proc/${t.tid}/fd`))) {
-    const path = `/proc/${t.tid}/fd/${fd}`;
+    let held: ForeignFd;
+    try { held = ForeignFd.take(caller, Number(fd)); } catch { continue; /* closed meanwhile */ }
     try {
-      const s = hostStat(path);
-      if ((s.mode & S_IFMT) === S_IFCHR && s.rdev === ttyNr) {
-        return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC | O.NOCTTY));
-      }
-    } catch { /* closed meanwhile */ }
+      const s = held.stat();
+      if ((s.mode & S_IFMT) !== S_IFCHR || s.rdev !== ttyNr) continue;
+      if (reopenAllowed(held.flags(), flags)) return held.reopen(flags);
+      refused = true;
+    } finally {
+      held.close();
+    }
   }
-  throw new SysErr(E.ENXIO);
+  throw new SysErr(refused ? E.EACCES : E.ENXIO);
 }
 
 /**

@@ -183,14 +183,19 @@ class Namespace extends Inode {
   override open(flags: number): number { return this.fs.kernel.proc.open(this.rel, flags); }
 }
 
+/** A task's fd numbers in numeric order, as Linux lists them. */
+function fdNames(fs: ProcFs, rel: string): string[] {
+  return fs.kernel.proc.list(rel).map(Number).sort((a, b) => a - b).map(String);
+}
+
 function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
   const m: Entries = new Map();
-  for (const name of fs.kernel.proc.list(`${rel}/fd`)) {
+  for (const name of fdNames(fs, `${rel}/fd`)) {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
       if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path + (d.at.inode.stat().nlink === 0 ? ' (deleted)' : ''));
-      return new ForeignFdLink(fs, `${key}/${name}`, t.tid, fd);
+      return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }
   return m;
@@ -198,6 +203,6 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
 
 function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
   const k = fs.kernel;
-  return new Map(k.proc.list(`${rel}/fdinfo`).map((name) => [name, () =>
+  return new Map(fdNames(fs, `${rel}/fdinfo`).map((name) => [name, () =>
     new ProcFile(fs, `${key}/${name}`, () => fdinfoOf(k, t, Number(name), k.proc.text(`${rel}/fdinfo/${name}`)))]));
 }
