@@ -44,6 +44,8 @@ static int hold(const char *mode, const char *file) {
   else if (!strcmp(mode, "lease")) {
     SHOW("F_SETLEASE F_RDLCK", fcntl(fd, F_SETLEASE, F_RDLCK));
     SHOW("F_GETLEASE", fcntl(fd, F_GETLEASE));
+  } else if (!strcmp(mode, "wrlease")) {
+    SHOW("F_SETLEASE F_WRLCK", fcntl(fd, F_SETLEASE, F_WRLCK));
   } else return 2;
   printf("held\n");
   fflush(stdout);
@@ -53,13 +55,15 @@ static int hold(const char *mode, const char *file) {
 }
 
 static int check(const char *file) {
-  int r = open(file, O_RDONLY), rw = open(file, O_RDWR);
+  // A lease would make an open for writing wait (or fail with EWOULDBLOCK, being O_NONBLOCK).
+  int w = open(file, O_WRONLY | O_NONBLOCK);
+  int w_errno = errno;
+  int r = open(file, O_RDONLY), rw = open(file, O_RDWR | O_NONBLOCK);
   SHOW("host flock LOCK_EX|LOCK_NB", flock(r, LOCK_EX | LOCK_NB));
   SHOW("host F_SETLK F_WRLCK", setlk(rw, F_SETLK, F_WRLCK, 0, 0));
+  setlk(rw, F_SETLK, F_UNLCK, 0, 0); // a POSIX lock would conflict with the OFD lock below
   SHOW("host F_OFD_SETLK F_WRLCK", setlk(rw, F_OFD_SETLK, F_WRLCK, 0, 0));
-  // A lease would make this open wait (or fail with EWOULDBLOCK, being O_NONBLOCK).
-  int w = open(file, O_WRONLY | O_NONBLOCK);
-  printf("host open O_WRONLY = %s\n", w >= 0 ? "ok" : strerrorname_np(errno));
+  printf("host open O_WRONLY = %s\n", w >= 0 ? "ok" : strerrorname_np(w_errno));
   return 0;
 }
 
@@ -165,7 +169,29 @@ static int conflict(const char *file, int rw) {
   return 0;
 }
 
+/** Lease rules on a file opened read-only (a write lease only where another description is open). */
+static int leases(const char *file) {
+  int fd = open(file, O_RDONLY), other = open(file, O_RDONLY);
+  SHOW("F_SETLEASE F_UNLCK without a lease", fcntl(fd, F_SETLEASE, F_UNLCK));
+  SHOW("F_GETLEASE", fcntl(fd, F_GETLEASE));
+  SHOW("F_SETLEASE bad type", fcntl(fd, F_SETLEASE, 7));
+  SHOW("F_SETLEASE F_RDLCK", fcntl(fd, F_SETLEASE, F_RDLCK));
+  SHOW("F_GETLEASE", fcntl(fd, F_GETLEASE));
+  SHOW("F_SETLEASE F_RDLCK again", fcntl(fd, F_SETLEASE, F_RDLCK));
+  SHOW("other F_GETLEASE", fcntl(other, F_GETLEASE));
+  SHOW("other F_SETLEASE F_RDLCK", fcntl(other, F_SETLEASE, F_RDLCK));
+  SHOW("F_SETLEASE F_WRLCK while another is open", fcntl(fd, F_SETLEASE, F_WRLCK));
+  SHOW("F_SETLEASE F_UNLCK", fcntl(fd, F_SETLEASE, F_UNLCK));
+  SHOW("F_GETLEASE", fcntl(fd, F_GETLEASE));
+  SHOW("F_SETLEASE F_UNLCK again", fcntl(fd, F_SETLEASE, F_UNLCK));
+  pid_t c = fork();
+  if (c == 0) { SHOW("inherited F_GETLEASE", fcntl(other, F_GETLEASE)); _exit(0); }
+  finish(c);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "leases")) return leases(argv[2]);
   if (argc >= 4 && !strcmp(argv[1], "hold")) return hold(argv[2], argv[3]);
   if (argc >= 3 && !strcmp(argv[1], "check")) return check(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "conflict")) return conflict(argv[2], argc >= 4 && !strcmp(argv[3], "rw"));
