@@ -71,7 +71,8 @@ async function whileGuestHolds(mode: string, guestFile: string, whileHeld: () =>
 }
 
 describe('guest locks on files the sandbox does not own', () => {
-  it.each(targets().flatMap((t) => ['flock', 'posix', 'ofd', 'lease'].map((mode) => ({ ...t, mode }))))(
+  it.each([...targets().flatMap((t) => ['flock', 'posix', 'ofd', 'lease'].map((mode) => ({ ...t, mode }))),
+    ...['flock', 'posix', 'ofd'].map((mode) => ({ name: 'host device /dev/null', host: '/dev/null', guest: '/dev/null', mode }))])(
     '$mode on the $name never reaches the host file', async ({ host, guest, mode }) => {
       let seen: string[] = [];
       let check = '';
