@@ -117,10 +117,11 @@ static int conflict(const char *file, int rw) {
   finish(c);
   SHOW("parent LOCK_UN", flock(a, LOCK_UN));
   usleep(100000);
-  SHOW("other description LOCK_EX|LOCK_NB", flock(b, LOCK_EX | LOCK_NB));
-  SHOW("first description LOCK_EX|LOCK_NB", flock(a, LOCK_EX | LOCK_NB));
-  flock(b, LOCK_UN);
-  flock(a, LOCK_UN);
+  // The killed waiter never got its lock: the description it shared holds none.
+  int third = open(file, acc);
+  SHOW("third description LOCK_EX|LOCK_NB", flock(third, LOCK_EX | LOCK_NB));
+  SHOW("shared description LOCK_EX|LOCK_NB", flock(b, LOCK_EX | LOCK_NB));
+  close(third);
 
   printf("== posix\n");
   short type = rw ? F_WRLCK : F_RDLCK;
