@@ -10,6 +10,7 @@ import { rootCreds } from './creds.js';
 import { setCurrentTask } from './current.js';
 import { E, errnoName, SysErr } from './errno.js';
 import { FileDescription, FileRegistry } from './files.js';
+import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
@@ -39,6 +40,7 @@ export type ExitStatus = { code: number } | { signal: number; core: boolean };
 export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly files: FileRegistry;
+  readonly locks = new LockProxies();
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
@@ -58,6 +60,8 @@ export class Kernel {
   private readonly critical = new Map<number, string>();
   /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
   private readonly waitingOpens = new Map<number, number>();
+  /** Tasks whose lock call waits on a thread: its handle. */
+  private readonly waitingLocks = new Map<number, number>();
   /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
   readonly fifos = new Map<string, VfsPath>();
 
@@ -71,7 +75,7 @@ export class Kernel {
     this.initPid = o.initPid;
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
-    this.files = new FileRegistry(() => this.threadGroups());
+    this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
   }
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
@@ -121,6 +125,7 @@ export class Kernel {
 
   private trap(ev: TrapEvent): void {
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, false);
+    this.waitingLocks.delete(ev.pid);
     const t = this.tasks.get(ev.pid);
     if (!t) {
       this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
@@ -169,6 +174,8 @@ export class Kernel {
       shown = String(this.giveFd(t, ev, reply.give, reply.cloexec));
     } else if ('pathFd' in reply) {
       shown = this.openWaiting(t, ev, reply.pathFd, reply.flags, reply.cloexec);
+    } else if ('lockFd' in reply) {
+      shown = this.lockWaiting(t, ev, reply.lockFd, reply.op, reply.flock);
     } else {
       shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
@@ -241,6 +248,21 @@ export class Kernel {
     closeQuietly(fd);
   }
 
+  /**
+   * A lock call that waits runs on a thread that answers the call. If the
+   * task dies meanwhile, the wait is cancelled (and a lock it got undone).
+   */
+  private lockWaiting(t: Task, ev: TrapEvent, fd: number, op: number, flock: Uint8Array | null): string {
+    if (ev.kind !== EV.NOTIF) throw new Error('a waiting lock must be a notified call');
+    const r = this.platform.lockWaiting(ev, fd, op, flock);
+    if (r < 0) {
+      this.platform.reply(ev, r);
+      return `-1 ${errnoName(-r)}`;
+    }
+    this.waitingLocks.set(t.tid, r);
+    return '(waiting)';
+  }
+
   private cloned(ev: TrapEvent): void {
     const child = ev.msg;
     if (ev.pid === this.initPid) {
@@ -283,13 +305,19 @@ export class Kernel {
       return;
     }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
+    const lock = this.waitingLocks.get(ev.pid);
+    if (lock !== undefined) { this.waitingLocks.delete(ev.pid); this.platform.cancelLock(lock); }
     const t = this.tasks.get(ev.pid);
     if (t) {
       this.tasks.delete(ev.pid);
       t.release();
       t.tg.tasks.delete(t);
-      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts).
-      if (t.tg.tasks.size === 0) this.files.dropUnheld((d) => d.locked);
+      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts);
+      // its POSIX locks on files whose locks the sentry keeps go with it.
+      if (t.tg.tasks.size === 0) {
+        this.files.dropUnheld((d) => d.locked);
+        this.locks.dropProcess(t.tg);
+      }
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };

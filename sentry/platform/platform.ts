@@ -195,4 +195,16 @@ export class Platform {
   openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
     return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
   }
+
+  /**
+   * Makes a lock call that may wait on a thread that answers the
+   * notification: flock(fd, op), or with `fl` (a struct flock)
+   * fcntl(fd, F_OFD_SETLKW, fl). A handle for cancelLock, or a negative errno.
+   */
+  lockWaiting(ev: TrapEvent, fd: number, op: number, fl: Uint8Array | null): number {
+    return native.lockWaiting(this.listener, ev.idLo, ev.idHi, fd, fl ? 1 : 0, op, fl);
+  }
+
+  /** Ends a lock call's wait (its task died); a lock it took meanwhile is undone. */
+  cancelLock(handle: number): void { native.lockCancel(handle); }
 }

@@ -319,6 +319,8 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
+  /** A character device opens the host's device. */
+  override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
   override open(flags: number): number {
     if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
