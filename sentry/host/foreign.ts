@@ -18,6 +18,7 @@ import { type HostStat, libcCalls, sys } from './native.js';
 export interface FdOwner { pidfd(): number }
 
 const F_GETFL = 3;
+const F_GET_SEALS = 1034;
 
 /** Whether a description opened with access mode `held` (and O_PATH or not) may be reopened with `flags`. */
 export function reopenAllowed(held: number, flags: number): boolean {
@@ -59,6 +60,11 @@ export class ForeignFd {
   stat(): HostStat { return hostFstat(this.hostFd); }
 
   statfs(): StatsFs { return statfsSync(`/proc/self/fd/${this.hostFd}`); }
+
+  /** Whether the object is a memfd (an unlinked shmem file, which alone answers F_GET_SEALS), whose name is its creator's. */
+  isMemfd(): boolean {
+    return libcCalls.fcntl(this.hostFd, F_GET_SEALS, 0) >= 0 && this.stat().nlink === 0;
+  }
 
   /** The host's name of the object (a path, or pipe:[…], socket:[…], anon_inode:…): never shown to a guest as it is. */
   hostName(): string { return readlinkSync(`/proc/self/fd/${this.hostFd}`); }

@@ -24,6 +24,16 @@ export class FileDescription {
   closed = false;
   /** A guest asked for a flock or OFD lock on it: it may hold one. */
   locked = false;
+  /**
+   * Its host file is not the sandbox's own (the overlay's lower layer, a
+   * read-only bind mount, a host device): locks on it are kept in the
+   * sentry's lock proxies (kernel/locks.ts), never on the host file.
+   */
+  privateLocks = false;
+  /** Its lock proxy description, once it has one (-1: none). */
+  lockProxy = -1;
+  /** The lease a guest holds on it when its locks are private (F_RDLCK), else null. */
+  lease: number | null = null;
 
   constructor(
     readonly hostFd: number,
@@ -44,7 +54,9 @@ export class FileRegistry {
   private sweepAt = 512;
   private readonly self = process.pid;
 
-  constructor(private readonly liveGroups: () => Iterable<ThreadGroup>) {}
+  constructor(private readonly liveGroups: () => Iterable<ThreadGroup>,
+    /** Called for each description the sentry closes (its lock proxy goes with it). */
+    private readonly closed: (d: FileDescription) => void = () => {}) {}
 
   get size(): number { return this.byFile.length; }
 
@@ -159,6 +171,7 @@ export class FileRegistry {
       if (!live.has(d) && which(d)) {
         d.closed = true;
         closeQuietly(d.hostFd);
+        this.closed(d);
       }
     }
     this.byFile.splice(0, this.byFile.length, ...kept);

@@ -6,6 +6,7 @@ import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { rootCreds } from '../auth/creds.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry } from './files.js';
+import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
 import type { SandboxProc } from '../host/sandbox-proc.js';
@@ -37,6 +38,7 @@ export type ExitStatus = { code: number } | { signal: number; core: boolean };
 export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly files: FileRegistry;
+  readonly locks = new LockProxies();
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
@@ -56,6 +58,8 @@ export class Kernel {
   private readonly critical = new Map<number, string>();
   /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
   private readonly waitingOpens = new Map<number, number>();
+  /** Tasks whose lock call waits on a thread: its handle. */
+  private readonly waitingLocks = new Map<number, number>();
   /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
   readonly fifos = new Map<string, VfsPath>();
 
@@ -69,7 +73,7 @@ export class Kernel {
     this.initPid = o.initPid;
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
-    this.files = new FileRegistry(() => this.threadGroups());
+    this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
   }
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
@@ -119,6 +123,7 @@ export class Kernel {
 
   private trap(ev: TrapEvent): void {
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, false);
+    this.waitingLocks.delete(ev.pid);
     const t = this.tasks.get(ev.pid);
     if (!t) {
       this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
@@ -164,6 +169,8 @@ export class Kernel {
       shown = String(this.giveFd(t, ev, reply.give, reply.cloexec));
     } else if ('pathFd' in reply) {
       shown = this.openWaiting(t, ev, reply.pathFd, reply.flags, reply.cloexec);
+    } else if ('lockFd' in reply) {
+      shown = this.lockWaiting(t, ev, reply.lockFd, reply.op, reply.flock);
     } else {
       shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
@@ -236,6 +243,21 @@ export class Kernel {
     closeQuietly(fd);
   }
 
+  /**
+   * A lock call that waits runs on a thread that answers the call. If the
+   * task dies meanwhile, the wait is cancelled (and a lock it got undone).
+   */
+  private lockWaiting(t: Task, ev: TrapEvent, fd: number, op: number, flock: Uint8Array | null): string {
+    if (ev.kind !== EV.NOTIF) throw new Error('a waiting lock must be a notified call');
+    const r = this.platform.lockWaiting(ev, fd, op, flock);
+    if (r < 0) {
+      this.platform.reply(ev, r);
+      return `-1 ${errnoName(-r)}`;
+    }
+    this.waitingLocks.set(t.tid, r);
+    return '(waiting)';
+  }
+
   private cloned(ev: TrapEvent): void {
     const child = ev.msg;
     if (ev.pid === this.initPid) {
@@ -278,13 +300,19 @@ export class Kernel {
       return;
     }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
+    const lock = this.waitingLocks.get(ev.pid);
+    if (lock !== undefined) { this.waitingLocks.delete(ev.pid); this.platform.cancelLock(lock); }
     const t = this.tasks.get(ev.pid);
     if (t) {
       this.tasks.delete(ev.pid);
       t.release();
       t.tg.tasks.delete(t);
-      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts).
-      if (t.tg.tasks.size === 0) this.files.dropUnheld((d) => d.locked);
+      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts);
+      // its POSIX locks on files whose locks the sentry keeps go with it.
+      if (t.tg.tasks.size === 0) {
+        this.files.dropUnheld((d) => d.locked);
+        this.locks.dropProcess(t.tg);
+      }
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };

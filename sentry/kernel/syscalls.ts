@@ -29,7 +29,14 @@ export interface GiveFd { give: number; cloexec: boolean }
  */
 export interface WaitingOpen { pathFd: number; flags: number; cloexec: boolean }
 
-export type Reply = number | NewFd | GiveFd | WaitingOpen | typeof RESUMED | typeof PASS;
+/**
+ * A lock call that may wait, made by the sentry on a description of its own
+ * (a lock proxy, kernel/locks.ts) on a thread that answers the call:
+ * flock(lockFd, op), or with `flock` (a struct flock) F_OFD_SETLKW.
+ */
+export interface WaitingLock { lockFd: number; op: number; flock: Uint8Array | null }
+
+export type Reply = number | NewFd | GiveFd | WaitingOpen | WaitingLock | typeof RESUMED | typeof PASS;
 
 export type Handler = (t: Task, a: TrapEvent, k: Kernel) => Reply;
 

@@ -91,6 +91,14 @@ export interface Platform {
   giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
   /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the call; 0 or a negative errno. */
   openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number;
+  /**
+   * Makes a lock call that may wait on a thread that answers the call:
+   * flock(fd, op), or with `fl` (a struct flock) fcntl(fd, F_OFD_SETLKW, fl).
+   * A handle for cancelLock, or a negative errno.
+   */
+  lockWaiting(ev: TrapEvent, fd: number, op: number, fl: Uint8Array | null): number;
+  /** Ends a lock call's wait (its task died); a lock it took meanwhile is undone. */
+  cancelLock(handle: number): void;
 
   // A task stopped at a trapped call (not notified).
   /** Skips the call, which returns `value`, and resumes the task. */

@@ -216,4 +216,10 @@ export class PtracePlatform implements Platform {
   openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
     return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
   }
+
+  lockWaiting(ev: TrapEvent, fd: number, op: number, fl: Uint8Array | null): number {
+    return native.lockWaiting(this.listener, ev.idLo, ev.idHi, fd, fl ? 1 : 0, op, fl);
+  }
+
+  cancelLock(handle: number): void { native.lockCancel(handle); }
 }

@@ -33,6 +33,8 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   const hostFd = at.inode.open(flags, t);
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  // Asked after the open, which may have copied the file up.
+  d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }

@@ -112,6 +112,14 @@ export abstract class Inode {
    */
   abstract open(flags: number, ctx: Context): number;
 
+  /**
+   * Is a description made by open() (not O_PATH) a host file the sandbox does
+   * not own (a file of a read-only host tree, a host device)? Locks and leases
+   * on it must stay in the sentry (kernel/locks.ts): on the host file, host
+   * processes would see them and wait for them.
+   */
+  sharesHostFile(): boolean { return false; }
+
   /** The host file holding this inode's data, as `major:minor:ino` of the host's stat (for /proc/<pid>/maps). */
   hostKey(): string | null { return null; }
 

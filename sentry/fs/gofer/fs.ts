@@ -82,6 +82,9 @@ export class GoferInode extends Inode {
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
 
+  // A read-only tree (the overlay's lower layer, a ro bind mount) is the host's; directories open EmptyDir's.
+  override sharesHostFile(): boolean { return this.fs.readonly && !isDir(this.cached.mode); }
+
   override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
 
   /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */

@@ -226,6 +226,7 @@ export class OverlayInode extends Inode {
   }
 
   override hostKey(): string | null { return this.top.hostKey(); }
+  override sharesHostFile(): boolean { return this.top.sharesHostFile(); }
   override getxattr(name: string): Uint8Array { return this.top.getxattr(name); }
   override listxattr(): string[] { return this.top.listxattr(); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.copyUp().setxattr(name, value, flags); }

@@ -57,12 +57,13 @@ function sandboxObject(fs: ProcFs, held: ForeignFd): VfsPath | null {
 
 /**
  * Host paths never show: anonymous objects (pipe:[…], socket:[…],
- * anon_inode:…) keep their name, the devices of /dev are named as the
- * sandbox names them, and any other host file is anonymous.
+ * anon_inode:…) and memfds (/memfd:NAME (deleted)) keep their name, the
+ * devices of /dev are named as the sandbox names them, and any other host
+ * file is anonymous.
  */
 function nameOf(held: ForeignFd): string {
   const target = host(() => held.hostName());
-  if (!target.startsWith('/')) return target;
+  if (!target.startsWith('/') || (target.startsWith('/memfd:') && held.isMemfd())) return target;
   const s = held.stat();
   return ((s.mode & S_IFMT) === S_IFCHR ? devicePath(s.rdev) : null) ?? 'anon_inode:[host]';
 }

@@ -102,6 +102,7 @@ class SysDir extends SysInode {
 
 class SysFile extends SysInode {
   constructor(fs: SysFs, private readonly path: string) { super(fs, S_IFREG | 0o444); }
+  override sharesHostFile(): boolean { return true; }
   override open(flags: number): number {
     return host(() => openSync(`/sys/${this.path}`, (flags & O.NONBLOCK) | O.RDONLY | O.CLOEXEC));
   }

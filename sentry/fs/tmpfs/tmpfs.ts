@@ -324,6 +324,8 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
+  /** A character device opens the host's device. */
+  override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
   override open(flags: number, ctx: Context): number {
     if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openCharDevice(this.rdev, flags, ctx);
