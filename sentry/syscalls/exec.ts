@@ -3,31 +3,20 @@
 // The sentry resolves the program in the sandbox's view and decides what
 // the host kernel maps (loader/), puts that file into the guest as an fd,
 // and makes the guest call execveat(fd, "", argv, envp, AT_EMPTY_PATH):
-// the host never resolves a guest path. The steps, all at ptrace stops of
-// the calling task:
-//   1. seccomp stop of execve: plan, write argv and "" below the red zone;
-//   2. the call becomes the fd marker; the fd arrives, the task stops at its exit
-//      (if the guest's own seccomp filter refused the marker, the exec fails
-//      with that filter's errno);
-//   3. rewind: the syscall instruction runs again as execveat;
-//   4. the sentry follows it to its end: the exec event (done),
-//      ETXTBSY (the sentry's stale writable copies are swept, once, and it runs again),
-//      or a failure at the call's exit: close the fd, restore the registers,
-//      return the error.
-// Each injected call is followed stop by stop to its exit (PTRACE_SYSCALL),
-// never waited for by one expected stop: a guest's filter may end it early.
+// the host never resolves a guest path. The handler plans the exec and
+// writes argv and "" below the red zone; the platform (execWithFd) puts the
+// fd in and runs the execveat in place of the call (if the guest's own
+// seccomp filter refuses either, the exec fails with that filter's errno).
 import { closeSync, readFileSync } from 'node:fs';
-import { type Creds, execCreds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { type Creds, execCreds } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
-import { EV, type TrapEvent } from '../platform/platform.js';
-import { AT } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
-import { SYSCALLS } from './numbers.js';
-import { entry, RESUMED, type Reply, type SyscallFamily } from './types.js';
+import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const RED_ZONE = 128;
 /** Linux's limit on argv + envp strings (MAX_ARG_STRLEN * 32 = 4 MiB applies per string; this is the total we stage). */
@@ -73,8 +62,6 @@ const unsecure = (entry: string) => {
 };
 
 function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
-  const p = k.platform;
-  const saved = p.saveRegs(t.tid);
   let staged;
   try {
     staged = stageArgv(t, sp, plan.hostArgv);
@@ -85,70 +72,28 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     closeSync(plan.hostFd);
     throw e;
   }
-  let guestFd: number;
-  try {
-    guestFd = p.injectFd(t.tid, plan.hostFd, true, (sig) => t.heldSignals.push(sig));
-  } finally {
-    closeSync(plan.hostFd);
-  }
-  // The guest's own filter refused the marker: the exec fails with its answer.
-  if (guestFd < 0) return failExec(t, k, saved, guestFd);
-  let done;
-  for (let attempt = 0; ; attempt++) {
-    done = rerun(t, k, SYSCALLS.execveat!, [guestFd, staged.emptyAddr, staged.argvAddr, envp, AT.EMPTY_PATH]);
-    if (!done) return RESUMED;
-    // The sentry's own copies of descriptions the guest closed may still be
-    // open for writing: drop them and try once more.
-    if (done.kind === EV.SYSCALL_EXIT && done.ret === -E.ETXTBSY && attempt === 0) {
-      k.files.sweep();
-      continue;
-    }
-    break;
-  }
-  if (done.kind === EV.EXEC) {
-    const task = k.renameTask(done.msg, done.pid) ?? t;
-    task.tg.exe = plan.exe;
-    task.tg.argv = plan.argv;
-    task.tg.execComm = hostComm(task.tid);
-    task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
-    task.tg.fdHints.clear();
-    task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
-    if (secureExec(task.creds)) markSecure(k, task);
-    p.resume(task.tid);
-    k.releaseSignals(task);
+  const p = k.platform;
+  const outcome = p.execWithFd(t.tid, { hostFd: plan.hostFd, emptyAddr: staged.emptyAddr, argvAddr: staged.argvAddr, envp }, {
+    awaitStop: (kinds, resume) => k.awaitStop(t, kinds, resume),
+    holdSignal: (sig) => t.heldSignals.push(sig),
+    // The sentry's own copies of descriptions the guest closed may still be open for writing.
+    beforeRetry: () => k.files.sweep(),
+  });
+  if (outcome.kind === 'gone') return RESUMED;
+  if (outcome.kind === 'failed') {
+    k.releaseSignals(t);
     return RESUMED;
   }
-  // A guest's filter that refuses close leaves it the (close-on-exec) fd.
-  if (!rerun(t, k, SYSCALLS.close!, [guestFd])) return RESUMED;
-  return failExec(t, k, saved, done.ret);
-}
-
-/**
- * At a syscall-exit stop: runs the syscall instruction again as `nr`, and
- * returns the stop that ends that call (its exit, or the exec event); null
- * if the task died. The task is resumed to every stop in between, so the end
- * is seen whatever the guest's own seccomp filters make of the call (an
- * errno, SIGSYS, death, a RET_TRACE stop).
- */
-function rerun(t: Task, k: Kernel, nr: number, args: readonly number[]): TrapEvent | null {
-  const p = k.platform;
-  const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
-  p.rewind(t.tid, nr, args);
-  p.resumeToSyscallStop(t.tid);
-  for (;;) {
-    const ev = k.awaitStop(t, [EV.SYSCALL_EXIT, EV.EXEC, EV.SYSCALL_ENTRY, EV.SECCOMP], resumeSys);
-    if (!ev || ev.kind === EV.SYSCALL_EXIT || ev.kind === EV.EXEC) return ev;
-    p.resumeToSyscallStop(t.tid);
-  }
-}
-
-/** At a syscall-exit stop: the exec returns `err` (ENOSYS if it is no errno) with the caller's registers. */
-function failExec(t: Task, k: Kernel, saved: Uint8Array, err: number): Reply {
-  const p = k.platform;
-  p.restoreRegs(t.tid, saved);
-  p.setReturn(t.tid, err < 0 && err > -4096 ? err : -E.ENOSYS);
-  p.resume(t.tid);
-  k.releaseSignals(t);
+  const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
+  task.tg.exe = plan.exe;
+  task.tg.argv = plan.argv;
+  task.tg.execComm = hostComm(task.tid);
+  task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
+  task.tg.fdHints.clear();
+  task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
+  if (secureExec(task.creds)) markSecure(k, task);
+  p.resume(task.tid);
+  k.releaseSignals(task);
   return RESUMED;
 }
 
@@ -159,8 +104,6 @@ function secureExec(c: Creds): boolean {
 
 const AT_NULL = 0;
 const AT_SECURE = 23;
-/** user_regs_struct.rsp */
-const RSP_OFFSET = 19 * 8;
 
 /**
  * Sets AT_SECURE in the new program's auxiliary vector, which the host
@@ -168,8 +111,7 @@ const RSP_OFFSET = 19 * 8;
  * secure mode (no LD_PRELOAD, LD_LIBRARY_PATH…) as Linux makes them.
  */
 function markSecure(k: Kernel, t: Task): void {
-  const regs = k.platform.saveRegs(t.tid);
-  const sp = Number(new DataView(regs.buffer).getBigUint64(RSP_OFFSET, true));
+  const sp = k.platform.stackPointer(t.tid);
   let p = sp + 8 * (t.mem.readU64(sp) + 2);
   while (t.mem.readU64(p) !== 0) p += 8;
   for (p += 8; ; p += 16) {

@@ -2,8 +2,8 @@
 // (and with which handler), and the seccomp program that follows from it.
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
-import { buildFilter, verdict, type Action } from '../platform/seccomp.js';
-import { FD_MARKER_NR } from '../platform/platform.js';
+import { buildFilter, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
+import { FD_MARKER_NR } from '../platform/ptrace.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
@@ -15,10 +15,10 @@ import { lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
 import { mountFamily } from './mount.js';
 import { notifyFamily } from './notify.js';
-import { SYSCALLS } from './numbers.js';
+import { SYSCALL_NAMES, SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
-import type { SyscallEntry, SyscallFamily } from './types.js';
+import type { SyscallEntry, SyscallFamily, SyscallTable } from '../kernel/syscalls.js';
 
 /** The data path, memory, signals, time, scheduling, processes: run by the host kernel untouched. */
 export const PASSTHROUGH: readonly string[] = [
@@ -74,13 +74,25 @@ function nr(name: string): number {
   return n;
 }
 
-export function handlerTable(): Map<number, SyscallEntry> {
-  const table = new Map<number, SyscallEntry>();
-  for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) table.set(nr(name), e);
-  return table;
+/** What the filter does with a call it has no rule for: the sentry serves it (or answers ENOSYS). */
+const FALLBACK: Action = { kind: 'notify' };
+
+/** The table the kernel serves the guests with (x86-64 Linux numbers). */
+export function handlerTable(): SyscallTable {
+  const entries = new Map<number, SyscallEntry>();
+  for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) entries.set(nr(name), e);
+  const policy = seccompPolicy({ entries });
+  return {
+    entries,
+    name: (n) => SYSCALL_NAMES[n] ?? `#${n}`,
+    // The sentry's RET_TRACE carries its own data; a stop of a call its
+    // policy does not trace comes from a guest's own filter, whatever its data.
+    tracedBySentry: (ev) =>
+      ev.aux === SENTRY_TRACE_DATA && verdict(policy.get(ev.nr) ?? FALLBACK, (i) => ev.uint(i)) === 'trace',
+  };
 }
 
-export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<number, Action> {
+export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number, Action> {
   const policy = new Map<number, Action>();
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
@@ -88,7 +100,7 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
   policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
-  for (const n of table.keys()) {
+  for (const n of table.entries.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);
   }
@@ -98,16 +110,6 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   return policy;
 }
 
-const FALLBACK: Action = { kind: 'notify' };
-
-export function guestFilter(table: ReadonlyMap<number, SyscallEntry>) {
+export function guestFilter(table: SyscallTable) {
   return buildFilter(seccompPolicy(table), FALLBACK);
-}
-
-/**
- * Whether the sentry's filter traces this call: a seccomp stop of any other
- * call comes from a guest's own filter, whatever data it carries.
- */
-export function tracedBySentry(policy: ReadonlyMap<number, Action>, nr: number, arg: (i: number) => number): boolean {
-  return verdict(policy.get(nr) ?? FALLBACK, arg) === 'trace';
 }

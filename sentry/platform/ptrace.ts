@@ -1,0 +1,283 @@
+// The seccomp-notify + ptrace platform: how guests' system calls reach the
+// sentry and how it answers, on a stock Linux kernel.
+//
+// Trapped calls arrive as seccomp user notifications (two wake-ups per call;
+// an fd is answered atomically with SECCOMP_IOCTL_NOTIF_ADDFD). ptrace
+// follows fork, clone, exec and exit, delivers signals, and serves execve,
+// which must be rewritten (seccomp RET_TRACE). One loop waits for both.
+import { E, SysErr } from '../abi/errno.js';
+import { AT } from '../abi/flags.js';
+import { closeSync, readFileSync } from 'node:fs';
+import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
+import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, TrapEvent } from './platform.js';
+
+const PTRACE_O_TRACESYSGOOD = 0x01;
+const PTRACE_O_TRACEFORK = 0x02;
+const PTRACE_O_TRACEVFORK = 0x04;
+const PTRACE_O_TRACECLONE = 0x08;
+const PTRACE_O_TRACEEXEC = 0x10;
+const PTRACE_O_TRACESECCOMP = 0x80;
+const PTRACE_O_EXITKILL = 0x100000;
+
+export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+
+/**
+ * The syscall number the filter turns into a user notification for a task
+ * stopped by ptrace that must receive a descriptor (exec): the sentry makes
+ * the task call it. A guest calling it on its own gets ENOSYS.
+ */
+export const FD_MARKER_NR = 0x3ffffff0;
+
+const SYS_CLOSE = 3;
+const SYS_EXECVEAT = 322;
+/** user_regs_struct.rsp */
+const RSP_OFFSET = 19 * 8;
+
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the call is restarted after a signal. */
+const isRestart = (ret: number) => ret <= -512 && ret >= -516 && ret !== -515;
+
+/**
+ * Whether the stopped task has a signal it does not block pending, so that a
+ * restart code at its syscall exit is the kernel's (and not an errno a guest's
+ * filter chose to return).
+ */
+function hasUnblockedSignal(tid: number): boolean {
+  let status: string;
+  try { status = readFileSync(`/proc/${tid}/status`, 'latin1'); } catch { return false; }
+  const mask = (name: string) => BigInt('0x' + (new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'));
+  return ((mask('SigPnd') | mask('ShdPnd')) & ~mask('SigBlk')) !== 0n;
+}
+
+export class PtracePlatform implements Platform {
+  private readonly buf = new Int32Array(EVENT_SLOTS);
+  private readonly stopBuf = new Int32Array(EVENT_SLOTS);
+  private readonly regsSize = native.regsSize();
+  /** Events of other guests that came while the sentry drove one guest through exec. */
+  private readonly deferred: TrapEvent[] = [];
+
+  constructor(readonly listener: number) {}
+
+  /** The next event of any guest; null when no guest is left. */
+  next(): TrapEvent | null {
+    const queued = this.deferred.shift();
+    if (queued) return queued;
+    const r = native.nextEvent(this.listener, this.buf);
+    if (r === -10 /* ECHILD */) return null;
+    tv(r);
+    return new TrapEvent(this.buf);
+  }
+
+  /** Keeps an event for next(). */
+  defer(ev: TrapEvent): void { this.deferred.push(ev); }
+
+  /** The next ptrace event of `pid` (-1: of any guest); null when no guest is left. */
+  wait(pid = -1): TrapEvent | null {
+    const r = native.wait(pid, this.buf);
+    if (r === -10 /* ECHILD */) return null;
+    tv(r);
+    return new TrapEvent(this.buf);
+  }
+
+  // ---- notifications ----
+
+  /** Answers a notification: a value, or a negative errno. */
+  reply(ev: TrapEvent, value: number): void {
+    const isErr = value < 0 && value > -4096;
+    native.notifSend(this.listener, ev.idLo, ev.idHi, isErr ? 0 : value, isErr ? value : 0, 0);
+  }
+
+  /** Lets the host run the notified call as the guest made it. */
+  pass(ev: TrapEvent): void {
+    native.notifSend(this.listener, ev.idLo, ev.idHi, 0, 0, 1);
+  }
+
+  /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
+  replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+  }
+
+  // ---- ptrace ----
+
+  resume(pid: number, sig = 0): void { native.cont(pid, sig); }
+  private resumeToSyscallStop(pid: number, sig = 0): void { tv(native.stepSyscall(pid, sig)); }
+  listen(pid: number): void { native.listen(pid); }
+
+  /** At a seccomp stop: skip the call, return `value`, resume. */
+  answer(pid: number, value: number): void { native.ret(pid, value); }
+
+  /** At a seccomp stop: run this call instead. */
+  private replace(pid: number, nr: number, args: readonly number[]): void {
+    tv(native.setSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
+  }
+
+  /** At a syscall-exit stop: run the syscall instruction again, as this call. */
+  private rewind(pid: number, nr: number, args: readonly number[]): void {
+    tv(native.rewindSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
+  }
+
+  private saveRegs(pid: number): Uint8Array {
+    const regs = new Uint8Array(this.regsSize);
+    tv(native.getRegs(pid, regs));
+    return regs;
+  }
+  private restoreRegs(pid: number, regs: Uint8Array): void { tv(native.setRegs(pid, regs)); }
+  private setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
+
+  stackPointer(pid: number): number {
+    return Number(new DataView(this.saveRegs(pid).buffer).getBigUint64(RSP_OFFSET, true));
+  }
+
+  /**
+   * The exec at ptrace stops of the calling task (see syscalls/exec.ts):
+   *   1. at the seccomp stop of execve, the call becomes the fd marker; the fd
+   *      arrives and the task stops at the call's exit (if the guest's own
+   *      seccomp filter ended the marker first, the exec fails with its errno);
+   *   2. rewind: the syscall instruction runs again as execveat(fd, "", argv, envp, AT_EMPTY_PATH);
+   *   3. it is followed to its end: the exec event (done), ETXTBSY (once:
+   *      hooks.beforeRetry, and it runs again), or a failure at the call's
+   *      exit: close the fd, restore the registers, return the error.
+   * Each injected call is followed stop by stop to its exit (PTRACE_SYSCALL),
+   * never waited for by one expected stop: a guest's filter may end it early.
+   */
+  execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome {
+    const saved = this.saveRegs(pid);
+    let guestFd: number;
+    try {
+      guestFd = this.injectFdAt(pid, req.hostFd, true, hooks.holdSignal);
+    } finally {
+      closeSync(req.hostFd);
+    }
+    // The guest's own filter refused the marker: the exec fails with its answer.
+    if (guestFd < 0) return this.failExec(pid, saved, guestFd);
+    let done;
+    for (let attempt = 0; ; attempt++) {
+      done = this.rerun(pid, SYS_EXECVEAT, [guestFd, req.emptyAddr, req.argvAddr, req.envp, AT.EMPTY_PATH], hooks);
+      if (!done) return { kind: 'gone' };
+      if (done.kind === EV.SYSCALL_EXIT && done.ret === -E.ETXTBSY && attempt === 0) {
+        hooks.beforeRetry();
+        continue;
+      }
+      break;
+    }
+    if (done.kind === EV.EXEC) return { kind: 'exec', pid: done.pid, formerTid: done.msg };
+    // A guest's filter that refuses close leaves it the (close-on-exec) fd.
+    if (!this.rerun(pid, SYS_CLOSE, [guestFd], hooks)) return { kind: 'gone' };
+    return this.failExec(pid, saved, done.ret);
+  }
+
+  /**
+   * At a syscall-exit stop: runs the syscall instruction again as `nr`, and
+   * returns the stop that ends that call (its exit, or the exec event); null
+   * if the task died. The task is resumed to every stop in between, so the end
+   * is seen whatever the guest's own seccomp filters make of the call (an
+   * errno, SIGSYS, death, a RET_TRACE stop).
+   */
+  private rerun(pid: number, nr: number, args: readonly number[], hooks: ExecHooks): TrapEvent | null {
+    const resumeSys = (p: number) => this.resumeToSyscallStop(p);
+    this.rewind(pid, nr, args);
+    this.resumeToSyscallStop(pid);
+    for (;;) {
+      const ev = hooks.awaitStop([EV.SYSCALL_EXIT, EV.EXEC, EV.SYSCALL_ENTRY, EV.SECCOMP], resumeSys);
+      if (!ev || ev.kind === EV.SYSCALL_EXIT || ev.kind === EV.EXEC) return ev;
+      this.resumeToSyscallStop(pid);
+    }
+  }
+
+  /** At a syscall-exit stop: the exec returns `err` (ENOSYS if it is no errno) with the caller's registers. */
+  private failExec(pid: number, saved: Uint8Array, err: number): ExecOutcome {
+    this.restoreRegs(pid, saved);
+    this.setReturn(pid, err < 0 && err > -4096 ? err : -E.ENOSYS);
+    this.resume(pid);
+    return { kind: 'failed' };
+  }
+
+  /**
+   * At a ptrace stop: the call returns a new descriptor of `hostFd` (or the
+   * errno a guest's own filter gave the marker), with the caller's other
+   * registers as they were, and the task runs on.
+   */
+  injectFd(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number {
+    const saved = this.saveRegs(pid);
+    const fd = this.injectFdAt(pid, hostFd, cloexec, holdSignal);
+    this.restoreRegs(pid, saved);
+    this.setReturn(pid, fd);
+    this.resume(pid);
+    return fd;
+  }
+
+  /**
+   * At a seccomp stop: turn the call into the marker and answer its
+   * notification with `hostFd`. The task runs to the marker's exit and is
+   * left stopped there whatever happened: a guest's own seccomp filter may
+   * answer the marker before the sentry sees it (an errno, SIGSYS, death;
+   * seccomp's precedence puts those above the sentry's notification), and
+   * the sentry must see the end of the call rather than wait for a
+   * notification that never comes. Returns the task's new fd, or a negative
+   * errno when the marker never reached the sentry (ENOSYS when the guest's
+   * filter gave no errno); throws ESRCH if the task died. Signals that stop
+   * the task meanwhile go to `holdSignal`; other guests' notifications are
+   * kept for next().
+   */
+  private injectFdAt(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number {
+    this.replace(pid, FD_MARKER_NR, []);
+    this.resumeToSyscallStop(pid);
+    let fd: number | null = null;
+    for (;;) {
+      if (fd === null) {
+        const r = native.notifRecv(this.listener, 10, this.buf);
+        if (r > 0) {
+          const ev = new TrapEvent(this.buf);
+          if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
+          else {
+            fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+            // Refused (EMFILE: the guest's table is full): the call still waits, and gets the errno.
+            // ENOENT: the task was killed meanwhile; its death comes next.
+            if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
+          }
+          continue;
+        }
+        if (r < 0 && r !== -E.ENOENT) tv(r);
+      }
+      // Once answered, the call's exit comes without anyone's help.
+      const stop = fd === null ? native.pollStop(pid, this.stopBuf) : native.wait(pid, this.stopBuf);
+      if (stop < 0) throw new SysErr(E.ESRCH);
+      if (stop === 0) continue;
+      const ev = new TrapEvent(this.stopBuf);
+      switch (ev.kind) {
+        case EV.EXITED: case EV.SIGNALED:
+          this.defer(ev);
+          throw new SysErr(E.ESRCH);
+        case EV.SYSCALL_EXIT:
+          if (fd !== null) return fd;
+          // A signal interrupted the wait for the sentry: the kernel restarts
+          // the marker once the signal (held) is dealt with.
+          if (isRestart(ev.ret) && hasUnblockedSignal(pid)) break;
+          return ev.ret < 0 && ev.ret > -4096 ? ev.ret : -E.ENOSYS;
+        case EV.SIGNAL:
+          holdSignal(ev.status);
+          break;
+      }
+      // The restart's entry, a signal held back, or any other stop: on to the call's exit.
+      this.resumeToSyscallStop(pid);
+    }
+  }
+
+  kill(pid: number, sig: number): void { native.kill(pid, sig); }
+
+  /** Answers a notification with `hostFd` (closed before the task runs on); the task's fd, or a negative errno. */
+  giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    return native.notifGive(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+  }
+
+  /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the notification; 0 or a negative errno. */
+  openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
+    return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
+  }
+
+  lockWaiting(ev: TrapEvent, fd: number, op: number, fl: Uint8Array | null): number {
+    return native.lockWaiting(this.listener, ev.idLo, ev.idHi, fd, fl ? 1 : 0, op, fl);
+  }
+
+  cancelLock(handle: number): void { native.lockCancel(handle); }
+}
