@@ -4,10 +4,10 @@
 // /proc/<pid>/fd, and after exec, but never with more access than the
 // description the guest holds.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compile, ensureCommands, TVISOR } from './helpers.js';
+import { compile, ensureCommands, HANG_MS, tempDir, TVISOR } from './helpers.js';
 
 let dir: string;
 let victim: string;
@@ -16,7 +16,7 @@ let foreign: string;
 beforeAll(() => {
   ensureCommands({ python3: 'python3' });
   foreign = compile('foreign', ['-pthread']);
-  dir = mkdtempSync('/tmp/tvisor-foreign-');
+  dir = tempDir('foreign');
   victim = join(dir, 'victim');
   mkdirSync(join(dir, 'dir'));
   writeFileSync(join(dir, 'dir', 'inside'), 'host directory entry\n');
@@ -28,12 +28,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `tvisor do -- sh -c script` with the given host fds as its stdio. */
 function shWithStdio(script: string, stdio: [number | 'pipe', number | 'pipe', number | 'pipe'], shell = '/bin/sh') {
-  return spawnSync(process.execPath, [TVISOR, 'do', '--', shell, '-c', script], { stdio, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [TVISOR, 'do', '--', shell, '-c', script], { stdio, encoding: 'utf8', timeout: HANG_MS });
 }
 
 /** Runs a Python program on the host that starts `tvisor do -- argv…` as it sets up the stdio. */
 function python(program: string, args: string[]) {
-  return spawnSync('python3', ['-c', program, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return spawnSync('python3', ['-c', program, ...args], { encoding: 'utf8', timeout: HANG_MS });
 }
 
 const SEND_FDS = `
@@ -42,7 +42,7 @@ a, b = socket.socketpair()
 p = subprocess.Popen(sys.argv[3:], stdin=b, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 b.close()
 socket.send_fds(a, [b'x'], [os.open(sys.argv[1], os.O_RDONLY), os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECTORY)])
-out, err = p.communicate(timeout=60)
+out, err = p.communicate(timeout=300)
 sys.stdout.write(out.decode()); sys.stderr.write(err.decode()); sys.exit(p.returncode)
 `;
 
@@ -60,7 +60,7 @@ def drain():
         while os.read(master, 4096): pass
     except OSError: pass
 threading.Thread(target=drain, daemon=True).start()
-out, _ = p.communicate(timeout=120)
+out, _ = p.communicate(timeout=300)
 sys.stdout.write(out.decode()); sys.exit(p.returncode)
 `;
 
