@@ -62,9 +62,10 @@ export const native = {
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as
     (sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number,
   socketpair: lib.func('int tv_socketpair(_Out_ int *out)') as (out: Int32Array) => number,
-  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, _Out_ int *fds)') as
+  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, const int *join, int njoin, _Out_ int *fds)') as
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
-     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number, fds: Int32Array) => number,
+     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number,
+     join: Int32Array, njoin: number, fds: Int32Array) => number,
   devptsMount: lib.func('int tv_devpts_mount(void)') as () => number,
   openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
   setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,

@@ -598,10 +598,13 @@ int tv_set_winsize(int fd, int rows, int cols) {
 // argbuf/envbuf hold argc/envc NUL-terminated strings back to back.
 // With tty >= 0, that terminal becomes the guest's stdio and controlling
 // terminal (the guest leads a new session).
+// Before init runs, its pid is written to each of the njoin files `join`
+// (cgroup.procs files: every guest starts in those cgroups).
 // Returns init's host pid and stores in fds the seccomp listener and a
 // detached read-only proc mount of the sandbox's pid namespace.
 int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, const char *envbuf, int envc,
-             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty, int *fds) {
+             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty,
+             const int *join, int njoin, int *fds) {
   char **argv = calloc(argc + 1, sizeof *argv);
   char **envp = calloc(envc + 1, sizeof *envp);
   if (!argv || !envp) return -ENOMEM;
@@ -681,7 +684,15 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
   close(errp[1]);
   close(sock[1]);
   int result = (int)pid;
-  if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+  for (int i = 0; i < njoin && result > 0; i++) {
+    char num[16];
+    int len = snprintf(num, sizeof num, "%ld", pid);
+    if (write(join[i], num, len) != len) {
+      result = -errno;
+      kill(pid, SIGKILL);
+    }
+  }
+  if (result > 0 && ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
     result = -errno;
     kill(pid, SIGKILL);
   }

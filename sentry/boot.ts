@@ -37,6 +37,8 @@ export interface SandboxSpec {
   strace: boolean;
   /** Give the guest a terminal (a pty of the sandbox's /dev/pts) as its stdio and controlling terminal. */
   tty?: boolean;
+  /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
+  cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
 
 /** What the sandbox's uname and /proc/sys/kernel/hostname say. */
@@ -45,6 +47,8 @@ export const SANDBOX_HOSTNAME = 'tvisor';
 export interface SandboxHooks {
   /** With spec.tty: the pty's master, for whoever relays it to the user's terminal (the sentry closes its fd after). */
   terminal?(master: number): void;
+  /** Open cgroup.procs files of the cgroups the guests run in (the sandbox's limits): init joins them before it runs. */
+  guestCgroups?: number[];
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
@@ -131,7 +135,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
     const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
-      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1, fds);
+      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1,
+      Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
     const proc = new SandboxProc(fds[1]!);
     closers.push(() => proc.close());

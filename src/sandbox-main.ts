@@ -4,6 +4,7 @@
 // that its start-up overlaps the loading of the sentry.
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxSpec } from '../sentry/boot.js';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { native } from '../native/index.js';
 
 /** With -t the CLI passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
@@ -15,16 +16,26 @@ function handTerminalToCli(master: number): void {
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+/** Joins the sandbox's cgroup (before the gofer starts, so it is in it too); opens the guests' for init. */
+function enterCgroup(): number[] {
+  if (!spec.cgroup) return [];
+  for (const procs of spec.cgroup.sentryProcs) writeFileSync(procs, String(process.pid));
+  return spec.cgroup.guestProcs.map((procs) => openSync(procs, 'w'));
+}
+
 let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
+let guestCgroups: number[] = [];
 try {
+  guestCgroups = enterCgroup();
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
-  status = sentry.runSandbox(spec, gofer, await openLog(spec), spec.tty ? { terminal: handTerminalToCli } : {});
+  status = sentry.runSandbox(spec, gofer, await openLog(spec), { guestCgroups, ...(spec.tty ? { terminal: handTerminalToCli } : {}) });
 } catch (e) {
   process.stderr.write(`tvisor: ${(e as Error).message}\n`);
   if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(boot && e instanceof boot.CommandNotFound ? 127 : 125);
 }
+for (const fd of guestCgroups) closeSync(fd);
 process.exit('code' in status ? status.code : 128 + status.signal);

@@ -1,8 +1,11 @@
 // The sandbox's resource limits (issue 14): a guest that exhausts one gets
 // Linux's errno or is killed inside the sandbox, and the host and the
 // sentry are unaffected.
-import { describe, expect, it } from 'vitest';
-import { sandboxSh } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compile, sandboxSh, TVISOR, tvisorDo } from './helpers.js';
 
 describe('mount limit', () => {
   it('refuses an rbind past fs.mount-max (100 000) with ENOSPC, whole, and keeps serving', () => {
@@ -13,5 +16,69 @@ describe('mount limit', () => {
       'umount -l /tmp/m14 && wc -l < /proc/mounts && mount --rbind /tmp/m1 /tmp/m15 && wc -l < /proc/mounts', { timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('step 15 refused\n98304\nmounted\n98305\n49153\n49159\n');
+  });
+});
+
+/** The sandbox cgroups (tvisor-<CLI pid>) of CLIs that have ended (or of `onlyPid`), in every hierarchy of this host. */
+function leftCgroups(onlyPid?: number): string[] {
+  const found: string[] = [];
+  const visit = (dir: string, depth: number) => {
+    let entries;
+    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const pid = /^tvisor-(\d+)$/.exec(e.name)?.[1];
+      if (pid && (onlyPid === undefined ? !existsSync(`/proc/${pid}`) : Number(pid) === onlyPid)) found.push(join(dir, e.name));
+      else if (depth < 4) visit(join(dir, e.name), depth + 1);
+    }
+  };
+  visit('/sys/fs/cgroup', 0);
+  return found;
+}
+
+describe('process and memory limits of do', () => {
+  afterAll(() => expect(leftCgroups()).toEqual([]));
+
+  it('a fork bomb under --pids 64 gets EAGAIN inside, and the sandbox keeps serving', () => {
+    const bomb = compile('forkbomb');
+    const r = tvisorDo(['/bin/sh', '-c', `${bomb}; ${bomb}; echo still here`], { flags: ['--pids', '64'] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('forked=yes fork failed: EAGAIN\n'.repeat(2) + 'still here\n');
+    expect(r.status).toBe(0);
+  });
+
+  it('a memory hog under --memory 64m is killed (137), the sentry reports it and keeps serving', () => {
+    const hog = compile('memhog');
+    const alone = tvisorDo([hog], { flags: ['--memory', '64m'] });
+    expect(alone.stdout).toBe('');
+    expect(alone.status).toBe(137);
+    expect(alone.stderr).toBe('tvisor: the sandbox reached its memory limit (--memory 67108864 bytes): the kernel killed 1 process\n');
+    const inShell = tvisorDo(['/bin/sh', '-c', `${hog}; echo status=$?; ls -d /usr`], { flags: ['--memory', '64m'] });
+    expect(inShell.stdout).toBe('status=137\n/usr\n');
+    expect(inShell.status).toBe(0);
+  });
+
+  it('removes the cgroup a killed CLI left, once its sandbox has ended', async () => {
+    const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1'], { stdio: 'ignore' });
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    const procs = (d: string) => ['sentry', 'guests'].map((s) => readFileSync(join(d, s, 'cgroup.procs'), 'utf8')).join('');
+    const guestsRun = (d: string) => readFileSync(join(d, 'guests', 'cgroup.procs'), 'utf8') !== '';
+    while (leftCgroups(cli.pid).length === 0) await pause();
+    const dirs = leftCgroups(cli.pid);
+    while (!dirs.every(guestsRun)) await pause();
+    const exited = new Promise((r) => cli.on('exit', r));
+    cli.kill('SIGKILL');
+    await exited;
+    while (dirs.some((d) => procs(d) !== '')) await pause();
+    expect(dirs.every((d) => existsSync(d))).toBe(true);
+    expect(tvisorDo(['true']).status).toBe(0);
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+  });
+
+  it('runs without a cgroup when both limits are 0, and refuses a bad size', () => {
+    expect(tvisorDo(['true'], { flags: ['--memory=0', '--pids=0'] }).status).toBe(0);
+    const bad = tvisorDo(['true'], { flags: ['--memory', 'lots'] });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/expected a size/);
   });
 });
