@@ -67,6 +67,8 @@ export const native = {
      filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number,
      join: Int32Array, njoin: number, fds: Int32Array) => number,
   devptsMount: lib.func('int tv_devpts_mount(void)') as () => number,
+  fsmount: lib.func('int tv_fsmount(const char *type, const uint8_t *optbuf, int nopts, uint32_t attrs)') as
+    (type: string, optbuf: Uint8Array, nopts: number, attrs: number) => number,
   openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
   setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
@@ -98,6 +100,8 @@ export const libcCalls = {
   bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
   connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
   fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
+  prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
+    (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

@@ -460,7 +460,8 @@ int tv_send(int sock, const void *buf, int len, const int *fds, int nfds) {
 }
 
 // Returns the message length (0 at end of stream) and stores up to maxfds
-// received descriptors (close-on-exec) in fds, their count in *nfds.
+// received descriptors (close-on-exec) in fds, their count in *nfds;
+// -EMFILE (the message consumed) when a descriptor sent did not fit.
 int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
   struct iovec iov = {buf, (size_t)cap};
   struct msghdr m = {0};
@@ -483,6 +484,13 @@ int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
     }
   }
   if (m.msg_flags & MSG_TRUNC) return -EMSGSIZE;
+  // The buffer holds 16 fds, so a truncated control message means the
+  // kernel could not install one in this process's table (it drops it).
+  if (m.msg_flags & MSG_CTRUNC) {
+    for (int i = 0; i < *nfds; i++) close(fds[i]);
+    *nfds = 0;
+    return -EMFILE;
+  }
   return (int)n;
 }
 
@@ -557,6 +565,17 @@ fail:;
   int e = errno;
   close(fs);
   return -e;
+}
+
+// A detached mount of a new `type` instance configured by nopts key/value
+// string pairs, back to back NUL-terminated in optbuf; attrs: MOUNT_ATTR_*.
+int tv_fsmount(const char *type, const char *optbuf, int nopts, unsigned attrs) {
+  const char **options = calloc(2 * nopts + 1, sizeof *options);
+  if (!options) return -ENOMEM;
+  for (int i = 0; i < 2 * nopts; i++) { options[i] = optbuf; optbuf += strlen(optbuf) + 1; }
+  int r = detached_mount(type, options, attrs);
+  free(options);
+  return r;
 }
 
 // A private devpts instance (its own pty numbering), as a detached mount.

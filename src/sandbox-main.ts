@@ -5,7 +5,7 @@
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxSpec } from '../sentry/boot.js';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { native } from '../native/index.js';
+import { libcCalls, native } from '../native/index.js';
 
 /** With -t the CLI passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
 const TERMINAL_SOCKET = 3;
@@ -16,6 +16,21 @@ function handTerminalToCli(master: number): void {
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+const RLIMIT_NOFILE = 7;
+
+/**
+ * The sentry holds an fd per open description of its guests (and the
+ * gofer's fds while it serves them): its soft limit on fds goes up to the
+ * hard one. The guests inherit it, as they could raise it themselves.
+ */
+function raiseFdLimit(): void {
+  const limit = new BigUint64Array(2);
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, null, limit) < 0) throw new Error('getting RLIMIT_NOFILE');
+  if (limit[0] === limit[1]) return;
+  limit[0] = limit[1]!;
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, limit, null) < 0) throw new Error('raising RLIMIT_NOFILE');
+}
+
 /** Joins the sandbox's cgroup (before the gofer starts, so it is in it too); opens the guests' for init. */
 function enterCgroup(): number[] {
   if (!spec.cgroup) return [];
@@ -27,6 +42,7 @@ let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
 let guestCgroups: number[] = [];
 try {
+  raiseFdLimit();
   guestCgroups = enterCgroup();
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);

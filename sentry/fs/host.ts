@@ -16,7 +16,7 @@ export function host<T>(fn: () => T): T {
 }
 
 /** Flags that an open file description keeps and the host honours for the data path. */
-const FILE_STATUS_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME | O.DIRECT | O.SYNC | O.DSYNC;
+export const FILE_STATUS_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME | O.DIRECT | O.SYNC | O.DSYNC;
 
 /** A new open file description of the same host file as `fd`, with the guest's flags. */
 export function reopen(fd: number, flags: number): number {

@@ -9,7 +9,7 @@ import { closeQuietly, dupFd, openFifoBothWays } from '../fs/host.js';
 import { rootCreds } from './creds.js';
 import { setCurrentTask } from './current.js';
 import { E, errnoName, SysErr } from './errno.js';
-import { FileDescription, FileRegistry } from './files.js';
+import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
@@ -134,8 +134,11 @@ export class Kernel {
     try {
       reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
     } catch (e) {
-      if (e instanceof SysErr) reply = -e.errno;
-      else {
+      if (e instanceof SysErr) {
+        reply = -e.errno;
+        // Out of fds: the copies no guest holds go now, so the next call has room (the sweep waits otherwise).
+        if (isOutOfFds(e)) this.files.sweep();
+      } else {
         this.log.error({ err: e, syscall: SYSCALL_NAMES[ev.nr] ?? ev.nr, tid: t.tid }, 'handler failed');
         reply = -E.EIO;
       }

@@ -26,7 +26,17 @@ function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number
   if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
   if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   p.dir.inode.unlink(p.name);
+  if ((vst.mode & S_IFMT) === S_IFREG) dropRemoved(k, victim);
   return 0;
+}
+
+/**
+ * A file lost a name: the sentry's copies of its descriptions that no guest
+ * holds go now, or they would keep the data of a deleted tmpfs file, and
+ * its space (size=, nr_inodes=), alive until the next sweep.
+ */
+function dropRemoved(k: Kernel, file: Inode): void {
+  k.files.dropUnheld((d) => d.at.inode === file);
 }
 
 function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
@@ -83,7 +93,9 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
     if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(t.creds, replaced.stat(), MAY_WRITE);
   }
   if (samePath(from.dir, to.dir) && from.name === to.name) return 0;
+  const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
   from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  if (replacedFile) dropRemoved(k, replaced);
   return 0;
 }
 

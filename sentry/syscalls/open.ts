@@ -76,7 +76,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(t, at, st);
   }
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
-  const hostFd = at.inode.open(flags);
+  const hostFd = k.files.withRoom(() => at.inode.open(flags));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
@@ -115,7 +115,7 @@ function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: num
   const dirSt = checkDirWritable(t, dir);
   const inode = dir.inode.tmpfile(newMode(t, dirSt, mode), newOwner(t, dirSt), (flags & O.EXCL) === 0);
   const at = { mount: dir.mount, inode };
-  const d = new FileDescription(inode.open(flags & ~O.TMPFILE), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
+  const d = new FileDescription(k.files.withRoom(() => inode.open(flags & ~O.TMPFILE)), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }
 
