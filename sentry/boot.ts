@@ -8,7 +8,7 @@ import { populateDev } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './fs/proc/sandbox-proc.js';
 import { closeQuietly } from './fs/host.js';
-import { makeFilesystem } from './fs/filesystems.js';
+import { makeFilesystem, tmpfsLimits } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './kernel/creds.js';
 import { E, SysErr } from './kernel/errno.js';
@@ -37,6 +37,8 @@ export interface SandboxSpec {
   strace: boolean;
   /** Give the guest a terminal (a pty of the sandbox's /dev/pts) as its stdio and controlling terminal. */
   tty?: boolean;
+  /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
+  memory?: number;
   /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
   cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
@@ -102,7 +104,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
   try {
     const lower = new GoferFs(client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();
-    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid });
+    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
+      tmpfsLimits(spec.memory ?? 0));
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
     const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds() };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
@@ -114,7 +117,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const argv = [...spec.argv];
 
     let kernel: Kernel | undefined;
-    const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel! }, type, data);
+    const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 },
+      type, data);
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
     const terminal = spec.tty ? devpts.openPty() : null;

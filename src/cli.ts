@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BindMount, SandboxSpec } from '../sentry/boot.js';
 import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
 import { runWithTerminal } from './terminal.js';
@@ -91,8 +91,8 @@ program.command('do')
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
   .option('-t, --tty', 'give the command a terminal of the sandbox (a pty of its /dev/pts), relayed to this one')
-  .option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)',
-    parseMemory, DEFAULT_MEMORY)
+  .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
+    .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
   .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
   .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean;
       tty?: boolean; memory: number; pids: number }) => {
@@ -107,6 +107,7 @@ program.command('do')
       debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
       strace: opts.strace ?? false,
       tty: opts.tty ?? false,
+      memory: opts.memory,
       cgroup: limitSandbox({ memory: opts.memory, pids: opts.pids }),
     });
   });

@@ -109,6 +109,13 @@ describe('tmpfs files and the sentry\'s fds', () => {
     expect(inside.stdout).toBe(linux.stdout);
   });
 
+  it('sizes a tmpfs by default as half of --memory, with as many inodes as it has pages', () => {
+    const r = tvisorDo(['/bin/sh', '-c', 'for d in /dev/shm /tmp; do df -k $d | tail -1 | tr -s " " | cut -d" " -f2; ' +
+      'df -i $d | tail -1 | tr -s " " | cut -d" " -f2; done'], { flags: ['--memory', '64m'] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('32768\n8192\n'.repeat(2));
+  });
+
   it('gives EMFILE when the sentry runs out of fds, and serves opens and execs once they are free', () => {
     // A low fd limit for the sandbox makes two guests holding descriptions exhaust the sentry's table quickly.
     const hold = compile('holdfds');

@@ -18,6 +18,24 @@ export const MOUNTABLE = ['tmpfs', 'proc', 'sysfs', 'devpts'] as const;
 export interface FilesystemContext {
   emptyDir: EmptyDir;
   kernel: () => Kernel;
+  /** The sandbox's memory limit in bytes (0: none): a tmpfs's default size is half of it, as Linux's is half of RAM. */
+  memoryLimit: number;
+}
+
+const PAGE = 4096;
+
+/**
+ * A tmpfs's kernel limits: those the mount gives, else half of the
+ * sandbox's memory and as many inodes as it has pages (the kernel's own
+ * defaults, half of RAM, without a memory limit).
+ */
+export function tmpfsLimits(memoryLimit: number, given: [string, string][] = []): [string, string][] {
+  const has = (k: string) => given.some(([key]) => key === k);
+  const defaults: [string, string][] = memoryLimit > 0 ? [
+    ...(has('size') || has('nr_blocks') ? [] : [['size', String(Math.floor(memoryLimit / 2))] as [string, string]]),
+    ...(has('nr_inodes') ? [] : [['nr_inodes', String(Math.floor(memoryLimit / 2 / PAGE))] as [string, string]]),
+  ] : [];
+  return [...defaults, ...given];
 }
 
 /** tmpfs options as Linux's tmpfs takes them; the size and inode limits go to the kernel instance, which enforces them. */
@@ -48,7 +66,7 @@ export function makeFilesystem(ctx: FilesystemContext, type: string, data: strin
   switch (type) {
     case 'tmpfs': {
       const { mode, owner, limits } = tmpfsOptions(data);
-      return new Tmpfs(ctx.emptyDir, mode, owner, limits);
+      return new Tmpfs(ctx.emptyDir, mode, owner, tmpfsLimits(ctx.memoryLimit, limits));
     }
     case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir);
     case 'sysfs': return new SysFs(ctx.emptyDir);
