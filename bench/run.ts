@@ -2,12 +2,17 @@
 // (and proot when installed), interleaved in one run, several repetitions.
 // Prints a table of medians and ratios, writes the raw results as JSON and
 // the ratios as an SVG plot (bench/results/).
+// `npm run bench -- --quick`: start-up and the micro-benchmark only (under a
+// minute), written to bench/results/quick.json and compared with the last
+// committed results, so that a change to the sentry's call path shows what it
+// costs before it lands. It measures; it never fails a build.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { repoFile } from '../native/index.js';
+import { compare, fmt, type Results, type RowSummary } from './compare.js';
 import { ratioPlot } from './plot.js';
 
 interface Runner { name: string; command(argv: string[]): string[] }
@@ -22,8 +27,13 @@ interface Workload {
   dirIn: '/tmp' | '/dev/shm';
 }
 
-const reps = Number(process.env.BENCH_REPS ?? process.argv[2] ?? 3);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const repsArg = args.find((a) => /^\d+$/.test(a));
+const reps = Number(process.env.BENCH_REPS ?? repsArg ?? 3);
 const outDir = repoFile('bench/results');
+/** The quick run divides the micro-benchmark's iteration counts by this. */
+const QUICK_MICRO_DIVISOR = 4;
 
 function which(cmd: string): string | null {
   const r = spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -54,10 +64,15 @@ function runners(): Runner[] {
   return out;
 }
 
-/** Inputs made once per run in a host directory every runner sees (the host root is every sandbox's lower layer). */
-function fixtures(dir: string) {
+/** The micro-benchmark, built once per run in a host directory every runner sees (the host root is every sandbox's lower layer). */
+function microBinary(dir: string): string {
   const micro = join(dir, 'micro');
   execFileSync('cc', ['-O2', '-static', '-o', micro, repoFile('bench/micro.c')]);
+  return micro;
+}
+
+/** The macro workloads' inputs, made in `dir` too. */
+function macroInputs(dir: string) {
   const src = join(dir, 'small');
   mkdirSync(src);
   const chunk = Buffer.alloc(10 * 1024);
@@ -76,12 +91,18 @@ function fixtures(dir: string) {
   const cfile = join(dir, 'hello.c');
   writeFileSync(cfile, '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n');
   const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-  return { micro, tarball, big, cfile, python };
+  return { tarball, big, cfile, python };
 }
 
-function workloads(f: ReturnType<typeof fixtures>): Workload[] {
+const startUp: Workload = { name: 'start-up (do /bin/true)', unit: 'ms', dirIn: '/tmp', argv: () => ['/bin/true'] };
+
+function microWorkload(micro: string, divisor: number): Workload {
+  return { name: 'micro', unit: 'ns', dirIn: '/dev/shm',
+    argv: (d) => ['/bin/sh', '-c', `mkdir -p ${d} && ${micro} ${d} ${divisor}; rm -rf ${d}`] };
+}
+
+function macroWorkloads(f: ReturnType<typeof macroInputs>): Workload[] {
   return [
-    { name: 'start-up (do /bin/true)', unit: 'ms', dirIn: '/tmp', argv: () => ['/bin/true'] },
     { name: 'shell loop', unit: 'ms', dirIn: '/tmp', argv: () => ['/bin/sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'] },
     { name: 'untar 20 MB of small files into /tmp + rm', unit: 'ms', dirIn: '/tmp',
       argv: (d) => ['/bin/sh', '-c', `mkdir -p ${d} && tar xzf ${f.tarball} -C ${d} && rm -rf ${d}`] },
@@ -89,7 +110,6 @@ function workloads(f: ReturnType<typeof fixtures>): Workload[] {
     { name: 'gcc hello.c', unit: 'ms', dirIn: '/tmp', argv: (d) => ['/bin/sh', '-c', `cd /tmp && gcc -O1 -o ${d} ${f.cfile} && rm -f ${d}`] },
     { name: 'python3 imports', unit: 'ms', dirIn: '/tmp', argv: () => [f.python, '-c', 'import json, email, http.client'] },
     { name: 'cat 200 MB > /dev/null', unit: 'ms', dirIn: '/tmp', argv: () => ['/bin/sh', '-c', `cat ${f.big} > /dev/null`] },
-    { name: 'micro', unit: 'ns', dirIn: '/dev/shm', argv: (d) => ['/bin/sh', '-c', `mkdir -p ${d} && ${f.micro} ${d}; rm -rf ${d}`] },
   ];
 }
 
@@ -134,8 +154,10 @@ async function main() {
   const rs = runners();
   const dir = mkdtempSync('/tmp/tvisor-bench-');
   process.stderr.write(`preparing inputs in ${dir}…\n`);
-  const f = fixtures(dir);
-  const ws = workloads(f);
+  const micro = microBinary(dir);
+  const macro = quick ? null : macroInputs(dir);
+  const ws = quick ? [startUp, microWorkload(micro, QUICK_MICRO_DIVISOR)]
+    : [startUp, ...macroWorkloads(macro!), microWorkload(micro, 1)];
   // raw[row][runner] = values; micro rows are "micro: <op>".
   const raw: Record<string, Record<string, number[]>> = {};
   const units: Record<string, string> = {};
@@ -167,40 +189,36 @@ async function main() {
     }
   }
   bar.stop();
-  // What each workload asks of the sentry: its trapped calls, counted from --strace.
-  const traps: Record<string, number> = {};
-  for (const w of ws.filter((x) => x.unit === 'ms')) {
-    const argv = [process.execPath, repoFile('bin/tvisor.js'), 'do', '--strace', '--', ...w.argv(`${w.dirIn}/tvisor-bench-traps-${process.pid}`)];
-    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-    traps[w.name] = r.stderr.split('\n').filter((l) => l.startsWith('{')).length;
-  }
+  const traps = quick ? {} : trapCounts(ws);
   const rssAfterStart = await sentryRss('echo ready; sleep 30');
-  const rssAfterUntar = await sentryRss(`mkdir -p /tmp/rss && tar xzf ${f.tarball} -C /tmp/rss && echo ready; sleep 30`);
+  const rssAfterUntar = macro
+    ? await sentryRss(`mkdir -p /tmp/rss && tar xzf ${macro.tarball} -C /tmp/rss && echo ready; sleep 30`) : null;
 
   const names = rs.map((r) => r.name);
-  const summary = Object.fromEntries(Object.entries(raw).map(([row, byRunner]) => {
+  const summary: Record<string, RowSummary> = Object.fromEntries(Object.entries(raw).map(([row, byRunner]) => {
     const stats = Object.fromEntries(Object.entries(byRunner).map(([r, xs]) =>
       [r, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]));
     const t = stats.tvisor?.median ?? NaN;
-    return [row, { unit: units[row], ...stats, tvisorToNative: t / (stats.native?.median ?? NaN),
+    return [row, { unit: units[row]!, ...stats, tvisorToNative: t / (stats.native?.median ?? NaN),
       tvisorToRunsc: stats.runsc ? t / stats.runsc.median : null, traps: traps[row] ?? null }];
   }));
   const geo = (rows: string[]) => Math.exp(rows.reduce((a, row) => a + Math.log(summary[row]!.tvisorToNative), 0) / rows.length);
-  const macro = Object.keys(summary).filter((r) => !r.startsWith('micro'));
+  const macroRows = Object.keys(summary).filter((r) => !r.startsWith('micro'));
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30),
       kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim() },
-    reps, runners: names, raw, summary,
-    geometricMeanTvisorToNative: { macro: geo(macro), all: geo(Object.keys(summary)) },
+    quick, reps, runners: names, raw, summary,
+    geometricMeanTvisorToNative: { macro: geo(macroRows), all: geo(Object.keys(summary)) },
     sentryRssMiB: { afterStart: rssAfterStart, afterUntar: rssAfterUntar },
   };
+  const file = quick ? 'quick.json' : 'latest.json';
+  const before = committedResults(file) ?? (quick ? committedResults('latest.json') : null);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(join(outDir, 'ratios.svg'), ratioPlot(summary, result.date));
+  writeFileSync(join(outDir, file), JSON.stringify(result, null, 2) + '\n');
+  if (!quick) writeFileSync(join(outDir, 'ratios.svg'), ratioPlot(summary, result.date));
   rmSync(dir, { recursive: true, force: true });
 
-  const fmt = (x: number | undefined) => x === undefined || Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1);
   const header = ['workload', ...names.map((r) => `${r} (median [min–max])`), 'tvisor/native',
     ...(names.includes('runsc') ? ['tvisor/runsc'] : []), 'trapped calls'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
@@ -212,11 +230,32 @@ async function main() {
       s.traps === null ? '' : String(s.traps)].join(' | ')} |`);
   }
   console.log(lines.join('\n'));
-  console.log(`\ngeometric mean tvisor/native: macro ${fmt(result.geometricMeanTvisorToNative.macro)}×, ` +
-    `all ${fmt(result.geometricMeanTvisorToNative.all)}×`);
-  console.log(`sentry resident memory: ${fmt(rssAfterStart)} MiB after start, ${fmt(rssAfterUntar)} MiB after the untar`);
+  if (!quick) {
+    console.log(`\ngeometric mean tvisor/native: macro ${fmt(result.geometricMeanTvisorToNative.macro)}×, ` +
+      `all ${fmt(result.geometricMeanTvisorToNative.all)}×`);
+  }
+  console.log(`sentry resident memory: ${fmt(rssAfterStart)} MiB after start` +
+    (rssAfterUntar === null ? '' : `, ${fmt(rssAfterUntar)} MiB after the untar`));
   console.log(`\n${result.date}, ${result.machine.cpus} × ${result.machine.model}, ${result.machine.memoryGiB} GiB, Linux ${result.machine.kernel}`);
-  console.log(`raw results: ${join(outDir, 'latest.json')}; plot: ${join(outDir, 'ratios.svg')}`);
+  console.log(`raw results: ${join(outDir, file)}${quick ? '' : `; plot: ${join(outDir, 'ratios.svg')}`}`);
+  if (before) console.log(`\n${compare(before, summary)}`);
+}
+
+/** What each workload asks of the sentry: its trapped calls, counted from --strace. */
+function trapCounts(ws: Workload[]): Record<string, number> {
+  const traps: Record<string, number> = {};
+  for (const w of ws.filter((x) => x.unit === 'ms')) {
+    const argv = [process.execPath, repoFile('bin/tvisor.js'), 'do', '--strace', '--', ...w.argv(`${w.dirIn}/tvisor-bench-traps-${process.pid}`)];
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+    traps[w.name] = r.stderr.split('\n').filter((l) => l.startsWith('{')).length;
+  }
+  return traps;
+}
+
+/** bench/results/<file> as the last commit has it (null outside a git checkout, or when it was never committed). */
+function committedResults(file: string): Results | null {
+  const r = spawnSync('git', ['show', `HEAD:bench/results/${file}`], { cwd: repoFile('.'), encoding: 'utf8', maxBuffer: 1 << 26 });
+  return r.status === 0 ? JSON.parse(r.stdout) as Results : null;
 }
 
 await main();

@@ -2,11 +2,11 @@
 // Confines itself to the attach trees, then serves the sentry until it hangs up.
 import { openSync } from 'node:fs';
 import { repoFile } from '../native/index.js';
+import { O } from '../sentry/abi/flags.js';
 import { confine, type Attach } from './confine.js';
 import { loadCodec } from './protocol.js';
 import { GoferServer } from './server.js';
 
-const O_PATH = 0o10000000, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
 
 function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
   let sock = -1;
@@ -34,7 +34,7 @@ try {
   // The roots are opened in the confined tree, not before: an fd of the
   // host directory would be on the host's mount, writable even for a
   // read-only attach and without nodev/nosuid.
-  const roots = attaches.map((_, i) => openSync(`/${i}`, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const roots = attaches.map((_, i) => openSync(`/${i}`, O.PATH | O.DIRECTORY | O.CLOEXEC));
   new GoferServer(sock, codec, roots).serve();
   process.exit(0);
 } catch (e) {

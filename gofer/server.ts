@@ -7,17 +7,14 @@ import { closeSync } from 'node:fs';
 import { native } from '../native/index.js';
 import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
-import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, c, Errno, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS,
-  RESOLVE_NO_SYMLINKS } from './syscalls.js';
+import { E } from '../sentry/abi/errno.js';
+import { AT, O, RESOLVE } from '../sentry/abi/flags.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../sentry/abi/stat.js';
+import { c, Errno } from './syscalls.js';
 
-const RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000, O_NOATIME = 0o1000000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
-const O_TMPFILE = 0o20000000 | O_DIRECTORY;
-const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0, AT_FDCWD = -100;
+const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
+const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
-const EIO = 5, EISDIR = 21, EINVAL = 22, EPIPE = 32, EMSGSIZE = 90;
-const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
 const READDIR_PAGE_BYTES = 96 * 1024;
 /** What one entry's lstat adds to a page, encoded. */
@@ -36,13 +33,13 @@ type Handlers = { [K in OpName]: (root: number, path: string, args: OpArgs[K]) =
 function checkPath(path: string): void {
   if (path === '') return;
   for (const part of path.split('/')) {
-    if (part === '' || part === '.' || part === '..' || part.includes('\0')) throw new Errno(EINVAL, 'path');
+    if (part === '' || part === '.' || part === '..' || part.includes('\0')) throw new Errno(E.EINVAL, 'path');
   }
 }
 
 /** A checked path's parent and last component; the root has no last component. */
 function split(path: string): { parent: string; name: string } {
-  if (path === '') throw new Errno(EINVAL, 'path');
+  if (path === '') throw new Errno(E.EINVAL, 'path');
   const slash = path.lastIndexOf('/');
   return slash < 0 ? { parent: '', name: path } : { parent: path.slice(0, slash), name: path.slice(slash + 1) };
 }
@@ -50,7 +47,7 @@ function split(path: string): { parent: string; name: string } {
 /** A uid or gid from the wire: -1 (leave unchanged) or a 32-bit id. */
 function id(x: number): number {
   if (x === -1) return 0xffffffff;
-  if (!Number.isInteger(x) || x < 0 || x >= 0xffffffff) throw new Errno(EINVAL, 'id');
+  if (!Number.isInteger(x) || x < 0 || x >= 0xffffffff) throw new Errno(E.EINVAL, 'id');
   return x;
 }
 
@@ -68,7 +65,7 @@ export class GoferServer {
 
   /** roots[i]: an O_PATH fd of attach i. */
   constructor(private readonly sock: number, private readonly codec: Codec, private readonly roots: number[]) {
-    this.home = c.openat(AT_FDCWD, '/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    this.home = c.openat(AT.FDCWD, '/', O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
   }
 
   /** Serves until the sentry closes its end. */
@@ -78,15 +75,15 @@ export class GoferServer {
       // The sentry has no reason to send fds; never keep one.
       for (let i = 0; i < this.nfds[0]!; i++) closeSync(this.fds[i]!);
       if (n === 0) return;
-      if (n < 0 && n !== -EMSGSIZE) throw new Error(`recv: errno ${-n}`);
-      const { reply, fd = -1 } = n < 0 ? { reply: { seq: 0, errno: EMSGSIZE } } : this.answer(n);
+      if (n < 0 && n !== -E.EMSGSIZE) throw new Error(`recv: errno ${-n}`);
+      const { reply, fd = -1 } = n < 0 ? { reply: { seq: 0, errno: E.EMSGSIZE } } : this.answer(n);
       const bytes = this.codec.encodeResponse(reply);
       this.donated[0] = fd;
       const sent = native.send(this.sock, bytes, bytes.length, fd >= 0 ? this.donated : null, fd >= 0 ? 1 : 0);
       if (fd >= 0) closeSync(fd);
       if (sent < 0) {
         // EPIPE: the sentry is gone, which ends the gofer as EOF does.
-        if (sent === -EPIPE) return;
+        if (sent === -E.EPIPE) return;
         throw new Error(`send: errno ${-sent}`);
       }
     }
@@ -107,14 +104,14 @@ export class GoferServer {
       // other exception is the gofer's (EIO). Neither may stop the gofer,
       // which would take every file of the sandbox with it.
       process.stderr.write(`tvisor-gofer: request ${seq}: ${(e as Error).stack ?? e}\n`);
-      return { reply: { seq, errno: seq === 0 ? EINVAL : EIO } };
+      return { reply: { seq, errno: seq === 0 ? E.EINVAL : E.EIO } };
     }
   }
 
   private run(req: DecodedRequest): Outcome | void {
     const root = this.roots[req.attach];
     const op = req.op;
-    if (root === undefined || op === undefined) throw new Errno(EINVAL, 'request');
+    if (root === undefined || op === undefined) throw new Errno(E.EINVAL, 'request');
     checkPath(req.path);
     const handler = this.handlers[op] as (root: number, path: string, args: unknown) => Outcome | void;
     return handler(root, req.path, req[op]);
@@ -135,7 +132,7 @@ export class GoferServer {
         this.inParent(root, args.newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
     },
     unlink: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, 0)); },
-    rmdir: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, AT_REMOVEDIR)); },
+    rmdir: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, AT.REMOVEDIR)); },
     rename: (root, path, args) => {
       checkPath(args.newPath);
       this.inParent(root, path, (oldDir, oldName) =>
@@ -159,9 +156,9 @@ export class GoferServer {
       // (a FIFO without a reader) and never blocks anyway. A symlink is left
       // to the open, which refuses it (ELOOP).
       const type = this.lstat(root, path).mode & S_IFMT;
-      if (type === S_IFDIR) throw new Errno(EISDIR, 'truncate');
-      if (type !== S_IFREG && type !== S_IFLNK) throw new Errno(EINVAL, 'truncate');
-      const fd = this.openBeneath(root, path, O_WRONLY | O_NONBLOCK, 0);
+      if (type === S_IFDIR) throw new Errno(E.EISDIR, 'truncate');
+      if (type !== S_IFREG && type !== S_IFLNK) throw new Errno(E.EINVAL, 'truncate');
+      const fd = this.openBeneath(root, path, O.WRONLY | O.NONBLOCK, 0);
       try { c.ftruncate(fd, args.size); } finally { closeSync(fd); }
     },
     statfs: (root, path) => ({ reply: { statfs: this.statfs(root, path) } }),
@@ -188,22 +185,22 @@ export class GoferServer {
    * guest's F_GETFL.
    */
   private openBeneath(root: number, path: string, flags: number, mode: number): number {
-    const nofollow = flags & O_PATH ? O_NOFOLLOW : 0;
-    return c.openat2(root, path === '' ? '.' : path, flags | nofollow | O_CLOEXEC, mode, RESOLVE);
+    const nofollow = flags & O.PATH ? O.NOFOLLOW : 0;
+    return c.openat2(root, path === '' ? '.' : path, flags | nofollow | O.CLOEXEC, mode, BENEATH);
   }
 
   /** Runs fn with an fd of the parent directory (O_PATH) and the last name. */
   private inParent<T>(root: number, path: string, fn: (dir: number, name: string) => T): T {
     const { parent, name } = split(path);
     if (parent === '') return fn(root, name);
-    const dir = this.openBeneath(root, parent, O_PATH | O_DIRECTORY, 0);
+    const dir = this.openBeneath(root, parent, O.PATH | O.DIRECTORY, 0);
     try { return fn(dir, name); } finally { closeSync(dir); }
   }
 
   /** Runs an *at call on the file itself: by name in its parent, or on the attach root through AT_EMPTY_PATH. */
   private atFile<T>(root: number, path: string, fn: (dir: number, name: string, flags: number) => T): T {
-    if (path === '') return fn(root, '', AT_EMPTY_PATH);
-    return this.inParent(root, path, (dir, name) => fn(dir, name, AT_SYMLINK_NOFOLLOW));
+    if (path === '') return fn(root, '', AT.EMPTY_PATH);
+    return this.inParent(root, path, (dir, name) => fn(dir, name, AT.SYMLINK_NOFOLLOW));
   }
 
   /**
@@ -258,13 +255,13 @@ export class GoferServer {
    */
   private open(root: number, path: string, flags: number, mode: number): number {
     // As open(2) does, O_PATH ignores the flags that openat2 refuses beside it.
-    if (flags & O_PATH) return this.openBeneath(root, path, O_PATH | (flags & O_DIRECTORY), 0);
+    if (flags & O.PATH) return this.openBeneath(root, path, O.PATH | (flags & O.DIRECTORY), 0);
     // openat2 refuses a mode without O_CREAT or O_TMPFILE, which open(2) ignores.
-    const creating = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
-    const fd = this.openBeneath(root, path, flags | O_NOCTTY | O_NONBLOCK, creating ? mode : 0);
-    if (flags & O_NONBLOCK) return fd;
+    const creating = (flags & O.CREAT) !== 0 || (flags & O.TMPFILE) === O.TMPFILE;
+    const fd = this.openBeneath(root, path, flags | O.NOCTTY | O.NONBLOCK, creating ? mode : 0);
+    if (flags & O.NONBLOCK) return fd;
     try {
-      c.fcntl(fd, F_SETFL, c.fcntl(fd, F_GETFL, 0) & ~O_NONBLOCK);
+      c.fcntl(fd, F_SETFL, c.fcntl(fd, F_GETFL, 0) & ~O.NONBLOCK);
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -276,7 +273,7 @@ export class GoferServer {
     const b = new Uint8Array(120);
     if (path === '') c.fstatfs(root, b);
     else {
-      const fd = this.openBeneath(root, path, O_PATH, 0);
+      const fd = this.openBeneath(root, path, O.PATH, 0);
       try { c.fstatfs(fd, b); } finally { closeSync(fd); }
     }
     // struct statfs (x86-64): type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen, frsize, flags.
@@ -293,11 +290,11 @@ export class GoferServer {
    * pass over the directory.
    */
   private readdir(root: number, path: string, args: OpArgs['readdir']): Partial<Response> {
-    const fd = this.openBeneath(root, path, O_RDONLY | O_DIRECTORY | (args.noatime ? O_NOATIME : 0), 0);
+    const fd = this.openBeneath(root, path, O.RDONLY | O.DIRECTORY | (args.noatime ? O.NOATIME : 0), 0);
     try {
       const start = args.cookie;
       if (start && start.length > 0) {
-        if (start.length !== 8) throw new Errno(EINVAL, 'cookie');
+        if (start.length !== 8) throw new Errno(E.EINVAL, 'cookie');
         c.lseek(fd, new DataView(start.buffer, start.byteOffset, 8).getBigInt64(0, true), SEEK_SET);
       }
       const buf = this.direntBuf;
@@ -331,7 +328,7 @@ export class GoferServer {
       type: view.getUint8(off + 18) };
     if (withStat) {
       try {
-        entry.stat = this.statx(dir, name, AT_SYMLINK_NOFOLLOW);
+        entry.stat = this.statx(dir, name, AT.SYMLINK_NOFOLLOW);
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
       }

@@ -2,6 +2,7 @@
 // Each returns its result or throws an Errno.
 import koffi from 'koffi';
 import { constants } from 'node:os';
+import { AT } from '../sentry/abi/flags.js';
 
 const libc = koffi.load('libc.so.6');
 
@@ -28,13 +29,6 @@ function sys(name: string, ...args: unknown[]): number {
   if (r < 0) throw new Errno(koffi.errno(), name);
   return r;
 }
-
-export const RESOLVE_BENEATH = 0x08;
-export const RESOLVE_NO_SYMLINKS = 0x04;
-export const RESOLVE_NO_MAGICLINKS = 0x02;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_EMPTY_PATH = 0x1000;
 
 export const c = {
   openat: call<[number, string, number, number]>('openat', 'int openat(int, const char *, int, uint32_t)'),
@@ -80,7 +74,7 @@ export const c = {
   mountSetattr: (dirfd: number, set: number): number => {
     // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
     const attr = new BigUint64Array([BigInt(set), 0n, 0n, 0n]);
-    return sys('mount_setattr', 442, 'int', dirfd, 'str', '', 'unsigned int', AT_EMPTY_PATH | 0x8000 /* AT_RECURSIVE */,
+    return sys('mount_setattr', 442, 'int', dirfd, 'str', '', 'unsigned int', AT.EMPTY_PATH | 0x8000 /* AT_RECURSIVE */,
       'void *', attr, 'size_t', 32);
   },
 };

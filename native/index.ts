@@ -76,6 +76,9 @@ export const native = {
     (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
   openWaiting: lib.func('int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec)') as
     (listener: number, idLo: number, idHi: number, pathFd: number, flags: number, cloexec: number) => number,
+  lockWaiting: lib.func('int tv_lock_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int fd, int kind, int op, const uint8_t *fl)') as
+    (listener: number, idLo: number, idHi: number, fd: number, kind: number, op: number, fl: Uint8Array | null) => number,
+  lockCancel: lib.func('void tv_lock_cancel(int handle)') as (handle: number) => void,
 };
 
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */
@@ -102,6 +105,9 @@ export const libcCalls = {
   fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
   prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
     (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,
+  // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.
+  flock: libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number,
+  fcntlLock: libc.func('int fcntl(int fd, int cmd, _Inout_ uint8_t *fl)') as (fd: number, cmd: number, fl: Uint8Array) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

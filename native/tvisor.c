@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/mman.h>
@@ -785,4 +786,104 @@ int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, in
   int r = start_thread(waiting_open_main, w);
   if (r < 0) free(w);
   return r;
+}
+
+// ---- lock calls that wait ----
+//
+// A blocking flock(2) or F_OFD_SETLKW that the sentry makes on a description
+// of its own (a lock proxy) runs on a thread of its own, which answers the
+// notification. A lock granted to a task that is gone by then (the answer
+// fails) is undone, and so is one whose wait the sentry cancels because the
+// task died (tv_lock_cancel): a dead task's lock call never takes a lock.
+
+enum { TV_LOCK_FLOCK = 0, TV_LOCK_OFD = 1 };
+#define LOCK_SLOTS 1024
+
+struct waiting_lock { int listener; uint64_t id; int fd; int kind; int op; struct flock fl; int slot; };
+
+static pthread_mutex_t lock_slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { pthread_t thread; unsigned gen; int used; } lock_slots[LOCK_SLOTS];
+
+static void undo_lock(void *arg) {
+  struct waiting_lock *w = arg;
+  if (w->kind == TV_LOCK_FLOCK) {
+    syscall(SYS_flock, w->fd, LOCK_UN);
+  } else {
+    struct flock un = w->fl;
+    un.l_type = F_UNLCK;
+    syscall(SYS_fcntl, w->fd, F_OFD_SETLK, &un);
+  }
+}
+
+static void waiting_lock_done(void *arg) {
+  struct waiting_lock *w = arg;
+  pthread_mutex_lock(&lock_slots_mu);
+  lock_slots[w->slot].used = 0;
+  lock_slots[w->slot].gen++;
+  pthread_mutex_unlock(&lock_slots_mu);
+  close(w->fd);
+  free(w);
+}
+
+static void *waiting_lock_main(void *arg) {
+  struct waiting_lock *w = arg;
+  // Cancellation (the task died) may come only while the call waits.
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+  long r;
+  int err = 0;
+  pthread_cleanup_push(waiting_lock_done, w);
+  pthread_cleanup_push(undo_lock, w);
+  pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+  pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+  r = w->kind == TV_LOCK_FLOCK ? syscall(SYS_flock, w->fd, w->op) : syscall(SYS_fcntl, w->fd, F_OFD_SETLKW, &w->fl);
+  if (r < 0) err = errno;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+  pthread_cleanup_pop(0);
+  uint32_t lo = (uint32_t)w->id, hi = (uint32_t)(w->id >> 32);
+  if (tv_notif_send(w->listener, lo, hi, 0, -err, 0) < 0 && !err) undo_lock(w);
+  pthread_cleanup_pop(1);
+  return NULL;
+}
+
+// Makes flock(fd, op) (kind TV_LOCK_FLOCK) or fcntl(fd, F_OFD_SETLKW, fl)
+// (TV_LOCK_OFD, fl a struct flock) on a new thread, which answers the
+// notification with the result. fd is the caller's: the thread uses a copy.
+// Returns a handle for tv_lock_cancel, or -errno.
+int tv_lock_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int fd, int kind, int op, const void *fl) {
+  struct waiting_lock *w = calloc(1, sizeof *w);
+  if (!w) return -ENOMEM;
+  *w = (struct waiting_lock){listener, id_of(id_lo, id_hi), -1, kind, op, {0}, -1};
+  if (kind == TV_LOCK_OFD) memcpy(&w->fl, fl, sizeof w->fl);
+  w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (w->fd < 0) { int e = errno; free(w); return -e; }
+  pthread_mutex_lock(&lock_slots_mu);
+  for (int i = 0; i < LOCK_SLOTS; i++) if (!lock_slots[i].used) { w->slot = i; break; }
+  int r = -ENOLCK;
+  if (w->slot >= 0) {
+    lock_slots[w->slot].used = 1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    r = -pthread_create(&lock_slots[w->slot].thread, NULL, waiting_lock_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r == 0) {
+      pthread_detach(lock_slots[w->slot].thread);
+      r = w->slot | (int)((lock_slots[w->slot].gen & 0x1fffff) << 10);
+    } else {
+      lock_slots[w->slot].used = 0;
+    }
+  }
+  pthread_mutex_unlock(&lock_slots_mu);
+  if (r < 0) { close(w->fd); free(w); }
+  return r;
+}
+
+// Ends the wait of a lock call started by tv_lock_waiting (its task died);
+// nothing if it is over already.
+void tv_lock_cancel(int handle) {
+  int slot = handle & (LOCK_SLOTS - 1);
+  unsigned gen = (unsigned)handle >> 10;
+  pthread_mutex_lock(&lock_slots_mu);
+  if (lock_slots[slot].used && (lock_slots[slot].gen & 0x1fffff) == gen) pthread_cancel(lock_slots[slot].thread);
+  pthread_mutex_unlock(&lock_slots_mu);
 }

@@ -2,25 +2,29 @@
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
-import { EmptyDir, hostFifos, hostSockets } from './fs/host.js';
+import { EmptyDir } from './host/emptydir.js';
+import { hostFifos } from './host/fifos.js';
+import { hostSockets } from './host/sockets.js';
 import { Overlay } from './fs/overlay/overlay.js';
-import { populateDev } from './fs/dev/devices.js';
+import { populateDev, registerDevices } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
-import { SandboxProc } from './fs/proc/sandbox-proc.js';
-import { closeQuietly } from './fs/host.js';
+import { SandboxProc } from './host/sandbox-proc.js';
+import { closeQuietly } from './host/fd.js';
 import { makeFilesystem, tmpfsLimits } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
-import { rootCreds } from './kernel/creds.js';
-import { E, SysErr } from './kernel/errno.js';
+import { rootCreds } from './auth/creds.js';
+import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import { FsContext } from './kernel/task.js';
-import { native } from './platform/native.js';
-import { PTRACE_OPTIONS, Platform } from './platform/platform.js';
+import { native } from './host/native.js';
+import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
+import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import type { Log } from './log.js';
-import { isDir, S_IFDIR } from './vfs/types.js';
+import { isDir, S_IFDIR } from './abi/stat.js';
+import { type Actor, mkdirAt } from './vfs/ops.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
 export interface BindMount { host: string; guest: string; readonly: boolean }
@@ -57,16 +61,16 @@ const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: f
 const RO: MountFlags = { ...RW, readonly: true };
 
 
-/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point. */
-function ensureDir(ctx: WalkContext, path: string): VfsPath {
-  let cur: VfsPath = ctx.root;
+/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point, as root with umask 0. */
+function ensureDir(actor: Actor, path: string): VfsPath {
+  let cur: VfsPath = actor.root;
   for (const name of path.split('/').filter((p) => p !== '')) {
     try {
-      cur = resolve(ctx, cur, name, { followFinal: true });
+      cur = resolve(actor, cur, name, { followFinal: true });
     } catch (e) {
       if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e;
-      cur.inode.mkdir(name, 0o755, { uid: 0, gid: 0 });
-      cur = resolve(ctx, cur, name, { followFinal: true });
+      mkdirAt(actor, cur, name, 0o755);
+      cur = resolve(actor, cur, name, { followFinal: true });
     }
   }
   if (!isDir(cur.inode.stat().mode)) throw new Error(`mount point ${path} is not a directory in the sandbox`);
@@ -107,7 +111,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
       tmpfsLimits(spec.memory ?? 0));
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
-    const boot: WalkContext = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds() };
+    const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
       ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
 
@@ -124,6 +128,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const terminal = spec.tty ? devpts.openPty() : null;
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     const dev = makeFs('tmpfs', 'mode=755') as Tmpfs;
+    registerDevices();
     populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
     mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
     mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
@@ -149,7 +154,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       closeQuietly(terminal.slave);
     }
     kernel = new Kernel({
-      platform: new Platform(fds[0]!), ns, table, log, strace: spec.strace,
+      platform: new PtracePlatform(fds[0]!), ns, table, log, strace: spec.strace ? formatCall : null,
       initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc, makeFilesystem: makeFs,
     });
     kernel.watchCritical(goferPid, 'the gofer');

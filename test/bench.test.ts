@@ -1,5 +1,6 @@
 // The benchmark's plot: one pair of bars per workload, 1× marked (timings themselves are never tested).
 import { describe, expect, it } from 'vitest';
+import { compare } from '../bench/compare.js';
 import { ratioPlot } from '../bench/plot.js';
 
 describe('bench plot', () => {
@@ -13,5 +14,20 @@ describe('bench plot', () => {
     expect(svg.match(/<rect [^>]*fill="#e07b29"/g)).toHaveLength(1);
     expect(svg).toContain('>1×</text>');
     expect(svg).toContain('micro: stat');
+  });
+});
+
+describe('bench --quick comparison', () => {
+  const row = (tvisorToNative: number, tvisorToRunsc: number | null) => ({ unit: 'ns', tvisorToNative, tvisorToRunsc, traps: null });
+  it('compares the ratio to runsc, or to native without runsc, and calls out a change past 25%', () => {
+    const before = { date: '2026-11-25', summary: { 'micro: stat': row(28, 0.9), 'micro: rename': row(21, 1.27), 'untar': row(4, null) } };
+    const out = compare(before, { 'micro: stat': row(30, 2.0), 'micro: rename': row(10, 1.3), 'untar': row(2, null), 'new row': row(1, 1) });
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('compared with the committed results of 2026-11-25:');
+    expect(lines.find((l) => l.startsWith('| micro: stat'))).toMatch(/0\.90× → 2\.00× \| slower \(2\.22×\) \|$/);
+    // Against runsc nothing changed, whatever native did.
+    expect(lines.find((l) => l.startsWith('| micro: rename'))).toMatch(/1\.27× → 1\.30× \|  \|$/);
+    expect(lines.find((l) => l.startsWith('| untar'))).toMatch(/faster \(0\.50×\)/);
+    expect(out).not.toContain('new row');
   });
 });

@@ -1,15 +1,14 @@
 // The probe suite as a test: every case the same as Linux on every
 // filesystem, or listed in test/fs-semantics/known-gaps.json with its reason.
 // One test per probe program, so that no single synchronous run holds the
-// test worker's event loop for minutes (vitest's messages time out after 60 s).
+// test worker's event loop for minutes (vitest's messages time out after 60 s;
+// test/setup/event-loop.ts lets the loop turn between tests).
 import { describe, expect, it } from 'vitest';
 import { probeNames, runSuite } from './fs-semantics/run.js';
 
 describe('filesystem semantics against Linux', () => {
   let total = 0;
-  it.each(probeNames())('%s: every case is the same as Linux, or a known gap', async (probe) => {
-    // Let the worker's event loop answer the runner's messages between the (synchronous) runs.
-    await new Promise((resolve) => setImmediate(resolve));
+  it.each(probeNames())('%s: every case is the same as Linux, or a known gap', (probe) => {
     const results = runSuite({ probes: [probe] });
     total += results.length;
     const differs = results.filter((r) => r.verdict === 'differs').map((r) => `${r.fs}/${r.probe}/${r.case}\n linux: ${r.linux} got: ${r.got}`);

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCodec, MAX_MESSAGE } from '../gofer/protocol.js';
 import { GoferClient } from '../sentry/fs/gofer/client.js';
 import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
-import { E, SysErr } from '../sentry/kernel/errno.js';
-import { native, repoFile } from '../sentry/platform/native.js';
+import { E, SysErr } from '../sentry/abi/errno.js';
+import { native, repoFile } from '../sentry/host/native.js';
 
 const O_WRONLY = 0o1, O_RDWR = 0o2, O_CREAT = 0o100, O_EXCL = 0o200, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000;
 const O_PATH = 0o10000000;

@@ -2,12 +2,12 @@
 // register_filesystem): what boot mounts, and what mount(2) in the sandbox
 // may create. Host filesystems never: those reach the sandbox only as the
 // gofer's bind mounts.
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { native, tv } from '../platform/native.js';
+import { native, tv } from '../host/native.js';
 import type { Filesystem, Owner } from '../vfs/inode.js';
 import { DevptsFs } from './dev/devpts.js';
-import type { EmptyDir } from './host.js';
+import type { EmptyDir } from '../host/emptydir.js';
 import { ProcFs } from './proc/procfs.js';
 import { SysFs } from './sys/sysfs.js';
 import { Tmpfs } from './tmpfs/tmpfs.js';
@@ -68,7 +68,7 @@ export function makeFilesystem(ctx: FilesystemContext, type: string, data: strin
       const { mode, owner, limits } = tmpfsOptions(data);
       return new Tmpfs(ctx.emptyDir, mode, owner, tmpfsLimits(ctx.memoryLimit, limits));
     }
-    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir);
+    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir, MOUNTABLE);
     case 'sysfs': return new SysFs(ctx.emptyDir);
     case 'devpts': return new DevptsFs(tv(native.devptsMount()), ctx.emptyDir);
     default: throw new SysErr(E.ENODEV);

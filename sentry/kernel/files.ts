@@ -9,12 +9,13 @@
 // lookup is a binary search; per-process hints make the common case one
 // kcmp; descriptions no guest holds any more are swept.
 import { readdirSync } from 'node:fs';
-import { E, SysErr } from './errno.js';
-import { native } from '../platform/native.js';
-import { closeQuietly } from '../fs/host.js';
+import { E, SysErr } from '../abi/errno.js';
+import { native } from '../host/native.js';
+import { closeQuietly } from '../host/fd.js';
 import type { DirEntry } from '../vfs/inode.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
+import { ForeignFd } from '../host/foreign.js';
 
 export class FileDescription {
   /** Directory entries for getdents, taken when a listing starts at offset 0. */
@@ -23,6 +24,16 @@ export class FileDescription {
   closed = false;
   /** A guest asked for a flock or OFD lock on it: it may hold one. */
   locked = false;
+  /**
+   * Its host file is not the sandbox's own (the overlay's lower layer, a
+   * read-only bind mount, a host device): locks on it are kept in the
+   * sentry's lock proxies (kernel/locks.ts), never on the host file.
+   */
+  privateLocks = false;
+  /** Its lock proxy description, once it has one (-1: none). */
+  lockProxy = -1;
+  /** The lease a guest holds on it when its locks are private (F_RDLCK), else null. */
+  lease: number | null = null;
 
   constructor(
     readonly hostFd: number,
@@ -46,7 +57,9 @@ export class FileRegistry {
   private sweepAt = 512;
   private readonly self = process.pid;
 
-  constructor(private readonly liveGroups: () => Iterable<ThreadGroup>) {}
+  constructor(private readonly liveGroups: () => Iterable<ThreadGroup>,
+    /** Called for each description the sentry closes (its lock proxy goes with it). */
+    private readonly closed: (d: FileDescription) => void = () => {}) {}
 
   get size(): number { return this.byFile.length; }
 
@@ -82,19 +95,24 @@ export class FileRegistry {
     this.byFile.splice(at.index, 0, d);
   }
 
+  /** The description fd `fd` of `t` was last seen to be, if it still is (EBADF: no such fd). */
+  private hinted(t: Task, fd: number): FileDescription | null {
+    if (fd < 0) throw new SysErr(E.EBADF);
+    const hint = t.tg.fdHints.get(fd);
+    if (!hint || hint.closed) return null;
+    const r = native.kcmpFile(t.tid, this.self, fd, hint.hostFd);
+    if (r === -E.EBADF) throw new SysErr(E.EBADF);
+    return r === KCMP_EQUAL ? hint : null;
+  }
+
   /**
    * The description behind guest fd `fd` of task `t`, or null for a host
    * object the sentry did not make (a pipe, a socket, the inherited stdio).
    * EBADF when the guest has no such fd.
    */
   lookup(t: Task, fd: number): FileDescription | null {
-    if (fd < 0) throw new SysErr(E.EBADF);
-    const hint = t.tg.fdHints.get(fd);
-    if (hint && !hint.closed) {
-      const r = native.kcmpFile(t.tid, this.self, fd, hint.hostFd);
-      if (r === KCMP_EQUAL) return hint;
-      if (r === -E.EBADF) throw new SysErr(E.EBADF);
-    }
+    const hint = this.hinted(t, fd);
+    if (hint) return hint;
     const at = this.search(t.tid, fd);
     if (typeof at === 'number') throw new SysErr(-at);
     if (at.found) {
@@ -105,6 +123,28 @@ export class FileRegistry {
     if (native.kcmpFile(t.tid, t.tid, fd, fd) === -E.EBADF) throw new SysErr(E.EBADF);
     t.tg.fdHints.delete(fd);
     return null;
+  }
+
+  /**
+   * What guest fd `fd` of task `t` is: a description the sentry made, or
+   * else the foreign object itself, as the sentry's own copy of the guest's
+   * description (the caller closes it). Unless the hint holds, the copy is
+   * taken first and looked up in the registry itself, so a guest thread that
+   * swaps the fd meanwhile changes nothing: the answer is about the copy.
+   */
+  identify(t: Task, fd: number): FileDescription | ForeignFd {
+    const hint = this.hinted(t, fd);
+    if (hint) return hint;
+    const held = ForeignFd.take(t, fd);
+    const at = this.search(this.self, held.hostFd);
+    if (typeof at !== 'number' && at.found) {
+      held.close();
+      const d = this.byFile[at.index]!;
+      t.tg.fdHints.set(fd, d);
+      return d;
+    }
+    t.tg.fdHints.delete(fd);
+    return held;
   }
 
   /**
@@ -149,6 +189,7 @@ export class FileRegistry {
       if (!live.has(d) && which(d)) {
         d.closed = true;
         closeQuietly(d.hostFd);
+        this.closed(d);
       }
     }
     this.byFile.splice(0, this.byFile.length, ...kept);

@@ -1,17 +1,15 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
-import { SYSCALL_NAMES } from '../syscalls/numbers.js';
-import { formatCall } from '../syscalls/strace.js';
-import { PASS, type Reply, RESUMED, type SyscallEntry } from '../syscalls/types.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
-import { closeQuietly, dupFd, openFifoBothWays } from '../fs/host.js';
-import { rootCreds } from './creds.js';
-import { setCurrentTask } from './current.js';
-import { E, errnoName, SysErr } from './errno.js';
+import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
+import { rootCreds } from '../auth/creds.js';
+import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
+import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
-import type { SandboxProc } from '../fs/proc/sandbox-proc.js';
+import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
+import type { SandboxProc } from '../host/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
 
 const CLONE_FS = 0x200;
@@ -21,9 +19,10 @@ const SIGKILL = 9;
 export interface KernelOptions {
   platform: Platform;
   ns: MountNamespace;
-  table: ReadonlyMap<number, SyscallEntry>;
+  table: SyscallTable;
   log: Log;
-  strace: boolean;
+  /** With --strace: how each trapped call is shown. */
+  strace: CallFormatter | null;
   /** The first task's fs context (root, cwd, umask). */
   initialFs: FsContext;
   initPid: number;
@@ -39,13 +38,14 @@ export type ExitStatus = { code: number } | { signal: number; core: boolean };
 export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly files: FileRegistry;
+  readonly locks = new LockProxies();
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
   readonly proc: SandboxProc;
   readonly makeFilesystem: (type: string, data: string) => Filesystem;
-  private readonly table: ReadonlyMap<number, SyscallEntry>;
-  private readonly strace: boolean;
+  private readonly table: SyscallTable;
+  private readonly strace: CallFormatter | null;
   private readonly initialFs: FsContext;
   private readonly initPid: number;
   /** New tasks whose first stop came before their parent's clone event. */
@@ -58,6 +58,8 @@ export class Kernel {
   private readonly critical = new Map<number, string>();
   /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
   private readonly waitingOpens = new Map<number, number>();
+  /** Tasks whose lock call waits on a thread: its handle. */
+  private readonly waitingLocks = new Map<number, number>();
   /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
   readonly fifos = new Map<string, VfsPath>();
 
@@ -71,7 +73,7 @@ export class Kernel {
     this.initPid = o.initPid;
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
-    this.files = new FileRegistry(() => this.threadGroups());
+    this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
   }
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
@@ -103,6 +105,7 @@ export class Kernel {
     for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
       if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
     }
+    for (const t of this.tasks.values()) t.release();
     this.tasks.clear();
   }
 
@@ -120,6 +123,7 @@ export class Kernel {
 
   private trap(ev: TrapEvent): void {
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, false);
+    this.waitingLocks.delete(ev.pid);
     const t = this.tasks.get(ev.pid);
     if (!t) {
       this.log.warn({ pid: ev.pid, nr: ev.nr }, 'trap from an unknown task');
@@ -127,10 +131,9 @@ export class Kernel {
       else this.platform.answer(ev.pid, -E.ENOSYS);
       return;
     }
-    const entry = this.table.get(ev.nr);
-    const call = this.strace ? formatCall(t, ev, entry) : '';
+    const entry = this.table.entries.get(ev.nr);
+    const call = this.strace ? this.strace(t, ev, entry) : '';
     let reply: Reply;
-    setCurrentTask(t);
     try {
       reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
     } catch (e) {
@@ -139,17 +142,15 @@ export class Kernel {
         // Out of fds: the copies no guest holds go now, so the next call has room (the sweep waits otherwise).
         if (isOutOfFds(e)) this.files.sweep();
       } else {
-        this.log.error({ err: e, syscall: SYSCALL_NAMES[ev.nr] ?? ev.nr, tid: t.tid }, 'handler failed');
+        this.log.error({ err: e, syscall: this.table.name(ev.nr), tid: t.tid }, 'handler failed');
         reply = -E.EIO;
       }
-    } finally {
-      setCurrentTask(null);
     }
     this.reply(t, ev, call, reply);
   }
 
   private unimplemented(ev: TrapEvent): Reply {
-    this.log.warn({ syscall: SYSCALL_NAMES[ev.nr] ?? `#${ev.nr}` }, 'unimplemented system call: ENOSYS');
+    this.log.warn({ syscall: this.table.name(ev.nr) }, 'unimplemented system call: ENOSYS');
     return -E.ENOSYS;
   }
 
@@ -171,6 +172,8 @@ export class Kernel {
       shown = String(this.giveFd(t, ev, reply.give, reply.cloexec));
     } else if ('pathFd' in reply) {
       shown = this.openWaiting(t, ev, reply.pathFd, reply.flags, reply.cloexec);
+    } else if ('lockFd' in reply) {
+      shown = this.lockWaiting(t, ev, reply.lockFd, reply.op, reply.flock);
     } else {
       shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
@@ -195,7 +198,7 @@ export class Kernel {
 
   /** At a ptrace stop: the fd as the call's result; signals that stop the task meanwhile are held, then sent. */
   private injectFd(t: Task, hostFd: number, cloexec: boolean): number {
-    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, false, (sig) => t.heldSignals.push(sig));
+    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, (sig) => t.heldSignals.push(sig));
     this.releaseSignals(t);
     return fd;
   }
@@ -243,6 +246,21 @@ export class Kernel {
     closeQuietly(fd);
   }
 
+  /**
+   * A lock call that waits runs on a thread that answers the call. If the
+   * task dies meanwhile, the wait is cancelled (and a lock it got undone).
+   */
+  private lockWaiting(t: Task, ev: TrapEvent, fd: number, op: number, flock: Uint8Array | null): string {
+    if (ev.kind !== EV.NOTIF) throw new Error('a waiting lock must be a notified call');
+    const r = this.platform.lockWaiting(ev, fd, op, flock);
+    if (r < 0) {
+      this.platform.reply(ev, r);
+      return `-1 ${errnoName(-r)}`;
+    }
+    this.waitingLocks.set(t.tid, r);
+    return '(waiting)';
+  }
+
   private cloned(ev: TrapEvent): void {
     const child = ev.msg;
     if (ev.pid === this.initPid) {
@@ -285,12 +303,19 @@ export class Kernel {
       return;
     }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
+    const lock = this.waitingLocks.get(ev.pid);
+    if (lock !== undefined) { this.waitingLocks.delete(ev.pid); this.platform.cancelLock(lock); }
     const t = this.tasks.get(ev.pid);
     if (t) {
       this.tasks.delete(ev.pid);
+      t.release();
       t.tg.tasks.delete(t);
-      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts).
-      if (t.tg.tasks.size === 0) this.files.dropUnheld((d) => d.locked);
+      // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts);
+      // its POSIX locks on files whose locks the sentry keeps go with it.
+      if (t.tg.tasks.size === 0) {
+        this.files.dropUnheld((d) => d.locked);
+        this.locks.dropProcess(t.tg);
+      }
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };
@@ -330,8 +355,9 @@ export class Kernel {
     const t = this.tasks.get(formerTid);
     if (!t || formerTid === tid) return t;
     const leader = this.tasks.get(tid);
-    if (leader) { this.tasks.delete(tid); leader.tg.tasks.delete(leader); }
+    if (leader) { this.tasks.delete(tid); leader.tg.tasks.delete(leader); leader.release(); }
     this.tasks.delete(formerTid);
+    t.release();
     t.tid = tid;
     this.tasks.set(tid, t);
     return t;

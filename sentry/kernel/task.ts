@@ -1,13 +1,18 @@
 // Tasks (threads), thread groups (processes) and what they share.
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
-import type { WalkContext } from '../vfs/walk.js';
-import { type Creds, copyCreds } from './creds.js';
+import type { Actor } from '../vfs/ops.js';
+import { type Creds, copyCreds } from '../auth/creds.js';
 import type { FileDescription } from './files.js';
-import { GuestMemory } from './memory.js';
+import { GuestMemory } from '../platform/memory.js';
 import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
+import { libcCalls, sys } from '../host/native.js';
+import { closeQuietly } from '../host/fd.js';
+import { O } from '../abi/flags.js';
 
 const MAX_OPENED = 4096;
+/** pidfd_open's flag for a pidfd of one thread, not of its thread group (Linux 6.9): fd tables can be per thread. */
+const PIDFD_THREAD = O.EXCL;
 
 /** A host task's id in its innermost pid namespace (the sandbox's). */
 export function nsIdOf(tid: number): number {
@@ -52,7 +57,7 @@ export class ThreadGroup {
   constructor(public tgid: number, public nsPid: number, public parent: ThreadGroup | null) {}
 }
 
-export class Task implements WalkContext {
+export class Task implements Actor {
   readonly mem: GuestMemory;
   /** Signals that arrived while the sentry drove a multi-step call. */
   readonly heldSignals: number[] = [];
@@ -69,6 +74,20 @@ export class Task implements WalkContext {
   }
 
   get root(): VfsPath { return this.fs.root; }
+  get umask(): number { return this.fs.umask; }
+
+  private pidfdCache = -1;
+  /** A pidfd of this thread, opened on first use and kept until it exits or its id changes (release). */
+  pidfd(): number {
+    if (this.pidfdCache < 0) this.pidfdCache = sys(libcCalls.pidfdOpen(this.tid, PIDFD_THREAD));
+    return this.pidfdCache;
+  }
+
+  /** The thread exited, or took another id at exec: its pidfd no longer names it. */
+  release(): void {
+    if (this.pidfdCache >= 0) closeQuietly(this.pidfdCache);
+    this.pidfdCache = -1;
+  }
 
   private nsTidCache = 0;
   /** The thread's id in the sandbox's pid namespace. */

@@ -2,11 +2,13 @@
 // (nested, as binfmt_script does) and the ELF interpreter (PT_INTERP), which
 // the host kernel would otherwise look up on the host.
 import { closeSync, readSync } from 'node:fs';
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
-import { isReg, O, S_ISGID, S_ISUID } from '../vfs/types.js';
+import { isReg, S_ISGID, S_ISUID } from '../abi/stat.js';
+import { O } from '../abi/flags.js';
+import { openExecutable } from '../vfs/ops.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 
 /** binfmt_script's limit on interpreter nesting. */
@@ -38,13 +40,10 @@ function setIds(at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
   };
 }
 
-function openExecutable(t: Task, at: VfsPath): number {
-  const st = at.inode.stat();
-  if (!isReg(st.mode)) throw new SysErr(E.EACCES);
-  if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
-  checkAccess(t.creds, st, MAY_EXEC);
+function openProgram(t: Task, at: VfsPath): number {
+  const fd = openExecutable(t, at);
   t.tg.noteOpened(at.inode, pathOf(t, at).path);
-  return at.inode.open(O.RDONLY);
+  return fd;
 }
 
 function readAt(fd: number, len: number, pos: number): Buffer {
@@ -103,7 +102,7 @@ export function planExec(t: Task, start: VfsPath, path: string, argv: string[], 
 
 /** The same for a program already found (fexecve): `path` is how the loader may reopen it. */
 export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, argv: string[], depth = 0): ExecPlan {
-  const fd = openExecutable(t, at);
+  const fd = openProgram(t, at);
   let keep = false;
   try {
     const head = readAt(fd, BINPRM_BUF_SIZE, 0);
@@ -121,7 +120,7 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
       return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(at) };
     }
     const interpAt = resolve(t, t.fs.root, interp, { followFinal: true });
-    const interpFd = openExecutable(t, interpAt);
+    const interpFd = openProgram(t, interpAt);
     // The loader opens the program itself, through the sentry, from the same cwd.
     const program = path.startsWith('/') || start === t.fs.cwd ? path : exe;
     return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(at) };

@@ -1,30 +1,10 @@
-// The platform: how guests' system calls reach the sentry and how it answers.
-//
-// Trapped calls arrive as seccomp user notifications (two wake-ups per call;
-// an fd is answered atomically with SECCOMP_IOCTL_NOTIF_ADDFD). ptrace
-// follows fork, clone, exec and exit, delivers signals, and serves execve,
-// which must be rewritten (seccomp RET_TRACE). One loop waits for both.
-import { E, SysErr } from '../kernel/errno.js';
-import { EV, EVENT_SLOTS, native, SLOT, tv } from './native.js';
-
-const PTRACE_O_TRACESYSGOOD = 0x01;
-const PTRACE_O_TRACEFORK = 0x02;
-const PTRACE_O_TRACEVFORK = 0x04;
-const PTRACE_O_TRACECLONE = 0x08;
-const PTRACE_O_TRACEEXEC = 0x10;
-const PTRACE_O_TRACESECCOMP = 0x80;
-const PTRACE_O_EXITKILL = 0x100000;
-
-export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-  PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
-
-/**
- * The syscall number the filter turns into a user notification for a task
- * stopped by ptrace that must receive a descriptor (exec): the sentry makes
- * the task call it. A guest calling it on its own gets ENOSYS.
- */
-export const FD_MARKER_NR = 0x3ffffff0;
-
+// The platform: what the kernel needs from whatever brings it the guests'
+// system calls and carries its answers back (gVisor's platform.Platform).
+// PtracePlatform (ptrace.ts: seccomp user notifications and ptrace) is the
+// one this sandbox runs on; another (a systrap-style one) implements the
+// same interface, and neither the kernel nor the handlers see which.
+// Nothing here knows the kernel: events are numbers, tasks are tids.
+import { EV, EVENT_SLOTS, SLOT } from '../host/native.js';
 
 export { EV };
 
@@ -69,130 +49,70 @@ export class TrapEvent {
   long(i: number): number { return this.i64(SLOT.ARGS + 2 * i); }
 }
 
-export class Platform {
-  private readonly buf = new Int32Array(EVENT_SLOTS);
-  private readonly stopBuf = new Int32Array(EVENT_SLOTS);
-  private readonly regsSize = native.regsSize();
-  /** Events of other guests that came while the sentry drove one guest through exec. */
-  private readonly deferred: TrapEvent[] = [];
+/** What execWithFd runs: execveat(hostFd as a guest fd, "", argv, envp, AT_EMPTY_PATH), staged by the caller. */
+export interface ExecRequest {
+  /** The program, as a sentry fd; the platform closes it. */
+  hostFd: number;
+  /** Guest addresses of the empty path, argv and envp arrays, already written. */
+  emptyAddr: number;
+  argvAddr: number;
+  envp: number;
+}
 
-  constructor(readonly listener: number) {}
+/** The kernel's side of a multi-step call: it routes the other guests' events meanwhile. */
+export interface ExecHooks {
+  /** The task's next stop of one of `kinds`; others are deferred or resumed with `resume`. Null if it died. */
+  awaitStop(kinds: readonly number[], resume: (pid: number) => void): TrapEvent | null;
+  /** A signal that stopped the task while its fd was put in: the kernel sends it again later. */
+  holdSignal(sig: number): void;
+  /** The exec failed with ETXTBSY: the sentry drops its writable copies before the one retry. */
+  beforeRetry(): void;
+}
 
+/** exec: the new program runs (stopped at its exec event, `pid` is the thread group leader); failed: the error is returned; gone: the task died. */
+export type ExecOutcome = { kind: 'exec'; pid: number; formerTid: number } | { kind: 'failed' } | { kind: 'gone' };
+
+export interface Platform {
   /** The next event of any guest; null when no guest is left. */
-  next(): TrapEvent | null {
-    const queued = this.deferred.shift();
-    if (queued) return queued;
-    const r = native.nextEvent(this.listener, this.buf);
-    if (r === -10 /* ECHILD */) return null;
-    tv(r);
-    return new TrapEvent(this.buf);
-  }
-
+  next(): TrapEvent | null;
+  /** The next stop (not notification) of any guest, for a multi-step call; null when none is left. */
+  wait(): TrapEvent | null;
   /** Keeps an event for next(). */
-  defer(ev: TrapEvent): void { this.deferred.push(ev); }
+  defer(ev: TrapEvent): void;
 
-  /** The next ptrace event of `pid` (-1: of any guest); null when no guest is left. */
-  wait(pid = -1): TrapEvent | null {
-    const r = native.wait(pid, this.buf);
-    if (r === -10 /* ECHILD */) return null;
-    tv(r);
-    return new TrapEvent(this.buf);
-  }
-
-  // ---- notifications ----
-
-  /** Answers a notification: a value, or a negative errno. */
-  reply(ev: TrapEvent, value: number): void {
-    const isErr = value < 0 && value > -4096;
-    native.notifSend(this.listener, ev.idLo, ev.idHi, isErr ? 0 : value, isErr ? value : 0, 0);
-  }
-
-  /** Lets the host run the notified call as the guest made it. */
-  pass(ev: TrapEvent): void {
-    native.notifSend(this.listener, ev.idLo, ev.idHi, 0, 0, 1);
-  }
-
-  /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
-  replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
-    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
-  }
-
-  // ---- ptrace ----
-
-  resume(pid: number, sig = 0): void { native.cont(pid, sig); }
-  resumeToSyscallStop(pid: number, sig = 0): void { tv(native.stepSyscall(pid, sig)); }
-  listen(pid: number): void { native.listen(pid); }
-
-  /** At a seccomp stop: skip the call, return `value`, resume. */
-  answer(pid: number, value: number): void { native.ret(pid, value); }
-
-  /** At a seccomp stop: run this call instead. */
-  replace(pid: number, nr: number, args: readonly number[]): void {
-    tv(native.setSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
-  }
-
-  /** At a syscall-exit stop: run the syscall instruction again, as this call. */
-  rewind(pid: number, nr: number, args: readonly number[]): void {
-    tv(native.rewindSyscall(pid, nr, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, args[3] ?? 0, args[4] ?? 0, args[5] ?? 0));
-  }
-
-  saveRegs(pid: number): Uint8Array {
-    const regs = new Uint8Array(this.regsSize);
-    tv(native.getRegs(pid, regs));
-    return regs;
-  }
-  restoreRegs(pid: number, regs: Uint8Array): void { tv(native.setRegs(pid, regs)); }
-  setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
-
+  // Answers to a notified call.
+  /** A value, or a negative errno. */
+  reply(ev: TrapEvent, value: number): void;
+  /** Lets the host run the call as the guest made it. */
+  pass(ev: TrapEvent): void;
+  /** A new descriptor of `hostFd` (the sentry keeps its own); the guest's fd, or a negative errno. */
+  replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
+  /** A new descriptor of `hostFd`, closed on the sentry's side before the task runs on. */
+  giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
+  /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the call; 0 or a negative errno. */
+  openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number;
   /**
-   * At a seccomp stop: turn the call into the marker, resume, and answer its
-   * notification with `hostFd`; the guest's call returns the new descriptor
-   * and, with `thenStop`, the guest stops again at the call's exit. Other
-   * guests' notifications that arrive meanwhile are kept for next().
+   * Makes a lock call that may wait on a thread that answers the call:
+   * flock(fd, op), or with `fl` (a struct flock) fcntl(fd, F_OFD_SETLKW, fl).
+   * A handle for cancelLock, or a negative errno.
    */
-  injectFd(pid: number, hostFd: number, cloexec: boolean, thenStop: boolean, holdSignal: (sig: number) => void): number {
-    this.replace(pid, FD_MARKER_NR, []);
-    const go = () => (thenStop ? this.resumeToSyscallStop(pid) : this.resume(pid));
-    go();
-    for (;;) {
-      const r = native.notifRecv(this.listener, 10, this.buf);
-      if (r === 0) {
-        // A signal interrupts the call before the sentry has received it
-        // (-ERESTARTSYS): hold the signal back and let the kernel restart the
-        // call, past the stops that this brings (syscall exit and entry).
-        const stop = native.pollStop(pid, this.stopBuf);
-        if (stop < 0) throw new SysErr(E.ESRCH);
-        if (stop > 0) {
-          const ev = new TrapEvent(this.stopBuf);
-          if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) {
-            this.defer(ev);
-            throw new SysErr(E.ESRCH);
-          }
-          if (ev.kind === EV.SIGNAL) holdSignal(ev.status);
-          go();
-        }
-        continue;
-      }
-      if (r === -E.ENOENT) continue;
-      tv(r);
-      const ev = new TrapEvent(this.buf);
-      if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) {
-        this.defer(ev);
-        continue;
-      }
-      return tv(native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0));
-    }
-  }
+  lockWaiting(ev: TrapEvent, fd: number, op: number, fl: Uint8Array | null): number;
+  /** Ends a lock call's wait (its task died); a lock it took meanwhile is undone. */
+  cancelLock(handle: number): void;
 
-  kill(pid: number, sig: number): void { native.kill(pid, sig); }
+  // A task stopped at a trapped call (not notified).
+  /** Skips the call, which returns `value`, and resumes the task. */
+  answer(pid: number, value: number): void;
+  /** Makes the call return a new descriptor of `hostFd`; signals that stop the task meanwhile go to holdSignal. */
+  injectFd(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number;
+  /** Runs an exec of an fd in place of the task's call (see ExecRequest). */
+  execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome;
+  /** The stopped task's stack pointer. */
+  stackPointer(pid: number): number;
 
-  /** Answers a notification with `hostFd` (closed before the task runs on); the task's fd, or a negative errno. */
-  giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
-    return native.notifGive(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
-  }
-
-  /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the notification; 0 or a negative errno. */
-  openWaiting(ev: TrapEvent, pathFd: number, flags: number, cloexec: boolean): number {
-    return native.openWaiting(this.listener, ev.idLo, ev.idHi, pathFd, flags, cloexec ? 1 : 0);
-  }
+  // Task control.
+  resume(pid: number, sig?: number): void;
+  /** Leaves a task in its group-stop until SIGCONT. */
+  listen(pid: number): void;
+  kill(pid: number, sig: number): void;
 }

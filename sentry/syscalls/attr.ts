@@ -1,18 +1,19 @@
 // Attributes: chmod, chown, utimes, truncate, umask and extended attributes.
 import { readFileSync } from 'node:fs';
-import { E, SysErr } from '../kernel/errno.js';
-import { host } from '../fs/host.js';
+import { E, SysErr } from '../abi/errno.js';
+import { host } from '../host/fd.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { SetAttr } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { CAP, capable, inGroup, NO_ID } from '../kernel/creds.js';
+import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
 import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
-import { AT, isDir, isLnk, isReg, O, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../vfs/types.js';
-import { UTIME_NOW, UTIME_OMIT } from '../fs/times.js';
+import { AT, O } from '../abi/flags.js';
+import { isDir, isLnk, isReg, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../abi/stat.js';
+import { UTIME_NOW, UTIME_OMIT } from '../host/times.js';
 import { fdPlace, lookupAt, sentryFile } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 /** What an attribute call changes: a place, and for the f* calls the host fd of the description named. */
 type Target = VfsPath & { hostFd?: number };

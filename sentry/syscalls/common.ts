@@ -1,16 +1,16 @@
 // What many handlers share: the start of a *at walk, stat structures, and
 // the rules for creating entries.
-import { statfsSync } from 'node:fs';
-import { hostStat } from '../fs/host.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { host } from '../host/fd.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
+import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { lookupChild, type Owner, type StatFs } from '../vfs/inode.js';
+import type { StatFs } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_EXEC, MAY_WRITE, stripSgid } from '../vfs/permissions.js';
-import { AT, isDir, isFifo, O, S_ISGID, type Stat } from '../vfs/types.js';
-import { resolve, resolveParent, type ParentAndName } from '../vfs/walk.js';
+import { AT, O } from '../abi/flags.js';
+import { isFifo, type Stat } from '../abi/stat.js';
+import { resolve } from '../vfs/walk.js';
 import { major, minor } from '../vfs/devices.js';
 
 /** The description behind a guest fd that must be one the sentry made. */
@@ -37,19 +37,22 @@ export function lookupAt(k: Kernel, t: Task, dirfd: number, path: string, flags:
   return resolve(t, startOf(k, t, dirfd, path), path, { followFinal: (flags & AT.SYMLINK_NOFOLLOW) === 0 });
 }
 
-/** Host stat of a guest fd the sentry did not make (pipe, socket, inherited tty). */
-export function foreignStat(t: Task, fd: number): Stat {
+/**
+ * Runs `f` on what guest fd `fd` is (FileRegistry.identify): a description
+ * the sentry made, or the sentry's copy of a foreign one, closed after.
+ */
+export function withFd<T>(k: Kernel, t: Task, fd: number, f: (x: FileDescription | ForeignFd) => T): T {
+  const x = k.files.identify(t, fd);
   try {
-    return hostStat(`/proc/${t.tid}/fd/${fd}`);
-  } catch {
-    throw new SysErr(E.EBADF);
+    return f(x);
+  } finally {
+    if (x instanceof ForeignFd) x.close();
   }
 }
 
-/** Host statfs of a guest fd the sentry did not make. */
-export function foreignStatfs(t: Task, fd: number): Uint8Array {
-  let s;
-  try { s = statfsSync(`/proc/${t.tid}/fd/${fd}`); } catch { throw new SysErr(E.EBADF); }
+/** Host statfs of a foreign object. */
+export function foreignStatfs(held: ForeignFd): Uint8Array {
+  const s = host(() => held.statfs());
   return encodeStatfs({ type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
     files: s.files, ffree: s.ffree, namelen: 255, frsize: s.bsize, flags: 0 }, 0, false);
 }
@@ -66,21 +69,21 @@ export function givenFifo(k: Kernel, st: Stat): VfsPath | undefined {
 
 /** The place of a guest fd: one the sentry made, or a FIFO it gave; else `whenForeign`. */
 export function fdPlace(k: Kernel, t: Task, fd: number, whenForeign: number): VfsPath {
-  const d = k.files.lookup(t, fd);
-  if (d) return d.at;
-  let st: Stat;
-  try { st = foreignStat(t, fd); } catch { throw new SysErr(whenForeign); }
-  const fifo = givenFifo(k, st);
-  if (!fifo) throw new SysErr(whenForeign);
-  return fifo;
+  return withFd(k, t, fd, (x) => {
+    if (!(x instanceof ForeignFd)) return x.at;
+    const fifo = givenFifo(k, x.stat());
+    if (!fifo) throw new SysErr(whenForeign);
+    return fifo;
+  });
 }
 
 /** Stat of whatever a guest fd is. */
 export function fdStat(k: Kernel, t: Task, fd: number): Stat {
-  const d = k.files.lookup(t, fd);
-  if (d) return descriptionStat(d);
-  const st = foreignStat(t, fd);
-  return givenFifo(k, st)?.inode.stat() ?? st;
+  return withFd(k, t, fd, (x) => {
+    if (!(x instanceof ForeignFd)) return descriptionStat(x);
+    const st = x.stat();
+    return givenFifo(k, st)?.inode.stat() ?? st;
+  });
 }
 
 /** Stores a 64-bit integer (two's complement for negatives) without BigInt. */
@@ -158,44 +161,4 @@ export function encodeStatfs(s: StatFs, dev: number, readonly: boolean): Uint8Ar
   set64(v, 72, s.frsize);
   set64(v, 80, s.flags | (readonly ? 1 : 0) | 0x400 /* ST_VALID */);
   return b;
-}
-
-/** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid. */
-export function newOwner(t: Task, dir: Stat): Owner {
-  return { uid: t.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : t.creds.fsgid };
-}
-
-/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
-export function newMode(t: Task, dir: Stat, mode: number): number {
-  return stripSgid(t.creds, dir, mode & ~t.fs.umask & 0o7777);
-}
-
-/** Checks for creating or removing an entry in `p.dir`: a writable mount, then a writable directory. */
-export function checkDirWritable(t: Task, dir: VfsPath): Stat {
-  const st = dir.inode.stat();
-  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  // A removed directory (still open, or the cwd) takes no new entries.
-  if (st.nlink === 0) throw new SysErr(E.ENOENT);
-  if (dir.mount.readonly) throw new SysErr(E.EROFS);
-  checkAccess(t.creds, st, MAY_WRITE | MAY_EXEC);
-  return st;
-}
-
-/** For calls that create `p.name`: an existing entry is EEXIST before the directory's permissions count. */
-export function checkCreate(t: Task, p: ParentAndName): Stat {
-  try {
-    return checkDirWritable(t, p.dir);
-  } catch (e) {
-    if (e instanceof SysErr && (e.errno === E.EACCES || e.errno === E.EROFS) && lookupChild(p.dir.inode, p.name)) {
-      throw new SysErr(E.EEXIST);
-    }
-    throw e;
-  }
-}
-
-/** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */
-export function parentForCreate(k: Kernel, t: Task, dirfd: number, path: string): ParentAndName {
-  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
-  if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
-  return p;
 }

@@ -1,15 +1,12 @@
 // The uid/gid family and capget/capset, served from the task's emulated
-// credentials (kernel/creds.ts). Each task (thread) has its own, as on
+// credentials (auth/creds.ts). Each task (thread) has its own, as on
 // Linux: glibc's setuid() broadcasts the call to every thread, and each
 // thread's own call changes that task.
-import {
-  CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid,
-  setreuid, setuid,
-} from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { CAP, capable, capset, type Creds, dropBounding, NGROUPS_MAX, setfsgid, setKeepCaps, validCap, setfsuid, setgid, setgroups, setregid, setresgid, setresuid, setreuid, setuid } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 function putIds(t: Task, addrs: number[], ids: number[]): number {
   addrs.forEach((addr, i) => {

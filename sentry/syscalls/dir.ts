@@ -1,16 +1,18 @@
 // Directories: getdents64, mkdir, rmdir, chdir, fchdir, getcwd, chroot.
-import { CAP, capable } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { CAP, capable } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { libcCalls, sys } from '../platform/native.js';
+import { libcCalls, sys } from '../host/native.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, checkSticky, MAY_EXEC } from '../vfs/permissions.js';
-import { AT, dtype, isDir, O, S_IFDIR, S_ISGID } from '../vfs/types.js';
-import { parentOf, pathOf, resolve, resolveParent } from '../vfs/walk.js';
-import { checkCreate, checkDirWritable, newOwner, parentForCreate, sentryFile, startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import * as vfs from '../vfs/ops.js';
+import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
+import { AT, O } from '../abi/flags.js';
+import { dtype, isDir, S_IFDIR } from '../abi/stat.js';
+import { parentOf, pathOf, resolve } from '../vfs/walk.js';
+import { sentryFile, startOf } from './common.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
@@ -84,27 +86,12 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
 }
 
 function mkdirAt(t: Task, k: Kernel, dirfd: number, path: string, mode: number): number {
-  const p = parentForCreate(k, t, dirfd, path);
-  const dirSt = checkCreate(t, p);
-  const perm = (mode & ~t.fs.umask & 0o1777) | (dirSt.mode & S_ISGID);
-  p.dir.inode.mkdir(p.name, perm, newOwner(t, dirSt));
+  vfs.mkdirAt(t, startOf(k, t, dirfd, path), path, mode);
   return 0;
 }
 
 export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number {
-  const p = resolveParent(t, startOf(k, t, dirfd, path), path);
-  if (p.name === '.') throw new SysErr(E.EINVAL);
-  if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
-  if (p.name === '') throw new SysErr(E.EBUSY);
-  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
-  const victim = p.dir.inode.lookup(p.name);
-  const dirSt = checkDirWritable(t, p.dir);
-  const vst = victim.stat();
-  checkSticky(t.creds, dirSt, vst);
-  if (!isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
-  if (t.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
-  if (victim === t.fs.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
-  p.dir.inode.rmdir(p.name);
+  vfs.rmdirAt(t, startOf(k, t, dirfd, path), path);
   return 0;
 }
 

@@ -3,27 +3,19 @@
 // The sentry resolves the program in the sandbox's view and decides what
 // the host kernel maps (loader/), puts that file into the guest as an fd,
 // and makes the guest call execveat(fd, "", argv, envp, AT_EMPTY_PATH):
-// the host never resolves a guest path. The steps, all at ptrace stops of
-// the calling task:
-//   1. seccomp stop of execve: plan, write argv and "" below the red zone;
-//   2. the call becomes the fd marker; the fd arrives, the task stops at its exit;
-//   3. rewind: the syscall instruction runs again as execveat;
-//   4. its seccomp stop is let through; then either the exec event (done),
-//      ETXTBSY (the sentry's stale writable copies are swept, once, and it runs again),
-//      or a failure at the call's exit: close the fd, restore the registers,
-//      return the error.
+// the host never resolves a guest path. The handler plans the exec and
+// writes argv and "" below the red zone; the platform (execWithFd) puts the
+// fd in and runs the execveat in place of the call.
 import { closeSync, readFileSync } from 'node:fs';
-import { type Creds, execCreds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { type Creds, execCreds } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
-import { EV } from '../platform/platform.js';
-import { AT } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
-import { SYSCALLS } from './numbers.js';
-import { entry, RESUMED, type Reply, type SyscallFamily } from './types.js';
+import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const RED_ZONE = 128;
 /** Linux's limit on argv + envp strings (MAX_ARG_STRLEN * 32 = 4 MiB applies per string; this is the total we stage). */
@@ -69,8 +61,6 @@ const unsecure = (entry: string) => {
 };
 
 function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
-  const p = k.platform;
-  const saved = p.saveRegs(t.tid);
   let staged;
   try {
     staged = stageArgv(t, sp, plan.hostArgv);
@@ -81,53 +71,28 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     closeSync(plan.hostFd);
     throw e;
   }
-  const resumeSys = (pid: number) => p.resumeToSyscallStop(pid);
-  let guestFd: number;
-  try {
-    guestFd = p.injectFd(t.tid, plan.hostFd, true, true, (sig) => t.heldSignals.push(sig));
-  } finally {
-    closeSync(plan.hostFd);
-  }
-  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
-  let done;
-  for (let attempt = 0; ; attempt++) {
-    p.rewind(t.tid, SYSCALLS.execveat!, [guestFd, staged.emptyAddr, staged.argvAddr, envp, AT.EMPTY_PATH]);
-    p.resume(t.tid);
-    if (!k.awaitStop(t, [EV.SECCOMP], (pid) => p.resume(pid))) return RESUMED;
-    p.resumeToSyscallStop(t.tid);
-    done = k.awaitStop(t, [EV.EXEC, EV.SYSCALL_EXIT], resumeSys);
-    if (!done) return RESUMED;
-    // The sentry's own copies of descriptions the guest closed may still be
-    // open for writing: drop them and try once more.
-    if (done.kind === EV.SYSCALL_EXIT && done.ret === -E.ETXTBSY && attempt === 0) {
-      k.files.sweep();
-      continue;
-    }
-    break;
-  }
-  if (done.kind === EV.EXEC) {
-    const task = k.renameTask(done.msg, done.pid) ?? t;
-    task.tg.exe = plan.exe;
-    task.tg.argv = plan.argv;
-    task.tg.execComm = hostComm(task.tid);
-    task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
-    task.tg.fdHints.clear();
-    task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
-    if (secureExec(task.creds)) markSecure(k, task);
-    p.resume(task.tid);
-    k.releaseSignals(task);
+  const p = k.platform;
+  const outcome = p.execWithFd(t.tid, { hostFd: plan.hostFd, emptyAddr: staged.emptyAddr, argvAddr: staged.argvAddr, envp }, {
+    awaitStop: (kinds, resume) => k.awaitStop(t, kinds, resume),
+    holdSignal: (sig) => t.heldSignals.push(sig),
+    // The sentry's own copies of descriptions the guest closed may still be open for writing.
+    beforeRetry: () => k.files.sweep(),
+  });
+  if (outcome.kind === 'gone') return RESUMED;
+  if (outcome.kind === 'failed') {
+    k.releaseSignals(t);
     return RESUMED;
   }
-  const err = done.ret;
-  p.rewind(t.tid, SYSCALLS.close!, [guestFd]);
-  p.resumeToSyscallStop(t.tid);
-  if (!k.awaitStop(t, [EV.SYSCALL_ENTRY], resumeSys)) return RESUMED;
-  p.resumeToSyscallStop(t.tid);
-  if (!k.awaitStop(t, [EV.SYSCALL_EXIT], resumeSys)) return RESUMED;
-  p.restoreRegs(t.tid, saved);
-  p.setReturn(t.tid, err);
-  p.resume(t.tid);
-  k.releaseSignals(t);
+  const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
+  task.tg.exe = plan.exe;
+  task.tg.argv = plan.argv;
+  task.tg.execComm = hostComm(task.tid);
+  task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
+  task.tg.fdHints.clear();
+  task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
+  if (secureExec(task.creds)) markSecure(k, task);
+  p.resume(task.tid);
+  k.releaseSignals(task);
   return RESUMED;
 }
 
@@ -138,8 +103,6 @@ function secureExec(c: Creds): boolean {
 
 const AT_NULL = 0;
 const AT_SECURE = 23;
-/** user_regs_struct.rsp */
-const RSP_OFFSET = 19 * 8;
 
 /**
  * Sets AT_SECURE in the new program's auxiliary vector, which the host
@@ -147,8 +110,7 @@ const RSP_OFFSET = 19 * 8;
  * secure mode (no LD_PRELOAD, LD_LIBRARY_PATH…) as Linux makes them.
  */
 function markSecure(k: Kernel, t: Task): void {
-  const regs = k.platform.saveRegs(t.tid);
-  const sp = Number(new DataView(regs.buffer).getBigUint64(RSP_OFFSET, true));
+  const sp = k.platform.stackPointer(t.tid);
   let p = sp + 8 * (t.mem.readU64(sp) + 2);
   while (t.mem.readU64(p) !== 0) p += 8;
   for (p += 8; ; p += 16) {

@@ -1,7 +1,7 @@
 // Calls the sentry answers without a filesystem: features a sandbox does
 // not give, and ioctls outside the terminal set the filter lets through.
-import { E, SysErr } from '../kernel/errno.js';
-import { entry, type Handler, type SyscallFamily } from './types.js';
+import { E, SysErr } from '../abi/errno.js';
+import { entry, type Handler, type SyscallFamily } from '../kernel/syscalls.js';
 
 /** Denied as Linux denies a process without the capability (or, for ENOSYS, without the feature). */
 const refuse = (errno: number): Handler => () => { throw new SysErr(errno); };

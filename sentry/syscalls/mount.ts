@@ -2,15 +2,16 @@
 // mount tree (the sentry's), never the host's. Root in the sandbox may mount
 // the sentry's filesystem types, bind sandbox paths, remount, move and
 // unmount; no host filesystem can be named.
-import { CAP, capable } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { CAP, capable } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { type Mount, type MountFlags, samePath, type VfsPath } from '../vfs/mount.js';
-import { AT, isDir } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isDir } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const MS = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, REMOUNT: 0x20, BIND: 0x1000, MOVE: 0x2000, REC: 0x4000,

@@ -5,14 +5,16 @@
 // checks it, in Linux's order, so every error is Linux's; a valid watch gets
 // ENOSYS, which is what programs without inotify see: tail -f and
 // file watchers fall back to polling.
-import { readlinkSync } from 'node:fs';
-import { E, SysErr } from '../kernel/errno.js';
+import { host } from '../host/fd.js';
+import { E, SysErr } from '../abi/errno.js';
+import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { checkAccess, MAY_READ } from '../vfs/permissions.js';
-import { AT, isDir } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isDir } from '../abi/stat.js';
 import { lookupAt } from './common.js';
-import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const IN_ALL_EVENTS = 0xfff;
 const IN_ONLYDIR = 0x01000000;
@@ -25,9 +27,7 @@ const ALL_INOTIFY_BITS = IN_ALL_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_U
   IN_ONESHOT | 0x2000 /* IN_UNMOUNT */ | 0x4000 /* IN_Q_OVERFLOW */ | 0x8000 /* IN_IGNORED */ | 0x40000000 /* IN_ISDIR */;
 
 function isInotify(t: Task, fd: number): boolean {
-  let target: string;
-  try { target = readlinkSync(`/proc/${t.tid}/fd/${fd}`); } catch { throw new SysErr(E.EBADF); }
-  return target === 'anon_inode:inotify';
+  return ForeignFd.with(t, fd, (held) => host(() => held.hostName()) === 'anon_inode:inotify');
 }
 
 function inotifyAddWatch(t: Task, k: Kernel, fd: number, pathAddr: number, mask: number): number {

@@ -7,16 +7,19 @@
 // host's: a guest that changes the address after the check only reaches
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
-import { connectUnix, hostFstat } from '../fs/host.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { connectUnix } from '../host/sockets.js';
+import { E, SysErr } from '../abi/errno.js';
+import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { libcCalls, sys } from '../platform/native.js';
+import { libcCalls, sys } from '../host/native.js';
 import { checkAccess, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, O, S_IFMT, S_IFSOCK } from '../vfs/types.js';
+import { AT, O } from '../abi/flags.js';
+import { S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
-import { checkCreate, newOwner, parentForCreate } from './common.js';
-import { entry, PASS, type Reply, type SyscallFamily } from './types.js';
+import * as vfs from '../vfs/ops.js';
+import { startOf } from './common.js';
+import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
@@ -32,38 +35,19 @@ function unixPath(t: Task, addr: number, len: number): string | null {
   return Buffer.from(raw.subarray(2, end < 0 ? len : end)).toString();
 }
 
-/** The guest's socket as an fd of the sentry's own (same open file description). */
-function guestSocket(t: Task, fd: number): number {
-  const pidfd = sys(libcCalls.pidfdOpen(t.tg.tgid, 0));
-  try {
-    return sys(libcCalls.pidfdGetfd(pidfd, fd, 0));
-  } finally {
-    closeSync(pidfd);
-  }
-}
-
-/** Runs `f` with the guest's fd, which must be a socket (nothing else of the guest's is touched). */
+/** Runs `f` with the sentry's copy of the guest's fd, which must be a socket (nothing else of the guest's is touched). */
 function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
-  const sock = guestSocket(t, fd);
-  try {
-    if ((hostFstat(sock).mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
-    return f(sock);
-  } finally {
-    closeSync(sock);
-  }
+  return ForeignFd.with(t, fd, (held) => {
+    if ((held.stat().mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
+    return f(held.hostFd);
+  });
 }
 
 /** bind(2): a new socket node (an existing name is EADDRINUSE) with the guest's socket bound behind it. */
 function bindAt(t: Task, k: Kernel, fd: number, path: string): number {
   return withSocket(t, fd, (sock) => {
-    try {
-      const p = parentForCreate(k, t, AT.FDCWD, path);
-      const dirSt = checkCreate(t, p);
-      p.dir.inode.bindSocket(p.name, sock, 0o777 & ~t.fs.umask, newOwner(t, dirSt));
-      return 0;
-    } catch (e) {
-      throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
-    }
+    vfs.bindSocketAt(t, startOf(k, t, AT.FDCWD, path), path, sock);
+    return 0;
   });
 }
 

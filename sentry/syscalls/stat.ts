@@ -1,14 +1,16 @@
 // The stat family, statfs, access and readlink.
-import { accessCreds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import { accessCreds } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
-import { AT, isLnk, isReg, type Stat } from '../vfs/types.js';
+import { AT } from '../abi/flags.js';
+import { isLnk, isReg, type Stat } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
-import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf } from './common.js';
-import { entry, type SyscallFamily } from './types.js';
+import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf, withFd } from './common.js';
+import { ForeignFd } from '../host/foreign.js';
+import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
 const F_OK = 0;
 const ACCESS_MODES = 7;
@@ -72,7 +74,7 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
     : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
-  const target = new TextEncoder().encode(p.inode.readlink());
+  const target = new TextEncoder().encode(p.inode.readlink(t));
   const n = Math.min(size, target.length);
   t.mem.write(buf, target.subarray(0, n));
   return n;
@@ -109,10 +111,9 @@ export const statFamily: SyscallFamily = {
     readlinkCall(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.ptr(2), a.int(3))),
   statfs: entry(['path', 'ptr'], (t, a, k) =>
     statfsOf(t, lookupAt(k, t, AT.FDCWD, t.mem.readPath(a.ptr(0)), 0), a.ptr(1))),
-  fstatfs: entry(['fd', 'ptr'], (t, a, k) => {
-    const d = k.files.lookup(t, a.int(0));
-    if (d) return statfsOf(t, d.at, a.ptr(1));
-    t.mem.write(a.ptr(1), foreignStatfs(t, a.int(0)));
+  fstatfs: entry(['fd', 'ptr'], (t, a, k) => withFd(k, t, a.int(0), (x) => {
+    if (!(x instanceof ForeignFd)) return statfsOf(t, x.at, a.ptr(1));
+    t.mem.write(a.ptr(1), foreignStatfs(x));
     return 0;
-  }),
+  })),
 };

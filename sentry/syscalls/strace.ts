@@ -3,7 +3,7 @@
 import type { Task } from '../kernel/task.js';
 import type { TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from './numbers.js';
-import type { ArgFormat, SyscallEntry } from './types.js';
+import type { ArgFormat, SyscallEntry } from '../kernel/syscalls.js';
 
 function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
   switch (f) {

@@ -3,7 +3,7 @@
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
 import { buildFilter, type Action } from '../platform/seccomp.js';
-import { FD_MARKER_NR } from '../platform/platform.js';
+import { FD_MARKER_NR } from '../platform/ptrace.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
@@ -15,10 +15,10 @@ import { lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
 import { mountFamily } from './mount.js';
 import { notifyFamily } from './notify.js';
-import { SYSCALLS } from './numbers.js';
+import { SYSCALL_NAMES, SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
-import type { SyscallEntry, SyscallFamily } from './types.js';
+import type { SyscallEntry, SyscallFamily, SyscallTable } from '../kernel/syscalls.js';
 
 /** The data path, memory, signals, time, scheduling, processes: run by the host kernel untouched. */
 export const PASSTHROUGH: readonly string[] = [
@@ -74,13 +74,14 @@ function nr(name: string): number {
   return n;
 }
 
-export function handlerTable(): Map<number, SyscallEntry> {
-  const table = new Map<number, SyscallEntry>();
-  for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) table.set(nr(name), e);
-  return table;
+/** The table the kernel serves the guests with (x86-64 Linux numbers). */
+export function handlerTable(): SyscallTable {
+  const entries = new Map<number, SyscallEntry>();
+  for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) entries.set(nr(name), e);
+  return { entries, name: (n) => SYSCALL_NAMES[n] ?? `#${n}` };
 }
 
-export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<number, Action> {
+export function seccompPolicy(table: SyscallTable): Map<number, Action> {
   const policy = new Map<number, Action>();
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
@@ -88,7 +89,7 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
   policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
-  for (const n of table.keys()) {
+  for (const n of table.entries.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);
   }
@@ -98,6 +99,6 @@ export function seccompPolicy(table: ReadonlyMap<number, SyscallEntry>): Map<num
   return policy;
 }
 
-export function guestFilter(table: ReadonlyMap<number, SyscallEntry>) {
+export function guestFilter(table: SyscallTable) {
   return buildFilter(seccompPolicy(table), { kind: 'notify' });
 }

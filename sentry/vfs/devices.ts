@@ -1,4 +1,8 @@
-// Device numbers of the sentry's filesystems, encoded as Linux's new_encode_dev.
+// Device numbers, encoded as Linux's new_encode_dev, and the character
+// devices a device node may lead to (Linux's chrdev registry): filesystems
+// open a node's device through here, drivers (fs/dev) register at boot.
+import { E, SysErr } from '../abi/errno.js';
+import type { Context } from './context.js';
 
 let nextMinor = 0x30;
 
@@ -12,4 +16,20 @@ export function minor(dev: number): number { return (dev & 0xff) | ((dev >> 12) 
 /** An anonymous device number (major 0), as Linux gives tmpfs, proc and overlay. */
 export function allocDev(): number {
   return makedev(0, nextMinor++);
+}
+
+/** Opens a character device for `ctx`: a new host fd, the caller's. */
+export type CharDevice = (flags: number, ctx: Context) => number;
+
+const charDevices = new Map<number, CharDevice>();
+
+export function registerCharDevice(rdev: number, open: CharDevice): void {
+  charDevices.set(rdev, open);
+}
+
+/** The device behind a node's number; ENXIO for any other (no such driver here), as Linux answers. */
+export function openCharDevice(rdev: number, flags: number, ctx: Context): number {
+  const open = charDevices.get(rdev);
+  if (!open) throw new SysErr(E.ENXIO);
+  return open(flags, ctx);
 }

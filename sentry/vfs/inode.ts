@@ -1,7 +1,8 @@
 // The one interface every filesystem implements.
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
+import type { Context } from './context.js';
 import type { VfsPath } from './mount.js';
-import { S_IFMT, type Stat, type Timespec } from './types.js';
+import { S_IFMT, type Stat, type Timespec } from '../abi/stat.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
 
@@ -88,7 +89,8 @@ export abstract class Inode {
    */
   accessed(): void { /* the host keeps this inode's atime */ }
 
-  readlink(): string { throw new SysErr(E.EINVAL); }
+  /** The link's text, as `ctx` reads it. */
+  readlink(_ctx: Context): string { throw new SysErr(E.EINVAL); }
   /**
    * A magic link (/proc/self/fd/N, /proc/self/exe…) leads straight to a
    * place instead of to a path to walk, so a deleted or unreachable target
@@ -105,9 +107,18 @@ export abstract class Inode {
   /**
    * A new open file description for the guest: a host fd owned by the
    * sentry, behaving right for the calls passed through to the host.
-   * `flags` are the guest's open flags (access mode, O_APPEND, O_NONBLOCK…).
+   * `flags` are the guest's open flags (access mode, O_APPEND, O_NONBLOCK…);
+   * `ctx`, who opens.
    */
-  abstract open(flags: number): number;
+  abstract open(flags: number, ctx: Context): number;
+
+  /**
+   * Is a description made by open() (not O_PATH) a host file the sandbox does
+   * not own (a file of a read-only host tree, a host device)? Locks and leases
+   * on it must stay in the sentry (kernel/locks.ts): on the host file, host
+   * processes would see them and wait for them.
+   */
+  sharesHostFile(): boolean { return false; }
 
   /** The host file holding this inode's data, as `major:minor:ino` of the host's stat (for /proc/<pid>/maps). */
   hostKey(): string | null { return null; }

@@ -1,5 +1,5 @@
 // Mounts and mount namespaces.
-import { E, SysErr } from '../kernel/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import type { Filesystem, Inode } from './inode.js';
 
 export interface MountFlags { readonly: boolean; nosuid: boolean; nodev: boolean; noexec: boolean }

@@ -1,9 +1,9 @@
 // Discretionary access checks, as Linux's generic_permission and the
 // capability checks around it do them, with the caller's emulated creds.
 import { readFileSync } from 'node:fs';
-import { CAP, capable, type Creds, inGroup } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
-import { isDir, isReg, S_IFMT, S_ISGID, S_ISUID, S_ISVTX } from './types.js';
+import { CAP, capable, type Creds, inGroup } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
+import { isDir, isReg, S_IFMT, S_ISGID, S_ISUID, S_ISVTX } from '../abi/stat.js';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;

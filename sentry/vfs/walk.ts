@@ -1,13 +1,16 @@
 // Path resolution, following path_resolution(7).
-import type { Creds } from '../kernel/creds.js';
-import { E, SysErr } from '../kernel/errno.js';
+import type { Creds } from '../auth/creds.js';
+import { E, SysErr } from '../abi/errno.js';
+import type { Context } from './context.js';
 import type { Inode } from './inode.js';
 import { type MountNamespace, samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkFollow, MAY_EXEC } from './permissions.js';
-import { isDir, isLnk, NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from './types.js';
+import { isDir, isLnk } from '../abi/stat.js';
+import { NAME_MAX, PATH_MAX, RESOLVE, SYMLINK_MAX_FOLLOWS } from '../abi/flags.js';
 
 /** What a walk needs from the task that walks. */
-export interface WalkContext {
+/** A walker: its mount namespace, root and credentials, and who it is (see context.ts). */
+export interface WalkContext extends Context {
   readonly ns: MountNamespace;
   readonly root: VfsPath;
   readonly creds: Creds;
@@ -87,7 +90,7 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
       checkFollow(ctx.creds, cur.inode.stat(), next.inode.stat());
       const magic = next.inode.jump();
       if (magic && (b.resolve & RESOLVE.NO_MAGICLINKS)) throw new SysErr(E.ELOOP);
-      next = magic ?? walk(ctx, cur, next.inode.readlink(), true, b);
+      next = magic ?? walk(ctx, cur, next.inode.readlink(ctx), true, b);
     }
     cur = next;
   }

@@ -1,14 +1,16 @@
 // Character devices a guest may open: each is the host's own device, which
 // keeps no state that one sandbox could see of another; /dev/tty is the
-// caller's controlling terminal.
+// caller's controlling terminal. Registered in the VFS's device table at
+// boot (registerDevices), through which any filesystem's nodes reach them.
 import { openSync, readdirSync, readFileSync } from 'node:fs';
-import { currentTask } from '../../kernel/current.js';
-import { E, SysErr } from '../../kernel/errno.js';
-import { makedev } from '../../vfs/devices.js';
-import type { Owner } from '../../vfs/inode.js';
-import { O, S_IFCHR, S_IFMT } from '../../vfs/types.js';
-import { host, hostStat } from '../host.js';
-import type { TmpfsDir } from '../tmpfs/tmpfs.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
+import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
+import { host } from '../../host/fd.js';
+import { ForeignFd, reopenAllowed } from '../../host/foreign.js';
+import type { Context } from '../../vfs/context.js';
+import { makedev, registerCharDevice } from '../../vfs/devices.js';
+import type { Inode, Owner } from '../../vfs/inode.js';
 
 const HOST_DEVICES = new Map<number, string>([
   [makedev(1, 3), '/dev/null'],
@@ -27,35 +29,43 @@ export function devicePath(rdev: number): string | null {
 
 const OPEN_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOCTTY;
 
-/** Opens the host device behind a device node's number; ENXIO for any other (no such driver here). */
-export function openDevice(rdev: number, flags: number): number {
-  if (rdev === TTY) return openControllingTerminal(flags);
-  const path = HOST_DEVICES.get(rdev);
-  if (!path) throw new SysErr(E.ENXIO);
-  return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC));
+/** Registers the host's devices and /dev/tty in the VFS's device table. */
+export function registerDevices(): void {
+  for (const [rdev, path] of HOST_DEVICES) {
+    registerCharDevice(rdev, (flags) => host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC)));
+  }
+  registerCharDevice(TTY, openControllingTerminal);
 }
 
 /**
- * The caller's controlling terminal, reopened through one of its own fds
- * that is that terminal (device numbers alone cannot tell the sandbox's
- * ptys from the host's). ENXIO without one, as Linux answers.
+ * The caller's controlling terminal, reopened from one of the caller's own
+ * fds that is that terminal (device numbers alone cannot tell the sandbox's
+ * ptys from the host's), with at most that fd's access: the sentry takes
+ * each fd once and checks and reopens that very description. ENXIO without
+ * one, as Linux answers; EACCES when every fd on it gives less access than
+ * asked for.
  */
-function openControllingTerminal(flags: number): number {
-  const t = currentTask();
-  if (!t) throw new SysErr(E.ENXIO);
+function openControllingTerminal(flags: number, ctx: Context): number {
+  const t = ctx;
+  if (t.tid === null || !t.pidfd) throw new SysErr(E.ENXIO);
+  const caller = { pidfd: t.pidfd.bind(t) };
   const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
   const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
   if (!ttyNr) throw new SysErr(E.ENXIO);
+  let refused = false;
   for (const fd of host(() => readdirSync(`/proc/${t.tid}/fd`))) {
-    const path = `/proc/${t.tid}/fd/${fd}`;
+    let held: ForeignFd;
+    try { held = ForeignFd.take(caller, Number(fd)); } catch { continue; /* closed meanwhile */ }
     try {
-      const s = hostStat(path);
-      if ((s.mode & S_IFMT) === S_IFCHR && s.rdev === ttyNr) {
-        return host(() => openSync(path, (flags & OPEN_FLAGS) | O.CLOEXEC | O.NOCTTY));
-      }
-    } catch { /* closed meanwhile */ }
+      const s = held.stat();
+      if ((s.mode & S_IFMT) !== S_IFCHR || s.rdev !== ttyNr) continue;
+      if (reopenAllowed(held.flags(), flags)) return held.reopen(flags);
+      refused = true;
+    } finally {
+      held.close();
+    }
   }
-  throw new SysErr(E.ENXIO);
+  throw new SysErr(refused ? E.EACCES : E.ENXIO);
 }
 
 /**
@@ -63,7 +73,7 @@ function openControllingTerminal(flags: number): number {
  * mounted on it. `console` names the sandbox's terminal (a pty of /dev/pts),
  * when it has one.
  */
-export function populateDev(dev: TmpfsDir, console: string | null): void {
+export function populateDev(dev: Inode, console: string | null): void {
   const root: Owner = { uid: 0, gid: 0 };
   const nodes: [string, number, number][] = [
     ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],

@@ -2,12 +2,14 @@
 // made with tv_devpts_mount), so its ptys are numbered from 0 and no host
 // pty shows. Opening ptmx allocates a pty; opening N opens that pty's slave.
 import { openSync, readdirSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { major, minor } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type StatFs } from '../../vfs/inode.js';
-import { dtype, O, S_IFDIR, type Stat } from '../../vfs/types.js';
-import { native, tv } from '../../platform/native.js';
-import { closeQuietly, type EmptyDir, host, hostStat } from '../host.js';
+import { dtype, S_IFDIR, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
+import { native, tv } from '../../host/native.js';
+import { closeQuietly, host, hostStat } from '../../host/fd.js';
+import { type EmptyDir } from '../../host/emptydir.js';
 
 const DEVPTS_SUPER_MAGIC = 0x1cd1;
 const PTY_SLAVE_MAJOR = 136;

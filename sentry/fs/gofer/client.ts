@@ -4,8 +4,9 @@
 import { closeSync } from 'node:fs';
 import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Response, type Timespec, UTIME_NOW,
   UTIME_OMIT, type WireDirent, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
-import { E, SysErr } from '../../kernel/errno.js';
-import { native, repoFile } from '../../platform/native.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
+import { native, repoFile } from '../../host/native.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
 export type GoferStat = WireStat;
@@ -16,7 +17,6 @@ export type { GoferAttach, GoferOptions, Timespec };
 
 export type TimeArg = Timespec | 'now' | 'omit';
 
-const O_PATH = 0o10000000;
 
 const wireTime = (t: TimeArg): Timespec =>
   t === 'now' ? { sec: 0, nsec: UTIME_NOW } : t === 'omit' ? { sec: 0, nsec: UTIME_OMIT } : t;
@@ -119,7 +119,7 @@ export class GoferClient {
 
   /** An O_PATH fd of the file itself, a symlink included; the caller's. */
   openPath(attach: number, path: string): number {
-    return this.open(attach, path, O_PATH, 0);
+    return this.open(attach, path, O.PATH, 0);
   }
 
   mkdir(attach: number, path: string, mode: number): void { this.request('mkdir', attach, path, { mode }); }

@@ -4,12 +4,15 @@
 // host may not change them under a sandbox that relies on that); writable
 // ones ask the gofer again on each lookup and stat.
 import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, O, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../vfs/types.js';
-import { bindUnix, type EmptyDir, host, hostFstat } from '../host.js';
-import { futimens } from '../times.js';
+import { isDir, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
+import { bindUnix } from '../../host/sockets.js';
+import { type EmptyDir } from '../../host/emptydir.js';
+import { host, hostFstat } from '../../host/fd.js';
+import { futimens } from '../../host/times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 export class GoferFs implements Filesystem {
@@ -78,6 +81,9 @@ export class GoferInode extends Inode {
   }
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
+
+  // A read-only tree (the overlay's lower layer, a ro bind mount) is the host's; directories open EmptyDir's.
+  override sharesHostFile(): boolean { return this.fs.readonly && !isDir(this.cached.mode); }
 
   override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
 

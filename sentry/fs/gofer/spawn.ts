@@ -2,7 +2,7 @@
 // can start it first thing, before loading the rest of the sentry.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { native, repoFile, tv } from '../../platform/native.js';
+import { native, repoFile, tv } from '../../host/native.js';
 
 export interface GoferProcess { sock: number; pid: number }
 /** A host directory tree to serve; attach id i is the i-th of the list. */

@@ -3,11 +3,13 @@
 // like Linux's overlayfs (renaming a directory that has a lower layer gives
 // EXDEV, as overlayfs does without redirect_dir; tools fall back to copying).
 import { closeSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
-import { libcCalls, sys } from '../../platform/native.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { libcCalls, sys } from '../../host/native.js';
+import { type Context, NO_TASK } from '../../vfs/context.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, isLnk, isReg, O, type Stat } from '../../vfs/types.js';
+import { isDir, isLnk, isReg, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
 import type { Tmpfs } from '../tmpfs/tmpfs.js';
 
 export class Overlay implements Filesystem {
@@ -111,7 +113,7 @@ export class OverlayInode extends Inode {
     const owner: Owner = { uid: st.uid, gid: st.gid };
     let up: Inode;
     if (isDir(st.mode)) up = dir.mkdir(this.name, st.mode & 0o7777, owner);
-    else if (isLnk(st.mode)) up = dir.symlink(this.name, lower.readlink(), owner);
+    else if (isLnk(st.mode)) up = dir.symlink(this.name, lower.readlink(NO_TASK), owner);
     else if (isReg(st.mode)) up = copyFile(dir, this.name, lower, st, owner);
     else up = dir.mknod(this.name, st.mode, st.rdev, owner);
     up.setattr({ atime: st.atime, mtime: st.mtime });
@@ -210,20 +212,21 @@ export class OverlayInode extends Inode {
     moving.lower = null;
   }
 
-  override readlink(): string { return this.top.readlink(); }
+  override readlink(ctx: Context): string { return this.top.readlink(ctx); }
 
   override accessed(): void { this.upper?.accessed(); }
 
   override setattr(attr: SetAttr): void { this.copyUp().setattr(attr); }
 
-  override open(flags: number): number {
+  override open(flags: number, ctx: Context): number {
     const writes = (flags & O.ACCMODE) !== O.RDONLY || (flags & O.TRUNC) !== 0;
     if (isDir(this.fileType())) return this.fs.upper.emptyDir.openFor(this, flags);
-    if (writes) return this.copyUp().open(flags);
-    return this.top.open(flags);
+    if (writes) return this.copyUp().open(flags, ctx);
+    return this.top.open(flags, ctx);
   }
 
   override hostKey(): string | null { return this.top.hostKey(); }
+  override sharesHostFile(): boolean { return this.top.sharesHostFile(); }
   override getxattr(name: string): Uint8Array { return this.top.getxattr(name); }
   override listxattr(): string[] { return this.top.listxattr(); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.copyUp().setxattr(name, value, flags); }
@@ -232,8 +235,8 @@ export class OverlayInode extends Inode {
 
 function copyFile(dir: Inode, name: string, lower: Inode, st: Stat, owner: Owner): Inode {
   const up = dir.create(name, st.mode & 0o7777, owner);
-  const src = lower.open(O.RDONLY);
-  const dst = up.open(O.WRONLY);
+  const src = lower.open(O.RDONLY, NO_TASK);
+  const dst = up.open(O.WRONLY, NO_TASK);
   try {
     let left = st.size;
     while (left > 0) {

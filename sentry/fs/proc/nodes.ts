@@ -2,21 +2,23 @@
 // whose content the sentry makes, the kernel's own files, and links.
 import { closeSync, writeSync } from 'node:fs';
 import koffi from 'koffi';
-import { currentTask } from '../../kernel/current.js';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { nsIdOf, type Task } from '../../kernel/task.js';
-import { libcCalls, native, tv } from '../../platform/native.js';
+import { libcCalls, native, tv } from '../../host/native.js';
+import type { Context } from '../../vfs/context.js';
 import { type DirEntry, Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
-import { dtype, O, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../vfs/types.js';
+import { dtype, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../abi/stat.js';
+import { O } from '../../abi/flags.js';
 import { pathOf } from '../../vfs/walk.js';
-import { reopen } from '../host.js';
+import { reopen } from '../../host/fd.js';
 import type { ProcFs } from './procfs.js';
 
 export type Entries = Map<string, () => Inode>;
 
-export function self(): Task {
-  const t = currentTask();
+/** The task that reads a link: ENOENT for the sentry's own walks, as for a reader with no pid in the sandbox. */
+export function self(fs: ProcFs, ctx: Context): Task {
+  const t = ctx.tid === null ? undefined : fs.kernel.tasks.get(ctx.tid);
   if (!t) throw new SysErr(E.ENOENT);
   return t;
 }
@@ -115,15 +117,15 @@ export class KernelProcFile extends ProcInode {
 }
 
 export class ProcLink extends ProcInode {
-  constructor(fs: ProcFs, key: string, private readonly target: () => string, private readonly place: () => VfsPath | null = () => null) {
+  constructor(fs: ProcFs, key: string, private readonly target: (ctx: Context) => string, private readonly place: () => VfsPath | null = () => null) {
     super(fs, key, S_IFLNK | 0o777);
   }
-  override readlink(): string { return this.target(); }
+  override readlink(ctx: Context): string { return this.target(ctx); }
   override jump(): VfsPath | null { return this.place(); }
   override open(flags: number): number { return this.fs.emptyDir.open(flags); }
 }
 
 /** A magic link to a place: its text is the place's path in the reader's view. */
 export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: () => string): ProcLink {
-  return new ProcLink(fs, key, text ?? (() => pathOf(self(), place()).path), place);
+  return new ProcLink(fs, key, text ?? ((ctx) => pathOf(self(fs, ctx), place()).path), place);
 }

@@ -1,12 +1,12 @@
 // /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
-import { rootCreds } from '../../kernel/creds.js';
-import { E, SysErr } from '../../kernel/errno.js';
+import { rootCreds } from '../../auth/creds.js';
+import { E, SysErr } from '../../abi/errno.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
-import { S_IFREG, type Stat } from '../../vfs/types.js';
+import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';
@@ -183,14 +183,19 @@ class Namespace extends Inode {
   override open(flags: number): number { return this.fs.kernel.proc.open(this.rel, flags); }
 }
 
+/** A task's fd numbers in numeric order, as Linux lists them. */
+function fdNames(fs: ProcFs, rel: string): string[] {
+  return fs.kernel.proc.list(rel).map(Number).sort((a, b) => a - b).map(String);
+}
+
 function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
   const m: Entries = new Map();
-  for (const name of fs.kernel.proc.list(`${rel}/fd`)) {
+  for (const name of fdNames(fs, `${rel}/fd`)) {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
       if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path + (d.at.inode.stat().nlink === 0 ? ' (deleted)' : ''));
-      return new ForeignFdLink(fs, `${key}/${name}`, t.tid, fd);
+      return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }
   return m;
@@ -198,6 +203,6 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
 
 function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
   const k = fs.kernel;
-  return new Map(k.proc.list(`${rel}/fdinfo`).map((name) => [name, () =>
+  return new Map(fdNames(fs, `${rel}/fdinfo`).map((name) => [name, () =>
     new ProcFile(fs, `${key}/${name}`, () => fdinfoOf(k, t, Number(name), k.proc.text(`${rel}/fdinfo/${name}`)))]));
 }

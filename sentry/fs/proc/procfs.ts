@@ -5,8 +5,8 @@
 import type { Kernel } from '../../kernel/kernel.js';
 import { allocDev } from '../../vfs/devices.js';
 import type { Filesystem, StatFs } from '../../vfs/inode.js';
-import { now } from '../../vfs/types.js';
-import type { EmptyDir } from '../host.js';
+import { now } from '../../host/clock.js';
+import type { EmptyDir } from '../../host/emptydir.js';
 import { type Entries, nsTidOf, ProcDir, ProcLink, self } from './nodes.js';
 import { processDir, processOf } from './pid.js';
 import { systemEntries } from './system.js';
@@ -21,8 +21,12 @@ export class ProcFs implements Filesystem {
   private readonly inos = new Map<string, number>();
   private readonly bootTime = now();
 
-  /** The kernel is known once the first guest runs; proc is mounted before that. */
-  constructor(private readonly kernelOf: () => Kernel, readonly emptyDir: EmptyDir) {
+  /**
+   * The kernel is known once the first guest runs; proc is mounted before
+   * that. `mountable`: the filesystem types /proc/filesystems lists.
+   */
+  constructor(private readonly kernelOf: () => Kernel, readonly emptyDir: EmptyDir,
+      readonly mountable: readonly string[]) {
     this.root = new ProcDir(this, 'root', 0o555, () => this.rootEntries());
   }
 
@@ -43,8 +47,11 @@ export class ProcFs implements Filesystem {
 
   private rootEntries(): Entries {
     const m: Entries = new Map();
-    m.set('self', () => new ProcLink(this, 'self', () => String(self().tg.nsPid)));
-    m.set('thread-self', () => new ProcLink(this, 'thread-self', () => `${self().tg.nsPid}/task/${nsTidOf(self())}`));
+    m.set('self', () => new ProcLink(this, 'self', (ctx) => String(self(this, ctx).tg.nsPid)));
+    m.set('thread-self', () => new ProcLink(this, 'thread-self', (ctx) => {
+      const t = self(this, ctx);
+      return `${t.tg.nsPid}/task/${nsTidOf(t)}`;
+    }));
     for (const pid of this.kernel.proc.pids()) m.set(String(pid), () => processDir(this, processOf(this.kernel, pid)));
     for (const [name, make] of systemEntries(this)) m.set(name, make);
     return m;

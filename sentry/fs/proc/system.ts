@@ -1,9 +1,8 @@
 // /proc's system files and /proc/sys. What the host kernel tells about the
 // machine (memory, cpus, load, version) is shown as it is; nothing that
 // names host paths, devices, mounts or other namespaces is.
-import { E, SysErr } from '../../kernel/errno.js';
-import { O } from '../../vfs/types.js';
-import { MOUNTABLE } from '../filesystems.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink } from './nodes.js';
 import type { ProcFs } from './procfs.js';
 
@@ -37,7 +36,7 @@ export function systemEntries(fs: ProcFs): Entries {
   m.set('net', () => new ProcLink(fs, 'net', () => 'self/net'));
   for (const name of MACHINE_FILES) m.set(name, () => new KernelProcFile(fs, name, name));
   // The types a guest may mount.
-  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => MOUNTABLE.map((t) => `nodev\t${t}\n`).join('')));
+  m.set('filesystems', () => new ProcFile(fs, 'filesystems', () => fs.mountable.map((t) => `nodev\t${t}\n`).join('')));
   m.set('sys', () => sysDir(fs, 'sys', SYSCTLS));
   return m;
 }

@@ -4,11 +4,14 @@
 // network interfaces or cgroups of the host. /sys/fs/cgroup is an empty
 // directory: the sandbox gives no cgroup filesystem (see DESIGN.md).
 import { openSync, statSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
+import { E, SysErr } from '../../abi/errno.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, type StatFs } from '../../vfs/inode.js';
-import { dtype, now, O, S_IFDIR, S_IFREG, type Stat } from '../../vfs/types.js';
-import { host, type EmptyDir } from '../host.js';
+import { dtype, S_IFDIR, S_IFREG, type Stat } from '../../abi/stat.js';
+import { now } from '../../host/clock.js';
+import { O } from '../../abi/flags.js';
+import { host } from '../../host/fd.js';
+import { type EmptyDir } from '../../host/emptydir.js';
 
 const SYSFS_MAGIC = 0x62656572;
 
@@ -99,6 +102,7 @@ class SysDir extends SysInode {
 
 class SysFile extends SysInode {
   constructor(fs: SysFs, private readonly path: string) { super(fs, S_IFREG | 0o444); }
+  override sharesHostFile(): boolean { return true; }
   override open(flags: number): number {
     return host(() => openSync(`/sys/${this.path}`, (flags & O.NONBLOCK) | O.RDONLY | O.CLOEXEC));
   }

@@ -7,9 +7,9 @@
 // inodes and bytes and enforces size= and nr_inodes= (ENOSPC) itself.
 import { statfsSync } from 'node:fs';
 import koffi from 'koffi';
-import { SysErr } from '../../kernel/errno.js';
-import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../platform/native.js';
-import { AT, O } from '../../vfs/types.js';
+import { SysErr } from '../../abi/errno.js';
+import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
+import { AT, O } from '../../abi/flags.js';
 
 const libc = koffi.load('libc.so.6');
 const openatC = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)') as

@@ -6,16 +6,20 @@
 // per file); directories, symlinks and special files are JavaScript objects,
 // each with an empty host file that makes the kernel count it as an inode.
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
-import { E, SysErr } from '../../kernel/errno.js';
-import { native, tv } from '../../platform/native.js';
+import { E, SysErr } from '../../abi/errno.js';
+import { type HostStat, native, tv } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { allocDev, major, minor } from '../../vfs/devices.js';
-import { dtype, now, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../vfs/types.js';
-import { openDevice } from '../dev/devices.js';
-import { bindUnix, EmptyDir, FILE_STATUS_FLAGS, host, hostFifos, hostFstat, hostSockets, reopen } from '../host.js';
-import { futimens } from '../times.js';
+import type { Context } from '../../vfs/context.js';
+import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
+import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
+import { now } from '../../host/clock.js';
+import { O, RENAME } from '../../abi/flags.js';
+import { bindUnix, hostSockets } from '../../host/sockets.js';
+import { EmptyDir } from '../../host/emptydir.js';
+import { FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
+import { hostFifos } from '../../host/fifos.js';
+import { futimens } from '../../host/times.js';
 import { HostTmpfs } from './instance.js';
-import type { HostStat } from '../../platform/native.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
@@ -244,7 +248,7 @@ export class TmpfsDir extends TmpfsInode {
     if (!(newDir instanceof TmpfsDir) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
     const moving = this.take(oldName);
     const replaced = newDir.children.get(newName);
-    if (flags & 2 /* RENAME_EXCHANGE */) {
+    if (flags & RENAME.EXCHANGE) {
       if (!replaced) throw new SysErr(E.ENOENT);
       this.children.set(oldName, replaced);
       newDir.children.set(newName, moving);
@@ -450,9 +454,11 @@ export class TmpfsSpecial extends TmpfsInode {
     if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
   }
   override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
-  override open(flags: number): number {
-    if (flags & 0o10000000 /* O_PATH */) return this.fs.emptyDir.open(flags);
-    if ((this.meta.mode & S_IFMT) === S_IFCHR) return openDevice(this.rdev, flags);
+  /** A character device opens the host's device. */
+  override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
+  override open(flags: number, ctx: Context): number {
+    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
+    if ((this.meta.mode & S_IFMT) === S_IFCHR) return openCharDevice(this.rdev, flags, ctx);
     throw new SysErr(E.ENXIO);
   }
   /** For a socket node made by bind(2): the sentry-private host path its socket is bound to. */

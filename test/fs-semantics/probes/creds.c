@@ -250,9 +250,14 @@ CASE(capget_other_pid) {
   struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 999999};
   SHOW("no such pid", syscall(SYS_capget, &h, capdata));
   fflush(stdout);
+  // The child says when its setuid is done: a sleep lost that race on a loaded machine.
+  int ready[2];
+  if (pipe(ready) != 0) return;
   pid_t c = fork();
-  if (c == 0) { setuid(1000); pause(); _exit(0); }
-  struct timespec ts = {0, 100000000}; nanosleep(&ts, NULL);
+  if (c == 0) { setuid(1000); char x = 1; (void)!write(ready[1], &x, 1); pause(); _exit(0); }
+  char x;
+  (void)!read(ready[0], &x, 1);
+  close(ready[0]); close(ready[1]);
   h.pid = c; h.version = _LINUX_CAPABILITY_VERSION_3; SHOW("child", syscall(SYS_capget, &h, capdata)); FACT("child eff %x\n", capdata[0].effective);
   kill(c, SIGKILL); waitpid(c, NULL, 0);
   h.pid = 0; h.version = _LINUX_CAPABILITY_VERSION_3; SHOW("capset other pid", syscall(SYS_capset, &(struct __user_cap_header_struct){_LINUX_CAPABILITY_VERSION_3, 1}, capdata));

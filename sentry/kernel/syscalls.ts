@@ -1,8 +1,10 @@
-// What a syscall handler is and what it may answer.
-import type { FileDescription } from '../kernel/files.js';
-import type { Kernel } from '../kernel/kernel.js';
-import type { Task } from '../kernel/task.js';
+// The syscall table as the kernel sees it (gVisor's kernel.SyscallTable):
+// what a handler is and what it may answer. The table itself and its
+// handlers live in syscalls/, above the kernel, and are handed to it at boot.
 import type { TrapEvent } from '../platform/platform.js';
+import type { FileDescription } from './files.js';
+import type { Kernel } from './kernel.js';
+import type { Task } from './task.js';
 
 /** A new descriptor for the guest: `description` is registered and put into the guest as the call's result. */
 export interface NewFd { description: FileDescription; cloexec: boolean }
@@ -27,7 +29,14 @@ export interface GiveFd { give: number; cloexec: boolean }
  */
 export interface WaitingOpen { pathFd: number; flags: number; cloexec: boolean }
 
-export type Reply = number | NewFd | GiveFd | WaitingOpen | typeof RESUMED | typeof PASS;
+/**
+ * A lock call that may wait, made by the sentry on a description of its own
+ * (a lock proxy, kernel/locks.ts) on a thread that answers the call:
+ * flock(lockFd, op), or with `flock` (a struct flock) F_OFD_SETLKW.
+ */
+export interface WaitingLock { lockFd: number; op: number; flock: Uint8Array | null }
+
+export type Reply = number | NewFd | GiveFd | WaitingOpen | WaitingLock | typeof RESUMED | typeof PASS;
 
 export type Handler = (t: Task, a: TrapEvent, k: Kernel) => Reply;
 
@@ -40,6 +49,15 @@ export interface SyscallEntry {
 }
 
 export type SyscallFamily = Readonly<Record<string, SyscallEntry>>;
+
+/** The calls the kernel serves, by number, and their names for its logs. */
+export interface SyscallTable {
+  readonly entries: ReadonlyMap<number, SyscallEntry>;
+  name(nr: number): string;
+}
+
+/** --strace's rendering of a call as it was made: its name and decoded arguments. */
+export type CallFormatter = (t: Task, ev: TrapEvent, entry: SyscallEntry | undefined) => string;
 
 export function entry(args: readonly ArgFormat[], handler: Handler): SyscallEntry {
   return { handler, args };

@@ -1,7 +1,7 @@
 // utimensat/futimens with nanoseconds, UTIME_NOW and UTIME_OMIT, which Node's fs lacks.
 import koffi from 'koffi';
-import { SysErr } from '../kernel/errno.js';
-import type { Timespec } from '../vfs/types.js';
+import { SysErr } from '../abi/errno.js';
+import type { Timespec } from '../abi/stat.js';
 
 const libc = koffi.load('libc.so.6');
 const futimensC = libc.func('int futimens(int fd, const int64_t *times)') as (fd: number, t: BigInt64Array) => number;

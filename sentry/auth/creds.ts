@@ -3,7 +3,7 @@
 // uid 0 with no capabilities whatever these say: they only decide what the
 // sentry allows, so no change here gives a guest any host power.
 import { readFileSync } from 'node:fs';
-import { E, SysErr } from './errno.js';
+import { E, SysErr } from '../abi/errno.js';
 
 export interface Creds {
   uid: number; euid: number; suid: number; fsuid: number;

@@ -5,9 +5,9 @@
 // memory, limits); what it says about paths, mounts and the host is
 // translated or left out by the proc files built on it.
 import { openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import type { HostStat } from '../../platform/native.js';
-import { closeQuietly, host, hostStat } from '../host.js';
-import { O } from '../../vfs/types.js';
+import { O } from '../abi/flags.js';
+import { closeQuietly, host, hostStat } from './fd.js';
+import type { HostStat } from './native.js';
 
 export class SandboxProc {
   constructor(private readonly mountFd: number) {}

@@ -1,7 +1,7 @@
 // Reading and writing a guest's memory (process_vm_readv/writev).
-import { E, SysErr } from './errno.js';
-import { native } from '../platform/native.js';
-import { PATH_MAX } from '../vfs/types.js';
+import { E, SysErr } from '../abi/errno.js';
+import { native } from '../host/native.js';
+import { PATH_MAX } from '../abi/flags.js';
 
 const strBuf = new Uint8Array(PATH_MAX + 1);
 const decoder = new TextDecoder();

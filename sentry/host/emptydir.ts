@@ -1,0 +1,55 @@
+// The host directories that stand behind guest descriptions of sandbox directories.
+import { chmodSync, mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { O } from '../abi/flags.js';
+import { FILE_STATUS_FLAGS, host } from './fd.js';
+import { removeEmptyDirTree, removeStaleEmptyDirs, SHM } from './shm.js';
+
+/**
+ * Empty, read-only host directories. A guest fd for a sandbox directory is
+ * an open file description of one: `read` gives EISDIR as it should, and its
+ * file position holds the guest's getdents cursor, so lseek/telldir/rewinddir
+ * run natively. Everything else on it is trapped. Each sandbox directory gets
+ * its own host directory (made on its first open, kept until the sandbox
+ * ends), so that flock and record locks, which the host kernel keeps per
+ * inode, tell two sandbox directories apart.
+ */
+export class EmptyDir {
+  readonly path: string;
+  private readonly perDir = new WeakMap<object, string>();
+  private made = 0;
+  constructor() {
+    removeStaleEmptyDirs();
+    this.path = mkdtempSync(`${SHM}/tvisor-dir-${process.pid}-`);
+    chmodSync(this.path, 0o555);
+  }
+  /**
+   * A description of the host directory of sandbox directory `dir`, with the
+   * guest's status flags (and O_DIRECTORY, which F_GETFL shows).
+   */
+  openFor(dir: object, flags: number): number {
+    let path = this.perDir.get(dir);
+    if (!path) {
+      path = `${this.path}/${this.made++}`;
+      host(() => mkdirSync(path!, 0o555));
+      this.perDir.set(dir, path);
+    }
+    return openEmpty(path, flags);
+  }
+  /**
+   * The host object of O_PATH descriptions of non-directories: seccomp's
+   * ADDFD cannot pass an O_PATH fd, so the guest gets a read-only one
+   * (known gap: read on it gives EISDIR where Linux gives EBADF).
+   */
+  open(flags: number): number {
+    return openEmpty(this.path, flags);
+  }
+  dispose(): void {
+    removeEmptyDirTree(this.path);
+  }
+}
+
+function openEmpty(path: string, flags: number): number {
+  const kept = flags & (FILE_STATUS_FLAGS & ~O.ACCMODE | O.DIRECTORY);
+  return host(() => openSync(path, O.RDONLY | kept | O.CLOEXEC));
+}
+

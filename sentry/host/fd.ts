@@ -1,0 +1,52 @@
+// Host file descriptors of the sentry: Node fs errors as SysErr values, reopen, dup, stat.
+import { closeSync, openSync } from 'node:fs';
+import { SysErr } from '../abi/errno.js';
+import { O } from '../abi/flags.js';
+import { decodeStat, type HostStat, libcCalls, STAT_SIZE, sys } from './native.js';
+
+/** Runs a Node fs call, turning its error into a SysErr with the same errno. */
+export function host<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const errno = (e as { errno?: number }).errno;
+    if (typeof errno === 'number') throw new SysErr(Math.abs(errno));
+    throw e;
+  }
+}
+
+/** Flags that an open file description keeps and the host honours for the data path. */
+export const FILE_STATUS_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME | O.DIRECT | O.SYNC | O.DSYNC;
+
+/** A new open file description of the same host file as `fd`, with the guest's flags. */
+export function reopen(fd: number, flags: number): number {
+  return host(() => openSync(`/proc/self/fd/${fd}`, (flags & FILE_STATUS_FLAGS) | O.CLOEXEC | O.NOCTTY));
+}
+
+/** A second fd of the same open file description. */
+export function dupFd(fd: number): number {
+  return sys(libcCalls.dup(fd));
+}
+
+/** Opens a FIFO (by its O_PATH fd) for reading and writing without waiting: ends any open that waits for a peer. */
+export function openFifoBothWays(pathFd: number): number {
+  return host(() => openSync(`/proc/self/fd/${pathFd}`, O.RDWR | O.NONBLOCK | O.CLOEXEC));
+}
+
+export function closeQuietly(fd: number): void {
+  try { closeSync(fd); } catch { /* not ours any more */ }
+}
+
+const statBuf = new Uint8Array(STAT_SIZE);
+
+/** stat(2) of a host path (the sentry's /proc/<tid>/fd/N links). */
+export function hostStat(path: string): HostStat {
+  sys(libcCalls.stat(path, statBuf));
+  return decodeStat(statBuf);
+}
+
+/** fstat(2) of a sentry-owned fd. */
+export function hostFstat(fd: number): HostStat {
+  sys(libcCalls.fstat(fd, statBuf));
+  return decodeStat(statBuf);
+}

@@ -1,0 +1,298 @@
+// The VFS operations (gVisor's VirtualFilesystem): every change of the tree
+// and every open by path goes through here, from the handlers, boot and the
+// loader alike, so the rules live in one place: read-only mounts (EROFS),
+// sticky directories, permissions, set-id and owner rules of new entries,
+// and busy mount points (EBUSY). Callers give a starting place (the cwd or a
+// directory fd's place: a kernel matter) and a path; the handlers only
+// decode arguments and encode results.
+import { E, SysErr } from '../abi/errno.js';
+import { O, RENAME } from '../abi/flags.js';
+import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
+  type Stat } from '../abi/stat.js';
+import { CAP, capable } from '../auth/creds.js';
+import { type Inode, lookupChild, type Owner } from './inode.js';
+import { samePath, type VfsPath } from './mount.js';
+import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
+  withoutSetid } from './permissions.js';
+import { type ParentAndName, resolve, resolveParent, type WalkContext } from './walk.js';
+
+/** Who acts: a walker (namespace, root, credentials, context) and the umask its new entries get. */
+export interface Actor extends WalkContext {
+  readonly umask: number;
+}
+
+/** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid. */
+function newOwner(a: Actor, dir: Stat): Owner {
+  return { uid: a.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : a.creds.fsgid };
+}
+
+/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
+function newMode(a: Actor, dir: Stat, mode: number): number {
+  return stripSgid(a.creds, dir, mode & ~a.umask & 0o7777);
+}
+
+/** Checks for creating or removing an entry in `dir`: a live directory, a writable mount, then write and search permission. */
+function checkDirWritable(a: Actor, dir: VfsPath): Stat {
+  const st = dir.inode.stat();
+  if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  // A removed directory (still open, or the cwd) takes no new entries.
+  if (st.nlink === 0) throw new SysErr(E.ENOENT);
+  if (dir.mount.readonly) throw new SysErr(E.EROFS);
+  checkAccess(a.creds, st, MAY_WRITE | MAY_EXEC);
+  return st;
+}
+
+/** For calls that create `p.name`: an existing entry is EEXIST before the directory's permissions count. */
+function checkCreate(a: Actor, p: ParentAndName): Stat {
+  try {
+    return checkDirWritable(a, p.dir);
+  } catch (e) {
+    if (e instanceof SysErr && (e.errno === E.EACCES || e.errno === E.EROFS) && lookupChild(p.dir.inode, p.name)) {
+      throw new SysErr(E.EEXIST);
+    }
+    throw e;
+  }
+}
+
+/** Parent and name for calls that create an entry; '.', '..' and '/' already exist. */
+function parentForCreate(a: Actor, start: VfsPath, path: string): ParentAndName {
+  const p = resolveParent(a, start, path);
+  if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EEXIST);
+  return p;
+}
+
+/** Is something mounted on `inode` of `at`'s mount, or is it that mount's root? */
+function busy(a: Actor, at: VfsPath, inode: Inode): boolean {
+  return a.ns.mountedOn({ mount: at.mount, inode }) !== undefined || inode === at.mount.root;
+}
+
+export function mkdirAt(a: Actor, start: VfsPath, path: string, mode: number): VfsPath {
+  const p = parentForCreate(a, start, path);
+  const dirSt = checkCreate(a, p);
+  const perm = (mode & ~a.umask & 0o1777) | (dirSt.mode & S_ISGID);
+  return { mount: p.dir.mount, inode: p.dir.inode.mkdir(p.name, perm, newOwner(a, dirSt)) };
+}
+
+/** mknod(2): regular files, FIFOs, sockets, and device nodes for CAP_MKNOD. */
+export function mknodAt(a: Actor, start: VfsPath, path: string, mode: number, dev: number): void {
+  let type = mode & S_IFMT;
+  if (type === 0) type = S_IFREG;
+  if (type === S_IFDIR) throw new SysErr(E.EPERM);
+  if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SysErr(E.EINVAL);
+  if ((type === S_IFCHR || type === S_IFBLK) && !capable(a.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
+  const p = parentForCreate(a, start, path);
+  const dirSt = checkCreate(a, p);
+  if (p.trailingSlash) throw new SysErr(E.ENOENT);
+  const perm = newMode(a, dirSt, mode);
+  if (type === S_IFREG) p.dir.inode.create(p.name, perm, newOwner(a, dirSt));
+  else p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+}
+
+export function symlinkAt(a: Actor, start: VfsPath, path: string, target: string): void {
+  if (target === '') throw new SysErr(E.ENOENT);
+  const p = parentForCreate(a, start, path);
+  const dirSt = checkCreate(a, p);
+  if (p.trailingSlash) throw new SysErr(E.ENOENT);
+  p.dir.inode.symlink(p.name, target, newOwner(a, dirSt));
+}
+
+/** bind(2) of a unix socket at `path`: a new socket node (an existing name is EADDRINUSE) bound to host socket `sock`. */
+export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: number): void {
+  try {
+    const p = parentForCreate(a, start, path);
+    const dirSt = checkCreate(a, p);
+    p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt));
+  } catch (e) {
+    throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
+  }
+}
+
+/** unlink(2). Returns the regular file that lost a name (else null), for the caller to let go of what it holds of it. */
+export function unlinkAt(a: Actor, start: VfsPath, path: string): Inode | null {
+  const p = resolveParent(a, start, path);
+  if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EISDIR);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
+  const victim = p.dir.inode.lookup(p.name);
+  const vst = victim.stat();
+  if (p.trailingSlash && !isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
+  const dirSt = checkDirWritable(a, p.dir);
+  checkSticky(a.creds, dirSt, vst);
+  if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
+  if (a.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
+  p.dir.inode.unlink(p.name);
+  return isReg(vst.mode) ? victim : null;
+}
+
+export function rmdirAt(a: Actor, start: VfsPath, path: string): void {
+  const p = resolveParent(a, start, path);
+  if (p.name === '.') throw new SysErr(E.EINVAL);
+  if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
+  if (p.name === '') throw new SysErr(E.EBUSY);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
+  const victim = p.dir.inode.lookup(p.name);
+  const dirSt = checkDirWritable(a, p.dir);
+  const vst = victim.stat();
+  checkSticky(a.creds, dirSt, vst);
+  if (!isDir(vst.mode)) throw new SysErr(E.ENOTDIR);
+  if (a.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
+  if (victim === a.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
+  p.dir.inode.rmdir(p.name);
+}
+
+function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
+  for (let i: Inode | null = of; i; i = i.parent) if (i === maybeAncestor) return true;
+  return false;
+}
+
+/**
+ * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT
+ * is refused). Returns the regular file the move replaced (it lost its
+ * name), else null, as unlinkAt does.
+ */
+export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart: VfsPath, toPath: string,
+    flags: number): Inode | null {
+  if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
+  if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
+  if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
+  const from = resolveParent(a, fromStart, fromPath);
+  const to = resolveParent(a, toStart, toPath);
+  // '/', '.' and '..' are no names to move or to replace (do_renameat2: not LAST_NORM).
+  const special = (n: string) => n === '' || n === '.' || n === '..';
+  if (special(from.name)) throw new SysErr(E.EBUSY);
+  if (special(to.name)) throw new SysErr(flags & RENAME.NOREPLACE ? E.EEXIST : E.EBUSY);
+  if (from.dir.mount !== to.dir.mount) throw new SysErr(E.EXDEV);
+  if (from.dir.mount.readonly) throw new SysErr(E.EROFS);
+  const moving = from.dir.inode.lookup(from.name);
+  const mst = moving.stat();
+  const replaced = lookupChild(to.dir.inode, to.name);
+  if ((from.trailingSlash || to.trailingSlash) && !isDir(mst.mode)) throw new SysErr(E.ENOTDIR);
+  if (flags & RENAME.EXCHANGE) {
+    if (!replaced) throw new SysErr(E.ENOENT);
+  } else if (replaced) {
+    if (flags & RENAME.NOREPLACE) throw new SysErr(E.EEXIST);
+    if (replaced === moving) return null;
+  }
+  if (isDir(mst.mode) && isAncestor(moving, to.dir.inode)) throw new SysErr(E.EINVAL);
+  if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode) && isAncestor(replaced, from.dir.inode)) {
+    throw new SysErr(E.EINVAL);
+  }
+  for (const b of [moving, replaced]) if (b && busy(a, from.dir, b)) throw new SysErr(E.EBUSY);
+  // vfs_rename: may_delete the source, may_create or may_delete the target, then a directory
+  // moving to another parent must be writable itself (its ".." changes).
+  const fromSt = checkDirWritable(a, from.dir);
+  checkSticky(a.creds, fromSt, mst);
+  const toSt = checkDirWritable(a, to.dir);
+  if (replaced && replaced !== moving) {
+    const rst = replaced.stat();
+    checkSticky(a.creds, toSt, rst);
+    if (!(flags & RENAME.EXCHANGE)) {
+      if (isDir(mst.mode) && !isDir(rst.mode)) throw new SysErr(E.ENOTDIR);
+      if (!isDir(mst.mode) && isDir(rst.mode)) throw new SysErr(E.EISDIR);
+    }
+  }
+  if (from.dir.inode !== to.dir.inode) {
+    if (isDir(mst.mode)) checkAccess(a.creds, mst, MAY_WRITE);
+    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE);
+  }
+  if (samePath(from.dir, to.dir) && from.name === to.name) return null;
+  const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
+  from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  return replacedFile ? replaced : null;
+}
+
+/** link(2): a new name at `path` for the file at `target`. */
+export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string): void {
+  const p = parentForCreate(a, start, path);
+  if (lookupChild(p.dir.inode, p.name)) throw new SysErr(E.EEXIST);
+  if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
+  if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
+  const tst = target.inode.stat();
+  checkHardlink(a.creds, tst);
+  checkDirWritable(a, p.dir);
+  if (isDir(tst.mode)) throw new SysErr(E.EPERM);
+  if (p.trailingSlash) throw new SysErr(E.ENOENT);
+  p.dir.inode.link(p.name, target.inode);
+}
+
+/** Finds or creates the file of an open; `created` when this call made it. */
+function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode: number, res: number):
+    { at: VfsPath; created: boolean } {
+  const follow = (flags & O.NOFOLLOW) === 0;
+  if (!(flags & O.CREAT)) return { at: resolve(a, start, path, { followFinal: follow, resolve: res }), created: false };
+  let p = resolveParent(a, start, path, res);
+  if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
+  // A dangling symlink in the last place is followed, and its target created, unless O_EXCL or O_NOFOLLOW.
+  for (let links = 0; ; links++) {
+    const existing = lookupChild(p.dir.inode, p.name);
+    if (!existing) break;
+    if (flags & O.EXCL) throw new SysErr(E.EEXIST);
+    if (!follow || !isLnk(existing.fileType())) return { at: a.ns.enter({ mount: p.dir.mount, inode: existing }), created: false };
+    try {
+      return { at: resolve(a, p.dir, p.name, { followFinal: true, resolve: res }), created: false };
+    } catch (e) {
+      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || links >= 40) throw e;
+    }
+    p = resolveParent(a, p.dir, existing.readlink(a), res);
+    if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
+  }
+  const dirSt = checkDirWritable(a, p.dir);
+  const inode = p.dir.inode.create(p.name, newMode(a, dirSt, mode), newOwner(a, dirSt));
+  return { at: { mount: p.dir.mount, inode }, created: true };
+}
+
+/**
+ * The path part of open(2) (may_open): finds or creates the file and checks
+ * that it may be opened so; truncates for O_TRUNC. `flags` are already
+ * cleaned (valid bits; O_PATH keeps only its own). The caller makes the
+ * description (or, for a FIFO, the host FIFO's end).
+ */
+export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mode: number, res = 0):
+    { at: VfsPath; st: Stat } {
+  const { at, created } = openTarget(a, start, path, flags, mode, res);
+  const st = at.inode.stat();
+  const acc = flags & O.ACCMODE;
+  if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
+  if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  if (!(flags & O.PATH)) {
+    if (isDir(st.mode) && (acc !== O.RDONLY || (flags & (O.CREAT | O.TRUNC)))) throw new SysErr(E.EISDIR);
+    if (isDevice(st.mode) && at.mount.flags.nodev) throw new SysErr(E.EACCES);
+    const writes = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
+    if (writes && at.mount.readonly && (isReg(st.mode) || isDir(st.mode))) throw new SysErr(E.EROFS);
+    if (!created) {
+      // Access mode 3 neither reads nor writes (ioctl only) but needs both permissions.
+      const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
+        (flags & O.TRUNC ? MAY_WRITE : 0);
+      checkAccess(a.creds, st, want);
+    }
+    if ((flags & O.NOATIME) && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, at, st);
+  }
+  return { at, st };
+}
+
+/** O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id bits go as for a write. */
+function truncateOnOpen(a: Actor, at: VfsPath, st: Stat): void {
+  const mode = withoutSetid(a.creds, st);
+  at.inode.setattr({ size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
+}
+
+/** O_TMPFILE: an unnamed file in the directory at `path`; `linkable` unless O_EXCL. */
+export function tmpfileAt(a: Actor, start: VfsPath, path: string, mode: number, linkable: boolean, res = 0):
+    { dir: VfsPath; at: VfsPath } {
+  const dir = resolve(a, start, path, { followFinal: true, resolve: res });
+  const dirSt = checkDirWritable(a, dir);
+  const inode = dir.inode.tmpfile(newMode(a, dirSt, mode), newOwner(a, dirSt), linkable);
+  return { dir, at: { mount: dir.mount, inode } };
+}
+
+/**
+ * The program file of an exec (may_open with MAY_EXEC): a regular file on a
+ * mount without noexec, executable by the actor. Its host fd, read-only.
+ */
+export function openExecutable(a: Actor, at: VfsPath): number {
+  const st = at.inode.stat();
+  if (!isReg(st.mode)) throw new SysErr(E.EACCES);
+  if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
+  checkAccess(a.creds, st, MAY_EXEC);
+  return at.inode.open(O.RDONLY, a);
+}

@@ -1,0 +1,51 @@
+// /proc/self/fd links of objects that are not files of the filesystem under
+// test: how they read, and what reopening them gives.
+#include "probe.h"
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+/** Reads /proc/self/fd/N; prints it with digits replaced by 'N' (inode numbers differ). */
+static void show_link(const char *label, int fd) {
+  char path[64], target[256];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) { printf("%s = -1 %s\n", label, strerrorname_np(errno)); return; }
+  target[n] = 0;
+  for (char *c = target; *c; c++) if (*c >= '0' && *c <= '9') *c = 'N';
+  printf("%s = %s\n", label, target);
+}
+
+CASE(memfd_link) {
+  int fd = memfd_create("probe-mem", 0);
+  show_link("memfd", fd);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  SHOW("write", write(fd, "abc", 3));
+  int again = open(path, O_RDONLY);
+  char b[8] = {0};
+  printf("reopen = %s\n", again < 0 ? strerrorname_np(errno) : "ok");
+  SHOW("read reopened", read(again, b, sizeof b)); FACT("data %s\n", b);
+  close(again); close(fd);
+}
+CASE(pipe_and_socket_links) {
+  int p[2], s[2];
+  pipe(p); socketpair(AF_UNIX, SOCK_STREAM, 0, s);
+  show_link("pipe", p[0]); show_link("socket", s[0]);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", s[0]);
+  SHOW("reopen socket", open(path, O_RDWR));
+  snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
+  int w = open(path, O_WRONLY | O_NONBLOCK);
+  printf("reopen pipe write end = %s\n", w < 0 ? strerrorname_np(errno) : "ok");
+  if (w >= 0) {
+    SHOW("write through it", write(w, "x", 1));
+    char c = 0; SHOW("read from the pipe", read(p[0], &c, 1)); FACT("got %c\n", c);
+    close(w);
+  } close(p[0]); close(p[1]); close(s[0]); close(s[1]);
+}
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv);
+  RUN(memfd_link); RUN(pipe_and_socket_links);
+  return 0;
+}

@@ -1,0 +1,93 @@
+// The overlay (fs/overlay) in-process, over two tmpfs layers: lookups through, copy-up, whiteouts, opaque directories.
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { E, SysErr } from '../../sentry/abi/errno.js';
+import { O } from '../../sentry/abi/flags.js';
+import { Overlay } from '../../sentry/fs/overlay/overlay.js';
+import { NO_TASK } from '../../sentry/vfs/context.js';
+import type { Inode } from '../../sentry/vfs/inode.js';
+import { mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
+
+const errnoOf = (f: () => unknown) => {
+  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
+  return 0;
+};
+const names = (dir: Inode) => dir.readdir().map((e) => e.name).sort();
+
+function write(inode: Inode, text: string, flags = O.WRONLY | O.TRUNC): void {
+  const fd = inode.open(flags, NO_TASK);
+  try { writeSync(fd, text); } finally { closeSync(fd); }
+}
+function read(inode: Inode): string {
+  const fd = inode.open(O.RDONLY, NO_TASK);
+  try {
+    const buf = Buffer.alloc(256);
+    return buf.subarray(0, readSync(fd, buf)).toString();
+  } finally { closeSync(fd); }
+}
+
+/** A lower tree (etc/conf holding "lower", etc/gone) under an empty upper. */
+function layers() {
+  const lower = tmpfs();
+  const etc = mkdirs(lower.root, 'etc');
+  write(etc.create('conf', 0o644, { uid: 5, gid: 6 }), 'lower');
+  etc.create('gone', 0o644, ROOT_OWNER);
+  const upper = tmpfs();
+  return { lower, upper, overlay: new Overlay(upper, lower.root) };
+}
+
+describe('overlay', () => {
+  it('shows the lower layer through, with its own device and inode numbers', () => {
+    const { overlay } = layers();
+    const conf = overlay.root.lookup('etc').lookup('conf');
+    expect(read(conf)).toBe('lower');
+    const st = conf.stat();
+    expect([st.uid, st.gid, st.dev]).toEqual([5, 6, overlay.dev]);
+    expect(names(overlay.root.lookup('etc'))).toEqual(['conf', 'gone']);
+  });
+
+  it('copies a file up on its first write, and the lower layer stays as it was', () => {
+    const { lower, upper, overlay } = layers();
+    const conf = overlay.root.lookup('etc').lookup('conf');
+    write(conf, 'upper');
+    expect(read(conf)).toBe('upper');
+    expect(read(lower.root.lookup('etc').lookup('conf'))).toBe('lower');
+    const copied = upper.root.lookup('etc').lookup('conf');
+    expect(read(copied)).toBe('upper');
+    // Copy-up keeps the owner.
+    expect([copied.stat().uid, copied.stat().gid]).toEqual([5, 6]);
+  });
+
+  it('removes a lower file with a whiteout: gone from the overlay, still in the lower layer', () => {
+    const { lower, overlay } = layers();
+    const etc = overlay.root.lookup('etc');
+    etc.lookup('gone');
+    etc.unlink('gone');
+    expect(errnoOf(() => etc.lookup('gone'))).toBe(E.ENOENT);
+    expect(names(etc)).toEqual(['conf']);
+    expect(names(lower.root.lookup('etc'))).toEqual(['conf', 'gone']);
+    // A new file of that name hides nothing and is new.
+    const again = etc.create('gone', 0o600, ROOT_OWNER);
+    expect(read(again)).toBe('');
+  });
+
+  it('makes a directory recreated over a removed one opaque', () => {
+    const { overlay } = layers();
+    const etc = overlay.root.lookup('etc');
+    etc.unlink('conf');
+    etc.unlink('gone');
+    overlay.root.rmdir('etc');
+    const fresh = overlay.root.mkdir('etc', 0o755, ROOT_OWNER);
+    expect(names(fresh)).toEqual([]);
+    expect(errnoOf(() => fresh.lookup('conf'))).toBe(E.ENOENT);
+  });
+
+  it('refuses to rename a directory that has a lower layer (EXDEV, as without redirect_dir)', () => {
+    const { overlay } = layers();
+    overlay.root.lookup('etc');
+    expect(errnoOf(() => overlay.root.rename('etc', overlay.root, 'etc2', 0))).toBe(E.EXDEV);
+    const mine = overlay.root.mkdir('mine', 0o755, ROOT_OWNER);
+    overlay.root.rename('mine', overlay.root, 'ours', 0);
+    expect(overlay.root.lookup('ours')).toBe(mine);
+  });
+});

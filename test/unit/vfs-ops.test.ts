@@ -1,0 +1,143 @@
+// The VFS operations (vfs/ops.ts) in-process: the EROFS, sticky, permission, owner and busy-mount rules in one place.
+import { closeSync, writeSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { E, SysErr } from '../../sentry/abi/errno.js';
+import { O, RENAME } from '../../sentry/abi/flags.js';
+import { isDir, S_IFCHR, S_ISGID, S_ISVTX } from '../../sentry/abi/stat.js';
+import { rootCreds, setgroups, setuid } from '../../sentry/auth/creds.js';
+import type { VfsPath } from '../../sentry/vfs/mount.js';
+import { type Actor, linkAt, mkdirAt, mknodAt, openAt, renameAt, rmdirAt, symlinkAt, unlinkAt } from '../../sentry/vfs/ops.js';
+import { resolve } from '../../sentry/vfs/walk.js';
+import { rootedTree, RW, tmpfs } from './fixtures.js';
+
+const errnoOf = (f: () => unknown) => {
+  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
+  return 0;
+};
+
+/** A tree with root's actor (umask 022) and a user's (uid 1000, group 100) in it. */
+function world() {
+  const { ns, root, ctx } = rootedTree();
+  const rootActor: Actor = { ...ctx, umask: 0o022 };
+  const user: Actor = { ...rootActor, creds: setuid(setgroups(rootCreds([]), [100]), 1000) };
+  const at = (path: string): VfsPath => resolve(rootActor, root, path, { followFinal: true });
+  return { ns, root, rootActor, user, at };
+}
+
+describe('VFS operations', () => {
+  it('mkdir applies the umask, the creator as owner, and a setgid parent\'s group and bit', () => {
+    const { root, rootActor, user, at } = world();
+    const shared = mkdirAt(rootActor, root, 'shared', 0o777);
+    shared.inode.setattr({ mode: 0o2777, gid: 100 });
+    mkdirAt(user, root, 'shared/mine', 0o777);
+    const st = at('shared/mine').inode.stat();
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o755 | S_ISGID, 1000, 100]);
+  });
+
+  it('gives EEXIST before EACCES or EROFS for a name that exists, and EACCES otherwise', () => {
+    const { root, rootActor, user } = world();
+    mkdirAt(rootActor, root, 'taken', 0o755);
+    expect(errnoOf(() => mkdirAt(user, root, 'taken', 0o755))).toBe(E.EEXIST);
+    expect(errnoOf(() => mkdirAt(user, root, 'free', 0o755))).toBe(E.EACCES);
+    expect(errnoOf(() => mkdirAt(rootActor, root, '.', 0o755))).toBe(E.EEXIST);
+  });
+
+  it('refuses every change on a read-only mount with EROFS', () => {
+    const { ns, root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'ro', 0o755);
+    const fs = tmpfs();
+    fs.root.create('f', 0o644, { uid: 0, gid: 0 });
+    fs.root.mkdir('d', 0o755, { uid: 0, gid: 0 });
+    ns.mount(at('ro'), fs, fs.root, { ...RW, readonly: true }, 'tmpfs');
+    const ro = at('ro');
+    expect(errnoOf(() => mkdirAt(rootActor, ro, 'new', 0o755))).toBe(E.EROFS);
+    expect(errnoOf(() => unlinkAt(rootActor, ro, 'f'))).toBe(E.EROFS);
+    expect(errnoOf(() => rmdirAt(rootActor, ro, 'd'))).toBe(E.EROFS);
+    expect(errnoOf(() => renameAt(rootActor, ro, 'f', ro, 'g', 0))).toBe(E.EROFS);
+    expect(errnoOf(() => openAt(rootActor, ro, 'f', O.WRONLY, 0))).toBe(E.EROFS);
+    expect(errnoOf(() => openAt(rootActor, ro, 'f', O.RDONLY, 0))).toBe(0);
+  });
+
+  it('keeps sticky directories: a user removes or renames only what it owns', () => {
+    const { root, rootActor, user } = world();
+    const tmp = mkdirAt(rootActor, root, 'tmp', 0o777);
+    tmp.inode.setattr({ mode: 0o777 | S_ISVTX });
+    openAt(rootActor, root, 'tmp/roots', O.CREAT | O.WRONLY, 0o666);
+    openAt(user, root, 'tmp/users', O.CREAT | O.WRONLY, 0o666);
+    expect(errnoOf(() => unlinkAt(user, root, 'tmp/roots'))).toBe(E.EPERM);
+    expect(errnoOf(() => renameAt(user, root, 'tmp/roots', root, 'tmp/x', 0))).toBe(E.EPERM);
+    expect(errnoOf(() => unlinkAt(user, root, 'tmp/users'))).toBe(0);
+  });
+
+  it('refuses to remove or rename a mount point (EBUSY)', () => {
+    const { ns, root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'mnt', 0o755);
+    const fs = tmpfs();
+    ns.mount(at('mnt'), fs, fs.root, RW, 'tmpfs');
+    expect(errnoOf(() => rmdirAt(rootActor, root, 'mnt'))).toBe(E.EBUSY);
+    expect(errnoOf(() => renameAt(rootActor, root, 'mnt', root, 'moved', 0))).toBe(E.EBUSY);
+    expect(errnoOf(() => rmdirAt(rootActor, root, '/'))).toBe(E.EBUSY);
+  });
+
+  it('renames by renameat2\'s rules: NOREPLACE, EXDEV across mounts, no directory into itself, kinds must match', () => {
+    const { ns, root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'a/', 0o755);
+    mkdirAt(rootActor, root, 'a/sub', 0o755);
+    openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
+    openAt(rootActor, root, 'g', O.CREAT | O.WRONLY, 0o644);
+    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'g', RENAME.NOREPLACE))).toBe(E.EEXIST);
+    expect(errnoOf(() => renameAt(rootActor, root, 'a', root, 'a/sub/a', 0))).toBe(E.EINVAL);
+    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'a', 0))).toBe(E.EISDIR);
+    expect(errnoOf(() => renameAt(rootActor, root, 'a', root, 'f', 0))).toBe(E.ENOTDIR);
+    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'g', RENAME.WHITEOUT))).toBe(E.EINVAL);
+    mkdirAt(rootActor, root, 'mnt', 0o755);
+    const fs = tmpfs();
+    ns.mount(at('mnt'), fs, fs.root, RW, 'tmpfs');
+    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'mnt/f', 0))).toBe(E.EXDEV);
+    renameAt(rootActor, root, 'f', root, 'g', 0);
+    expect(errnoOf(() => at('f'))).toBe(E.ENOENT);
+  });
+
+  it('links only non-directories, on the same mount, to a free name', () => {
+    const { root, rootActor, at } = world();
+    openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
+    mkdirAt(rootActor, root, 'd', 0o755);
+    linkAt(rootActor, at('f'), root, 'f2');
+    expect(at('f2').inode).toBe(at('f').inode);
+    expect(errnoOf(() => linkAt(rootActor, at('f'), root, 'f2'))).toBe(E.EEXIST);
+    expect(errnoOf(() => linkAt(rootActor, at('d'), root, 'd2'))).toBe(E.EPERM);
+  });
+
+  it('opens with O_CREAT through a dangling symlink by creating its target, unless O_EXCL', () => {
+    const { root, rootActor, at } = world();
+    symlinkAt(rootActor, root, 'link', 'target');
+    expect(errnoOf(() => openAt(rootActor, root, 'link', O.CREAT | O.EXCL | O.WRONLY, 0o600))).toBe(E.EEXIST);
+    const { at: created } = openAt(rootActor, root, 'link', O.CREAT | O.WRONLY, 0o666);
+    expect(at('target').inode).toBe(created.inode);
+    expect(created.inode.stat().mode & 0o777).toBe(0o644);
+  });
+
+  it('checks an open\'s permissions and truncates with O_TRUNC', () => {
+    const { root, rootActor, user } = world();
+    const { at: f } = openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
+    const fd = f.inode.open(O.WRONLY, rootActor);
+    writeSync(fd, 'data');
+    closeSync(fd);
+    expect(errnoOf(() => openAt(user, root, 'f', O.WRONLY, 0))).toBe(E.EACCES);
+    expect(errnoOf(() => openAt(user, root, 'f', O.RDONLY, 0))).toBe(0);
+    expect(errnoOf(() => openAt(rootActor, root, '/', O.WRONLY, 0))).toBe(E.EISDIR);
+    openAt(rootActor, root, 'f', O.WRONLY | O.TRUNC, 0);
+    expect(f.inode.stat().size).toBe(0);
+  });
+
+  it('makes device nodes only with CAP_MKNOD, and no directories', () => {
+    const { root, rootActor, user, at } = world();
+    const pub = mkdirAt(rootActor, root, 'pub', 0o777);
+    pub.inode.setattr({ mode: 0o777 });
+    expect(errnoOf(() => mknodAt(user, root, 'pub/null', S_IFCHR | 0o666, 0x103))).toBe(E.EPERM);
+    expect(errnoOf(() => mknodAt(rootActor, root, 'pub/dir', 0o040755, 0))).toBe(E.EPERM);
+    mknodAt(rootActor, root, 'pub/null', S_IFCHR | 0o666, 0x103);
+    expect(at('pub/null').inode.stat().rdev).toBe(0x103);
+    expect(isDir(at('pub').inode.stat().mode)).toBe(true);
+  });
+});
