@@ -62,10 +62,13 @@ export const native = {
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as
     (sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number,
   socketpair: lib.func('int tv_socketpair(_Out_ int *out)') as (out: Int32Array) => number,
-  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, _Out_ int *fds)') as
+  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, const int *join, int njoin, _Out_ int *fds)') as
     (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
-     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number, fds: Int32Array) => number,
+     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number,
+     join: Int32Array, njoin: number, fds: Int32Array) => number,
   devptsMount: lib.func('int tv_devpts_mount(void)') as () => number,
+  fsmount: lib.func('int tv_fsmount(const char *type, const uint8_t *optbuf, int nopts, uint32_t attrs)') as
+    (type: string, optbuf: Uint8Array, nopts: number, attrs: number) => number,
   openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
   setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
@@ -102,6 +105,8 @@ export const libcCalls = {
   bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
   connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
   fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
+  prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
+    (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,
   // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.
   flock: libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number,
   fcntlLock: libc.func('int fcntl(int fd, int cmd, _Inout_ uint8_t *fl)') as (fd: number, cmd: number, fl: Uint8Array) => number,

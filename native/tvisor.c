@@ -464,7 +464,8 @@ int tv_send(int sock, const void *buf, int len, const int *fds, int nfds) {
 }
 
 // Returns the message length (0 at end of stream) and stores up to maxfds
-// received descriptors (close-on-exec) in fds, their count in *nfds.
+// received descriptors (close-on-exec) in fds, their count in *nfds;
+// -EMFILE (the message consumed) when a descriptor sent did not fit.
 int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
   struct iovec iov = {buf, (size_t)cap};
   struct msghdr m = {0};
@@ -487,6 +488,13 @@ int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
     }
   }
   if (m.msg_flags & MSG_TRUNC) return -EMSGSIZE;
+  // The buffer holds 16 fds, so a truncated control message means the
+  // kernel could not install one in this process's table (it drops it).
+  if (m.msg_flags & MSG_CTRUNC) {
+    for (int i = 0; i < *nfds; i++) close(fds[i]);
+    *nfds = 0;
+    return -EMFILE;
+  }
   return (int)n;
 }
 
@@ -563,6 +571,17 @@ fail:;
   return -e;
 }
 
+// A detached mount of a new `type` instance configured by nopts key/value
+// string pairs, back to back NUL-terminated in optbuf; attrs: MOUNT_ATTR_*.
+int tv_fsmount(const char *type, const char *optbuf, int nopts, unsigned attrs) {
+  const char **options = calloc(2 * nopts + 1, sizeof *options);
+  if (!options) return -ENOMEM;
+  for (int i = 0; i < 2 * nopts; i++) { options[i] = optbuf; optbuf += strlen(optbuf) + 1; }
+  int r = detached_mount(type, options, attrs);
+  free(options);
+  return r;
+}
+
 // A private devpts instance (its own pty numbering), as a detached mount.
 int tv_devpts_mount(void) {
   static const char *const options[] = {"ptmxmode", "0666", "mode", "0620", "gid", "5", NULL};
@@ -602,10 +621,13 @@ int tv_set_winsize(int fd, int rows, int cols) {
 // argbuf/envbuf hold argc/envc NUL-terminated strings back to back.
 // With tty >= 0, that terminal becomes the guest's stdio and controlling
 // terminal (the guest leads a new session).
+// Before init runs, its pid is written to each of the njoin files `join`
+// (cgroup.procs files: every guest starts in those cgroups).
 // Returns init's host pid and stores in fds the seccomp listener and a
 // detached read-only proc mount of the sandbox's pid namespace.
 int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, const char *envbuf, int envc,
-             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty, int *fds) {
+             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty,
+             const int *join, int njoin, int *fds) {
   char **argv = calloc(argc + 1, sizeof *argv);
   char **envp = calloc(envc + 1, sizeof *envp);
   if (!argv || !envp) return -ENOMEM;
@@ -685,7 +707,15 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
   close(errp[1]);
   close(sock[1]);
   int result = (int)pid;
-  if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+  for (int i = 0; i < njoin && result > 0; i++) {
+    char num[16];
+    int len = snprintf(num, sizeof num, "%ld", pid);
+    if (write(join[i], num, len) != len) {
+      result = -errno;
+      kill(pid, SIGKILL);
+    }
+  }
+  if (result > 0 && ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
     result = -errno;
     kill(pid, SIGKILL);
   }

@@ -10,7 +10,7 @@ import { populateDev, registerDevices } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './host/sandbox-proc.js';
 import { closeQuietly } from './host/fd.js';
-import { makeFilesystem } from './fs/filesystems.js';
+import { makeFilesystem, tmpfsLimits } from './fs/filesystems.js';
 import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './auth/creds.js';
 import { E, SysErr } from './abi/errno.js';
@@ -41,6 +41,10 @@ export interface SandboxSpec {
   strace: boolean;
   /** Give the guest a terminal (a pty of the sandbox's /dev/pts) as its stdio and controlling terminal. */
   tty?: boolean;
+  /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
+  memory?: number;
+  /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
+  cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
 
 /** What the sandbox's uname and /proc/sys/kernel/hostname say. */
@@ -49,6 +53,8 @@ export const SANDBOX_HOSTNAME = 'tvisor';
 export interface SandboxHooks {
   /** With spec.tty: the pty's master, for whoever relays it to the user's terminal (the sentry closes its fd after). */
   terminal?(master: number): void;
+  /** Open cgroup.procs files of the cgroups the guests run in (the sandbox's limits): init joins them before it runs. */
+  guestCgroups?: number[];
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
@@ -102,7 +108,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
   try {
     const lower = new GoferFs(client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();
-    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid });
+    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
+      tmpfsLimits(spec.memory ?? 0));
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
     const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
@@ -114,7 +121,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const argv = [...spec.argv];
 
     let kernel: Kernel | undefined;
-    const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel! }, type, data);
+    const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 },
+      type, data);
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
     const terminal = spec.tty ? devpts.openPty() : null;
@@ -136,7 +144,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
     const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
     const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
-      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1, fds);
+      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1,
+      Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
     if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
     const proc = new SandboxProc(fds[1]!);
     closers.push(() => proc.close());

@@ -1,11 +1,17 @@
 // The tvisor command line.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BindMount, SandboxSpec } from '../sentry/boot.js';
+import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
 import { runWithTerminal } from './terminal.js';
+
+/** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
+const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
+const DEFAULT_PIDS = 4096;
 
 function parseVolume(value: string, previous: BindMount[]): BindMount[] {
   const parts = value.split(':');
@@ -22,6 +28,38 @@ function parseVolume(value: string, previous: BindMount[]): BindMount[] {
 function parseEnv(value: string, previous: string[]): string[] {
   if (!value.includes('=')) throw new InvalidArgumentError(`--env ${value}: expected K=V`);
   return [...previous, value];
+}
+
+function parseMemory(value: string): number {
+  try { return parseSize(value); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${value}: expected a number`);
+  return Number(value);
+}
+
+/** Puts the sandbox in a cgroup of its own with `limits`, removed when this process exits. */
+function limitSandbox(limits: Limits): SandboxSpec['cgroup'] {
+  let cgroup;
+  try {
+    cgroup = SandboxCgroup.create(limits);
+  } catch (e) {
+    if (!(e instanceof CgroupError)) throw e;
+    process.stderr.write(`tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
+      'tvisor: run it with --memory=0 --pids=0 to go without these limits\n');
+    process.exit(125);
+  }
+  if (!cgroup) return undefined;
+  process.on('exit', () => {
+    const kills = cgroup.oomKills();
+    if (kills > 0) {
+      process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${cgroup.limits.memory} bytes): ` +
+        `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);
+    }
+    cgroup.remove();
+  });
+  return cgroup.paths;
 }
 
 /** Runs the sandbox process with the spec and exits as it does. */
@@ -53,7 +91,11 @@ program.command('do')
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
   .option('-t, --tty', 'give the command a terminal of the sandbox (a pty of its /dev/pts), relayed to this one')
-  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean }) => {
+  .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
+    .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
+  .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
+  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean;
+      tty?: boolean; memory: number; pids: number }) => {
     const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
     void runSandboxProcess({
@@ -65,6 +107,8 @@ program.command('do')
       debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
       strace: opts.strace ?? false,
       tty: opts.tty ?? false,
+      memory: opts.memory,
+      cgroup: limitSandbox({ memory: opts.memory, pids: opts.pids }),
     });
   });
 

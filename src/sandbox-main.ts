@@ -2,6 +2,7 @@
 // with the sandbox's spec as JSON in argv[2]; exits as the guest's main
 // process did (128 + signal for a signal). The gofer is started first, so
 // that its start-up overlaps the loading of the sentry.
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
@@ -23,16 +24,42 @@ function handTerminalToCli(master: number): void {
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+const RLIMIT_NOFILE = 7;
+
+/**
+ * The sentry holds an fd per open description of its guests (and the
+ * gofer's fds while it serves them): its soft limit on fds goes up to the
+ * hard one. The guests inherit it, as they could raise it themselves.
+ */
+function raiseFdLimit(): void {
+  const limit = new BigUint64Array(2);
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, null, limit) < 0) throw new Error('getting RLIMIT_NOFILE');
+  if (limit[0] === limit[1]) return;
+  limit[0] = limit[1]!;
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, limit, null) < 0) throw new Error('raising RLIMIT_NOFILE');
+}
+
+/** Joins the sandbox's cgroup (before the gofer starts, so it is in it too); opens the guests' for init. */
+function enterCgroup(): number[] {
+  if (!spec.cgroup) return [];
+  for (const procs of spec.cgroup.sentryProcs) writeFileSync(procs, String(process.pid));
+  return spec.cgroup.guestProcs.map((procs) => openSync(procs, 'w'));
+}
+
 let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
+let guestCgroups: number[] = [];
 try {
+  raiseFdLimit();
+  guestCgroups = enterCgroup();
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
-  status = sentry.runSandbox(spec, gofer, await openLog(spec), spec.tty ? { terminal: handTerminalToCli } : {});
+  status = sentry.runSandbox(spec, gofer, await openLog(spec), { guestCgroups, ...(spec.tty ? { terminal: handTerminalToCli } : {}) });
 } catch (e) {
   process.stderr.write(`tvisor: ${(e as Error).message}\n`);
   if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(boot && e instanceof boot.CommandNotFound ? 127 : 125);
 }
+for (const fd of guestCgroups) closeSync(fd);
 process.exit('code' in status ? status.code : 128 + status.signal);

@@ -45,6 +45,9 @@ export class FileDescription {
   ) {}
 }
 
+/** The sentry (EMFILE) or the host (ENFILE) has no fd left. */
+export const isOutOfFds = (e: unknown): boolean => e instanceof SysErr && (e.errno === E.EMFILE || e.errno === E.ENFILE);
+
 const KCMP_EQUAL = 0;
 const KCMP_LESS = 1;
 
@@ -142,6 +145,21 @@ export class FileRegistry {
     }
     t.tg.fdHints.delete(fd);
     return held;
+  }
+
+  /**
+   * Runs `open` (which makes a host fd); if the sentry's fd table is full,
+   * closes the copies no guest holds and tries once more. The guest gets
+   * EMFILE or ENFILE only when the fds really are in use.
+   */
+  withRoom<T>(open: () => T): T {
+    try {
+      return open();
+    } catch (e) {
+      if (!isOutOfFds(e)) throw e;
+      this.sweep();
+      return open();
+    }
   }
 
   /** Closes the sentry's copy of every description no guest process holds. */

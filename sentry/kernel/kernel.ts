@@ -5,7 +5,7 @@ import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { rootCreds } from '../auth/creds.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
-import { FileDescription, FileRegistry } from './files.js';
+import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
@@ -142,8 +142,11 @@ export class Kernel {
     try {
       reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
     } catch (e) {
-      if (e instanceof SysErr) reply = -e.errno;
-      else {
+      if (e instanceof SysErr) {
+        reply = -e.errno;
+        // Out of fds: the copies no guest holds go now, so the next call has room (the sweep waits otherwise).
+        if (isOutOfFds(e)) this.files.sweep();
+      } else {
         this.log.error({ err: e, syscall: this.table.name(ev.nr), tid: t.tid }, 'handler failed');
         reply = -E.EIO;
       }

@@ -135,9 +135,9 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
   if (path === '' && (flags & AT.EMPTY_PATH)) {
     const d = sentryFile(k, t, dirfd, E.EACCES);
     name = pathOf(t, d.at).path;
-    plan = planExecOf(t, d.at, t.fs.root, name, argv);
+    plan = k.files.withRoom(() => planExecOf(t, d.at, t.fs.root, name, argv));
   } else {
-    plan = planExec(t, startOf(k, t, dirfd, path), path, argv);
+    plan = k.files.withRoom(() => planExec(t, startOf(k, t, dirfd, path), path, argv));
   }
   return runExec(t, k, plan, name, sp, envp);
 }

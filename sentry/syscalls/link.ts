@@ -4,6 +4,7 @@ import { AT } from '../abi/flags.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
+import type { Inode } from '../vfs/inode.js';
 import * as vfs from '../vfs/ops.js';
 import { lookupAt, startOf } from './common.js';
 import { rmdirAt } from './dir.js';
@@ -11,12 +12,21 @@ import { rmdirAt } from './dir.js';
 function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number): number {
   if (flags & ~AT.REMOVEDIR) throw new SysErr(E.EINVAL);
   if (flags & AT.REMOVEDIR) return rmdirAt(t, k, dirfd, path);
-  vfs.unlinkAt(t, startOf(k, t, dirfd, path), path);
+  dropRemoved(k, vfs.unlinkAt(t, startOf(k, t, dirfd, path), path));
   return 0;
 }
 
+/**
+ * A regular file lost a name: the sentry's copies of its descriptions that
+ * no guest holds go now, or they would keep the data of a deleted tmpfs
+ * file, and its space (size=, nr_inodes=), alive until the next sweep.
+ */
+function dropRemoved(k: Kernel, file: Inode | null): void {
+  if (file) k.files.dropUnheld((d) => d.at.inode === file);
+}
+
 function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: number, newPath: string, flags: number): number {
-  vfs.renameAt(t, startOf(k, t, olddir, oldPath), oldPath, startOf(k, t, newdir, newPath), newPath, flags);
+  dropRemoved(k, vfs.renameAt(t, startOf(k, t, olddir, oldPath), oldPath, startOf(k, t, newdir, newPath), newPath, flags));
   return 0;
 }
 

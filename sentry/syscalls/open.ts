@@ -31,7 +31,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
-  const hostFd = at.inode.open(flags, t);
+  const hostFd = k.files.withRoom(() => at.inode.open(flags, t));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
@@ -63,7 +63,8 @@ function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: num
   const acc = flags & O.ACCMODE;
   if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
   const { dir, at } = vfs.tmpfileAt(t, openStart(k, t, dirfd, path, res), path, mode, (flags & O.EXCL) === 0, res);
-  const d = new FileDescription(at.inode.open(flags & ~O.TMPFILE, t), at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
+  const hostFd = k.files.withRoom(() => at.inode.open(flags & ~O.TMPFILE, t));
+  const d = new FileDescription(hostFd, at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }
 

@@ -47,11 +47,16 @@ export function samePath(a: VfsPath, b: VfsPath): boolean {
   return a.mount === b.mount && a.inode === b.inode;
 }
 
+/** Linux's default fs.mount-max: a namespace holds at most this many mounts. */
+export const MOUNT_MAX = 100_000;
+
 export class MountNamespace {
   private readonly covered = new Map<Mount, Map<Inode, Mount[]>>();
   readonly root: Mount;
+  /** How many mounts the namespace holds (its root included), kept so the limit costs nothing to check. */
+  private count = 1;
 
-  constructor(fs: Filesystem, flags: MountFlags, source: string) {
+  constructor(fs: Filesystem, flags: MountFlags, source: string, private readonly max = MOUNT_MAX) {
     this.root = new Mount(fs, fs.root, null, null, flags, source);
   }
 
@@ -69,6 +74,7 @@ export class MountNamespace {
   }
 
   mount(at: VfsPath, fs: Filesystem, root: Inode, flags: MountFlags, source: string): Mount {
+    this.reserve(1);
     const m = new Mount(fs, root, at.mount, at.inode, flags, source);
     this.push(at, m);
     return m;
@@ -99,20 +105,50 @@ export class MountNamespace {
 
   /**
    * A bind mount of `from` onto `at`; `recursive` (MS_REC) copies the
-   * mounts beneath `from` too.
+   * mounts beneath `from` too. The source tree is taken as it is before the
+   * call (a copy never copies itself), and a copy that would take the
+   * namespace past its limit fails whole with ENOSPC, changing nothing.
    */
   bind(from: VfsPath, at: VfsPath, flags: MountFlags, recursive: boolean): Mount {
-    const beneath = this.children(from.mount).filter((c) => c.mountpoint && isBeneath(c.mountpoint, from.inode));
+    const beneath = this.mountsBeneath(from);
     if (!recursive && beneath.some((c) => c.locked)) throw new SysErr(E.EINVAL);
-    const copy = this.mount(at, from.mount.fs, from.inode, flags, from.mount.source);
-    copy.lockedReadonly = from.mount.lockedReadonly;
+    const copies: { source: Mount; parent: number }[] = [];
     if (recursive) {
-      for (const c of beneath) {
-        const sub = this.bind({ mount: c, inode: c.root }, { mount: copy, inode: c.mountpoint! }, c.flags, true);
-        sub.locked = c.locked;
+      // Counting stops at what the limit leaves, so a refused call costs at most that much.
+      const budget = this.max - this.count - 1;
+      // Parents are listed before their children, and mounts stacked on one place in their order
+      // (a stack, not recursion: a guest may nest mounts deep).
+      const pending = beneath.map((source) => ({ source, parent: 0 })).reverse();
+      for (let next = pending.pop(); next; next = pending.pop()) {
+        if (copies.length >= budget) throw new SysErr(E.ENOSPC);
+        copies.push(next);
+        const parent = copies.length;
+        pending.push(...this.children(next.source).map((source) => ({ source, parent })).reverse());
       }
     }
-    return copy;
+    this.reserve(1 + copies.length);
+    const top = this.mount(at, from.mount.fs, from.inode, flags, from.mount.source);
+    top.lockedReadonly = from.mount.lockedReadonly;
+    const made = [top];
+    for (const { source, parent } of copies) {
+      const copy = this.mount({ mount: made[parent]!, inode: source.mountpoint! }, source.fs, source.root, source.flags,
+        source.source);
+      copy.locked = source.locked;
+      copy.lockedReadonly = source.lockedReadonly;
+      made.push(copy);
+    }
+    return top;
+  }
+
+  /** The mounts of `from`'s mount stacked on `from` or below it. */
+  private mountsBeneath(from: VfsPath): Mount[] {
+    const all = this.children(from.mount);
+    return from.inode === from.mount.root ? all : all.filter((c) => c.mountpoint && isBeneath(c.mountpoint, from.inode));
+  }
+
+  /** ENOSPC unless `n` more mounts fit under the limit (Linux's count_mounts). */
+  private reserve(n: number): void {
+    if (this.count + n > this.max) throw new SysErr(E.ENOSPC);
   }
 
   private push(at: VfsPath, m: Mount): void {
@@ -121,6 +157,7 @@ export class MountNamespace {
     const stack = byInode.get(at.inode) ?? [];
     stack.push(m);
     byInode.set(at.inode, stack);
+    this.count++;
   }
 
   private unlink(m: Mount): void {
@@ -128,6 +165,7 @@ export class MountNamespace {
     const i = stack?.indexOf(m) ?? -1;
     if (!stack || i < 0) throw new SysErr(E.EINVAL);
     stack.splice(i, 1);
+    this.count--;
     if (stack.length === 0) this.covered.get(m.parent!)!.delete(m.mountpoint!);
   }
 

@@ -107,7 +107,8 @@ export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: numbe
   }
 }
 
-export function unlinkAt(a: Actor, start: VfsPath, path: string): void {
+/** unlink(2). Returns the regular file that lost a name (else null), for the caller to let go of what it holds of it. */
+export function unlinkAt(a: Actor, start: VfsPath, path: string): Inode | null {
   const p = resolveParent(a, start, path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EISDIR);
   if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
@@ -119,6 +120,7 @@ export function unlinkAt(a: Actor, start: VfsPath, path: string): void {
   if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
   if (a.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   p.dir.inode.unlink(p.name);
+  return isReg(vst.mode) ? victim : null;
 }
 
 export function rmdirAt(a: Actor, start: VfsPath, path: string): void {
@@ -142,9 +144,13 @@ function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
   return false;
 }
 
-/** renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT is refused). */
+/**
+ * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT
+ * is refused). Returns the regular file the move replaced (it lost its
+ * name), else null, as unlinkAt does.
+ */
 export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart: VfsPath, toPath: string,
-    flags: number): void {
+    flags: number): Inode | null {
   if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
   if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
   if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
@@ -164,7 +170,7 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
     if (!replaced) throw new SysErr(E.ENOENT);
   } else if (replaced) {
     if (flags & RENAME.NOREPLACE) throw new SysErr(E.EEXIST);
-    if (replaced === moving) return;
+    if (replaced === moving) return null;
   }
   if (isDir(mst.mode) && isAncestor(moving, to.dir.inode)) throw new SysErr(E.EINVAL);
   if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode) && isAncestor(replaced, from.dir.inode)) {
@@ -188,8 +194,10 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
     if (isDir(mst.mode)) checkAccess(a.creds, mst, MAY_WRITE);
     if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE);
   }
-  if (samePath(from.dir, to.dir) && from.name === to.name) return;
+  if (samePath(from.dir, to.dir) && from.name === to.name) return null;
+  const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
   from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  return replacedFile ? replaced : null;
 }
 
 /** link(2): a new name at `path` for the file at `target`. */

@@ -130,6 +130,21 @@ describe('VFS operations', () => {
     expect(f.inode.stat().size).toBe(0);
   });
 
+  it('names the regular file an unlink or a rename over removed, for the kernel to let go of', () => {
+    const { root, rootActor, at } = world();
+    openAt(rootActor, root, 'a', O.CREAT | O.WRONLY, 0o644);
+    openAt(rootActor, root, 'b', O.CREAT | O.WRONLY, 0o644);
+    openAt(rootActor, root, 'c', O.CREAT | O.WRONLY, 0o644);
+    symlinkAt(rootActor, root, 'link', 'a');
+    const a = at('a').inode;
+    const b = at('b').inode;
+    expect(renameAt(rootActor, root, 'a', root, 'b', 0)).toBe(b);
+    expect(renameAt(rootActor, root, 'b', root, 'c', RENAME.EXCHANGE)).toBeNull();
+    expect(renameAt(rootActor, root, 'b', root, 'new', 0)).toBeNull();
+    expect(unlinkAt(rootActor, root, 'link')).toBeNull();
+    expect(unlinkAt(rootActor, root, 'c')).toBe(a);
+  });
+
   it('makes device nodes only with CAP_MKNOD, and no directories', () => {
     const { root, rootActor, user, at } = world();
     const pub = mkdirAt(rootActor, root, 'pub', 0o777);

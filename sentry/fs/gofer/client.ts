@@ -66,6 +66,8 @@ export class GoferClient {
       if (fd >= 0) closeSync(fd);
       throw err;
     };
+    // The sentry's fd table is full: the answer came, its fd could not; the next request is served.
+    if (n === -E.EMFILE) return fail(new SysErr(E.EMFILE, 'no room for the gofer\'s fd'));
     if (n <= 0) return fail(new SysErr(E.EIO, n === 0 ? 'gofer gone' : `gofer recv: errno ${-n}`));
     const res = this.codec.decodeResponse(this.buf.subarray(0, n));
     if (res.seq !== seq) return fail(new SysErr(E.EIO, `gofer answered request ${res.seq}, not ${seq}`));

@@ -1,10 +1,13 @@
 // tmpfs: a memory filesystem owned by the sentry. A regular file's data and
-// its mode, owner, size and times live in a memfd (so guests read, write and
-// mmap it natively, and the host keeps size and times right); directories,
-// symlinks and special files are JavaScript objects.
-import { fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
+// its mode, owner, size and times live in a host file of the filesystem's
+// own kernel tmpfs instance (instance.ts), named by its inode number and
+// opened only when a guest opens it (so guests read, write and mmap it
+// natively, the host keeps size and times right, and the sentry holds no fd
+// per file); directories, symlinks and special files are JavaScript objects,
+// each with an empty host file that makes the kernel count it as an inode.
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
-import { native, tv } from '../../host/native.js';
+import { type HostStat, native, tv } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import type { Context } from '../../vfs/context.js';
 import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
@@ -13,9 +16,10 @@ import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
 import { bindUnix, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
-import { host, hostFstat, reopen } from '../../host/fd.js';
+import { FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
 import { hostFifos } from '../../host/fifos.js';
 import { futimens } from '../../host/times.js';
+import { HostTmpfs } from './instance.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
@@ -25,19 +29,21 @@ export class Tmpfs implements Filesystem {
   readonly dev = allocDev();
   readonly readonly = false;
   readonly root: TmpfsDir;
+  /** Where the data is, and what counts the inodes and bytes against size= and nr_inodes=. */
+  readonly host: HostTmpfs;
   private nextIno = 1;
 
-  constructor(readonly emptyDir: EmptyDir, rootMode = 0o1777, owner: Owner = { uid: 0, gid: 0 }) {
-    this.root = new TmpfsDir(this, rootMode, owner);
+  /** `limits`: the size=, nr_blocks=, nr_inodes= options, for the kernel instance (its defaults: Linux's). */
+  constructor(readonly emptyDir: EmptyDir, rootMode = 0o1777, owner: Owner = { uid: 0, gid: 0 },
+      limits: [string, string][] = []) {
+    this.host = new HostTmpfs(limits);
+    this.root = new TmpfsDir(this, rootMode, owner, true);
   }
 
   allocIno(): number { return this.nextIno++; }
 
   statfs(): StatFs {
-    // Like a tmpfs mounted without size=: half of memory, counted in pages.
-    const blocks = 3_000_000;
-    return { type: TMPFS_MAGIC, bsize: PAGE, blocks, bfree: blocks, bavail: blocks, files: 3_000_000,
-      ffree: 3_000_000 - this.nextIno, namelen: 255, frsize: PAGE, flags: 0x20 /* ST_RELATIME */ };
+    return { type: TMPFS_MAGIC, bsize: PAGE, ...this.host.statfs(), namelen: 255, frsize: PAGE, flags: 0x20 /* ST_RELATIME */ };
   }
 }
 
@@ -48,16 +54,33 @@ interface Meta {
 export abstract class TmpfsInode extends Inode {
   readonly ino: number;
   protected meta: Meta;
+  /** The host file standing for this inode in the kernel instance is named `hostName` (until the inode is gone). */
+  protected named: boolean;
 
-  constructor(readonly fs: Tmpfs, mode: number, owner: Owner) {
+  /** `placeholder`: make the empty host file that counts this inode (regular files make their own; the root is the instance's). */
+  constructor(readonly fs: Tmpfs, mode: number, owner: Owner, placeholder = true) {
     super();
     this.ino = fs.allocIno();
+    if (placeholder) closeSync(fs.host.create(this.hostName));
+    this.named = placeholder;
     const t = now();
     this.meta = { mode, uid: owner.uid, gid: owner.gid, nlink: 1, atime: t, mtime: t, ctime: t, btime: t };
   }
 
+  get hostName(): string { return String(this.ino); }
+
   get nlink(): number { return this.meta.nlink; }
-  set nlink(n: number) { this.meta.nlink = n; this.touchChanged(); }
+  set nlink(n: number) {
+    this.meta.nlink = n;
+    this.touchChanged();
+    if (n === 0 && this.named) this.unname();
+  }
+
+  /** Its last name is gone: the host file goes (a regular file's data stays while a description holds it). */
+  protected unname(): void {
+    this.fs.host.unlink(this.hostName);
+    this.named = false;
+  }
 
   stat(): Stat {
     const m = this.meta;
@@ -81,23 +104,24 @@ export abstract class TmpfsInode extends Inode {
     m.ctime = t;
   }
 
-  private readonly xattrs = new Map<string, Uint8Array>();
+  /** Made on the first set: most files have none, and a tmpfs may hold millions. */
+  private xattrs: Map<string, Uint8Array> | null = null;
 
   override getxattr(name: string): Uint8Array {
-    const v = this.xattrs.get(name);
+    const v = this.xattrs?.get(name);
     if (!v) throw new SysErr(E.ENODATA);
     return v;
   }
-  override listxattr(): string[] { return [...this.xattrs.keys()]; }
+  override listxattr(): string[] { return [...(this.xattrs?.keys() ?? [])]; }
   override setxattr(name: string, value: Uint8Array, flags: number): void {
-    const has = this.xattrs.has(name);
+    const has = this.xattrs?.has(name) ?? false;
     if ((flags & 1 /* XATTR_CREATE */) && has) throw new SysErr(E.EEXIST);
     if ((flags & 2 /* XATTR_REPLACE */) && !has) throw new SysErr(E.ENODATA);
-    this.xattrs.set(name, value);
+    (this.xattrs ??= new Map()).set(name, value);
     this.touchChanged();
   }
   override removexattr(name: string): void {
-    if (!this.xattrs.delete(name)) throw new SysErr(E.ENODATA);
+    if (!this.xattrs?.delete(name)) throw new SysErr(E.ENODATA);
     this.touchChanged();
   }
 
@@ -118,8 +142,8 @@ const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 export class TmpfsDir extends TmpfsInode {
   readonly children = new Map<string, TmpfsInode>();
 
-  constructor(fs: Tmpfs, mode: number, owner: Owner) {
-    super(fs, S_IFDIR | (mode & 0o7777), owner);
+  constructor(fs: Tmpfs, mode: number, owner: Owner, isRoot = false) {
+    super(fs, S_IFDIR | (mode & 0o7777), owner, !isRoot);
     this.meta.nlink = 2;
   }
 
@@ -147,11 +171,12 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
-    return this.add(name, new TmpfsFile(this.fs, mode, owner, name));
+    if (this.children.has(name)) throw new SysErr(E.EEXIST);
+    return this.add(name, new TmpfsFile(this.fs, mode, owner, false));
   }
 
   override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
-    const file = new TmpfsFile(this.fs, mode, owner, 'tmpfile');
+    const file = new TmpfsFile(this.fs, mode, owner, true);
     file.nlink = 0;
     file.linkable = linkable;
     return file;
@@ -186,7 +211,10 @@ export class TmpfsDir extends TmpfsInode {
     if (this.children.has(name)) throw new SysErr(E.EEXIST);
     // A file with no name left comes back only if it was made by O_TMPFILE without O_EXCL.
     if (target.nlink === 0 && !(target instanceof TmpfsFile && target.linkable)) throw new SysErr(E.ENOENT);
-    if (target instanceof TmpfsFile) target.linkable = false;
+    if (target instanceof TmpfsFile) {
+      target.linkable = false;
+      target.renameHost();
+    }
     this.children.set(name, target);
     target.nlink++;
     this.touchModified();
@@ -253,50 +281,152 @@ export class TmpfsDir extends TmpfsInode {
 }
 
 export class TmpfsFile extends TmpfsInode {
-  /** Data, size, mode bits, owner and times. */
-  readonly memfd: number;
   /** An O_TMPFILE file that linkat may still give a name. */
   linkable = false;
+  /** The host file as `major:minor:ino` (it never changes). */
+  private readonly key: string;
+  /**
+   * Host fds that opens of it made (the descriptions'), to reach the host
+   * file once its name is gone; an fd number may have been closed and
+   * reused, so each is checked against `key` before use.
+   */
+  private opened: number[] | null = null;
+  private pruneAt = 16;
+  /** The fd of an O_TMPFILE file until its first open. */
+  private unnamedFd = -1;
+  /** Its stat when its name went, for a stat with no description left to ask. */
+  private lastStat: HostStat | null = null;
 
-  constructor(fs: Tmpfs, mode: number, owner: Owner, name: string, memfd?: number) {
-    super(fs, S_IFREG | (mode & 0o7777), owner);
-    this.memfd = memfd ?? tv(native.memfd(name.slice(0, 200), 0));
-    // Owner first: a change of owner would take set-id bits away.
-    host(() => fchownSync(this.memfd, owner.uid, owner.gid));
-    host(() => fchmodSync(this.memfd, mode & 0o7777));
-    // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
-    futimens(this.memfd, 'now', 'now');
-    this.meta.btime = hostFstat(this.memfd).ctime;
+  constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean) {
+    super(fs, S_IFREG | (mode & 0o7777), owner, false);
+    const fd = unnamed ? fs.host.tmpfile() : fs.host.create(this.hostName);
+    try {
+      // Owner first: a change of owner would take set-id bits away.
+      host(() => fchownSync(fd, owner.uid, owner.gid));
+      host(() => fchmodSync(fd, mode & 0o7777));
+      // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
+      futimens(fd, 'now', 'now');
+      const s = hostFstat(fd);
+      this.meta.btime = s.ctime;
+      this.key = `${major(s.dev)}:${minor(s.dev)}:${s.ino}`;
+    } catch (e) {
+      closeSync(fd);
+      if (!unnamed) fs.host.unlink(this.hostName);
+      throw e;
+    }
+    if (unnamed) this.unnamedFd = fd;
+    else closeSync(fd);
+    this.named = !unnamed;
   }
 
-  override stat(): Stat {
-    const s = hostFstat(this.memfd);
+  private hostStat(): HostStat {
+    if (this.named) return this.fs.host.stat(this.hostName);
+    const fd = this.reachable();
+    if (fd >= 0) return hostFstat(fd);
+    return this.lastStat!;
+  }
+
+  private statFrom(s: HostStat): Stat {
     return { ...s, dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink,
       rdev: 0, blksize: PAGE, btime: this.meta.btime };
   }
 
-  override hostKey(): string {
-    const s = hostFstat(this.memfd);
-    return `${major(s.dev)}:${minor(s.dev)}:${s.ino}`;
+  override stat(): Stat { return this.statFrom(this.hostStat()); }
+
+  override statOpen(hostFd: number): Stat { return this.statFrom(hostFstat(hostFd)); }
+
+  override hostKey(): string { return this.key; }
+
+  /** An fd of the unnamed host file that the sentry still holds, or -1. */
+  private reachable(): number {
+    if (this.unnamedFd >= 0) return this.unnamedFd;
+    for (const fd of this.opened ?? []) {
+      try {
+        const s = hostFstat(fd);
+        if (`${major(s.dev)}:${minor(s.dev)}:${s.ino}` === this.key) return fd;
+      } catch { /* closed */ }
+    }
+    return -1;
+  }
+
+  /** Runs `fn` with a new fd of the host file opened with `flags` (its name, or a description it still has). */
+  private withFd<T>(flags: number, fn: (fd: number) => T): T {
+    const fd = this.openHost(flags);
+    try { return fn(fd); } finally { closeSync(fd); }
+  }
+
+  private openHost(flags: number): number {
+    if (this.named) return this.fs.host.open(this.hostName, flags);
+    const fd = this.reachable();
+    // No description left: nothing can reach the file any more but through this inode, which has no data left.
+    if (fd < 0) throw new SysErr(E.ENOENT);
+    return reopen(fd, flags);
   }
 
   override setattr(a: SetAttr): void {
-    if (a.mode !== undefined) host(() => fchmodSync(this.memfd, a.mode! & 0o7777));
-    if (a.uid !== undefined || a.gid !== undefined) {
-      const s = hostFstat(this.memfd);
-      host(() => fchownSync(this.memfd, a.uid ?? s.uid, a.gid ?? s.gid));
+    if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
+    if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
+      return;
     }
-    if (a.size !== undefined) host(() => ftruncateSync(this.memfd, a.size));
-    if (a.atime !== undefined || a.mtime !== undefined) futimens(this.memfd, a.atime ?? 'omit', a.mtime ?? 'omit');
+    this.withFd(O.RDONLY, (fd) => {
+      if (a.mode !== undefined) host(() => fchmodSync(fd, a.mode! & 0o7777));
+      if (a.uid !== undefined || a.gid !== undefined) {
+        const s = hostFstat(fd);
+        host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
+      }
+      if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
+    });
   }
 
   /** chmod to the same mode: the host sets ctime, as a link count change must. */
   override touchChanged(): void {
-    const mode = hostFstat(this.memfd).mode & 0o7777;
-    host(() => fchmodSync(this.memfd, mode));
+    if (!this.named && this.reachable() < 0) return;
+    this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, hostFstat(fd).mode & 0o7777)));
   }
 
-  override open(flags: number): number { return reopen(this.memfd, flags); }
+  protected override unname(): void {
+    this.lastStat = this.hostStat();
+    super.unname();
+  }
+
+  /** An unnamed (O_TMPFILE) file is linked: its host file gets its name back. */
+  renameHost(): void {
+    if (this.named) return;
+    const fd = this.reachable();
+    if (fd < 0) throw new SysErr(E.ENOENT);
+    this.fs.host.link(fd, this.hostName);
+    this.named = true;
+  }
+
+  override open(flags: number): number {
+    const fd = this.openHost(flags & FILE_STATUS_FLAGS);
+    if (this.unnamedFd >= 0) {
+      closeSync(this.unnamedFd);
+      this.unnamedFd = -1;
+    }
+    this.remember(fd);
+    return fd;
+  }
+
+  private remember(fd: number): void {
+    if (!this.opened) {
+      this.opened = [fd];
+      return;
+    }
+    this.opened.push(fd);
+    if (this.opened.length < this.pruneAt) return;
+    this.opened = this.opened.filter((x, i, all) => all.indexOf(x) === i && this.isOurs(x));
+    this.pruneAt = Math.max(16, 2 * this.opened.length);
+  }
+
+  private isOurs(fd: number): boolean {
+    try {
+      const s = hostFstat(fd);
+      return `${major(s.dev)}:${minor(s.dev)}:${s.ino}` === this.key;
+    } catch {
+      return false;
+    }
+  }
 }
 
 export class TmpfsSymlink extends TmpfsInode {

@@ -1,0 +1,86 @@
+// The kernel tmpfs instance behind one sandbox tmpfs: made by the sentry
+// with fsopen/fsconfig/fsmount, detached (in no mount namespace, so no host
+// process or guest reaches it by a path), and reached only through the
+// sentry's fd of its root. It holds the data of the sandbox tmpfs's regular
+// files, one host file per sandbox inode, named by the inode number, and an
+// empty file for every other inode, so the kernel counts the sandbox's
+// inodes and bytes and enforces size= and nr_inodes= (ENOSPC) itself.
+import { statfsSync } from 'node:fs';
+import koffi from 'koffi';
+import { SysErr } from '../../abi/errno.js';
+import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
+import { AT, O } from '../../abi/flags.js';
+
+const libc = koffi.load('libc.so.6');
+const openatC = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)') as
+  (dirfd: number, path: string, flags: number, mode: number) => number;
+const unlinkatC = libc.func('int unlinkat(int dirfd, const char *path, int flags)') as
+  (dirfd: number, path: string, flags: number) => number;
+const linkatC = libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') as
+  (oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number) => number;
+const fstatatC = libc.func('int fstatat(int dirfd, const char *path, _Out_ uint8_t *buf, int flags)') as
+  (dirfd: number, path: string, buf: Uint8Array, flags: number) => number;
+
+const MOUNT_ATTR_NOSUID = 0x2;
+const MOUNT_ATTR_NODEV = 0x4;
+
+const check = (r: number): number => {
+  if (r < 0) throw new SysErr(koffi.errno());
+  return r;
+};
+
+/** The options Linux's tmpfs takes that the kernel instance enforces (the rest are the sentry's). */
+export const KERNEL_TMPFS_OPTIONS = ['size', 'nr_blocks', 'nr_inodes'] as const;
+
+const statBuf = new Uint8Array(STAT_SIZE);
+
+export class HostTmpfs {
+  /** The sentry's fd of the instance's root (a detached mount). */
+  readonly root: number;
+
+  /** `options`: size=, nr_blocks=, nr_inodes= as the guest wrote them; the kernel parses them (EINVAL as Linux). */
+  constructor(options: [string, string][]) {
+    const buf = Buffer.from(options.flat().map((x) => `${x}\0`).join(''));
+    // Not noexec: guests exec these files (the sentry passes them as fds). Not relatime-less: the default is relatime.
+    this.root = tv(native.fsmount('tmpfs', buf, options.length, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  }
+
+  /** Makes host file `name` (it must not exist); returns an fd of it opened O_RDWR. */
+  create(name: string): number {
+    return check(openatC(this.root, name, O.CREAT | O.EXCL | O.RDWR | O.CLOEXEC | O.NOFOLLOW, 0o600));
+  }
+
+  /** An unnamed host file (O_TMPFILE, linkable): an fd of it, O_RDWR. */
+  tmpfile(): number {
+    return check(openatC(this.root, '.', O.TMPFILE | O.RDWR | O.CLOEXEC, 0o600));
+  }
+
+  /**
+   * A new open file description of host file `name` with `flags` (status
+   * flags and access mode, which F_GETFL shows: no O_NOFOLLOW, needless where
+   * only regular files exist).
+   */
+  open(name: string, flags: number): number {
+    return check(openatC(this.root, name, flags | O.CLOEXEC | O.NOCTTY, 0));
+  }
+
+  stat(name: string): HostStat {
+    check(fstatatC(this.root, name, statBuf, AT.SYMLINK_NOFOLLOW));
+    return decodeStat(statBuf);
+  }
+
+  unlink(name: string): void {
+    check(unlinkatC(this.root, name, 0));
+  }
+
+  /** Gives the unnamed (O_TMPFILE) host file open as `fd` the name `name`. */
+  link(fd: number, name: string): void {
+    check(linkatC(AT.FDCWD, `/proc/self/fd/${fd}`, this.root, name, AT.SYMLINK_FOLLOW));
+  }
+
+  /** Blocks and inodes of the instance, in the kernel's figures. */
+  statfs(): { blocks: number; bfree: number; bavail: number; files: number; ffree: number } {
+    const s = statfsSync(`/proc/self/fd/${this.root}`);
+    return { blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+  }
+}

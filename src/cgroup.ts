@@ -1,0 +1,262 @@
+// The sandbox's cgroup: memory and pids limits for `tvisor do`. A guest is
+// host uid 0, which Linux exempts from RLIMIT_NPROC, so without a cgroup a
+// fork bomb or a memory hog in the sandbox would reach the host.
+//
+// Layout, in each hierarchy that has a needed controller (cgroup v2: one;
+// v1: the memory and the pids hierarchies):
+//
+//   tvisor-<CLI pid>/          the whole sandbox: guests' limits + the sentry's share
+//     sentry/                  the sandbox process (the sentry) and the gofer
+//     guests/                  init and every guest: the limits asked for
+//
+// The guests have a cgroup of their own so that hitting their limit kills or
+// fails a guest, never the sentry, which stays to report the death. The CLI
+// makes the cgroup before the sandbox process starts and removes it when
+// that process has ended; one left by a CLI that was killed is removed by
+// the next `tvisor do` (when nothing runs in it any more).
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface Limits {
+  /** Bytes of memory the guests may use together (tmpfs data included); 0: no limit. */
+  memory: number;
+  /** Processes and threads the guests may have together; 0: no limit. */
+  pids: number;
+}
+
+/** What the sandbox process needs: the cgroup.procs files it joins (sentry/) and puts init in (guests/). */
+export interface CgroupPaths { sentryProcs: string[]; guestProcs: string[] }
+
+/** The sentry's and the gofer's share above the guests' limits (their own memory and threads). */
+const SENTRY_MEMORY = 1 << 30;
+const SENTRY_PIDS = 64;
+
+type Controller = 'memory' | 'pids';
+
+/** One cgroup directory per hierarchy, and how to write a limit in it. */
+interface Hierarchy {
+  /** The directory the sandbox's cgroup is made in. */
+  base: string;
+  controllers: Controller[];
+  v2: boolean;
+}
+
+export class CgroupError extends Error {}
+
+function read(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+interface MountedHierarchy { root: string; at: string; type: string; options: string[] }
+
+function cgroupMounts(): MountedHierarchy[] {
+  return read('/proc/self/mountinfo').trim().split('\n').flatMap((line) => {
+    const [pre, post] = line.split(' - ') as [string, string | undefined];
+    const f = pre.split(' ');
+    const [type, , super_] = (post ?? '').split(' ');
+    if (type !== 'cgroup' && type !== 'cgroup2') return [];
+    return [{ root: f[3]!, at: f[4]!.replace(/\\040/g, ' '), type, options: (super_ ?? '').split(',') }];
+  });
+}
+
+/** The directory of cgroup `path` (as /proc/self/cgroup names it) in a mounted hierarchy, if that mount shows it. */
+function directoryOf(m: MountedHierarchy, path: string): string | null {
+  if (m.root === '/') return join(m.at, path);
+  if (path === m.root || path.startsWith(`${m.root}/`)) return join(m.at, path.slice(m.root.length));
+  return null;
+}
+
+/**
+ * cgroup v2: a cgroup that holds processes cannot hand controllers to
+ * children (no internal processes), and the CLI's own cgroup holds the
+ * CLI; so the sandbox's cgroup is made beside it (in its parent, where the
+ * controllers are enabled), unless the CLI runs in the root cgroup.
+ */
+function v2Hierarchy(needed: Controller[]): Hierarchy | string {
+  const line = read('/proc/self/cgroup').split('\n').find((l) => l.startsWith('0::'));
+  const m = cgroupMounts().find((x) => x.type === 'cgroup2');
+  if (!line || !m) return 'no cgroup v2 hierarchy';
+  const own = directoryOf(m, line.slice(3));
+  if (!own || !existsSync(own)) return 'the cgroup v2 hierarchy does not show this process\'s cgroup';
+  const available = read(join(own, 'cgroup.controllers')).trim().split(/\s+/);
+  const missing = needed.filter((c) => !available.includes(c));
+  if (missing.length > 0) return `cgroup v2 lacks the ${missing.join(' and ')} controller${missing.length > 1 ? 's' : ''}`;
+  const isRoot = line.slice(3) === '/' || own === m.at;
+  return { base: isRoot ? own : dirname(own), controllers: needed, v2: true };
+}
+
+/** cgroup v1: a hierarchy per controller; the sandbox's cgroup is made inside the CLI's own. */
+function v1Hierarchies(needed: Controller[]): Hierarchy[] | string {
+  const own = new Map<string, string>();
+  for (const line of read('/proc/self/cgroup').trim().split('\n')) {
+    const [, controllers, path] = line.split(':') as [string, string, string];
+    for (const c of controllers.split(',')) own.set(c, path);
+  }
+  const out: Hierarchy[] = [];
+  for (const c of needed) {
+    const m = cgroupMounts().find((x) => x.type === 'cgroup' && x.options.includes(c));
+    const path = own.get(c);
+    if (!m || path === undefined) return `no cgroup v1 ${c} hierarchy`;
+    const dir = directoryOf(m, path);
+    if (!dir || !existsSync(dir)) return `the cgroup v1 ${c} hierarchy does not show this process's cgroup`;
+    const same = out.find((h) => h.base === dir);
+    if (same) same.controllers.push(c);
+    else out.push({ base: dir, controllers: [c], v2: false });
+  }
+  return out;
+}
+
+function limitFiles(h: Hierarchy, c: Controller, value: number): [string, string][] {
+  if (c === 'pids') return [['pids.max', String(value)]];
+  if (h.v2) return [['memory.max', String(value)], ['memory.swap.max', '0']];
+  // memsw (memory + swap) must not be below the memory limit: set after it.
+  return [['memory.limit_in_bytes', String(value)], ['memory.memsw.limit_in_bytes', String(value)]];
+}
+
+function setLimits(h: Hierarchy, dir: string, limits: Limits, share: Limits): void {
+  for (const c of h.controllers) {
+    for (const [file, value] of limitFiles(h, c, limits[c] + share[c])) {
+      // memory.swap.max and memsw exist only where swap is accounted.
+      if (file.includes('swap') || file.includes('memsw')) {
+        if (existsSync(join(dir, file))) writeFileSync(join(dir, file), value);
+      } else {
+        writeFileSync(join(dir, file), value);
+      }
+    }
+  }
+}
+
+const PREFIX = 'tvisor-';
+
+/** Is pid a live process (a zombie is not: it has ended, its parent just has not reaped it)? */
+function alive(pid: number): boolean {
+  try {
+    const stat = read(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Removes cgroups left by CLIs that were killed, if nothing runs in them. */
+function removeStale(base: string): void {
+  for (const name of readdirSync(base)) {
+    const pid = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
+    if (!pid || alive(Number(pid))) continue;
+    const dir = join(base, name);
+    try {
+      for (const sub of ['guests', 'sentry']) if (existsSync(join(dir, sub))) rmdirSync(join(dir, sub));
+      rmdirSync(dir);
+    } catch { /* still in use (a sandbox whose CLI died): left to the next one */ }
+  }
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+export class SandboxCgroup {
+  private constructor(private readonly dirs: { h: Hierarchy; dir: string }[], readonly limits: Limits) {}
+
+  /**
+   * Makes the sandbox's cgroup with `limits` (a 0 limit is not set); null
+   * when both are 0. Throws CgroupError when the host gives no usable
+   * cgroup for a limit asked for: there is no silent fallback.
+   */
+  static create(limits: Limits): SandboxCgroup | null {
+    const needed = (['memory', 'pids'] as const).filter((c) => limits[c] > 0);
+    if (needed.length === 0) return null;
+    let hierarchies: Hierarchy[];
+    const v2 = v2Hierarchy(needed);
+    if (typeof v2 !== 'string') {
+      hierarchies = [v2];
+    } else {
+      const v1 = v1Hierarchies(needed);
+      if (typeof v1 === 'string') throw new CgroupError(`${v2}; ${v1}`);
+      hierarchies = v1;
+    }
+    const made: { h: Hierarchy; dir: string }[] = [];
+    const cgroup = new SandboxCgroup(made, limits);
+    try {
+      for (const h of hierarchies) {
+        removeStale(h.base);
+        const dir = join(h.base, `${PREFIX}${process.pid}`);
+        if (h.v2) enableControllers(h, h.base);
+        mkdirSync(dir);
+        made.push({ h, dir });
+        mkdirSync(join(dir, 'sentry'));
+        mkdirSync(join(dir, 'guests'));
+        if (h.v2) enableControllers(h, dir);
+        setLimits(h, dir, limits, { memory: limits.memory > 0 ? SENTRY_MEMORY : 0, pids: limits.pids + SENTRY_PIDS });
+        setLimits(h, join(dir, 'guests'), limits, { memory: 0, pids: 0 });
+      }
+    } catch (e) {
+      cgroup.remove();
+      if (e instanceof CgroupError) throw e;
+      throw new CgroupError(`making the sandbox's cgroup: ${(e as Error).message}`);
+    }
+    return cgroup;
+  }
+
+  get paths(): CgroupPaths {
+    return {
+      sentryProcs: this.dirs.map(({ dir }) => join(dir, 'sentry', 'cgroup.procs')),
+      guestProcs: this.dirs.map(({ dir }) => join(dir, 'guests', 'cgroup.procs')),
+    };
+  }
+
+  /** How many guests the kernel killed for the memory limit. */
+  oomKills(): number {
+    let n = 0;
+    for (const { h, dir } of this.dirs) {
+      if (!h.controllers.includes('memory')) continue;
+      const file = join(dir, 'guests', h.v2 ? 'memory.events' : 'memory.oom_control');
+      try { n += Number(/^oom_kill (\d+)$/m.exec(read(file))?.[1] ?? 0); } catch { /* gone */ }
+    }
+    return n;
+  }
+
+  /**
+   * Removes the cgroup once the sandbox process has ended: what still runs
+   * in it (the gofer, guests being torn down) is killed first.
+   */
+  remove(): void {
+    for (const { dir } of [...this.dirs].reverse()) {
+      for (const sub of ['guests', 'sentry', '']) {
+        const d = join(dir, sub);
+        if (!existsSync(d)) continue;
+        // Killed processes leave their cgroup a moment after the signal: retry for a while.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            for (const pid of read(join(d, 'cgroup.procs')).split('\n').filter(Boolean)) {
+              try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+            }
+            rmdirSync(d);
+            break;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 200) break;
+            sleep(10);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** cgroup v2: lets `dir`'s children use the controllers (its cgroup.subtree_control). */
+function enableControllers(h: Hierarchy, dir: string): void {
+  const enabled = read(join(dir, 'cgroup.subtree_control')).trim().split(/\s+/);
+  const missing = h.controllers.filter((c) => !enabled.includes(c));
+  if (missing.length === 0) return;
+  try {
+    writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+  } catch (e) {
+    throw new CgroupError(`cannot enable ${missing.join(', ')} in ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** Parses a size such as 64m, 2G, 1048576 (bytes; k, m, g, t are powers of 1024). */
+export function parseSize(value: string): number {
+  const m = /^(\d+)([kmgt]?)i?b?$/i.exec(value.trim());
+  if (!m) throw new Error(`${value}: expected a size such as 512m or 2g`);
+  const shift = { '': 0, k: 10, m: 20, g: 30, t: 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Number(m[1]) * 2 ** shift;
+}
