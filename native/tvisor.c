@@ -383,8 +383,9 @@ static void *waiter_main(void *arg) {
 }
 
 // A detached thread of the glue's, with every signal blocked: signals are
-// the sentry's thread's (Node's) business. Returns 0 or -errno.
-static int start_thread(void *(*fn)(void *), void *arg) {
+// the sentry's thread's (Node's) business. Its id goes to *id when id is not
+// NULL (to cancel it). Returns 0 or -errno.
+static int start_thread(void *(*fn)(void *), void *arg, pthread_t *id) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -392,6 +393,7 @@ static int start_thread(void *(*fn)(void *), void *arg) {
   int r = pthread_create(&t, NULL, fn, arg);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (r != 0) return -r;
+  if (id) *id = t;
   pthread_detach(t);
   return 0;
 }
@@ -400,7 +402,7 @@ static int start_waiter(void) {
   waiter_efd = eventfd(0, EFD_CLOEXEC);
   if (waiter_efd < 0) return -errno;
   if (sem_init(&waiter_go, 0, 0) < 0) return -errno;
-  return start_thread(waiter_main, NULL);
+  return start_thread(waiter_main, NULL, NULL);
 }
 
 // The next ptrace event of any guest, or notification on `listener`.
@@ -786,7 +788,7 @@ int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, in
   struct waiting_open *w = malloc(sizeof *w);
   if (!w) return -ENOMEM;
   *w = (struct waiting_open){listener, id_of(id_lo, id_hi), pathfd, flags, cloexec};
-  int r = start_thread(waiting_open_main, w);
+  int r = start_thread(waiting_open_main, w, NULL);
   if (r < 0) free(w);
   return r;
 }
@@ -864,13 +866,9 @@ int tv_lock_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int fd, int ki
   int r = -ENOLCK;
   if (w->slot >= 0) {
     lock_slots[w->slot].used = 1;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    r = -pthread_create(&lock_slots[w->slot].thread, NULL, waiting_lock_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    // The thread's own end takes lock_slots_mu, so it cannot free its slot before this records it.
+    r = start_thread(waiting_lock_main, w, &lock_slots[w->slot].thread);
     if (r == 0) {
-      pthread_detach(lock_slots[w->slot].thread);
       r = w->slot | (int)((lock_slots[w->slot].gen & 0x1fffff) << 10);
     } else {
       lock_slots[w->slot].used = 0;
