@@ -174,24 +174,49 @@ export class FileRegistry {
    * their flock and OFD locks (which belong to the description) alive.
    */
   dropUnheld(which: (d: FileDescription) => boolean): void {
-    if (!this.byFile.some(which)) return;
+    const candidates = new Set(this.byFile.filter(which));
+    if (candidates.size === 0) return;
+    const live = this.held(candidates);
+    if (live.size === candidates.size) return;
+    let kept = 0;
+    for (const d of this.byFile) {
+      if (!candidates.has(d) || live.has(d)) {
+        this.byFile[kept++] = d;
+        continue;
+      }
+      d.closed = true;
+      closeQuietly(d.hostFd);
+      this.closed(d);
+    }
+    this.byFile.length = kept;
+  }
+
+  /**
+   * Which of `candidates` some guest process holds, from every fd of every
+   * guest. A few candidates (an unlinked file's descriptions) are compared
+   * with each fd directly; many (a sweep), by a search of the registry per fd.
+   */
+  private held(candidates: Set<FileDescription>): Set<FileDescription> {
     const live = new Set<FileDescription>();
+    const direct = candidates.size <= Math.log2(this.byFile.length + 1);
     for (const tg of this.liveGroups()) {
       let fds: string[];
       try { fds = readdirSync(`/proc/${tg.tgid}/fd`); } catch { continue; }
       for (const name of fds) {
-        const at = this.search(tg.tgid, Number(name));
-        if (typeof at !== 'number' && at.found) live.add(this.byFile[at.index]!);
+        const fd = Number(name);
+        if (direct) {
+          for (const d of candidates) {
+            if (!live.has(d) && native.kcmpFile(tg.tgid, this.self, fd, d.hostFd) === KCMP_EQUAL) { live.add(d); break; }
+          }
+        } else {
+          const at = this.search(tg.tgid, fd);
+          const d = typeof at !== 'number' && at.found ? this.byFile[at.index]! : null;
+          if (d && candidates.has(d)) live.add(d);
+        }
+        if (live.size === candidates.size) return live;
       }
     }
-    const kept = this.byFile.filter((d) => live.has(d) || !which(d));
-    for (const d of this.byFile) {
-      if (!live.has(d) && which(d)) {
-        d.closed = true;
-        closeQuietly(d.hostFd);
-        this.closed(d);
-      }
-    }
-    this.byFile.splice(0, this.byFile.length, ...kept);
+    return live;
   }
+
 }
