@@ -3,22 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HANG_MS, TVISOR, tvisorDo } from './helpers.js';
+import { children, cmdline } from './proctree.js';
 
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  for (const c of children(pid)) out.push(c, ...descendants(c));
-  return out;
-}
-
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** In clock_nanosleep (230) or nanosleep (35), per /proc/<pid>/syscall. */

@@ -14,6 +14,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoFile } from '../../native/index.js';
+import { children, cmdline, descendants } from '../proctree.js';
 
 export interface SoakOptions {
   /** Sandboxes running at once. */
@@ -79,19 +80,6 @@ done
 
 const expectedFile = (i: number) => Array.from({ length: 300 }, (_, k) => `${i} ${k + 1}\n`).join('');
 
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  for (const c of children(pid)) out.push(c, ...descendants(c));
-  return out;
-}
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
 /** State and start time of a process (fields 3 and 22 of its stat), or null once it is gone. */
 function stat(pid: number): { state: string; start: string } | null {
   try {
