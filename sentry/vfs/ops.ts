@@ -251,8 +251,9 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
   const { at, created } = openTarget(a, start, path, flags, mode, res);
   const st = at.inode.stat();
   const acc = flags & O.ACCMODE;
-  if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
+  // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  if (isLnk(st.mode) && !(flags & O.PATH)) throw new SysErr(E.ELOOP);
   if (!(flags & O.PATH)) {
     if (isDir(st.mode) && (acc !== O.RDONLY || (flags & (O.CREAT | O.TRUNC)))) throw new SysErr(E.EISDIR);
     if (isDevice(st.mode) && at.mount.flags.nodev) throw new SysErr(E.EACCES);

@@ -7,6 +7,14 @@ CASE(open_missing) { SHOW("open", open("nope", O_RDONLY)); SHOW("in missing dir"
 CASE(open_trailing_slash_on_file) { touch("f"); SHOW("open f/", open("f/", O_RDONLY)); SHOW("creat g/", open("g/", O_CREAT | O_WRONLY, 0644)); }
 CASE(open_directory_flag_on_file) { touch("f"); SHOW("O_DIRECTORY", open("f", O_RDONLY | O_DIRECTORY)); }
 CASE(open_dir_for_writing) { SHOW("O_WRONLY", open(".", O_WRONLY)); SHOW("O_RDWR", open(".", O_RDWR)); SHOW("O_CREAT", open(".", O_CREAT | O_RDONLY, 0644)); }
+CASE(open_directory_nofollow_on_symlinks) {
+  mkdir("d", 0755); touch("f"); symlink("d", "ld"); symlink("f", "lf"); symlink("missing", "ln");
+  SHOW("dir link", open("ld", O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  SHOW("file link", open("lf", O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  SHOW("dangling link", open("ln", O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  SHOW("O_PATH dir link", open("ld", O_PATH | O_DIRECTORY | O_NOFOLLOW));
+  OK("O_DIRECTORY followed", open("ld", O_RDONLY | O_DIRECTORY));
+}
 CASE(open_nofollow) { touch("f"); symlink("f", "l"); SHOW("O_NOFOLLOW", open("l", O_RDONLY | O_NOFOLLOW)); OK("follow", open("l", O_RDONLY)); }
 CASE(open_path_on_symlink) {
   symlink("f", "l");
@@ -83,7 +91,7 @@ CASE(open_symlink_loop) { symlink("b", "a"); symlink("a", "b"); SHOW("open a", o
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(open_creat_excl); RUN(open_missing); RUN(open_trailing_slash_on_file); RUN(open_directory_flag_on_file);
-  RUN(open_dir_for_writing); RUN(open_nofollow); RUN(open_path_on_symlink); RUN(open_trunc); RUN(open_append);
+  RUN(open_dir_for_writing); RUN(open_directory_nofollow_on_symlinks); RUN(open_nofollow); RUN(open_path_on_symlink); RUN(open_trunc); RUN(open_append);
   RUN(open_creat_mode_umask); RUN(open_creat_through_dangling_symlink); RUN(open_excl_on_dangling_symlink);
   RUN(open_name_too_long); RUN(open_empty_path); RUN(openat_file_as_dirfd); RUN(openat2_beneath);
   RUN(openat2_no_symlinks); RUN(openat2_in_root); RUN(open_tmpfile); RUN(creat_existing_truncates); RUN(open_symlink_loop);
