@@ -8,12 +8,12 @@ import { native } from '../native/index.js';
 import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
 import { E } from '../sentry/abi/errno.js';
-import { AT, O, RESOLVE } from '../sentry/abi/flags.js';
+import { AT, F, O, RESOLVE } from '../sentry/abi/flags.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../sentry/abi/stat.js';
 import { c, Errno } from './syscalls.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
-const F_GETFL = 3, F_SETFL = 4, SEEK_SET = 0;
+const SEEK_SET = 0;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
 const READDIR_PAGE_BYTES = 96 * 1024;
@@ -261,7 +261,7 @@ export class GoferServer {
     const fd = this.openBeneath(root, path, flags | O.NOCTTY | O.NONBLOCK, creating ? mode : 0);
     if (flags & O.NONBLOCK) return fd;
     try {
-      c.fcntl(fd, F_SETFL, c.fcntl(fd, F_GETFL, 0) & ~O.NONBLOCK);
+      c.fcntl(fd, F.SETFL, c.fcntl(fd, F.GETFL, 0) & ~O.NONBLOCK);
     } catch (e) {
       closeSync(fd);
       throw e;

@@ -18,6 +18,12 @@ export const RESOLVE = {
   NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10, CACHED: 0x20,
 } as const;
 
+/** fcntl(2) commands. */
+export const F = {
+  GETFL: 3, SETFL: 4, GETLK: 5, SETLK: 6, SETLKW: 7, OFD_GETLK: 36, OFD_SETLK: 37, OFD_SETLKW: 38,
+  SETLEASE: 1024, GETLEASE: 1025, NOTIFY: 1026, GET_SEALS: 1034,
+} as const;
+
 export const RENAME = { NOREPLACE: 1, EXCHANGE: 2, WHITEOUT: 4 } as const;
 
 export const PATH_MAX = 4096;

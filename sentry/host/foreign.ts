@@ -9,7 +9,7 @@
 // most the access the held description gives.
 import { closeSync, readlinkSync, statfsSync, type StatsFs } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
-import { O } from '../abi/flags.js';
+import { F, O } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
 import { hostFstat, reopen } from './fd.js';
 import { type HostStat, libcCalls, sys } from './native.js';
@@ -17,8 +17,6 @@ import { type HostStat, libcCalls, sys } from './native.js';
 /** Whose fds: a guest thread, by a pidfd of it (a kernel task is one). */
 export interface FdOwner { pidfd(): number }
 
-const F_GETFL = 3;
-const F_GET_SEALS = 1034;
 
 /** Whether a description opened with access mode `held` (and O_PATH or not) may be reopened with `flags`. */
 export function reopenAllowed(held: number, flags: number): boolean {
@@ -55,7 +53,7 @@ export class ForeignFd {
   }
 
   /** The guest's open flags (access mode, O_PATH, O_APPEND…). */
-  flags(): number { return sys(libcCalls.fcntl(this.hostFd, F_GETFL, 0)); }
+  flags(): number { return sys(libcCalls.fcntl(this.hostFd, F.GETFL, 0)); }
 
   stat(): HostStat { return hostFstat(this.hostFd); }
 
@@ -63,7 +61,7 @@ export class ForeignFd {
 
   /** Whether the object is a memfd (an unlinked shmem file, which alone answers F_GET_SEALS), whose name is its creator's. */
   isMemfd(): boolean {
-    return libcCalls.fcntl(this.hostFd, F_GET_SEALS, 0) >= 0 && this.stat().nlink === 0;
+    return libcCalls.fcntl(this.hostFd, F.GET_SEALS, 0) >= 0 && this.stat().nlink === 0;
   }
 
   /** The host's name of the object (a path, or pipe:[…], socket:[…], anon_inode:…): never shown to a guest as it is. */

@@ -24,18 +24,10 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { libcCalls, sys } from '../host/native.js';
 import { isReg } from '../abi/stat.js';
-import { O } from '../abi/flags.js';
+import { F, O } from '../abi/flags.js';
 import { descriptionStat } from './common.js';
 import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
-export const F_GETLK = 5;
-export const F_SETLK = 6;
-export const F_SETLKW = 7;
-export const F_OFD_GETLK = 36;
-export const F_OFD_SETLK = 37;
-export const F_OFD_SETLKW = 38;
-export const F_SETLEASE = 1024;
-export const F_GETLEASE = 1025;
 
 const F_RDLCK = 0;
 const F_WRLCK = 1;
@@ -127,8 +119,8 @@ function absolute(d: FileDescription, fl: Flock, pid: number): Flock {
  * behaves as their owner; OFD locks on the description's proxy.
  */
 function recordLock(t: Task, k: Kernel, fd: number, cmd: number, addr: number): Reply {
-  const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
-  const getlk = cmd === F_GETLK || cmd === F_OFD_GETLK;
+  const ofd = cmd === F.OFD_GETLK || cmd === F.OFD_SETLK || cmd === F.OFD_SETLKW;
+  const getlk = cmd === F.GETLK || cmd === F.OFD_GETLK;
   const d = privateLocks(t, k, fd, ofd && !getlk);
   if (!d) return PASS;
   const asked = new Flock(t.mem.read(addr, 32));
@@ -150,8 +142,8 @@ function recordLock(t: Task, k: Kernel, fd: number, cmd: number, addr: number): 
     proxy = k.locks.forProcess(t.tg, d.at.inode);
   }
   if (getlk) return testLock(t, k, d, proxy, asked, fl, addr);
-  const r = result(libcCalls.fcntlLock(proxy, F_OFD_SETLK, fl.raw));
-  if (r !== -E.EAGAIN || (cmd !== F_SETLKW && cmd !== F_OFD_SETLKW)) return r;
+  const r = result(libcCalls.fcntlLock(proxy, F.OFD_SETLK, fl.raw));
+  if (r !== -E.EAGAIN || (cmd !== F.SETLKW && cmd !== F.OFD_SETLKW)) return r;
   return { lockFd: proxy, op: 0, flock: fl.raw };
 }
 
@@ -161,7 +153,7 @@ function recordLock(t: Task, k: Kernel, fd: number, cmd: number, addr: number): 
  * With no conflict, only l_type changes (to F_UNLCK).
  */
 function testLock(t: Task, k: Kernel, d: FileDescription, proxy: number, asked: Flock, fl: Flock, addr: number): number {
-  const r = result(libcCalls.fcntlLock(proxy, F_OFD_GETLK, fl.raw));
+  const r = result(libcCalls.fcntlLock(proxy, F.OFD_GETLK, fl.raw));
   if (r < 0) return r;
   const found = fl;
   const reply = found.type === F_UNLCK
@@ -225,12 +217,12 @@ function getLease(t: Task, k: Kernel, fd: number): Reply {
 }
 
 /** The fcntl commands served here (fcntl.ts traps them). */
-export const LOCK_COMMANDS = [F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_GETLEASE];
+export const LOCK_COMMANDS = [F.GETLK, F.SETLK, F.SETLKW, F.OFD_GETLK, F.OFD_SETLK, F.OFD_SETLKW, F.SETLEASE, F.GETLEASE];
 
 export function lockFcntl(t: Task, k: Kernel, fd: number, cmd: number, arg: number): Reply {
   switch (cmd) {
-    case F_SETLEASE: return setLease(t, k, fd, arg);
-    case F_GETLEASE: return getLease(t, k, fd);
+    case F.SETLEASE: return setLease(t, k, fd, arg);
+    case F.GETLEASE: return getLease(t, k, fd);
     default: return recordLock(t, k, fd, cmd, arg);
   }
 }

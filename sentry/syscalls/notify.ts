@@ -41,7 +41,6 @@ function inotifyAddWatch(t: Task, k: Kernel, fd: number, pathAddr: number, mask:
   throw new SysErr(E.ENOSYS);
 }
 
-export const F_NOTIFY = 1026;
 const DN_MULTISHOT = 0x80000000;
 
 /**

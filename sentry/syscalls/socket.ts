@@ -14,7 +14,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { libcCalls, sys } from '../host/native.js';
 import { checkAccess, MAY_WRITE } from '../vfs/permissions.js';
-import { AT, O } from '../abi/flags.js';
+import { AT, F, O } from '../abi/flags.js';
 import { S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import * as vfs from '../vfs/ops.js';
@@ -23,8 +23,6 @@ import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
-const F_GETFL = 3;
-const F_SETFL = 4;
 
 /** The path of a unix socket address, or null for any address the host may have. */
 function unixPath(t: Task, addr: number, len: number): string | null {
@@ -61,12 +59,12 @@ function connectTo(t: Task, fd: number, path: string): number {
     const pathFd = at.inode.hostSocket();
     // The sentry must not wait for a full backlog: a blocking socket is made
     // non-blocking for the call (known gap: EAGAIN where Linux would wait).
-    const flags = sys(libcCalls.fcntl(sock, F_GETFL, 0));
-    if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F_SETFL, flags | O.NONBLOCK));
+    const flags = sys(libcCalls.fcntl(sock, F.GETFL, 0));
+    if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F.SETFL, flags | O.NONBLOCK));
     try {
       connectUnix(sock, pathFd);
     } finally {
-      if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F_SETFL, flags);
+      if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F.SETFL, flags);
       closeSync(pathFd);
     }
     return 0;
