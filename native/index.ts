@@ -21,7 +21,7 @@ const libc = koffi.load('libc.so.6');
 /** Event kinds and slots, as in native/tvisor.c. */
 export const EV = {
   SECCOMP: 1, SYSCALL_ENTRY: 2, SYSCALL_EXIT: 3, FORK: 4, VFORK: 5, CLONE: 6, EXEC: 7,
-  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11, NOTIF: 12,
+  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11, NOTIF: 12, FD: 13,
 } as const;
 export const SLOT = { PID: 0, KIND: 1, STATUS: 2, AUX: 3, MSG: 4, NR: 6, ARGS: 8, RET: 20, IP: 22, SP: 24 } as const;
 export const EVENT_SLOTS = 32;
@@ -50,7 +50,8 @@ export const native = {
   kcmpFile: lib.func('int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2)') as
     (pid1: number, pid2: number, fd1: number, fd2: number) => number,
   memfd: lib.func('int tv_memfd(const char *name, int sealable)') as (name: string, sealable: number) => number,
-  nextEvent: lib.func('int tv_next_event(int listener, _Out_ int32_t *ev)') as (listener: number, ev: Int32Array) => number,
+  nextEvent: lib.func('int tv_next_event(int listener, const int *watch, int nwatch, _Out_ int32_t *ev)') as
+    (listener: number, watch: Int32Array, nwatch: number, ev: Int32Array) => number,
   notifRecv: lib.func('int tv_notif_recv(int listener, int timeout_ms, _Out_ int32_t *ev)') as
     (listener: number, timeoutMs: number, ev: Int32Array) => number,
   notifSend: lib.func('int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int error, int cont)') as
@@ -62,9 +63,8 @@ export const native = {
   recv: lib.func('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)') as
     (sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number,
   socketpair: lib.func('int tv_socketpair(_Out_ int *out)') as (out: Int32Array) => number,
-  spawn: lib.func('int tv_spawn(const char *root, const char *path, const uint8_t *argbuf, int argc, const uint8_t *envbuf, int envc, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int tty, const int *join, int njoin, _Out_ int *fds)') as
-    (root: string, path: string, argbuf: Uint8Array, argc: number, envbuf: Uint8Array, envc: number,
-     filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, tty: number,
+  spawn: lib.func('int tv_spawn(const char *root, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int netns, const int *join, int njoin, _Out_ int *fds)') as
+    (root: string, filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, netns: number,
      join: Int32Array, njoin: number, fds: Int32Array) => number,
   devptsMount: lib.func('int tv_devpts_mount(void)') as () => number,
   fsmount: lib.func('int tv_fsmount(const char *type, const uint8_t *optbuf, int nopts, uint32_t attrs)') as
@@ -104,6 +104,9 @@ export const libcCalls = {
   pidfdGetfd: libc.func('int pidfd_getfd(int pidfd, int fd, unsigned int flags)') as (pidfd: number, fd: number, flags: number) => number,
   bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
   connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)') as (fd: number, addr: Uint8Array, len: number) => number,
+  socket: libc.func('int socket(int domain, int type, int protocol)') as (domain: number, type: number, protocol: number) => number,
+  listen: libc.func('int listen(int fd, int backlog)') as (fd: number, backlog: number) => number,
+  accept4: libc.func('int accept4(int fd, void *addr, void *len, int flags)') as (fd: number, addr: null, len: null, flags: number) => number,
   fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
   prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
     (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,

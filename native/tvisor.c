@@ -54,6 +54,7 @@ enum {
   TV_EV_SIGNAL = 10,      // signal-delivery-stop, status = signal
   TV_EV_STOP = 11,        // PTRACE_EVENT_STOP (group-stop or new child), status = signal
   TV_EV_NOTIF = 12,       // seccomp user notification: msg = id, nr + args
+  TV_EV_FD = 13,          // a watched fd is readable (or hung up): aux = fd, pid = 0
 };
 
 // Event layout (int32 slots), mirrored in native.ts.
@@ -405,13 +406,17 @@ static int start_waiter(void) {
   return start_thread(waiter_main, NULL, NULL);
 }
 
-// The next ptrace event of any guest, or notification on `listener`.
-// Returns the task's pid/tid, or -ECHILD when no guest is left.
-int tv_next_event(int listener, int32_t *ev) {
+// The next ptrace event of any guest, notification on `listener`, or one
+// of the nwatch fds in `watch` readable (TV_EV_FD: the sentry's control
+// connections). Returns the task's pid/tid (0 for TV_EV_FD), or -ECHILD
+// when no guest is left.
+#define TV_MAX_WATCH 64
+int tv_next_event(int listener, const int *watch, int nwatch, int32_t *ev) {
   if (waiter_efd < 0) {
     int r = start_waiter();
     if (r < 0) return r;
   }
+  if (nwatch > TV_MAX_WATCH) return -EINVAL;
   for (;;) {
     int status;
     pid_t got = waitpid(-1, &status, __WALL | WNOHANG);
@@ -421,8 +426,9 @@ int tv_next_event(int listener, int32_t *ev) {
       waiter_armed = 1;
       sem_post(&waiter_go);
     }
-    struct pollfd p[2] = {{listener, POLLIN, 0}, {waiter_efd, POLLIN, 0}};
-    int r = poll(p, 2, -1);
+    struct pollfd p[2 + TV_MAX_WATCH] = {{listener, POLLIN, 0}, {waiter_efd, POLLIN, 0}};
+    for (int i = 0; i < nwatch; i++) p[2 + i] = (struct pollfd){watch[i], POLLIN, 0};
+    int r = poll(p, 2 + nwatch, -1);
     if (r < 0) {
       if (errno == EINTR) continue;
       return -errno;
@@ -439,6 +445,13 @@ int tv_next_event(int listener, int32_t *ev) {
       return n;
     }
     if (p[0].revents & (POLLHUP | POLLERR)) listener = -1;
+    for (int i = 0; i < nwatch; i++) {
+      if (!p[2 + i].revents) continue;
+      memset(ev, 0, E_SLOTS * sizeof *ev);
+      ev[E_KIND] = TV_EV_FD;
+      ev[E_AUX] = watch[i];
+      return 0;
+    }
   }
 }
 
@@ -527,14 +540,13 @@ static void drop_privileges(int sync) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(sync, errno);
 }
 
-// Closes every fd from 3 up except the (up to three) in keep.
-static void close_others(int a, int b, int c) {
-  int keep[3] = {a, b, c};
-  for (int i = 0; i < 3; i++)
-    for (int j = i + 1; j < 3; j++)
+// Closes every fd from 3 up except the n in keep (sorted here).
+static void close_others(int *keep, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = i + 1; j < n; j++)
       if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
   unsigned lo = 3;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < n; i++) {
     if (keep[i] < (int)lo) continue;
     if (keep[i] > (int)lo) syscall(SYS_close_range, lo, keep[i] - 1, 0);
     lo = keep[i] + 1;
@@ -614,62 +626,138 @@ int tv_set_winsize(int fd, int rows, int cols) {
   return ioctl(fd, TIOCSWINSZ, &w) < 0 ? -errno : 0;
 }
 
+// ---- init: pid 1 of the sandbox, which starts the guests it is asked for ----
+//
+// The sentry asks init (over the socketpair `ctl`) for each new process of
+// the sandbox: the container's process, each `exec`, `do`'s command. Init
+// forks; the child takes the three fds sent with the request as its stdio,
+// closes everything else, optionally leads a new session with fd 0 as its
+// controlling terminal, installs the seccomp filter sent with it if any
+// (the container's own profile, stacked under the sentry's), and calls
+// execve(path, argv, envp), which the sentry serves like any other. Every
+// other decision (credentials, cwd, limits of the new task) is the
+// sentry's, made when it sees the fork.
+// Request: int32 flags, argc, envc, filter length (instructions), the
+// filter, then path, argv and envp back to back, NUL-terminated;
+// SCM_RIGHTS: exactly three fds.
+
+enum { TV_LAUNCH_TTY = 1 };
+#define TV_LAUNCH_MAX (256 * 1024)
+
+static void on_sigchld(int sig) { (void)sig; }
+
+static void launch(int ctl, char *buf) {
+  int fds[3], nfds = 0;
+  int n = tv_recv(ctl, buf, TV_LAUNCH_MAX, fds, 3, &nfds);
+  if (n == 0) _exit(0);  // the sentry is gone; PDEATHSIG follows
+  int32_t hdr[4];
+  if (n < (int)sizeof hdr || nfds != 3) goto done;
+  memcpy(hdr, buf, sizeof hdr);
+  int argc = hdr[1], envc = hdr[2], filter_len = hdr[3];
+  if (argc < 1 || envc < 0 || argc + envc > TV_LAUNCH_MAX / 2) goto done;
+  if (filter_len < 0 || filter_len > 4096 || (long)sizeof hdr + 8L * filter_len > n) goto done;
+  struct sock_fprog filter = {(unsigned short)filter_len, (struct sock_filter *)(buf + sizeof hdr)};
+  char **strs = calloc(argc + envc + 3, sizeof *strs);
+  if (!strs) goto done;
+  char *p = buf + sizeof hdr + 8L * filter_len, *end = buf + n;
+  char *path = p;
+  for (int i = -1; i < argc + envc; i++) {
+    char *nul = memchr(p, 0, end - p);
+    if (!nul) { free(strs); goto done; }
+    if (i >= 0) strs[i < argc ? i : i + 1] = p;
+    p = nul + 1;
+  }
+  char **argv = strs, **envp = strs + argc + 1;
+  long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (child == 0) {
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(fds[fd], fd) < 0) _exit(126);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGCHLD, SIG_DFL);
+    if ((hdr[0] & TV_LAUNCH_TTY) && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) _exit(126);
+    if (filter_len > 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) < 0) _exit(126);
+    syscall(SYS_execve, path, argv, envp);
+    _exit(127);
+  }
+  free(strs);
+done:
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+}
+
+static void init_serve(int ctl) {
+  char *buf = malloc(TV_LAUNCH_MAX);
+  if (!buf) _exit(125);
+  // SIGCHLD only interrupts ppoll, so that init reaps between requests.
+  struct sigaction sa = {0};
+  sa.sa_handler = on_sigchld;
+  sigaction(SIGCHLD, &sa, NULL);
+  sigset_t chld, open_mask;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &open_mask);
+  sigdelset(&open_mask, SIGCHLD);
+  for (;;) {
+    while (syscall(SYS_wait4, -1, 0, __WALL | WNOHANG, 0) > 0) {}
+    struct pollfd p = {ctl, POLLIN, 0};
+    if (ppoll(&p, 1, NULL, &open_mask) < 0) continue;
+    if (p.revents & POLLIN) launch(ctl, buf);
+    else if (p.revents & (POLLHUP | POLLERR)) _exit(0);
+  }
+}
+
 // Starts the sandbox's init (pid 1 of fresh pid, mount, ipc, uts and net
 // namespaces, an empty read-only host root, no capabilities, no_new_privs,
 // the seccomp `filter`), attached with PTRACE_SEIZE by the calling thread,
-// which must be the thread that serves the traps. Init forks the first guest
-// task, which calls execve(path, argv, envp): the sentry serves that exec
-// like any other. Init then only reaps orphans.
-// argbuf/envbuf hold argc/envc NUL-terminated strings back to back.
-// With tty >= 0, that terminal becomes the guest's stdio and controlling
-// terminal (the guest leads a new session).
+// which must be the thread that serves the traps. Init then starts the
+// guests the sentry asks for (init_serve) and reaps orphans.
+// With netns >= 0, the sandbox joins that network namespace instead of a
+// new one (an engine's, given in the OCI config).
 // Before init runs, its pid is written to each of the njoin files `join`
 // (cgroup.procs files: every guest starts in those cgroups).
-// Returns init's host pid and stores in fds the seccomp listener and a
-// detached read-only proc mount of the sandbox's pid namespace.
-int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, const char *envbuf, int envc,
-             const void *filter, int filter_len, int ptrace_options, const char *hostname, int tty,
-             const int *join, int njoin, int *fds) {
-  char **argv = calloc(argc + 1, sizeof *argv);
-  char **envp = calloc(envc + 1, sizeof *envp);
-  if (!argv || !envp) return -ENOMEM;
-  for (int i = 0; i < argc; i++) { argv[i] = (char *)argbuf; argbuf += strlen(argbuf) + 1; }
-  for (int i = 0; i < envc; i++) { envp[i] = (char *)envbuf; envbuf += strlen(envbuf) + 1; }
+// Returns init's host pid and stores in fds the seccomp listener, a
+// detached read-only proc mount of the sandbox's pid namespace, and the
+// sentry's end of init's request socket.
+int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_options, const char *hostname,
+             int netns, const int *join, int njoin, int *fds) {
   struct sock_fprog prog = {(unsigned short)filter_len, (struct sock_filter *)filter};
 
-  int syncp[2], errp[2], sock[2];
+  int syncp[2], errp[2], sock[2], ctl[2];
   if (pipe2(syncp, O_CLOEXEC) < 0) return -errno;
   if (pipe2(errp, O_CLOEXEC) < 0) return -errno;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) return -errno;
 
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD,
-                     0, 0, 0, 0);
+  long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
+  if (netns < 0) flags |= CLONE_NEWNET;
+  long pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (pid < 0) return -errno;
   if (pid == 0) {
     int ew = errp[1];
     close(syncp[1]);
     close(errp[0]);
     close(sock[0]);
+    close(ctl[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     char c;
     // EOF here means the sentry died before attaching.
     if (read(syncp[0], &c, 1) != 1) _exit(125);
-    // The guest inherits the sandbox's stdio, whatever Node marked
-    // close-on-exec, and nothing else of the sandbox process.
-    // With a terminal of its own the sandbox leaves the caller's session
-    // (whose terminal is not the sandbox's).
-    if (tty >= 0 && setsid() < 0) child_fail(ew, errno);
-    if (tty >= 0)
-      for (int fd = 0; fd <= 2; fd++)
-        if (dup2(tty, fd) < 0) child_fail(ew, errno);
+    if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0) child_fail(ew, errno);
+    // Init keeps the sandbox's stdio, whatever Node marked close-on-exec,
+    // and nothing else of the sandbox process.
     for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
-    close_others(syncp[0], ew, sock[1]);
+    int keep[] = {syncp[0], ew, sock[1], ctl[1]};
+    close_others(keep, 4);
     enter_empty_root(root, ew);
     if (sethostname(hostname, strlen(hostname)) < 0) child_fail(ew, errno);
     // proc takes the pid namespace of whoever creates it: this one.
     int procfd = detached_mount("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (procfd < 0) child_fail(ew, -procfd);
     drop_privileges(ew);
+    // No process of the sandbox may read init's memory or take its fds.
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) child_fail(ew, errno);
     // Once the sentry has read a notification, only a fatal signal interrupts
     // the call (as for a Linux filesystem call): no restart repeats an open.
     int lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
@@ -678,9 +766,9 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     // From here every call passes the filter; these are all passed through.
     char one = 1;
     struct iovec iov = {&one, 1};
-    char ctl[CMSG_SPACE(2 * sizeof(int))];
+    char cbuf[CMSG_SPACE(2 * sizeof(int))];
     struct msghdr m = {0};
-    m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+    m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = cbuf; m.msg_controllen = sizeof cbuf;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
     cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
     int pass[2] = {lfd, procfd};
@@ -691,23 +779,12 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
     close(sock[1]);
     close(syncp[0]);
     close(ew);
-    long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (child < 0) _exit(124);
-    if (child == 0) {
-      if (tty >= 0 && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) _exit(126);
-      syscall(SYS_execve, path, argv, envp);
-      _exit(127);
-    }
-    for (;;) {
-      long r = syscall(SYS_wait4, -1, 0, __WALL, 0);
-      if (r < 0 && errno == ECHILD) _exit(0);
-    }
+    init_serve(ctl[1]);
   }
-  free(argv);
-  free(envp);
   close(syncp[0]);
   close(errp[1]);
   close(sock[1]);
+  close(ctl[1]);
   int result = (int)pid;
   for (int i = 0; i < njoin && result > 0; i++) {
     char num[16];
@@ -738,7 +815,12 @@ int tv_spawn(const char *root, const char *path, const char *argbuf, int argc, c
   }
   close(errp[0]);
   close(sock[0]);
-  if (result < 0) waitpid(pid, NULL, __WALL);
+  if (result < 0) {
+    close(ctl[0]);
+    waitpid(pid, NULL, __WALL);
+  } else {
+    fds[2] = ctl[0];
+  }
   return result;
 }
 

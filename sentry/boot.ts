@@ -1,4 +1,6 @@
-// Boots a sandbox: the gofer, the mount tree, the first guest, the kernel loop.
+// Boots a sandbox: the gofer's filesystems, the mount tree, init, the
+// kernel, the first process (at once, or when the runtime says start).
+import { openSync } from 'node:fs';
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
@@ -15,51 +17,78 @@ import { Tmpfs } from './fs/tmpfs/tmpfs.js';
 import { rootCreds } from './auth/creds.js';
 import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
-import { FsContext } from './kernel/task.js';
+import type { LaunchHooks, Stdio } from './kernel/launch.js';
 import { native } from './host/native.js';
 import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
+import { parseMountOptions } from './vfs/mountopts.js';
 import type { Log } from './log.js';
-import { isDir, S_IFDIR } from './abi/stat.js';
+import { isDir } from './abi/stat.js';
 import { type Actor, mkdirAt } from './vfs/ops.js';
-import { resolve, type WalkContext } from './vfs/walk.js';
+import { resolve } from './vfs/walk.js';
+import { type ProcessConfig, toProcessSpec } from './control/process.js';
+import { ControlServer } from './control/server.js';
 
-export interface BindMount { host: string; guest: string; readonly: boolean }
+export { CommandNotFound } from './kernel/launch.js';
+
+/** A mount of the sandbox's tree, in the OCI config's terms. */
+export interface MountSpec {
+  destination: string;
+  /** bind (a host path, served by the gofer), tmpfs, proc, sysfs, devpts, mqueue, cgroup. */
+  type: string;
+  /** For a bind: the host path. */
+  source?: string;
+  options: string[];
+}
 
 export interface SandboxSpec {
-  /** argv[0] is looked up in PATH (of `env`) inside the sandbox when it has no slash. */
-  argv: string[];
-  env: string[];
-  cwd: string;
   /** Host directory served read-only as the lower layer of the root overlay. */
   rootfs: string;
-  mounts: BindMount[];
+  /** The root mount is read-only (EROFS) for the guests. */
+  rootReadonly?: boolean;
+  /** The sandbox's hostname (uname, /proc/sys/kernel/hostname). */
+  hostname?: string;
+  /** Mounted in order over the root, after the sandbox's own /dev. */
+  mounts: MountSpec[];
+  /** Made unreadable: an empty read-only directory or /dev/null over each (absent paths are skipped). */
+  maskedPaths?: string[];
+  /** Made read-only (absent paths are skipped). */
+  readonlyPaths?: string[];
+  /** The sandbox's first process: `do`'s command, the container's process. */
+  process: ProcessConfig;
+  /** Start the process at boot (`do`); otherwise on the control socket's Start (OCI create, then start). */
+  startAtBoot: boolean;
+  /** Where the sandbox serves its control socket (the OCI runtime's commands); absent: nowhere. */
+  controlSocket?: string;
+  /** A network namespace to join (an engine's); absent: a new, empty one. */
+  netns?: string;
   debugLog?: string;
   strace: boolean;
-  /** Give the guest a terminal (a pty of the sandbox's /dev/pts) as its stdio and controlling terminal. */
-  tty?: boolean;
   /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
   memory?: number;
   /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
   cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
 
-/** What the sandbox's uname and /proc/sys/kernel/hostname say. */
+/** The hostname when the spec gives none. */
 export const SANDBOX_HOSTNAME = 'tvisor';
 
 export interface SandboxHooks {
-  /** With spec.tty: the pty's master, for whoever relays it to the user's terminal (the sentry closes its fd after). */
+  /** With a terminal: the pty's master, for whoever relays it to the user (the sentry closes its fd after). */
   terminal?(master: number): void;
   /** Open cgroup.procs files of the cgroups the guests run in (the sandbox's limits): init joins them before it runs. */
   guestCgroups?: number[];
+  /** The sandbox is up (and the control socket, if any, serves): the runtime's create may return. */
+  ready?(info: { initPid: number }): void;
+  /** The first process started (its host pid). */
+  started?(pid: number): void;
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
 const RO: MountFlags = { ...RW, readonly: true };
-
 
 /** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point, as root with umask 0. */
 function ensureDir(actor: Actor, path: string): VfsPath {
@@ -77,27 +106,21 @@ function ensureDir(actor: Actor, path: string): VfsPath {
   return cur;
 }
 
-/** A command the sandbox cannot run: the CLI says so and exits 127, as a shell does. */
-export class CommandNotFound extends Error {}
-
-/** The path to exec for argv[0]: found in PATH (from `cwd` for relative entries) when it has no slash. */
-function findProgram(ctx: WalkContext, cwd: VfsPath, name: string, env: string[]): string {
-  const exists = (p: string) => {
-    try { return resolve(ctx, cwd, p, { followFinal: true }).inode.fileType() !== S_IFDIR; } catch { return false; }
-  };
-  if (name.includes('/')) {
-    if (!exists(name)) throw new CommandNotFound(`${name}: No such file or directory`);
-    return name;
+/** The place at `path`, or null when nothing is there. */
+function lookup(actor: Actor, path: string): VfsPath | null {
+  try {
+    return resolve(actor, actor.root, path, { followFinal: true });
+  } catch (e) {
+    if (e instanceof SysErr && (e.errno === E.ENOENT || e.errno === E.ENOTDIR)) return null;
+    throw e;
   }
-  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
-  for (const dir of path.split(':')) {
-    const candidate = `${dir || '.'}/${name}`;
-    if (exists(candidate)) return candidate;
-  }
-  throw new CommandNotFound(`${name}: command not found`);
 }
 
-const encodeStrings = (xs: string[]) => Buffer.from(xs.map((x) => x + '\0').join(''));
+/** The mounts every sandbox has: a /dev of its own (with the default devices) and its devpts. */
+const DEV_MOUNTS: MountSpec[] = [
+  { destination: '/dev', type: 'tmpfs', options: ['nosuid', 'noexec', 'mode=755'] },
+  { destination: '/dev/pts', type: 'devpts', options: ['nosuid', 'noexec'] },
+];
 
 /** Runs the sandbox with its gofer (started with goferAttaches(spec)) until the main process exits. */
 export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hooks: SandboxHooks = {}): ExitStatus {
@@ -112,53 +135,105 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       tmpfsLimits(spec.memory ?? 0));
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
     const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
-    const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
-      ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
-
-    const table = handlerTable();
-    const filter = guestFilter(table);
-    const fds = new Int32Array(2);
-    const argv = [...spec.argv];
 
     let kernel: Kernel | undefined;
     const makeFs = (type: string, data = '') => makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 },
       type, data);
+    // One devpts per sandbox, wherever the spec mounts one: the terminals of its processes are its ptys.
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
-    const terminal = spec.tty ? devpts.openPty() : null;
+    const terminal = spec.process.terminal ? devpts.openPty() : null;
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
-    const dev = makeFs('tmpfs', 'mode=755') as Tmpfs;
-    registerDevices();
-    populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
-    mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
-    mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
-    mountFs('/dev/shm', makeFs('tmpfs'), { ...RW, nosuid: true, nodev: true }, 'shm');
-    // A bind mount's source is not told: it is a host path. nosuid,nodev as the gofer serves it.
-    spec.mounts.forEach((m, i) => mountFs(m.guest, new GoferFs(client, i + 1, m.readonly, emptyDir),
-      { ...(m.readonly ? RO : RW), nosuid: true, nodev: true }, 'none'));
 
-    mountFs('/sys', makeFs('sysfs'), { ...RO, nosuid: true, nodev: true, noexec: true }, 'sysfs');
-    mountFs('/proc', makeFs('proc'), { ...RW, nosuid: true, nodev: true, noexec: true }, 'proc');
+    registerDevices();
+    let hasDev = false;
+    let attach = 1;
+    const mountOne = (m: MountSpec) => {
+      const opts = parseMountOptions(m.type, m.options);
+      let fs: Filesystem;
+      let flags = opts.flags;
+      let source = m.source ?? m.type;
+      switch (m.type) {
+        case 'bind':
+          // Served nosuid,nodev by the gofer; its source is a host path, not told.
+          fs = new GoferFs(client, attach++, opts.flags.readonly, emptyDir);
+          flags = { ...flags, nosuid: true, nodev: true };
+          source = 'none';
+          break;
+        case 'devpts': fs = devpts; break;
+        case 'mqueue': case 'cgroup': case 'cgroup2':
+          // Known gap (docs/design.md): POSIX queues and cgroups are the host's, shown nowhere in the sandbox.
+          log.warn({ destination: m.destination, type: m.type }, 'mounted as an empty read-only directory');
+          fs = makeFs('tmpfs', 'mode=555');
+          flags = { ...flags, readonly: true };
+          break;
+        default:
+          fs = makeFs(m.type, opts.data);
+      }
+      if (m.destination === '/dev') {
+        if (!(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
+        // The default devices, as runc makes them in the container's /dev.
+        populateDev(fs.root, terminal ? `pts/${terminal.index}` : null);
+        hasDev = true;
+      }
+      ns.mount(ensureDir(boot, m.destination), fs, fs.root, flags, source);
+    };
+    const explicit = new Set(spec.mounts.map((m) => m.destination));
+    for (const m of DEV_MOUNTS) if (!explicit.has(m.destination)) mountOne(m);
+    for (const m of spec.mounts) mountOne(m);
+    if (!hasDev) throw new Error('the sandbox has no /dev');
+    for (const path of spec.maskedPaths ?? []) {
+      const at = lookup(boot, path);
+      if (!at) continue;
+      if (isDir(at.inode.stat().mode)) {
+        const empty = makeFs('tmpfs', 'mode=555');
+        ns.mount(at, empty, empty.root, RO, 'tmpfs');
+      } else {
+        ns.bind(lookup(boot, '/dev/null')!, at, RO, false);
+      }
+    }
+    for (const path of spec.readonlyPaths ?? []) {
+      const at = lookup(boot, path);
+      if (at) ns.bind(at, at, { ...at.mount.flags, readonly: true }, true);
+    }
+    if (spec.rootReadonly) ns.root.flags = { ...ns.root.flags, readonly: true };
     // The runtime's mounts are the sandbox's floor: no guest unmounts or loosens them.
     for (const m of ns.all()) m.lock();
-    const cwd = resolve(boot, boot.root, spec.cwd, { followFinal: true });
-    const program = findProgram(boot, cwd, spec.argv[0]!, spec.env);
-    const initPid = native.spawn(emptyDir.path, program, encodeStrings(argv), argv.length, encodeStrings(spec.env),
-      spec.env.length, filter.bytes, filter.length, PTRACE_OPTIONS, SANDBOX_HOSTNAME, terminal?.slave ?? -1,
-      Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
-    if (initPid < 0) throw new SysErr(-initPid, 'starting the guest');
-    const proc = new SandboxProc(fds[1]!);
+
+    const table = handlerTable();
+    const filter = guestFilter(table);
+    const fds = new Int32Array(3);
+    const netns = spec.netns ? openNetns(spec.netns) : -1;
+    const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
+      spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
+    if (netns >= 0) closeQuietly(netns);
+    if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
+    const [listener, procFd, initCtl] = [fds[0]!, fds[1]!, fds[2]!];
+    closers.push(() => closeQuietly(initCtl));
+    const proc = new SandboxProc(procFd);
     closers.push(() => proc.close());
-    if (terminal) {
-      hooks.terminal?.(terminal.master);
-      closeQuietly(terminal.slave);
-    }
     kernel = new Kernel({
-      platform: new PtracePlatform(fds[0]!), ns, table, log, strace: spec.strace ? formatCall : null,
-      initialFs: new FsContext(boot.root, cwd, 0o022), initPid, proc, makeFilesystem: makeFs,
+      platform: new PtracePlatform(listener), ns, table, log, strace: spec.strace ? formatCall : null,
+      root: boot.root, initPid, initCtl, proc, makeFilesystem: makeFs,
     });
     kernel.watchCritical(goferPid, 'the gofer');
-    log.debug({ argv, program, initPid, goferPid }, 'sandbox started');
+
+    const main = toProcessSpec(spec.process);
+    const stdio: Stdio = terminal ? { fds: [terminal.slave, terminal.slave, terminal.slave], tty: true } : { fds: [0, 1, 2], tty: false };
+    let started = false;
+    const startMain = (launchHooks: LaunchHooks) => {
+      if (started) throw new SysErr(E.EEXIST, 'the container\'s process has started already');
+      kernel!.launch(main, stdio, { ...launchHooks, started: (pid) => { hooks.started?.(pid); launchHooks.started?.(pid); } },
+        { main: true });
+      started = true;
+      if (terminal) closeQuietly(terminal.slave);
+    };
+    if (terminal) hooks.terminal?.(terminal.master);
+    if (spec.startAtBoot) startMain({});
+    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, { startMain, devpts, log }) : null;
+    if (control) closers.push(() => control.close());
+    log.debug({ argv: spec.process.args, initPid, goferPid }, 'sandbox started');
+    hooks.ready?.({ initPid });
     try {
       return kernel.run();
     } finally {
@@ -170,5 +245,13 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     emptyDir.dispose();
     hostFifos.dispose();
     hostSockets.dispose();
+  }
+}
+
+function openNetns(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`cannot open the network namespace ${path}: ${(e as Error).message}`);
   }
 }

@@ -5,13 +5,15 @@ import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { BindMount, SandboxSpec } from '../sentry/boot.js';
+import type { MountSpec, SandboxSpec } from '../sentry/boot.js';
 import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
 import { runWithTerminal } from './terminal.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
 const DEFAULT_PIDS = 4096;
+
+interface BindMount { host: string; guest: string; readonly: boolean }
 
 function parseVolume(value: string, previous: BindMount[]): BindMount[] {
   const parts = value.split(':');
@@ -37,6 +39,16 @@ function parseMemory(value: string): number {
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${value}: expected a number`);
   return Number(value);
+}
+
+/** `do`'s tree over the host root: /dev/shm, the volumes, /sys and /proc (boot adds /dev and /dev/pts). */
+function doMounts(volumes: BindMount[]): MountSpec[] {
+  return [
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev'] },
+    ...volumes.map((v) => ({ destination: v.guest, type: 'bind', source: v.host, options: ['rbind', v.readonly ? 'ro' : 'rw'] })),
+    { destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
+    { destination: '/proc', type: 'proc', options: ['nosuid', 'nodev', 'noexec'] },
+  ];
 }
 
 /** Puts the sandbox in a cgroup of its own with `limits`, removed when this process exits. */
@@ -65,7 +77,7 @@ function limitSandbox(limits: Limits): SandboxSpec['cgroup'] {
 /** Runs the sandbox process with the spec and exits as it does. */
 async function runSandboxProcess(spec: SandboxSpec): Promise<void> {
   const main = fileURLToPath(new URL('./sandbox-main.js', import.meta.url));
-  if (spec.tty) return runWithTerminal(main, spec);
+  if (spec.process.terminal) return runWithTerminal(main, spec);
   const child = spawn(process.execPath, [main, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: 'inherit' });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.
@@ -99,14 +111,19 @@ program.command('do')
     const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
     void runSandboxProcess({
-      argv: command,
-      env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
-      cwd: opts.cwd ?? process.cwd(),
+      process: {
+        args: command,
+        env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
+        cwd: opts.cwd ?? process.cwd(),
+        uid: 0,
+        gid: 0,
+        terminal: opts.tty ?? false,
+      },
+      startAtBoot: true,
       rootfs: '/',
-      mounts: opts.volume,
+      mounts: doMounts(opts.volume),
       debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
       strace: opts.strace ?? false,
-      tty: opts.tty ?? false,
       memory: opts.memory,
       cgroup: limitSandbox({ memory: opts.memory, pids: opts.pids }),
     });

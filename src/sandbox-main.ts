@@ -1,29 +1,51 @@
-// The sandbox process: the sentry serving one sandbox. Started by the CLI
-// with the sandbox's spec as JSON in argv[2]; exits as the guest's main
-// process did (128 + signal for a signal). The gofer is started first, so
-// that its start-up overlaps the loading of the sentry.
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+// The sandbox process: the sentry serving one sandbox. Started with the
+// sandbox's spec as JSON in argv[2], by `tvisor do` (which it never
+// outlives) or by the runtime's `create` (daemonized: it lives until its
+// container ends, and tells create on fd TVISOR_READY_FD when it is up).
+// Exits as the guest's main process did (128 + signal for a signal). The
+// gofer is started first, so that its start-up overlaps the loading of the
+// sentry.
+import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
-import type { SandboxSpec } from '../sentry/boot.js';
+import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
+import { connectUnix } from '../sentry/host/sockets.js';
 
-// The sandbox lives no longer than the CLI that runs it: orphaned, it would
-// serve on with no one to see its end (and a killed CLI was no reason to stop).
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
-const cli = Number(process.env.TVISOR_CLI_PID);
-libcCalls.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-if (process.ppid !== cli) process.exit(125);
+const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+/** The runtime's create waits on this pipe: "ready <init pid>", or an error. */
+const readyFd = process.env.TVISOR_READY_FD === undefined ? -1 : Number(process.env.TVISOR_READY_FD);
+/** With a terminal: where its master goes (an engine's console socket), else to `do` over fd 3. */
+const consoleSocket = process.env.TVISOR_CONSOLE_SOCKET;
 
-/** With -t the CLI passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
-const TERMINAL_SOCKET = 3;
-
-function handTerminalToCli(master: number): void {
-  const r = native.send(TERMINAL_SOCKET, new Uint8Array([1]), 1, Int32Array.of(master), 1);
-  if (r < 0) throw new Error(`handing the terminal to the CLI: errno ${-r}`);
+// Under `do`, the sandbox lives no longer than the CLI that runs it:
+// orphaned, it would serve on with no one to see its end.
+if (process.env.TVISOR_CLI_PID) {
+  libcCalls.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (process.ppid !== Number(process.env.TVISOR_CLI_PID)) process.exit(125);
 }
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+/** `do -t` passes a socket as fd 3 and relays the pty's master (sent over it) to the user's terminal. */
+const TERMINAL_SOCKET = 3;
+
+function handTerminalTo(sock: number, master: number, name: string): void {
+  const r = native.send(sock, new Uint8Array(Buffer.from(name)), Buffer.byteLength(name), Int32Array.of(master), 1);
+  if (r < 0) throw new Error(`handing the terminal over: errno ${-r}`);
+}
+
+/** runc's console-socket protocol: a unix stream connection, the master as SCM_RIGHTS. */
+function sendToConsoleSocket(path: string, master: number): void {
+  const sock = libcCalls.socket(1, 1 /* SOCK_STREAM */ | 0o2000000, 0);
+  try {
+    if (sock < 0) throw new Error('socket failed');
+    connectUnix(sock, path);
+    handTerminalTo(sock, master, '/dev/ptmx');
+  } finally {
+    if (sock >= 0) closeSync(sock);
+  }
+}
+
 const RLIMIT_NOFILE = 7;
 
 /**
@@ -46,6 +68,11 @@ function enterCgroup(): number[] {
   return spec.cgroup.guestProcs.map((procs) => openSync(procs, 'w'));
 }
 
+function tellRuntime(line: string): void {
+  if (readyFd < 0) return;
+  try { writeSync(readyFd, line + '\n'); closeSync(readyFd); } catch { /* create is gone */ }
+}
+
 let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
 let guestCgroups: number[] = [];
@@ -55,8 +82,17 @@ try {
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
-  status = sentry.runSandbox(spec, gofer, await openLog(spec), { guestCgroups, ...(spec.tty ? { terminal: handTerminalToCli } : {}) });
+  const hooks: SandboxHooks = {
+    guestCgroups,
+    ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
+  };
+  if (spec.process.terminal) {
+    hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
+      : (master) => handTerminalTo(TERMINAL_SOCKET, master, 'pty');
+  }
+  status = sentry.runSandbox(spec, gofer, await openLog(spec), hooks);
 } catch (e) {
+  tellRuntime(`error ${(e as Error).message}`);
   process.stderr.write(`tvisor: ${(e as Error).message}\n`);
   if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   process.exit(boot && e instanceof boot.CommandNotFound ? 127 : 125);

@@ -16,6 +16,8 @@ export interface Creds {
   capBset: bigint;
   /** PR_SET_KEEPCAPS: leaving uid 0 keeps the permitted set (cleared by exec). */
   keepCaps: boolean;
+  /** PR_SET_NO_NEW_PRIVS (or the container's noNewPrivileges): exec never gains set-id ids; kept across fork and exec. */
+  noNewPrivs: boolean;
 }
 
 export const CAP = {
@@ -44,7 +46,27 @@ export const NO_ID = 0xffffffff;
 export function rootCreds(groups: number[] = hostGroups()): Creds {
   return { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0,
     groups: [...groups].sort((a, b) => a - b), capEff: CAP_FULL, capPerm: CAP_FULL, capInh: 0n, capBset: CAP_FULL,
-    keepCaps: false };
+    keepCaps: false, noNewPrivs: false };
+}
+
+export interface CapabilitySets { bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint }
+
+/**
+ * A runtime's new process (the container's, an exec): its ids, groups and
+ * capabilities as its config gives them, none beyond what root holds here.
+ * Without capability sets, a uid 0 process has root's and any other none,
+ * as after an exec on Linux.
+ */
+export function processCreds(p: { uid: number; gid: number; groups?: number[]; caps?: CapabilitySets; noNewPrivs: boolean }): Creds {
+  const base = rootCreds(p.groups);
+  const caps = p.caps ?? (p.uid === 0
+    ? { bounding: CAP_FULL, effective: CAP_FULL, permitted: CAP_FULL, inheritable: 0n }
+    : { bounding: CAP_FULL, effective: 0n, permitted: 0n, inheritable: 0n });
+  return {
+    ...base, uid: p.uid, euid: p.uid, suid: p.uid, fsuid: p.uid, gid: p.gid, egid: p.gid, sgid: p.gid, fsgid: p.gid,
+    capBset: caps.bounding & CAP_FULL, capPerm: caps.permitted & CAP_FULL, capInh: caps.inheritable & CAP_FULL,
+    capEff: caps.effective & caps.permitted & CAP_FULL, noNewPrivs: p.noNewPrivs,
+  };
 }
 
 /** The kernel's list (Node's process.getgroups() adds the egid to it). */

@@ -7,7 +7,8 @@ import { SHM } from './shm.js';
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
 
-function sockaddrUn(path: string): Uint8Array {
+/** A struct sockaddr_un for a host path. */
+export function sockaddrUn(path: string): Uint8Array {
   const bytes = Buffer.from(path);
   if (bytes.length >= SUN_PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
   const b = new Uint8Array(2 + SUN_PATH_MAX);
@@ -21,10 +22,14 @@ export function bindUnix(sock: number, path: string): void {
   sys(libcCalls.bind(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
 }
 
+/** connect(2) of a host unix socket to a host path. */
+export function connectUnix(sock: number, path: string): void {
+  sys(libcCalls.connect(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
+}
+
 /** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */
-export function connectUnix(sock: number, pathFd: number): void {
-  const path = `/proc/self/fd/${pathFd}`;
-  sys(libcCalls.connect(sock, sockaddrUn(path), 2 + path.length + 1));
+export function connectUnixAt(sock: number, pathFd: number): void {
+  connectUnix(sock, `/proc/self/fd/${pathFd}`);
 }
 
 /** Sentry-private host paths that the guests' unix sockets are bound to (see syscalls/socket.ts). */

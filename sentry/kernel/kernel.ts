@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
-import { rootCreds } from '../auth/creds.js';
+import { libcCalls, native } from '../host/native.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { LockProxies } from './locks.js';
@@ -11,6 +11,11 @@ import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
 import type { SandboxProc } from '../host/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
+import { encodeLaunch, type ExitStatus, findProgram, type LaunchHooks, type PendingLaunch, type ProcessSpec,
+  type Stdio } from './launch.js';
+import { resolve } from '../vfs/walk.js';
+
+export type { ExitStatus };
 
 const CLONE_FS = 0x200;
 const CLONE_THREAD = 0x10000;
@@ -23,17 +28,16 @@ export interface KernelOptions {
   log: Log;
   /** With --strace: how each trapped call is shown. */
   strace: CallFormatter | null;
-  /** The first task's fs context (root, cwd, umask). */
-  initialFs: FsContext;
+  /** The sandbox's root. */
+  root: VfsPath;
   initPid: number;
+  /** The sentry's end of init's request socket (launch). */
+  initCtl: number;
   /** The kernel's proc of the sandbox's pid namespace. */
   proc: SandboxProc;
   /** A new filesystem of a type the sandbox may mount (mount(2)), from its data string. */
   makeFilesystem: (type: string, data: string) => Filesystem;
 }
-
-/** How the sandbox's main process ended. */
-export type ExitStatus = { code: number } | { signal: number; core: boolean };
 
 export class Kernel {
   readonly tasks = new Map<number, Task>();
@@ -46,8 +50,15 @@ export class Kernel {
   readonly makeFilesystem: (type: string, data: string) => Filesystem;
   private readonly table: SyscallTable;
   private readonly strace: CallFormatter | null;
-  private readonly initialFs: FsContext;
+  private readonly root: VfsPath;
   private readonly initPid: number;
+  private readonly initCtl: number;
+  /** Launches asked of init, in order, whose fork has not come yet. */
+  private readonly launches: PendingLaunch[] = [];
+  /** Processes started by launch, by thread group id: told of their end. */
+  private readonly launched = new Map<number, LaunchHooks>();
+  /** Fds watched for the sentry's own use (control connections): what to do when one is readable. */
+  private readonly watchers = new Map<number, () => void>();
   /** New tasks whose first stop came before their parent's clone event. */
   private readonly earlyStops = new Set<number>();
   /** New tasks whose first stop has not come yet. */
@@ -69,8 +80,9 @@ export class Kernel {
     this.table = o.table;
     this.log = o.log;
     this.strace = o.strace;
-    this.initialFs = o.initialFs;
+    this.root = o.root;
     this.initPid = o.initPid;
+    this.initCtl = o.initCtl;
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
     this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
@@ -79,14 +91,40 @@ export class Kernel {
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
 
   /** The sandbox's own view of its tree (init's: the sandbox's root). */
-  rootView(): { ns: MountNamespace; root: VfsPath } { return { ns: this.ns, root: this.initialFs.root }; }
+  rootView(): { ns: MountNamespace; root: VfsPath } { return { ns: this.ns, root: this.root }; }
+
+  /**
+   * Starts a new process of the sandbox with `stdio` (the host fds are
+   * the caller's to close). Throws CommandNotFound or a SysErr (the cwd)
+   * before anything starts; hooks.started follows when the fork is seen.
+   */
+  launch(spec: ProcessSpec, stdio: Stdio, hooks: LaunchHooks, opts: { main: boolean }): void {
+    const actor = { ns: this.ns, root: this.root, creds: spec.creds, tid: null };
+    const cwd = resolve(actor, this.root, spec.cwd, { followFinal: true });
+    const program = findProgram(actor, cwd, spec.argv[0] ?? '', spec.env);
+    const request = encodeLaunch(program, spec, stdio.tty);
+    const sent = native.send(this.initCtl, request, request.length, Int32Array.from(stdio.fds), 3);
+    if (sent < 0) throw new SysErr(-sent, 'asking init for a new process');
+    this.launches.push({ spec, cwd, hooks, main: opts.main });
+  }
+
+  /** Calls `onReadable` from the event loop whenever `fd` is readable or hung up. */
+  watch(fd: number, onReadable: () => void): void {
+    this.watchers.set(fd, onReadable);
+    this.platform.watch(fd);
+  }
+
+  unwatch(fd: number): void {
+    this.watchers.delete(fd);
+    this.platform.unwatch(fd);
+  }
 
   *threadGroups(): Iterable<ThreadGroup> {
     const seen = new Set<ThreadGroup>();
     for (const t of this.tasks.values()) if (!seen.has(t.tg)) { seen.add(t.tg); yield t.tg; }
   }
 
-  /** Serves the guests until the main process exits; returns its status. */
+  /** Serves the guests until the main process exits (or init, before there is one); returns its status. */
   run(): ExitStatus {
     for (;;) {
       const ev = this.platform.next();
@@ -118,6 +156,7 @@ export class Kernel {
       case EV.EXEC: return this.platform.resume(ev.pid);
       case EV.EXITED: case EV.SIGNALED: return this.exited(ev);
       case EV.SYSCALL_ENTRY: case EV.SYSCALL_EXIT: return this.platform.resume(ev.pid);
+      case EV.FD: return this.watchers.get(ev.aux)?.();
     }
   }
 
@@ -273,10 +312,7 @@ export class Kernel {
   private cloned(ev: TrapEvent): void {
     const child = ev.msg;
     if (ev.pid === this.initPid) {
-      // Init forks the main process once; it starts at the sandbox's root and cwd.
-      const tg = new ThreadGroup(child, nsIdOf(child), null);
-      this.tasks.set(child, new Task(child, tg, this.initialFs, rootCreds(), this.ns));
-      this.mainTgid = child;
+      this.startLaunched(child);
     } else {
       const parent = this.tasks.get(ev.pid);
       if (!parent) {
@@ -291,6 +327,28 @@ export class Kernel {
     this.platform.resume(ev.pid);
     if (this.earlyStops.delete(child)) this.platform.resume(child);
     else this.awaitingFirstStop.add(child);
+  }
+
+  /** Init forked for the oldest launch: the new task is what the launch asked for. */
+  private startLaunched(child: number): void {
+    const launch = this.launches.shift();
+    if (!launch) {
+      // Init forks only when asked: anything else is not a guest of this kernel.
+      this.log.error({ child }, 'init forked unasked: killing the child');
+      this.platform.kill(child, SIGKILL);
+      return;
+    }
+    const { spec, cwd, hooks, main } = launch;
+    const tg = new ThreadGroup(child, nsIdOf(child), null);
+    this.tasks.set(child, new Task(child, tg, new FsContext(this.root, cwd, spec.umask), spec.creds, this.ns));
+    for (const l of spec.rlimits) {
+      if (libcCalls.prlimit(child, l.resource, BigUint64Array.of(l.soft, l.hard), null) < 0) {
+        this.log.warn({ child, resource: l.resource }, 'setting a resource limit of a new process failed');
+      }
+    }
+    if (main) this.mainTgid = child;
+    this.launched.set(child, hooks);
+    hooks.started?.(child);
   }
 
   private stopped(ev: TrapEvent): void {
@@ -325,6 +383,11 @@ export class Kernel {
         this.files.dropUnheld((d) => d.locked);
         this.locks.dropProcess(t.tg);
       }
+    }
+    const launched = this.launched.get(ev.pid);
+    if (launched) {
+      this.launched.delete(ev.pid);
+      launched.exited?.(ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 });
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };

@@ -30,10 +30,13 @@ export interface ExecPlan {
   setgid: number | null;
 }
 
-/** The program's set-id bits, unless its mount is nosuid (bprm_fill_uid); a script's do not count. */
-function setIds(at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
+/**
+ * The program's set-id bits, unless its mount is nosuid or the task has
+ * no_new_privs (bprm_fill_uid); a script's do not count.
+ */
+function setIds(t: Task, at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
   const st = at.inode.stat();
-  if (at.mount.flags.nosuid) return { setuid: null, setgid: null };
+  if (at.mount.flags.nosuid || t.creds.noNewPrivs) return { setuid: null, setgid: null };
   return {
     setuid: (st.mode & S_ISUID) ? st.uid : null,
     setgid: (st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) ? st.gid : null,
@@ -117,13 +120,13 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;
-      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(at) };
+      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(t, at) };
     }
     const interpAt = resolve(t, t.fs.root, interp, { followFinal: true });
     const interpFd = openProgram(t, interpAt);
     // The loader opens the program itself, through the sentry, from the same cwd.
     const program = path.startsWith('/') || start === t.fs.cwd ? path : exe;
-    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(at) };
+    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(t, at) };
   } finally {
     if (!keep) closeSync(fd);
   }

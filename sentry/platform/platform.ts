@@ -73,8 +73,11 @@ export interface ExecHooks {
 export type ExecOutcome = { kind: 'exec'; pid: number; formerTid: number } | { kind: 'failed' } | { kind: 'gone' };
 
 export interface Platform {
-  /** The next event of any guest; null when no guest is left. */
+  /** The next event of any guest, or EV.FD (aux: the fd) when a watched fd is readable; null when no guest is left. */
   next(): TrapEvent | null;
+  /** Makes `fd` readable (or hung up) an event of next(). */
+  watch(fd: number): void;
+  unwatch(fd: number): void;
   /** The next stop (not notification) of any guest, for a multi-step call; null when none is left. */
   wait(): TrapEvent | null;
   /** Keeps an event for next(). */

@@ -55,14 +55,19 @@ export class PtracePlatform implements Platform {
   private readonly regsSize = native.regsSize();
   /** Events of other guests that came while the sentry drove one guest through exec. */
   private readonly deferred: TrapEvent[] = [];
+  /** Fds whose readiness is an event too (EV.FD): the sentry's control connections. */
+  private watched = new Int32Array(0);
 
   constructor(readonly listener: number) {}
+
+  watch(fd: number): void { this.watched = Int32Array.from([...this.watched, fd]); }
+  unwatch(fd: number): void { this.watched = this.watched.filter((w) => w !== fd); }
 
   /** The next event of any guest; null when no guest is left. */
   next(): TrapEvent | null {
     const queued = this.deferred.shift();
     if (queued) return queued;
-    const r = native.nextEvent(this.listener, this.buf);
+    const r = native.nextEvent(this.listener, this.watched, this.watched.length, this.buf);
     if (r === -10 /* ECHILD */) return null;
     tv(r);
     return new TrapEvent(this.buf);

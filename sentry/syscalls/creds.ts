@@ -99,11 +99,14 @@ const PR_GET_KEEPCAPS = 7;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PR_GET_NO_NEW_PRIVS = 39;
 
 /** The prctl options about credentials, which the filter sends here; every other option is the host's. */
-export const CREDS_PRCTLS = [PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP];
+export const CREDS_PRCTLS = [PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS,
+  PR_GET_NO_NEW_PRIVS];
 
-function prctl(t: Task, option: number, arg: number): number {
+function prctl(t: Task, option: number, arg: number, rest: number[]): number {
   switch (option) {
     case PR_GET_KEEPCAPS: return t.creds.keepCaps ? 1 : 0;
     case PR_SET_KEEPCAPS:
@@ -118,12 +121,19 @@ function prctl(t: Task, option: number, arg: number): number {
       if (!validCap(arg)) throw new SysErr(E.EINVAL);
       t.creds = dropBounding(t.creds, arg);
       return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (arg !== 1 || rest.some((a) => a !== 0)) throw new SysErr(E.EINVAL);
+      t.creds = { ...t.creds, groups: t.creds.groups, noNewPrivs: true };
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      if (arg !== 0 || rest.some((a) => a !== 0)) throw new SysErr(E.EINVAL);
+      return t.creds.noNewPrivs ? 1 : 0;
     default: throw new SysErr(E.EINVAL);
   }
 }
 
 export const credsFamily: SyscallFamily = {
-  prctl: entry(['int', 'hex'], (t, a) => prctl(t, a.int(0), a.ptr(1))),
+  prctl: entry(['int', 'hex', 'hex', 'hex', 'hex'], (t, a) => prctl(t, a.int(0), a.ptr(1), [a.ptr(2), a.ptr(3), a.ptr(4)])),
   getuid: entry([], (t) => t.creds.uid),
   geteuid: entry([], (t) => t.creds.euid),
   getgid: entry([], (t) => t.creds.gid),

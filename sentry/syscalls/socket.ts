@@ -7,7 +7,7 @@
 // host's: a guest that changes the address after the check only reaches
 // its empty, read-only host root.
 import { closeSync } from 'node:fs';
-import { connectUnix } from '../host/sockets.js';
+import { connectUnixAt } from '../host/sockets.js';
 import { E, SysErr } from '../abi/errno.js';
 import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -62,7 +62,7 @@ function connectTo(t: Task, fd: number, path: string): number {
     const flags = sys(libcCalls.fcntl(sock, F.GETFL, 0));
     if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F.SETFL, flags | O.NONBLOCK));
     try {
-      connectUnix(sock, pathFd);
+      connectUnixAt(sock, pathFd);
     } finally {
       if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F.SETFL, flags);
       closeSync(pathFd);

@@ -10,9 +10,14 @@ export interface GoferAttach { path: string; readonly: boolean }
 /** logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. */
 export interface GoferOptions { logFile?: string }
 
-/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount. */
-export function goferAttaches(spec: { rootfs: string; mounts: { host: string; readonly: boolean }[] }): GoferAttach[] {
-  return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly }))];
+/** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
+interface MountLike { type: string; source?: string; options: string[] }
+
+/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount, in order. */
+export function goferAttaches(spec: { rootfs: string; mounts: MountLike[] }): GoferAttach[] {
+  return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
+    path: m.source!, readonly: m.options.includes('ro'),
+  }))];
 }
 
 /** Starts a gofer serving `attaches`; sock is the sentry's end of its socketpair (close-on-exec). */

@@ -1,0 +1,37 @@
+// The control socket's messages (control.proto), shared by the sandbox that
+// serves them and the runtime's commands that send them.
+import protobuf from 'protobufjs';
+import { repoFile } from '../host/native.js';
+import type { ProcessConfig } from './process.js';
+
+export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } };
+
+export interface ControlResponse {
+  errno?: number;
+  message?: string;
+  pid?: number;
+  exited?: boolean;
+  code?: number;
+  signal?: number;
+}
+
+let root: protobuf.Root | undefined;
+function type(name: string): protobuf.Type {
+  root ??= protobuf.loadSync(repoFile('sentry/control/control.proto'));
+  return root.lookupType(`tvisor.control.${name}`);
+}
+
+const CONVERSION: protobuf.IConversionOptions = { longs: String, defaults: false, arrays: false, oneofs: false };
+
+export const controlCodec = {
+  encodeRequest: (r: ControlRequest): Uint8Array => type('Request').encode(type('Request').fromObject(r)).finish(),
+  decodeRequest: (b: Uint8Array): ControlRequest => {
+    const t = type('Request');
+    return t.toObject(t.decode(b), CONVERSION) as ControlRequest;
+  },
+  encodeResponse: (r: ControlResponse): Uint8Array => type('Response').encode(type('Response').fromObject(r)).finish(),
+  decodeResponse: (b: Uint8Array): ControlResponse => {
+    const t = type('Response');
+    return t.toObject(t.decode(b), CONVERSION) as ControlResponse;
+  },
+};
