@@ -34,7 +34,10 @@ export function confine(attaches: Attach[], newRoot: string): void {
     mkdirSync(`${newRoot}/${i}`);
     c.moveMount(fd, `${newRoot}/${i}`);
   });
-  for (const at of kernelMountsUnder(newRoot)) c.umount2(at, MNT_DETACH);
+  for (const at of kernelMountsUnder(newRoot)) {
+    // ENOENT: a host mount that was under newRoot before the gofer's tmpfs covered it, reachable by no path now.
+    try { c.umount2(at, MNT_DETACH); } catch (e) { if (!/ENOENT/.test((e as Error).message)) throw e; }
+  }
   process.chdir(newRoot);
   c.pivotRoot('.', '.');
   c.umount2('.', MNT_DETACH);

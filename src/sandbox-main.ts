@@ -88,7 +88,7 @@ try {
   };
   if (spec.process.terminal) {
     hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
-      : (master) => handTerminalTo(TERMINAL_SOCKET, master, 'pty');
+      : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
   }
   status = sentry.runSandbox(spec, gofer, await openLog(spec), hooks);
 } catch (e) {
