@@ -10,6 +10,7 @@
 // numbers (as sentry/platform/seccomp.ts), every exit a shared return, long jumps where an
 // offset passes 255.
 
+import { FD_MARKER_NR } from '../../sentry/platform/seccomp.js';
 import { SYSCALLS } from '../../sentry/syscalls/numbers.js';
 import { ConfigError } from './errors.js';
 import { I386_SYSCALLS, X32_SYSCALLS } from './syscall-tables.js';
@@ -374,21 +375,26 @@ interface Range { lo: number; rules: Rule[]; fallback: number }
  * One architecture's section over the numbers lo..hi, entered with the number in A: a binary
  * search over ranges of numbers sharing their code, then the rules' code.
  */
-function section(asm: Assembler, numbers: Map<number, Rule[]>, lo: number, hi: number, profile: Profile): void {
-  const named = [...numbers.keys()].sort((a, b) => a - b);
+function section(asm: Assembler, numbers: Map<number, Rule[]>, lo: number, hi: number, profile: Profile, sentryOwn: number[] = []): void {
+  const profiles = [...numbers.keys()].sort((a, b) => a - b);
   // runc's rule: numbers past the highest the profile names (calls newer than the profile) get
   // ENOSYS rather than a refusing default, so that libc falls back to older calls.
-  const newest = named.length > 0 && !profile.defaultAllows ? named[named.length - 1]! : hi;
+  const newest = profiles.length > 0 && !profile.defaultAllows ? profiles[profiles.length - 1]! : hi;
+  for (const nr of sentryOwn) numbers.set(nr, [{ comparisons: [], ret: RET_ALLOW }]);
+  const named = [...numbers.keys()].sort((a, b) => a - b);
   const ranges: Range[] = [];
   const push = (from: number, rules: Rule[], fallback: number) => ranges.push({ lo: from, rules, fallback });
+  const pushRest = (from: number, to: number) => {
+    if (from <= Math.min(to, newest)) push(from, [], profile.defaultRet);
+    if (to > newest) push(Math.max(from, newest + 1), [], RET_ERRNO | ENOSYS);
+  };
   let next = lo;
   for (const nr of named) {
-    if (nr > next) push(next, [], profile.defaultRet);
+    if (nr > next) pushRest(next, nr - 1);
     push(nr, reachable(numbers.get(nr)!), profile.defaultRet);
     next = nr + 1;
   }
-  if (next <= newest) push(next, [], profile.defaultRet);
-  if (newest < hi) push(newest + 1, [], RET_ERRNO | ENOSYS);
+  if (next <= hi) pushRest(next, hi);
 
   const blocks = new RuleBlocks(asm);
   const starts: number[] = [];
@@ -450,7 +456,9 @@ function program(profile: Profile): { code: number; jt: number; jf: number; k: n
   // x32 calls share x86-64's audit token and set the x32 bit; without SCMP_ARCH_X32 they are a bad architecture.
   asm.jump(JMP_JGE_K, X32_SYSCALL_BIT, profile.x32 ? x32 : badArch, native);
   asm.place(native);
-  section(asm, numbersFor(profile, SYSCALLS, 0), 0, X32_SYSCALL_BIT - 1, profile);
+  // The sentry's fd marker must reach the sentry's filter (its notification outranks ALLOW): the
+  // sentry makes a guest call it during every exec, and Linux has no such call.
+  section(asm, numbersFor(profile, SYSCALLS, 0), 0, X32_SYSCALL_BIT - 1, profile, [FD_MARKER_NR]);
   if (profile.x32) {
     asm.place(x32);
     section(asm, numbersFor(profile, X32_SYSCALLS, X32_SYSCALL_BIT), X32_SYSCALL_BIT, 0xffff_ffff, profile);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/oci/errors.js';
 import { compileSeccomp, seccompFilterFlags } from '../../src/oci/seccomp.js';
+import { FD_MARKER_NR } from '../../sentry/platform/seccomp.js';
 import { SYSCALLS } from '../../sentry/syscalls/numbers.js';
 import { ROOT } from './imports.js';
 
@@ -108,6 +109,14 @@ describe('Docker\'s default profile', () => {
     expect(run(prog, 452)).toBe(ERRNO(ENOSYS)); // fchmodat2, newer than the profile
     expect(run(prog, 0x3fffffff)).toBe(ERRNO(ENOSYS));
     expect(run(prog, 0xffffffff, I386)).toBe(ERRNO(ENOSYS));
+  });
+
+  it('lets the sentry\'s fd marker through to the sentry\'s filter, whatever the default', () => {
+    expect(run(prog, FD_MARKER_NR)).toBe(ALLOW);
+    expect(run(prog, FD_MARKER_NR - 1)).toBe(ERRNO(ENOSYS));
+    expect(run(prog, FD_MARKER_NR + 1)).toBe(ERRNO(ENOSYS));
+    expect(run(compileSeccomp({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), FD_MARKER_NR)).toBe(ALLOW);
+    expect(run(compileSeccomp({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), FD_MARKER_NR + 1)).toBe(KILL_PROCESS);
   });
 
   it('kills calls of an architecture it was not built for', () => {
