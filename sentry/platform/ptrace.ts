@@ -10,6 +10,7 @@ import { AT } from '../abi/flags.js';
 import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
 import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, TrapEvent } from './platform.js';
+import { FD_MARKER_NR } from './seccomp.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
 const PTRACE_O_TRACEFORK = 0x02;
@@ -21,13 +22,6 @@ const PTRACE_O_EXITKILL = 0x100000;
 
 export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
-
-/**
- * The syscall number the filter turns into a user notification for a task
- * stopped by ptrace that must receive a descriptor (exec): the sentry makes
- * the task call it. A guest calling it on its own gets ENOSYS.
- */
-export const FD_MARKER_NR = 0x3ffffff0;
 
 const SYS_CLOSE = 3;
 const SYS_EXECVEAT = 322;

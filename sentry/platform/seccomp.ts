@@ -5,6 +5,13 @@
 // returns the action the policy gives that number. Numbers the policy does
 // not name are traced, so the sentry logs them and answers ENOSYS.
 
+/**
+ * The syscall number the filter turns into a user notification for a task
+ * stopped by ptrace that must receive a descriptor (exec): the sentry makes
+ * the task call it. A guest calling it on its own gets ENOSYS.
+ */
+export const FD_MARKER_NR = 0x3ffffff0;
+
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 const X32_SYSCALL_BIT = 0x40000000;
 

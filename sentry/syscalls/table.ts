@@ -2,8 +2,7 @@
 // (and with which handler), and the seccomp program that follows from it.
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
-import { buildFilter, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
-import { FD_MARKER_NR } from '../platform/ptrace.js';
+import { buildFilter, FD_MARKER_NR, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
