@@ -111,7 +111,7 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   const [atime, mtime] = readTimes(t, times);
   const p = pathAddr === 0
-    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(sentryFile(k, t, dirfd)))
+    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(k.files.lookupOpen(t, dirfd) ?? sentryFile(k, t, dirfd)))
     : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);
   return setTimes(t, p, atime, mtime);
 }
@@ -206,10 +206,10 @@ function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
 
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
-const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.flags & O.PATH ? undefined : d.hostFd });
-/** A described fd's place with its host fd, or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
+const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.hostFd });
+/** A described fd's place with its host fd (EBADF for O_PATH), or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
 function fdAt(k: Kernel, t: Task, fd: number): Target {
-  const d = k.files.lookup(t, fd);
+  const d = k.files.lookupOpen(t, fd);
   return d ? openTarget(d) : fdPlace(k, t, fd, E.EPERM);
 }
 

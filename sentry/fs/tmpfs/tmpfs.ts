@@ -457,7 +457,6 @@ export class TmpfsSpecial extends TmpfsInode {
   /** A character device opens the host's device. */
   override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
   override open(flags: number, ctx: Context): number {
-    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openCharDevice(this.rdev, flags, ctx);
     throw new SysErr(E.ENXIO);
   }
