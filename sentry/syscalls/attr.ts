@@ -147,10 +147,24 @@ const XATTR_SIZE_MAX = 65536;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 
+/**
+ * An xattr name as Linux takes it (import_xattr_name, xattr_resolve_name):
+ * ERANGE when empty or longer than 255 bytes (however long the string runs),
+ * EOPNOTSUPP outside the four namespaces, EINVAL for a namespace alone.
+ * Which names of a namespace a filesystem keeps is its own (tmpfs: no system.*).
+ */
 function xattrName(t: Task, addr: number): string {
-  const name = t.mem.readString(addr, XATTR_NAME_MAX + 1);
-  if (name.length === 0 || name.length > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
-  if (!/^(user|trusted|security|system)\./.test(name)) throw new SysErr(E.EOPNOTSUPP);
+  let name: string;
+  try {
+    name = t.mem.readString(addr, XATTR_NAME_MAX + 1);
+  } catch (e) {
+    throw e instanceof SysErr && e.errno === E.ENAMETOOLONG ? new SysErr(E.ERANGE) : e;
+  }
+  const bytes = Buffer.byteLength(name);
+  if (bytes === 0 || bytes > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
+  const ns = /^(user|trusted|security|system)\./.exec(name);
+  if (!ns) throw new SysErr(E.EOPNOTSUPP);
+  if (ns[0].length === name.length) throw new SysErr(E.EINVAL);
   return name;
 }
 
@@ -179,8 +193,8 @@ function xattrPermission(t: Task, p: VfsPath, name: string, want: number): void 
 
 function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
-  if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   const name = xattrName(t, nameAddr);
+  if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   writable(p);
   xattrPermission(t, p, name, MAY_WRITE);
   p.inode.setxattr(name, t.mem.read(buf, size), flags);
