@@ -32,6 +32,7 @@ export const native = {
   cont: lib.func('int tv_cont(int pid, int sig)') as (pid: number, sig: number) => number,
   stepSyscall: lib.func('int tv_step_syscall(int pid, int sig)') as (pid: number, sig: number) => number,
   listen: lib.func('int tv_listen(int pid)') as (pid: number) => number,
+  interrupt: lib.func('int tv_interrupt(int pid)') as (pid: number) => number,
   ret: lib.func('int tv_return(int pid, int64_t value)') as (pid: number, value: number) => number,
   setSyscall: lib.func('int tv_set_syscall(int pid, int64_t nr, int64_t a0, int64_t a1, int64_t a2, int64_t a3, int64_t a4, int64_t a5)') as
     (pid: number, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number) => number,

@@ -188,6 +188,8 @@ static int decode_wait(pid_t got, int status, int32_t *ev) {
 int tv_cont(int pid, int sig) { return ptrace(PTRACE_CONT, pid, 0, (long)sig) < 0 ? -errno : 0; }
 int tv_step_syscall(int pid, int sig) { return ptrace(PTRACE_SYSCALL, pid, 0, (long)sig) < 0 ? -errno : 0; }
 int tv_listen(int pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0) < 0 ? -errno : 0; }
+// Makes a running (or waiting) tracee stop at its next return to user mode (PTRACE_EVENT_STOP).
+int tv_interrupt(int pid) { return ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ? -errno : 0; }
 
 // At a syscall-entry or seccomp stop: skip the call, make it return `value`, resume.
 int tv_return(int pid, int64_t value) {

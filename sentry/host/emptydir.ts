@@ -35,13 +35,19 @@ export class EmptyDir {
     }
     return openEmpty(path, flags);
   }
-  /**
-   * The host object of O_PATH descriptions of non-directories: seccomp's
-   * ADDFD cannot pass an O_PATH fd, so the guest gets a read-only one
-   * (known gap: read on it gives EISDIR where Linux gives EBADF).
-   */
+  /** A description of an empty directory that stands for no sandbox directory in particular. */
   open(flags: number): number {
     return openEmpty(this.path, flags);
+  }
+  /**
+   * The host object of every O_PATH description: an O_PATH fd (with the
+   * guest's O_DIRECTORY and O_NOFOLLOW, which F_GETFL shows) of the empty
+   * directory. Every call that needs an open file fails on it natively with
+   * EBADF, as on Linux; the calls an O_PATH fd allows are trapped and served
+   * from the description's sandbox place.
+   */
+  openPath(flags: number): number {
+    return host(() => openSync(this.path, O.PATH | (flags & (O.DIRECTORY | O.NOFOLLOW)) | O.CLOEXEC));
   }
   dispose(): void {
     removeEmptyDirTree(this.path);

@@ -10,6 +10,7 @@
 // kcmp; descriptions no guest holds any more are swept.
 import { readdirSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
+import { O } from '../abi/flags.js';
 import { native } from '../host/native.js';
 import { closeQuietly } from '../host/fd.js';
 import type { DirEntry } from '../vfs/inode.js';
@@ -123,6 +124,17 @@ export class FileRegistry {
     if (native.kcmpFile(t.tid, t.tid, fd, fd) === -E.EBADF) throw new SysErr(E.EBADF);
     t.tg.fdHints.delete(fd);
     return null;
+  }
+
+  /**
+   * lookup for the calls that need an open file (Linux's fdget, where fstat,
+   * fchdir and the *at calls take fdget_raw): an O_PATH description is none,
+   * EBADF.
+   */
+  lookupOpen(t: Task, fd: number): FileDescription | null {
+    const d = this.lookup(t, fd);
+    if (d && d.flags & O.PATH) throw new SysErr(E.EBADF);
+    return d;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { libcCalls, native } from '../host/native.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
+import { O } from '../abi/flags.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
@@ -227,6 +228,12 @@ export class Kernel {
   /** Puts a new description into the guest as the result of the trapped call. */
   private installFd(t: Task, ev: TrapEvent, d: FileDescription, cloexec: boolean): number {
     this.files.add(d);
+    if (d.flags & O.PATH && ev.kind === EV.NOTIF) {
+      const fd = this.platform.replyPathFd(ev, d.hostFd, cloexec, { awaitStop: (kinds, resume) => this.awaitStop(t, kinds, resume) });
+      this.releaseSignals(t);
+      if (fd >= 0) t.tg.fdHints.set(fd, d);
+      return fd;
+    }
     let fd: number;
     try {
       fd = ev.kind === EV.NOTIF ? this.platform.replyFd(ev, d.hostFd, cloexec) : this.injectFd(t, d.hostFd, cloexec);

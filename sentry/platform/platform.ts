@@ -60,9 +60,13 @@ export interface ExecRequest {
 }
 
 /** The kernel's side of a multi-step call: it routes the other guests' events meanwhile. */
-export interface ExecHooks {
+export interface StopHooks {
   /** The task's next stop of one of `kinds`; others are deferred or resumed with `resume`. Null if it died. */
   awaitStop(kinds: readonly number[], resume: (pid: number) => void): TrapEvent | null;
+}
+
+/** The kernel's side of an exec. */
+export interface ExecHooks extends StopHooks {
   /** A signal that stopped the task while its fd was put in: the kernel sends it again later. */
   holdSignal(sig: number): void;
   /** The exec failed with ETXTBSY: the sentry drops its writable copies before the one retry. */
@@ -90,6 +94,12 @@ export interface Platform {
   pass(ev: TrapEvent): void;
   /** A new descriptor of `hostFd` (the sentry keeps its own); the guest's fd, or a negative errno. */
   replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
+  /**
+   * A new descriptor of the O_PATH description `pathFd` (the sentry keeps its
+   * own), which seccomp's ADDFD cannot pass; the call is answered either way.
+   * The guest's fd, or a negative errno.
+   */
+  replyPathFd(ev: TrapEvent, pathFd: number, cloexec: boolean, hooks: StopHooks): number;
   /** A new descriptor of `hostFd`, closed on the sentry's side before the task runs on. */
   giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
   /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the call; 0 or a negative errno. */

@@ -9,7 +9,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { AT } from '../abi/flags.js';
 import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
-import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, TrapEvent } from './platform.js';
+import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, type StopHooks, TrapEvent } from './platform.js';
 import { FD_MARKER_NR } from './seccomp.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
@@ -24,7 +24,16 @@ export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRAC
   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 const SYS_CLOSE = 3;
+const SYS_RECVMSG = 47;
+const SYS_DUP3 = 292;
 const SYS_EXECVEAT = 322;
+const O_CLOEXEC = 0o2000000;
+const MSG_CTRUNC = 0x8;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+/** Below the stack pointer, what the x86-64 ABI lets a function use without moving it. */
+const RED_ZONE = 128;
 /** user_regs_struct.rsp */
 const RSP_OFFSET = 19 * 8;
 
@@ -172,7 +181,7 @@ export class PtracePlatform implements Platform {
    * is seen whatever the guest's own seccomp filters make of the call (an
    * errno, SIGSYS, death, a RET_TRACE stop).
    */
-  private rerun(pid: number, nr: number, args: readonly number[], hooks: ExecHooks): TrapEvent | null {
+  private rerun(pid: number, nr: number, args: readonly number[], hooks: StopHooks): TrapEvent | null {
     const resumeSys = (p: number) => this.resumeToSyscallStop(p);
     this.rewind(pid, nr, args);
     this.resumeToSyscallStop(pid);
@@ -260,6 +269,87 @@ export class PtracePlatform implements Platform {
       // The restart's entry, a signal held back, or any other stop: on to the call's exit.
       this.resumeToSyscallStop(pid);
     }
+  }
+
+  /**
+   * Answers a notification with an O_PATH descriptor of `pathFd`. ADDFD
+   * refuses O_PATH files (the kernel takes its source with fget), unix
+   * sockets carry them: the task is interrupted (it will stop on its way back
+   * to user mode), the call is answered with one end of a socketpair on which
+   * the sentry sent `pathFd`, and at that stop the task is made to receive it
+   * (recvmsg), move it to the number the call returned (dup3, so the number is
+   * the lowest free one, as an open's) and close the spare; then it runs on
+   * with the caller's registers and that number as the result. Each injected
+   * call is followed to its end, whatever a guest's own filter makes of it.
+   * The call is answered either way; returns the guest's fd or a negative errno.
+   */
+  replyPathFd(ev: TrapEvent, pathFd: number, cloexec: boolean, hooks: StopHooks): number {
+    const pid = ev.pid;
+    const pair = new Int32Array(2);
+    tv(native.socketpair(pair));
+    let fd: number;
+    try {
+      tv(native.send(pair[0]!, new Uint8Array(1), 1, Int32Array.of(pathFd), 1));
+      const interrupted = native.interrupt(pid);
+      // The task is gone (ESRCH), and its notification with it.
+      if (interrupted < 0) return interrupted;
+      fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, pair[1]!, cloexec ? 1 : 0);
+      // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
+      if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
+    } finally {
+      closeSync(pair[0]!);
+      closeSync(pair[1]!);
+    }
+    if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;
+    if (fd < 0) {
+      this.resume(pid);
+      return fd;
+    }
+    const saved = this.saveRegs(pid);
+    const result = this.receivePathFd(pid, saved, fd, cloexec, hooks);
+    if (result === null) return -E.ESRCH;
+    this.restoreRegs(pid, saved);
+    this.setReturn(pid, result);
+    this.resume(pid);
+    return result;
+  }
+
+  /**
+   * At a stop after the call returned `sock` (a socket with one message
+   * carrying an fd): recvmsg, dup3 onto `sock`, close the spare. The result
+   * (`sock`, now the received description, or a negative errno); null if the task died.
+   */
+  private receivePathFd(pid: number, saved: Uint8Array, sock: number, cloexec: boolean, hooks: StopHooks): number | null {
+    // struct msghdr (56 bytes), its iovec (16), a control buffer for one fd (CMSG_SPACE(4) = 24), the byte.
+    const sp = Number(new DataView(saved.buffer).getBigUint64(RSP_OFFSET, true));
+    const msg = Math.floor((sp - RED_ZONE - 128) / 16) * 16;
+    const buf = new Uint8Array(104);
+    const v = new DataView(buf.buffer);
+    v.setBigUint64(16, BigInt(msg + 56), true);
+    v.setBigUint64(24, 1n, true);
+    v.setBigUint64(32, BigInt(msg + 72), true);
+    v.setBigUint64(40, 24n, true);
+    v.setBigUint64(56, BigInt(msg + 96), true);
+    v.setBigUint64(64, 1n, true);
+    let err = native.writeMem(pid, msg, buf, buf.length) === buf.length ? 0 : -E.EFAULT;
+    let spare = -1;
+    if (!err) {
+      const got = this.rerun(pid, SYS_RECVMSG, [sock, msg, cloexec ? MSG_CMSG_CLOEXEC : 0], hooks);
+      if (!got) return null;
+      if (got.ret < 0) err = got.ret > -4096 ? got.ret : -E.ENOSYS;
+      else if (native.readMem(pid, msg, buf, buf.length) !== buf.length) err = -E.EFAULT;
+      // No room in the table for it: the kernel drops it and says MSG_CTRUNC.
+      else if ((v.getInt32(48, true) & MSG_CTRUNC) || v.getInt32(80, true) !== SOL_SOCKET || v.getInt32(84, true) !== SCM_RIGHTS) err = -E.EMFILE;
+      else spare = v.getInt32(88, true);
+    }
+    if (spare >= 0) {
+      const moved = this.rerun(pid, SYS_DUP3, [spare, sock, cloexec ? O_CLOEXEC : 0], hooks);
+      if (!moved) return null;
+      if (moved.ret < 0) err = moved.ret > -4096 ? moved.ret : -E.ENOSYS;
+    }
+    if (err) spare = -1;
+    if (!this.rerun(pid, SYS_CLOSE, [spare >= 0 ? spare : sock], hooks)) return null;
+    return err || sock;
   }
 
   kill(pid: number, sig: number): void { native.kill(pid, sig); }

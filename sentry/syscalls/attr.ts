@@ -111,7 +111,7 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   const [atime, mtime] = readTimes(t, times);
   const p = pathAddr === 0
-    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(sentryFile(k, t, dirfd)))
+    ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(k.files.lookupOpen(t, dirfd) ?? sentryFile(k, t, dirfd)))
     : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);
   return setTimes(t, p, atime, mtime);
 }
@@ -147,10 +147,24 @@ const XATTR_SIZE_MAX = 65536;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 
+/**
+ * An xattr name as Linux takes it (import_xattr_name, xattr_resolve_name):
+ * ERANGE when empty or longer than 255 bytes (however long the string runs),
+ * EOPNOTSUPP outside the four namespaces, EINVAL for a namespace alone.
+ * Which names of a namespace a filesystem keeps is its own (tmpfs: no system.*).
+ */
 function xattrName(t: Task, addr: number): string {
-  const name = t.mem.readString(addr, XATTR_NAME_MAX + 1);
-  if (name.length === 0 || name.length > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
-  if (!/^(user|trusted|security|system)\./.test(name)) throw new SysErr(E.EOPNOTSUPP);
+  let name: string;
+  try {
+    name = t.mem.readString(addr, XATTR_NAME_MAX + 1);
+  } catch (e) {
+    throw e instanceof SysErr && e.errno === E.ENAMETOOLONG ? new SysErr(E.ERANGE) : e;
+  }
+  const bytes = Buffer.byteLength(name);
+  if (bytes === 0 || bytes > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
+  const ns = /^(user|trusted|security|system)\./.exec(name);
+  if (!ns) throw new SysErr(E.EOPNOTSUPP);
+  if (ns[0].length === name.length) throw new SysErr(E.EINVAL);
   return name;
 }
 
@@ -179,8 +193,8 @@ function xattrPermission(t: Task, p: VfsPath, name: string, want: number): void 
 
 function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
-  if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   const name = xattrName(t, nameAddr);
+  if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   writable(p);
   xattrPermission(t, p, name, MAY_WRITE);
   p.inode.setxattr(name, t.mem.read(buf, size), flags);
@@ -206,10 +220,10 @@ function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
 
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
-const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.flags & O.PATH ? undefined : d.hostFd });
-/** A described fd's place with its host fd, or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
+const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.hostFd });
+/** A described fd's place with its host fd (EBADF for O_PATH), or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
 function fdAt(k: Kernel, t: Task, fd: number): Target {
-  const d = k.files.lookup(t, fd);
+  const d = k.files.lookupOpen(t, fd);
   return d ? openTarget(d) : fdPlace(k, t, fd, E.EPERM);
 }
 

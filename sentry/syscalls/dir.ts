@@ -8,7 +8,7 @@ import { libcCalls, sys } from '../host/native.js';
 import type { VfsPath } from '../vfs/mount.js';
 import * as vfs from '../vfs/ops.js';
 import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
-import { AT, O } from '../abi/flags.js';
+import { AT, O, PATH_MAX } from '../abi/flags.js';
 import { dtype, isDir, S_IFDIR } from '../abi/stat.js';
 import { parentOf, pathOf, resolve } from '../vfs/walk.js';
 import { sentryFile, startOf } from './common.js';
@@ -108,6 +108,8 @@ function getcwd(t: Task, buf: number, size: number): number {
   if (t.fs.cwd.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
   const { path, reachable } = pathOf(t, t.fs.cwd);
   const bytes = encoder.encode((reachable ? '' : '(unreachable)') + path + '\0');
+  // Linux builds the path in a PATH_MAX page: a longer one is ENAMETOOLONG, whatever the buffer.
+  if (bytes.length > PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
   if (size < bytes.length) throw new SysErr(E.ERANGE);
   t.mem.write(buf, bytes);
   return bytes.length;

@@ -12,7 +12,9 @@ const TIOCLINUX = 0x541c;
 
 export const miscFamily: SyscallFamily = {
   // The filter passes the terminal ioctls; anything else reaches here.
-  ioctl: entry(['fd', 'hex', 'ptr'], (_t, a) => {
+  ioctl: entry(['fd', 'hex', 'ptr'], (t, a, k) => {
+    // EBADF first, as Linux: no such fd, or an O_PATH one.
+    k.files.lookupOpen(t, a.int(0));
     const req = a.uint(1);
     if (req === TIOCSTI || req === TIOCLINUX) throw new SysErr(E.EPERM);
     throw new SysErr(E.ENOTTY);

@@ -31,12 +31,24 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
-  const hostFd = k.files.withRoom(() => at.inode.open(flags, t));
+  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/**
+ * O_PATH opens nothing of the file, as on Linux: the host fd is a real O_PATH
+ * fd (of the filesystem's empty directory), so read, write, mmap, fsync,
+ * ftruncate… on the guest's fd fail with EBADF in the host kernel, untrapped,
+ * and F_GETFL shows O_PATH. The kernel puts it into the guest through a unix
+ * socket (Platform.replyPathFd), as seccomp's ADDFD refuses O_PATH files.
+ */
+function openAsPath(at: VfsPath, flags: number): number {
+  at.inode.openedAsPath();
+  return at.mount.fs.emptyDir.openPath(flags);
 }
 
 /**

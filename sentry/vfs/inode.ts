@@ -2,6 +2,7 @@
 import { E, SysErr } from '../abi/errno.js';
 import type { Context } from './context.js';
 import type { VfsPath } from './mount.js';
+import type { EmptyDir } from '../host/emptydir.js';
 import { S_IFMT, type Stat, type Timespec } from '../abi/stat.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
@@ -31,6 +32,8 @@ export interface Filesystem {
   readonly readonly: boolean;
   readonly root: Inode;
   statfs(): StatFs;
+  /** The empty host directories behind its directories' and O_PATH descriptions (host/emptydir.ts). */
+  readonly emptyDir: EmptyDir;
 }
 
 const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
@@ -111,6 +114,14 @@ export abstract class Inode {
    * `ctx`, who opens.
    */
   abstract open(flags: number, ctx: Context): number;
+
+  /**
+   * An O_PATH description of this inode was made. Linux's O_PATH opens
+   * nothing of the file (no filesystem open is called), and neither does the
+   * sentry: the description's host fd is the filesystem's O_PATH stand-in
+   * (EmptyDir.openPath). A filesystem notes it here if it must.
+   */
+  openedAsPath(): void { /* nothing is opened */ }
 
   /**
    * Is a description made by open() (not O_PATH) a host file the sandbox does

@@ -118,7 +118,6 @@ export class GoferInode extends Inode {
 
   override open(flags: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
-    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 

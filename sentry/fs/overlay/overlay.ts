@@ -11,6 +11,7 @@ import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type Se
 import { isDir, isLnk, isReg, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import type { Tmpfs } from '../tmpfs/tmpfs.js';
+import type { EmptyDir } from '../../host/emptydir.js';
 
 export class Overlay implements Filesystem {
   readonly name = 'overlay';
@@ -24,6 +25,8 @@ export class Overlay implements Filesystem {
   constructor(readonly upper: Tmpfs, lowerRoot: Inode) {
     this.root = new OverlayInode(this, upper.root, lowerRoot);
   }
+
+  get emptyDir(): EmptyDir { return this.upper.emptyDir; }
 
   allocIno(): number { return this.nextIno++; }
 

@@ -7,7 +7,6 @@ import { ForeignFd } from '../../host/foreign.js';
 import type { Task } from '../../kernel/task.js';
 import { Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
-import { O } from '../../abi/flags.js';
 import { S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../abi/stat.js';
 import { pathOf } from '../../vfs/walk.js';
 import { devicePath } from '../dev/devices.js';
@@ -92,12 +91,10 @@ class ForeignFile extends Inode {
     return this.pinned ?? withHeld(this.t, this.fd, (held) => this.statOf(held));
   }
 
+  override openedAsPath(): void { this.pinned ??= this.stat(); }
+
   override open(flags: number): number {
-    if (this.pinned && !(flags & O.PATH)) throw new SysErr(E.EACCES);
-    if (flags & O.PATH) {
-      this.pinned ??= this.stat();
-      return this.fs.emptyDir.open(flags);
-    }
+    if (this.pinned) throw new SysErr(E.EACCES);
     return withHeld(this.t, this.fd, (held) => held.reopen(flags));
   }
 

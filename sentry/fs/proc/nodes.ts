@@ -126,6 +126,6 @@ export class ProcLink extends ProcInode {
 }
 
 /** A magic link to a place: its text is the place's path in the reader's view. */
-export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: () => string): ProcLink {
+export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: (ctx: Context) => string): ProcLink {
   return new ProcLink(fs, key, text ?? ((ctx) => pathOf(self(fs, ctx), place()).path), place);
 }

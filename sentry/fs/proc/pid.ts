@@ -3,12 +3,16 @@
 // limits) and the sentry's view (names, paths, credentials, descriptors).
 import { rootCreds } from '../../auth/creds.js';
 import { E, SysErr } from '../../abi/errno.js';
+import { O } from '../../abi/flags.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
 import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
-import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink } from './nodes.js';
+import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink, self } from './nodes.js';
+import type { FileDescription } from '../../kernel/files.js';
+import type { Context } from '../../vfs/context.js';
+import { pathOf } from '../../vfs/walk.js';
 import type { ProcFs } from './procfs.js';
 import { ForeignFdLink } from './foreign.js';
 
@@ -194,11 +198,35 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
-      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, () => d.path + (d.at.inode.stat().nlink === 0 ? ' (deleted)' : ''));
+      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d));
       return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }
   return m;
+}
+
+/**
+ * What /proc/<pid>/fd/N of a description reads: its file's current path in
+ * the reader's view, so it follows renames of the file and of its
+ * directories, as Linux's d_path of the description's dentry (every inode
+ * knows its last parent and name), with " (deleted)" once the file has no
+ * name left. A file that never had a name (O_TMPFILE, proc's own nodes)
+ * keeps the name it was opened with.
+ */
+function fdLinkText(fs: ProcFs, ctx: Context, d: FileDescription): string {
+  const inode = d.at.inode;
+  if (!inode.parent && inode !== d.at.mount.root) return d.path;
+  return pathOf(self(fs, ctx), d.at).path + (hasName(d) ? '' : ' (deleted)');
+}
+
+/** Does the description's file still have a name? Asked through its host file where it has one (a gofer file is named by path). */
+function hasName(d: FileDescription): boolean {
+  try {
+    return (d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd)).nlink > 0;
+  } catch (e) {
+    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
+    throw e;
+  }
 }
 
 function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {

@@ -24,6 +24,15 @@ import { HostTmpfs } from './instance.js';
 const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
 
+/**
+ * The xattr namespaces this tmpfs keeps: user, trusted and security, as
+ * Linux's tmpfs; system.* (POSIX ACLs) is EOPNOTSUPP, as on a tmpfs built
+ * without CONFIG_TMPFS_POSIX_ACL: the sentry checks no ACLs.
+ */
+function keptName(name: string): void {
+  if (name.startsWith('system.')) throw new SysErr(E.EOPNOTSUPP);
+}
+
 export class Tmpfs implements Filesystem {
   readonly name = 'tmpfs';
   readonly dev = allocDev();
@@ -108,12 +117,14 @@ export abstract class TmpfsInode extends Inode {
   private xattrs: Map<string, Uint8Array> | null = null;
 
   override getxattr(name: string): Uint8Array {
+    keptName(name);
     const v = this.xattrs?.get(name);
     if (!v) throw new SysErr(E.ENODATA);
     return v;
   }
   override listxattr(): string[] { return [...(this.xattrs?.keys() ?? [])]; }
   override setxattr(name: string, value: Uint8Array, flags: number): void {
+    keptName(name);
     const has = this.xattrs?.has(name) ?? false;
     if ((flags & 1 /* XATTR_CREATE */) && has) throw new SysErr(E.EEXIST);
     if ((flags & 2 /* XATTR_REPLACE */) && !has) throw new SysErr(E.ENODATA);
@@ -121,6 +132,7 @@ export abstract class TmpfsInode extends Inode {
     this.touchChanged();
   }
   override removexattr(name: string): void {
+    keptName(name);
     if (!this.xattrs?.delete(name)) throw new SysErr(E.ENODATA);
     this.touchChanged();
   }
@@ -457,7 +469,6 @@ export class TmpfsSpecial extends TmpfsInode {
   /** A character device opens the host's device. */
   override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
   override open(flags: number, ctx: Context): number {
-    if (flags & O.PATH) return this.fs.emptyDir.open(flags);
     if ((this.meta.mode & S_IFMT) === S_IFCHR) return openCharDevice(this.rdev, flags, ctx);
     throw new SysErr(E.ENXIO);
   }

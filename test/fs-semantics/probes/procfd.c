@@ -44,8 +44,43 @@ CASE(pipe_and_socket_links) {
   } close(p[0]); close(p[1]); close(s[0]); close(s[1]);
 }
 
+/** Reads /proc/self/fd/N; prints it with the case's directory shown as CWD. */
+static void show_path_link(const char *label, int fd) {
+  char path[64], target[4200], cwd[4096];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) { printf("%s = -1 %s\n", label, strerrorname_np(errno)); return; }
+  target[n] = 0;
+  if (!getcwd(cwd, sizeof cwd)) { printf("%s = getcwd failed\n", label); return; }
+  size_t c = strlen(cwd);
+  if (!strncmp(target, cwd, c)) printf("%s = CWD%s\n", label, target + c);
+  else printf("%s = %s\n", label, target);
+}
+CASE(fd_link_follows_rename) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644);
+  show_path_link("opened", fd);
+  rename("f", "g"); show_path_link("renamed", fd);
+  mkdir("d", 0755); rename("g", "d/h"); show_path_link("moved", fd);
+  rename("d", "e"); show_path_link("parent renamed", fd);
+  int dfd = open("e", O_RDONLY | O_DIRECTORY);
+  rename("e", "e2"); show_path_link("dir renamed", dfd); show_path_link("file in renamed dir", fd);
+  int pfd = open("e2/h", O_PATH);
+  rename("e2/h", "e2/i"); show_path_link("O_PATH renamed", pfd);
+  touch("other"); rename("other", "e2/i"); show_path_link("replaced", fd);
+  int ofd = open("e2/i", O_RDONLY);
+  unlink("e2/i"); show_path_link("unlinked", ofd);
+  rmdir("e2"); show_path_link("dir removed", dfd);
+  close(fd); close(dfd); close(pfd); close(ofd);
+}
+CASE(fd_link_o_path_replaced) {
+  touch("f");
+  int pfd = open("f", O_PATH);
+  touch("other"); rename("other", "f"); show_path_link("replaced O_PATH", pfd);
+  close(pfd);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
-  RUN(memfd_link); RUN(pipe_and_socket_links);
+  RUN(memfd_link); RUN(pipe_and_socket_links); RUN(fd_link_follows_rename); RUN(fd_link_o_path_replaced);
   return 0;
 }
