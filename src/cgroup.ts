@@ -22,7 +22,14 @@ export interface Limits {
   memory: number;
   /** Processes and threads the guests may have together; 0: no limit. */
   pids: number;
+  /** CPU share and bandwidth (cgroup v1 cpu.shares, cfs quota/period; v2 cpu.weight, cpu.max). */
+  cpu?: { shares?: number; quota?: number; period?: number };
+  /** Make the guests freezable (pause/resume). */
+  freezer?: boolean;
 }
+
+/** A made cgroup, as a later command (the runtime's delete, pause, events) finds it again. */
+export interface CgroupRecord { dirs: { dir: string; controllers: Controller[]; v2: boolean }[]; limits: Limits }
 
 /** What the sandbox process needs: the cgroup.procs files it joins (sentry/) and puts init in (guests/). */
 export interface CgroupPaths { sentryProcs: string[]; guestProcs: string[] }
@@ -31,7 +38,7 @@ export interface CgroupPaths { sentryProcs: string[]; guestProcs: string[] }
 const SENTRY_MEMORY = 1 << 30;
 const SENTRY_PIDS = 64;
 
-type Controller = 'memory' | 'pids';
+type Controller = 'memory' | 'pids' | 'cpu' | 'freezer';
 
 /** One cgroup directory per hierarchy, and how to write a limit in it. */
 interface Hierarchy {
@@ -79,6 +86,8 @@ function v2Hierarchy(needed: Controller[]): Hierarchy | string {
   const own = directoryOf(m, line.slice(3));
   if (!own || !existsSync(own)) return 'the cgroup v2 hierarchy does not show this process\'s cgroup';
   const available = read(join(own, 'cgroup.controllers')).trim().split(/\s+/);
+  // v2 freezes any cgroup (cgroup.freeze): no controller to ask for.
+  needed = needed.filter((c) => c !== 'freezer');
   const missing = needed.filter((c) => !available.includes(c));
   if (missing.length > 0) return `cgroup v2 lacks the ${missing.join(' and ')} controller${missing.length > 1 ? 's' : ''}`;
   const isRoot = line.slice(3) === '/' || own === m.at;
@@ -107,6 +116,7 @@ function v1Hierarchies(needed: Controller[]): Hierarchy[] | string {
 }
 
 function limitFiles(h: Hierarchy, c: Controller, value: number): [string, string][] {
+  if (c === 'cpu' || c === 'freezer') return [];
   if (c === 'pids') return [['pids.max', String(value)]];
   if (h.v2) return [['memory.max', String(value)], ['memory.swap.max', '0']];
   // memsw (memory + swap) must not be below the memory limit: set after it.
@@ -115,6 +125,8 @@ function limitFiles(h: Hierarchy, c: Controller, value: number): [string, string
 
 function setLimits(h: Hierarchy, dir: string, limits: Limits, share: Limits): void {
   for (const c of h.controllers) {
+    if (c !== 'memory' && c !== 'pids') continue;
+    if (limits[c] === 0) continue;
     for (const [file, value] of limitFiles(h, c, limits[c] + share[c])) {
       // memory.swap.max and memsw exist only where swap is accounted.
       if (file.includes('swap') || file.includes('memsw')) {
@@ -161,8 +173,10 @@ export class SandboxCgroup {
    * when both are 0. Throws CgroupError when the host gives no usable
    * cgroup for a limit asked for: there is no silent fallback.
    */
-  static create(limits: Limits): SandboxCgroup | null {
-    const needed = (['memory', 'pids'] as const).filter((c) => limits[c] > 0);
+  static create(limits: Limits, name = String(process.pid)): SandboxCgroup | null {
+    const needed: Controller[] = (['memory', 'pids'] as const).filter((c) => limits[c] > 0);
+    if (limits.cpu && Object.values(limits.cpu).some((v) => v !== undefined && v > 0)) needed.push('cpu');
+    if (limits.freezer) needed.push('freezer');
     if (needed.length === 0) return null;
     let hierarchies: Hierarchy[];
     const v2 = v2Hierarchy(needed);
@@ -178,7 +192,7 @@ export class SandboxCgroup {
     try {
       for (const h of hierarchies) {
         removeStale(h.base);
-        const dir = join(h.base, `${PREFIX}${process.pid}`);
+        const dir = join(h.base, `${PREFIX}${name}`);
         if (h.v2) enableControllers(h, h.base);
         mkdirSync(dir);
         made.push({ h, dir });
@@ -187,6 +201,7 @@ export class SandboxCgroup {
         if (h.v2) enableControllers(h, dir);
         setLimits(h, dir, limits, { memory: limits.memory > 0 ? SENTRY_MEMORY : 0, pids: limits.pids + SENTRY_PIDS });
         setLimits(h, join(dir, 'guests'), limits, { memory: 0, pids: 0 });
+        if (h.controllers.includes('cpu') && limits.cpu) setCpu(h, join(dir, 'guests'), limits.cpu);
       }
     } catch (e) {
       cgroup.remove();
@@ -194,6 +209,53 @@ export class SandboxCgroup {
       throw new CgroupError(`making the sandbox's cgroup: ${(e as Error).message}`);
     }
     return cgroup;
+  }
+
+  /** What a later command needs to find this cgroup again (restore). */
+  get record(): CgroupRecord {
+    return { dirs: this.dirs.map(({ h, dir }) => ({ dir, controllers: h.controllers, v2: h.v2 })), limits: this.limits };
+  }
+
+  static restore(r: CgroupRecord): SandboxCgroup {
+    return new SandboxCgroup(r.dirs.map(({ dir, controllers, v2 }) => ({ h: { base: dirname(dir), controllers, v2 }, dir })), r.limits);
+  }
+
+  private guestsOf(c: Controller): { h: Hierarchy; dir: string } | undefined {
+    const found = this.dirs.find(({ h }) => h.controllers.includes(c) || (h.v2 && c === 'freezer'));
+    return found && { h: found.h, dir: join(found.dir, 'guests') };
+  }
+
+  /** Freezes or thaws every guest (the runtime's pause and resume). */
+  freeze(on: boolean): void {
+    const g = this.guestsOf('freezer');
+    if (!g) throw new CgroupError('the sandbox has no freezer cgroup');
+    if (g.h.v2) writeFileSync(join(g.dir, 'cgroup.freeze'), on ? '1' : '0');
+    else writeFileSync(join(g.dir, 'freezer.state'), on ? 'FROZEN' : 'THAWED');
+  }
+
+  frozen(): boolean {
+    const g = this.guestsOf('freezer');
+    if (!g) return false;
+    try {
+      return g.h.v2 ? /^frozen 1$/m.test(read(join(g.dir, 'cgroup.events'))) : read(join(g.dir, 'freezer.state')).trim() === 'FROZEN';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The guests' usage, as the runtime's events --stats reports it. */
+  stats(): { memory?: { usage: number; limit: number }; pids?: { current: number; limit: number }; cpu?: { total: number } } {
+    const out: ReturnType<SandboxCgroup['stats']> = {};
+    const num = (f: string) => { try { const v = read(f).trim(); return v === 'max' ? 0 : Number(v); } catch { return 0; } };
+    const mem = this.guestsOf('memory');
+    if (mem) out.memory = mem.h.v2 ? { usage: num(join(mem.dir, 'memory.current')), limit: this.limits.memory }
+      : { usage: num(join(mem.dir, 'memory.usage_in_bytes')), limit: this.limits.memory };
+    const pids = this.guestsOf('pids');
+    if (pids) out.pids = { current: num(join(pids.dir, 'pids.current')), limit: this.limits.pids };
+    const cpu = this.guestsOf('cpu');
+    if (cpu && !cpu.h.v2) out.cpu = { total: num(join(cpu.dir, 'cpuacct.usage')) };
+    else if (cpu) out.cpu = { total: 1000 * Number(/^usage_usec (\d+)$/m.exec(read(join(cpu.dir, 'cpu.stat')))?.[1] ?? 0) };
+    return out;
   }
 
   get paths(): CgroupPaths {
@@ -239,6 +301,17 @@ export class SandboxCgroup {
       }
     }
   }
+}
+
+function setCpu(h: Hierarchy, dir: string, cpu: NonNullable<Limits['cpu']>): void {
+  if (h.v2) {
+    if (cpu.shares) writeFileSync(join(dir, 'cpu.weight'), String(Math.max(1, Math.min(10000, 1 + Math.floor(((cpu.shares - 2) * 9999) / 262142)))));
+    if (cpu.quota || cpu.period) writeFileSync(join(dir, 'cpu.max'), `${cpu.quota && cpu.quota > 0 ? cpu.quota : 'max'} ${cpu.period ?? 100000}`);
+    return;
+  }
+  if (cpu.shares) writeFileSync(join(dir, 'cpu.shares'), String(cpu.shares));
+  if (cpu.period) writeFileSync(join(dir, 'cpu.cfs_period_us'), String(cpu.period));
+  if (cpu.quota) writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(cpu.quota));
 }
 
 /** cgroup v2: lets `dir`'s children use the controllers (its cgroup.subtree_control). */
