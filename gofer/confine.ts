@@ -1,9 +1,11 @@
 // Confines the gofer to its attach trees: a private mount namespace whose
-// root is a small tmpfs holding each tree at /<id> (read-only ones made
+// root is a small tmpfs holding each attach at /<id> (read-only ones made
 // read-only with their submounts), so nothing else on the host is reachable.
-// Kernel filesystems mounted inside a tree (the host's /proc, /sys, cgroups…)
-// are detached: they are host state, not files to serve.
-import { mkdirSync, readFileSync } from 'node:fs';
+// An attach is a directory tree, or a single file (as `mount --bind FILE`
+// makes: the clone is mounted on an empty file of the tmpfs). Kernel
+// filesystems mounted inside a tree (the host's /proc, /sys, cgroups…) are
+// detached: they are host state, not files to serve.
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { c } from './syscalls.js';
 
 const CLONE_NEWNS = 0x20000;
@@ -16,29 +18,44 @@ const MOUNT_ATTR_RDONLY = 0x1;
 const MOUNT_ATTR_NOSUID = 0x2;
 const MOUNT_ATTR_NODEV = 0x4;
 
-export interface Attach { path: string; readonly: boolean }
+/**
+ * recursive: clone the tree with the mounts beneath it (OCI's `rbind`, the
+ * default), or only the mount holding `path` (`bind`: a submount's place
+ * shows the directory under it).
+ */
+export interface Attach { path: string; readonly: boolean; recursive: boolean }
 
-/** After this, attach i is the directory /<i>. */
-export function confine(attaches: Attach[], newRoot: string): void {
+/** After this, attach i is /<i>: a directory, or a file for a single-file attach (isDir[i] false). */
+export function confine(attaches: Attach[], newRoot: string): { isDir: boolean[] } {
   c.unshare(CLONE_NEWNS);
   c.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
   // Clone every tree before the new root exists, so no clone contains it.
   const trees = attaches.map((a) => {
-    const fd = attempt(`attach ${a.path}`, () => c.openTreeClone(a.path));
+    const fd = attempt(`attach ${a.path}`, () => c.openTreeClone(a.path, a.recursive));
     // Device nodes in a tree never open (they would be the host's devices).
     c.mountSetattr(fd, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | (a.readonly ? MOUNT_ATTR_RDONLY : 0));
-    return fd;
+    // The type of what was cloned, not of what the path names now.
+    return { fd, isDir: fstatSync(fd).isDirectory() };
   });
   c.mount('tvisor-gofer', newRoot, 'tmpfs', MS_NOSUID | MS_NODEV, 'size=64k,mode=0755');
-  trees.forEach((fd, i) => {
-    mkdirSync(`${newRoot}/${i}`);
-    c.moveMount(fd, `${newRoot}/${i}`);
+  trees.forEach(({ fd, isDir }, i) => {
+    const at = `${newRoot}/${i}`;
+    // A mount's root and its mount point are both directories or both not (ENOTDIR otherwise).
+    if (isDir) mkdirSync(at);
+    else closeSync(openSync(at, 'wx', 0o600));
+    c.moveMount(fd, at);
+    closeSync(fd);
   });
-  for (const at of kernelMountsUnder(newRoot)) c.umount2(at, MNT_DETACH);
+  // A kernel filesystem's own file or root as an attach would be served as the empty placeholder under it.
+  const kernel = kernelMountsUnder(newRoot);
+  const attached = kernel.find((at) => /^\d+$/.test(at.slice(newRoot.length + 1)));
+  if (attached) throw new Error(`attach ${attaches[Number(attached.slice(newRoot.length + 1))]!.path}: a kernel filesystem is host state, not files to serve`);
+  for (const at of kernel) c.umount2(at, MNT_DETACH);
   process.chdir(newRoot);
   c.pivotRoot('.', '.');
   c.umount2('.', MNT_DETACH);
   process.chdir('/');
+  return { isDir: trees.map((t) => t.isDir) };
 }
 
 /** Runs a step, saying what it was for if it fails. */

@@ -24,10 +24,12 @@ import type { Filesystem } from './vfs/inode.js';
 import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import type { Log } from './log.js';
 import { isDir, S_IFDIR } from './abi/stat.js';
-import { type Actor, mkdirAt } from './vfs/ops.js';
+import type { Actor } from './vfs/ops.js';
+import { ensureMountPoint } from './vfs/mountpoint.js';
 import { resolve, type WalkContext } from './vfs/walk.js';
 
-export interface BindMount { host: string; guest: string; readonly: boolean }
+/** recursive (default true): with the host mounts beneath `host` (OCI's rbind), else without (bind). */
+export interface BindMount { host: string; guest: string; readonly: boolean; recursive?: boolean }
 
 export interface SandboxSpec {
   /** argv[0] is looked up in PATH (of `env`) inside the sandbox when it has no slash. */
@@ -60,22 +62,6 @@ export interface SandboxHooks {
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
 const RO: MountFlags = { ...RW, readonly: true };
 
-
-/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point, as root with umask 0. */
-function ensureDir(actor: Actor, path: string): VfsPath {
-  let cur: VfsPath = actor.root;
-  for (const name of path.split('/').filter((p) => p !== '')) {
-    try {
-      cur = resolve(actor, cur, name, { followFinal: true });
-    } catch (e) {
-      if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e;
-      mkdirAt(actor, cur, name, 0o755);
-      cur = resolve(actor, cur, name, { followFinal: true });
-    }
-  }
-  if (!isDir(cur.inode.stat().mode)) throw new Error(`mount point ${path} is not a directory in the sandbox`);
-  return cur;
-}
 
 /** A command the sandbox cannot run: the CLI says so and exits 127, as a shell does. */
 export class CommandNotFound extends Error {}
@@ -113,7 +99,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
     const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
     const mountFs = (path: string, fs: Filesystem, flags: MountFlags, source: string) =>
-      ns.mount(ensureDir(boot, path), fs, fs.root, flags, source);
+      ns.mount(ensureMountPoint(boot, path, isDir(fs.root.fileType()) ? 'dir' : 'file'), fs, fs.root, flags, source);
 
     const table = handlerTable();
     const filter = guestFilter(table);

@@ -5,14 +5,21 @@ import { closeSync, openSync } from 'node:fs';
 import { native, repoFile, tv } from '../../host/native.js';
 
 export interface GoferProcess { sock: number; pid: number }
-/** A host directory tree to serve; attach id i is the i-th of the list. */
-export interface GoferAttach { path: string; readonly: boolean }
+/**
+ * A host directory tree or single file to serve (an absolute path, symlinks
+ * followed); attach id i is the i-th of the list. recursive (default true):
+ * with the mounts beneath it, as OCI's `rbind`; false: only the mount
+ * holding it, as `bind`.
+ */
+export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
 /** logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. */
 export interface GoferOptions { logFile?: string }
 
 /** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount. */
-export function goferAttaches(spec: { rootfs: string; mounts: { host: string; readonly: boolean }[] }): GoferAttach[] {
-  return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly }))];
+export function goferAttaches(spec: { rootfs: string; mounts: { host: string; readonly: boolean; recursive?: boolean }[] }):
+    GoferAttach[] {
+  return [{ path: spec.rootfs, readonly: true },
+    ...spec.mounts.map((m) => ({ path: m.host, readonly: m.readonly, recursive: m.recursive ?? true }))];
 }
 
 /** Starts a gofer serving `attaches`; sock is the sentry's end of its socketpair (close-on-exec). */
@@ -20,7 +27,7 @@ export function spawnGofer(attaches: GoferAttach[], opts: GoferOptions = {}): Go
   const pair = new Int32Array(2);
   tv(native.socketpair(pair));
   const args = [repoFile('dist/gofer/main.js'), '--sock-fd', '3'];
-  for (const a of attaches) args.push('--attach', a.readonly ? `${a.path}:ro` : a.path);
+  for (const a of attaches) args.push('--attach', `${a.readonly ? 'ro' : 'rw'},${a.recursive === false ? 'bind' : 'rbind'}:${a.path}`);
   const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   try {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', log, pair[1]!] });
