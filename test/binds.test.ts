@@ -1,10 +1,10 @@
 // `tvisor do -v` of single files (as container engines bind /etc/hosts,
 // /etc/resolv.conf, /etc/hostname) and of trees with host mounts beneath
 // them (rbind, the default, and bind).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxSh, tempDir } from './helpers.js';
+import { HANG_MS, sandboxSh, tempDir, tvisorDo } from './helpers.js';
 
 let dir: string;
 
@@ -75,6 +75,23 @@ describe('tvisor do -v of a single file', () => {
     expect(r.stdout).not.toMatch(/secret/);
     expect(r.stderr.match(/Not a directory/g)!.length).toBeGreaterThanOrEqual(6);
     expect(r.stderr).not.toMatch(/secret\n/);
+  });
+
+  it('binds a host unix socket, which the guest connects to', () => {
+    const sock = `${dir}/host.sock`;
+    const server = spawn('python3', ['-c', 'import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\n' +
+      's.listen(1)\nc, _ = s.accept()\nc.sendall(b"from the host\\n")\nc.close()\n', sock], { stdio: 'ignore' });
+    try {
+      // Until the server has bound its name (a bound against hangs only, as HANG_MS).
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      for (let waited = 0; !existsSync(sock) && waited < HANG_MS; waited += 10) Atomics.wait(nap, 0, 0, 10);
+      const r = tvisorDo(['python3', '-c', 'import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect("/run/host.sock")\n' +
+        'print(s.recv(100).decode(), end="")'], { flags: ['-v', `${sock}:/run/host.sock`] });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('from the host\n');
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   it('says which mount point has the wrong kind, and which host paths cannot be bound', () => {
