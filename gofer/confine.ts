@@ -46,11 +46,13 @@ export function confine(attaches: Attach[], newRoot: string): { isDir: boolean[]
     c.moveMount(fd, at);
     closeSync(fd);
   });
-  // A kernel filesystem's own file or root as an attach would be served as the empty placeholder under it.
-  const kernel = kernelMountsUnder(newRoot);
-  const attached = kernel.find((at) => /^\d+$/.test(at.slice(newRoot.length + 1)));
-  if (attached) throw new Error(`attach ${attaches[Number(attached.slice(newRoot.length + 1))]!.path}: a kernel filesystem is host state, not files to serve`);
-  for (const at of kernel) c.umount2(at, MNT_DETACH);
+  const { attachRoots, inside } = kernelMounts(newRoot);
+  // An attach on a kernel filesystem itself would be served as the empty mount point under it.
+  if (attachRoots.length > 0) {
+    const i = Number(attachRoots[0]!.slice(newRoot.length + 1));
+    throw new Error(`attach ${attaches[i]?.path}: a kernel filesystem is host state, not files to serve`);
+  }
+  for (const at of inside) c.umount2(at, MNT_DETACH);
   process.chdir(newRoot);
   c.pivotRoot('.', '.');
   c.umount2('.', MNT_DETACH);
@@ -70,15 +72,37 @@ function attempt<T>(what: string, step: () => T): T {
 const KERNEL_FILESYSTEMS = new Set(['proc', 'sysfs', 'devtmpfs', 'cgroup', 'cgroup2', 'devpts', 'mqueue', 'debugfs', 'tracefs',
   'securityfs', 'bpf', 'pstore', 'configfs', 'fusectl', 'binfmt_misc', 'efivarfs', 'hugetlbfs', 'autofs', 'nsfs']);
 
-/** Mount points of kernel filesystems below `root`, deepest first. */
-function kernelMountsUnder(root: string): string[] {
+/**
+ * The kernel filesystems of the tree mounted at `root` (the gofer's tmpfs):
+ * those that are an attach's root, and those inside an attach (deepest
+ * first). The tree is told by mount ids, not by paths: the host's own mounts
+ * under `root`'s path, which the tmpfs covers, are no part of it (detaching
+ * one by its path would reach the tmpfs instead).
+ */
+function kernelMounts(root: string): { attachRoots: string[]; inside: string[] } {
   const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const points: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap((line) => {
     const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const at = unescape(left.split(' ')[4] ?? '');
-    if (at.startsWith(`${root}/`) && KERNEL_FILESYSTEMS.has(right.split(' ')[0] ?? '')) points.push(at);
+    if (!left || !right) return [];
+    const f = left.split(' ');
+    const [type, source] = right.split(' ');
+    return [{ id: f[0]!, parent: f[1]!, at: unescape(f[4] ?? ''), type: type ?? '', source: source ?? '' }];
+  });
+  // The newest mount of the gofer's tmpfs at root: the top one there.
+  const top = mounts.filter((m) => m.at === root && m.type === 'tmpfs' && m.source === 'tvisor-gofer').pop();
+  if (!top) throw new Error(`the gofer's root at ${root} is not in mountinfo`);
+  const attachRoots: string[] = [];
+  const inside: string[] = [];
+  const tree = new Set([top.id]);
+  // Until no mount joins: mountinfo's order is by mount id, and the clones were made before the tmpfs.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const m of mounts) {
+      if (tree.has(m.id) || !tree.has(m.parent)) continue;
+      tree.add(m.id);
+      grew = true;
+      if (KERNEL_FILESYSTEMS.has(m.type)) (m.parent === top.id ? attachRoots : inside).push(m.at);
+    }
   }
-  return points.sort((a, b) => b.length - a.length);
+  return { attachRoots, inside: inside.sort((a, b) => b.length - a.length) };
 }

@@ -298,6 +298,24 @@ describe('gofer: confinement', () => {
     expect(mounts.map((l) => l.split(' ')[4]).sort()).toEqual(['/', '/0', '/1']);
   });
 
+  it('starts while the host has a kernel filesystem mounted where its root goes (/tmp), and serves none', () => {
+    // The host's mounts under /tmp are covered by the gofer's root, not part of its trees.
+    const at = tempDir('host-proc');
+    execFileSync('mount', ['-t', 'proc', 'proc', at]);
+    try {
+      const g = GoferClient.start([{ path: rw, readonly: false }]);
+      try {
+        expect(g.client.lstat(0, 'dir/a').size).toBe(2);
+        const types = readFileSync(`/proc/${g.pid}/mountinfo`, 'utf8').trim().split('\n').map((l) => l.split(' - ')[1]!.split(' ')[0]);
+        expect(types).not.toContain('proc');
+      } finally {
+        g.client.close();
+      }
+    } finally {
+      execFileSync('umount', [at]);
+    }
+  });
+
   it('sees no kernel filesystem of a tree, and opens no device node', () => {
     const g = GoferClient.start([{ path: '/', readonly: true }]);
     expect(g.client.lstat(0, 'etc').mode & S_IFMT).toBe(S_IFDIR);
