@@ -1,5 +1,8 @@
-// The gofer process: `node gofer/main.js --sock-fd N --attach DIR[:ro]…`.
-// Confines itself to the attach trees, then serves the sentry until it hangs up.
+// The gofer process: `node gofer/main.js --sock-fd N --attach [OPTS:]PATH…`,
+// OPTS a comma-separated list of `ro` or `rw` (the default) and `rbind` (the
+// default) or `bind` (see confine.ts). PATH is absolute, so an attach without
+// options starts with its `/`. Confines itself to the attaches, then serves
+// the sentry until it hangs up.
 import { openSync } from 'node:fs';
 import { repoFile } from '../native/index.js';
 import { O } from '../sentry/abi/flags.js';
@@ -7,6 +10,16 @@ import { confine, type Attach } from './confine.js';
 import { loadCodec } from './protocol.js';
 import { GoferServer } from './server.js';
 
+/** One --attach value. */
+function parseAttach(v: string): Attach {
+  const colon = v.startsWith('/') ? -1 : v.indexOf(':');
+  const opts = colon < 0 ? [] : v.slice(0, colon).split(',');
+  const path = v.slice(colon + 1);
+  const known = new Set(['ro', 'rw', 'bind', 'rbind']);
+  const bad = opts.find((o) => !known.has(o));
+  if (bad !== undefined || !path.startsWith('/')) throw new Error(`--attach ${v}: expected [ro|rw][,bind|rbind]:/PATH`);
+  return { path, readonly: opts.includes('ro'), recursive: !opts.includes('bind') };
+}
 
 function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
   let sock = -1;
@@ -16,12 +29,10 @@ function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
     const v = argv[++i];
     if (v === undefined) throw new Error(`${a} needs a value`);
     if (a === '--sock-fd') sock = Number(v);
-    else if (a === '--attach') {
-      const ro = v.endsWith(':ro');
-      attaches.push({ path: ro ? v.slice(0, -3) : v, readonly: ro });
-    } else throw new Error(`unknown argument ${a}`);
+    else if (a === '--attach') attaches.push(parseAttach(v));
+    else throw new Error(`unknown argument ${a}`);
   }
-  if (!(sock >= 0) || attaches.length === 0) throw new Error('usage: gofer --sock-fd N --attach DIR[:ro]…');
+  if (!(sock >= 0) || attaches.length === 0) throw new Error('usage: gofer --sock-fd N --attach [OPTS:]PATH…');
   return { sock, attaches };
 }
 
@@ -30,11 +41,11 @@ try {
   // The sentry sends the final mode of what it creates, its umask already applied.
   process.umask(0);
   const codec = loadCodec(repoFile('gofer/gofer.proto'));
-  confine(attaches, '/tmp');
+  const { isDir } = confine(attaches, '/tmp');
   // The roots are opened in the confined tree, not before: an fd of the
   // host directory would be on the host's mount, writable even for a
   // read-only attach and without nodev/nosuid.
-  const roots = attaches.map((_, i) => openSync(`/${i}`, O.PATH | O.DIRECTORY | O.CLOEXEC));
+  const roots = isDir.map((dir, i) => ({ fd: openSync(`/${i}`, O.PATH | (dir ? O.DIRECTORY : O.NOFOLLOW) | O.CLOEXEC), name: `${i}`, dir }));
   new GoferServer(sock, codec, roots).serve();
   process.exit(0);
 } catch (e) {

@@ -3,7 +3,10 @@
 // RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out. The last
 // component is then acted on by name in its parent directory without being
 // followed (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
-import { closeSync } from 'node:fs';
+// A single-file attach has only its root, path "": it is acted on through
+// its O_PATH fd (AT_EMPTY_PATH) or by its name in the gofer's own root (see
+// AttachRoot); anything that needs a directory of it gets ENOTDIR.
+import { closeSync, fstatSync } from 'node:fs';
 import { native } from '../native/index.js';
 import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
@@ -27,7 +30,19 @@ const decoder = new TextDecoder();
 /** What an operation answers: the reply's fields, and maybe an fd to donate with them. */
 interface Outcome { reply?: Partial<Response>; fd?: number }
 
-type Handlers = { [K in OpName]: (root: number, path: string, args: OpArgs[K]) => Outcome | void };
+/**
+ * An attach as the server holds it: an O_PATH fd of its root, its name in
+ * the gofer's root directory (the confined tmpfs, which only confine()
+ * changed), and whether it is a directory. A file root cannot be reopened
+ * through its fd (openat2 of "." needs a directory, and there is no /proc in
+ * the confined tree): it is opened by that name, which is the mount point
+ * of the attach, and checked to be the same file.
+ */
+export interface AttachRoot { fd: number; name: string; dir: boolean }
+
+type Root = AttachRoot & { dev: bigint; ino: bigint };
+
+type Handlers = { [K in OpName]: (root: Root, path: string, args: OpArgs[K]) => Outcome | void };
 
 /** Refuses anything but plain names ("" being the root): absolute paths, `.`, `..`, empty components, NUL. */
 function checkPath(path: string): void {
@@ -63,9 +78,15 @@ export class GoferServer {
   /** Where the working directory returns after an xattr call, so that it pins no directory of a tree. */
   private readonly home: number;
 
-  /** roots[i]: an O_PATH fd of attach i. */
-  constructor(private readonly sock: number, private readonly codec: Codec, private readonly roots: number[]) {
+  private readonly roots: Root[];
+
+  /** roots[i]: attach i; the working directory is the gofer's root. */
+  constructor(private readonly sock: number, private readonly codec: Codec, roots: AttachRoot[]) {
     this.home = c.openat(AT.FDCWD, '/', O.PATH | O.DIRECTORY | O.CLOEXEC, 0);
+    this.roots = roots.map((r) => {
+      const st = fstatSync(r.fd, { bigint: true });
+      return { ...r, dev: st.dev, ino: st.ino };
+    });
   }
 
   /** Serves until the sentry closes its end. */
@@ -113,7 +134,7 @@ export class GoferServer {
     const op = req.op;
     if (root === undefined || op === undefined) throw new Errno(E.EINVAL, 'request');
     checkPath(req.path);
-    const handler = this.handlers[op] as (root: number, path: string, args: unknown) => Outcome | void;
+    const handler = this.handlers[op] as (root: Root, path: string, args: unknown) => Outcome | void;
     return handler(root, req.path, req[op]);
   }
 
@@ -184,22 +205,40 @@ export class GoferServer {
    * O_PATH (which then opens the symlink itself), as it would stay in the
    * guest's F_GETFL.
    */
-  private openBeneath(root: number, path: string, flags: number, mode: number): number {
+  private openBeneath(root: Root, path: string, flags: number, mode: number): number {
     const nofollow = flags & O.PATH ? O.NOFOLLOW : 0;
-    return c.openat2(root, path === '' ? '.' : path, flags | nofollow | O.CLOEXEC, mode, BENEATH);
+    if (path === '' && !root.dir) return this.openFileRoot(root, flags | nofollow | O.CLOEXEC, mode);
+    return c.openat2(root.fd, path === '' ? '.' : path, flags | nofollow | O.CLOEXEC, mode, BENEATH);
+  }
+
+  /**
+   * A single-file attach opened by its name in the gofer's root: one plain
+   * name, no symlink followed, and what opened must be the attach's own file
+   * (a mount point of the confined tmpfs, which nothing but confine() ever
+   * changed; checked all the same, as no RESOLVE_NO_XDEV can be asked of a
+   * walk whose one step enters the attach's mount).
+   */
+  private openFileRoot(root: Root, flags: number, mode: number): number {
+    const fd = c.openat2(this.home, root.name, flags, mode, BENEATH);
+    const st = fstatSync(fd, { bigint: true });
+    if (st.dev !== root.dev || st.ino !== root.ino) {
+      closeSync(fd);
+      throw new Errno(E.EIO, 'attach root changed');
+    }
+    return fd;
   }
 
   /** Runs fn with an fd of the parent directory (O_PATH) and the last name. */
-  private inParent<T>(root: number, path: string, fn: (dir: number, name: string) => T): T {
+  private inParent<T>(root: Root, path: string, fn: (dir: number, name: string) => T): T {
     const { parent, name } = split(path);
-    if (parent === '') return fn(root, name);
+    if (parent === '') return fn(root.fd, name);
     const dir = this.openBeneath(root, parent, O.PATH | O.DIRECTORY, 0);
     try { return fn(dir, name); } finally { closeSync(dir); }
   }
 
   /** Runs an *at call on the file itself: by name in its parent, or on the attach root through AT_EMPTY_PATH. */
-  private atFile<T>(root: number, path: string, fn: (dir: number, name: string, flags: number) => T): T {
-    if (path === '') return fn(root, '', AT.EMPTY_PATH);
+  private atFile<T>(root: Root, path: string, fn: (dir: number, name: string, flags: number) => T): T {
+    if (path === '') return fn(root.fd, '', AT.EMPTY_PATH);
     return this.inParent(root, path, (dir, name) => fn(dir, name, AT.SYMLINK_NOFOLLOW));
   }
 
@@ -207,17 +246,19 @@ export class GoferServer {
    * Runs an l*xattr call (which takes a path) on one plain name from inside
    * its parent directory. There is no *xattrat call before Linux 6.13, an
    * O_PATH fd has no f*xattr, and opening the file itself would fail for a
-   * symlink or a device node (the trees are nodev) or block on a FIFO.
+   * symlink or a device node (the trees are nodev) or block on a FIFO. A
+   * file root is named from the gofer's root, the working directory.
    */
-  private byName<T>(root: number, path: string, fn: (name: string) => T): T {
+  private byName<T>(root: Root, path: string, fn: (name: string) => T): T {
     const inDir = (dir: number, name: string) => {
       c.fchdir(dir);
       try { return fn(name); } finally { c.fchdir(this.home); }
     };
-    return path === '' ? inDir(root, '.') : this.inParent(root, path, inDir);
+    if (path === '') return root.dir ? inDir(root.fd, '.') : inDir(this.home, root.name);
+    return this.inParent(root, path, inDir);
   }
 
-  private lstat(root: number, path: string): WireStat {
+  private lstat(root: Root, path: string): WireStat {
     return this.atFile(root, path, (dir, name, flags) => this.statx(dir, name, flags));
   }
 
@@ -242,7 +283,7 @@ export class GoferServer {
     return st;
   }
 
-  private readlink(root: number, path: string): string {
+  private readlink(root: Root, path: string): string {
     const n = this.inParent(root, path, (dir, name) => c.readlinkat(dir, name, this.valueBuf, this.valueBuf.length));
     return decoder.decode(this.valueBuf.subarray(0, n));
   }
@@ -253,7 +294,7 @@ export class GoferServer {
    * every file of the sandbox with it): O_NONBLOCK is cleared afterwards
    * unless asked for. Waiting for a FIFO's peer is the sentry's business.
    */
-  private open(root: number, path: string, flags: number, mode: number): number {
+  private open(root: Root, path: string, flags: number, mode: number): number {
     // As open(2) does, O_PATH ignores the flags that openat2 refuses beside it.
     if (flags & O.PATH) return this.openBeneath(root, path, O.PATH | (flags & O.DIRECTORY), 0);
     // openat2 refuses a mode without O_CREAT or O_TMPFILE, which open(2) ignores.
@@ -269,9 +310,9 @@ export class GoferServer {
     return fd;
   }
 
-  private statfs(root: number, path: string): WireStatFs {
+  private statfs(root: Root, path: string): WireStatFs {
     const b = new Uint8Array(120);
-    if (path === '') c.fstatfs(root, b);
+    if (path === '') c.fstatfs(root.fd, b);
     else {
       const fd = this.openBeneath(root, path, O.PATH, 0);
       try { c.fstatfs(fd, b); } finally { closeSync(fd); }
@@ -289,7 +330,7 @@ export class GoferServer {
    * opaque bytes (it may exceed 2^53). So a listing of any size costs one
    * pass over the directory.
    */
-  private readdir(root: number, path: string, args: OpArgs['readdir']): Partial<Response> {
+  private readdir(root: Root, path: string, args: OpArgs['readdir']): Partial<Response> {
     const fd = this.openBeneath(root, path, O.RDONLY | O.DIRECTORY | (args.noatime ? O.NOATIME : 0), 0);
     try {
       const start = args.cookie;

@@ -66,8 +66,10 @@ export const c = {
     'int mount(const char *, const char *, const char *, unsigned long, const char *)'),
   umount2: call<[string, number]>('umount2', 'int umount2(const char *, int)'),
   pivotRoot: (newRoot: string, putOld: string): number => sys('pivot_root', 155, 'str', newRoot, 'str', putOld),
-  openTreeClone: (path: string): number =>
-    sys('open_tree', 428, 'int', -100, 'str', path, 'unsigned int', 1 /* OPEN_TREE_CLONE */ | 0x8000 /* AT_RECURSIVE */ | 0o2000000),
+  /** A detached copy of the mount at `path` (following symlinks); `recursive`: with its submounts (as mount --rbind). */
+  openTreeClone: (path: string, recursive: boolean): number =>
+    sys('open_tree', 428, 'int', -100, 'str', path, 'unsigned int',
+      1 /* OPEN_TREE_CLONE */ | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0) | 0o2000000 /* OPEN_TREE_CLOEXEC */),
   moveMount: (fromFd: number, toPath: string): number =>
     sys('move_mount', 429, 'int', fromFd, 'str', '', 'int', -100, 'str', toPath, 'unsigned int', 4 /* F_EMPTY_PATH */),
   /** mount_setattr(AT_RECURSIVE) setting MOUNT_ATTR_* flags on a detached tree. */

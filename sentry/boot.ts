@@ -27,7 +27,8 @@ import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import { parseMountOptions } from './vfs/mountopts.js';
 import type { Log } from './log.js';
 import { isDir } from './abi/stat.js';
-import { type Actor, mkdirAt } from './vfs/ops.js';
+import type { Actor } from './vfs/ops.js';
+import { ensureMountPoint } from './vfs/mountpoint.js';
 import { resolve } from './vfs/walk.js';
 import { type ProcessConfig, toProcessSpec } from './control/process.js';
 import { ControlServer } from './control/server.js';
@@ -89,22 +90,6 @@ export interface SandboxHooks {
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
 const RO: MountFlags = { ...RW, readonly: true };
-
-/** mkdir -p in the sandbox's tree (in the overlay's upper layer) for a mount point, as root with umask 0. */
-function ensureDir(actor: Actor, path: string): VfsPath {
-  let cur: VfsPath = actor.root;
-  for (const name of path.split('/').filter((p) => p !== '')) {
-    try {
-      cur = resolve(actor, cur, name, { followFinal: true });
-    } catch (e) {
-      if (!(e instanceof SysErr) || e.errno !== E.ENOENT) throw e;
-      mkdirAt(actor, cur, name, 0o755);
-      cur = resolve(actor, cur, name, { followFinal: true });
-    }
-  }
-  if (!isDir(cur.inode.stat().mode)) throw new Error(`mount point ${path} is not a directory in the sandbox`);
-  return cur;
-}
 
 /** The place at `path`, or null when nothing is there. */
 function lookup(actor: Actor, path: string): VfsPath | null {
@@ -176,7 +161,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
         populateDev(fs.root, terminal ? `pts/${terminal.index}` : null);
         hasDev = true;
       }
-      ns.mount(ensureDir(boot, m.destination), fs, fs.root, flags, source);
+      ns.mount(ensureMountPoint(boot, m.destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
     };
     const explicit = new Set(spec.mounts.map((m) => m.destination));
     for (const m of DEV_MOUNTS) if (!explicit.has(m.destination)) mountOne(m);

@@ -1,6 +1,6 @@
 // The tvisor command line.
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,18 +13,36 @@ import { runWithTerminal } from './terminal.js';
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
 const DEFAULT_PIDS = 4096;
 
-interface BindMount { host: string; guest: string; readonly: boolean }
+interface BindMount { host: string; guest: string; readonly: boolean; recursive: boolean }
 
+/**
+ * -v HOST:GUEST[:OPTIONS]: OPTIONS is a comma-separated list of ro or rw and
+ * rbind (the default: with the host mounts beneath HOST) or bind (without
+ * them), as podman takes them. HOST is a directory or a file; a symlink is
+ * resolved on the host first, as docker does, so the sandbox gets what it
+ * names now.
+ */
 function parseVolume(value: string, previous: BindMount[]): BindMount[] {
   const parts = value.split(':');
-  if (parts.length < 2 || parts.length > 3 || (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw')) {
-    throw new InvalidArgumentError(`-v ${value}: expected HOST:GUEST[:ro]`);
+  const options = parts[2]?.split(',') ?? [];
+  const bad = options.find((o) => !['ro', 'rw', 'bind', 'rbind'].includes(o));
+  if (parts.length < 2 || parts.length > 3 || bad !== undefined) {
+    throw new InvalidArgumentError(`-v ${value}: expected HOST:GUEST[:ro|rw][,bind|rbind]`);
   }
   const [hostPath, guest] = parts as [string, string];
-  const abs = resolvePath(hostPath);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new InvalidArgumentError(`-v ${value}: ${abs} is not a directory`);
+  let host: string;
+  try {
+    host = realpathSync(resolvePath(hostPath));
+  } catch {
+    throw new InvalidArgumentError(`-v ${value}: ${resolvePath(hostPath)} does not exist`);
+  }
+  const st = statSync(host);
+  // A device node never opens on a bind (they are nodev); a bind of one would be a file nobody can use.
+  if (!st.isDirectory() && !st.isFile() && !st.isFIFO() && !st.isSocket()) {
+    throw new InvalidArgumentError(`-v ${value}: ${host} is a device node, which binds do not serve`);
+  }
   if (!guest.startsWith('/')) throw new InvalidArgumentError(`-v ${value}: the guest path must be absolute`);
-  return [...previous, { host: abs, guest, readonly: parts[2] === 'ro' }];
+  return [...previous, { host, guest, readonly: options.includes('ro'), recursive: !options.includes('bind') }];
 }
 
 function parseEnv(value: string, previous: string[]): string[] {
@@ -45,7 +63,7 @@ function parseCount(value: string): number {
 function doMounts(volumes: BindMount[]): MountSpec[] {
   return [
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev'] },
-    ...volumes.map((v) => ({ destination: v.guest, type: 'bind', source: v.host, options: ['rbind', v.readonly ? 'ro' : 'rw'] })),
+    ...volumes.map((v) => ({ destination: v.guest, type: 'bind', source: v.host, options: [v.recursive ? 'rbind' : 'bind', v.readonly ? 'ro' : 'rw'] })),
     { destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
     { destination: '/proc', type: 'proc', options: ['nosuid', 'nodev', 'noexec'] },
   ];
@@ -97,7 +115,8 @@ const program = new Command('tvisor')
 program.command('do')
   .description('run one command sandboxed; the host root is a read-only lower layer under a memory overlay')
   .argument('<command...>', 'the command and its arguments (after --)')
-  .option('-v, --volume <HOST:GUEST[:ro]>', 'bind a host directory (read-write unless :ro)', parseVolume, [])
+  .option('-v, --volume <HOST:GUEST[:OPTS]>', 'bind a host directory or file (OPTS: ro or rw, the default; rbind, the default, ' +
+    'with the host mounts beneath it, or bind, without)', parseVolume, [])
   .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory)')
   .option('--env <K=V>', 'set an environment variable', parseEnv, [])
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')

@@ -3,7 +3,7 @@
 // trees are read-only in the kernel), robustness against bad requests, and
 // its life cycle.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
+import { chmodSync, chownSync, closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
   readlinkSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCodec, MAX_MESSAGE } from '../gofer/protocol.js';
@@ -298,6 +298,24 @@ describe('gofer: confinement', () => {
     expect(mounts.map((l) => l.split(' ')[4]).sort()).toEqual(['/', '/0', '/1']);
   });
 
+  it('starts while the host has a kernel filesystem mounted where its root goes (/tmp), and serves none', () => {
+    // The host's mounts under /tmp are covered by the gofer's root, not part of its trees.
+    const at = tempDir('host-proc');
+    execFileSync('mount', ['-t', 'proc', 'proc', at]);
+    try {
+      const g = GoferClient.start([{ path: rw, readonly: false }]);
+      try {
+        expect(g.client.lstat(0, 'dir/a').size).toBe(2);
+        const types = readFileSync(`/proc/${g.pid}/mountinfo`, 'utf8').trim().split('\n').map((l) => l.split(' - ')[1]!.split(' ')[0]);
+        expect(types).not.toContain('proc');
+      } finally {
+        g.client.close();
+      }
+    } finally {
+      execFileSync('umount', [at]);
+    }
+  });
+
   it('sees no kernel filesystem of a tree, and opens no device node', () => {
     const g = GoferClient.start([{ path: '/', readonly: true }]);
     expect(g.client.lstat(0, 'etc').mode & S_IFMT).toBe(S_IFDIR);
@@ -347,7 +365,7 @@ describe('gofer: protocol and life cycle', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/^tvisor-gofer: request 0: /);
   });
 
-  it('exits 0 when the sentry hangs up, and non-zero with a message when it cannot confine itself', async () => {
+  it('exits 0 when the sentry hangs up, and non-zero with a message when it cannot confine itself or an attach is a kernel filesystem', async () => {
     const run = async (attach: string, hangUp: boolean) => {
       const pair = new Int32Array(2);
       expect(native.socketpair(pair)).toBe(0);
@@ -370,5 +388,124 @@ describe('gofer: protocol and life cycle', () => {
     const bad = await run(`${top}/does-not-exist`, false);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/tvisor-gofer: .*does-not-exist/);
+    // A kernel filesystem's file (or root) would be served as the empty placeholder its mount covers.
+    const kernel = await run('/proc/version', false);
+    expect(kernel.code).not.toBe(0);
+    expect(kernel.stderr).toMatch(/tvisor-gofer: attach \/proc\/version: a kernel filesystem/);
   });
 });
+
+describe('gofer: single-file attaches and submounts', () => {
+  const XATTR_CREATE = 1;
+  const O_TRUNC = 0o1000;
+  let dir: string;
+  let file: string;
+
+  beforeAll(() => {
+    dir = tempDir('gofer-file');
+    file = `${dir}/file`;
+    writeFileSync(file, 'one file\n');
+    writeFileSync(`${dir}/beside`, 'beside\n');
+  });
+
+  afterAll(() => {
+    execFileSync('rm', ['-rf', dir]);
+  });
+
+  it('serves a single file as its attach root: stat, open, read, write, truncate, attributes, xattrs, statfs', () => {
+    const g = GoferClient.start([{ path: file, readonly: false }]);
+    try {
+      const c = g.client;
+      const host = statSync(file);
+      expect(c.lstat(0, '')).toMatchObject({ ino: host.ino, mode: host.mode, size: 9 });
+      const fd = c.open(0, '', O_RDWR, 0);
+      const buf = Buffer.alloc(16);
+      expect(readSync(fd, buf, 0, 16, 0)).toBe(9);
+      expect(buf.subarray(0, 9).toString()).toBe('one file\n');
+      expect(fstatSync(fd).ino).toBe(host.ino);
+      expect(fdFlags(fd) & 0o2000000).toBe(0o2000000); // O_CLOEXEC
+      writeFileSync(fd, 'written!'); // over the first 8 bytes
+      closeSync(fd);
+      expect(readFileSync(file, 'utf8')).toBe('written!\n');
+      const path = c.open(0, '', O_PATH, 0);
+      expect(fstatSync(path).ino).toBe(host.ino);
+      closeSync(path);
+      c.truncate(0, '', 3);
+      expect(readFileSync(file, 'utf8')).toBe('wri');
+      c.chmod(0, '', 0o640);
+      c.chown(0, '', 7, 8);
+      c.utimens(0, '', { sec: 1000, nsec: 0 }, { sec: 2000, nsec: 0 });
+      expect(statSync(file)).toMatchObject({ mode: S_IFREG | 0o640, uid: 7, gid: 8, mtimeMs: 2_000_000 });
+      c.setxattr(0, '', 'user.k', new TextEncoder().encode('v'), XATTR_CREATE);
+      expect(new TextDecoder().decode(c.getxattr(0, '', 'user.k'))).toBe('v');
+      expect(c.listxattr(0, '')).toEqual(['user.k']);
+      c.removexattr(0, '', 'user.k');
+      expect(c.listxattr(0, '')).toEqual([]);
+      expect(c.statfs(0, '')).toMatchObject({ type: statfsType(dir) });
+      // What needs a directory of it.
+      expect(errnoOf(() => c.readdir(0, ''))).toBe(E.ENOTDIR);
+      expect(errnoOf(() => c.open(0, '', O_DIRECTORY, 0))).toBe(E.ENOTDIR);
+      expect(errnoOf(() => c.lstat(0, 'x'))).toBe(E.ENOTDIR);
+      expect(errnoOf(() => c.open(0, 'x', O_CREAT | O_WRONLY, 0o644))).toBe(E.ENOTDIR);
+      expect(errnoOf(() => c.mkdir(0, 'x', 0o755))).toBe(E.ENOTDIR);
+      expect(errnoOf(() => c.readlink(0, ''))).toBe(E.EINVAL);
+      // The file is /0 of the gofer's root, as a file: nothing beside it is reachable.
+      expect(readdirSync(`/proc/${g.pid}/root`)).toEqual(['0']);
+      expect(lstatSync(`/proc/${g.pid}/root/0`).isFile()).toBe(true);
+    } finally {
+      g.client.close();
+    }
+    chmodSync(file, 0o644);
+    chownSync(file, 0, 0);
+  });
+
+  it('makes a read-only single file read-only in the kernel', () => {
+    const g = GoferClient.start([{ path: file, readonly: true }]);
+    try {
+      expect(errnoOf(() => g.client.open(0, '', O_WRONLY, 0))).toBe(E.EROFS);
+      expect(errnoOf(() => g.client.open(0, '', O_RDWR | O_TRUNC, 0))).toBe(E.EROFS);
+      expect(errnoOf(() => g.client.truncate(0, '', 0))).toBe(E.EROFS);
+      expect(errnoOf(() => g.client.chmod(0, '', 0o600))).toBe(E.EROFS);
+      const fd = g.client.open(0, '', 0, 0);
+      expect(fstatSync(fd).ino).toBe(statSync(file).ino);
+      closeSync(fd);
+    } finally {
+      g.client.close();
+    }
+  });
+
+  it('serves the file a symlink names, not the symlink', () => {
+    symlinkSync('file', `${dir}/link`);
+    const g = GoferClient.start([{ path: `${dir}/link`, readonly: true }]);
+    try {
+      expect(g.client.lstat(0, '')).toMatchObject({ mode: statSync(file).mode, ino: statSync(file).ino });
+    } finally {
+      g.client.close();
+    }
+  });
+
+  it('serves the mounts beneath a tree when recursive, the directories under them when not', () => {
+    mkdirSync(`${dir}/tree/sub`, { recursive: true });
+    writeFileSync(`${dir}/tree/sub/under`, '');
+    execFileSync('mount', ['-t', 'tmpfs', 'tvisor-test', `${dir}/tree/sub`]);
+    try {
+      writeFileSync(`${dir}/tree/sub/on-tmpfs`, '');
+      const g = GoferClient.start([{ path: `${dir}/tree`, readonly: false },
+        { path: `${dir}/tree`, readonly: false, recursive: false }]);
+      try {
+        expect(g.client.readdir(0, 'sub').map((e) => e.name)).toEqual(['on-tmpfs']);
+        expect(g.client.readdir(1, 'sub').map((e) => e.name)).toEqual(['under']);
+        expect(g.client.statfs(0, 'sub').type).toBe(TMPFS_MAGIC);
+      } finally {
+        g.client.close();
+      }
+    } finally {
+      execFileSync('umount', [`${dir}/tree/sub`]);
+    }
+  });
+});
+
+/** The filesystem type (f_type) of the filesystem holding `path`. */
+function statfsType(path: string): number {
+  return parseInt(execFileSync('stat', ['-f', '-c', '%t', path], { encoding: 'utf8' }).trim(), 16);
+}

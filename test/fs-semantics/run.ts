@@ -14,8 +14,17 @@ export interface CaseResult {
   probe: string; case: string; fs: string; tvisor: boolean; verdict: Verdict; linux: string; got: string; reason?: string;
 }
 
-/** A column of the table: one of tvisor's filesystems, or another sandbox (`--runner`, in its /tmp). */
-interface Target { fs: string; tvisor: boolean; run(probe: string, bind: string): string }
+/**
+ * A column of the table: one of tvisor's filesystems, or another sandbox
+ * (`--runner`, in its /tmp). `bound`: the host file a probe of FILE_BIND_PROBES
+ * binds; such probes run only on the targets that take one (`fileBind`).
+ */
+interface Target { fs: string; tvisor: boolean; fileBind?: boolean; run(probe: string, bind: string, bound: string): string }
+
+/** Probes of one bound host file (its path in PROBE_BOUND), not of a directory: docker's /etc/hosts. */
+const FILE_BIND_PROBES = new Set(['filebind']);
+/** Where the filebind target binds the file in the sandbox. */
+const BOUND_IN_SANDBOX = '/fs-semantics-bound';
 
 /** Output of a probe binary split into its cases. */
 function cases(output: string): Map<string, string> {
@@ -42,8 +51,9 @@ function compileProbes(dir: string, only?: string[]): string[] {
   });
 }
 
-function sh(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 120_000 });
+function sh(argv: string[], env?: Record<string, string>): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 120_000,
+    env: env && { ...process.env, ...env } });
   return r.stdout + (r.status === 0 ? '' : `exit status ${r.status ?? r.signal}\n${r.stderr}`);
 }
 
@@ -56,6 +66,8 @@ function targets(runners: string[][], withTvisor: boolean): Target[] {
     { fs: 'tmpfs', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/dev/shm/fs-semantics', probe) },
     { fs: 'overlay', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/tmp/fs-semantics', probe) },
     { fs: 'bind', tvisor: true, run: (probe, bind) => inSandbox([...tvisor, '-v', `${bind}:/bind`, '--'], '/bind/fs-semantics', probe) },
+    { fs: 'filebind', tvisor: true, fileBind: true, run: (probe, _bind, bound) => inSandbox([...tvisor, '-v', `${bound}:${BOUND_IN_SANDBOX}`,
+      '--env', `PROBE_BOUND=${BOUND_IN_SANDBOX}`, '--'], '/tmp/fs-semantics', probe) },
   ] : [];
   for (const r of runners) {
     out.push({ fs: r[0]!.slice(r[0]!.lastIndexOf('/') + 1), tvisor: false, run: (probe) => inSandbox(r, '/tmp/fs-semantics', probe) });
@@ -84,18 +96,27 @@ export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; pro
     const probes = compileProbes(work, opts.probes);
     const bind = join(work, 'bind');
     mkdirSync(bind);
+    const bound = join(work, 'bound');
+    writeFileSync(bound, '');
     for (const probe of probes) {
       const name = probe.slice(probe.lastIndexOf('/') + 1);
+      const fileBind = FILE_BIND_PROBES.has(name);
       const nativeDir = mkdtempSync('/dev/shm/tvisor-fs-semantics-');
       let linux;
       try {
-        linux = cases(sh([probe, nativeDir]));
+        if (fileBind) {
+          // The same host file, bound natively onto a file beside the cases' directories.
+          writeFileSync(join(nativeDir, 'bound'), '');
+          execFileSync('mount', ['--bind', bound, join(nativeDir, 'bound')]);
+        }
+        linux = cases(sh([probe, nativeDir], fileBind ? { PROBE_BOUND: join(nativeDir, 'bound') } : undefined));
       } finally {
         detachMounts(nativeDir);
         rmSync(nativeDir, { recursive: true, force: true });
       }
       for (const t of targets(opts.runners ?? [], opts.withTvisor ?? true)) {
-        const got = cases(t.run(probe, bind));
+        if ((t.fileBind ?? false) !== fileBind) continue;
+        const got = cases(t.run(probe, bind, bound));
         for (const [c, expected] of linux) {
           const actual = got.get(c) ?? '(case did not run)\n';
           // Known gaps are tvisor's; another sandbox's differences are shown as they are.

@@ -5,18 +5,23 @@ import { closeSync, openSync } from 'node:fs';
 import { native, repoFile, tv } from '../../host/native.js';
 
 export interface GoferProcess { sock: number; pid: number }
-/** A host directory tree to serve; attach id i is the i-th of the list. */
-export interface GoferAttach { path: string; readonly: boolean }
+/**
+ * A host directory tree or single file to serve (an absolute path, symlinks
+ * followed); attach id i is the i-th of the list. recursive (default true):
+ * with the mounts beneath it, as OCI's `rbind`; false: only the mount
+ * holding it, as `bind`.
+ */
+export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
 /** logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. */
 export interface GoferOptions { logFile?: string }
 
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
 interface MountLike { type: string; source?: string; options: string[] }
 
-/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount, in order. */
+/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount, in order (rbind: with its submounts). */
 export function goferAttaches(spec: { rootfs: string; mounts: MountLike[] }): GoferAttach[] {
   return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
-    path: m.source!, readonly: m.options.includes('ro'),
+    path: m.source!, readonly: m.options.includes('ro'), recursive: m.options.includes('rbind'),
   }))];
 }
 
@@ -25,7 +30,7 @@ export function spawnGofer(attaches: GoferAttach[], opts: GoferOptions = {}): Go
   const pair = new Int32Array(2);
   tv(native.socketpair(pair));
   const args = [repoFile('dist/gofer/main.js'), '--sock-fd', '3'];
-  for (const a of attaches) args.push('--attach', a.readonly ? `${a.path}:ro` : a.path);
+  for (const a of attaches) args.push('--attach', `${a.readonly ? 'ro' : 'rw'},${a.recursive === false ? 'bind' : 'rbind'}:${a.path}`);
   const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   try {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', log, pair[1]!] });
