@@ -72,6 +72,8 @@ export const native = {
     (type: string, optbuf: Uint8Array, nopts: number, attrs: number) => number,
   openPty: lib.func('int tv_open_pty(int devpts, _Out_ int *out)') as (devpts: number, out: Int32Array) => number,
   setWinsize: lib.func('int tv_set_winsize(int fd, int rows, int cols)') as (fd: number, rows: number, cols: number) => number,
+  sysctlIn: lib.func('int tv_sysctl_in(const char *nsfile, int nstype, const char *path, const char *value)') as
+    (nsfile: string, nstype: number, path: string, value: string) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
   notifGive: lib.func('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
     (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,

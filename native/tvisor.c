@@ -972,3 +972,26 @@ void tv_lock_cancel(int handle) {
   if (lock_slots[slot].used && (lock_slots[slot].gen & 0x1fffff) == gen) pthread_cancel(lock_slots[slot].thread);
   pthread_mutex_unlock(&lock_slots_mu);
 }
+
+// Writes `value` to /proc/sys/<path> as seen from the namespace `nsfile`
+// (e.g. "/proc/<init pid>/ns/net") of type `nstype`: a namespaced sysctl
+// of the sandbox, set by a short-lived child that joins the namespace (the
+// calling process, multi-threaded, cannot). Returns 0 or -errno.
+int tv_sysctl_in(const char *nsfile, int nstype, const char *path, const char *value) {
+  pid_t pid = fork();
+  if (pid < 0) return -errno;
+  if (pid == 0) {
+    int ns = open(nsfile, O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || setns(ns, nstype) < 0) _exit(errno);
+    char full[512];
+    if (snprintf(full, sizeof full, "/proc/sys/%s", path) >= (int)sizeof full) _exit(ENAMETOOLONG);
+    int fd = open(full, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) _exit(errno);
+    size_t len = strlen(value);
+    if (write(fd, value, len) != (ssize_t)len) _exit(errno ? errno : EIO);
+    _exit(0);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) < 0) return -errno;
+  return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+}

@@ -167,6 +167,24 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     for (const m of DEV_MOUNTS) if (!explicit.has(m.destination)) mountOne(m);
     for (const m of spec.mounts) mountOne(m);
     if (!hasDev) throw new Error('the sandbox has no /dev');
+    const table = handlerTable();
+    const filter = guestFilter(table);
+    const fds = new Int32Array(3);
+    const netns = spec.netns ? openNetns(spec.netns) : -1;
+    const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
+      spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
+    if (netns >= 0) closeQuietly(netns);
+    if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
+    const [listener, procFd, initCtl] = [fds[0]!, fds[1]!, fds[2]!];
+    closers.push(() => closeQuietly(initCtl));
+    const proc = new SandboxProc(procFd);
+    closers.push(() => proc.close());
+    kernel = new Kernel({
+      platform: new PtracePlatform(listener), ns, table, log, strace: spec.strace ? formatCall : null,
+      root: boot.root, initPid, initCtl, proc, makeFilesystem: makeFs,
+    });
+    kernel.watchCritical(goferPid, 'the gofer');
+    // After the kernel: proc's entries are the kernel's.
     for (const path of spec.maskedPaths ?? []) {
       const at = lookup(boot, path);
       if (!at) continue;
@@ -185,23 +203,6 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     // The runtime's mounts are the sandbox's floor: no guest unmounts or loosens them.
     for (const m of ns.all()) m.lock();
 
-    const table = handlerTable();
-    const filter = guestFilter(table);
-    const fds = new Int32Array(3);
-    const netns = spec.netns ? openNetns(spec.netns) : -1;
-    const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
-      spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
-    if (netns >= 0) closeQuietly(netns);
-    if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
-    const [listener, procFd, initCtl] = [fds[0]!, fds[1]!, fds[2]!];
-    closers.push(() => closeQuietly(initCtl));
-    const proc = new SandboxProc(procFd);
-    closers.push(() => proc.close());
-    kernel = new Kernel({
-      platform: new PtracePlatform(listener), ns, table, log, strace: spec.strace ? formatCall : null,
-      root: boot.root, initPid, initCtl, proc, makeFilesystem: makeFs,
-    });
-    kernel.watchCritical(goferPid, 'the gofer');
 
     const main = toProcessSpec(spec.process);
     const stdio: Stdio = terminal ? { fds: [terminal.slave, terminal.slave, terminal.slave], tty: true } : { fds: [0, 1, 2], tty: false };

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MountSpec, SandboxSpec } from '../sentry/boot.js';
 import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
 import { runWithTerminal } from './terminal.js';
+import { registerRuntime } from './oci/commands.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
@@ -110,7 +111,9 @@ function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
 }
 
 const program = new Command('tvisor')
-  .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.');
+  .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.')
+  .version('tvisor version 0.1.0\nspec: 1.2.0', '--version')
+  .enablePositionalOptions();
 
 program.command('do')
   .description('run one command sandboxed; the host root is a read-only lower layer under a memory overlay')
@@ -148,4 +151,5 @@ program.command('do')
     });
   });
 
+registerRuntime(program);
 program.parse();

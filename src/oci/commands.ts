@@ -1,0 +1,141 @@
+// The OCI runtime's command line, spelled as runc's: global flags before
+// the command (--root, --log, --log-format, --debug, --systemd-cgroup), the
+// commands and their flags. An error is one line on stderr (and a runc-style
+// entry in --log) and exit status 1.
+import { appendFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CgroupError } from '../cgroup.js';
+import { ConfigError } from './errors.js';
+import { DEFAULT_ROOT, RuntimeError } from './state.js';
+import * as rt from './runtime.js';
+
+interface Globals { root?: string; log?: string; logFormat?: string; debug?: boolean; debugLog?: string; strace?: boolean }
+
+function globals(program: Command): rt.GlobalOptions & { log?: string; logFormat: string; debug: boolean } {
+  const g = program.opts<Globals>();
+  return { root: g.root ?? DEFAULT_ROOT, debugLog: g.debugLog, strace: g.strace, log: g.log, logFormat: g.logFormat ?? 'text',
+    debug: g.debug ?? false };
+}
+
+function logLine(g: ReturnType<typeof globals>, level: string, msg: string): void {
+  if (!g.log) return;
+  const time = new Date().toISOString();
+  const line = g.logFormat === 'json' ? JSON.stringify({ level, msg, time })
+    : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
+  try { appendFileSync(g.log, line + '\n'); } catch { /* the log is the engine's; nothing more to tell */ }
+}
+
+/** Runs a command: an expected error is one line and exit 1; anything else, its stack with --debug. */
+function action<A extends unknown[]>(program: Command, name: string, f: (g: ReturnType<typeof globals>, ...a: A) => unknown) {
+  return async (...a: A) => {
+    const g = globals(program);
+    if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}`);
+    try {
+      const code = await f(g, ...a);
+      process.exit(typeof code === 'number' ? code : 0);
+    } catch (e) {
+      const known = e instanceof RuntimeError || e instanceof ConfigError || e instanceof CgroupError;
+      const msg = (e as Error).message;
+      logLine(g, 'error', msg);
+      process.stderr.write(`tvisor: ${msg}\n`);
+      if (!known || g.debug) process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(1);
+    }
+  };
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const integer = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${v}: expected a number`);
+  return Number(v);
+};
+
+export function registerRuntime(program: Command): void {
+  program
+    .option('--root <dir>', 'where the containers\' state lives', DEFAULT_ROOT)
+    .option('--log <file>', 'append the runtime\'s log (errors, and with --debug its commands) to file')
+    .addOption(new Option('--log-format <format>', 'the log\'s format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'log more, and show the stack of unexpected errors')
+    .option('--systemd-cgroup', 'accepted for engines; the sandbox\'s cgroup is made by tvisor itself (cgroupfs)')
+    .option('--debug-log <file>', 'the sandbox\'s own debug log (JSON lines)')
+    .option('--strace', 'log every trapped system call of the container to --debug-log');
+
+  program.command('create').description('create a container (its sandbox waits for start)')
+    .argument('<container-id>')
+    .option('-b, --bundle <dir>', 'the bundle (config.json and the root filesystem)', '.')
+    .option('--pid-file <file>', 'write the sandbox\'s pid (the process to wait for) here')
+    .option('--console-socket <path>', 'send the terminal\'s master here (process.terminal)')
+    .option('--no-pivot', 'accepted (the sandbox never pivots the host\'s root)')
+    .option('--no-new-keyring', 'accepted (the sandbox has no host keyring)')
+    .option('--preserve-fds <n>', 'accepted with 0 only', integer, 0)
+    .action(action(program, 'create', async (g, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
+      if (o.preserveFds !== 0) throw new RuntimeError('--preserve-fds is not supported');
+      await rt.create(g, id, o);
+    }));
+
+  program.command('start').description('start the container\'s process').argument('<container-id>')
+    .action(action(program, 'start', (g, id: string) => rt.start(g, id)));
+
+  program.command('run').description('create and start a container; wait for it unless --detach').argument('<container-id>')
+    .option('-b, --bundle <dir>', 'the bundle', '.')
+    .option('--pid-file <file>', 'write the sandbox\'s pid here')
+    .option('--console-socket <path>', 'send the terminal\'s master here')
+    .option('-d, --detach', 'return once the container runs')
+    .option('--no-pivot', 'accepted')
+    .option('--no-new-keyring', 'accepted')
+    .action(action(program, 'run', (g, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; detach?: boolean }) =>
+      rt.run(g, id, { ...o, detach: o.detach ?? false })));
+
+  program.command('state').description('the container\'s state as JSON').argument('<container-id>')
+    .action(action(program, 'state', (g, id: string) => rt.state(g, id)));
+
+  program.command('kill').description('send a signal to the container\'s process (default SIGTERM)')
+    .argument('<container-id>').argument('[signal]', 'a name (TERM, SIGKILL) or a number', 'SIGTERM')
+    .option('-a, --all', 'to every process of the container')
+    .action(action(program, 'kill', (g, id: string, sig: string, o: { all?: boolean }) => rt.kill(g, id, sig, o.all ?? false)));
+
+  program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<container-id>')
+    .option('-f, --force', 'kill it first if it runs')
+    .action(action(program, 'delete', (g, id: string, o: { force?: boolean }) => rt.deleteContainer(g, id, o.force ?? false)));
+
+  program.command('list').description('list the containers')
+    .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'ids only')
+    .action(action(program, 'list', (g, o: { format: string; quiet?: boolean }) => rt.list(g, o.format, o.quiet ?? false)));
+
+  program.command('ps').description('the container\'s processes (host pids)').argument('<container-id>').argument('[ps-args...]')
+    .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .action(action(program, 'ps', (g, id: string, psArgs: string[], o: { format: string }) => rt.ps(g, id, o.format, psArgs)));
+
+  program.command('events').description('the container\'s resource usage as JSON events').argument('<container-id>')
+    .option('--stats', 'one stats event, then exit')
+    .option('--interval <seconds>', 'between stats events', integer, 5)
+    .action(action(program, 'events', (g, id: string, o: { stats?: boolean; interval: number }) =>
+      rt.events(g, id, o.stats ?? false, o.interval)));
+
+  program.command('pause').description('freeze every process of the container').argument('<container-id>')
+    .action(action(program, 'pause', (g, id: string) => rt.pause(g, id, true)));
+  program.command('resume').description('thaw a paused container').argument('<container-id>')
+    .action(action(program, 'resume', (g, id: string) => rt.pause(g, id, false)));
+
+  program.command('exec').description('run another process in a running container').argument('<container-id>').argument('[command...]')
+    .passThroughOptions()
+    .option('-p, --process <file>', 'the process as OCI JSON')
+    .option('--cwd <dir>', 'its working directory')
+    .option('-e, --env <K=V>', 'an environment variable', collect, [])
+    .option('-u, --user <uid[:gid]>', 'its user')
+    .option('-t, --tty', 'give it a terminal')
+    .option('-d, --detach', 'return once it runs')
+    .option('--pid-file <file>', 'write the pid to wait for here')
+    .option('--console-socket <path>', 'send the terminal\'s master here')
+    .option('--notify-fd <fd>', 'internal: a detached exec\'s waiter reports on this fd', integer)
+    .action(action(program, 'exec', (g, id: string, args: string[], o: Omit<rt.ExecOptions, 'env' | 'tty' | 'detach'> &
+        { env: string[]; tty?: boolean; detach?: boolean }) => rt.exec(g, id, args, { ...o, tty: o.tty ?? false, detach: o.detach ?? false })));
+
+  program.command('spec').description('write a default config.json').option('-b, --bundle <dir>', 'where', '.')
+    .option('--rootless', 'accepted (the same spec)')
+    .action(action(program, 'spec', (_g, o: { bundle: string }) => rt.spec(o.bundle)));
+
+  program.command('features').description('what this runtime supports, as JSON')
+    .action(action(program, 'features', () => rt.features()));
+}

@@ -1,0 +1,488 @@
+// The OCI runtime's commands (runc's and runsc's spelling): what an engine
+// (docker through containerd's shim, podman through conmon, ctr) calls with
+// a bundle. The sandbox process of a container is started by create,
+// daemonized, and lives until the container's process ends; it exits as
+// that process did, which is what the engines wait for (the pid in
+// --pid-file). start and exec reach it over its control socket; kill, ps,
+// pause and events act on the host's view of its processes and cgroup.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ReadStream, WriteStream } from 'node:tty';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { libcCalls, native } from '../../native/index.js';
+import type { SandboxSpec } from '../../sentry/boot.js';
+import { type ControlRequest, type ControlResponse, controlCodec } from '../../sentry/control/codec.js';
+import type { ProcessConfig } from '../../sentry/control/process.js';
+import { connectUnix } from '../../sentry/host/sockets.js';
+import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
+import { loadConfig, processConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { runHooks } from './hooks.js';
+import { type ContainerState, RuntimeError, sandboxAlive, startTime, StateStore, type Status, statusOf } from './state.js';
+
+export interface GlobalOptions {
+  root: string;
+  debugLog?: string;
+  strace?: boolean;
+}
+
+const VERSION = '0.1.0';
+export const OCI_VERSION = '1.2.0';
+
+type StateWithCgroup = ContainerState & { cgroupRecord?: CgroupRecord };
+
+function cgroupOf(s: StateWithCgroup): SandboxCgroup | null {
+  return s.cgroupRecord ? SandboxCgroup.restore(s.cgroupRecord) : null;
+}
+
+function status(s: StateWithCgroup): Status {
+  return statusOf(s, () => cgroupOf(s)?.frozen() ?? false);
+}
+
+/** The state an engine and the hooks see (runc's `state` output). */
+function ociState(s: StateWithCgroup, st: Status, pid = st === 'stopped' ? 0 : s.sandboxPid) {
+  return { ociVersion: OCI_VERSION, id: s.id, pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created,
+    owner: '', annotations: s.annotations };
+}
+
+function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${process.pid}.pid`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+const SANDBOX_MAIN = fileURLToPath(new URL('../sandbox-main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** Namespaced sysctls go to the sandbox's namespaces through init's. */
+function applySysctls(initPid: number, sysctl: Record<string, string>): void {
+  const CLONE_NEWIPC = 0x08000000;
+  const CLONE_NEWNET = 0x40000000;
+  for (const [key, value] of Object.entries(sysctl)) {
+    const net = key.startsWith('net.');
+    const r = native.sysctlIn(`/proc/${initPid}/ns/${net ? 'net' : 'ipc'}`, net ? CLONE_NEWNET : CLONE_NEWIPC,
+      key.replace(/\./g, '/'), value);
+    if (r < 0) throw new ConfigError(`linux.sysctl.${key}`, `cannot be set in the sandbox (errno ${-r})`);
+  }
+}
+
+export interface CreateOptions { bundle: string; pidFile?: string; consoleSocket?: string }
+
+/** Creates the container: its sandbox boots, and waits for start. Returns the sandbox's pid. */
+export async function create(g: GlobalOptions, id: string, o: CreateOptions, detached = true):
+    Promise<{ pid: number; exited: Promise<number> }> {
+  const bundle = resolvePath(o.bundle);
+  const config = loadConfig(bundle);
+  const store = new StateStore(g.root);
+  store.claim(id);
+  let cgroup: SandboxCgroup | null = null;
+  let sandboxPid = 0;
+  try {
+    const { memory, pids, cpu } = config.resources;
+    cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
+    const spec: SandboxSpec = {
+      ...config.sandbox, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
+      strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
+      ...(cgroup ? { cgroup: cgroup.paths } : {}),
+    };
+    const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
+    delete env.TVISOR_CLI_PID;
+    if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
+    const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)],
+      { detached, env, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    sandboxPid = child.pid ?? 0;
+    const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+    const line = await new Promise<string>((res) => {
+      let got = '';
+      child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
+      child.stdio[3]!.on('close', () => res(got.trim()));
+    });
+    if (!line.startsWith('ready ')) {
+      throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
+    }
+    const initPid = Number(line.slice(6));
+    if (detached) child.unref();
+    applySysctls(initPid, config.sysctl);
+    if (config.oomScoreAdj !== undefined) writeFileSync(`/proc/${sandboxPid}/oom_score_adj`, String(config.oomScoreAdj));
+    const state: StateWithCgroup = {
+      ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
+      annotations: config.annotations, sandboxPid, sandboxStart: startTime(sandboxPid) ?? '', initPid,
+      hooks: config.hooks, ...(cgroup ? { cgroupRecord: cgroup.record } : {}),
+    };
+    store.write(state);
+    // Hooks see init's pid: a process in the container's namespaces (the sandbox process is in the host's).
+    const hookState = ociState(state, 'created', initPid);
+    runHooks('prestart', config.hooks.prestart, hookState);
+    runHooks('createRuntime', config.hooks.createRuntime, hookState);
+    runHooks('createContainer', config.hooks.createContainer, hookState);
+    if (o.pidFile) writePidFile(resolvePath(o.pidFile), sandboxPid);
+    return { pid: sandboxPid, exited };
+  } catch (e) {
+    if (sandboxPid > 0) killAndWait(sandboxPid);
+    cgroup?.remove();
+    store.remove(id);
+    throw e;
+  }
+}
+
+function killAndWait(pid: number): void {
+  try { process.kill(pid, 'SIGKILL'); } catch { return; }
+  for (let i = 0; i < 500 && startTime(pid) !== null; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+}
+
+/** One request on a fresh connection to the sandbox; returns the connection and the first answer. */
+function request(path: string, req: ControlRequest, fds: number[] = []): { sock: number; first: ControlResponse; fd: number } {
+  const sock = libcCalls.socket(1, 5 /* SOCK_SEQPACKET */ | 0o2000000, 0);
+  if (sock < 0) throw new RuntimeError('socket failed');
+  try {
+    connectUnix(sock, path);
+  } catch {
+    closeSync(sock);
+    throw new RuntimeError('the sandbox does not answer (it has stopped)');
+  }
+  const bytes = controlCodec.encodeRequest(req);
+  if (native.send(sock, bytes, bytes.length, fds.length ? Int32Array.from(fds) : null, fds.length) < 0) {
+    closeSync(sock);
+    throw new RuntimeError('cannot send to the sandbox');
+  }
+  const buf = new Uint8Array(4096);
+  const got = new Int32Array(1);
+  const nfds = new Int32Array(1);
+  const n = native.recv(sock, buf, buf.length, got, 1, nfds);
+  if (n <= 0) { closeSync(sock); throw new RuntimeError('the sandbox hung up'); }
+  const first = controlCodec.decodeResponse(buf.subarray(0, n));
+  if (first.errno) { closeSync(sock); throw new RuntimeError(first.message || `errno ${first.errno}`); }
+  return { sock, first, fd: nfds[0] ? got[0]! : -1 };
+}
+
+export function start(g: GlobalOptions, id: string): void {
+  const store = new StateStore(g.root);
+  const s = store.locked(id, () => {
+    const s = store.read(id) as StateWithCgroup;
+    const st = status(s);
+    if (st !== 'created') throw new RuntimeError(`cannot start a container in the ${st} state`);
+    runHooks('startContainer', s.hooks.startContainer, ociState(s, 'created', s.initPid));
+    const { sock, first } = request(store.controlSocket(id), { start: {} });
+    closeSync(sock);
+    s.processPid = first.pid!;
+    store.write(s);
+    return s;
+  });
+  try { runHooks('poststart', s.hooks.poststart, ociState(s, 'running', s.initPid)); } catch (e) { warn((e as Error).message); }
+}
+
+function warn(msg: string): void { process.stderr.write(`tvisor: warning: ${msg}\n`); }
+
+export function state(g: GlobalOptions, id: string): void {
+  const s = new StateStore(g.root).read(id) as StateWithCgroup;
+  process.stdout.write(JSON.stringify(ociState(s, status(s)), null, 2) + '\n');
+}
+
+/** The host pids of every process of the sandbox's guests (init's descendants). */
+function guestPids(initPid: number): number[] {
+  const children = (pid: number): number[] => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const out: number[] = [];
+  const walk = (pid: number) => { for (const c of children(pid)) { out.push(c); walk(c); } };
+  walk(initPid);
+  return out;
+}
+
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8,
+  KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19,
+  TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29,
+  PWR: 30, SYS: 31 };
+
+export function parseSignal(v: string): number {
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n > 0 && n <= 64) return n;
+  } else {
+    const n = SIGNALS[v.toUpperCase().replace(/^SIG/, '')];
+    if (n !== undefined) return n;
+  }
+  throw new RuntimeError(`unknown signal ${v}`);
+}
+
+export function kill(g: GlobalOptions, id: string, signal: string, all: boolean): void {
+  const sig = parseSignal(signal);
+  const store = new StateStore(g.root);
+  store.locked(id, () => {
+    const s = store.read(id) as StateWithCgroup;
+    const st = status(s);
+    if (st === 'stopped') throw new RuntimeError('container not running');
+    const targets = all ? [...guestPids(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
+    for (const pid of targets) {
+      try { process.kill(pid, sig); } catch { /* ended meanwhile */ }
+    }
+  });
+}
+
+export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
+  const store = new StateStore(g.root);
+  if (!store.exists(id)) {
+    if (force) { store.remove(id); return; }
+    throw new RuntimeError(`container does not exist: ${id}`);
+  }
+  store.locked(id, () => {
+    const s = store.read(id) as StateWithCgroup;
+    const st = status(s);
+    if ((st === 'running' || st === 'paused') && !force) {
+      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
+    }
+    const cgroup = cgroupOf(s);
+    if (st === 'paused') cgroup?.freeze(false);
+    if (sandboxAlive(s)) killAndWait(s.sandboxPid);
+    cgroup?.remove();
+    try { runHooks('poststop', s.hooks.poststop, ociState(s, 'stopped', 0)); } catch (e) { warn((e as Error).message); }
+  });
+  store.remove(id);
+}
+
+export function list(g: GlobalOptions, format: string, quiet: boolean): void {
+  const store = new StateStore(g.root);
+  const states = store.ids().flatMap((id) => {
+    try { const s = store.read(id) as StateWithCgroup; return [ociState(s, status(s))]; } catch { return []; }
+  });
+  if (quiet) { for (const s of states) process.stdout.write(`${s.id}\n`); return; }
+  if (format === 'json') { process.stdout.write(JSON.stringify(states) + '\n'); return; }
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+    ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, 'root'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd() + '\n');
+}
+
+export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[]): void {
+  const s = new StateStore(g.root).read(id) as StateWithCgroup;
+  if (status(s) === 'stopped') throw new RuntimeError('container not running');
+  const pids = guestPids(s.initPid);
+  if (format === 'json') { process.stdout.write(JSON.stringify(pids) + '\n'); return; }
+  const out = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new RuntimeError(`ps: ${out.stderr}`);
+  const lines = out.stdout.split('\n');
+  const header = lines[0] ?? '';
+  const col = header.trim().split(/\s+/).indexOf('PID');
+  process.stdout.write(header + '\n');
+  for (const line of lines.slice(1)) {
+    if (pids.includes(Number(line.trim().split(/\s+/)[col]))) process.stdout.write(line + '\n');
+  }
+}
+
+function statsEvent(s: StateWithCgroup): object {
+  const st = cgroupOf(s)?.stats() ?? {};
+  return { type: 'stats', id: s.id, data: {
+    cpu: { usage: { total: st.cpu?.total ?? 0 } },
+    memory: { usage: { usage: st.memory?.usage ?? 0, limit: st.memory?.limit ?? 0 } },
+    pids: { current: st.pids?.current ?? guestPids(s.initPid).length, limit: st.pids?.limit ?? 0 },
+  } };
+}
+
+export async function events(g: GlobalOptions, id: string, stats: boolean, intervalSec: number): Promise<void> {
+  const store = new StateStore(g.root);
+  const s = store.read(id) as StateWithCgroup;
+  if (status(s) === 'stopped') throw new RuntimeError('container not running');
+  if (stats) { process.stdout.write(JSON.stringify(statsEvent(s)) + '\n'); return; }
+  while (status(s) !== 'stopped') {
+    process.stdout.write(JSON.stringify(statsEvent(s)) + '\n');
+    await new Promise((r) => setTimeout(r, intervalSec * 1000));
+  }
+}
+
+export function pause(g: GlobalOptions, id: string, on: boolean): void {
+  const store = new StateStore(g.root);
+  store.locked(id, () => {
+    const s = store.read(id) as StateWithCgroup;
+    const st = status(s);
+    if (on && st !== 'running') throw new RuntimeError(`container not running: ${st}`);
+    if (!on && st !== 'paused') throw new RuntimeError(`container not paused: ${st}`);
+    const cgroup = cgroupOf(s);
+    if (!cgroup) throw new RuntimeError('the container has no freezer cgroup');
+    cgroup.freeze(on);
+  });
+}
+
+export interface ExecOptions {
+  process?: string; cwd?: string; env: string[]; user?: string; tty: boolean; detach: boolean;
+  pidFile?: string; consoleSocket?: string;
+  /** Internal: a detached exec's waiter reports "started" on this fd. */
+  notifyFd?: number;
+}
+
+/** The exec's process: from --process, or from the arguments with the container's process as defaults. */
+function execProcess(s: ContainerState, args: string[], o: ExecOptions): ProcessConfig {
+  if (o.process) {
+    let raw: unknown;
+    try { raw = JSON.parse(readFileSync(o.process, 'utf8')); } catch (e) { throw new ConfigError('--process', (e as Error).message); }
+    return processConfig(raw, 'process');
+  }
+  if (args.length === 0) throw new RuntimeError('exec needs a command (or --process)');
+  const base = loadConfig(s.bundle).sandbox.process;
+  const [uid, gid] = (o.user ?? `${base.uid}:${base.gid}`).split(':').map(Number);
+  return {
+    ...base, args, cwd: o.cwd ?? base.cwd, env: [...base.env, ...o.env], uid: uid ?? 0, gid: gid ?? 0,
+    terminal: o.tty, seccomp: base.seccomp,
+  };
+}
+
+export async function exec(g: GlobalOptions, id: string, args: string[], o: ExecOptions): Promise<number> {
+  const store = new StateStore(g.root);
+  const s = store.read(id) as StateWithCgroup;
+  const st = status(s);
+  if (st !== 'running') throw new RuntimeError(`cannot exec in a ${st} container`);
+  const proc = execProcess(s, args, o);
+  if (o.tty) proc.terminal = true;
+  if (proc.seccomp === undefined) {
+    const base = loadConfig(s.bundle).sandbox.process;
+    if (base.seccomp) proc.seccomp = base.seccomp;
+  }
+  if (o.detach) return execDetached(g, id, args, o);
+  const { sock, first, fd: master } = request(store.controlSocket(id), { exec: { process: proc } }, proc.terminal ? [] : [0, 1, 2]);
+  const pid = first.pid!;
+  if (o.notifyFd !== undefined) { writeFileSync(o.notifyFd, `started ${pid}\n`); closeSync(o.notifyFd); }
+  if (o.pidFile && o.notifyFd === undefined) writePidFile(resolvePath(o.pidFile), pid);
+  if (master >= 0) relayTerminal(master, o.consoleSocket);
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+    process.on(sig, () => { try { process.kill(pid, sig); } catch { /* ended */ } });
+  }
+  const ended = await awaitEnd(sock);
+  if (!ended?.exited) return 137;
+  return ended.signal ? 128 + ended.signal : ended.code ?? 0;
+}
+
+/**
+ * The exec's second answer: how its process ended. Polled without blocking
+ * (Node has no stream for a SOCK_SEQPACKET fd), so that the signals this
+ * command forwards are handled meanwhile.
+ */
+async function awaitEnd(sock: number): Promise<ControlResponse | null> {
+  const F_SETFL = 4;
+  const O_NONBLOCK = 0o4000;
+  libcCalls.fcntl(sock, F_SETFL, O_NONBLOCK);
+  const buf = new Uint8Array(4096);
+  const fds = new Int32Array(1);
+  const nfds = new Int32Array(1);
+  for (;;) {
+    const n = native.recv(sock, buf, buf.length, fds, 1, nfds);
+    if (n > 0) { closeSync(sock); return controlCodec.decodeResponse(buf.subarray(0, n)); }
+    if (n !== -11 /* EAGAIN */) { closeSync(sock); return null; }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** With a console socket the engine gets the master; otherwise this command relays it to its own terminal. */
+function relayTerminal(master: number, consoleSocket?: string): void {
+  if (consoleSocket) {
+      const sock = libcCalls.socket(1, 1, 0);
+    connectUnix(sock, resolvePath(consoleSocket));
+    native.send(sock, new Uint8Array(Buffer.from('/dev/ptmx')), 9, Int32Array.of(master), 1);
+    closeSync(sock);
+    closeSync(master);
+    return;
+  }
+  const fromGuest = new ReadStream(master);
+  fromGuest.on('error', () => {});
+  fromGuest.pipe(process.stdout);
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
+  process.stdin.pipe(new WriteStream(master));
+}
+
+/**
+ * exec --detach: a waiter (this command without --detach) runs the exec and
+ * exits as its process does; the engine, a subreaper, reaps it once this
+ * command returns, so --pid-file names the waiter.
+ */
+async function execDetached(g: GlobalOptions, id: string, args: string[], o: ExecOptions): Promise<number> {
+  const argv = [CLI, '--root', g.root, 'exec', '--notify-fd', '3'];
+  if (o.process) argv.push('--process', resolvePath(o.process));
+  if (o.cwd) argv.push('--cwd', o.cwd);
+  for (const e of o.env) argv.push('--env', e);
+  if (o.user) argv.push('--user', o.user);
+  if (o.tty) argv.push('--tty');
+  if (o.consoleSocket) argv.push('--console-socket', resolvePath(o.consoleSocket));
+  argv.push(id, ...args);
+  const child = spawn(process.execPath, argv, { detached: true, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  const line = await new Promise<string>((res) => {
+    let got = '';
+    child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
+    child.stdio[3]!.on('close', () => res(got.trim()));
+  });
+  if (!line.startsWith('started ')) throw new RuntimeError('exec failed');
+  if (o.pidFile) writePidFile(resolvePath(o.pidFile), child.pid!);
+  child.unref();
+  return 0;
+}
+
+export async function run(g: GlobalOptions, id: string, o: CreateOptions & { detach: boolean }): Promise<number> {
+  const { exited } = await create(g, id, o, o.detach);
+  start(g, id);
+  if (o.detach) return 0;
+  const code = await exited;
+  deleteContainer(g, id, true);
+  return code;
+}
+
+export function spec(bundle: string): void {
+  const path = join(resolvePath(bundle), 'config.json');
+  if (existsSync(path)) throw new RuntimeError(`File ${path} exists. Remove it first`);
+  writeFileSync(path, JSON.stringify(defaultSpec(), null, '\t') + '\n');
+}
+
+const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+function defaultSpec(): object {
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: true, user: { uid: 0, gid: 0 }, args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'], cwd: '/',
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }], noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'tvisor',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+export function features(): void {
+  process.stdout.write(JSON.stringify({
+    ociVersionMin: '1.0.0', ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: ['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'bind', 'rbind', 'private', 'rprivate',
+      'shared', 'rshared', 'slave', 'rslave', 'relatime', 'strictatime', 'noatime'],
+    linux: {
+      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'],
+      capabilities: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+        'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_SYS_CHROOT', 'CAP_SYS_ADMIN', 'CAP_MKNOD'],
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+      seccomp: { enabled: true, actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS',
+        'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
+        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_GT', 'SCMP_CMP_GE', 'SCMP_CMP_MASKED_EQ'],
+        archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+      apparmor: { enabled: false }, selinux: { enabled: false },
+    },
+    annotations: { 'org.opencontainers.runc.version': `tvisor ${VERSION}` },
+  }, null, 2) + '\n');
+}
+
+export { VERSION };
