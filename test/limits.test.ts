@@ -12,7 +12,7 @@ describe('mount limit', () => {
     // Each rbind of / doubles the mount count: 6 mounts at the start, 98 304 after 14 steps; the 15th would pass the limit.
     const r = await sandboxShAsync('for i in $(seq 1 25); do mkdir -p /tmp/m$i; ' +
       'mount --rbind / /tmp/m$i 2>/dev/null || { echo "step $i refused"; break; }; done; ' +
-      'wc -l < /proc/mounts; mkdir /tmp/x && mount -t tmpfs none /tmp/x && echo mounted && wc -l < /proc/mounts; ' +
+      'wc -l < /proc/mounts; d=$(mktemp -d) && mount -t tmpfs none $d && echo mounted && wc -l < /proc/mounts; ' +
       'umount -l /tmp/m14 && wc -l < /proc/mounts && mount --rbind /tmp/m1 /tmp/m15 && wc -l < /proc/mounts');
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('step 15 refused\n98304\nmounted\n98305\n49153\n49159\n');

@@ -23,7 +23,7 @@ const RANKS: Record<string, number> = {
   'sentry/fs/overlay': 4,
   'sentry/kernel': 5,
   'sentry/loader': 6, 'sentry/fs/proc': 6,
-  'sentry/fs/filesystems.ts': 7, 'sentry/syscalls': 7,
+  'sentry/fs/filesystems.ts': 7, 'sentry/syscalls': 7, 'sentry/control': 7,
   'sentry/boot.ts': 8,
   'src': 9,
 };

@@ -1,0 +1,218 @@
+// tvisor as an OCI runtime, driven the way engines drive runc: a busybox
+// bundle built at test time, every command, the state at each step, and
+// the config's fields seen from inside the container. Each test checks
+// that nothing is left (no state, no sandbox process, no cgroup).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildBusyboxRootfs } from './engines/rootfs.js';
+import { ensurePackages } from './engines/apt.js';
+import { compile, tempDir, TVISOR } from './helpers.js';
+
+ensurePackages(['busybox-static']);
+const base = tempDir('oci');
+const { dir: ROOTFS } = buildBusyboxRootfs(base);
+const IDS = compile('ids', ['-static']);
+copyFileSync(IDS, join(ROOTFS, 'bin/ids'));
+copyFileSync(IDS, join(ROOTFS, 'bin/ids-setuid'));
+chownSync(join(ROOTFS, 'bin/ids-setuid'), 0, 0);
+chmodSync(join(ROOTFS, 'bin/ids-setuid'), 0o4755);
+writeFileSync(join(ROOTFS, 'etc/secret'), 'secret\n');
+mkdirSync(join(ROOTFS, 'root/private'));
+writeFileSync(join(ROOTFS, 'root/private/key'), 'key\n');
+const STATE = join(base, 'state');
+
+interface Result { status: number | null; stdout: string; stderr: string }
+
+/**
+ * One runtime command. Its output goes to files, as with engines: a
+ * container's sandbox inherits create's stdout and stderr, so pipes would
+ * stay open until the container ends.
+ */
+function oci(args: string[], opts: { timeout?: number } = {}): Result {
+  const out = join(base, 'cmd.out');
+  const err = join(base, 'cmd.err');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync('node', [TVISOR, '--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: opts.timeout ?? 120_000 });
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+let n = 0;
+/** A bundle whose config is the default spec changed by `edit`. */
+function bundle(edit: (c: Record<string, any>) => void): string {
+  const dir = join(base, `b${++n}`);
+  mkdirSync(dir);
+  expect(oci(['spec', '--bundle', dir]).status).toBe(0);
+  const path = join(dir, 'config.json');
+  const c = JSON.parse(readFileSync(path, 'utf8'));
+  c.root.path = ROOTFS;
+  c.process.terminal = false;
+  edit(c);
+  writeFileSync(path, JSON.stringify(c));
+  return dir;
+}
+
+/** create + start, the container's stdout collected; resolves with the sandbox's exit status and output. */
+function runToEnd(dir: string, id: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', [TVISOR, '--root', STATE, 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+const state = (id: string) => JSON.parse(oci(['state', id]).stdout) as { status: string; pid: number; id: string; bundle: string };
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+afterEach(() => {
+  for (const id of existsSync(STATE) ? readdirSync(STATE) : []) oci(['delete', '--force', id]);
+  expect(existsSync(STATE) ? readdirSync(STATE) : []).toEqual([]);
+  const cgroups = spawnSync('sh', ['-c', 'find /sys/fs/cgroup -maxdepth 4 -name "tvisor-oci-*"'], { encoding: 'utf8' }).stdout;
+  expect(cgroups).toBe('');
+});
+
+describe('tvisor as an OCI runtime', () => {
+  it('runs the lifecycle as runc does: create, start, state, exec, kill, delete', async () => {
+    const dir = bundle((c) => { c.process.args = ['sh', '-c', 'echo started; sleep 600']; });
+    const pidFile = join(dir, 'pid');
+    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'c1'])).toMatchObject({ status: 0 });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(state('c1')).toMatchObject({ id: 'c1', status: 'created', pid, bundle: dir });
+    // A second create with the id fails; the first keeps running.
+    const again = oci(['create', '--bundle', dir, 'c1']);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('container with id exists: c1');
+    expect(state('c1').status).toBe('created');
+    expect(oci(['start', 'c1']).status).toBe(0);
+    expect(state('c1').status).toBe('running');
+    expect(oci(['start', 'c1']).status).toBe(1);
+    const ex = oci(['exec', 'c1', 'sh', '-c', 'echo $((6*7)); hostname; exit 3']);
+    expect(ex).toMatchObject({ status: 3, stdout: '42\ntvisor\n' });
+    const ps = JSON.parse(oci(['ps', '--format', 'json', 'c1']).stdout) as number[];
+    expect(ps.length).toBeGreaterThanOrEqual(1);
+    for (const p of ps) expect(alive(p)).toBe(true);
+    expect(JSON.parse(oci(['list', '--format', 'json']).stdout)).toMatchObject([{ id: 'c1', status: 'running' }]);
+    expect(oci(['pause', 'c1']).status).toBe(0);
+    expect(state('c1').status).toBe('paused');
+    expect(oci(['resume', 'c1']).status).toBe(0);
+    expect(JSON.parse(oci(['events', '--stats', 'c1']).stdout)).toMatchObject({ type: 'stats', id: 'c1' });
+    expect(oci(['delete', 'c1'])).toMatchObject({ status: 1 });
+    expect(oci(['kill', 'c1', 'KILL']).status).toBe(0);
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(state('c1').status).toBe('stopped');
+    expect(oci(['delete', 'c1']).status).toBe(0);
+    expect(oci(['kill', 'c1']).status).toBe(1);
+    expect(oci(['delete', 'c1']).status).toBe(1);
+    expect(oci(['delete', '--force', 'c1']).status).toBe(0);
+    expect(alive(pid)).toBe(false);
+  }, 300_000);
+
+  it('passes the exit status through and runs the hooks with the state on stdin, in order', async () => {
+    const log = join(base, 'hooks.log');
+    const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `(echo ${name}; cat; echo) >> ${log}`] });
+    const dir = bundle((c) => {
+      c.process.args = ['sh', '-c', 'exit 7'];
+      c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')],
+        poststop: [hook('poststop')] };
+    });
+    const r = await runToEnd(dir, 'c2');
+    expect(r.code).toBe(7);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.filter((_, i) => i % 2 === 0)).toEqual(['prestart', 'createRuntime', 'poststart', 'poststop']);
+    expect(JSON.parse(lines[1]!)).toMatchObject({ id: 'c2', status: 'created' });
+  }, 300_000);
+
+  it('honours the config: read-only root, a single-file bind, tmpfs size, rlimits, masked paths, hostname, user, env, cwd', async () => {
+    const file = join(base, 'hosts');
+    writeFileSync(file, '127.0.0.1 bound\n');
+    const dir = bundle((c) => {
+      c.hostname = 'box';
+      c.process.env.push('GREETING=hi');
+      c.process.cwd = '/tmp';
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [5] };
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 200, hard: 300 }];
+      c.mounts.push({ destination: '/etc/hosts', type: 'bind', source: file, options: ['rbind', 'ro'] });
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] });
+      c.linux.maskedPaths.push('/etc/secret', '/root/private');
+      c.process.args = ['sh', '-c', [
+        'hostname', 'echo $GREETING', 'pwd', 'id -u; id -g; id -G', 'ulimit -n; ulimit -Hn', 'cat /etc/hosts',
+        'touch /newfile 2>&1 | grep -o "Read-only file system"',
+        'dd if=/dev/zero of=/tmp/big bs=64k count=64 2>&1 | grep -o "No space left on device"',
+        'cat /etc/secret | wc -c', 'ls /root/private | wc -l', 'cat /proc/kcore 2>/dev/null | wc -c',
+      ].join('; ')];
+    });
+    const r = await runToEnd(dir, 'c3');
+    expect(r.err).toBe('');
+    expect(r.out).toBe('box\nhi\n/tmp\n1000\n1000\n1000 5\n200\n300\n127.0.0.1 bound\nRead-only file system\nNo space left on device\n0\n0\n0\n');
+    expect(r.code).toBe(0);
+  }, 300_000);
+
+  it('keeps set-user-ID programs from gaining privileges under noNewPrivileges', async () => {
+    const run = async (nnp: boolean, id: string) => (await runToEnd(bundle((c) => {
+      c.root.readonly = false;
+      c.process.noNewPrivileges = nnp;
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.args = ['/bin/ids-setuid'];
+    }), id)).out;
+    expect(await run(false, 'c4')).toBe('uid=1000 euid=0\n');
+    expect(await run(true, 'c5')).toBe('uid=1000 euid=1000\n');
+  }, 300_000);
+
+  it('applies linux.resources: a pids limit fails fork, a memory limit kills a hog', async () => {
+    const pids = await runToEnd(bundle((c) => {
+      c.linux.resources = { pids: { limit: 8 } };
+      c.process.args = ['sh', '-c', 'for i in $(seq 1 20); do sleep 5 & done 2>&1 | grep -c "can.t fork" >/dev/null && echo refused'];
+    }), 'c6');
+    expect(pids.out).toBe('refused\n');
+    const mem = await runToEnd(bundle((c) => {
+      c.linux.resources = { memory: { limit: 64 * 1024 * 1024 } };
+      c.process.args = ['sh', '-c', 'awk \'BEGIN { s = "x"; while (1) s = s s }\''];
+    }), 'c7');
+    expect(mem.code).toBe(137);
+  }, 300_000);
+
+  it('gives the container a terminal through the console socket, as engines ask', async () => {
+    const sock = join(base, 'console.sock');
+    const receiver = spawn('python3', ['-c', `
+import socket, os, sys, array
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(${JSON.stringify(sock)}); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+msg, fds, flags, addr = socket.recv_fds(c, 1024, 1)
+out = b""
+while True:
+    try:
+        b = os.read(fds[0], 1024)
+    except OSError:
+        break
+    if not b: break
+    out += b
+sys.stdout.write(out.decode())
+`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let got = '';
+    receiver.stdout.on('data', (d) => { got += d; });
+    await new Promise((r) => receiver.stdout.once('data', r));
+    const dir = bundle((c) => { c.process.terminal = true; c.process.args = ['sh', '-c', 'tty; test -t 0 && echo interactive']; });
+    expect(oci(['create', '--bundle', dir, '--console-socket', sock, 'c8']).status).toBe(0);
+    expect(oci(['start', 'c8']).status).toBe(0);
+    await new Promise((r) => receiver.on('exit', r));
+    expect(got).toContain('/dev/pts/0\r\ninteractive\r\n');
+  }, 300_000);
+
+  it('fails create with a message naming the field it cannot honour, and leaves nothing', () => {
+    const dir = bundle((c) => { c.linux.namespaces.push({ type: 'user' }); });
+    const r = oci(['create', '--bundle', dir, 'c9']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/linux\.namespaces\[5\]: user namespaces are not supported/);
+    const bad = bundle((c) => { c.mounts.push({ destination: '/x', type: 'nfs', source: 'h:/x' }); });
+    expect(oci(['create', '--bundle', bad, 'c10']).stderr).toMatch(/mounts\[6\]\.type: mounts of type nfs are not supported/);
+  });
+});
