@@ -15,7 +15,7 @@ import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
 import { samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
-import { type ParentAndName, resolve, resolveParent, type WalkContext } from './walk.js';
+import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
 
 /** Who acts: a walker (namespace, root, credentials, context) and the umask its new entries get. */
 export interface Actor extends WalkContext {
@@ -220,25 +220,16 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
     { at: VfsPath; created: boolean } {
   const follow = (flags & O.NOFOLLOW) === 0;
   if (!(flags & O.CREAT)) return { at: resolve(a, start, path, { followFinal: follow, resolve: res }), created: false };
-  let p = resolveParent(a, start, path, res);
-  if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   // A dangling symlink in the last place is followed, and its target created, unless O_EXCL or O_NOFOLLOW.
-  for (let links = 0; ; links++) {
-    const existing = lookupChild(p.dir.inode, p.name);
-    if (!existing) break;
+  const end = resolveForCreate(a, start, path, follow && !(flags & O.EXCL), res);
+  if ('found' in end) {
     if (flags & O.EXCL) throw new SysErr(E.EEXIST);
-    if (!follow || !isLnk(existing.fileType())) return { at: a.ns.enter({ mount: p.dir.mount, inode: existing }), created: false };
-    try {
-      return { at: resolve(a, p.dir, p.name, { followFinal: true, resolve: res }), created: false };
-    } catch (e) {
-      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || links >= 40) throw e;
-    }
-    p = resolveParent(a, p.dir, existing.readlink(a), res);
-    if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
+    return { at: end.found, created: false };
   }
-  const dirSt = checkDirWritable(a, p.dir);
-  const inode = p.dir.inode.create(p.name, newMode(a, dirSt, mode), newOwner(a, dirSt));
-  return { at: { mount: p.dir.mount, inode }, created: true };
+  const { dir, name } = end.missing;
+  const dirSt = checkDirWritable(a, dir);
+  const inode = dir.inode.create(name, newMode(a, dirSt, mode), newOwner(a, dirSt));
+  return { at: { mount: dir.mount, inode }, created: true };
 }
 
 /**

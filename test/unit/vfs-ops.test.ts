@@ -119,6 +119,31 @@ describe('VFS operations', () => {
     expect(created.inode.stat().mode & 0o777).toBe(0o644);
   });
 
+  it('creates through a dangling symlink in one walk: the link is read once, and its target made where that reading said', () => {
+    const { root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'a', 0o755);
+    mkdirAt(rootActor, root, 'b', 0o755);
+    symlinkAt(rootActor, root, 'link', 'a/target');
+    const link = resolve(rootActor, root, 'link', { followFinal: false }).inode;
+    // A link whose body changes between two readings (another guest replacing it meanwhile).
+    const bodies = ['a/target', 'b/target'];
+    let reads = 0;
+    link.readlink = () => bodies[Math.min(reads++, 1)]!;
+    const { at: created } = openAt(rootActor, root, 'link', O.CREAT | O.WRONLY, 0o644);
+    expect(reads).toBe(1);
+    expect(at('a/target').inode).toBe(created.inode);
+    expect(errnoOf(() => at('b/target'))).toBe(E.ENOENT);
+  });
+
+  it('gives EISDIR for O_CREAT of a dangling link whose body ends in a slash, and ELOOP for a loop', () => {
+    const { root, rootActor } = world();
+    symlinkAt(rootActor, root, 'slash', 'nothere/');
+    symlinkAt(rootActor, root, 'loop', 'loop');
+    expect(errnoOf(() => openAt(rootActor, root, 'slash', O.CREAT | O.WRONLY, 0o644))).toBe(E.EISDIR);
+    expect(errnoOf(() => openAt(rootActor, root, 'loop', O.CREAT | O.WRONLY, 0o644))).toBe(E.ELOOP);
+    expect(errnoOf(() => openAt(rootActor, root, 'missing/x', O.CREAT | O.WRONLY, 0o644))).toBe(E.ENOENT);
+  });
+
   it('checks an open\'s permissions and truncates with O_TRUNC', () => {
     const { root, rootActor, user } = world();
     const { at: f } = openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
