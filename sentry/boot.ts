@@ -129,8 +129,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     const dev = makeFs('tmpfs', 'mode=755') as Tmpfs;
     registerDevices();
-    populateDev(dev.root, terminal ? `pts/${terminal.index}` : null);
-    mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
+    const devMount = mountFs('/dev', dev, { ...RW, noexec: true }, 'tmpfs');
+    populateDev(boot, { mount: devMount, inode: dev.root }, terminal ? `pts/${terminal.index}` : null);
     mountFs('/dev/pts', devpts, { ...RW, nosuid: true, noexec: true }, 'devpts');
     mountFs('/dev/shm', makeFs('tmpfs'), { ...RW, nosuid: true, nodev: true }, 'shm');
     // A bind mount's source is not told: it is a host path. nosuid,nodev as the gofer serves it.
