@@ -275,7 +275,7 @@ export class Kernel {
     if (ev.pid === this.initPid) {
       // Init forks the main process once; it starts at the sandbox's root and cwd.
       const tg = new ThreadGroup(child, nsIdOf(child), null);
-      this.tasks.set(child, new Task(child, tg, this.initialFs, rootCreds(), this.ns));
+      this.tasks.set(child, new Task(child, tg, this.initialFs, rootCreds(), this.ns, this.platform));
       this.mainTgid = child;
     } else {
       const parent = this.tasks.get(ev.pid);

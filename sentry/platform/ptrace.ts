@@ -10,6 +10,7 @@ import { AT } from '../abi/flags.js';
 import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
 import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, TrapEvent } from './platform.js';
+import { type GuestMemory, type MemoryOwner, ProcessVmMemory } from './memory.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
 const PTRACE_O_TRACEFORK = 0x02;
@@ -57,6 +58,8 @@ export class PtracePlatform implements Platform {
   private readonly deferred: TrapEvent[] = [];
 
   constructor(readonly listener: number) {}
+
+  memory(owner: MemoryOwner): GuestMemory { return new ProcessVmMemory(owner); }
 
   /** The next event of any guest; null when no guest is left. */
   next(): TrapEvent | null {
