@@ -26,14 +26,39 @@ export interface GuestMemory {
   readStringArray(addr: number, maxCount?: number): string[];
 }
 
-/** The calls every GuestMemory builds from its reads. */
-export abstract class GuestMemoryBase implements GuestMemory {
-  abstract readString(addr: number, max?: number): string;
-  abstract read(addr: number, len: number): Uint8Array;
-  abstract write(addr: number, data: Uint8Array): void;
+const strBuf = new Uint8Array(PATH_MAX + 1);
+const decoder = new TextDecoder();
+
+/**
+ * A thread's memory through process_vm_readv/writev (the C glue's readStr
+ * reads a string page by page). The same class, call for call, as the
+ * handlers used before memory was the platform's: this is the hot path.
+ */
+export class ProcessVmMemory implements GuestMemory {
+  constructor(private readonly owner: MemoryOwner) {}
+
+  readString(addr: number, max = PATH_MAX - 1): string {
+    const n = native.readStr(this.owner.tid, addr, strBuf, Math.min(max, PATH_MAX));
+    if (n < 0) throw new SysErr(-n);
+    return decoder.decode(strBuf.subarray(0, n));
+  }
 
   readPath(addr: number): string {
     return this.readString(addr, PATH_MAX - 1);
+  }
+
+  read(addr: number, len: number): Uint8Array {
+    const buf = new Uint8Array(len);
+    if (len === 0) return buf;
+    const n = native.readMem(this.owner.tid, addr, buf, len);
+    if (n !== len) throw new SysErr(E.EFAULT);
+    return buf;
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    const n = native.writeMem(this.owner.tid, addr, data, data.length);
+    if (n !== data.length) throw new SysErr(E.EFAULT);
   }
 
   readU64(addr: number): number {
@@ -51,33 +76,5 @@ export abstract class GuestMemoryBase implements GuestMemory {
       if (p === 0) return out;
       out.push(this.readString(p, 131072));
     }
-  }
-}
-
-const strBuf = new Uint8Array(PATH_MAX + 1);
-const decoder = new TextDecoder();
-
-/** A thread's memory through process_vm_readv/writev (the C glue's readStr reads a string page by page). */
-export class ProcessVmMemory extends GuestMemoryBase {
-  constructor(private readonly owner: MemoryOwner) { super(); }
-
-  readString(addr: number, max = PATH_MAX - 1): string {
-    const n = native.readStr(this.owner.tid, addr, strBuf, Math.min(max, PATH_MAX));
-    if (n < 0) throw new SysErr(-n);
-    return decoder.decode(strBuf.subarray(0, n));
-  }
-
-  read(addr: number, len: number): Uint8Array {
-    const buf = new Uint8Array(len);
-    if (len === 0) return buf;
-    const n = native.readMem(this.owner.tid, addr, buf, len);
-    if (n !== len) throw new SysErr(E.EFAULT);
-    return buf;
-  }
-
-  write(addr: number, data: Uint8Array): void {
-    if (data.length === 0) return;
-    const n = native.writeMem(this.owner.tid, addr, data, data.length);
-    if (n !== data.length) throw new SysErr(E.EFAULT);
   }
 }

@@ -3,14 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { rootCreds } from '../../sentry/auth/creds.js';
 import { FsContext, Task, ThreadGroup } from '../../sentry/kernel/task.js';
-import { GuestMemoryBase, type MemoryOwner } from '../../sentry/platform/memory.js';
+import { type GuestMemory, type MemoryOwner } from '../../sentry/platform/memory.js';
 import type { Platform } from '../../sentry/platform/platform.js';
 import { rootedTree } from './fixtures.js';
 
 /** A platform's memory over a plain buffer, recording whose memory each read was. */
-class BufferMemory extends GuestMemoryBase {
+class BufferMemory implements GuestMemory {
   readonly readers: number[] = [];
-  constructor(private readonly owner: MemoryOwner, private readonly bytes: Uint8Array) { super(); }
+  constructor(private readonly owner: MemoryOwner, private readonly bytes: Uint8Array) {}
   readString(addr: number, max = 4096): string {
     this.readers.push(this.owner.tid);
     const end = this.bytes.indexOf(0, addr);
@@ -21,6 +21,13 @@ class BufferMemory extends GuestMemoryBase {
     return this.bytes.slice(addr, addr + len);
   }
   write(addr: number, data: Uint8Array): void { this.bytes.set(data, addr); }
+  readPath(addr: number): string { return this.readString(addr); }
+  readU64(addr: number): number { return Number(new DataView(this.read(addr, 8).buffer).getBigUint64(0, true)); }
+  readStringArray(addr: number): string[] {
+    const out: string[] = [];
+    for (let p = this.readU64(addr); p !== 0; addr += 8, p = this.readU64(addr)) out.push(this.readString(p));
+    return out;
+  }
 }
 
 describe('guest memory', () => {
