@@ -155,13 +155,13 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
         default:
           fs = makeFs(m.type, opts.data);
       }
+      if (m.destination === '/dev' && !(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
+      const mount = ns.mount(ensureMountPoint(boot, m.destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
       if (m.destination === '/dev') {
-        if (!(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
-        // The default devices, as runc makes them in the container's /dev.
-        populateDev(fs.root, terminal ? `pts/${terminal.index}` : null);
+        // The default devices, as runc makes them in the container's /dev, before anything is mounted in it.
+        populateDev(boot, { mount, inode: fs.root }, terminal ? `pts/${terminal.index}` : null);
         hasDev = true;
       }
-      ns.mount(ensureMountPoint(boot, m.destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
     };
     const explicit = new Set(spec.mounts.map((m) => m.destination));
     for (const m of DEV_MOUNTS) if (!explicit.has(m.destination)) mountOne(m);

@@ -347,7 +347,7 @@ export class Kernel {
     }
     const { spec, cwd, hooks, main } = launch;
     const tg = new ThreadGroup(child, nsIdOf(child), null);
-    this.tasks.set(child, new Task(child, tg, new FsContext(this.root, cwd, spec.umask), spec.creds, this.ns));
+    this.tasks.set(child, new Task(child, tg, new FsContext(this.root, cwd, spec.umask), spec.creds, this.ns, this.platform));
     for (const l of spec.rlimits) {
       if (libcCalls.prlimit(child, l.resource, BigUint64Array.of(l.soft, l.hard), null) < 0) {
         this.log.warn({ child, resource: l.resource }, 'setting a resource limit of a new process failed');

@@ -3,7 +3,8 @@ import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import type { Actor } from '../vfs/ops.js';
 import { type Creds, copyCreds } from '../auth/creds.js';
 import type { FileDescription } from './files.js';
-import { GuestMemory } from '../platform/memory.js';
+import type { GuestMemory } from '../platform/memory.js';
+import type { Platform } from '../platform/platform.js';
 import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
@@ -68,8 +69,9 @@ export class Task implements Actor {
     public fs: FsContext,
     public creds: Creds,
     readonly ns: MountNamespace,
+    private readonly platform: Platform,
   ) {
-    this.mem = new GuestMemory(() => this.tid);
+    this.mem = platform.memory(this);
     tg.tasks.add(this);
   }
 
@@ -108,6 +110,6 @@ export class Task implements Actor {
       for (const [inode, path] of this.tg.opened) tg.opened.set(inode, path);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }
-    return new Task(tid, tg, opts.shareFs ? this.fs : this.fs.copy(), copyCreds(this.creds), this.ns);
+    return new Task(tid, tg, opts.shareFs ? this.fs : this.fs.copy(), copyCreds(this.creds), this.ns, this.platform);
   }
 }

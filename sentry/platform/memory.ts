@@ -1,22 +1,48 @@
-// Reading and writing a guest's memory (process_vm_readv/writev).
+// A guest's memory, as the handlers read and write it: GuestMemory is what
+// every platform gives (Platform.memory); the ptrace platform's is
+// ProcessVmMemory (process_vm_readv/writev by tid). Another platform (one
+// reading through shared mappings) gives its own, and no handler changes.
 import { E, SysErr } from '../abi/errno.js';
 import { native } from '../host/native.js';
 import { PATH_MAX } from '../abi/flags.js';
 
+/** Whose memory: a thread, by its current host tid (it changes when another thread of its group execs). */
+export interface MemoryOwner {
+  readonly tid: number;
+}
+
+export interface GuestMemory {
+  /** A NUL-terminated string of at most `max` bytes: EFAULT or ENAMETOOLONG otherwise. */
+  readString(addr: number, max?: number): string;
+  /** A path argument: EFAULT for a bad pointer, ENAMETOOLONG past PATH_MAX. */
+  readPath(addr: number): string;
+  /** `len` bytes, or EFAULT. */
+  read(addr: number, len: number): Uint8Array;
+  /** All of `data`, or EFAULT. */
+  write(addr: number, data: Uint8Array): void;
+  /** A little-endian 64-bit value (up to 2^53). */
+  readU64(addr: number): number;
+  /** A NULL-terminated array of string pointers (argv, envp). */
+  readStringArray(addr: number, maxCount?: number): string[];
+}
+
 const strBuf = new Uint8Array(PATH_MAX + 1);
 const decoder = new TextDecoder();
 
-export class GuestMemory {
-  constructor(private readonly tid: () => number) {}
+/**
+ * A thread's memory through process_vm_readv/writev (the C glue's readStr
+ * reads a string page by page). The same class, call for call, as the
+ * handlers used before memory was the platform's: this is the hot path.
+ */
+export class ProcessVmMemory implements GuestMemory {
+  constructor(private readonly owner: MemoryOwner) {}
 
-  /** A NUL-terminated string of at most `max` bytes: EFAULT or ENAMETOOLONG otherwise. */
   readString(addr: number, max = PATH_MAX - 1): string {
-    const n = native.readStr(this.tid(), addr, strBuf, Math.min(max, PATH_MAX));
+    const n = native.readStr(this.owner.tid, addr, strBuf, Math.min(max, PATH_MAX));
     if (n < 0) throw new SysErr(-n);
     return decoder.decode(strBuf.subarray(0, n));
   }
 
-  /** A path argument: EFAULT for a bad pointer, ENAMETOOLONG past PATH_MAX. */
   readPath(addr: number): string {
     return this.readString(addr, PATH_MAX - 1);
   }
@@ -24,14 +50,14 @@ export class GuestMemory {
   read(addr: number, len: number): Uint8Array {
     const buf = new Uint8Array(len);
     if (len === 0) return buf;
-    const n = native.readMem(this.tid(), addr, buf, len);
+    const n = native.readMem(this.owner.tid, addr, buf, len);
     if (n !== len) throw new SysErr(E.EFAULT);
     return buf;
   }
 
   write(addr: number, data: Uint8Array): void {
     if (data.length === 0) return;
-    const n = native.writeMem(this.tid(), addr, data, data.length);
+    const n = native.writeMem(this.owner.tid, addr, data, data.length);
     if (n !== data.length) throw new SysErr(E.EFAULT);
   }
 
@@ -41,7 +67,6 @@ export class GuestMemory {
     return v.getUint32(4, true) * 0x1_0000_0000 + v.getUint32(0, true);
   }
 
-  /** A NULL-terminated array of string pointers (argv, envp). */
   readStringArray(addr: number, maxCount = 0x7fffffff): string[] {
     const out: string[] = [];
     if (addr === 0) return out;

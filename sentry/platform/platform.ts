@@ -5,6 +5,7 @@
 // same interface, and neither the kernel nor the handlers see which.
 // Nothing here knows the kernel: events are numbers, tasks are tids.
 import { EV, EVENT_SLOTS, SLOT } from '../host/native.js';
+import type { GuestMemory, MemoryOwner } from './memory.js';
 
 export { EV };
 
@@ -130,6 +131,9 @@ export interface Platform {
   execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome;
   /** The stopped task's stack pointer. */
   stackPointer(pid: number): number;
+
+  /** A thread's memory (read and written on every call that takes a pointer: the hot path). */
+  memory(owner: MemoryOwner): GuestMemory;
 
   // Task control.
   resume(pid: number, sig?: number): void;

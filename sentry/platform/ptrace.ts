@@ -11,6 +11,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
 import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, type StopHooks, TrapEvent } from './platform.js';
 import { FD_MARKER_NR } from './seccomp.js';
+import { type GuestMemory, type MemoryOwner, ProcessVmMemory } from './memory.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
 const PTRACE_O_TRACEFORK = 0x02;
@@ -65,6 +66,7 @@ export class PtracePlatform implements Platform {
 
   watch(fd: number): void { this.watched = Int32Array.from([...this.watched, fd]); }
   unwatch(fd: number): void { this.watched = this.watched.filter((w) => w !== fd); }
+  memory(owner: MemoryOwner): GuestMemory { return new ProcessVmMemory(owner); }
 
   /** The next event of any guest; null when no guest is left. */
   next(): TrapEvent | null {

@@ -5,70 +5,21 @@ import { host } from '../host/fd.js';
 import type { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { SetAttr } from '../vfs/inode.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
-import { checkAccess, isOwnerOrRoot, MAY_READ, MAY_WRITE, withoutSetid } from '../vfs/permissions.js';
+import { MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
+import { type AttrTarget, checkXattrAccess, type FileSizeLimit, setMode, setOwner, setTimes, type TimeChange, truncateAt,
+  visibleXattrs } from '../vfs/ops.js';
 import { AT, O } from '../abi/flags.js';
-import { isDir, isLnk, isReg, S_ISGID, S_ISUID, S_ISVTX, type Timespec } from '../abi/stat.js';
+import type { Timespec } from '../abi/stat.js';
 import { UTIME_NOW, UTIME_OMIT } from '../host/times.js';
 import { fdPlace, lookupAt, sentryFile } from './common.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 
-/** What an attribute call changes: a place, and for the f* calls the host fd of the description named. */
-type Target = VfsPath & { hostFd?: number };
-
-/** Its attributes: through the open description when there is one (the name may be gone). */
-const statOf = (p: Target) => p.hostFd === undefined ? p.inode.stat() : p.inode.statOpen(p.hostFd);
-
-function writable(p: VfsPath): void {
-  if (p.mount.readonly) throw new SysErr(E.EROFS);
-}
-
-function chmodAt(t: Task, p: Target, mode: number): number {
-  writable(p);
-  const st = statOf(p);
-  if (!isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
-  let m = mode & 0o7777;
-  if ((m & S_ISGID) && !inGroup(t.creds, st.gid) && !capable(t.creds, CAP.FSETID)) m &= ~S_ISGID;
-  p.inode.setattr({ mode: m }, p.hostFd);
-  return 0;
-}
-
-/** chown(2) as chown_common and setattr_prepare decide it. */
-function chownAt(t: Task, p: Target, uid: number, gid: number): number {
-  writable(p);
-  const c = t.creds;
-  const st = statOf(p);
-  const newUid = uid === NO_ID ? undefined : uid;
-  const newGid = gid === NO_ID ? undefined : gid;
-  const owner = c.fsuid === st.uid;
-  const mayChown = capable(c, CAP.CHOWN);
-  if (newUid !== undefined && !(owner && newUid === st.uid) && !mayChown) throw new SysErr(E.EPERM);
-  if (newGid !== undefined && !(owner && (newGid === st.gid || inGroup(c, newGid))) && !mayChown) throw new SysErr(E.EPERM);
-  // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
-  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
-  if (!isDir(st.mode)) {
-    // Any chown takes setuid away, and setgid when the group may execute or the caller is not in the group.
-    const had = st.mode & 0o7777;
-    const fsetid = capable(c, CAP.FSETID);
-    let m = had & ~S_ISUID;
-    if ((m & S_ISGID) && ((m & 0o010) || !(inGroup(c, st.gid) || fsetid))) m &= ~S_ISGID;
-    if (m !== had) {
-      if (!isOwnerOrRoot(c, st)) throw new SysErr(E.EPERM);
-      if (!inGroup(c, newGid ?? st.gid) && !fsetid) m &= ~S_ISGID;
-      attr.mode = m;
-    }
-  }
-  p.inode.setattr(attr, p.hostFd);
-  return 0;
-}
-
 /** Reads a struct timespec[2] (or NULL: both now) with UTIME_NOW/UTIME_OMIT. */
-function readTimes(t: Task, addr: number): [Timespec | 'now' | 'omit', Timespec | 'now' | 'omit'] {
+function readTimes(t: Task, addr: number): [TimeChange, TimeChange] {
   if (addr === 0) return ['now', 'now'];
   const v = new DataView(t.mem.read(addr, 32).buffer);
-  const one = (off: number): Timespec | 'now' | 'omit' => {
+  const one = (off: number): TimeChange => {
     const nsec = Number(v.getBigInt64(off + 8, true));
     if (nsec === UTIME_NOW) return 'now';
     if (nsec === UTIME_OMIT) return 'omit';
@@ -76,23 +27,6 @@ function readTimes(t: Task, addr: number): [Timespec | 'now' | 'omit', Timespec 
     return { sec: Number(v.getBigInt64(off, true)), nsec };
   };
   return [one(0), one(16)];
-}
-
-function setTimes(t: Task, p: Target, atime: Timespec | 'now' | 'omit', mtime: Timespec | 'now' | 'omit'): number {
-  if (atime === 'omit' && mtime === 'omit') return 0;
-  writable(p);
-  const st = statOf(p);
-  // Setting both to now is a "touch": write permission is enough; any other choice is the owner's.
-  const touch = atime === 'now' && mtime === 'now';
-  if (!isOwnerOrRoot(t.creds, st)) {
-    if (!touch) throw new SysErr(E.EPERM);
-    checkAccess(t.creds, st, MAY_WRITE);
-  }
-  const attr: SetAttr = {};
-  if (atime !== 'omit') attr.atime = atime;
-  if (mtime !== 'omit') attr.mtime = mtime;
-  p.inode.setattr(attr, p.hostFd);
-  return 0;
 }
 
 /** struct timeval[2] (utimes, futimesat) or NULL. */
@@ -113,33 +47,22 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   const p = pathAddr === 0
     ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(k.files.lookupOpen(t, dirfd) ?? sentryFile(k, t, dirfd)))
     : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);
-  return setTimes(t, p, atime, mtime);
-}
-
-/** The guest's RLIMIT_FSIZE soft limit (the sentry's own does not apply to what it does for the guest). */
-function fileSizeLimit(t: Task): number {
-  const line = host(() => readFileSync(`/proc/${t.tid}/limits`, 'utf8')).split('\n').find((l) => l.startsWith('Max file size'));
-  const soft = line?.slice('Max file size'.length).trim().split(/\s+/)[0];
-  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
-}
-
-function truncatePath(t: Task, p: VfsPath, length: number): number {
-  if (length < 0) throw new SysErr(E.EINVAL);
-  const st = p.inode.stat();
-  if (isDir(st.mode)) throw new SysErr(E.EISDIR);
-  if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
-  writable(p);
-  checkAccess(t.creds, st, MAY_WRITE);
-  // Growing past RLIMIT_FSIZE: SIGXFSZ and EFBIG, as inode_newsize_ok does (ftruncate is native and does it itself).
-  if (length > st.size && length > fileSizeLimit(t)) {
-    try { process.kill(t.tid, 'SIGXFSZ'); } catch { /* the task is gone */ }
-    throw new SysErr(E.EFBIG);
-  }
-  const attr: SetAttr = { size: length };
-  const m = withoutSetid(t.creds, st);
-  if (m !== (st.mode & 0o7777)) attr.mode = m;
-  p.inode.setattr(attr);
+  setTimes(t, p, atime, mtime);
   return 0;
+}
+
+/** The guest's RLIMIT_FSIZE for a truncate by path (ftruncate is native and obeys it itself). */
+function fileSizeLimit(t: Task): FileSizeLimit {
+  return {
+    soft: () => {
+      const line = host(() => readFileSync(`/proc/${t.tid}/limits`, 'utf8')).split('\n').find((l) => l.startsWith('Max file size'));
+      const soft = line?.slice('Max file size'.length).trim().split(/\s+/)[0];
+      return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
+    },
+    exceeded: () => {
+      try { process.kill(t.tid, 'SIGXFSZ'); } catch { /* the task is gone */ }
+    },
+  };
 }
 
 const XATTR_NAME_MAX = 255;
@@ -170,7 +93,7 @@ function xattrName(t: Task, addr: number): string {
 
 function getxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number): number {
   const name = xattrName(t, nameAddr);
-  xattrPermission(t, p, name, MAY_READ);
+  checkXattrAccess(t, p, name, MAY_READ);
   const value = p.inode.getxattr(name);
   if (size === 0) return value.length;
   if (size < value.length) throw new SysErr(E.ERANGE);
@@ -178,31 +101,17 @@ function getxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: numb
   return value.length;
 }
 
-/** xattr_permission: user.* follows the file's permissions, trusted.* is CAP_SYS_ADMIN's. */
-function xattrPermission(t: Task, p: VfsPath, name: string, want: number): void {
-  const st = p.inode.stat();
-  if (name.startsWith('trusted.')) {
-    if (!capable(t.creds, CAP.SYS_ADMIN)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
-    return;
-  }
-  if (!name.startsWith('user.')) return;
-  if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
-  if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(t.creds, st)) throw new SysErr(E.EPERM);
-  checkAccess(t.creds, st, want);
-}
-
 function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
   const name = xattrName(t, nameAddr);
   if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
-  writable(p);
-  xattrPermission(t, p, name, MAY_WRITE);
+  checkXattrAccess(t, p, name, MAY_WRITE);
   p.inode.setxattr(name, t.mem.read(buf, size), flags);
   return 0;
 }
 
 function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
-  const names = p.inode.listxattr().filter((n) => capable(t.creds, CAP.SYS_ADMIN) || !n.startsWith('trusted.'));
+  const names = visibleXattrs(t, p.inode.listxattr());
   const bytes = new TextEncoder().encode(names.map((n) => n + '\0').join(''));
   if (size === 0) return bytes.length;
   if (size < bytes.length) throw new SysErr(E.ERANGE);
@@ -212,49 +121,49 @@ function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
 
 function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
   const name = xattrName(t, nameAddr);
-  writable(p);
-  xattrPermission(t, p, name, MAY_WRITE);
+  checkXattrAccess(t, p, name, MAY_WRITE);
   p.inode.removexattr(name);
   return 0;
 }
 
 const at = (k: Kernel, t: Task, addr: number, nofollow: boolean) =>
   lookupAt(k, t, AT.FDCWD, t.mem.readPath(addr), nofollow ? AT.SYMLINK_NOFOLLOW : 0);
-const openTarget = (d: FileDescription): Target => ({ ...d.at, hostFd: d.hostFd });
+const openTarget = (d: FileDescription): AttrTarget => ({ ...d.at, hostFd: d.hostFd });
 /** A described fd's place with its host fd (EBADF for O_PATH), or a FIFO end's sandbox FIFO (the sentry keeps no description of those). */
-function fdAt(k: Kernel, t: Task, fd: number): Target {
+function fdAt(k: Kernel, t: Task, fd: number): AttrTarget {
   const d = k.files.lookupOpen(t, fd);
   return d ? openTarget(d) : fdPlace(k, t, fd, E.EPERM);
 }
 
+/** The 0 a call answers once its operation (which returns nothing) succeeded. */
+const ok = (_: void): number => 0;
+
 export const attrFamily: SyscallFamily = {
-  chmod: entry(['path', 'oct'], (t, a, k) => chmodAt(t, at(k, t, a.ptr(0), false), a.uint(1))),
-  fchmod: entry(['fd', 'oct'], (t, a, k) => chmodAt(t, fdAt(k, t, a.int(0)), a.uint(1))),
+  chmod: entry(['path', 'oct'], (t, a, k) => ok(setMode(t, at(k, t, a.ptr(0), false), a.uint(1)))),
+  fchmod: entry(['fd', 'oct'], (t, a, k) => ok(setMode(t, fdAt(k, t, a.int(0)), a.uint(1)))),
   fchmodat: entry(['fd', 'path', 'oct'], (t, a, k) =>
-    chmodAt(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), a.uint(2))),
+    ok(setMode(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), a.uint(2)))),
   fchmodat2: entry(['fd', 'path', 'oct', 'flags'], (t, a, k) => {
     const flags = a.int(3);
     if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
-    const p = lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags);
-    if (isLnk(p.inode.stat().mode)) throw new SysErr(E.EOPNOTSUPP);
-    return chmodAt(t, p, a.uint(2));
+    return ok(setMode(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags), a.uint(2)));
   }),
-  chown: entry(['path', 'int', 'int'], (t, a, k) => chownAt(t, at(k, t, a.ptr(0), false), a.uint(1), a.uint(2))),
-  lchown: entry(['path', 'int', 'int'], (t, a, k) => chownAt(t, at(k, t, a.ptr(0), true), a.uint(1), a.uint(2))),
-  fchown: entry(['fd', 'int', 'int'], (t, a, k) => chownAt(t, fdAt(k, t, a.int(0)), a.uint(1), a.uint(2))),
+  chown: entry(['path', 'int', 'int'], (t, a, k) => ok(setOwner(t, at(k, t, a.ptr(0), false), a.uint(1), a.uint(2)))),
+  lchown: entry(['path', 'int', 'int'], (t, a, k) => ok(setOwner(t, at(k, t, a.ptr(0), true), a.uint(1), a.uint(2)))),
+  fchown: entry(['fd', 'int', 'int'], (t, a, k) => ok(setOwner(t, fdAt(k, t, a.int(0)), a.uint(1), a.uint(2)))),
   fchownat: entry(['fd', 'path', 'int', 'int', 'flags'], (t, a, k) => {
     const flags = a.int(4);
     if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
-    return chownAt(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags), a.uint(2), a.uint(3));
+    return ok(setOwner(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), flags), a.uint(2), a.uint(3)));
   }),
   utimensat: entry(['fd', 'path', 'ptr', 'flags'], (t, a, k) => utimensat(t, k, a.int(0), a.ptr(1), a.ptr(2), a.int(3))),
   utimes: entry(['path', 'ptr'], (t, a, k) => {
     const [atime, mtime] = readTimevals(t, a.ptr(1));
-    return setTimes(t, at(k, t, a.ptr(0), false), atime, mtime);
+    return ok(setTimes(t, at(k, t, a.ptr(0), false), atime, mtime));
   }),
   futimesat: entry(['fd', 'path', 'ptr'], (t, a, k) => {
     const [atime, mtime] = readTimevals(t, a.ptr(2));
-    return setTimes(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), atime, mtime);
+    return ok(setTimes(t, lookupAt(k, t, a.int(0), t.mem.readPath(a.ptr(1)), 0), atime, mtime));
   }),
   utime: entry(['path', 'ptr'], (t, a, k) => {
     let times: [Timespec | 'now', Timespec | 'now'] = ['now', 'now'];
@@ -262,9 +171,9 @@ export const attrFamily: SyscallFamily = {
       const v = new DataView(t.mem.read(a.ptr(1), 16).buffer);
       times = [{ sec: Number(v.getBigInt64(0, true)), nsec: 0 }, { sec: Number(v.getBigInt64(8, true)), nsec: 0 }];
     }
-    return setTimes(t, at(k, t, a.ptr(0), false), times[0], times[1]);
+    return ok(setTimes(t, at(k, t, a.ptr(0), false), times[0], times[1]));
   }),
-  truncate: entry(['path', 'int'], (t, a, k) => truncatePath(t, at(k, t, a.ptr(0), false), a.long(1))),
+  truncate: entry(['path', 'int'], (t, a, k) => ok(truncateAt(t, at(k, t, a.ptr(0), false), a.long(1), fileSizeLimit(t)))),
   umask: entry(['oct'], (t, a) => {
     const old = t.fs.umask;
     t.fs.umask = a.uint(0) & 0o777;

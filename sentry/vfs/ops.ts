@@ -2,19 +2,20 @@
 // and every open by path goes through here, from the handlers, boot and the
 // loader alike, so the rules live in one place: read-only mounts (EROFS),
 // sticky directories, permissions, set-id and owner rules of new entries,
-// and busy mount points (EBUSY). Callers give a starting place (the cwd or a
-// directory fd's place: a kernel matter) and a path; the handlers only
-// decode arguments and encode results.
+// busy mount points (EBUSY), and who may change a file's mode, owner, times
+// or size. Callers give a starting place (the cwd or a directory fd's place:
+// a kernel matter) and a path, or for an attribute change the place itself;
+// the handlers only decode arguments and encode results.
 import { E, SysErr } from '../abi/errno.js';
 import { O, RENAME } from '../abi/flags.js';
 import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
-  type Stat } from '../abi/stat.js';
-import { CAP, capable } from '../auth/creds.js';
-import { type Inode, lookupChild, type Owner } from './inode.js';
+  S_ISUID, S_ISVTX, type Stat, type Timespec } from '../abi/stat.js';
+import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
+import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
 import { samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
-import { type ParentAndName, resolve, resolveParent, type WalkContext } from './walk.js';
+import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
 
 /** Who acts: a walker (namespace, root, credentials, context) and the umask its new entries get. */
 export interface Actor extends WalkContext {
@@ -219,25 +220,16 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
     { at: VfsPath; created: boolean } {
   const follow = (flags & O.NOFOLLOW) === 0;
   if (!(flags & O.CREAT)) return { at: resolve(a, start, path, { followFinal: follow, resolve: res }), created: false };
-  let p = resolveParent(a, start, path, res);
-  if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
   // A dangling symlink in the last place is followed, and its target created, unless O_EXCL or O_NOFOLLOW.
-  for (let links = 0; ; links++) {
-    const existing = lookupChild(p.dir.inode, p.name);
-    if (!existing) break;
+  const end = resolveForCreate(a, start, path, follow && !(flags & O.EXCL), res);
+  if ('found' in end) {
     if (flags & O.EXCL) throw new SysErr(E.EEXIST);
-    if (!follow || !isLnk(existing.fileType())) return { at: a.ns.enter({ mount: p.dir.mount, inode: existing }), created: false };
-    try {
-      return { at: resolve(a, p.dir, p.name, { followFinal: true, resolve: res }), created: false };
-    } catch (e) {
-      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || links >= 40) throw e;
-    }
-    p = resolveParent(a, p.dir, existing.readlink(a), res);
-    if (p.name === '' || p.name === '.' || p.name === '..' || p.trailingSlash) throw new SysErr(E.EISDIR);
+    return { at: end.found, created: false };
   }
-  const dirSt = checkDirWritable(a, p.dir);
-  const inode = p.dir.inode.create(p.name, newMode(a, dirSt, mode), newOwner(a, dirSt));
-  return { at: { mount: p.dir.mount, inode }, created: true };
+  const { dir, name } = end.missing;
+  const dirSt = checkDirWritable(a, dir);
+  const inode = dir.inode.create(name, newMode(a, dirSt, mode), newOwner(a, dirSt));
+  return { at: { mount: dir.mount, inode }, created: true };
 }
 
 /**
@@ -296,4 +288,124 @@ export function openExecutable(a: Actor, at: VfsPath): number {
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
   checkAccess(a.creds, st, MAY_EXEC);
   return at.inode.open(O.RDONLY, a);
+}
+
+/**
+ * What an attribute change applies to: a place, and for the f* calls the
+ * host fd of the open description named (its name may be gone; the change
+ * goes through it).
+ */
+export type AttrTarget = VfsPath & { hostFd?: number };
+
+/** Its attributes: through the open description when there is one. */
+const statOf = (p: AttrTarget) => p.hostFd === undefined ? p.inode.stat() : p.inode.statOpen(p.hostFd);
+
+function writable(p: VfsPath): void {
+  if (p.mount.readonly) throw new SysErr(E.EROFS);
+}
+
+/** chmod(2): the owner's (or CAP_FOWNER's); setgid goes unless the caller is in the group or has CAP_FSETID. */
+export function setMode(a: Actor, p: AttrTarget, mode: number): void {
+  writable(p);
+  const st = statOf(p);
+  // notify_change: a symlink has no mode to change (reached by fchmodat2's AT_SYMLINK_NOFOLLOW).
+  if (isLnk(st.mode)) throw new SysErr(E.EOPNOTSUPP);
+  if (!isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+  let m = mode & 0o7777;
+  if ((m & S_ISGID) && !inGroup(a.creds, st.gid) && !capable(a.creds, CAP.FSETID)) m &= ~S_ISGID;
+  p.inode.setattr({ mode: m }, p.hostFd);
+}
+
+/** chown(2) as chown_common and setattr_prepare decide it; NO_ID (-1) keeps that id. */
+export function setOwner(a: Actor, p: AttrTarget, uid: number, gid: number): void {
+  writable(p);
+  const c = a.creds;
+  const st = statOf(p);
+  const newUid = uid === NO_ID ? undefined : uid;
+  const newGid = gid === NO_ID ? undefined : gid;
+  const owner = c.fsuid === st.uid;
+  const mayChown = capable(c, CAP.CHOWN);
+  if (newUid !== undefined && !(owner && newUid === st.uid) && !mayChown) throw new SysErr(E.EPERM);
+  if (newGid !== undefined && !(owner && (newGid === st.gid || inGroup(c, newGid))) && !mayChown) throw new SysErr(E.EPERM);
+  // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
+  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
+  if (!isDir(st.mode)) {
+    // Any chown takes setuid away, and setgid when the group may execute or the caller is not in the group.
+    const had = st.mode & 0o7777;
+    const fsetid = capable(c, CAP.FSETID);
+    let m = had & ~S_ISUID;
+    if ((m & S_ISGID) && ((m & 0o010) || !(inGroup(c, st.gid) || fsetid))) m &= ~S_ISGID;
+    if (m !== had) {
+      if (!isOwnerOrRoot(c, st)) throw new SysErr(E.EPERM);
+      if (!inGroup(c, newGid ?? st.gid) && !fsetid) m &= ~S_ISGID;
+      attr.mode = m;
+    }
+  }
+  p.inode.setattr(attr, p.hostFd);
+}
+
+/** A time utimensat(2) is given: a value, now (UTIME_NOW, or a NULL array), or left as it is (UTIME_OMIT). */
+export type TimeChange = Timespec | 'now' | 'omit';
+
+/** utimensat(2): setting both times to now is a "touch", which write permission allows; any other change is the owner's. */
+export function setTimes(a: Actor, p: AttrTarget, atime: TimeChange, mtime: TimeChange): void {
+  if (atime === 'omit' && mtime === 'omit') return;
+  writable(p);
+  const st = statOf(p);
+  const touch = atime === 'now' && mtime === 'now';
+  if (!isOwnerOrRoot(a.creds, st)) {
+    if (!touch) throw new SysErr(E.EPERM);
+    checkAccess(a.creds, st, MAY_WRITE);
+  }
+  const attr: SetAttr = {};
+  if (atime !== 'omit') attr.atime = atime;
+  if (mtime !== 'omit') attr.mtime = mtime;
+  p.inode.setattr(attr, p.hostFd);
+}
+
+/** The caller's RLIMIT_FSIZE, which the kernel layer knows: the soft limit, and the signal past it (SIGXFSZ). */
+export interface FileSizeLimit {
+  soft(): number;
+  exceeded(): void;
+}
+
+/** truncate(2) by path: a regular file the caller may write; growing past `limit` is EFBIG (inode_newsize_ok). */
+export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSizeLimit): void {
+  if (length < 0) throw new SysErr(E.EINVAL);
+  const st = p.inode.stat();
+  if (isDir(st.mode)) throw new SysErr(E.EISDIR);
+  if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
+  writable(p);
+  checkAccess(a.creds, st, MAY_WRITE);
+  if (length > st.size && length > limit.soft()) {
+    limit.exceeded();
+    throw new SysErr(E.EFBIG);
+  }
+  const attr: SetAttr = { size: length };
+  const m = withoutSetid(a.creds, st);
+  if (m !== (st.mode & 0o7777)) attr.mode = m;
+  p.inode.setattr(attr);
+}
+
+/**
+ * xattr_permission, and EROFS for a change: user.* follows the file's
+ * permissions (regular files and directories only; a sticky directory's are
+ * its owner's to change), trusted.* is CAP_SYS_ADMIN's, the rest the filesystem's.
+ */
+export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeof MAY_READ | typeof MAY_WRITE): void {
+  if (want === MAY_WRITE) writable(p);
+  const st = p.inode.stat();
+  if (name.startsWith('trusted.')) {
+    if (!capable(a.creds, CAP.SYS_ADMIN)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
+    return;
+  }
+  if (!name.startsWith('user.')) return;
+  if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
+  if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+  checkAccess(a.creds, st, want);
+}
+
+/** The names listxattr(2) shows the caller: trusted.* only to CAP_SYS_ADMIN. */
+export function visibleXattrs(a: Actor, names: string[]): string[] {
+  return capable(a.creds, CAP.SYS_ADMIN) ? names : names.filter((n) => !n.startsWith('trusted.'));
 }

@@ -2,7 +2,7 @@
 import type { Creds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Context } from './context.js';
-import type { Inode } from './inode.js';
+import { type Inode, lookupChild } from './inode.js';
 import { type MountNamespace, samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkFollow, MAY_EXEC } from './permissions.js';
 import { isDir, isLnk } from '../abi/stat.js';
@@ -57,14 +57,34 @@ function searchable(ctx: WalkContext, dir: VfsPath): void {
 
 /** Looks `name` up in `dir` and enters whatever is mounted on the result. */
 export function step(ctx: WalkContext, dir: VfsPath, name: string, b?: Budget): VfsPath {
-  const child: Inode = dir.inode.lookup(name);
+  return enter(ctx, dir, dir.inode.lookup(name), b);
+}
+
+/** `child` of `dir`, or whatever is mounted on it. */
+function enter(ctx: WalkContext, dir: VfsPath, child: Inode, b?: Budget): VfsPath {
   const p = { mount: dir.mount, inode: child };
   const entered = ctx.ns.enter(p);
   if (b && (b.resolve & RESOLVE.NO_XDEV) && entered.mount !== dir.mount) throw new SysErr(E.EXDEV);
   return entered;
 }
 
+/** What open(O_CREAT)'s walk ends at when the last name does not exist: where to create it. */
+class Missing {
+  constructor(readonly dir: VfsPath, readonly name: string) {}
+}
+
 function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget): VfsPath {
+  return walkTo(ctx, start, path, followFinal, b, false) as VfsPath;
+}
+
+/**
+ * The walk. With `creating` (open with O_CREAT), the last name is open's
+ * (open_last_lookups): '.', '..', '/' or a trailing slash are EISDIR, and a
+ * last name that does not exist, in the path or in the body of a final
+ * symlink followed, ends the walk with its directory and name (Missing).
+ */
+function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget, creating: boolean):
+    VfsPath | Missing {
   checkLength(path);
   let cur = start;
   if (path.startsWith('/')) {
@@ -73,29 +93,54 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
   }
   const parts = path.split('/').filter((p) => p !== '');
   const trailingSlash = path.endsWith('/');
+  if (creating && parts.length === 0) throw new SysErr(E.EISDIR);
   for (let i = 0; i < parts.length; i++) {
     const name = parts[i]!;
     const last = i === parts.length - 1;
     searchable(ctx, cur);
+    let child: Inode | null = null;
+    if (creating && last) {
+      checkName(name);
+      if (name === '.' || name === '..' || trailingSlash) throw new SysErr(E.EISDIR);
+      child = lookupChild(cur.inode, name);
+      if (!child) return new Missing(cur, name);
+    }
     if (name === '.') continue;
     if (name === '..') {
       cur = (b.resolve & RESOLVE.IN_ROOT) && samePath(cur, b.start) ? cur : parentOf(ctx, cur, b);
       continue;
     }
     checkName(name);
-    let next = step(ctx, cur, name, b);
+    let next: VfsPath | Missing = child ? enter(ctx, cur, child, b) : step(ctx, cur, name, b);
     if (isLnk(next.inode.fileType()) && (!last || followFinal || trailingSlash)) {
       if (b.resolve & RESOLVE.NO_SYMLINKS) throw new SysErr(E.ELOOP);
       if (++b.links > SYMLINK_MAX_FOLLOWS) throw new SysErr(E.ELOOP);
       checkFollow(ctx.creds, cur.inode.stat(), next.inode.stat());
       const magic = next.inode.jump();
       if (magic && (b.resolve & RESOLVE.NO_MAGICLINKS)) throw new SysErr(E.ELOOP);
-      next = magic ?? walk(ctx, cur, next.inode.readlink(ctx), true, b);
+      // A final link's body is walked as the path's own end: its missing last name is the one to create.
+      next = magic ?? walkTo(ctx, cur, next.inode.readlink(ctx), true, b, creating && last);
+      if (next instanceof Missing) return next;
     }
     cur = next;
   }
   if (trailingSlash && !isDir(cur.inode.fileType())) throw new SysErr(E.ENOTDIR);
   return cur;
+}
+
+/** open(O_CREAT)'s answer: the file found, or the directory and name to create it at. */
+export type CreateLookup = { found: VfsPath } | { missing: { dir: VfsPath; name: string } };
+
+/**
+ * The walk of an open with O_CREAT, in one pass: the file `path` names
+ * (a final symlink followed when `followFinal`), or, when the last name does
+ * not exist (of the path, or of a final symlink's body), its directory and
+ * name. One walk, so a link whose body changes meanwhile is read once.
+ */
+export function resolveForCreate(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, resolveFlags = 0):
+    CreateLookup {
+  const end = walkTo(ctx, start, path, followFinal, { links: 0, start, resolve: resolveFlags }, true);
+  return end instanceof Missing ? { missing: { dir: end.dir, name: end.name } } : { found: end };
 }
 
 /** Resolves `path` from `start` (the cwd or a directory fd). */

@@ -3,10 +3,12 @@ import { closeSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { E, SysErr } from '../../sentry/abi/errno.js';
 import { O, RENAME } from '../../sentry/abi/flags.js';
-import { isDir, S_IFCHR, S_ISGID, S_ISVTX } from '../../sentry/abi/stat.js';
+import { isDir, S_IFCHR, S_ISGID, S_ISUID, S_ISVTX } from '../../sentry/abi/stat.js';
 import { rootCreds, setgroups, setuid } from '../../sentry/auth/creds.js';
 import type { VfsPath } from '../../sentry/vfs/mount.js';
-import { type Actor, linkAt, mkdirAt, mknodAt, openAt, renameAt, rmdirAt, symlinkAt, unlinkAt } from '../../sentry/vfs/ops.js';
+import { type Actor, checkXattrAccess, type FileSizeLimit, linkAt, mkdirAt, mknodAt, openAt, renameAt, rmdirAt, setMode, setOwner,
+  setTimes, symlinkAt, truncateAt, unlinkAt, visibleXattrs } from '../../sentry/vfs/ops.js';
+import { MAY_READ, MAY_WRITE } from '../../sentry/vfs/permissions.js';
 import { resolve } from '../../sentry/vfs/walk.js';
 import { rootedTree, RW, tmpfs } from './fixtures.js';
 
@@ -117,6 +119,31 @@ describe('VFS operations', () => {
     expect(created.inode.stat().mode & 0o777).toBe(0o644);
   });
 
+  it('creates through a dangling symlink in one walk: the link is read once, and its target made where that reading said', () => {
+    const { root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'a', 0o755);
+    mkdirAt(rootActor, root, 'b', 0o755);
+    symlinkAt(rootActor, root, 'link', 'a/target');
+    const link = resolve(rootActor, root, 'link', { followFinal: false }).inode;
+    // A link whose body changes between two readings (another guest replacing it meanwhile).
+    const bodies = ['a/target', 'b/target'];
+    let reads = 0;
+    link.readlink = () => bodies[Math.min(reads++, 1)]!;
+    const { at: created } = openAt(rootActor, root, 'link', O.CREAT | O.WRONLY, 0o644);
+    expect(reads).toBe(1);
+    expect(at('a/target').inode).toBe(created.inode);
+    expect(errnoOf(() => at('b/target'))).toBe(E.ENOENT);
+  });
+
+  it('gives EISDIR for O_CREAT of a dangling link whose body ends in a slash, and ELOOP for a loop', () => {
+    const { root, rootActor } = world();
+    symlinkAt(rootActor, root, 'slash', 'nothere/');
+    symlinkAt(rootActor, root, 'loop', 'loop');
+    expect(errnoOf(() => openAt(rootActor, root, 'slash', O.CREAT | O.WRONLY, 0o644))).toBe(E.EISDIR);
+    expect(errnoOf(() => openAt(rootActor, root, 'loop', O.CREAT | O.WRONLY, 0o644))).toBe(E.ELOOP);
+    expect(errnoOf(() => openAt(rootActor, root, 'missing/x', O.CREAT | O.WRONLY, 0o644))).toBe(E.ENOENT);
+  });
+
   it('checks an open\'s permissions and truncates with O_TRUNC', () => {
     const { root, rootActor, user } = world();
     const { at: f } = openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
@@ -154,5 +181,89 @@ describe('VFS operations', () => {
     mknodAt(rootActor, root, 'pub/null', S_IFCHR | 0o666, 0x103);
     expect(at('pub/null').inode.stat().rdev).toBe(0x103);
     expect(isDir(at('pub').inode.stat().mode)).toBe(true);
+  });
+
+  it('lets only the owner (or CAP_FOWNER) chmod, and drops setgid for a caller outside the group', () => {
+    const { root, rootActor, user, at } = world();
+    const pub = mkdirAt(rootActor, root, 'pub', 0o777);
+    pub.inode.setattr({ mode: 0o777 });
+    openAt(rootActor, root, 'pub/roots', O.CREAT | O.WRONLY, 0o666);
+    openAt(user, root, 'pub/users', O.CREAT | O.WRONLY, 0o644);
+    expect(errnoOf(() => setMode(user, at('pub/roots'), 0o600))).toBe(E.EPERM);
+    at('pub/users').inode.setattr({ gid: 200 });
+    setMode(user, at('pub/users'), 0o2755);
+    expect(at('pub/users').inode.stat().mode & 0o7777).toBe(0o755);
+    setMode(rootActor, at('pub/roots'), 0o2755);
+    expect(at('pub/roots').inode.stat().mode & 0o7777).toBe(0o2755);
+    symlinkAt(rootActor, root, 'link', 'pub/roots');
+    expect(errnoOf(() => setMode(rootActor, resolve(rootActor, root, 'link', { followFinal: false }), 0o600))).toBe(E.EOPNOTSUPP);
+  });
+
+  it('chowns by chown_common\'s rules: a user only to a group of its own, and setuid goes', () => {
+    const { root, rootActor, user, at } = world();
+    const pub = mkdirAt(rootActor, root, 'pub', 0o777);
+    pub.inode.setattr({ mode: 0o777 });
+    openAt(user, root, 'pub/f', O.CREAT | O.WRONLY, 0o755);
+    expect(errnoOf(() => setOwner(user, at('pub/f'), 0, 0xffffffff))).toBe(E.EPERM);
+    expect(errnoOf(() => setOwner(user, at('pub/f'), 0xffffffff, 300))).toBe(E.EPERM);
+    setOwner(user, at('pub/f'), 0xffffffff, 100);
+    expect(at('pub/f').inode.stat().gid).toBe(100);
+    at('pub/f').inode.setattr({ mode: 0o755 | S_ISUID });
+    setOwner(rootActor, at('pub/f'), 0, 0);
+    const st = at('pub/f').inode.stat();
+    expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([0, 0, 0o755]);
+  });
+
+  it('lets a writer set both times to now but only the owner set given times', () => {
+    const { root, rootActor, user, at } = world();
+    openAt(rootActor, root, 'shared', O.CREAT | O.WRONLY, 0o666);
+    at('shared').inode.setattr({ mode: 0o666 });
+    openAt(rootActor, root, 'private', O.CREAT | O.WRONLY, 0o644);
+    expect(errnoOf(() => setTimes(user, at('shared'), 'now', 'now'))).toBe(0);
+    expect(errnoOf(() => setTimes(user, at('shared'), { sec: 5, nsec: 0 }, 'omit'))).toBe(E.EPERM);
+    expect(errnoOf(() => setTimes(user, at('private'), 'now', 'now'))).toBe(E.EACCES);
+    setTimes(rootActor, at('private'), { sec: 5, nsec: 0 }, 'omit');
+    expect(at('private').inode.stat().atime.sec).toBe(5);
+  });
+
+  it('truncates only a regular file the caller may write, and not past its file size limit', () => {
+    const { root, rootActor, user, at } = world();
+    openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
+    mkdirAt(rootActor, root, 'd', 0o755);
+    let exceeded = 0;
+    const limit: FileSizeLimit = { soft: () => 100, exceeded: () => { exceeded++; } };
+    expect(errnoOf(() => truncateAt(user, at('f'), 10, limit))).toBe(E.EACCES);
+    expect(errnoOf(() => truncateAt(rootActor, at('d'), 10, limit))).toBe(E.EISDIR);
+    expect(errnoOf(() => truncateAt(rootActor, at('f'), -1, limit))).toBe(E.EINVAL);
+    expect(errnoOf(() => truncateAt(rootActor, at('f'), 101, limit))).toBe(E.EFBIG);
+    expect(exceeded).toBe(1);
+    truncateAt(rootActor, at('f'), 100, limit);
+    expect(at('f').inode.stat().size).toBe(100);
+  });
+
+  it('refuses attribute changes on a read-only mount with EROFS', () => {
+    const { ns, root, rootActor, at } = world();
+    mkdirAt(rootActor, root, 'ro', 0o755);
+    const fs = tmpfs();
+    fs.root.create('f', 0o644, { uid: 0, gid: 0 });
+    ns.mount(at('ro'), fs, fs.root, { ...RW, readonly: true }, 'tmpfs');
+    const f = at('ro/f');
+    const limit: FileSizeLimit = { soft: () => Infinity, exceeded: () => {} };
+    expect(errnoOf(() => setMode(rootActor, f, 0o600))).toBe(E.EROFS);
+    expect(errnoOf(() => setOwner(rootActor, f, 1, 1))).toBe(E.EROFS);
+    expect(errnoOf(() => setTimes(rootActor, f, 'now', 'now'))).toBe(E.EROFS);
+    expect(errnoOf(() => truncateAt(rootActor, f, 0, limit))).toBe(E.EROFS);
+    expect(errnoOf(() => checkXattrAccess(rootActor, f, 'user.a', MAY_WRITE))).toBe(E.EROFS);
+    expect(errnoOf(() => checkXattrAccess(rootActor, f, 'user.a', MAY_READ))).toBe(0);
+  });
+
+  it('keeps trusted.* extended attributes to CAP_SYS_ADMIN', () => {
+    const { root, rootActor, user, at } = world();
+    openAt(rootActor, root, 'f', O.CREAT | O.WRONLY, 0o644);
+    expect(errnoOf(() => checkXattrAccess(user, at('f'), 'trusted.a', MAY_READ))).toBe(E.ENODATA);
+    expect(errnoOf(() => checkXattrAccess(user, at('f'), 'trusted.a', MAY_WRITE))).toBe(E.EPERM);
+    expect(errnoOf(() => checkXattrAccess(user, at('f'), 'user.a', MAY_WRITE))).toBe(E.EACCES);
+    expect(visibleXattrs(user, ['user.a', 'trusted.b'])).toEqual(['user.a']);
+    expect(visibleXattrs(rootActor, ['user.a', 'trusted.b'])).toEqual(['user.a', 'trusted.b']);
   });
 });

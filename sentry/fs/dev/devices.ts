@@ -10,7 +10,8 @@ import { host } from '../../host/fd.js';
 import { ForeignFd, reopenAllowed } from '../../host/foreign.js';
 import type { Context } from '../../vfs/context.js';
 import { makedev, registerCharDevice } from '../../vfs/devices.js';
-import type { Inode, Owner } from '../../vfs/inode.js';
+import type { VfsPath } from '../../vfs/mount.js';
+import { type Actor, mkdirAt, mknodAt, symlinkAt } from '../../vfs/ops.js';
 
 const HOST_DEVICES = new Map<number, string>([
   [makedev(1, 3), '/dev/null'],
@@ -69,22 +70,22 @@ function openControllingTerminal(flags: number, ctx: Context): number {
 }
 
 /**
- * The nodes, links and directories of a fresh /dev (a tmpfs); /dev/pts is
- * mounted on it. `console` names the sandbox's terminal (a pty of /dev/pts),
- * when it has one.
+ * The nodes, links and directories of a fresh /dev (a tmpfs mounted at
+ * `dev`), made by `boot` through the VFS operations as any creator's would
+ * be; /dev/pts is mounted on it. `console` names the sandbox's terminal
+ * (a pty of /dev/pts), when it has one.
  */
-export function populateDev(dev: Inode, console: string | null): void {
-  const root: Owner = { uid: 0, gid: 0 };
+export function populateDev(boot: Actor, dev: VfsPath, console: string | null): void {
   const nodes: [string, number, number][] = [
     ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
   ];
-  for (const [name, maj, min] of nodes) dev.mknod(name, S_IFCHR | 0o666, makedev(maj, min), root);
-  dev.symlink('fd', '/proc/self/fd', root);
-  dev.symlink('stdin', '/proc/self/fd/0', root);
-  dev.symlink('stdout', '/proc/self/fd/1', root);
-  dev.symlink('stderr', '/proc/self/fd/2', root);
-  dev.mkdir('shm', 0o1777, root);
-  dev.mkdir('pts', 0o755, root);
-  dev.symlink('ptmx', 'pts/ptmx', root);
-  if (console) dev.symlink('console', console, root);
+  for (const [name, maj, min] of nodes) mknodAt(boot, dev, name, S_IFCHR | 0o666, makedev(maj, min));
+  symlinkAt(boot, dev, 'fd', '/proc/self/fd');
+  symlinkAt(boot, dev, 'stdin', '/proc/self/fd/0');
+  symlinkAt(boot, dev, 'stdout', '/proc/self/fd/1');
+  symlinkAt(boot, dev, 'stderr', '/proc/self/fd/2');
+  mkdirAt(boot, dev, 'shm', 0o1777);
+  mkdirAt(boot, dev, 'pts', 0o755);
+  symlinkAt(boot, dev, 'ptmx', 'pts/ptmx');
+  if (console) symlinkAt(boot, dev, 'console', console);
 }
