@@ -1,6 +1,6 @@
 // The tvisor command line.
 import { spawn } from 'node:child_process';
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,12 @@ function parseVolume(value: string, previous: BindMount[]): BindMount[] {
   }
   if (!guest.startsWith('/')) throw new InvalidArgumentError(`-v ${value}: the guest path must be absolute`);
   return [...previous, { host, guest, readonly: options.includes('ro'), recursive: !options.includes('bind') }];
+}
+
+function parseRoot(value: string): string {
+  const dir = resolvePath(value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InvalidArgumentError(`--root ${value}: not a directory`);
+  return dir;
 }
 
 function parseEnv(value: string, previous: string[]): string[] {
@@ -120,7 +126,8 @@ program.command('do')
   .argument('<command...>', 'the command and its arguments (after --)')
   .option('-v, --volume <HOST:GUEST[:OPTS]>', 'bind a host directory or file (OPTS: ro or rw, the default; rbind, the default, ' +
     'with the host mounts beneath it, or bind, without)', parseVolume, [])
-  .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory)')
+  .option('--cwd <dir>', 'working directory inside the sandbox (default: the current directory, or / with --root)')
+  .option('--root <dir>', 'the root filesystem: a host directory, the overlay\'s lower layer instead of the host root', parseRoot)
   .option('--env <K=V>', 'set an environment variable', parseEnv, [])
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
@@ -128,7 +135,7 @@ program.command('do')
   .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
     .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
   .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
-  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; env: string[]; debugLog?: string; strace?: boolean;
+  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean;
       tty?: boolean; memory: number; pids: number }) => {
     const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
@@ -136,13 +143,13 @@ program.command('do')
       process: {
         args: command,
         env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
-        cwd: opts.cwd ?? process.cwd(),
+        cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()),
         uid: 0,
         gid: 0,
         terminal: opts.tty ?? false,
       },
       startAtBoot: true,
-      rootfs: '/',
+      rootfs: opts.root ?? '/',
       mounts: doMounts(opts.volume),
       debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
       strace: opts.strace ?? false,

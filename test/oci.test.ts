@@ -207,6 +207,12 @@ sys.stdout.write(out.decode())
     expect(got).toContain('/dev/pts/0\r\ninteractive\r\n');
   }, 300_000);
 
+  it('runs `do --root DIR` in that root instead of the host\'s', () => {
+    const r = spawnSync('node', [TVISOR, 'do', '--root', ROOTFS, '--', 'sh', '-c', 'pwd; cat /etc/group; ls /bin/ids'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`/\n${readFileSync(join(ROOTFS, 'etc/group'), 'utf8')}/bin/ids\n`);
+  });
+
   it('fails create with a message naming the field it cannot honour, and leaves nothing', () => {
     const dir = bundle((c) => { c.linux.namespaces.push({ type: 'user' }); });
     const r = oci(['create', '--bundle', dir, 'c9']);
