@@ -22,6 +22,8 @@ writeFileSync(join(ROOTFS, 'etc/secret'), 'secret\n');
 mkdirSync(join(ROOTFS, 'root/private'));
 writeFileSync(join(ROOTFS, 'root/private/key'), 'key\n');
 const STATE = join(base, 'state');
+/** Container ids of this run, so that the checks below see only its own cgroups. */
+const PREFIX = `t${process.pid}-`;
 
 interface Result { status: number | null; stdout: string; stderr: string }
 
@@ -75,7 +77,7 @@ const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catc
 afterEach(() => {
   for (const id of existsSync(STATE) ? readdirSync(STATE) : []) oci(['delete', '--force', id]);
   expect(existsSync(STATE) ? readdirSync(STATE) : []).toEqual([]);
-  const cgroups = spawnSync('sh', ['-c', 'find /sys/fs/cgroup -maxdepth 4 -name "tvisor-oci-*"'], { encoding: 'utf8' }).stdout;
+  const cgroups = spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 4 -name "tvisor-oci-${PREFIX}*"`], { encoding: 'utf8' }).stdout;
   expect(cgroups).toBe('');
 });
 
@@ -83,35 +85,35 @@ describe('tvisor as an OCI runtime', () => {
   it('runs the lifecycle as runc does: create, start, state, exec, kill, delete', async () => {
     const dir = bundle((c) => { c.process.args = ['sh', '-c', 'echo started; sleep 600']; });
     const pidFile = join(dir, 'pid');
-    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, 'c1'])).toMatchObject({ status: 0 });
+    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, `${PREFIX}c1`])).toMatchObject({ status: 0 });
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(state('c1')).toMatchObject({ id: 'c1', status: 'created', pid, bundle: dir });
+    expect(state(`${PREFIX}c1`)).toMatchObject({ id: `${PREFIX}c1`, status: 'created', pid, bundle: dir });
     // A second create with the id fails; the first keeps running.
-    const again = oci(['create', '--bundle', dir, 'c1']);
+    const again = oci(['create', '--bundle', dir, `${PREFIX}c1`]);
     expect(again.status).toBe(1);
-    expect(again.stderr).toContain('container with id exists: c1');
-    expect(state('c1').status).toBe('created');
-    expect(oci(['start', 'c1']).status).toBe(0);
-    expect(state('c1').status).toBe('running');
-    expect(oci(['start', 'c1']).status).toBe(1);
-    const ex = oci(['exec', 'c1', 'sh', '-c', 'echo $((6*7)); hostname; exit 3']);
+    expect(again.stderr).toContain(`container with id exists: ${PREFIX}c1`);
+    expect(state(`${PREFIX}c1`).status).toBe('created');
+    expect(oci(['start', `${PREFIX}c1`]).status).toBe(0);
+    expect(state(`${PREFIX}c1`).status).toBe('running');
+    expect(oci(['start', `${PREFIX}c1`]).status).toBe(1);
+    const ex = oci(['exec', `${PREFIX}c1`, 'sh', '-c', 'echo $((6*7)); hostname; exit 3']);
     expect(ex).toMatchObject({ status: 3, stdout: '42\ntvisor\n' });
-    const ps = JSON.parse(oci(['ps', '--format', 'json', 'c1']).stdout) as number[];
+    const ps = JSON.parse(oci(['ps', '--format', 'json', `${PREFIX}c1`]).stdout) as number[];
     expect(ps.length).toBeGreaterThanOrEqual(1);
     for (const p of ps) expect(alive(p)).toBe(true);
-    expect(JSON.parse(oci(['list', '--format', 'json']).stdout)).toMatchObject([{ id: 'c1', status: 'running' }]);
-    expect(oci(['pause', 'c1']).status).toBe(0);
-    expect(state('c1').status).toBe('paused');
-    expect(oci(['resume', 'c1']).status).toBe(0);
-    expect(JSON.parse(oci(['events', '--stats', 'c1']).stdout)).toMatchObject({ type: 'stats', id: 'c1' });
-    expect(oci(['delete', 'c1'])).toMatchObject({ status: 1 });
-    expect(oci(['kill', 'c1', 'KILL']).status).toBe(0);
+    expect(JSON.parse(oci(['list', '--format', 'json']).stdout)).toMatchObject([{ id: `${PREFIX}c1`, status: 'running' }]);
+    expect(oci(['pause', `${PREFIX}c1`]).status).toBe(0);
+    expect(state(`${PREFIX}c1`).status).toBe('paused');
+    expect(oci(['resume', `${PREFIX}c1`]).status).toBe(0);
+    expect(JSON.parse(oci(['events', '--stats', `${PREFIX}c1`]).stdout)).toMatchObject({ type: 'stats', id: `${PREFIX}c1` });
+    expect(oci(['delete', `${PREFIX}c1`])).toMatchObject({ status: 1 });
+    expect(oci(['kill', `${PREFIX}c1`, 'KILL']).status).toBe(0);
     for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(state('c1').status).toBe('stopped');
-    expect(oci(['delete', 'c1']).status).toBe(0);
-    expect(oci(['kill', 'c1']).status).toBe(1);
-    expect(oci(['delete', 'c1']).status).toBe(1);
-    expect(oci(['delete', '--force', 'c1']).status).toBe(0);
+    expect(state(`${PREFIX}c1`).status).toBe('stopped');
+    expect(oci(['delete', `${PREFIX}c1`]).status).toBe(0);
+    expect(oci(['kill', `${PREFIX}c1`]).status).toBe(1);
+    expect(oci(['delete', `${PREFIX}c1`]).status).toBe(1);
+    expect(oci(['delete', '--force', `${PREFIX}c1`]).status).toBe(0);
     expect(alive(pid)).toBe(false);
   }, 300_000);
 
@@ -123,11 +125,11 @@ describe('tvisor as an OCI runtime', () => {
       c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')],
         poststop: [hook('poststop')] };
     });
-    const r = await runToEnd(dir, 'c2');
+    const r = await runToEnd(dir, `${PREFIX}c2`);
     expect(r.code).toBe(7);
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     expect(lines.filter((_, i) => i % 2 === 0)).toEqual(['prestart', 'createRuntime', 'poststart', 'poststop']);
-    expect(JSON.parse(lines[1]!)).toMatchObject({ id: 'c2', status: 'created' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ id: `${PREFIX}c2`, status: 'created' });
   }, 300_000);
 
   it('honours the config: read-only root, a single-file bind, tmpfs size, rlimits, masked paths, hostname, user, env, cwd', async () => {
@@ -149,7 +151,7 @@ describe('tvisor as an OCI runtime', () => {
         'cat /etc/secret | wc -c', 'ls /root/private | wc -l', 'cat /proc/kcore 2>/dev/null | wc -c',
       ].join('; ')];
     });
-    const r = await runToEnd(dir, 'c3');
+    const r = await runToEnd(dir, `${PREFIX}c3`);
     expect(r.err).toBe('');
     expect(r.out).toBe('box\nhi\n/tmp\n1000\n1000\n1000 5\n200\n300\n127.0.0.1 bound\nRead-only file system\nNo space left on device\n0\n0\n0\n');
     expect(r.code).toBe(0);
@@ -162,20 +164,20 @@ describe('tvisor as an OCI runtime', () => {
       c.process.user = { uid: 1000, gid: 1000 };
       c.process.args = ['/bin/ids-setuid'];
     }), id)).out;
-    expect(await run(false, 'c4')).toBe('uid=1000 euid=0\n');
-    expect(await run(true, 'c5')).toBe('uid=1000 euid=1000\n');
+    expect(await run(false, `${PREFIX}c4`)).toBe('uid=1000 euid=0\n');
+    expect(await run(true, `${PREFIX}c5`)).toBe('uid=1000 euid=1000\n');
   }, 300_000);
 
   it('applies linux.resources: a pids limit fails fork, a memory limit kills a hog', async () => {
     const pids = await runToEnd(bundle((c) => {
       c.linux.resources = { pids: { limit: 8 } };
       c.process.args = ['sh', '-c', 'for i in $(seq 1 20); do sleep 5 & done 2>&1 | grep -c "can.t fork" >/dev/null && echo refused'];
-    }), 'c6');
+    }), `${PREFIX}c6`);
     expect(pids.out).toBe('refused\n');
     const mem = await runToEnd(bundle((c) => {
       c.linux.resources = { memory: { limit: 64 * 1024 * 1024 } };
       c.process.args = ['sh', '-c', 'awk \'BEGIN { s = "x"; while (1) s = s s }\''];
-    }), 'c7');
+    }), `${PREFIX}c7`);
     expect(mem.code).toBe(137);
   }, 300_000);
 
@@ -201,8 +203,8 @@ sys.stdout.write(out.decode())
     receiver.stdout.on('data', (d) => { got += d; });
     await new Promise((r) => receiver.stdout.once('data', r));
     const dir = bundle((c) => { c.process.terminal = true; c.process.args = ['sh', '-c', 'tty; test -t 0 && echo interactive']; });
-    expect(oci(['create', '--bundle', dir, '--console-socket', sock, 'c8']).status).toBe(0);
-    expect(oci(['start', 'c8']).status).toBe(0);
+    expect(oci(['create', '--bundle', dir, '--console-socket', sock, `${PREFIX}c8`]).status).toBe(0);
+    expect(oci(['start', `${PREFIX}c8`]).status).toBe(0);
     await new Promise((r) => receiver.on('exit', r));
     expect(got).toContain('/dev/pts/0\r\ninteractive\r\n');
   }, 300_000);
@@ -215,10 +217,10 @@ sys.stdout.write(out.decode())
 
   it('fails create with a message naming the field it cannot honour, and leaves nothing', () => {
     const dir = bundle((c) => { c.linux.namespaces.push({ type: 'user' }); });
-    const r = oci(['create', '--bundle', dir, 'c9']);
+    const r = oci(['create', '--bundle', dir, `${PREFIX}c9`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/linux\.namespaces\[5\]: user namespaces are not supported/);
     const bad = bundle((c) => { c.mounts.push({ destination: '/x', type: 'nfs', source: 'h:/x' }); });
-    expect(oci(['create', '--bundle', bad, 'c10']).stderr).toMatch(/mounts\[6\]\.type: mounts of type nfs are not supported/);
+    expect(oci(['create', '--bundle', bad, `${PREFIX}c10`]).stderr).toMatch(/mounts\[6\]\.type: mounts of type nfs are not supported/);
   });
 });
