@@ -5,13 +5,18 @@
 import { appendFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CgroupError } from '../cgroup.js';
-import { ConfigError } from './errors.js';
-import { DEFAULT_ROOT, RuntimeError } from './state.js';
-import * as rt from './runtime.js';
+import { ConfigError, RuntimeError } from './errors.js';
+import type * as Runtime from './runtime.js';
+
+/** Where the containers' state lives when --root is not given (podman gives none). */
+const DEFAULT_ROOT = '/run/tvisor';
+
+/** The runtime's modules load the native glue and the codecs: only for a runtime command, not for `do`. */
+const runtime = (): Promise<typeof Runtime> => import('./runtime.js');
 
 interface Globals { root?: string; log?: string; logFormat?: string; debug?: boolean; debugLog?: string; strace?: boolean }
 
-function globals(program: Command): rt.GlobalOptions & { log?: string; logFormat: string; debug: boolean } {
+function globals(program: Command): Runtime.GlobalOptions & { log?: string; logFormat: string; debug: boolean } {
   const g = program.opts<Globals>();
   return { root: g.root ?? DEFAULT_ROOT, debugLog: g.debugLog, strace: g.strace, log: g.log, logFormat: g.logFormat ?? 'text',
     debug: g.debug ?? false };
@@ -26,12 +31,13 @@ function logLine(g: ReturnType<typeof globals>, level: string, msg: string): voi
 }
 
 /** Runs a command: an expected error is one line and exit 1; anything else, its stack with --debug. */
-function action<A extends unknown[]>(program: Command, name: string, f: (g: ReturnType<typeof globals>, ...a: A) => unknown) {
+function action<A extends unknown[]>(program: Command, name: string,
+    f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown) {
   return async (...a: A) => {
     const g = globals(program);
     if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}`);
     try {
-      const code = await f(g, ...a);
+      const code = await f(g, await runtime(), ...a);
       process.exit(typeof code === 'number' ? code : 0);
     } catch (e) {
       const known = e instanceof RuntimeError || e instanceof ConfigError || e instanceof CgroupError;
@@ -68,13 +74,13 @@ export function registerRuntime(program: Command): void {
     .option('--no-pivot', 'accepted (the sandbox never pivots the host\'s root)')
     .option('--no-new-keyring', 'accepted (the sandbox has no host keyring)')
     .option('--preserve-fds <n>', 'accepted with 0 only', integer, 0)
-    .action(action(program, 'create', async (g, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
+    .action(action(program, 'create', async (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
       if (o.preserveFds !== 0) throw new RuntimeError('--preserve-fds is not supported');
       await rt.create(g, id, o);
     }));
 
   program.command('start').description('start the container\'s process').argument('<container-id>')
-    .action(action(program, 'start', (g, id: string) => rt.start(g, id)));
+    .action(action(program, 'start', (g, rt, id: string) => rt.start(g, id)));
 
   program.command('run').description('create and start a container; wait for it unless --detach').argument('<container-id>')
     .option('-b, --bundle <dir>', 'the bundle', '.')
@@ -83,40 +89,38 @@ export function registerRuntime(program: Command): void {
     .option('-d, --detach', 'return once the container runs')
     .option('--no-pivot', 'accepted')
     .option('--no-new-keyring', 'accepted')
-    .action(action(program, 'run', (g, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; detach?: boolean }) =>
-      rt.run(g, id, { ...o, detach: o.detach ?? false })));
+    .action(action(program, 'run', (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; detach?: boolean }) => rt.run(g, id, { ...o, detach: o.detach ?? false })));
 
   program.command('state').description('the container\'s state as JSON').argument('<container-id>')
-    .action(action(program, 'state', (g, id: string) => rt.state(g, id)));
+    .action(action(program, 'state', (g, rt, id: string) => rt.state(g, id)));
 
   program.command('kill').description('send a signal to the container\'s process (default SIGTERM)')
     .argument('<container-id>').argument('[signal]', 'a name (TERM, SIGKILL) or a number', 'SIGTERM')
     .option('-a, --all', 'to every process of the container')
-    .action(action(program, 'kill', (g, id: string, sig: string, o: { all?: boolean }) => rt.kill(g, id, sig, o.all ?? false)));
+    .action(action(program, 'kill', (g, rt, id: string, sig: string, o: { all?: boolean }) => rt.kill(g, id, sig, o.all ?? false)));
 
   program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<container-id>')
     .option('-f, --force', 'kill it first if it runs')
-    .action(action(program, 'delete', (g, id: string, o: { force?: boolean }) => rt.deleteContainer(g, id, o.force ?? false)));
+    .action(action(program, 'delete', (g, rt, id: string, o: { force?: boolean }) => rt.deleteContainer(g, id, o.force ?? false)));
 
   program.command('list').description('list the containers')
     .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'ids only')
-    .action(action(program, 'list', (g, o: { format: string; quiet?: boolean }) => rt.list(g, o.format, o.quiet ?? false)));
+    .action(action(program, 'list', (g, rt, o: { format: string; quiet?: boolean }) => rt.list(g, o.format, o.quiet ?? false)));
 
   program.command('ps').description('the container\'s processes (host pids)').argument('<container-id>').argument('[ps-args...]')
     .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
-    .action(action(program, 'ps', (g, id: string, psArgs: string[], o: { format: string }) => rt.ps(g, id, o.format, psArgs)));
+    .action(action(program, 'ps', (g, rt, id: string, psArgs: string[], o: { format: string }) => rt.ps(g, id, o.format, psArgs)));
 
   program.command('events').description('the container\'s resource usage as JSON events').argument('<container-id>')
     .option('--stats', 'one stats event, then exit')
     .option('--interval <seconds>', 'between stats events', integer, 5)
-    .action(action(program, 'events', (g, id: string, o: { stats?: boolean; interval: number }) =>
-      rt.events(g, id, o.stats ?? false, o.interval)));
+    .action(action(program, 'events', (g, rt, id: string, o: { stats?: boolean; interval: number }) => rt.events(g, id, o.stats ?? false, o.interval)));
 
   program.command('pause').description('freeze every process of the container').argument('<container-id>')
-    .action(action(program, 'pause', (g, id: string) => rt.pause(g, id, true)));
+    .action(action(program, 'pause', (g, rt, id: string) => rt.pause(g, id, true)));
   program.command('resume').description('thaw a paused container').argument('<container-id>')
-    .action(action(program, 'resume', (g, id: string) => rt.pause(g, id, false)));
+    .action(action(program, 'resume', (g, rt, id: string) => rt.pause(g, id, false)));
 
   program.command('exec').description('run another process in a running container').argument('<container-id>').argument('[command...]')
     .passThroughOptions()
@@ -129,13 +133,13 @@ export function registerRuntime(program: Command): void {
     .option('--pid-file <file>', 'write the pid to wait for here')
     .option('--console-socket <path>', 'send the terminal\'s master here')
     .option('--notify-fd <fd>', 'internal: a detached exec\'s waiter reports on this fd', integer)
-    .action(action(program, 'exec', (g, id: string, args: string[], o: Omit<rt.ExecOptions, 'env' | 'tty' | 'detach'> &
+    .action(action(program, 'exec', (g, rt, id: string, args: string[], o: Omit<Runtime.ExecOptions, 'env' | 'tty' | 'detach'> &
         { env: string[]; tty?: boolean; detach?: boolean }) => rt.exec(g, id, args, { ...o, tty: o.tty ?? false, detach: o.detach ?? false })));
 
   program.command('spec').description('write a default config.json').option('-b, --bundle <dir>', 'where', '.')
     .option('--rootless', 'accepted (the same spec)')
-    .action(action(program, 'spec', (_g, o: { bundle: string }) => rt.spec(o.bundle)));
+    .action(action(program, 'spec', (_g, rt, o: { bundle: string }) => rt.spec(o.bundle)));
 
   program.command('features').description('what this runtime supports, as JSON')
-    .action(action(program, 'features', () => rt.features()));
+    .action(action(program, 'features', (_g, rt) => rt.features()));
 }

@@ -9,3 +9,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** A runtime command that cannot be done as asked (no such container, a wrong state…): one line, exit 1. */
+export class RuntimeError extends Error {}

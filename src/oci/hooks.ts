@@ -5,7 +5,7 @@
 // are only reported, as runc does.
 import { spawnSync } from 'node:child_process';
 import type { Hook } from './config.js';
-import { RuntimeError } from './state.js';
+import { RuntimeError } from './errors.js';
 
 export function runHooks(kind: string, hooks: Hook[] | undefined, state: object): void {
   for (const [i, h] of (hooks ?? []).entries()) {

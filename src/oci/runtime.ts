@@ -17,9 +17,9 @@ import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { loadConfig, processConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
-import { type ContainerState, RuntimeError, sandboxAlive, startTime, StateStore, type Status, statusOf } from './state.js';
+import { type ContainerState, sandboxAlive, startTime, StateStore, type Status, statusOf } from './state.js';
 
 export interface GlobalOptions {
   root: string;

@@ -9,8 +9,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import { join } from 'node:path';
 import { libcCalls } from '../../native/index.js';
 import type { Hooks } from './config.js';
-
-export const DEFAULT_ROOT = '/run/tvisor';
+import { RuntimeError } from './errors.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -33,8 +32,6 @@ export interface ContainerState {
   /** The cgroup name the sandbox's limits live under (src/cgroup.ts), if any. */
   cgroup?: string;
 }
-
-export class RuntimeError extends Error {}
 
 export class StateStore {
   constructor(readonly root: string) {}
