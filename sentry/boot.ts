@@ -128,6 +128,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
     const terminal = spec.process.terminal ? devpts.openPty() : null;
+    const size = spec.process.consoleSize;
+    if (terminal && size) native.setWinsize(terminal.master, size.height, size.width);
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
 
     registerDevices();
