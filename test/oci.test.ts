@@ -202,11 +202,15 @@ sys.stdout.write(out.decode())
     let got = '';
     receiver.stdout.on('data', (d) => { got += d; });
     await new Promise((r) => receiver.stdout.once('data', r));
-    const dir = bundle((c) => { c.process.terminal = true; c.process.args = ['sh', '-c', 'tty; test -t 0 && echo interactive']; });
+    const dir = bundle((c) => { 
+      c.process.terminal = true;
+      c.process.consoleSize = { height: 33, width: 101 };
+      c.process.args = ['sh', '-c', 'tty; test -t 0 && echo interactive; stty size'];
+    });
     expect(oci(['create', '--bundle', dir, '--console-socket', sock, `${PREFIX}c8`]).status).toBe(0);
     expect(oci(['start', `${PREFIX}c8`]).status).toBe(0);
     await new Promise((r) => receiver.on('exit', r));
-    expect(got).toContain('/dev/pts/0\r\ninteractive\r\n');
+    expect(got).toContain('/dev/pts/0\r\ninteractive\r\n33 101\r\n');
   }, 300_000);
 
   it('runs `do --root DIR` in that root instead of the host\'s', () => {
