@@ -4,6 +4,7 @@
 // balanced binary search (a few comparisons whatever the table's size) and
 // returns the action the policy gives that number. Numbers the policy does
 // not name are traced, so the sentry logs them and answers ENOSYS.
+import { BPF, SECCOMP_DATA } from '../abi/bpf.js';
 
 /**
  * The syscall number the filter turns into a user notification for a task
@@ -28,16 +29,6 @@ export const SENTRY_TRACE_DATA = 0x7476;
 const RET_TRACE_SENTRY = RET_TRACE | SENTRY_TRACE_DATA;
 const RET_ALLOW = 0x7fff0000;
 
-const LD_W_ABS = 0x20;
-const JMP_JA = 0x05;
-const JMP_JEQ_K = 0x15;
-const JMP_JGE_K = 0x35;
-const JMP_JSET_K = 0x45;
-const RET_K = 0x06;
-
-const OFF_NR = 0;
-const OFF_ARCH = 4;
-const offArgLo = (i: number) => 16 + 8 * i;
 
 /** What the filter does with one system call. */
 export type Action =
@@ -74,12 +65,12 @@ function retOf(a: Action): number {
   }
 }
 
-const ret = (k: number): Insn => ({ code: RET_K, jt: 0, jf: 0, k: k >>> 0 });
+const ret = (k: number): Insn => ({ code: BPF.RET_K, jt: 0, jf: 0, k: k >>> 0 });
 
 /** Returns `match` when the argument's low 32 bits is one of `values`, else `other`. */
 function oneOf(arg: number, values: readonly number[], match: number, other: number): Insn[] {
-  const out: Insn[] = [{ code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(arg) }];
-  values.forEach((v, i) => out.push({ code: JMP_JEQ_K, jt: values.length - i, jf: 0, k: v >>> 0 }));
+  const out: Insn[] = [{ code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(arg) }];
+  values.forEach((v, i) => out.push({ code: BPF.JMP_JEQ_K, jt: values.length - i, jf: 0, k: v >>> 0 }));
   out.push(ret(other), ret(match));
   return out;
 }
@@ -88,8 +79,8 @@ function leaf(a: Action): Insn[] {
   switch (a.kind) {
     case 'allowUnlessBits':
       return [
-        { code: LD_W_ABS, jt: 0, jf: 0, k: offArgLo(a.arg) },
-        { code: JMP_JSET_K, jt: 0, jf: 1, k: a.mask >>> 0 },
+        { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(a.arg) },
+        { code: BPF.JMP_JSET_K, jt: 0, jf: 1, k: a.mask >>> 0 },
         ret(RET_ERRNO | a.errno),
         ret(RET_ALLOW),
       ];
@@ -131,8 +122,8 @@ function tree(rs: Range[]): Insn[] {
   const left = tree(rs.slice(0, mid));
   const right = tree(rs.slice(mid));
   return [
-    { code: JMP_JGE_K, jt: 0, jf: 1, k: rs[mid]!.lo },
-    { code: JMP_JA, jt: 0, jf: 0, k: left.length },
+    { code: BPF.JMP_JGE_K, jt: 0, jf: 1, k: rs[mid]!.lo },
+    { code: BPF.JMP_JA, jt: 0, jf: 0, k: left.length },
     ...left,
     ...right,
   ];
@@ -141,12 +132,12 @@ function tree(rs: Range[]): Insn[] {
 /** The whole program as struct sock_filter[] bytes, and its length in instructions. */
 export function buildFilter(policy: ReadonlyMap<number, Action>, fallback: Action): { bytes: Uint8Array; length: number } {
   const prog: Insn[] = [
-    { code: LD_W_ABS, jt: 0, jf: 0, k: OFF_ARCH },
-    { code: JMP_JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
-    { code: RET_K, jt: 0, jf: 0, k: RET_KILL_PROCESS },
-    { code: LD_W_ABS, jt: 0, jf: 0, k: OFF_NR },
-    { code: JMP_JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
-    { code: RET_K, jt: 0, jf: 0, k: RET_ERRNO | 38 /* ENOSYS */ },
+    { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.ARCH },
+    { code: BPF.JMP_JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 },
+    { code: BPF.RET_K, jt: 0, jf: 0, k: RET_KILL_PROCESS },
+    { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.NR },
+    { code: BPF.JMP_JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
+    { code: BPF.RET_K, jt: 0, jf: 0, k: RET_ERRNO | 38 /* ENOSYS */ },
     ...tree(ranges(policy, fallback)),
   ];
   if (prog.length > 4096) throw new Error(`seccomp program too long: ${prog.length}`);

@@ -10,6 +10,7 @@
 // numbers (as sentry/platform/seccomp.ts), every exit a shared return, long jumps where an
 // offset passes 255.
 
+import { BPF, SECCOMP_DATA } from '../../sentry/abi/bpf.js';
 import { FD_MARKER_NR } from '../../sentry/platform/seccomp.js';
 import { SYSCALLS } from '../../sentry/syscalls/numbers.js';
 import { ConfigError } from './errors.js';
@@ -196,18 +197,6 @@ function parseProfile(p: unknown, field: string): Profile {
 
 // ---- assembly --------------------------------------------------------------------------------
 
-const LD_W_ABS = 0x20;
-const ALU_AND_K = 0x54;
-const JMP_JA = 0x05;
-const JMP_JEQ_K = 0x15;
-const JMP_JGT_K = 0x25;
-const JMP_JGE_K = 0x35;
-const RET_K = 0x06;
-
-const OFF_NR = 0;
-const OFF_ARCH = 4;
-const offArgLow = (i: number) => 16 + 8 * i;
-const offArgHigh = (i: number) => 16 + 8 * i + 4;
 
 type Label = number;
 type Item =
@@ -224,8 +213,8 @@ class Assembler {
 
   label(): Label { return this.labels++; }
   place(label: Label): void { this.items.push({ kind: 'label', label }); }
-  load(offset: number): void { this.items.push({ kind: 'stmt', code: LD_W_ABS, k: offset }); }
-  and(mask: number): void { this.items.push({ kind: 'stmt', code: ALU_AND_K, k: mask >>> 0 }); }
+  load(offset: number): void { this.items.push({ kind: 'stmt', code: BPF.LD_W_ABS, k: offset }); }
+  and(mask: number): void { this.items.push({ kind: 'stmt', code: BPF.ALU_AND_K, k: mask >>> 0 }); }
   jump(code: number, k: number, t: Label, f: Label): void { this.items.push({ kind: 'jump', code, k: k >>> 0, t, f }); }
   goto(to: Label): void { this.items.push({ kind: 'ja', to }); }
   /** A label on `ret value`, one per value, placed at the end of the program. */
@@ -241,7 +230,7 @@ class Assembler {
    */
   finish(): { code: number; jt: number; jf: number; k: number }[] {
     const items: Item[] = [...this.items];
-    for (const [value, label] of this.rets) items.push({ kind: 'label', label }, { kind: 'stmt', code: RET_K, k: value });
+    for (const [value, label] of this.rets) items.push({ kind: 'label', label }, { kind: 'stmt', code: BPF.RET_K, k: value });
     const long = new Set<number>();
     for (;;) {
       const at = new Map<Label, number>();
@@ -268,11 +257,11 @@ class Assembler {
           return d;
         };
         if (it.kind === 'stmt') out.push({ code: it.code, jt: 0, jf: 0, k: it.k });
-        else if (it.kind === 'ja') out.push({ code: JMP_JA, jt: 0, jf: 0, k: rel(it.to, pcNow) });
+        else if (it.kind === 'ja') out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: rel(it.to, pcNow) });
         else if (it.kind === 'jump' && long.has(i)) {
           out.push({ code: it.code, jt: 0, jf: 1, k: it.k });
-          out.push({ code: JMP_JA, jt: 0, jf: 0, k: rel(it.t, pcNow + 1) });
-          out.push({ code: JMP_JA, jt: 0, jf: 0, k: rel(it.f, pcNow + 2) });
+          out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: rel(it.t, pcNow + 1) });
+          out.push({ code: BPF.JMP_JA, jt: 0, jf: 0, k: rel(it.f, pcNow + 2) });
         } else if (it.kind === 'jump') out.push({ code: it.code, jt: rel(it.t, pcNow), jf: rel(it.f, pcNow), k: it.k });
       }
       return out;
@@ -288,39 +277,39 @@ function compare(asm: Assembler, c: Comparison, pass: Label, fail: Label): void 
   const lowHalf = asm.label();
   const hi = high(c.value);
   const lo = low(c.value);
-  asm.load(offArgHigh(c.index));
+  asm.load(SECCOMP_DATA.argHigh(c.index));
   // The high half decides unless it equals the value's; then the low half does, unsigned.
   const ordered = (above: Label, below: Label, lowCode: number, lowTrue: Label, lowFalse: Label) => {
     const equalHigh = asm.label();
-    asm.jump(JMP_JGT_K, hi, above, equalHigh);
+    asm.jump(BPF.JMP_JGT_K, hi, above, equalHigh);
     asm.place(equalHigh);
-    asm.jump(JMP_JEQ_K, hi, lowHalf, below);
+    asm.jump(BPF.JMP_JEQ_K, hi, lowHalf, below);
     asm.place(lowHalf);
-    asm.load(offArgLow(c.index));
+    asm.load(SECCOMP_DATA.argLow(c.index));
     asm.jump(lowCode, lo, lowTrue, lowFalse);
   };
   switch (c.op) {
     case 'SCMP_CMP_EQ':
     case 'SCMP_CMP_NE': {
       const [t, f] = c.op === 'SCMP_CMP_EQ' ? [pass, fail] : [fail, pass];
-      asm.jump(JMP_JEQ_K, hi, lowHalf, f);
+      asm.jump(BPF.JMP_JEQ_K, hi, lowHalf, f);
       asm.place(lowHalf);
-      asm.load(offArgLow(c.index));
-      asm.jump(JMP_JEQ_K, lo, t, f);
+      asm.load(SECCOMP_DATA.argLow(c.index));
+      asm.jump(BPF.JMP_JEQ_K, lo, t, f);
       return;
     }
-    case 'SCMP_CMP_GT': return ordered(pass, fail, JMP_JGT_K, pass, fail);
-    case 'SCMP_CMP_GE': return ordered(pass, fail, JMP_JGE_K, pass, fail);
-    case 'SCMP_CMP_LE': return ordered(fail, pass, JMP_JGT_K, fail, pass);
-    case 'SCMP_CMP_LT': return ordered(fail, pass, JMP_JGE_K, fail, pass);
+    case 'SCMP_CMP_GT': return ordered(pass, fail, BPF.JMP_JGT_K, pass, fail);
+    case 'SCMP_CMP_GE': return ordered(pass, fail, BPF.JMP_JGE_K, pass, fail);
+    case 'SCMP_CMP_LE': return ordered(fail, pass, BPF.JMP_JGT_K, fail, pass);
+    case 'SCMP_CMP_LT': return ordered(fail, pass, BPF.JMP_JGE_K, fail, pass);
     case 'SCMP_CMP_MASKED_EQ': {
       // value is the mask, valueTwo the datum (runc's order for libseccomp's SCMP_CMP_MASKED_EQ).
       asm.and(hi);
-      asm.jump(JMP_JEQ_K, high(c.valueTwo), lowHalf, fail);
+      asm.jump(BPF.JMP_JEQ_K, high(c.valueTwo), lowHalf, fail);
       asm.place(lowHalf);
-      asm.load(offArgLow(c.index));
+      asm.load(SECCOMP_DATA.argLow(c.index));
       asm.and(lo);
-      asm.jump(JMP_JEQ_K, low(c.valueTwo), pass, fail);
+      asm.jump(BPF.JMP_JEQ_K, low(c.valueTwo), pass, fail);
       return;
     }
   }
@@ -411,7 +400,7 @@ function section(asm: Assembler, numbers: Map<number, Rule[]>, lo: number, hi: n
     const left = mid - from === 1 ? targets[from]! : asm.label();
     const right = to - mid === 1 ? targets[mid]! : asm.label();
     asm.place(here);
-    asm.jump(JMP_JGE_K, starts[mid]!, right, left);
+    asm.jump(BPF.JMP_JGE_K, starts[mid]!, right, left);
     if (mid - from > 1) node(from, mid, left);
     if (to - mid > 1) node(mid, to, right);
   };
@@ -441,20 +430,20 @@ function program(profile: Profile): { code: number; jt: number; jf: number; k: n
   const i386 = asm.label();
   const x32 = asm.label();
   const badArch = asm.ret(RET_BAD_ARCH);
-  asm.load(OFF_ARCH);
+  asm.load(SECCOMP_DATA.ARCH);
   if (profile.i386) {
     const notX8664 = asm.label();
-    asm.jump(JMP_JEQ_K, AUDIT_ARCH_X86_64, x8664, notX8664);
+    asm.jump(BPF.JMP_JEQ_K, AUDIT_ARCH_X86_64, x8664, notX8664);
     asm.place(notX8664);
-    asm.jump(JMP_JEQ_K, AUDIT_ARCH_I386, i386, badArch);
+    asm.jump(BPF.JMP_JEQ_K, AUDIT_ARCH_I386, i386, badArch);
   } else {
-    asm.jump(JMP_JEQ_K, AUDIT_ARCH_X86_64, x8664, badArch);
+    asm.jump(BPF.JMP_JEQ_K, AUDIT_ARCH_X86_64, x8664, badArch);
   }
   asm.place(x8664);
-  asm.load(OFF_NR);
+  asm.load(SECCOMP_DATA.NR);
   const native = asm.label();
   // x32 calls share x86-64's audit token and set the x32 bit; without SCMP_ARCH_X32 they are a bad architecture.
-  asm.jump(JMP_JGE_K, X32_SYSCALL_BIT, profile.x32 ? x32 : badArch, native);
+  asm.jump(BPF.JMP_JGE_K, X32_SYSCALL_BIT, profile.x32 ? x32 : badArch, native);
   asm.place(native);
   // The sentry's fd marker must reach the sentry's filter (its notification outranks ALLOW): the
   // sentry makes a guest call it during every exec, and Linux has no such call.
@@ -465,7 +454,7 @@ function program(profile: Profile): { code: number; jt: number; jf: number; k: n
   }
   if (profile.i386) {
     asm.place(i386);
-    asm.load(OFF_NR);
+    asm.load(SECCOMP_DATA.NR);
     section(asm, numbersFor(profile, I386_SYSCALLS, 0), 0, 0xffff_ffff, profile);
   }
   return asm.finish();
