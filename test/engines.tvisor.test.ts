@@ -11,7 +11,7 @@ import { buildBusyboxRootfs, type Rootfs } from './engines/rootfs.js';
 import { Dockerd } from './engines/docker.js';
 import { Podman } from './engines/podman.js';
 import { Containerd } from './engines/containerd.js';
-import { processesMentioning, sleep, type Leftovers } from './engines/host.js';
+import { processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
 
 const parent = process.env.TVISOR_TEST_TMP ?? '/tmp';
 const NOTHING: Leftovers = { processes: [], mounts: [], paths: [] };
@@ -71,8 +71,13 @@ function tvisorLeftovers(engineRoot: string, stateRoot?: string): string[] {
   const sandboxes = [...processesMentioning(work), ...processesMentioning(engineRoot)]
     .filter((p) => p.cmdline.includes('sandbox-main.js')).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`);
   const cgroups = ociCgroups().filter((c) => !cgroupsBefore.includes(c));
-  const state = stateRoot && existsSync(stateRoot) ? readdirSync(stateRoot).map((n) => join(stateRoot, n)) : [];
+  const state = stateRoot ? stateEntries(stateRoot).map((n) => join(stateRoot, n)) : [];
   return [...new Set(sandboxes), ...cgroups, ...state];
+}
+
+/** The container state dirs of a tvisor state root (engines remove the root itself only with their own). */
+function stateEntries(root: string): string[] {
+  return existsSync(root) ? readdirSync(root) : [];
 }
 
 /** Polls `f` until it returns true (a detached container's first output arrives asynchronously). */
@@ -128,6 +133,24 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
     expect(left).toEqual(NOTHING);
     expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
   });
+  it('runs -it under a pty: the container sees a terminal, its output and exit status come back', async () => {
+    const stateRoot = join(work, 'podman-tty-state');
+    mkdirSync(stateRoot);
+    const p = await Podman.create(wrapper('tvisor-podman-tty', ['--root', stateRoot]));
+    let left: Leftovers | undefined;
+    try {
+      const cmd = p.shellCommand(['run', '--rm', '-it', '--network', 'none', '--rootfs', rootfs.dir,
+        'sh', '-c', 'tty; test -t 0 && echo stdin-is-a-tty; exit 5']);
+      const r = await run('script', ['-qec', cmd, '/dev/null']);
+      // script's own terminal echoes the end of its (empty) stdin as ^@ first; the same with runc.
+      expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
+      expect(r.code).toBe(5);
+    } finally {
+      left = await p.destroy();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
+  });
 });
 
 const dockerPkgs = base.ok ? packages(['docker.io']) : base;
@@ -151,10 +174,14 @@ describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`
       expect(await until(async () => (await d.docker(['logs', 'c1'])).stdout === 'started\n')).toBe(true);
       expect((await d.docker(['exec', 'c1', 'echo', 'from-exec'])).stdout).toBe('from-exec\n');
       expect((await d.docker(['exec', 'c1', 'sh', '-c', 'exit 3'])).code).toBe(3);
+      const id = (await d.docker(['inspect', '-f', '{{.Id}}', 'c1'])).stdout.trim();
+      expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([id]);
       expect((await d.docker(['stop', 'c1'])).code).toBe(0);
       expect((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'c1'])).stdout.trim()).toBe('7');
       expect((await d.docker(['logs', 'c1'])).stdout).toBe('started\ngot-term\n');
       expect((await d.docker(['rm', 'c1'])).code).toBe(0);
+      // The runtime's state (docker's --root for it): every container was deleted, so nothing is left in it.
+      expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([]);
     } finally {
       left = await d.stop();
     }
@@ -179,11 +206,12 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect(started.code).toBe(0);
       const ex = await c.ctr(['task', 'exec', '--fifo-dir', join(c.root, 'fifo'), '--exec-id', 'e1', 't2', 'echo', 'from-exec']);
       expect(ex.stdout).toBe('from-exec\n');
+      expect(stateEntries(join(c.root, 'runc/default'))).toEqual(['t2']);
       expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 't2'])).code).toBe(0);
       expect(await until(async () => /t2\s+\d+\s+STOPPED/.test((await c.ctr(['task', 'ls'])).stdout))).toBe(true);
       expect((await c.ctr(['task', 'delete', 't2'])).code).toBe(0);
       expect((await c.ctr(['container', 'delete', 't2'])).code).toBe(0);
-      expect(readdirSync(join(c.root, 'runc'), { recursive: true }).filter((n) => String(n).includes('t2'))).toEqual([]);
+      expect(stateEntries(join(c.root, 'runc/default'))).toEqual([]);
     } finally {
       left = await c.stop();
     }
