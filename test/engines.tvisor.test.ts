@@ -176,6 +176,14 @@ describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`
       expect((await d.docker(['exec', 'c1', 'sh', '-c', 'exit 3'])).code).toBe(3);
       const id = (await d.docker(['inspect', '-f', '{{.Id}}', 'c1'])).stdout.trim();
       expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([id]);
+      // docker top: the runtime's `ps --format json` gives the host pids, docker runs ps(1) on them.
+      const top = await d.docker(['top', 'c1']);
+      expect(top.stderr).toBe('');
+      expect(top.stdout).toContain('sh -c echo started');
+      expect((await d.docker(['pause', 'c1'])).code).toBe(0);
+      expect((await d.docker(['inspect', '-f', '{{.State.Status}}', 'c1'])).stdout.trim()).toBe('paused');
+      expect((await d.docker(['unpause', 'c1'])).code).toBe(0);
+      expect((await d.docker(['exec', 'c1', 'echo', 'after-unpause'])).stdout).toBe('after-unpause\n');
       expect((await d.docker(['stop', 'c1'])).code).toBe(0);
       expect((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'c1'])).stdout.trim()).toBe('7');
       expect((await d.docker(['logs', 'c1'])).stdout).toBe('started\ngot-term\n');
@@ -201,12 +209,21 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect(hi.stderr).toBe('');
       expect(hi.stdout).toBe('hi\n');
       expect(hi.code).toBe(0);
+      const status = await c.ctr(['run', '--rm', ...c.runArgs(runtime), '--rootfs', rootfs.dir, 'st1', 'sh', '-c', 'exit 42']);
+      expect(status.code).toBe(42);
 
       const started = await c.ctr(['run', '-d', ...c.runArgs(runtime), '--rootfs', rootfs.dir, 't2', 'sh', '-c', 'while true; do sleep 0.1; done']);
       expect(started.code).toBe(0);
       const ex = await c.ctr(['task', 'exec', '--fifo-dir', join(c.root, 'fifo'), '--exec-id', 'e1', 't2', 'echo', 'from-exec']);
       expect(ex.stdout).toBe('from-exec\n');
       expect(stateEntries(join(c.root, 'runc/default'))).toEqual(['t2']);
+      expect((await c.ctr(['task', 'pause', 't2'])).code).toBe(0);
+      expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/t2\s+\d+\s+PAUSED/);
+      expect((await c.ctr(['task', 'resume', 't2'])).code).toBe(0);
+      expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/t2\s+\d+\s+RUNNING/);
+      const ps = await c.ctr(['task', 'ps', 't2']);
+      expect(ps.code).toBe(0);
+      expect(ps.stdout.trim().split('\n').length).toBeGreaterThan(1);
       expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 't2'])).code).toBe(0);
       expect(await until(async () => /t2\s+\d+\s+STOPPED/.test((await c.ctr(['task', 'ls'])).stdout))).toBe(true);
       expect((await c.ctr(['task', 'delete', 't2'])).code).toBe(0);
