@@ -101,6 +101,18 @@ function lookup(actor: Actor, path: string): VfsPath | null {
   }
 }
 
+/**
+ * tmpcopyup's copy is done for an empty or missing directory only (nothing to
+ * copy: podman's /tmp, /run, /var/tmp of a busybox or distro root); copying
+ * content is not implemented, and a start that would hide it fails instead.
+ */
+function refuseCopyUpOfContent(actor: Actor, destination: string): void {
+  const at = lookup(actor, destination);
+  if (at && isDir(at.inode.stat().mode) && at.inode.readdir(true).length > 0) {
+    throw new Error(`the tmpfs at ${destination}: tmpcopyup of a non-empty directory is not supported`);
+  }
+}
+
 /** The mounts every sandbox has: a /dev of its own (with the default devices) and its devpts. */
 const DEV_MOUNTS: MountSpec[] = [
   { destination: '/dev', type: 'tmpfs', options: ['nosuid', 'noexec', 'mode=755'] },
@@ -157,6 +169,7 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
         default:
           fs = makeFs(m.type, opts.data);
       }
+      if (opts.copyUp) refuseCopyUpOfContent(boot, m.destination);
       if (m.destination === '/dev' && !(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
       const mount = ns.mount(ensureMountPoint(boot, m.destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
       if (m.destination === '/dev') {

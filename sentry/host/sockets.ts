@@ -1,5 +1,6 @@
 // Host unix sockets behind the guests' unix socket paths.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { E, SysErr } from '../abi/errno.js';
 import { libcCalls, sys } from './native.js';
 import { SHM } from './shm.js';
@@ -17,14 +18,30 @@ export function sockaddrUn(path: string): Uint8Array {
   return b;
 }
 
+/**
+ * Calls f with a name for `path` that fits sun_path: the path itself, or,
+ * when it is too long, /proc/self/fd/<dir fd>/<basename> through a held fd
+ * of its directory. Engines choose the runtime's state root, and theirs are
+ * deep (docker: <exec-root>/runtime-runc/moby/<64-hex id>/).
+ */
+function withShortPath<T>(path: string, f: (short: string) => T): T {
+  if (Buffer.byteLength(path) < SUN_PATH_MAX) return f(path);
+  const dir = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY); // node opens with O_CLOEXEC
+  try {
+    return f(`/proc/self/fd/${dir}/${basename(path)}`);
+  } finally {
+    closeSync(dir);
+  }
+}
+
 /** bind(2) of a host unix socket to a host path. */
 export function bindUnix(sock: number, path: string): void {
-  sys(libcCalls.bind(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
+  withShortPath(path, (p) => sys(libcCalls.bind(sock, sockaddrUn(p), 2 + Buffer.byteLength(p) + 1)));
 }
 
 /** connect(2) of a host unix socket to a host path. */
 export function connectUnix(sock: number, path: string): void {
-  sys(libcCalls.connect(sock, sockaddrUn(path), 2 + Buffer.byteLength(path) + 1));
+  withShortPath(path, (p) => sys(libcCalls.connect(sock, sockaddrUn(p), 2 + Buffer.byteLength(p) + 1)));
 }
 
 /** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */

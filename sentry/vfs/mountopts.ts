@@ -11,6 +11,8 @@ export interface MountOptions {
   recursive: boolean;
   /** The filesystem's own options (size=, mode=, uid=…), comma-joined. */
   data: string;
+  /** tmpcopyup (runc/crun's extension, podman's --read-only tmpfs mounts): the tmpfs starts with what the covered directory holds. */
+  copyUp: boolean;
 }
 
 const FLAG_OPTIONS: Record<string, [keyof MountFlags, boolean]> = {
@@ -36,6 +38,7 @@ export class MountOptionError extends Error {}
 export function parseMountOptions(type: string, options: readonly string[]): MountOptions {
   const flags: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
   let recursive = false;
+  let copyUp = false;
   const data: string[] = [];
   for (const opt of options) {
     const flag = FLAG_OPTIONS[opt];
@@ -43,9 +46,10 @@ export function parseMountOptions(type: string, options: readonly string[]): Mou
     if (opt === 'bind') continue;
     if (opt === 'rbind') { recursive = true; continue; }
     if (IGNORED.has(opt)) continue;
+    if (opt === 'tmpcopyup' && type === 'tmpfs') { copyUp = true; continue; }
     const key = opt.split('=', 1)[0]!;
     if (!(DATA_KEYS[type] ?? []).includes(key)) throw new MountOptionError(`unknown option ${opt} for a ${type} mount`);
     data.push(opt);
   }
-  return { flags, recursive, data: data.join(',') };
+  return { flags, recursive, data: data.join(','), copyUp };
 }

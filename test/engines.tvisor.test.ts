@@ -1,0 +1,238 @@
+// The tvisor OCI runtime under real engines (issue 9): podman, a private
+// dockerd and a private containerd run busybox containers with bin/tvisor.js
+// as their runtime, and each leaves nothing behind: the harness's checks
+// (engine processes, mounts, dirs) plus no tvisor state, no sandbox process
+// and no tvisor-oci-* cgroup.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensurePackages, type Install } from './engines/apt.js';
+import { buildBusyboxRootfs, type Rootfs } from './engines/rootfs.js';
+import { Dockerd } from './engines/docker.js';
+import { Podman } from './engines/podman.js';
+import { Containerd } from './engines/containerd.js';
+import { processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
+
+const parent = process.env.TVISOR_TEST_TMP ?? '/tmp';
+const NOTHING: Leftovers = { processes: [], mounts: [], paths: [] };
+const TVISOR = resolve('bin/tvisor.js');
+
+function packages(pkgs: string[]): Install {
+  const r = ensurePackages(pkgs);
+  if (!r.ok) console.error(`\n!!! ENGINE TESTS SKIPPED: apt could not install ${pkgs.join(', ')}: ${r.reason}\n`);
+  return r;
+}
+const skipName = (r: Install) => (r.ok ? '' : ` [SKIPPED: APT COULD NOT INSTALL THE PACKAGES: ${r.reason}]`);
+
+const base = packages(['busybox-static']);
+
+/** The cgroup directories named tvisor-oci-* in every mounted hierarchy (the runtime's per-container cgroups). */
+function ociCgroups(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0 || !f[sep + 1]?.startsWith('cgroup')) continue;
+    const at = f[4]!;
+    try {
+      for (const n of readdirSync(at)) if (n.startsWith('tvisor-oci-')) out.push(join(at, n));
+    } catch { /* unreadable hierarchy */ }
+  }
+  return out.sort();
+}
+
+let work = '';
+let rootfs: Rootfs;
+let cgroupsBefore: string[] = [];
+beforeAll(() => {
+  if (!base.ok) return;
+  work = mkdtempSync(join(parent, 'engines-tvisor-'));
+  rootfs = buildBusyboxRootfs(work);
+  cgroupsBefore = ociCgroups();
+});
+afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+
+/**
+ * An executable that runs the tvisor runtime with `pre` global flags before
+ * the engine's own (engines exec a path). Podman passes no --root: its
+ * wrapper gives a private state root, so the check that no state is left is
+ * about this test's containers only.
+ */
+function wrapper(name: string, pre: string[]): string {
+  const path = join(work, name);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  writeFileSync(path, `#!/bin/sh\nexec ${q(process.execPath)} ${q(TVISOR)} ${pre.map(q).join(' ')} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** What of tvisor outlives a test: sandbox processes of this test's rootfs/engine, new tvisor-oci-* cgroups, state entries. */
+function tvisorLeftovers(engineRoot: string, stateRoot?: string): string[] {
+  const sandboxes = [...processesMentioning(work), ...processesMentioning(engineRoot)]
+    .filter((p) => p.cmdline.includes('sandbox-main.js')).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`);
+  const cgroups = ociCgroups().filter((c) => !cgroupsBefore.includes(c));
+  const state = stateRoot ? stateEntries(stateRoot).map((n) => join(stateRoot, n)) : [];
+  return [...new Set(sandboxes), ...cgroups, ...state];
+}
+
+/** The container state dirs of a tvisor state root (engines remove the root itself only with their own). */
+function stateEntries(root: string): string[] {
+  return existsSync(root) ? readdirSync(root) : [];
+}
+
+/** Polls `f` until it returns true (a detached container's first output arrives asynchronously). */
+async function until(f: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    if (await f()) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+const LOOP = 'echo started; trap "echo got-term; exit 7" TERM; while true; do sleep 0.1; done';
+
+const podmanPkgs = base.ok ? packages(['podman']) : base;
+describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`, () => {
+  it('runs with output and exit status, read-only root, a volume, detached exec/logs/stop/rm, and leaves nothing behind', async () => {
+    const stateRoot = join(work, 'podman-state');
+    mkdirSync(stateRoot);
+    const p = await Podman.create(wrapper('tvisor-podman', ['--root', stateRoot, '--log', join(work, 'podman-runtime.log'), '--log-format', 'json']));
+    let left: Leftovers | undefined;
+    try {
+      const hi = await p.podman(['run', '--rm', '--network', 'none', '--rootfs', rootfs.dir, 'echo', 'hi']);
+      expect(hi.stderr).toBe('');
+      expect(hi.stdout).toBe('hi\n');
+      expect(hi.code).toBe(0);
+
+      const status = await p.podman(['run', '--rm', '--network', 'none', '--rootfs', rootfs.dir, 'sh', '-c', 'exit 42']);
+      expect(status.code).toBe(42);
+
+      const vol = join(work, 'vol');
+      mkdirSync(vol);
+      writeFileSync(join(vol, 'in'), 'from-host\n');
+      const ro = await p.podman(['run', '--rm', '--network', 'none', '--read-only', '-v', `${vol}:/mnt`, '--rootfs', rootfs.dir,
+        'sh', '-c', 'touch /x; cat /mnt/in; echo from-guest > /mnt/out']);
+      expect(ro.stderr).toMatch(/touch: \/x: Read-only file system/);
+      expect(ro.stdout).toBe('from-host\n');
+      expect(readFileSync(join(vol, 'out'), 'utf8')).toBe('from-guest\n');
+      expect(existsSync(join(rootfs.dir, 'x'))).toBe(false);
+
+      const started = await p.podman(['run', '-d', '--name', 'c1', '--network', 'none', '--rootfs', rootfs.dir, 'sh', '-c', LOOP]);
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      expect(await until(async () => (await p.podman(['logs', 'c1'])).stdout === 'started\n')).toBe(true);
+      expect((await p.podman(['exec', 'c1', 'echo', 'from-exec'])).stdout).toBe('from-exec\n');
+      expect((await p.podman(['exec', 'c1', 'sh', '-c', 'exit 3'])).code).toBe(3);
+      expect((await p.podman(['stop', 'c1'])).code).toBe(0);
+      expect((await p.podman(['inspect', '-f', '{{.State.ExitCode}}', 'c1'])).stdout.trim()).toBe('7');
+      expect((await p.podman(['logs', 'c1'])).stdout).toBe('started\ngot-term\n');
+      expect((await p.podman(['rm', 'c1'])).code).toBe(0);
+    } finally {
+      left = await p.destroy();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
+  });
+  it('runs -it under a pty: the container sees a terminal, its output and exit status come back', async () => {
+    const stateRoot = join(work, 'podman-tty-state');
+    mkdirSync(stateRoot);
+    const p = await Podman.create(wrapper('tvisor-podman-tty', ['--root', stateRoot]));
+    let left: Leftovers | undefined;
+    try {
+      const cmd = p.shellCommand(['run', '--rm', '-it', '--network', 'none', '--rootfs', rootfs.dir,
+        'sh', '-c', 'tty; test -t 0 && echo stdin-is-a-tty; exit 5']);
+      const r = await run('script', ['-qec', cmd, '/dev/null']);
+      // script's own terminal echoes the end of its (empty) stdin as ^@ first; the same with runc.
+      expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
+      expect(r.code).toBe(5);
+    } finally {
+      left = await p.destroy();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
+  });
+});
+
+const dockerPkgs = base.ok ? packages(['docker.io']) : base;
+describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`, () => {
+  it('runs with output and exit status, detached exec/logs/stop, and leaves nothing behind', async () => {
+    const d = await Dockerd.start({ runtimes: { tvisor: wrapper('tvisor-docker', []) } });
+    let left: Leftovers | undefined;
+    try {
+      await d.importImage(rootfs.tar, 'bb:1');
+      const hi = await d.docker(['run', '--rm', '--runtime=tvisor', '--network', 'none', 'bb:1', 'echo', 'hi']);
+      expect(hi.stderr).toBe('');
+      expect(hi.stdout).toBe('hi\n');
+      expect(hi.code).toBe(0);
+
+      const status = await d.docker(['run', '--rm', '--runtime=tvisor', '--network', 'none', 'bb:1', 'sh', '-c', 'exit 42']);
+      expect(status.code).toBe(42);
+
+      const started = await d.docker(['run', '-d', '--name', 'c1', '--runtime=tvisor', '--network', 'none', 'bb:1', 'sh', '-c', LOOP]);
+      expect(started.stderr).toBe('');
+      expect(started.code).toBe(0);
+      expect(await until(async () => (await d.docker(['logs', 'c1'])).stdout === 'started\n')).toBe(true);
+      expect((await d.docker(['exec', 'c1', 'echo', 'from-exec'])).stdout).toBe('from-exec\n');
+      expect((await d.docker(['exec', 'c1', 'sh', '-c', 'exit 3'])).code).toBe(3);
+      const id = (await d.docker(['inspect', '-f', '{{.Id}}', 'c1'])).stdout.trim();
+      expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([id]);
+      // docker top: the runtime's `ps --format json` gives the host pids, docker runs ps(1) on them.
+      const top = await d.docker(['top', 'c1']);
+      expect(top.stderr).toBe('');
+      expect(top.stdout).toContain('sh -c echo started');
+      expect((await d.docker(['pause', 'c1'])).code).toBe(0);
+      expect((await d.docker(['inspect', '-f', '{{.State.Status}}', 'c1'])).stdout.trim()).toBe('paused');
+      expect((await d.docker(['unpause', 'c1'])).code).toBe(0);
+      expect((await d.docker(['exec', 'c1', 'echo', 'after-unpause'])).stdout).toBe('after-unpause\n');
+      expect((await d.docker(['stop', 'c1'])).code).toBe(0);
+      expect((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'c1'])).stdout.trim()).toBe('7');
+      expect((await d.docker(['logs', 'c1'])).stdout).toBe('started\ngot-term\n');
+      expect((await d.docker(['rm', 'c1'])).code).toBe(0);
+      // The runtime's state (docker's --root for it): every container was deleted, so nothing is left in it.
+      expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([]);
+    } finally {
+      left = await d.stop();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(d.root)).toEqual([]);
+  });
+});
+
+const containerdPkgs = base.ok ? packages(['containerd']) : base;
+describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipName(containerdPkgs)}`, () => {
+  it('runs with output, exec/kill/delete of a detached task, and leaves nothing behind', async () => {
+    const c = await Containerd.start();
+    const runtime = wrapper('tvisor-ctr', []);
+    let left: Leftovers | undefined;
+    try {
+      const hi = await c.ctr(['run', '--rm', ...c.runArgs(runtime), '--rootfs', rootfs.dir, 'hi1', 'echo', 'hi']);
+      expect(hi.stderr).toBe('');
+      expect(hi.stdout).toBe('hi\n');
+      expect(hi.code).toBe(0);
+      const status = await c.ctr(['run', '--rm', ...c.runArgs(runtime), '--rootfs', rootfs.dir, 'st1', 'sh', '-c', 'exit 42']);
+      expect(status.code).toBe(42);
+
+      const started = await c.ctr(['run', '-d', ...c.runArgs(runtime), '--rootfs', rootfs.dir, 't2', 'sh', '-c', 'while true; do sleep 0.1; done']);
+      expect(started.code).toBe(0);
+      const ex = await c.ctr(['task', 'exec', '--fifo-dir', join(c.root, 'fifo'), '--exec-id', 'e1', 't2', 'echo', 'from-exec']);
+      expect(ex.stdout).toBe('from-exec\n');
+      expect(stateEntries(join(c.root, 'runc/default'))).toEqual(['t2']);
+      expect((await c.ctr(['task', 'pause', 't2'])).code).toBe(0);
+      expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/t2\s+\d+\s+PAUSED/);
+      expect((await c.ctr(['task', 'resume', 't2'])).code).toBe(0);
+      expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/t2\s+\d+\s+RUNNING/);
+      const ps = await c.ctr(['task', 'ps', 't2']);
+      expect(ps.code).toBe(0);
+      expect(ps.stdout.trim().split('\n').length).toBeGreaterThan(1);
+      expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 't2'])).code).toBe(0);
+      expect(await until(async () => /t2\s+\d+\s+STOPPED/.test((await c.ctr(['task', 'ls'])).stdout))).toBe(true);
+      expect((await c.ctr(['task', 'delete', 't2'])).code).toBe(0);
+      expect((await c.ctr(['container', 'delete', 't2'])).code).toBe(0);
+      expect(stateEntries(join(c.root, 'runc/default'))).toEqual([]);
+    } finally {
+      left = await c.stop();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(c.root)).toEqual([]);
+  });
+});
