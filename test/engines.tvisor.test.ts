@@ -155,7 +155,7 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
 
 const dockerPkgs = base.ok ? packages(['docker.io']) : base;
 describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`, () => {
-  it('runs with output and exit status, detached exec/logs/stop, and leaves nothing behind', async () => {
+  it('runs with output and exit status, detached exec/logs/stop, -it, and leaves nothing behind', async () => {
     const d = await Dockerd.start({ runtimes: { tvisor: wrapper('tvisor-docker', []) } });
     let left: Leftovers | undefined;
     try {
@@ -188,6 +188,11 @@ describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`
       expect((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', 'c1'])).stdout.trim()).toBe('7');
       expect((await d.docker(['logs', 'c1'])).stdout).toBe('started\ngot-term\n');
       expect((await d.docker(['rm', 'c1'])).code).toBe(0);
+      // -it: the shim reads create's output to its end, so with a terminal the sandbox must keep none of it.
+      const tty = await run('script', ['-qec', `DOCKER_HOST=unix://${d.socket} docker run --rm -it --runtime=tvisor ` +
+        '--network none bb:1 sh -c \'tty; test -t 0 && echo stdin-is-a-tty; exit 5\'', '/dev/null']);
+      expect(tty.stdout).toMatch(/^(\^@)?\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
+      expect(tty.code).toBe(5);
       // The runtime's state (docker's --root for it): every container was deleted, so nothing is left in it.
       expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([]);
     } finally {

@@ -5,7 +5,7 @@
 // that process did, which is what the engines wait for (the pid in
 // --pid-file). start and exec reach it over its control socket; kill, ps,
 // pause and events act on the host's view of its processes and cgroup.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -89,8 +89,10 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
     delete env.TVISOR_CLI_PID;
     if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)],
-      { detached, env, stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    // create's stdio is the container's, but with a terminal the container's stdio is the pty: the
+    // sandbox then keeps none of create's (an engine that reads create's output waits for its end).
+    const stdio: StdioOptions = config.sandbox.process.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+    const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)], { detached, env, stdio });
     sandboxPid = child.pid ?? 0;
     const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
     const line = await new Promise<string>((res) => {
