@@ -1,6 +1,6 @@
 // What an engine run can leave on the host, and the commands tests run.
 // Engines spread state beyond the directories they are given (see
-// ENGINES-REPORT.md): shim sockets in /run/containerd/s, runc's default root
+// docs/engines.md): shim sockets in /run/containerd/s, runc's default root
 // /run/runc, netns bind mounts, /run/docker/plugins. A harness records which of
 // those it created and checks that nothing outlives it.
 import { spawn } from 'node:child_process';

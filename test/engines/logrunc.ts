@@ -2,7 +2,7 @@
 // that records how an engine calls the runtime (argv, cwd, parent, fds, the
 // env vars engines set, a copy of the bundle's config.json for create/run and
 // of exec's --process file) and then execs the real runtime with the same argv.
-// ENGINES-REPORT.md and test/engines/samples/ were made with it.
+// docs/engines.md and test/engines/samples/ were made with it.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
