@@ -5,9 +5,7 @@ import { closeSync, readSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { checkAccess, MAY_EXEC } from '../vfs/permissions.js';
-import { isReg, S_ISGID, S_ISUID } from '../abi/stat.js';
-import { O } from '../abi/flags.js';
+import { S_ISGID, S_ISUID } from '../abi/stat.js';
 import { openExecutable } from '../vfs/ops.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 

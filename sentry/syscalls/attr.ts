@@ -9,7 +9,7 @@ import type { VfsPath } from '../vfs/mount.js';
 import { MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
 import { type AttrTarget, checkXattrAccess, type FileSizeLimit, setMode, setOwner, setTimes, type TimeChange, truncateAt,
   visibleXattrs } from '../vfs/ops.js';
-import { AT, O } from '../abi/flags.js';
+import { AT } from '../abi/flags.js';
 import type { Timespec } from '../abi/stat.js';
 import { UTIME_NOW, UTIME_OMIT } from '../host/times.js';
 import { fdPlace, lookupAt, sentryFile } from './common.js';

@@ -7,7 +7,7 @@
 // each with an empty host file that makes the kernel count it as an inode.
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, openSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
-import { type HostStat, native, tv } from '../../host/native.js';
+import type { HostStat } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import type { Context } from '../../vfs/context.js';
 import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
