@@ -12,3 +12,22 @@ export const SECCOMP_DATA = {
   argLow: (i: number) => 16 + 8 * i,
   argHigh: (i: number) => 16 + 8 * i + 4,
 } as const;
+
+/** The most instructions the kernel loads in one program. */
+export const BPF_MAXINSNS = 4096;
+
+/** One struct sock_filter. */
+export interface Insn { code: number; jt: number; jf: number; k: number }
+
+/** The program as the kernel takes it: struct sock_filter, 8 bytes each, little-endian. */
+export function encodeProgram(insns: readonly Insn[]): Uint8Array {
+  const bytes = new Uint8Array(insns.length * 8);
+  const view = new DataView(bytes.buffer);
+  insns.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, true);
+    view.setUint8(i * 8 + 2, ins.jt);
+    view.setUint8(i * 8 + 3, ins.jf);
+    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
+  });
+  return bytes;
+}

@@ -4,7 +4,7 @@
 // balanced binary search (a few comparisons whatever the table's size) and
 // returns the action the policy gives that number. Numbers the policy does
 // not name are traced, so the sentry logs them and answers ENOSYS.
-import { BPF, SECCOMP_DATA } from '../abi/bpf.js';
+import { BPF, BPF_MAXINSNS, encodeProgram, type Insn, SECCOMP_DATA } from '../abi/bpf.js';
 
 /**
  * The syscall number the filter turns into a user notification for a task
@@ -53,7 +53,6 @@ export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace
   }
 }
 
-interface Insn { code: number; jt: number; jf: number; k: number }
 
 function retOf(a: Action): number {
   switch (a.kind) {
@@ -140,14 +139,6 @@ export function buildFilter(policy: ReadonlyMap<number, Action>, fallback: Actio
     { code: BPF.RET_K, jt: 0, jf: 0, k: RET_ERRNO | 38 /* ENOSYS */ },
     ...tree(ranges(policy, fallback)),
   ];
-  if (prog.length > 4096) throw new Error(`seccomp program too long: ${prog.length}`);
-  const bytes = new Uint8Array(prog.length * 8);
-  const view = new DataView(bytes.buffer);
-  prog.forEach((ins, i) => {
-    view.setUint16(i * 8, ins.code, true);
-    view.setUint8(i * 8 + 2, ins.jt);
-    view.setUint8(i * 8 + 3, ins.jf);
-    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
-  });
-  return { bytes, length: prog.length };
+  if (prog.length > BPF_MAXINSNS) throw new Error(`seccomp program too long: ${prog.length}`);
+  return { bytes: encodeProgram(prog), length: prog.length };
 }

@@ -10,7 +10,7 @@
 // numbers (as sentry/platform/seccomp.ts), every exit a shared return, long jumps where an
 // offset passes 255.
 
-import { BPF, SECCOMP_DATA } from '../../sentry/abi/bpf.js';
+import { BPF, BPF_MAXINSNS, encodeProgram, SECCOMP_DATA } from '../../sentry/abi/bpf.js';
 import { FD_MARKER_NR } from '../../sentry/platform/seccomp.js';
 import { SYSCALLS } from '../../sentry/syscalls/numbers.js';
 import { ConfigError } from './errors.js';
@@ -19,7 +19,6 @@ import { I386_SYSCALLS, X32_SYSCALLS } from './syscall-tables.js';
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const AUDIT_ARCH_I386 = 0x40000003;
 const X32_SYSCALL_BIT = 0x40000000;
-const BPF_MAXINSNS = 4096;
 const MAX_ERRNO = 4095;
 const EPERM = 1;
 const ENOSYS = 38;
@@ -470,15 +469,7 @@ export function compileSeccomp(profile: unknown, field = 'linux.seccomp'): Uint8
   if (insns.length > BPF_MAXINSNS) {
     throw new ConfigError(field, `the profile compiles to ${insns.length} BPF instructions, more than the kernel's ${BPF_MAXINSNS}`);
   }
-  const bytes = new Uint8Array(insns.length * 8);
-  const view = new DataView(bytes.buffer);
-  insns.forEach((ins, i) => {
-    view.setUint16(i * 8, ins.code, true);
-    view.setUint8(i * 8 + 2, ins.jt);
-    view.setUint8(i * 8 + 3, ins.jf);
-    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
-  });
-  return bytes;
+  return encodeProgram(insns);
 }
 
 /** The SECCOMP_FILTER_FLAG_* bits the profile's `flags` ask seccomp(2) for (validated as compileSeccomp does). */
