@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HANG_MS, TVISOR, tvisorDo } from './helpers.js';
-import { children, cmdline } from './proctree.js';
+import { children, cmdline } from '../src/proctree.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -16,6 +16,7 @@ import { type ControlRequest, type ControlResponse, controlCodec } from '../../s
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
+import { descendants } from '../proctree.js';
 import { loadConfig, processConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -181,21 +182,6 @@ export function state(g: GlobalOptions, id: string): void {
   process.stdout.write(JSON.stringify(ociState(s, status(s)), null, 2) + '\n');
 }
 
-/** The host pids of every process of the sandbox's guests (init's descendants). */
-function guestPids(initPid: number): number[] {
-  const children = (pid: number): number[] => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const out: number[] = [];
-  const walk = (pid: number) => { for (const c of children(pid)) { out.push(c); walk(c); } };
-  walk(initPid);
-  return out;
-}
-
 const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8,
   KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19,
   TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29,
@@ -219,7 +205,7 @@ export function kill(g: GlobalOptions, id: string, signal: string, all: boolean)
     const s = store.read(id) as StateWithCgroup;
     const st = status(s);
     if (st === 'stopped') throw new RuntimeError('container not running');
-    const targets = all ? [...guestPids(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
+    const targets = all ? [...descendants(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
     for (const pid of targets) {
       try { process.kill(pid, sig); } catch { /* ended meanwhile */ }
     }
@@ -263,7 +249,7 @@ export function list(g: GlobalOptions, format: string, quiet: boolean): void {
 export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[]): void {
   const s = new StateStore(g.root).read(id) as StateWithCgroup;
   if (status(s) === 'stopped') throw new RuntimeError('container not running');
-  const pids = guestPids(s.initPid);
+  const pids = descendants(s.initPid);
   if (format === 'json') { process.stdout.write(JSON.stringify(pids) + '\n'); return; }
   const out = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (out.status !== 0) throw new RuntimeError(`ps: ${out.stderr}`);
@@ -281,7 +267,7 @@ function statsEvent(s: StateWithCgroup): object {
   return { type: 'stats', id: s.id, data: {
     cpu: { usage: { total: st.cpu?.total ?? 0 } },
     memory: { usage: { usage: st.memory?.usage ?? 0, limit: st.memory?.limit ?? 0 } },
-    pids: { current: st.pids?.current ?? guestPids(s.initPid).length, limit: st.pids?.limit ?? 0 },
+    pids: { current: st.pids?.current ?? descendants(s.initPid).length, limit: st.pids?.limit ?? 0 },
   } };
 }
 

@@ -14,7 +14,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoFile } from '../../native/index.js';
-import { children, cmdline, descendants } from '../proctree.js';
+import { children, cmdline, descendants } from '../../src/proctree.js';
 
 export interface SoakOptions {
   /** Sandboxes running at once. */

@@ -1,4 +1,4 @@
-// The host's view of a sandbox's processes, for tests and the soak: whose
+// The host's view of a sandbox's processes (the runtime's ps and kill --all, tests, the soak): whose
 // children are whose, and what each one runs.
 import { readFileSync } from 'node:fs';
 
