@@ -14,7 +14,7 @@
 // makes the cgroup before the sandbox process starts and removes it when
 // that process has ended; one left by a CLI that was killed is removed by
 // the next `tvisor do` (when nothing runs in it any more).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Limits {
@@ -139,6 +139,8 @@ function setLimits(h: Hierarchy, dir: string, limits: Limits, share: Limits): vo
 }
 
 const PREFIX = 'tvisor-';
+/** How old an empty sandbox cgroup must be before a sweep takes it (a sandbox moves in during its start-up). */
+const STALE_AFTER_MS = 60_000;
 
 /** Is pid a live process (a zombie is not: it has ended, its parent just has not reaped it)? */
 function alive(pid: number): boolean {
@@ -150,16 +152,34 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes cgroups left by CLIs that were killed, if nothing runs in them. */
-function removeStale(base: string): void {
+/** Is `dir` older than a sandbox's start-up, with nothing running in it or its sandbox's sub-cgroups? */
+function abandoned(dir: string, now: number): boolean {
+  try {
+    if (now - statSync(dir).ctimeMs < STALE_AFTER_MS) return false;
+    return ['sentry', 'guests', ''].every((sub) => !existsSync(join(dir, sub)) || read(join(dir, sub, 'cgroup.procs')).trim() === '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the cgroups of sandboxes that ended without cleaning up: a killed
+ * CLI's (`tvisor-<pid>`, the CLI gone) and a runtime container's whose
+ * sandbox died and whose state went with its --root (`tvisor-oci-<id>`).
+ * Only empty ones: a sandbox whose CLI died may still run, and one being
+ * created has not moved into its cgroup yet (hence the age).
+ */
+export function removeStale(base: string, now = Date.now()): void {
   for (const name of readdirSync(base)) {
+    if (!name.startsWith(PREFIX)) continue;
     const pid = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
-    if (!pid || alive(Number(pid))) continue;
+    if (pid && alive(Number(pid))) continue;
     const dir = join(base, name);
+    if (!abandoned(dir, now)) continue;
     try {
       for (const sub of ['guests', 'sentry']) if (existsSync(join(dir, sub))) rmdirSync(join(dir, sub));
       rmdirSync(dir);
-    } catch { /* still in use (a sandbox whose CLI died): left to the next one */ }
+    } catch { /* a process moved in meanwhile: left to the next sweep */ }
   }
 }
 
