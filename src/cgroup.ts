@@ -152,10 +152,9 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Is `dir` older than a sandbox's start-up, with nothing running in it or its sandbox's sub-cgroups? */
-function abandoned(dir: string, now: number): boolean {
+/** Does nothing run in sandbox cgroup `dir` or its sub-cgroups? */
+function empty(dir: string): boolean {
   try {
-    if (now - statSync(dir).ctimeMs < STALE_AFTER_MS) return false;
     return ['sentry', 'guests', ''].every((sub) => !existsSync(join(dir, sub)) || read(join(dir, sub, 'cgroup.procs')).trim() === '');
   } catch {
     return false;
@@ -163,24 +162,28 @@ function abandoned(dir: string, now: number): boolean {
 }
 
 /**
- * Removes the cgroups of sandboxes that ended without cleaning up: a killed
- * CLI's (`tvisor-<pid>`, the CLI gone) and a runtime container's whose
- * sandbox died and whose state went with its --root (`tvisor-oci-<id>`).
- * Only empty ones: a sandbox whose CLI died may still run, and one being
- * created has not moved into its cgroup yet (hence the age).
+ * Removes the cgroups of sandboxes that ended without cleaning up, if
+ * nothing runs in them: a killed CLI's (`tvisor-<pid>`, that CLI gone; its
+ * sandbox may outlive it) and a runtime container's whose sandbox died and
+ * whose state went with its --root (`tvisor-oci-<id>`, once older than a
+ * sandbox's start-up: a new one is empty until its sandbox moves in).
  */
 export function removeStale(base: string, now = Date.now()): void {
   for (const name of readdirSync(base)) {
     if (!name.startsWith(PREFIX)) continue;
-    const pid = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
-    if (pid && alive(Number(pid))) continue;
     const dir = join(base, name);
-    if (!abandoned(dir, now)) continue;
+    const cli = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
+    if (cli ? alive(Number(cli)) : young(dir, now)) continue;
+    if (!empty(dir)) continue;
     try {
       for (const sub of ['guests', 'sentry']) if (existsSync(join(dir, sub))) rmdirSync(join(dir, sub));
       rmdirSync(dir);
     } catch { /* a process moved in meanwhile: left to the next sweep */ }
   }
+}
+
+function young(dir: string, now: number): boolean {
+  try { return now - statSync(dir).ctimeMs < STALE_AFTER_MS; } catch { return true; }
 }
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
