@@ -135,7 +135,7 @@ describe('tvisor do -v of a tree with a host mount beneath it', () => {
   });
 });
 
-describe('gofer round trips of a walk on a writable bind', () => {
+describe('gofer round trips of a walk on a bind mount', () => {
   /** The gofer requests --strace shows right before the trapped call matching `call`. */
   function goferTripsBefore(stderr: string, call: RegExp): string[] {
     const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; gofer?: string });
@@ -156,6 +156,17 @@ describe('gofer round trips of a walk on a writable bind', () => {
     expect(goferTripsBefore(r.stderr, /^openat\(AT_FDCWD, "\/mnt\/a\/b\/file", 0x0/))
       .toEqual(['gofer walkstat("")', 'gofer open("a/b/file")']);
     expect(goferTripsBefore(r.stderr, /^(newfstatat|statx)\(AT_FDCWD, "\/mnt\/a\/b\/file"/)).toEqual(['gofer walkstat("")']);
+  });
+
+  it('reads a symlink of a read-only tree once', () => {
+    const tree = `${dir}/trips-ro`;
+    mkdirSync(`${tree}/dir`, { recursive: true });
+    writeFileSync(`${tree}/dir/f`, 'ro\n');
+    symlinkSync('dir', `${tree}/link`);
+    const r = tvisorDo(['/bin/sh', '-c', 'cat /ro/link/f; cat /ro/link/f; cat /ro/link/f'],
+      { flags: ['--strace', '-v', `${tree}:/ro:ro`] });
+    expect(r.stdout).toBe('ro\nro\nro\n');
+    expect(r.stderr.match(/gofer readlink\(\\"link\\"\)/g)).toHaveLength(1);
   });
 
   it('sees each call\'s changes: a symlink in the path, a missing name then made, a chmod then a stat', () => {

@@ -172,7 +172,13 @@ export class GoferInode extends Inode {
     return entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type }));
   }
 
-  override readlink(): string { return this.c.readlink(this.a, this.path); }
+  /** A read-only tree's symlink body, once read (a symlink's body never changes: another is another inode). */
+  private target: string | null = null;
+
+  override readlink(): string {
+    if (!this.fs.readonly) return this.c.readlink(this.a, this.path);
+    return this.target ??= this.c.readlink(this.a, this.path);
+  }
 
   override open(flags: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
