@@ -8,13 +8,16 @@ import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
+import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import { bindUnix } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
-import { host, hostFstat } from '../../host/fd.js';
+import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
 import type { GoferClient, GoferStat } from './client.js';
+
+/** How many O_PATH fds a read-only tree keeps for reopening (GoferFs.pathFdOf). */
+const PATH_FDS = 256;
 
 export class GoferFs implements Filesystem {
   readonly name = '9p';
@@ -55,6 +58,37 @@ export class GoferFs implements Filesystem {
       this.recentCall = calls.current;
     }
     this.recent.set(path, found);
+  }
+
+  /**
+   * O_PATH fds of a read-only tree's regular files opened last (least
+   * recently used first): a file opened again is reopened through
+   * /proc/self/fd, with no round trip, on the same read-only, nodev mount
+   * of the gofer's confined tree.
+   */
+  private readonly pathFds = new Map<GoferInode, number>();
+
+  /** The O_PATH fd of `inode` (a read-only tree's regular file), or -1 when the host file is no longer the one cached. */
+  pathFdOf(inode: GoferInode): number {
+    let fd = this.pathFds.get(inode);
+    if (fd !== undefined) {
+      this.pathFds.delete(inode);
+      this.pathFds.set(inode, fd);
+      return fd;
+    }
+    fd = this.client.openPath(this.attach, inode.path);
+    const st = hostFstat(fd);
+    if (st.ino !== inode.cached.ino || st.dev !== inode.cached.dev || !isReg(st.mode)) {
+      closeSync(fd);
+      return -1;
+    }
+    this.pathFds.set(inode, fd);
+    if (this.pathFds.size > PATH_FDS) {
+      const [oldest, old] = this.pathFds.entries().next().value!;
+      this.pathFds.delete(oldest);
+      closeQuietly(old);
+    }
+    return fd;
   }
 
   forget(inode: GoferInode): void {
@@ -182,6 +216,11 @@ export class GoferInode extends Inode {
 
   override open(flags: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    if (this.fs.readonly && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
+      const pathFd = this.fs.pathFdOf(this);
+      if (pathFd >= 0) return reopen(pathFd, flags);
+      // The host replaced the file since it was looked up: opened by its path, as any other open.
+    }
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 
