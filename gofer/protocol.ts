@@ -46,6 +46,7 @@ export interface OpArgs {
   setxattr: { name: string; value: Uint8Array; flags: number };
   listxattr: NoArgs;
   removexattr: { name: string };
+  walkstat: { names: string[] };
 }
 
 export type OpName = keyof OpArgs;
@@ -58,7 +59,7 @@ export type DecodedRequest = Request & { op?: OpName };
 
 export interface Response {
   seq: number; errno: number; stat: WireStat | null; dirents: WireDirent[]; more: boolean; cookie: Uint8Array;
-  target: string; statfs: WireStatFs | null; value: Uint8Array; names: string[];
+  target: string; statfs: WireStatFs | null; value: Uint8Array; names: string[]; stats: WireStat[]; missing: boolean;
 }
 
 export const UTIME_NOW = (1 << 30) - 1;

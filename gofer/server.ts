@@ -197,6 +197,7 @@ export class GoferServer {
       return { reply: { names } };
     },
     removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, args.name)); },
+    walkstat: (root, path, args) => ({ reply: this.walkStat(root, path, args.names) }),
   };
 
   /**
@@ -281,6 +282,48 @@ export class GoferServer {
     };
     if (v.getUint32(0, true) & STATX_BTIME) st.btime = ts(80);
     return st;
+  }
+
+  /**
+   * path's lstat and each name's in turn, as one walk of plain names: every
+   * directory is opened from the one before with openat2(BENEATH |
+   * NO_SYMLINKS), so the walk stays as confined as a walk of the whole path.
+   * A name swapped for a symlink between its statx and its open ends the walk
+   * there (ELOOP), as any other failure does: the sentry asks by name.
+   */
+  private walkStat(root: Root, path: string, names: string[]): Partial<Response> {
+    for (const name of names) {
+      if (name === '' || name.includes('/')) throw new Errno(E.EINVAL, 'name');
+      checkPath(name);
+    }
+    const stats = [this.lstat(root, path)];
+    if (names.length === 0 || (stats[0]!.mode & S_IFMT) !== S_IFDIR) return { stats };
+    let dir = path === '' ? root.fd : this.openBeneath(root, path, O.PATH | O.DIRECTORY, 0);
+    try {
+      for (let i = 0; i < names.length; i++) {
+        let st: WireStat;
+        try {
+          st = this.statx(dir, names[i]!, AT.SYMLINK_NOFOLLOW);
+        } catch (e) {
+          if (!(e instanceof Errno)) throw e;
+          return { stats, missing: e.errno === E.ENOENT };
+        }
+        stats.push(st);
+        if ((st.mode & S_IFMT) !== S_IFDIR || i === names.length - 1) break;
+        let next: number;
+        try {
+          next = c.openat2(dir, names[i]!, O.PATH | O.DIRECTORY | O.CLOEXEC, 0, BENEATH);
+        } catch (e) {
+          if (!(e instanceof Errno)) throw e;
+          break;
+        }
+        if (dir !== root.fd) closeSync(dir);
+        dir = next;
+      }
+      return { stats };
+    } finally {
+      if (dir !== root.fd) closeSync(dir);
+    }
   }
 
   private readlink(root: Root, path: string): string {

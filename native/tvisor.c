@@ -39,6 +39,14 @@
 #include <unistd.h>
 #include <linux/mount.h>
 
+// Linux 6.6; the distribution's headers may predate it.
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 
 // Keep in sync with sentry/platform/native.ts.
 enum {
@@ -420,11 +428,14 @@ int tv_next_event(int listener, const int *watch, int nwatch, int32_t *ev) {
   }
   if (nwatch > TV_MAX_WATCH) return -EINVAL;
   for (;;) {
-    int status;
-    pid_t got = waitpid(-1, &status, __WALL | WNOHANG);
-    if (got > 0) return decode_wait(got, status, ev);
-    if (got < 0 && errno != EINTR) return -errno;
+    // While the waiter is armed it has seen no ptrace event yet (it would
+    // have written the eventfd): no waitpid needed, one syscall fewer for
+    // every notification in a row.
     if (!waiter_armed) {
+      int status;
+      pid_t got = waitpid(-1, &status, __WALL | WNOHANG);
+      if (got > 0) return decode_wait(got, status, ev);
+      if (got < 0 && errno != EINTR) return -errno;
       waiter_armed = 1;
       sem_post(&waiter_go);
     }
@@ -815,6 +826,11 @@ int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_op
       kill(pid, SIGKILL);
     }
   }
+  // Synchronous wake-ups (Linux 6.6): the guest's notification runs the
+  // sentry on the guest's CPU and the answer runs the guest on the sentry's,
+  // as a hand-off rather than two remote wake-ups. An older kernel refuses
+  // the flag and the listener works as before, only slower.
+  if (result > 0) (void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
   close(errp[0]);
   close(sock[0]);
   if (result < 0) {

@@ -123,6 +123,8 @@ const DEV_MOUNTS: MountSpec[] = [
 export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hooks: SandboxHooks = {}): ExitStatus {
   const emptyDir = new EmptyDir();
   const client = new GoferClient(gofer.sock);
+  // --strace shows the gofer's round trips too, each before the call it serves.
+  if (spec.strace) client.onRequest = (op, path) => log.info({ gofer: op }, `gofer ${op}(${JSON.stringify(path)})`);
   const goferPid = gofer.pid;
   const closers: (() => void)[] = [];
   try {

@@ -134,3 +134,53 @@ describe('tvisor do -v of a tree with a host mount beneath it', () => {
     expect(readFileSync(`${tree}/sub/written-under`, 'utf8')).toBe('new\n');
   });
 });
+
+describe('gofer round trips of a walk on a bind mount', () => {
+  /** The gofer requests --strace shows right before the trapped call matching `call`. */
+  function goferTripsBefore(stderr: string, call: RegExp): string[] {
+    const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; gofer?: string });
+    const at = lines.findIndex((l) => call.test(l.msg));
+    expect(at).toBeGreaterThan(0);
+    const trips: string[] = [];
+    for (let i = at - 1; i >= 0 && lines[i]!.gofer; i--) trips.unshift(lines[i]!.msg);
+    return trips;
+  }
+
+  it('opens /mnt/a/b/file in two (one walk, one open) and stats it in one', () => {
+    const tree = `${dir}/trips`;
+    mkdirSync(`${tree}/a/b`, { recursive: true });
+    writeFileSync(`${tree}/a/b/file`, 'deep\n');
+    const r = tvisorDo(['/bin/sh', '-c', 'cat /mnt/a/b/file && stat -c %s /mnt/a/b/file'],
+      { flags: ['--strace', '-v', `${tree}:/mnt`] });
+    expect(r.stdout).toBe('deep\n5\n');
+    expect(goferTripsBefore(r.stderr, /^openat\(AT_FDCWD, "\/mnt\/a\/b\/file", 0x0/))
+      .toEqual(['gofer walkstat("")', 'gofer open("a/b/file")']);
+    expect(goferTripsBefore(r.stderr, /^(newfstatat|statx)\(AT_FDCWD, "\/mnt\/a\/b\/file"/)).toEqual(['gofer walkstat("")']);
+  });
+
+  it('reads a symlink of a read-only tree once', () => {
+    const tree = `${dir}/trips-ro`;
+    mkdirSync(`${tree}/dir`, { recursive: true });
+    writeFileSync(`${tree}/dir/f`, 'ro\n');
+    symlinkSync('dir', `${tree}/link`);
+    const r = tvisorDo(['/bin/sh', '-c', 'cat /ro/link/f; cat /ro/link/f; cat /ro/link/f'],
+      { flags: ['--strace', '-v', `${tree}:/ro:ro`] });
+    expect(r.stdout).toBe('ro\nro\nro\n');
+    expect(r.stderr.match(/gofer readlink\(\\"link\\"\)/g)).toHaveLength(1);
+    // The file's first open takes an O_PATH fd from the gofer; the next ones reopen it in the sentry.
+    expect(r.stderr.match(/gofer open\(\\"dir\/f\\"\)/g)).toHaveLength(1);
+  });
+
+  it('sees each call\'s changes: a symlink in the path, a missing name then made, a chmod then a stat', () => {
+    const tree = `${dir}/trips2`;
+    mkdirSync(`${tree}/a/b`, { recursive: true });
+    writeFileSync(`${tree}/a/b/file`, 'deep\n');
+    symlinkSync('b', `${tree}/a/link`);
+    const r = sandboxSh('cat /mnt/a/link/file; cat /mnt/a/b/new 2>/dev/null || echo none; ' +
+      'echo made > /mnt/a/b/new && cat /mnt/a/b/new && chmod 600 /mnt/a/b/new && stat -c %a /mnt/a/b/new && ' +
+      'mkdir /mnt/a/b/c && touch /mnt/a/b/c/d && ls /mnt/a/b/c', { flags: ['-v', `${tree}:/mnt`] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('deep\nnone\nmade\n600\nd\n');
+    expect(statSync(`${tree}/a/b/new`).mode & 0o777).toBe(0o600);
+  });
+});

@@ -146,6 +146,41 @@ describe('gofer: reading', () => {
   });
 });
 
+describe('gofer: walks in one round trip (WalkStat)', () => {
+  const inos = (stats: { ino: number }[]) => stats.map((s) => s.ino);
+
+  it('stats the start and each name in turn, and stops after a non-directory or before a missing name', () => {
+    const want = ['', 'dir', 'dir/a'].map((p) => lstatSync(`${rw}${p ? `/${p}` : ''}`).ino);
+    expect(inos(client.walkStat(0, '', ['dir', 'a']).stats)).toEqual(want);
+    expect(client.walkStat(0, '', ['dir', 'a']).missing).toBe(false);
+    // A file is not walked through: its stat ends the walk.
+    expect(inos(client.walkStat(0, '', ['dir', 'a', 'b']).stats)).toEqual(want);
+    expect(inos(client.walkStat(0, 'dir', ['a']).stats)).toEqual(want.slice(1));
+    const gone = client.walkStat(0, '', ['dir', 'nothing', 'more']);
+    expect(inos(gone.stats)).toEqual(want.slice(0, 2));
+    expect(gone.missing).toBe(true);
+    expect(inos(client.walkStat(1, '', ['file']).stats)).toEqual([lstatSync(ro).ino, lstatSync(`${ro}/file`).ino]);
+  });
+
+  it('stops at a symlink (its own lstat), never walking through it out of the tree', () => {
+    for (const [link, next] of [['up', 'passwd'], ['abs', 'x'], ['to-secret', 'x']] as const) {
+      const r = client.walkStat(0, '', [link, next]);
+      expect(r.stats.map((s) => s.mode & S_IFMT)).toEqual([S_IFDIR, S_IFLNK]);
+      expect(r.missing).toBe(false);
+    }
+    const r = client.walkStat(0, 'dir', ['parent', 'secret']);
+    expect(r.stats.map((s) => s.mode & S_IFMT)).toEqual([S_IFDIR, S_IFLNK]);
+  });
+
+  it('refuses names that are not plain: .., ., empty, with a slash or a NUL', () => {
+    for (const name of ['..', '.', '', 'dir/a', '/etc', 'a\0b']) {
+      expect(errnoOf(() => client.walkStat(0, '', [name]))).toBe(E.EINVAL);
+      expect(errnoOf(() => client.walkStat(0, '', ['dir', name]))).toBe(E.EINVAL);
+    }
+    expect(errnoOf(() => client.walkStat(0, '..', ['secret']))).toBe(E.EINVAL);
+  });
+});
+
 describe('gofer: writing', () => {
   it('creates, renames and removes', () => {
     client.mkdir(0, 'new', 0o750);

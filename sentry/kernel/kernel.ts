@@ -7,6 +7,7 @@ import { libcCalls, native } from '../host/native.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
+import { calls } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
@@ -149,6 +150,7 @@ export class Kernel {
   }
 
   private handle(ev: TrapEvent): void {
+    calls.next();
     switch (ev.kind) {
       case EV.SECCOMP: case EV.NOTIF: return this.trap(ev);
       case EV.FORK: case EV.VFORK: case EV.CLONE: return this.cloned(ev);

@@ -30,30 +30,56 @@ function snapshot(t: Task, d: FileDescription) {
 }
 
 /** A directory entry as getdents64 lays it out (linux_dirent64), or as the old getdents does (linux_dirent). */
-type DirentLayout = (view: DataView, out: Uint8Array, at: number, ino: number, off: number, type: number, name: Uint8Array) => number;
+type DirentLayout = (view: DataView, out: Uint8Array, at: number, ino: number, off: number, type: number, name: string) => number;
+
+/** d_ino and d_off: two halves each, no BigInt (no inode number or offset here reaches 2^53). */
+function putInoOff(view: DataView, at: number, ino: number, off: number): void {
+  view.setUint32(at, ino >>> 0, true);
+  view.setUint32(at + 4, Math.floor(ino / 0x1_0000_0000), true);
+  view.setUint32(at + 8, off >>> 0, true);
+  view.setUint32(at + 12, Math.floor(off / 0x1_0000_0000), true);
+}
+
+/** The UTF-8 length of `name`: its length when ASCII, which nearly every name is. */
+function nameBytes(name: string): number {
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return encoder.encode(name).length;
+  return name.length;
+}
+
+/** Writes `name` (of `len` UTF-8 bytes) at `at`: the ASCII case without an encoder call or an allocation. */
+function putName(out: Uint8Array, at: number, name: string, len: number): void {
+  if (len !== name.length) { encoder.encodeInto(name, out.subarray(at, at + len)); return; }
+  for (let i = 0; i < len; i++) out[at + i] = name.charCodeAt(i);
+}
 
 const dirent64: DirentLayout = (view, out, at, ino, off, type, name) => {
-  const reclen = (19 + name.length + 1 + 7) & ~7;
+  const len = nameBytes(name);
+  const reclen = (19 + len + 1 + 7) & ~7;
   if (at + reclen > out.length) return 0;
-  view.setBigUint64(at, BigInt(ino), true);
-  view.setBigInt64(at + 8, BigInt(off), true);
+  putInoOff(view, at, ino, off);
   view.setUint16(at + 16, reclen, true);
   view.setUint8(at + 18, type);
-  out.set(name, at + 19);
+  putName(out, at + 19, name, len);
+  out.fill(0, at + 19 + len, at + reclen);
   return reclen;
 };
 
 /** linux_dirent: the name, a NUL, then d_type in the record's last byte. */
 const direntOld: DirentLayout = (view, out, at, ino, off, type, name) => {
-  const reclen = (18 + name.length + 2 + 7) & ~7;
+  const len = nameBytes(name);
+  const reclen = (18 + len + 2 + 7) & ~7;
   if (at + reclen > out.length) return 0;
-  view.setBigUint64(at, BigInt(ino), true);
-  view.setBigInt64(at + 8, BigInt(off), true);
+  putInoOff(view, at, ino, off);
   view.setUint16(at + 16, reclen, true);
-  out.set(name, at + 18);
+  putName(out, at + 18, name, len);
+  out.fill(0, at + 18 + len, at + reclen);
   view.setUint8(at + reclen - 1, type);
   return reclen;
 };
+
+/** One buffer for every listing: the records are copied into the guest before the next call. */
+const direntBuf = new Uint8Array(1 << 20);
+const direntView = new DataView(direntBuf.buffer);
 
 /**
  * getdents64(2) and getdents(2). The offset of the guest's open file
@@ -68,13 +94,13 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
   if (st.nlink === 0) throw new SysErr(E.ENOENT);
   const pos = sys(libcCalls.lseek(d.hostFd, 0, SEEK_CUR));
   if (pos === 0 || !d.dirents) d.dirents = snapshot(t, d);
-  const out = new Uint8Array(Math.min(count, 1 << 20));
-  const view = new DataView(out.buffer);
+  const out = direntBuf.subarray(0, Math.min(count, direntBuf.length));
+  const view = direntView;
   let used = 0;
   let i = pos;
   for (; i < d.dirents.length; i++) {
     const e = d.dirents[i]!;
-    const n = layout(view, out, used, e.ino, i + 1, e.type, encoder.encode(e.name));
+    const n = layout(view, out, used, e.ino, i + 1, e.type, e.name);
     if (n === 0) break;
     used += n;
   }

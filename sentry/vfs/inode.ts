@@ -38,6 +38,19 @@ export interface Filesystem {
 
 const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
 
+/**
+ * The number of the system call being served (the kernel counts them, see
+ * Kernel.trap). A remote filesystem that must ask its host for fresh
+ * attributes on every lookup and stat may reuse, within one call, what it
+ * fetched in that call: Linux revalidates a dentry once per walk step too,
+ * not once per look at it. A change the sandbox makes counts as a new call.
+ */
+let callEpoch = 0;
+export const calls = {
+  get current(): number { return callEpoch; },
+  next(): void { callEpoch++; },
+};
+
 /** The entry `name` of directory `dir` (not followed), or null when there is none. */
 export function lookupChild(dir: Inode, name: string): Inode | null {
   try {
@@ -72,6 +85,12 @@ export abstract class Inode {
   fileType(): number { return this.stat().mode & S_IFMT; }
 
   lookup(_name: string): Inode { return notDir(); }
+  /**
+   * A walk is about to look up `names` in turn below this directory: a
+   * remote filesystem may fetch them all in one round trip (for this call,
+   * see `calls`). Absent where a lookup is local.
+   */
+  prefetch?(names: readonly string[]): void;
   /** The entries but `.` and `..`; `noatime`: the listing must not touch the directory's atime (O_NOATIME). */
   readdir(_noatime = false): DirEntry[] { return notDir(); }
   create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }

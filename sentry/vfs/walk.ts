@@ -73,6 +73,13 @@ class Missing {
   constructor(readonly dir: VfsPath, readonly name: string) {}
 }
 
+/** parts[from…] up to the first `.` or `..`: the names a walk will look up in turn from where it is. */
+function plainNames(parts: readonly string[], from: number): string[] {
+  let to = from;
+  while (to < parts.length && parts[to] !== '.' && parts[to] !== '..') to++;
+  return parts.slice(from, to);
+}
+
 function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget): VfsPath {
   return walkTo(ctx, start, path, followFinal, b, false) as VfsPath;
 }
@@ -94,9 +101,14 @@ function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boo
   const parts = path.split('/').filter((p) => p !== '');
   const trailingSlash = path.endsWith('/');
   if (creating && parts.length === 0) throw new SysErr(E.EISDIR);
+  let prefetched: Inode | null = null;
   for (let i = 0; i < parts.length; i++) {
     const name = parts[i]!;
     const last = i === parts.length - 1;
+    if (cur.inode.prefetch && cur.inode !== prefetched) {
+      prefetched = cur.inode;
+      cur.inode.prefetch(plainNames(parts, i));
+    }
     searchable(ctx, cur);
     let child: Inode | null = null;
     if (creating && last) {

@@ -7,6 +7,7 @@ import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Resp
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import { native, repoFile } from '../../host/native.js';
+import { calls } from '../../vfs/inode.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
 export type GoferStat = WireStat;
@@ -21,6 +22,11 @@ export type TimeArg = Timespec | 'now' | 'omit';
 const wireTime = (t: TimeArg): Timespec =>
   t === 'now' ? { sec: 0, nsec: UTIME_NOW } : t === 'omit' ? { sec: 0, nsec: UTIME_OMIT } : t;
 
+/** The requests that change nothing on the host: the attributes fetched before them stay good for the call (vfs/inode.ts `calls`). */
+const READS: ReadonlySet<OpName> = new Set(['lstat', 'walkstat', 'readdir', 'readlink', 'statfs', 'getxattr', 'listxattr']);
+/** Open flags that change the file (its size, or a new name). */
+const CHANGING_OPEN = O.CREAT | O.TRUNC | O.TMPFILE;
+
 /** One codec per process: loading the .proto is the slow part. */
 let sharedCodec: Codec | null = null;
 
@@ -30,6 +36,8 @@ export class GoferClient {
   private readonly nfds = new Int32Array(1);
   private readonly codec: Codec;
   private seq = 0;
+  /** Called before each request (--strace shows the round trips). */
+  onRequest: ((op: OpName, path: string) => void) | null = null;
 
   /** sock: the sentry's end of a gofer's socketpair; the client owns it. */
   constructor(private sock: number) {
@@ -55,6 +63,8 @@ export class GoferClient {
   private call<K extends OpName>(op: K, attach: number, path: string, args: OpArgs[K]): { res: Response; fd: number } {
     if (this.sock < 0) throw new SysErr(E.EIO, 'gofer client closed');
     const seq = this.seq = (this.seq % 0xffffffff) + 1;
+    this.onRequest?.(op, path);
+    if (!READS.has(op) && !(op === 'open' && !((args as OpArgs['open']).flags & CHANGING_OPEN))) calls.next();
     const bytes = this.codec.encodeRequest({ seq, attach, path, [op]: args });
     if (native.send(this.sock, bytes, bytes.length, null, 0) < 0) throw new SysErr(E.EIO, 'gofer gone');
     const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
@@ -100,6 +110,16 @@ export class GoferClient {
       if (!res.more) return out;
       cookie = res.cookie;
     }
+  }
+
+  /**
+   * `path`'s lstat, then each of `names`' in turn below it, in one round
+   * trip: it ends after a name that is not a directory, or before one that
+   * does not exist (`missing`) or fails otherwise.
+   */
+  walkStat(attach: number, path: string, names: readonly string[]): { stats: GoferStat[]; missing: boolean } {
+    const res = this.request('walkstat', attach, path, { names: [...names] });
+    return { stats: res.stats, missing: res.missing };
   }
 
   readlink(attach: number, path: string): string {

@@ -2,18 +2,22 @@
 // an inode is an attach point and a path relative to it, walked by the gofer
 // without following symlinks. Read-only trees cache what they look up (the
 // host may not change them under a sandbox that relies on that); writable
-// ones ask the gofer again on each lookup and stat.
+// ones ask the gofer again in each system call that looks up or stats (see
+// vfs/inode.ts `calls`), and a walk asks for all its names at once (WalkStat).
 import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
-import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
-import { isDir, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
+import { calls, type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import { bindUnix } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
-import { host, hostFstat } from '../../host/fd.js';
+import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
 import type { GoferClient, GoferStat } from './client.js';
+
+/** How many O_PATH fds a read-only tree keeps for reopening (GoferFs.pathFdOf). */
+const PATH_FDS = 256;
 
 export class GoferFs implements Filesystem {
   readonly name = '9p';
@@ -21,6 +25,9 @@ export class GoferFs implements Filesystem {
   readonly root: GoferInode;
   /** One inode object per host file, so hard links and repeated lookups agree. */
   private readonly byHostId = new Map<string, GoferInode>();
+  /** A writable tree's lookups in the current call (`calls`), by path; null: the name does not exist. */
+  private recent = new Map<string, GoferInode | null>();
+  private recentCall = -1;
 
   constructor(readonly client: GoferClient, readonly attach: number, readonly readonly: boolean,
       readonly emptyDir: EmptyDir) {
@@ -35,8 +42,53 @@ export class GoferFs implements Filesystem {
       this.byHostId.set(key, inode);
     }
     inode.cached = st;
+    inode.fetched = calls.current;
     if (parent) { inode.parent = parent; inode.name = name; }
     return inode;
+  }
+
+  /** What a lookup of `path` found in this call: an inode, null (none), or undefined (not looked up). */
+  recentLookup(path: string): GoferInode | null | undefined {
+    return this.recentCall === calls.current ? this.recent.get(path) : undefined;
+  }
+
+  rememberLookup(path: string, found: GoferInode | null): void {
+    if (this.recentCall !== calls.current) {
+      this.recent.clear();
+      this.recentCall = calls.current;
+    }
+    this.recent.set(path, found);
+  }
+
+  /**
+   * O_PATH fds of a read-only tree's regular files opened last (least
+   * recently used first): a file opened again is reopened through
+   * /proc/self/fd, with no round trip, on the same read-only, nodev mount
+   * of the gofer's confined tree.
+   */
+  private readonly pathFds = new Map<GoferInode, number>();
+
+  /** The O_PATH fd of `inode` (a read-only tree's regular file), or -1 when the host file is no longer the one cached. */
+  pathFdOf(inode: GoferInode): number {
+    let fd = this.pathFds.get(inode);
+    if (fd !== undefined) {
+      this.pathFds.delete(inode);
+      this.pathFds.set(inode, fd);
+      return fd;
+    }
+    fd = this.client.openPath(this.attach, inode.path);
+    const st = hostFstat(fd);
+    if (st.ino !== inode.cached.ino || st.dev !== inode.cached.dev || !isReg(st.mode)) {
+      closeSync(fd);
+      return -1;
+    }
+    this.pathFds.set(inode, fd);
+    if (this.pathFds.size > PATH_FDS) {
+      const [oldest, old] = this.pathFds.entries().next().value!;
+      this.pathFds.delete(oldest);
+      closeQuietly(old);
+    }
+    return fd;
   }
 
   forget(inode: GoferInode): void {
@@ -53,6 +105,9 @@ export class GoferInode extends Inode {
   private readonly children = new Map<string, GoferInode>();
   /** A directory the sandbox removed: it has no path left to ask the gofer about. */
   private removed = false;
+
+  /** The call (`calls`) in which `cached` was fetched. */
+  fetched = -1;
 
   constructor(readonly fs: GoferFs, public cached: GoferStat) {
     super();
@@ -75,7 +130,10 @@ export class GoferInode extends Inode {
 
   stat(): Stat {
     if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
-    if (!this.fs.readonly) this.cached = this.c.lstat(this.a, this.path);
+    if (!this.fs.readonly && this.fetched !== calls.current) {
+      this.cached = this.c.lstat(this.a, this.path);
+      this.fetched = calls.current;
+    }
     const s = this.cached;
     return { ...s, dev: this.fs.dev, ino: s.ino };
   }
@@ -97,10 +155,44 @@ export class GoferInode extends Inode {
     if (this.fs.readonly) {
       const hit = this.children.get(name);
       if (hit) return hit;
+    } else {
+      const recent = this.fs.recentLookup(this.child(name));
+      if (recent === null) throw new SysErr(E.ENOENT);
+      if (recent && recent.parent === this && recent.name === name && recent.fetched === calls.current) return recent;
     }
-    const inode = this.fs.inodeFor(this, name, this.c.lstat(this.a, this.child(name)));
+    return this.found(name, this.c.lstat(this.a, this.child(name)));
+  }
+
+  /** The child `name` whose lstat is `st`, remembered as the tree's kind of cache has it. */
+  private found(name: string, st: GoferStat): GoferInode {
+    const inode = this.fs.inodeFor(this, name, st);
     if (this.fs.readonly) this.children.set(name, inode);
+    else this.fs.rememberLookup(this.child(name), inode);
     return inode;
+  }
+
+  /**
+   * The walk's next names in one round trip, unless the first is known
+   * already (a read-only tree's cache, or this call's lookups): the stats
+   * come back for this directory and each name until one is not a
+   * directory or does not exist.
+   */
+  override prefetch(names: readonly string[]): void {
+    if (names.length === 0 || this.removed || !isDir(this.cached.mode)) return;
+    const first = names[0]!;
+    if (this.fs.readonly ? this.children.has(first) : this.fs.recentLookup(this.child(first)) !== undefined) return;
+    const { stats, missing } = this.c.walkStat(this.a, this.path, names);
+    if (stats.length === 0) return;
+    this.cached = stats[0]!;
+    this.fetched = calls.current;
+    let dir: GoferInode = this;
+    for (let i = 1; i < stats.length; i++) {
+      const name = names[i - 1]!;
+      dir = (this.fs.readonly && dir.children.get(name)) || dir.found(name, stats[i]!);
+    }
+    if (missing && !this.fs.readonly && stats.length - 1 < names.length) {
+      this.fs.rememberLookup(dir.child(names[stats.length - 1]!), null);
+    }
   }
 
   /** A read-only tree's listing brings each entry's attributes: the walks that follow need no lookup. */
@@ -114,10 +206,21 @@ export class GoferInode extends Inode {
     return entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type }));
   }
 
-  override readlink(): string { return this.c.readlink(this.a, this.path); }
+  /** A read-only tree's symlink body, once read (a symlink's body never changes: another is another inode). */
+  private target: string | null = null;
+
+  override readlink(): string {
+    if (!this.fs.readonly) return this.c.readlink(this.a, this.path);
+    return this.target ??= this.c.readlink(this.a, this.path);
+  }
 
   override open(flags: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    if (this.fs.readonly && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
+      const pathFd = this.fs.pathFdOf(this);
+      if (pathFd >= 0) return reopen(pathFd, flags);
+      // The host replaced the file since it was looked up: opened by its path, as any other open.
+    }
     return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
   }
 
@@ -215,6 +318,8 @@ export class GoferInode extends Inode {
   }
 
   override setattr(a: SetAttr, hostFd?: number): void {
+    // Through an open fd the gofer is not asked: the attributes fetched in this call are stale all the same.
+    calls.next();
     if (hostFd !== undefined && !isDir(this.cached.mode)) return setattrOpen(hostFd, a);
     const p = this.path;
     if (a.mode !== undefined) this.c.chmod(this.a, p, a.mode);
