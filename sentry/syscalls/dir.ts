@@ -13,10 +13,10 @@ import { dtype, isDir, S_IFDIR } from '../abi/stat.js';
 import { parentOf, pathOf, resolve } from '../vfs/walk.js';
 import { sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
+import { nameBytes } from '../abi/names.js';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
-const encoder = new TextEncoder();
 
 /** ".", ".." and the entries, taken when a listing starts. */
 function snapshot(t: Task, d: FileDescription) {
@@ -74,7 +74,7 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
   let i = pos;
   for (; i < d.dirents.length; i++) {
     const e = d.dirents[i]!;
-    const n = layout(view, out, used, e.ino, i + 1, e.type, encoder.encode(e.name));
+    const n = layout(view, out, used, e.ino, i + 1, e.type, nameBytes(e.name));
     if (n === 0) break;
     used += n;
   }
@@ -107,7 +107,7 @@ function getcwd(t: Task, buf: number, size: number): number {
   // The cwd was removed: Linux has no path for it.
   if (t.fs.cwd.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
   const { path, reachable } = pathOf(t, t.fs.cwd);
-  const bytes = encoder.encode((reachable ? '' : '(unreachable)') + path + '\0');
+  const bytes = nameBytes((reachable ? '' : '(unreachable)') + path + '\0');
   // Linux builds the path in a PATH_MAX page: a longer one is ENAMETOOLONG, whatever the buffer.
   if (bytes.length > PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
   if (size < bytes.length) throw new SysErr(E.ERANGE);

@@ -10,6 +10,7 @@
 import { closeSync, readFileSync } from 'node:fs';
 import { type Creds, execCreds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
+import { nameBytes } from '../abi/names.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
@@ -24,7 +25,7 @@ const MAX_STAGED = 2 * 1024 * 1024;
 
 /** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */
 function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number; base: number } {
-  const strings = argv.map((s) => Buffer.from(s + '\0'));
+  const strings = argv.map((s) => nameBytes(s + '\0'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0) + 1;
   if (strBytes > MAX_STAGED) throw new SysErr(E.E2BIG);
   const ptrBytes = 8 * (argv.length + 1);

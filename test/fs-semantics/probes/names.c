@@ -78,12 +78,62 @@ CASE(symlink_chain_and_dir) {
 }
 CASE(dotdot_at_root) { char c[4096]; chdir("/"); SHOW("chdir ..", chdir("..")); getcwd(c, sizeof c); FACT("cwd %s\n", c); }
 
+// Names are bytes: ones that are not UTF-8 are listed, opened, renamed and read back as they are.
+static void hex(const char *label, const char *s, long n) {
+  printf("%s", label); for (long i = 0; i < n; i++) printf(" %02x", (unsigned char)s[i]); printf("\n");
+}
+/** Lists the cwd's names other than . and .., in hex, sorted by the order of `names`' first bytes (listing order differs between filesystems). */
+static void list_hex(void) {
+  DIR *d = opendir("."); struct dirent *e; char seen[16][256]; int n = 0;
+  while ((e = readdir(d)) && n < 16) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) snprintf(seen[n++], 256, "%s", e->d_name);
+  closedir(d);
+  qsort(seen, n, 256, (int (*)(const void *, const void *))strcmp);
+  for (int i = 0; i < n; i++) hex("listed", seen[i], strlen(seen[i]));
+}
+CASE(bytes_names_listed_and_opened) {
+  touch("\xff\xfe"); touch("a\x80" "b"); mkdir("\xc3(", 0755);
+  list_hex();
+  DIR *d = opendir("."); struct dirent *e; int opened = 0, listed = 0;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    listed++; int fd = open(e->d_name, O_RDONLY); if (fd >= 0) { opened++; close(fd); }
+  }
+  closedir(d); FACT("listed %d opened by the listed name %d\n", listed, opened);
+  struct stat st; SHOW("stat \\xff\\xfe", stat("\xff\xfe", &st)); SHOW("stat a\\x80b", stat("a\x80" "b", &st));
+  SHOW("stat a\\xefbfbd b (U+FFFD)", stat("a\xef\xbf\xbd" "b", &st));
+}
+CASE(bytes_names_rename_link_unlink) {
+  touch("\xff\xfe");
+  SHOW("rename", rename("\xff\xfe", "\xe9t\xe9")); struct stat st; SHOW("old", stat("\xff\xfe", &st)); SHOW("new", stat("\xe9t\xe9", &st));
+  SHOW("link", link("\xe9t\xe9", "\x80")); stat("\x80", &st); FACT("nlink %ld\n", (long)st.st_nlink);
+  SHOW("unlink", unlink("\xe9t\xe9")); list_hex();
+  SHOW("renameat2 noreplace onto itself", renameat2(AT_FDCWD, "\x80", AT_FDCWD, "\x80", RENAME_NOREPLACE));
+}
+CASE(bytes_names_symlink_body) {
+  touch("\xfe"); SHOW("symlink", symlink("\xfe", "l\xff"));
+  char b[64]; long n = readlink("l\xff", b, sizeof b); SHOW("readlink", n); if (n > 0) hex("body", b, n);
+  struct stat st; SHOW("stat through it", stat("l\xff", &st)); FACT("type %s\n", ftype(st.st_mode));
+  lstat("l\xff", &st); FACT("lstat size %ld\n", (long)st.st_size);
+  SHOW("dangling", symlink("\x80\x81/x", "m")); n = readlink("m", b, sizeof b); if (n > 0) hex("body", b, n);
+}
+CASE(bytes_names_cwd_and_fd_link) {
+  mkdir("d\xff", 0755); SHOW("chdir", chdir("d\xff")); char c[4096]; getcwd(c, sizeof c);
+  size_t l = strlen(c); hex("cwd ends with", c + (l > 3 ? l - 3 : 0), l > 3 ? 3 : l);
+  int fd = open("\x80\x80", O_CREAT | O_WRONLY, 0644); char p[64], t[4096]; snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  long n = readlink(p, t, sizeof t); hex("fd link ends with", t + (n > 6 ? n - 6 : 0), n > 6 ? 6 : n); close(fd);
+}
+CASE(bytes_names_too_long) {
+  char n[300]; memset(n, 0xff, 255); n[255] = 0; SHOW("255 bytes", mkdir(n, 0755)); n[255] = (char)0xff; n[256] = 0;
+  SHOW("256 bytes", mkdir(n, 0755));
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(mkdir_exists); RUN(mkdir_mode_umask); RUN(mkdir_trailing_slash); RUN(mkdir_parent_missing); RUN(rmdir_cases);
   RUN(unlink_cases); RUN(unlinkat_removedir); RUN(getdents_count); RUN(getdents_rewind_after_unlink); RUN(getdents_types);
   RUN(getdents_on_file); RUN(chdir_getcwd); RUN(rename_file_over_file); RUN(rename_dir_cases); RUN(rename_flags);
   RUN(rename_hardlinks_same_inode); RUN(rename_missing); RUN(link_cases); RUN(link_symlink_follow); RUN(symlink_cases);
-  RUN(symlink_chain_and_dir); RUN(dotdot_at_root);
+  RUN(symlink_chain_and_dir); RUN(dotdot_at_root); RUN(bytes_names_listed_and_opened); RUN(bytes_names_rename_link_unlink);
+  RUN(bytes_names_symlink_body); RUN(bytes_names_cwd_and_fd_link); RUN(bytes_names_too_long);
   return 0;
 }
