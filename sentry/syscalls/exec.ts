@@ -88,8 +88,17 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
-  task.tg.execComm = hostComm(task.tid);
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
+  // Linux names the program after the path it ran (prctl PR_GET_NAME); the host named it after the fd.
+  try {
+    if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), { awaitStop: (kinds, resume) => k.awaitStop(task, kinds, resume) })) {
+      return RESUMED;
+    }
+  } catch (e) {
+    if (!(e instanceof SysErr)) throw e;
+    k.log.warn({ err: e, tid: task.tid }, 'the program keeps the name the host gave it');
+  }
+  task.tg.execComm = hostComm(task.tid);
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
   if (secureExec(task.creds)) markSecure(k, task);
