@@ -5,6 +5,7 @@
 // makes: the clone is mounted on an empty file of the tmpfs). Kernel
 // filesystems mounted inside a tree (the host's /proc, /sys, cgroups…) are
 // detached: they are host state, not files to serve.
+import { textName } from '../sentry/abi/names.js';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { c } from './syscalls.js';
 
@@ -31,7 +32,7 @@ export function confine(attaches: Attach[], newRoot: string): { isDir: boolean[]
   c.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
   // Clone every tree before the new root exists, so no clone contains it.
   const trees = attaches.map((a) => {
-    const fd = attempt(`attach ${a.path}`, () => c.openTreeClone(a.path, a.recursive));
+    const fd = attempt(`attach ${a.path}`, () => c.openTreeClone(textName(a.path), a.recursive));
     // Device nodes in a tree never open (they would be the host's devices).
     c.mountSetattr(fd, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | (a.readonly ? MOUNT_ATTR_RDONLY : 0));
     // The type of what was cloned, not of what the path names now.
@@ -81,7 +82,8 @@ const KERNEL_FILESYSTEMS = new Set(['proc', 'sysfs', 'devtmpfs', 'cgroup', 'cgro
  */
 function kernelMounts(root: string): { attachRoots: string[]; inside: string[] } {
   const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').flatMap((line) => {
+  // Read as names (sentry/abi/names.ts), as c.umount2 takes them: a mount point's name may be any bytes.
+  const mounts = readFileSync('/proc/self/mountinfo', 'latin1').split('\n').flatMap((line) => {
     const [left, right] = line.split(' - ');
     if (!left || !right) return [];
     const f = left.split(' ');

@@ -1,7 +1,9 @@
 // The gofer's messages (gofer.proto) as TypeScript types, and their codec,
 // loaded once. 64-bit fields decode to plain numbers: no inode, size or time
 // here needs more than 2^53 (the one value that may, a directory position,
-// travels as opaque bytes).
+// travels as opaque bytes). Names and paths are bytes (see gofer.proto):
+// each end turns them into its strings of one character per byte
+// (sentry/abi/names.ts).
 import protobuf from 'protobufjs';
 
 protobuf.util.Long = undefined as never;
@@ -20,7 +22,7 @@ export interface WireStatFs {
   namelen: number; frsize: number; flags: number;
 }
 
-export interface WireDirent { name: string; ino: number; type: number; stat?: WireStat }
+export interface WireDirent { name: Uint8Array; ino: number; type: number; stat?: WireStat }
 
 type NoArgs = Record<string, never>;
 
@@ -32,34 +34,34 @@ export interface OpArgs {
   open: { flags: number; mode: number };
   mkdir: { mode: number };
   mknod: { mode: number; dev: number };
-  symlink: { target: string };
-  link: { newPath: string };
+  symlink: { target: Uint8Array };
+  link: { newPath: Uint8Array };
   unlink: NoArgs;
   rmdir: NoArgs;
-  rename: { newPath: string; flags: number };
+  rename: { newPath: Uint8Array; flags: number };
   chmod: { mode: number };
   chown: { uid: number; gid: number };
   utimens: { atime?: Timespec; mtime?: Timespec };
   truncate: { size: number };
   statfs: NoArgs;
-  getxattr: { name: string };
-  setxattr: { name: string; value: Uint8Array; flags: number };
+  getxattr: { name: Uint8Array };
+  setxattr: { name: Uint8Array; value: Uint8Array; flags: number };
   listxattr: NoArgs;
-  removexattr: { name: string };
-  walkstat: { names: string[] };
+  removexattr: { name: Uint8Array };
+  walkstat: { names: Uint8Array[] };
 }
 
 export type OpName = keyof OpArgs;
 
 /** A Request: the common fields and one operation. */
-export type Request = { seq: number; attach: number; path: string } & { [K in OpName]?: OpArgs[K] };
+export type Request = { seq: number; attach: number; path: Uint8Array } & { [K in OpName]?: OpArgs[K] };
 
 /** A decoded Request: `op` names the operation that is set (protobufjs's oneof getter), if any. */
 export type DecodedRequest = Request & { op?: OpName };
 
 export interface Response {
   seq: number; errno: number; stat: WireStat | null; dirents: WireDirent[]; more: boolean; cookie: Uint8Array;
-  target: string; statfs: WireStatFs | null; value: Uint8Array; names: string[]; stats: WireStat[]; missing: boolean;
+  target: Uint8Array; statfs: WireStatFs | null; value: Uint8Array; names: Uint8Array[]; stats: WireStat[]; missing: boolean;
 }
 
 export const UTIME_NOW = (1 << 30) - 1;

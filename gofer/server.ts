@@ -13,6 +13,7 @@ import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName,
 import { E } from '../sentry/abi/errno.js';
 import { AT, F, O, RESOLVE } from '../sentry/abi/flags.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../sentry/abi/stat.js';
+import { bytesName } from '../sentry/abi/names.js';
 import { c, Errno } from './syscalls.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
@@ -24,8 +25,6 @@ const READDIR_PAGE_BYTES = 96 * 1024;
 const STAT_BYTES = 120;
 /** XATTR_SIZE_MAX, XATTR_LIST_MAX; also more than PATH_MAX for readlink. */
 const XATTR_MAX = 65536;
-
-const decoder = new TextDecoder();
 
 /** What an operation answers: the reply's fields, and maybe an fd to donate with them. */
 interface Outcome { reply?: Partial<Response>; fd?: number }
@@ -133,9 +132,11 @@ export class GoferServer {
     const root = this.roots[req.attach];
     const op = req.op;
     if (root === undefined || op === undefined) throw new Errno(E.EINVAL, 'request');
-    checkPath(req.path);
+    // Names stay bytes: one character per byte (sentry/abi/names.ts), which syscalls.ts passes on as they came.
+    const path = bytesName(req.path);
+    checkPath(path);
     const handler = this.handlers[op] as (root: Root, path: string, args: unknown) => Outcome | void;
-    return handler(root, req.path, req[op]);
+    return handler(root, path, req[op]);
   }
 
   /** The operations, by the name of their member in Request's `op` oneof. */
@@ -146,18 +147,20 @@ export class GoferServer {
     open: (root, path, args) => ({ fd: this.open(root, path, args.flags, args.mode) }),
     mkdir: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mkdirat(dir, name, args.mode)); },
     mknod: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mknodat(dir, name, args.mode, args.dev)); },
-    symlink: (root, path, args) => { this.inParent(root, path, (dir, name) => c.symlinkat(args.target, dir, name)); },
+    symlink: (root, path, args) => { this.inParent(root, path, (dir, name) => c.symlinkat(bytesName(args.target), dir, name)); },
     link: (root, path, args) => {
-      checkPath(args.newPath);
+      const newPath = bytesName(args.newPath);
+      checkPath(newPath);
       this.inParent(root, path, (oldDir, oldName) =>
-        this.inParent(root, args.newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
+        this.inParent(root, newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
     },
     unlink: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, 0)); },
     rmdir: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, AT.REMOVEDIR)); },
     rename: (root, path, args) => {
-      checkPath(args.newPath);
+      const newPath = bytesName(args.newPath);
+      checkPath(newPath);
       this.inParent(root, path, (oldDir, oldName) =>
-        this.inParent(root, args.newPath, (newDir, newName) => c.renameat2(oldDir, oldName, newDir, newName, args.flags)));
+        this.inParent(root, newPath, (newDir, newName) => c.renameat2(oldDir, oldName, newDir, newName, args.flags)));
     },
     // fchmodat2 with AT_SYMLINK_NOFOLLOW: a symlink's mode cannot change (EOPNOTSUPP), as on Linux.
     chmod: (root, path, args) => { this.atFile(root, path, (dir, name, flags) => c.fchmodat2(dir, name, args.mode, flags)); },
@@ -184,20 +187,25 @@ export class GoferServer {
     },
     statfs: (root, path) => ({ reply: { statfs: this.statfs(root, path) } }),
     getxattr: (root, path, args) => {
-      const n = this.byName(root, path, (name) => c.lgetxattr(name, args.name, this.valueBuf, this.valueBuf.length));
+      const n = this.byName(root, path, (name) => c.lgetxattr(name, bytesName(args.name), this.valueBuf, this.valueBuf.length));
       return { reply: { value: this.valueBuf.slice(0, n) } };
     },
     setxattr: (root, path, args) => {
-      this.byName(root, path, (name) => c.lsetxattr(name, args.name, args.value, args.value.length, args.flags));
+      this.byName(root, path, (name) => c.lsetxattr(name, bytesName(args.name), args.value, args.value.length, args.flags));
     },
     listxattr: (root, path) => {
       const n = this.byName(root, path, (name) => c.llistxattr(name, this.valueBuf, this.valueBuf.length));
-      const names = decoder.decode(this.valueBuf.subarray(0, n)).split('\0');
-      names.pop(); // every name ends with a NUL
+      // Each name ends with a NUL; a copy each, as valueBuf is reused.
+      const names: Uint8Array[] = [];
+      for (let at = 0; at < n;) {
+        const end = this.valueBuf.indexOf(0, at);
+        names.push(this.valueBuf.slice(at, end));
+        at = end + 1;
+      }
       return { reply: { names } };
     },
-    removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, args.name)); },
-    walkstat: (root, path, args) => ({ reply: this.walkStat(root, path, args.names) }),
+    removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, bytesName(args.name))); },
+    walkstat: (root, path, args) => ({ reply: this.walkStat(root, path, args.names.map(bytesName)) }),
   };
 
   /**
@@ -326,9 +334,9 @@ export class GoferServer {
     }
   }
 
-  private readlink(root: Root, path: string): string {
+  private readlink(root: Root, path: string): Uint8Array {
     const n = this.inParent(root, path, (dir, name) => c.readlinkat(dir, name, this.valueBuf, this.valueBuf.length));
-    return decoder.decode(this.valueBuf.subarray(0, n));
+    return this.valueBuf.slice(0, n);
   }
 
   /**
@@ -392,8 +400,9 @@ export class GoferServer {
         // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
         for (let off = 0; off < n; off += view.getUint16(off + 16, true)) {
           const end = buf.indexOf(0, off + 19);
-          const name = decoder.decode(buf.subarray(off + 19, end));
-          if (name !== '.' && name !== '..') {
+          const name = buf.subarray(off + 19, end);
+          const dots = name.length <= 2 && name[0] === 0x2e && (name.length === 1 || name[1] === 0x2e);
+          if (!dots) {
             bytes += end - off + (args.withStat ? STAT_BYTES : 0);
             if (bytes > READDIR_PAGE_BYTES) return { dirents, more: true, cookie };
             dirents.push(this.dirent(fd, name, view, off, args.withStat ?? false));
@@ -407,12 +416,13 @@ export class GoferServer {
   }
 
   /** The entry at `off` of the getdents64 buffer, with its lstat if asked (none if it vanished meanwhile). */
-  private dirent(dir: number, name: string, view: DataView, off: number, withStat: boolean): WireDirent {
-    const entry: WireDirent = { name, ino: view.getUint32(off + 4, true) * 0x1_0000_0000 + view.getUint32(off, true),
+  private dirent(dir: number, name: Uint8Array, view: DataView, off: number, withStat: boolean): WireDirent {
+    // A copy: direntBuf is reused for the next getdents64.
+    const entry: WireDirent = { name: name.slice(), ino: view.getUint32(off + 4, true) * 0x1_0000_0000 + view.getUint32(off, true),
       type: view.getUint8(off + 18) };
     if (withStat) {
       try {
-        entry.stat = this.statx(dir, name, AT.SYMLINK_NOFOLLOW);
+        entry.stat = this.statx(dir, bytesName(name), AT.SYMLINK_NOFOLLOW);
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
       }

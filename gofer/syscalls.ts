@@ -1,8 +1,10 @@
 // The *at system calls the gofer walks with, bound from libc with koffi.
-// Each returns its result or throws an Errno.
+// Each returns its result or throws an Errno. A path or name is a string of
+// one character per byte (sentry/abi/names.ts), passed on as those bytes.
 import koffi from 'koffi';
 import { constants } from 'node:os';
 import { AT } from '../sentry/abi/flags.js';
+import { nameBytes } from '../sentry/abi/names.js';
 
 const libc = koffi.load('libc.so.6');
 
@@ -13,10 +15,13 @@ export class Errno extends Error {
   constructor(readonly errno: number, op: string) { super(`${op}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`); }
 }
 
+/** A string argument as the C string of its bytes (koffi would encode it as UTF-8). */
+const cArg = (a: unknown): unknown => typeof a === 'string' ? nameBytes(a + '\0') : a;
+
 function call<T extends unknown[]>(name: string, sig: string): (...args: T) => number {
-  const f = libc.func(sig) as (...args: T) => number;
+  const f = libc.func(sig) as (...args: unknown[]) => number;
   return (...args: T) => {
-    const r = f(...args);
+    const r = f(...args.map(cArg));
     if (r < 0) throw new Errno(koffi.errno(), name);
     return r;
   };
@@ -25,7 +30,8 @@ function call<T extends unknown[]>(name: string, sig: string): (...args: T) => n
 const syscall = libc.func('long syscall(long nr, ...)') as (...args: unknown[]) => number;
 
 function sys(name: string, ...args: unknown[]): number {
-  const r = syscall(...args);
+  // The type names between the arguments are strings too, but koffi's, not C strings.
+  const r = syscall(...args.map((a, i) => i % 2 === 0 && i > 0 ? cArg(a) : a));
   if (r < 0) throw new Errno(koffi.errno(), name);
   return r;
 }

@@ -27,6 +27,7 @@ import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import { parseMountOptions } from './vfs/mountopts.js';
 import type { Log } from './log.js';
 import { isDir } from './abi/stat.js';
+import { textName } from './abi/names.js';
 import type { Actor } from './vfs/ops.js';
 import { ensureMountPoint } from './vfs/mountpoint.js';
 import { resolve } from './vfs/walk.js';
@@ -153,7 +154,9 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       const opts = parseMountOptions(m.type, m.options);
       let fs: Filesystem;
       let flags = opts.flags;
-      let source = m.source ?? m.type;
+      // The spec's paths are text; the sandbox's names are bytes (abi/names.ts).
+      const destination = textName(m.destination);
+      let source = textName(m.source ?? m.type);
       switch (m.type) {
         case 'bind':
           // Served nosuid,nodev by the gofer; its source is a host path, not told.
@@ -171,9 +174,9 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
         default:
           fs = makeFs(m.type, opts.data);
       }
-      if (opts.copyUp) refuseCopyUpOfContent(boot, m.destination);
+      if (opts.copyUp) refuseCopyUpOfContent(boot, destination);
       if (m.destination === '/dev' && !(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
-      const mount = ns.mount(ensureMountPoint(boot, m.destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
+      const mount = ns.mount(ensureMountPoint(boot, destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs, fs.root, flags, source);
       if (m.destination === '/dev') {
         // The default devices, as runc makes them in the container's /dev, before anything is mounted in it.
         populateDev(boot, { mount, inode: fs.root }, terminal ? `pts/${terminal.index}` : null);

@@ -10,6 +10,7 @@ import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
 import { connectUnix } from '../sentry/host/sockets.js';
+import { textName } from '../sentry/abi/names.js';
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
@@ -39,7 +40,7 @@ function sendToConsoleSocket(path: string, master: number): void {
   const sock = libcCalls.socket(1, 1 /* SOCK_STREAM */ | 0o2000000, 0);
   try {
     if (sock < 0) throw new Error('socket failed');
-    connectUnix(sock, path);
+    connectUnix(sock, textName(path));
     handTerminalTo(sock, master, '/dev/ptmx');
   } finally {
     if (sock >= 0) closeSync(sock);

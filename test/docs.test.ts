@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BEGIN, END, readGaps, renderGaps, withGaps } from './fs-semantics/gaps-doc.js';
+import { readCompat, readCompatDoc, renderCompat } from './fs-semantics/compat.js';
 
 const design = readFileSync(new URL('../docs/design.md', import.meta.url), 'utf8');
 
@@ -30,5 +31,18 @@ describe('docs/design.md', () => {
     const links = [...design.matchAll(/^- \[[^\]]+\]\(#([^)]+)\)$/gm)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(5);
     for (const l of links) expect(sections).toContain(l);
+  });
+});
+
+describe('docs/compat.md', () => {
+  it('is the table made from test/fs-semantics/compat.json (`npm run fs-semantics -- --json` writes both)', () => {
+    const m = readCompat();
+    expect(Object.keys(m.syscalls).length).toBeGreaterThan(20);
+    expect(m.filesystems).toEqual(expect.arrayContaining(['tmpfs', 'overlay', 'bind']));
+    expect(readCompatDoc()).toBe(renderCompat(m));
+  });
+
+  it('is linked from the README', () => {
+    expect(readFileSync(new URL('../README.md', import.meta.url), 'utf8')).toContain('(docs/compat.md)');
   });
 });

@@ -217,6 +217,27 @@ describe('gofer: writing', () => {
     for (const p of ['link', 'hard', 'abs2']) client.unlink(0, p);
   });
 
+  it('keeps names, symlink bodies and xattr names that are not UTF-8 as their bytes', () => {
+    // The client's names are strings of one character per byte (sentry/abi/names.ts).
+    const name = '\xff\xfe', mid = 'a\x80b', body = '/t\xe9\x80';
+    const host = (n: string) => Buffer.from(`${rw}/${n}`, 'latin1');
+    closeSync(client.open(0, name, O_CREAT | O_WRONLY, 0o600));
+    expect(existsSync(host(name))).toBe(true);
+    expect(client.readdir(0, '').map((d) => d.name)).toContain(name);
+    expect(readdirSync(rw, { encoding: 'buffer' }).map((b) => b.toString('latin1'))).toContain(name);
+    client.rename(0, name, mid, 0);
+    expect(existsSync(host(mid))).toBe(true);
+    client.symlink(0, `${mid}.l`, body);
+    expect(readlinkSync(host(`${mid}.l`), { encoding: 'buffer' })).toEqual(Buffer.from(body, 'latin1'));
+    expect(client.readlink(0, `${mid}.l`)).toBe(body);
+    client.setxattr(0, mid, 'user.\xff', Uint8Array.of(1), 0);
+    expect(client.listxattr(0, mid)).toEqual(['user.\xff']);
+    expect(client.getxattr(0, mid, 'user.\xff')).toEqual(Uint8Array.of(1));
+    client.unlink(0, `${mid}.l`);
+    client.unlink(0, mid);
+    expect(existsSync(host(mid))).toBe(false);
+  });
+
   it('opens a FIFO without blocking the gofer', () => {
     // Without a writer a blocking open(O_RDONLY) would wait forever; without a reader O_WRONLY is ENXIO.
     const r = client.open(0, 'fifo', 0, 0);
@@ -383,14 +404,14 @@ describe('gofer: protocol and life cycle', () => {
     // Not protobuf at all.
     expect(ask(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f)).errno).toBe(E.EINVAL);
     // No operation; an attach that does not exist.
-    expect(ask(codec.encodeRequest({ seq: 1, attach: 0, path: '' }))).toMatchObject({ seq: 1, errno: E.EINVAL });
-    expect(ask(codec.encodeRequest({ seq: 2, attach: 9, path: '', lstat: {} }))).toMatchObject({ seq: 2, errno: E.EINVAL });
+    expect(ask(codec.encodeRequest({ seq: 1, attach: 0, path: new Uint8Array() }))).toMatchObject({ seq: 1, errno: E.EINVAL });
+    expect(ask(codec.encodeRequest({ seq: 2, attach: 9, path: new Uint8Array(), lstat: {} }))).toMatchObject({ seq: 2, errno: E.EINVAL });
     // A cookie that is not one.
-    expect(ask(codec.encodeRequest({ seq: 3, attach: 0, path: '', readdir: { cookie: Uint8Array.of(1, 2) } })).errno)
+    expect(ask(codec.encodeRequest({ seq: 3, attach: 0, path: new Uint8Array(), readdir: { cookie: Uint8Array.of(1, 2) } })).errno)
       .toBe(E.EINVAL);
     // An fd sent to the gofer is dropped, and it still answers.
     const fd = client.open(0, 'dir/a', 0, 0);
-    const bytes = codec.encodeRequest({ seq: 4, attach: 0, path: 'dir/a', lstat: {} });
+    const bytes = codec.encodeRequest({ seq: 4, attach: 0, path: Buffer.from('dir/a'), lstat: {} });
     native.send(g.sock, bytes, bytes.length, Int32Array.of(fd), 1);
     closeSync(fd);
     const n = native.recv(g.sock, buf, buf.length, fds, 16, nfds);

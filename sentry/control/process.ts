@@ -4,6 +4,7 @@
 // into the kernel's ProcessSpec.
 import { processCreds } from '../auth/creds.js';
 import type { ProcessSpec } from '../kernel/launch.js';
+import { textName } from '../abi/names.js';
 
 export interface RlimitConfig { resource: number; soft: string; hard: string }
 
@@ -36,9 +37,10 @@ export function toProcessSpec(c: ProcessConfig): ProcessSpec {
     permitted: BigInt('0x' + c.capabilities.permitted), inheritable: BigInt('0x' + c.capabilities.inheritable),
   };
   return {
-    argv: c.args,
-    env: c.env,
-    cwd: c.cwd,
+    // Text (UTF-8) here; the kernel's strings are bytes (abi/names.ts).
+    argv: c.args.map(textName),
+    env: c.env.map(textName),
+    cwd: textName(c.cwd),
     creds: processCreds({ uid: c.uid, gid: c.gid, groups: c.additionalGids, caps, noNewPrivs: c.noNewPrivileges ?? false }),
     umask: c.umask ?? DEFAULT_UMASK,
     rlimits: (c.rlimits ?? []).map((l) => ({ resource: l.resource, soft: BigInt(l.soft), hard: BigInt(l.hard) })),

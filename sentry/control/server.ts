@@ -8,6 +8,7 @@ import { E, errnoName, SysErr } from '../abi/errno.js';
 import { closeQuietly } from '../host/fd.js';
 import { libcCalls, native } from '../host/native.js';
 import { bindUnix } from '../host/sockets.js';
+import { textName } from '../abi/names.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { CommandNotFound, type ExitStatus, type LaunchHooks, type Stdio } from '../kernel/launch.js';
 import type { Log } from '../log.js';
@@ -133,7 +134,7 @@ function listenAt(path: string): number {
   const fd = libcCalls.socket(1 /* AF_UNIX */, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) throw new Error('control socket: socket failed');
   try {
-    bindUnix(fd, path);
+    bindUnix(fd, textName(path));
     if (libcCalls.listen(fd, 16) < 0) throw new Error('listen failed');
   } catch (e) {
     closeQuietly(fd);

@@ -65,7 +65,7 @@ export class ForeignFd {
   }
 
   /** The host's name of the object (a path, or pipe:[…], socket:[…], anon_inode:…): never shown to a guest as it is. */
-  hostName(): string { return readlinkSync(`/proc/self/fd/${this.hostFd}`); }
+  hostName(): string { return readlinkSync(`/proc/self/fd/${this.hostFd}`, 'latin1'); }
 
   /**
    * A new open file description of the same object for the guest, with at

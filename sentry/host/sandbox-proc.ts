@@ -17,7 +17,8 @@ export class SandboxProc {
   read(rel: string): Buffer { return host(() => readFileSync(this.at(rel))); }
   text(rel: string): string { return this.read(rel).toString('latin1'); }
   list(rel: string): string[] { return host(() => readdirSync(this.at(rel))); }
-  readlink(rel: string): string { return host(() => readlinkSync(this.at(rel))); }
+  /** A link's body as a name (abi/names.ts). */
+  readlink(rel: string): string { return host(() => readlinkSync(this.at(rel), 'latin1')); }
   mode(rel: string): number { return host(() => statSync(this.at(rel)).mode); }
   /** stat(2) of what `rel` leads to (a namespace's nsfs inode for ns/*). */
   stat(rel: string): HostStat { return hostStat(this.at(rel)); }

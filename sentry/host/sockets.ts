@@ -2,15 +2,16 @@
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { E, SysErr } from '../abi/errno.js';
+import { nameBytes } from '../abi/names.js';
 import { libcCalls, sys } from './native.js';
 import { SHM } from './shm.js';
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
 
-/** A struct sockaddr_un for a host path. */
+/** A struct sockaddr_un for a host path (a name: abi/names.ts). */
 export function sockaddrUn(path: string): Uint8Array {
-  const bytes = Buffer.from(path);
+  const bytes = nameBytes(path);
   if (bytes.length >= SUN_PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
   const b = new Uint8Array(2 + SUN_PATH_MAX);
   b[0] = AF_UNIX;
@@ -25,8 +26,8 @@ export function sockaddrUn(path: string): Uint8Array {
  * deep (docker: <exec-root>/runtime-runc/moby/<64-hex id>/).
  */
 function withShortPath<T>(path: string, f: (short: string) => T): T {
-  if (Buffer.byteLength(path) < SUN_PATH_MAX) return f(path);
-  const dir = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY); // node opens with O_CLOEXEC
+  if (path.length < SUN_PATH_MAX) return f(path);
+  const dir = openSync(nameBytes(dirname(path)), constants.O_RDONLY | constants.O_DIRECTORY); // node opens with O_CLOEXEC
   try {
     return f(`/proc/self/fd/${dir}/${basename(path)}`);
   } finally {
@@ -36,12 +37,12 @@ function withShortPath<T>(path: string, f: (short: string) => T): T {
 
 /** bind(2) of a host unix socket to a host path. */
 export function bindUnix(sock: number, path: string): void {
-  withShortPath(path, (p) => sys(libcCalls.bind(sock, sockaddrUn(p), 2 + Buffer.byteLength(p) + 1)));
+  withShortPath(path, (p) => sys(libcCalls.bind(sock, sockaddrUn(p), 2 + p.length + 1)));
 }
 
 /** connect(2) of a host unix socket to a host path. */
 export function connectUnix(sock: number, path: string): void {
-  withShortPath(path, (p) => sys(libcCalls.connect(sock, sockaddrUn(p), 2 + Buffer.byteLength(p) + 1)));
+  withShortPath(path, (p) => sys(libcCalls.connect(sock, sockaddrUn(p), 2 + p.length + 1)));
 }
 
 /** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */

@@ -5,6 +5,7 @@
 // limits) is the kernel's state, set on the task when the fork is seen.
 import type { Creds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
+import { nameBytes, nameText } from '../abi/names.js';
 import { S_IFDIR } from '../abi/stat.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { resolve, type WalkContext } from '../vfs/walk.js';
@@ -48,7 +49,8 @@ export interface PendingLaunch {
 
 /** A command the sandbox cannot run: the CLI says so and exits 127, as a shell does. */
 export class CommandNotFound extends Error {
-  constructor(readonly program: string, detail: string) { super(`${program}: ${detail}`); }
+  /** program: a name (abi/names.ts), shown as text. */
+  constructor(readonly program: string, detail: string) { super(`${nameText(program)}: ${detail}`); }
 }
 
 /** The path to exec for argv[0]: found in PATH (from `cwd` for relative entries) when it has no slash. */
@@ -75,7 +77,7 @@ const LAUNCH_MAX = 256 * 1024;
 /** init's request (see init_serve): flags, argc, envc, filter length, the filter, then the strings. */
 export function encodeLaunch(program: string, spec: ProcessSpec, tty: boolean): Uint8Array {
   const filter = spec.seccomp ?? new Uint8Array(0);
-  const strings = Buffer.from([program, ...spec.argv, ...spec.env].map((s) => s + '\0').join(''));
+  const strings = nameBytes([program, ...spec.argv, ...spec.env].map((s) => s + '\0').join(''));
   const size = 16 + filter.length + strings.length;
   if (size > LAUNCH_MAX) throw new SysErr(E.E2BIG, 'the arguments and environment of a new process');
   const buf = new Uint8Array(size);

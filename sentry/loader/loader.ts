@@ -69,7 +69,7 @@ function elfInterpreter(fd: number, head: Buffer): string | null {
     if (size < 2 || size > 4096) throw new SysErr(E.ENOEXEC);
     const raw = readAt(fd, size, pOffset);
     const nul = raw.indexOf(0);
-    return raw.subarray(0, nul < 0 ? raw.length : nul).toString();
+    return raw.subarray(0, nul < 0 ? raw.length : nul).toString('latin1');
   }
   return null;
 }

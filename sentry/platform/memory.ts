@@ -12,7 +12,7 @@ export interface MemoryOwner {
 }
 
 export interface GuestMemory {
-  /** A NUL-terminated string of at most `max` bytes: EFAULT or ENAMETOOLONG otherwise. */
+  /** A NUL-terminated string of at most `max` bytes, one character per byte (see abi/names.ts): EFAULT or ENAMETOOLONG otherwise. */
   readString(addr: number, max?: number): string;
   /** A path argument: EFAULT for a bad pointer, ENAMETOOLONG past PATH_MAX. */
   readPath(addr: number): string;
@@ -26,8 +26,7 @@ export interface GuestMemory {
   readStringArray(addr: number, maxCount?: number): string[];
 }
 
-const strBuf = new Uint8Array(PATH_MAX + 1);
-const decoder = new TextDecoder();
+const strBuf = Buffer.alloc(PATH_MAX + 1);
 
 /**
  * A thread's memory through process_vm_readv/writev (the C glue's readStr
@@ -40,7 +39,8 @@ export class ProcessVmMemory implements GuestMemory {
   readString(addr: number, max = PATH_MAX - 1): string {
     const n = native.readStr(this.owner.tid, addr, strBuf, Math.min(max, PATH_MAX));
     if (n < 0) throw new SysErr(-n);
-    return decoder.decode(strBuf.subarray(0, n));
+    // Names are bytes: 'latin1' keeps each one as one character (abi/names.ts).
+    return strBuf.toString('latin1', 0, n);
   }
 
   readPath(addr: number): string {

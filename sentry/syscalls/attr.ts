@@ -10,6 +10,7 @@ import { MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
 import { type AttrTarget, checkXattrAccess, type FileSizeLimit, setMode, setOwner, setTimes, type TimeChange, truncateAt,
   visibleXattrs } from '../vfs/ops.js';
 import { AT } from '../abi/flags.js';
+import { nameBytes } from '../abi/names.js';
 import type { Timespec } from '../abi/stat.js';
 import { UTIME_NOW, UTIME_OMIT } from '../host/times.js';
 import { fdPlace, lookupAt, sentryFile } from './common.js';
@@ -83,8 +84,8 @@ function xattrName(t: Task, addr: number): string {
   } catch (e) {
     throw e instanceof SysErr && e.errno === E.ENAMETOOLONG ? new SysErr(E.ERANGE) : e;
   }
-  const bytes = Buffer.byteLength(name);
-  if (bytes === 0 || bytes > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
+  // One character per byte (abi/names.ts).
+  if (name.length === 0 || name.length > XATTR_NAME_MAX) throw new SysErr(E.ERANGE);
   const ns = /^(user|trusted|security|system)\./.exec(name);
   if (!ns) throw new SysErr(E.EOPNOTSUPP);
   if (ns[0].length === name.length) throw new SysErr(E.EINVAL);
@@ -112,7 +113,7 @@ function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: numb
 
 function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
   const names = visibleXattrs(t, p.inode.listxattr());
-  const bytes = new TextEncoder().encode(names.map((n) => n + '\0').join(''));
+  const bytes = nameBytes(names.map((n) => n + '\0').join(''));
   if (size === 0) return bytes.length;
   if (size < bytes.length) throw new SysErr(E.ERANGE);
   t.mem.write(buf, bytes);

@@ -13,10 +13,10 @@ import { dtype, isDir, S_IFDIR } from '../abi/stat.js';
 import { parentOf, pathOf, resolve } from '../vfs/walk.js';
 import { sentryFile, startOf } from './common.js';
 import { entry, type SyscallFamily } from '../kernel/syscalls.js';
+import { nameBytes } from '../abi/names.js';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
-const encoder = new TextEncoder();
 
 /** ".", ".." and the entries, taken when a listing starts. */
 function snapshot(t: Task, d: FileDescription) {
@@ -40,38 +40,31 @@ function putInoOff(view: DataView, at: number, ino: number, off: number): void {
   view.setUint32(at + 12, Math.floor(off / 0x1_0000_0000), true);
 }
 
-/** The UTF-8 length of `name`: its length when ASCII, which nearly every name is. */
-function nameBytes(name: string): number {
-  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return encoder.encode(name).length;
-  return name.length;
-}
-
-/** Writes `name` (of `len` UTF-8 bytes) at `at`: the ASCII case without an encoder call or an allocation. */
-function putName(out: Uint8Array, at: number, name: string, len: number): void {
-  if (len !== name.length) { encoder.encodeInto(name, out.subarray(at, at + len)); return; }
-  for (let i = 0; i < len; i++) out[at + i] = name.charCodeAt(i);
+/** Writes `name` (a character a byte, abi/names.ts) at `at`, without an allocation. */
+function putName(out: Uint8Array, at: number, name: string): void {
+  for (let i = 0; i < name.length; i++) out[at + i] = name.charCodeAt(i);
 }
 
 const dirent64: DirentLayout = (view, out, at, ino, off, type, name) => {
-  const len = nameBytes(name);
+  const len = name.length;
   const reclen = (19 + len + 1 + 7) & ~7;
   if (at + reclen > out.length) return 0;
   putInoOff(view, at, ino, off);
   view.setUint16(at + 16, reclen, true);
   view.setUint8(at + 18, type);
-  putName(out, at + 19, name, len);
+  putName(out, at + 19, name);
   out.fill(0, at + 19 + len, at + reclen);
   return reclen;
 };
 
 /** linux_dirent: the name, a NUL, then d_type in the record's last byte. */
 const direntOld: DirentLayout = (view, out, at, ino, off, type, name) => {
-  const len = nameBytes(name);
+  const len = name.length;
   const reclen = (18 + len + 2 + 7) & ~7;
   if (at + reclen > out.length) return 0;
   putInoOff(view, at, ino, off);
   view.setUint16(at + 16, reclen, true);
-  putName(out, at + 18, name, len);
+  putName(out, at + 18, name);
   out.fill(0, at + 18 + len, at + reclen);
   view.setUint8(at + reclen - 1, type);
   return reclen;
@@ -133,7 +126,7 @@ function getcwd(t: Task, buf: number, size: number): number {
   // The cwd was removed: Linux has no path for it.
   if (t.fs.cwd.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
   const { path, reachable } = pathOf(t, t.fs.cwd);
-  const bytes = encoder.encode((reachable ? '' : '(unreachable)') + path + '\0');
+  const bytes = nameBytes((reachable ? '' : '(unreachable)') + path + '\0');
   // Linux builds the path in a PATH_MAX page: a longer one is ENAMETOOLONG, whatever the buffer.
   if (bytes.length > PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
   if (size < bytes.length) throw new SysErr(E.ERANGE);

@@ -10,6 +10,7 @@
 import { closeSync, readFileSync } from 'node:fs';
 import { type Creds, execCreds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
+import { nameBytes } from '../abi/names.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
@@ -24,7 +25,7 @@ const MAX_STAGED = 2 * 1024 * 1024;
 
 /** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */
 function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number; base: number } {
-  const strings = argv.map((s) => Buffer.from(s + '\0'));
+  const strings = argv.map((s) => nameBytes(s + '\0'));
   const strBytes = strings.reduce((n, b) => n + b.length, 0) + 1;
   if (strBytes > MAX_STAGED) throw new SysErr(E.E2BIG);
   const ptrBytes = 8 * (argv.length + 1);
@@ -87,8 +88,17 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
-  task.tg.execComm = hostComm(task.tid);
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
+  // Linux names the program after the path it ran (prctl PR_GET_NAME); the host named it after the fd.
+  try {
+    if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), { awaitStop: (kinds, resume) => k.awaitStop(task, kinds, resume) })) {
+      return RESUMED;
+    }
+  } catch (e) {
+    if (!(e instanceof SysErr)) throw e;
+    k.log.warn({ err: e, tid: task.tid }, 'the program keeps the name the host gave it');
+  }
+  task.tg.execComm = hostComm(task.tid);
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
   if (secureExec(task.creds)) markSecure(k, task);

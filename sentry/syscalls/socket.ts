@@ -9,6 +9,7 @@
 import { closeSync } from 'node:fs';
 import { connectUnixAt } from '../host/sockets.js';
 import { E, SysErr } from '../abi/errno.js';
+import { bytesName } from '../abi/names.js';
 import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -30,7 +31,7 @@ function unixPath(t: Task, addr: number, len: number): string | null {
   const raw = t.mem.read(addr, len);
   if ((raw[0]! | (raw[1]! << 8)) !== AF_UNIX || raw[2] === 0) return null;
   const end = raw.indexOf(0, 2);
-  return Buffer.from(raw.subarray(2, end < 0 ? len : end)).toString();
+  return bytesName(raw.subarray(2, end < 0 ? len : end));
 }
 
 /** Runs `f` with the sentry's copy of the guest's fd, which must be a socket (nothing else of the guest's is touched). */

@@ -6,6 +6,7 @@ import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { mayAccess } from '../vfs/permissions.js';
 import { AT } from '../abi/flags.js';
+import { nameBytes } from '../abi/names.js';
 import { isLnk, isReg, type Stat } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
 import { descriptionStat, encodeStat, encodeStatfs, encodeStatx, fdStat, foreignStatfs, lookupAt, startOf, withFd } from './common.js';
@@ -74,7 +75,7 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
     : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
-  const target = new TextEncoder().encode(p.inode.readlink(t));
+  const target = nameBytes(p.inode.readlink(t));
   const n = Math.min(size, target.length);
   t.mem.write(buf, target.subarray(0, n));
   return n;

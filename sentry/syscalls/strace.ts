@@ -4,6 +4,7 @@ import type { Task } from '../kernel/task.js';
 import type { TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from './numbers.js';
 import type { ArgFormat, SyscallEntry } from '../kernel/syscalls.js';
+import { nameText } from '../abi/names.js';
 
 function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
   switch (f) {
@@ -13,7 +14,8 @@ function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
     case 'hex': case 'flags': return '0x' + a.uint(i).toString(16);
     case 'ptr': return '0x' + a.ptr(i).toString(16);
     case 'path': case 'str':
-      try { return JSON.stringify(t.mem.readString(a.ptr(i), 256)); } catch { return `0x${a.ptr(i).toString(16)}`; }
+      // Shown as text: the bytes read as UTF-8 (abi/names.ts).
+      try { return JSON.stringify(nameText(t.mem.readString(a.ptr(i), 256))); } catch { return `0x${a.ptr(i).toString(16)}`; }
   }
 }
 

@@ -25,15 +25,14 @@ export interface WalkOptions {
 
 interface Budget { links: number; start: VfsPath; resolve: number }
 
-const encoder = new TextEncoder();
-
+// Names hold one character per byte (abi/names.ts): a length is a byte count.
 function checkLength(path: string): void {
   if (path.length === 0) throw new SysErr(E.ENOENT);
-  if (path.length >= PATH_MAX && encoder.encode(path).length >= PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
+  if (path.length >= PATH_MAX) throw new SysErr(E.ENAMETOOLONG);
 }
 
 function checkName(name: string): void {
-  if (name.length > NAME_MAX && encoder.encode(name).length > NAME_MAX) throw new SysErr(E.ENAMETOOLONG);
+  if (name.length > NAME_MAX) throw new SysErr(E.ENAMETOOLONG);
 }
 
 /** The directory above `p`, crossing mount roots upwards, never above the task's root. */

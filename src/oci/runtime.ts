@@ -14,6 +14,7 @@ import type { SandboxSpec } from '../../sentry/boot.js';
 import { type ControlRequest, type ControlResponse, controlCodec } from '../../sentry/control/codec.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
+import { textName } from '../../sentry/abi/names.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
 import { CLI_MAIN, SANDBOX_MAIN } from '../programs.js';
@@ -137,7 +138,7 @@ function request(path: string, req: ControlRequest, fds: number[] = []): { sock:
   const sock = libcCalls.socket(1, 5 /* SOCK_SEQPACKET */ | 0o2000000, 0);
   if (sock < 0) throw new RuntimeError('socket failed');
   try {
-    connectUnix(sock, path);
+    connectUnix(sock, textName(path));
   } catch {
     closeSync(sock);
     throw new RuntimeError('the sandbox does not answer (it has stopped)');
@@ -365,7 +366,7 @@ async function awaitEnd(sock: number): Promise<ControlResponse | null> {
 function relayTerminal(master: number, consoleSocket?: string): void {
   if (consoleSocket) {
       const sock = libcCalls.socket(1, 1, 0);
-    connectUnix(sock, resolvePath(consoleSocket));
+    connectUnix(sock, textName(resolvePath(consoleSocket)));
     native.send(sock, new Uint8Array(Buffer.from('/dev/ptmx')), 9, Int32Array.of(master), 1);
     closeSync(sock);
     closeSync(master);

@@ -1,7 +1,7 @@
 // A guest's own seccomp filters against the sentry's mechanisms: one case
 // per action a filter can give the sentry's fd-injection marker, execveat
 // (what the sentry makes an execve run as) and the close it injects after a
-// failed exec. Each case runs in a child that installs its filter and calls
+// failed exec, and the prctl(PR_SET_NAME) that names the new program. Each case runs in a child that installs its filter and calls
 // execve; the parent prints what became of it. The sandbox must keep serving
 // everyone whatever a guest's filter does to the guest itself.
 //   guestseccomp            all cases, then a last fork+exec without filter
@@ -61,6 +61,10 @@ static const struct testcase CASES[] = {
   {"close-errno", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_ERRNO | EPERM}}},
   {"close-trap", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_TRAP}}},
   {"close-kill", {{SYS_execveat, SECCOMP_RET_ERRNO | EACCES}, {SYS_close, SECCOMP_RET_KILL_PROCESS}}},
+  // The PR_SET_NAME the sentry runs in the new program: the filter, kept across the exec, sees it.
+  {"prctl-errno", {{SYS_prctl, SECCOMP_RET_ERRNO | EPERM}}},
+  {"prctl-trap", {{SYS_prctl, SECCOMP_RET_TRAP}}},
+  {"prctl-kill", {{SYS_prctl, SECCOMP_RET_KILL_PROCESS}}},
   // No filter: a full fd table leaves no room for the fd the exec runs from.
   {"fd-table-full", {{-1, SECCOMP_RET_ALLOW}}},
 };

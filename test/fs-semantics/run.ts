@@ -2,11 +2,14 @@
 // tmpfs and inside tvisor on each of its filesystems (tmpfs, the overlay root,
 // a read-write gofer bind mount), and each case's observations are compared
 // with Linux's. `npm run fs-semantics` prints the table and writes a report;
-// `--runner "CMD …"` runs the probes under another sandbox instead of tvisor.
+// `--runner "CMD …"` runs the probes under another sandbox instead of tvisor;
+// `--json` also writes the compatibility matrix (compat.ts): compat.json and
+// docs/compat.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoFile } from '../../native/index.js';
+import { compatMatrix, writeCompat } from './compat.js';
 
 export type Verdict = 'same' | 'differs' | 'known gap';
 
@@ -161,6 +164,7 @@ function main(): void {
   const report = repoFile('test/fs-semantics/report.json');
   writeFileSync(report, JSON.stringify({ date: new Date().toISOString(), results }, null, 2) + '\n');
   console.log(`\nreport: ${report}`);
+  if (args.includes('--json')) console.log(`compatibility matrix: ${writeCompat(compatMatrix(results)).join(', ')}`);
   // Another sandbox's differences are information; tvisor's fail the run.
   process.exitCode = results.some((r) => r.tvisor && r.verdict === 'differs') ? 1 : 0;
 }

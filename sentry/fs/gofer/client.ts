@@ -3,17 +3,18 @@
 // answers, and fails with the SysErr of the errno the gofer got.
 import { closeSync } from 'node:fs';
 import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Response, type Timespec, UTIME_NOW,
-  UTIME_OMIT, type WireDirent, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
+  UTIME_OMIT, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
+import { bytesName, nameBytes } from '../../abi/names.js';
 import { native, repoFile } from '../../host/native.js';
 import { calls } from '../../vfs/inode.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
 export type GoferStat = WireStat;
 export type GoferStatFs = WireStatFs;
-/** A directory entry: DT_* type, host inode number, and with `withStat` its lstat. */
-export type GoferDirent = WireDirent;
+/** A directory entry: its name, DT_* type, host inode number, and with `withStat` its lstat. */
+export interface GoferDirent { name: string; ino: number; type: number; stat?: WireStat }
 export type { GoferAttach, GoferOptions, Timespec };
 
 export type TimeArg = Timespec | 'now' | 'omit';
@@ -65,7 +66,8 @@ export class GoferClient {
     const seq = this.seq = (this.seq % 0xffffffff) + 1;
     this.onRequest?.(op, path);
     if (!READS.has(op) && !(op === 'open' && !((args as OpArgs['open']).flags & CHANGING_OPEN))) calls.next();
-    const bytes = this.codec.encodeRequest({ seq, attach, path, [op]: args });
+    // Names are strings of one byte a character (abi/names.ts), bytes on the wire.
+    const bytes = this.codec.encodeRequest({ seq, attach, path: nameBytes(path), [op]: args });
     if (native.send(this.sock, bytes, bytes.length, null, 0) < 0) throw new SysErr(E.EIO, 'gofer gone');
     const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
     const got = this.nfds[0]!;
@@ -103,7 +105,7 @@ export class GoferClient {
     for (;;) {
       const res = this.request('readdir', attach, path, { cookie, withStat, noatime });
       for (const d of res.dirents) {
-        const entry: GoferDirent = { name: d.name, ino: d.ino, type: d.type };
+        const entry: GoferDirent = { name: bytesName(d.name), ino: d.ino, type: d.type };
         if (d.stat) entry.stat = d.stat;
         out.push(entry);
       }
@@ -118,12 +120,12 @@ export class GoferClient {
    * does not exist (`missing`) or fails otherwise.
    */
   walkStat(attach: number, path: string, names: readonly string[]): { stats: GoferStat[]; missing: boolean } {
-    const res = this.request('walkstat', attach, path, { names: [...names] });
+    const res = this.request('walkstat', attach, path, { names: names.map(nameBytes) });
     return { stats: res.stats, missing: res.missing };
   }
 
   readlink(attach: number, path: string): string {
-    return this.request('readlink', attach, path, {}).target;
+    return bytesName(this.request('readlink', attach, path, {}).target);
   }
 
   /**
@@ -145,13 +147,13 @@ export class GoferClient {
   mkdir(attach: number, path: string, mode: number): void { this.request('mkdir', attach, path, { mode }); }
   mknod(attach: number, path: string, mode: number, dev: number): void { this.request('mknod', attach, path, { mode, dev }); }
   /** Creates `path` as a symlink to `target`. */
-  symlink(attach: number, path: string, target: string): void { this.request('symlink', attach, path, { target }); }
-  link(attach: number, oldPath: string, newPath: string): void { this.request('link', attach, oldPath, { newPath }); }
+  symlink(attach: number, path: string, target: string): void { this.request('symlink', attach, path, { target: nameBytes(target) }); }
+  link(attach: number, oldPath: string, newPath: string): void { this.request('link', attach, oldPath, { newPath: nameBytes(newPath) }); }
   unlink(attach: number, path: string): void { this.request('unlink', attach, path, {}); }
   rmdir(attach: number, path: string): void { this.request('rmdir', attach, path, {}); }
   /** renameat2(2) within one attach; flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT. */
   rename(attach: number, oldPath: string, newPath: string, flags: number): void {
-    this.request('rename', attach, oldPath, { newPath, flags });
+    this.request('rename', attach, oldPath, { newPath: nameBytes(newPath), flags });
   }
   /** Never follows; a symlink's mode cannot change (EOPNOTSUPP). */
   chmod(attach: number, path: string, mode: number): void { this.request('chmod', attach, path, { mode }); }
@@ -167,12 +169,12 @@ export class GoferClient {
   /** The xattrs of the file itself (as lgetxattr(2) and friends). */
   getxattr(attach: number, path: string, name: string): Uint8Array {
     // A copy: decoded bytes are a view of the receive buffer, which the next call overwrites.
-    return this.request('getxattr', attach, path, { name }).value.slice();
+    return this.request('getxattr', attach, path, { name: nameBytes(name) }).value.slice();
   }
   /** flags: XATTR_CREATE / XATTR_REPLACE. */
   setxattr(attach: number, path: string, name: string, value: Uint8Array, flags: number): void {
-    this.request('setxattr', attach, path, { name, value, flags });
+    this.request('setxattr', attach, path, { name: nameBytes(name), value, flags });
   }
-  listxattr(attach: number, path: string): string[] { return this.request('listxattr', attach, path, {}).names; }
-  removexattr(attach: number, path: string, name: string): void { this.request('removexattr', attach, path, { name }); }
+  listxattr(attach: number, path: string): string[] { return this.request('listxattr', attach, path, {}).names.map(bytesName); }
+  removexattr(attach: number, path: string, name: string): void { this.request('removexattr', attach, path, { name: nameBytes(name) }); }
 }

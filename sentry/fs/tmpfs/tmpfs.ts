@@ -445,7 +445,7 @@ export class TmpfsSymlink extends TmpfsInode {
   constructor(fs: Tmpfs, readonly target: string, owner: Owner) {
     super(fs, S_IFLNK | 0o777, owner);
   }
-  protected override size(): number { return Buffer.byteLength(this.target); }
+  protected override size(): number { return this.target.length; }
   override readlink(): string { return this.target; }
   override open(flags: number): number { return this.fs.emptyDir.open(flags); }
 }

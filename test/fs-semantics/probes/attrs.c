@@ -79,10 +79,51 @@ CASE(mknod_fifo) {
 }
 CASE(umask_returns_old) { umask(022); SHOW("umask", umask(077)); SHOW("umask again", umask(022)); }
 
+// Ideas from gVisor's stat, chmod and truncate tests.
+CASE(stat_paths_more) {
+  touch("f"); mkdir("d", 0755); symlink("l1", "l2"); symlink("l2", "l1"); symlink("d", "ld"); symlink("0123456789", "long");
+  struct stat st;
+  SHOW("f/", stat("f/", &st)); SHOW("f/..", stat("f/..", &st)); SHOW("f/.", stat("f/.", &st)); SHOW("loop", stat("l1", &st));
+  SHOW("lstat loop", lstat("l1", &st)); SHOW("d/./../d", stat("d/./../d", &st)); SHOW("ld/..", stat("ld/..", &st));
+  lstat("long", &st); FACT("symlink size %ld\n", (long)st.st_size); FACT("blksize set %d\n", st.st_blksize > 0);
+  int fd = open("d", O_RDONLY | O_DIRECTORY); rmdir("d"); fstat(fd, &st); FACT("removed dir nlink %ld\n", (long)st.st_nlink);
+  SHOW("fstatat . in removed", fstatat(fd, ".", &st, 0)); SHOW("fstatat .. in removed", fstatat(fd, "..", &st, 0)); close(fd);
+}
+CASE(statx_args) {
+  touch("f"); struct statx sx;
+  SHOW("bad flags", statx(AT_FDCWD, "f", 0x1, STATX_BASIC_STATS, &sx));
+  SHOW("both sync types", statx(AT_FDCWD, "f", AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &sx));
+  SHOW("reserved mask", statx(AT_FDCWD, "f", 0, 0x80000000U, &sx));
+  SHOW("mask 0", statx(AT_FDCWD, "f", 0, 0, &sx));
+  SHOW("STATX_TYPE only", statx(AT_FDCWD, "f", 0, STATX_TYPE, &sx)); FACT("type %s\n", ftype(sx.stx_mode));
+  int fd = open("f", O_RDONLY); SHOW("AT_EMPTY_PATH", statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &sx)); close(fd);
+  SHOW("missing", statx(AT_FDCWD, "nope", 0, STATX_BASIC_STATS, &sx));
+}
+CASE(chmod_more) {
+  touch("f"); struct stat st;
+  SHOW("type bits ignored", chmod("f", 0100640)); stat("f", &st); FACT("mode %o type %s\n", st.st_mode & 07777, ftype(st.st_mode));
+  int p = open("f", O_PATH); SHOW("fchmod O_PATH", fchmod(p, 0600)); close(p);
+  SHOW("fchmodat nofollow on file", fchmodat(AT_FDCWD, "f", 0604, AT_SYMLINK_NOFOLLOW)); stat("f", &st); FACT("mode %o\n", st.st_mode & 07777);
+  SHOW("fchmodat bad flag", fchmodat(AT_FDCWD, "f", 0600, 0x1));
+  int fd = open("f", O_RDONLY); unlink("f"); SHOW("fchmod unlinked", fchmod(fd, 0611)); fstat(fd, &st); FACT("mode %o\n", st.st_mode & 07777); close(fd);
+  mkdir("d", 0755); SHOW("chmod dir sticky", chmod("d", 01777)); stat("d", &st); FACT("dir mode %o\n", st.st_mode & 07777);
+  SHOW("chmod f/", chmod("d/", 0700)); SHOW("chmod missing", chmod("nope", 0700));
+}
+CASE(truncate_more) {
+  touch("f"); struct stat st;
+  int a = open("f", O_WRONLY | O_APPEND); SHOW("ftruncate O_APPEND fd", ftruncate(a, 10)); close(a);
+  int fd = open("f", O_RDONLY); char b[10]; memset(b, 1, sizeof b); SHOW("read grown", read(fd, b, sizeof b));
+  int zero = 1; for (int i = 0; i < 10; i++) zero &= b[i] == 0; FACT("zeros %d\n", zero); close(fd);
+  int p = open("f", O_PATH); SHOW("ftruncate O_PATH", ftruncate(p, 0)); close(p);
+  int pipes[2]; pipe(pipes); SHOW("ftruncate pipe", ftruncate(pipes[1], 0)); close(pipes[0]); close(pipes[1]);
+  fd = open("f", O_RDWR); unlink("f"); SHOW("ftruncate unlinked", ftruncate(fd, 3)); fstat(fd, &st); FACT("size %ld\n", (long)st.st_size); close(fd);
+  touch("g"); SHOW("truncate 0 twice", truncate("g", 0) | truncate("g", 0));
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(stat_file); RUN(stat_dir_nlink); RUN(stat_errors); RUN(fstatat_empty_path); RUN(statx_basic); RUN(inode_stable);
   RUN(access_modes); RUN(chmod_cases); RUN(chown_cases); RUN(truncate_cases); RUN(utimensat_cases); RUN(ctime_on_chmod);
-  RUN(xattr_user); RUN(mknod_fifo); RUN(umask_returns_old);
+  RUN(xattr_user); RUN(mknod_fifo); RUN(umask_returns_old); RUN(stat_paths_more); RUN(statx_args); RUN(chmod_more); RUN(truncate_more);
   return 0;
 }

@@ -195,6 +195,29 @@ CASE(readdir_after_recreate) {
   while ((e = readdir(d))) if (!strcmp(e->d_name, "x")) type = e->d_type;
   FACT("x is now a dir %d\n", type == DT_DIR);
 }
+// Ideas from gVisor's getdents tests.
+CASE(getdents_kinds_and_dots) {
+  mkdir("d", 0755); touch("d/f"); mkfifo("d/p", 0644); symlink("f", "d/l"); mkdir("d/s", 0755);
+  DIR *dir = opendir("d"); struct dirent *e; struct stat st, dst, pst; stat("d", &dst); stat(".", &pst);
+  int ok = 1, n = 0;
+  while ((e = readdir(dir))) {
+    n++;
+    if (!strcmp(e->d_name, ".")) { FACT(". ino matches %d type %d\n", e->d_ino == dst.st_ino, e->d_type == DT_DIR); continue; }
+    if (!strcmp(e->d_name, "..")) { FACT(".. ino matches %d type %d\n", e->d_ino == pst.st_ino, e->d_type == DT_DIR); continue; }
+    char p[300]; snprintf(p, sizeof p, "d/%s", e->d_name); lstat(p, &st);
+    ok &= e->d_ino == st.st_ino && DTTOIF(e->d_type) == (st.st_mode & S_IFMT);
+  }
+  closedir(dir); FACT("entries %d each type and ino as lstat %d\n", n, ok);
+}
+CASE(getdents_after_emptying) {
+  for (int i = 0; i < 20; i++) { char n[8]; snprintf(n, 8, "f%d", i); touch(n); }
+  DIR *d = opendir("."); int n = 0; while (readdir(d)) n++; FACT("full %d\n", n);
+  for (int i = 0; i < 20; i++) { char f[8]; snprintf(f, 8, "f%d", i); unlink(f); }
+  rewinddir(d); n = 0; while (readdir(d)) n++; FACT("emptied and rewound %d\n", n); closedir(d);
+  int fd = open(".", O_RDONLY | O_DIRECTORY); char buf[4096]; long r = syscall(SYS_getdents64, fd, buf, sizeof buf);
+  SHOW("one call lists . and ..", r > 0); SHOW("then the end", syscall(SYS_getdents64, fd, buf, sizeof buf)); close(fd);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv); (void)ftype;
   RUN(listing_basic); RUN(listing_ino_matches_stat); RUN(empty_dir_has_dot_and_dotdot); RUN(stable_while_adding);
@@ -203,5 +226,6 @@ int main(int argc, char **argv) {
   RUN(getdents_errors); RUN(getdents_on_path_fd); RUN(old_getdents); RUN(listing_removed_dir); RUN(many_entries);
   RUN(dir_nlink_and_listing_agree);
   RUN(dir_fd_shared_cursor_after_fork); RUN(readdir_after_recreate);
+  RUN(getdents_kinds_and_dots); RUN(getdents_after_emptying);
   return 0;
 }

@@ -88,12 +88,45 @@ CASE(creat_existing_truncates) {
 }
 CASE(open_symlink_loop) { symlink("b", "a"); symlink("a", "b"); SHOW("open a", open("a", O_RDONLY)); }
 
+// Ideas from gVisor's open tests: flags at their edges.
+CASE(open_rdonly_trunc) {
+  int fd = open("f", O_CREAT | O_WRONLY, 0644); write(fd, "abc", 3); close(fd);
+  OK("O_RDONLY|O_TRUNC", fd = open("f", O_RDONLY | O_TRUNC)); struct stat st; stat("f", &st); FACT("size %ld\n", (long)st.st_size);
+  char b[4]; SHOW("read", read(fd, b, sizeof b)); SHOW("write", write(fd, "x", 1)); close(fd);
+}
+CASE(open_creat_on_dir) {
+  mkdir("d", 0755);
+  SHOW("O_CREAT on dir", open("d", O_CREAT | O_RDONLY, 0644)); SHOW("O_CREAT|O_EXCL on dir", open("d", O_CREAT | O_EXCL | O_RDONLY, 0644));
+  SHOW("O_CREAT|O_DIRECTORY missing", open("n", O_CREAT | O_DIRECTORY | O_RDONLY, 0644));
+  SHOW("O_CREAT|O_DIRECTORY on dir", open("d", O_CREAT | O_DIRECTORY | O_RDONLY, 0644));
+  struct stat st; SHOW("nothing made", stat("n", &st));
+}
+CASE(open_flags_ignored) {
+  touch("f");
+  int fd = open("f", O_RDONLY, 0777); OK("mode without O_CREAT", fd); struct stat st; stat("f", &st); FACT("mode %o\n", st.st_mode & 07777); close(fd);
+  OK("O_EXCL without O_CREAT", fd = open("f", O_RDONLY | O_EXCL)); close(fd);
+  OK("O_CREAT existing keeps mode", fd = open("f", O_CREAT | O_RDONLY, 0600)); stat("f", &st); FACT("mode %o\n", st.st_mode & 07777); close(fd);
+  fd = open("f", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY); FACT("getfl %o\n", fcntl(fd, F_GETFL) & ~0100000); FACT("cloexec %d\n", fcntl(fd, F_GETFD)); close(fd);
+}
+CASE(open_in_removed_dir) {
+  mkdir("d", 0755); int d = open("d", O_RDONLY | O_DIRECTORY); rmdir("d");
+  SHOW("create in it", openat(d, "x", O_CREAT | O_WRONLY, 0644)); OK("open . in it", openat(d, ".", O_RDONLY));
+  SHOW("open .. in it", openat(d, "..", O_RDONLY) >= 0); SHOW("mkdirat in it", mkdirat(d, "y", 0755)); close(d);
+}
+CASE(open_o_path_flags) {
+  touch("f"); mkdir("d", 0755); int fd = open("f", O_PATH | O_RDWR | O_TRUNC | O_CREAT | O_EXCL, 0644);
+  OK("O_PATH with ignored flags on existing", fd); FACT("getfl %o\n", fcntl(fd, F_GETFL) & ~0100000); char b[4];
+  SHOW("read", read(fd, b, 1)); SHOW("write", write(fd, "x", 1)); SHOW("fchmod", fchmod(fd, 0600)); SHOW("ftruncate", ftruncate(fd, 0));
+  struct stat st; SHOW("fstat", fstat(fd, &st)); close(fd);
+  int d = open("d", O_PATH); SHOW("getdents64", syscall(SYS_getdents64, d, b, sizeof b)); SHOW("fchdir", fchdir(d)); close(d);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(open_creat_excl); RUN(open_missing); RUN(open_trailing_slash_on_file); RUN(open_directory_flag_on_file);
   RUN(open_dir_for_writing); RUN(open_directory_nofollow_on_symlinks); RUN(open_nofollow); RUN(open_path_on_symlink); RUN(open_trunc); RUN(open_append);
   RUN(open_creat_mode_umask); RUN(open_creat_through_dangling_symlink); RUN(open_excl_on_dangling_symlink);
   RUN(open_name_too_long); RUN(open_empty_path); RUN(openat_file_as_dirfd); RUN(openat2_beneath);
-  RUN(openat2_no_symlinks); RUN(openat2_in_root); RUN(open_tmpfile); RUN(creat_existing_truncates); RUN(open_symlink_loop);
+  RUN(openat2_no_symlinks); RUN(openat2_in_root); RUN(open_tmpfile); RUN(creat_existing_truncates); RUN(open_symlink_loop); RUN(open_rdonly_trunc); RUN(open_creat_on_dir); RUN(open_flags_ignored); RUN(open_in_removed_dir); RUN(open_o_path_flags);
   return 0;
 }

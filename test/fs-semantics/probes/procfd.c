@@ -27,6 +27,17 @@ CASE(memfd_link) {
   SHOW("read reopened", read(again, b, sizeof b)); FACT("data %s\n", b);
   close(again); close(fd);
 }
+CASE(memfd_names) {
+  int a = memfd_create("a b\xff\x80", MFD_CLOEXEC), e = memfd_create("", 0), d = dup(e);
+  char path[64], t[300];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", a); long n = readlink(path, t, sizeof t);
+  printf("bytes name ="); for (long i = 0; i < n; i++) printf(" %02x", (unsigned char)t[i]); printf("\n");
+  show_link("empty name", e); show_link("dup", d);
+  snprintf(path, sizeof path, "/proc/%d/fd/%d", getpid(), a); n = readlink(path, t, sizeof t); SHOW("through /proc/<pid>", n);
+  char longname[260]; memset(longname, 'x', 250); longname[250] = 0; SHOW("250-byte name", memfd_create(longname, 0));
+  longname[249] = 0; OK("249-byte name", memfd_create(longname, 0));
+  SHOW("bad flags", memfd_create("x", 0x100)); close(a); close(e); close(d);
+}
 CASE(pipe_and_socket_links) {
   int p[2], s[2];
   pipe(p); socketpair(AF_UNIX, SOCK_STREAM, 0, s);
@@ -81,6 +92,6 @@ CASE(fd_link_o_path_replaced) {
 
 int main(int argc, char **argv) {
   probe_init(argc, argv);
-  RUN(memfd_link); RUN(pipe_and_socket_links); RUN(fd_link_follows_rename); RUN(fd_link_o_path_replaced);
+  RUN(memfd_link); RUN(memfd_names); RUN(pipe_and_socket_links); RUN(fd_link_follows_rename); RUN(fd_link_o_path_replaced);
   return 0;
 }

@@ -70,9 +70,40 @@ CASE(xattr_trusted_and_security) {
   SHOW("remove security.a", removexattr("f", "security.a"));
 }
 
+// Ideas from gVisor's xattr tests: create/replace, empty values, fds, symlinks.
+CASE(xattr_create_replace) {
+  touch("f");
+  SHOW("replace missing", setxattr("f", "user.a", "1", 1, XATTR_REPLACE));
+  SHOW("create", setxattr("f", "user.a", "1", 1, XATTR_CREATE)); SHOW("create again", setxattr("f", "user.a", "2", 1, XATTR_CREATE));
+  SHOW("replace", setxattr("f", "user.a", "22", 2, XATTR_REPLACE)); SHOW("get", getxattr("f", "user.a", NULL, 0));
+  SHOW("both flags", setxattr("f", "user.a", "3", 1, XATTR_CREATE | XATTR_REPLACE));
+  SHOW("bad flag", setxattr("f", "user.a", "3", 1, 4));
+  SHOW("empty value", setxattr("f", "user.e", "", 0, 0)); char b[8]; SHOW("get empty", getxattr("f", "user.e", b, sizeof b));
+  SHOW("null value size 0", setxattr("f", "user.n", NULL, 0, 0)); SHOW("list", listxattr("f", NULL, 0));
+  SHOW("remove", removexattr("f", "user.e")); SHOW("remove again", removexattr("f", "user.e")); SHOW("get removed", getxattr("f", "user.e", b, sizeof b));
+}
+CASE(xattr_fds_and_links) {
+  touch("f"); mkdir("d", 0755); symlink("f", "l"); symlink("nope", "dangling");
+  int fd = open("f", O_RDONLY); SHOW("fsetxattr read-only fd", fsetxattr(fd, "user.a", "v", 1, 0)); char b[8];
+  SHOW("fgetxattr", fgetxattr(fd, "user.a", b, sizeof b)); SHOW("flistxattr", flistxattr(fd, NULL, 0)); SHOW("fremovexattr", fremovexattr(fd, "user.a")); close(fd);
+  int p = open("f", O_PATH); SHOW("fsetxattr O_PATH", fsetxattr(p, "user.a", "v", 1, 0)); SHOW("fgetxattr O_PATH", fgetxattr(p, "user.a", b, sizeof b)); close(p);
+  int d = open("d", O_RDONLY | O_DIRECTORY); SHOW("dir fd", fsetxattr(d, "user.a", "v", 1, 0)); SHOW("get dir", getxattr("d", "user.a", b, sizeof b)); close(d);
+  setxattr("f", "user.t", "target", 6, 0);
+  SHOW("getxattr follows", getxattr("l", "user.t", b, sizeof b)); SHOW("lgetxattr doesn't", lgetxattr("l", "user.t", b, sizeof b));
+  SHOW("lsetxattr user. on symlink", lsetxattr("l", "user.x", "v", 1, 0)); SHOW("dangling", getxattr("dangling", "user.t", b, sizeof b));
+  SHOW("missing", getxattr("nope", "user.t", b, sizeof b)); SHOW("trailing slash on file", getxattr("f/", "user.t", b, sizeof b));
+}
+CASE(xattr_bytes_names) {
+  touch("f");
+  SHOW("set user.\\xff", setxattr("f", "user.\xff\x80", "v", 1, 0)); char b[64];
+  SHOW("get", getxattr("f", "user.\xff\x80", b, sizeof b)); long n = listxattr("f", b, sizeof b); SHOW("list", n);
+  printf("names"); for (long i = 0; i < n; i++) printf(" %02x", (unsigned char)b[i]); printf("\n");
+  SHOW("get U+FFFD spelling", getxattr("f", "user.\xef\xbf\xbd\xef\xbf\xbd", b, sizeof b));
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(xattr_unknown_namespace); RUN(xattr_buffer_too_small); RUN(xattr_name_limits); RUN(xattr_value_limits);
-  RUN(xattr_trusted_and_security);
+  RUN(xattr_trusted_and_security); RUN(xattr_create_replace); RUN(xattr_fds_and_links); RUN(xattr_bytes_names);
   return 0;
 }

@@ -1,0 +1,60 @@
+// exec: the name a program gets (prctl PR_GET_NAME and /proc/self/comm), which
+// Linux takes from the last component of the path it was run by (truncated to
+// 15 bytes), or from the file's name for an exec of an fd.
+#include "probe.h"
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+/** In the exec'd copy: print the two names and leave. */
+static int print_names(void) {
+  char n[17] = {0}, c[32] = {0};
+  prctl(PR_GET_NAME, n);
+  int fd = open("/proc/self/comm", O_RDONLY); long r = read(fd, c, sizeof c - 1); close(fd);
+  if (r > 0 && c[r - 1] == '\n') c[r - 1] = 0;
+  printf("prctl %s comm %s\n", n, c);
+  return 0;
+}
+
+/** Runs `how` in a child that execs this program, which prints its names. */
+static void run_child(const char *label, void (*how)(void)) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) { setenv("PROBE_PRINT_NAMES", "1", 1); prctl(PR_SET_NAME, "before-exec"); how(); printf("%s: %s\n", label, strerrorname_np(errno)); _exit(1); }
+  int st; waitpid(p, &st, 0);
+}
+
+static char self[4096];
+static void by_long_name(void) { execl("./a-rather-long-program-name", "x", (char *)NULL); }
+static void by_short_name(void) { execl("./p", "x", (char *)NULL); }
+static void by_symlink(void) { execl("./link-name", "x", (char *)NULL); }
+static void by_fd(void) { int fd = open("./p", O_RDONLY); char *argv[] = {"x", NULL}; fexecve(fd, argv, environ); }
+static void by_bytes_name(void) { execl("./n\xff", "x", (char *)NULL); }
+
+/** A name for this program: a symlink (a hard link works only where the binary's filesystem is the case's). */
+static void copy_self(const char *to) { symlink(self, to); }
+
+CASE(exec_name_from_path) {
+  copy_self("a-rather-long-program-name"); copy_self("p");
+  run_child("long name", by_long_name); run_child("short name", by_short_name);
+}
+CASE(exec_name_of_symlink) { copy_self("p"); symlink("p", "link-name"); run_child("symlink", by_symlink); }
+CASE(exec_name_of_fd) { copy_self("p"); run_child("fexecve", by_fd); }
+CASE(exec_name_bytes) {
+  copy_self("n\xff"); fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) { setenv("PROBE_PRINT_HEX", "1", 1); by_bytes_name(); _exit(1); }
+  int st; waitpid(p, &st, 0);
+}
+
+int main(int argc, char **argv) {
+  if (getenv("PROBE_PRINT_NAMES")) return print_names();
+  if (getenv("PROBE_PRINT_HEX")) {
+    char n[17] = {0}; prctl(PR_GET_NAME, n);
+    printf("prctl"); for (char *c = n; *c; c++) printf(" %02x", (unsigned char)*c); printf("\n");
+    return 0;
+  }
+  long n = readlink("/proc/self/exe", self, sizeof self - 1); self[n > 0 ? n : 0] = 0;
+  probe_init(argc, argv);
+  RUN(exec_name_from_path); RUN(exec_name_of_symlink); RUN(exec_name_of_fd); RUN(exec_name_bytes);
+  return 0;
+}
