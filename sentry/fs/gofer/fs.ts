@@ -85,6 +85,14 @@ export class GoferInode extends Inode {
   // A read-only tree (the overlay's lower layer, a ro bind mount) is the host's; directories open EmptyDir's.
   override sharesHostFile(): boolean { return this.fs.readonly && !isDir(this.cached.mode); }
 
+  /** The host file itself: its data, and for a directory its entries, as host processes change them too. */
+  override dataFile(): number {
+    // A read-only tree's directories (the overlay's lower layer: the host's root) are not watched:
+    // names a host process makes there are none of the sandbox's.
+    if (this.removed || (this.fs.readonly && isDir(this.cached.mode))) return -1;
+    try { return this.c.open(this.a, this.path, O.PATH, 0); } catch { return -1; }
+  }
+
   override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
 
   /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */
