@@ -156,9 +156,9 @@ export function moved(fromDir: Inode, fromName: string, toDir: Inode, toName: st
 /**
  * notify_change's events for an attribute change (fsnotify_change): size is
  * IN_MODIFY, owner and mode IN_ATTRIB, both times IN_ATTRIB (a utimes), one
- * time IN_ACCESS or IN_MODIFY. `entry`: the name it was reached by, if any.
+ * time IN_ACCESS or IN_MODIFY.
  */
-export function attrChanged(inode: Inode, attr: SetAttr, entry: { dir: Inode; name: string } | null): void {
+export function attrChanged(inode: Inode, attr: SetAttr): void {
   if (count === 0) return;
   afterChange();
   let mask = 0;
@@ -167,25 +167,30 @@ export function attrChanged(inode: Inode, attr: SetAttr, entry: { dir: Inode; na
   if (attr.atime !== undefined && attr.mtime !== undefined) mask |= IN.ATTRIB;
   else if (attr.atime !== undefined) mask |= IN.ACCESS;
   else if (attr.mtime !== undefined) mask |= IN.MODIFY;
-  if (mask) changedSelf(inode, mask | dirBit(inode), entry);
+  if (mask) changedSelf(inode, mask | dirBit(inode));
 }
 
 /** An xattr was set or removed: IN_ATTRIB. */
-export function xattrChanged(inode: Inode, entry: { dir: Inode; name: string } | null): void {
+export function xattrChanged(inode: Inode): void {
   if (count === 0) return;
   afterChange();
-  changedSelf(inode, IN.ATTRIB | dirBit(inode), entry);
+  changedSelf(inode, IN.ATTRIB | dirBit(inode));
 }
 
 /** The file was opened (not O_PATH): IN_OPEN; its data may have moved to another host file (copy-up). */
-export function opened(inode: Inode, entry: { dir: Inode; name: string } | null): void {
+export function opened(inode: Inode): void {
   if (count === 0) return;
   afterChange();
   host?.track(inode);
-  changedSelf(inode, IN.OPEN | dirBit(inode), entry);
+  changedSelf(inode, IN.OPEN | dirBit(inode));
 }
 
-function changedSelf(inode: Inode, mask: number, entry: { dir: Inode; name: string } | null): void {
-  if (entry) notifyEntry(entry.dir, entry.name, inode, mask, 0, true);
+/**
+ * An event about the file itself, for its parent's watches with its name,
+ * then its own. The parent and name are the ones the inode keeps (a hard
+ * link's latest; Linux names the one the caller went through).
+ */
+function changedSelf(inode: Inode, mask: number): void {
+  if (inode.parent) notifyEntry(inode.parent, inode.name, inode, mask, 0, true);
   else notifyInode(inode, mask);
 }

@@ -327,13 +327,10 @@ function writable(p: VfsPath): void {
   beforeChange();
 }
 
-/** The name a file is known by for its parent's watchers: a directory's own; other files' are not kept. */
-export const entryOf = (inode: Inode) => inode.parent ? { dir: inode.parent, name: inode.name } : null;
-
 /** Every attribute change: the filesystem's, then its events. */
 function changeAttr(p: AttrTarget, attr: SetAttr): void {
   p.inode.setattr(attr, p.hostFd);
-  attrChanged(p.inode, attr, entryOf(p.inode));
+  attrChanged(p.inode, attr);
 }
 
 /** chmod(2): the owner's (or CAP_FOWNER's); setgid goes unless the caller is in the group or has CAP_FSETID. */
@@ -441,13 +438,13 @@ export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeo
 export function setXattr(p: VfsPath, name: string, value: Uint8Array, flags: number): void {
   beforeChange();
   p.inode.setxattr(name, value, flags);
-  xattrChanged(p.inode, entryOf(p.inode));
+  xattrChanged(p.inode);
 }
 
 export function removeXattr(p: VfsPath, name: string): void {
   beforeChange();
   p.inode.removexattr(name);
-  xattrChanged(p.inode, entryOf(p.inode));
+  xattrChanged(p.inode);
 }
 
 /** The names listxattr(2) shows the caller: trusted.* only to CAP_SYS_ADMIN. */
