@@ -21,6 +21,12 @@ describe('inotify', () => {
     expect(r.stdout).toBe('one\ntwo\n');
   });
 
+  it('ends an instance when its last fd closes, so 128 may be open at once, as on Linux', () => {
+    const r = tvisorDo([compile('inotifyinstances')], { timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('fails 0, open at once 128\n');
+  });
+
   it('shows a watcher the changes another process makes, in Linux order', () => {
     const watch = compile('inotifywatch');
     const r = sandboxSh(`cd /tmp && echo start > f && (${watch} ready 5 f > events &) &&

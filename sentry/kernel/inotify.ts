@@ -10,6 +10,7 @@
 // translated to the guest's watches: native writes and reads, and the
 // changes host processes make in a bind mount.
 import { closeSync, readSync } from 'node:fs';
+import koffi from 'koffi';
 import { E, SysErr } from '../abi/errno.js';
 import { F, O } from '../abi/flags.js';
 import { closeQuietly } from '../host/fd.js';
@@ -139,6 +140,7 @@ export class Instance {
 
   private send(ev: Uint8Array): void {
     if (libcCalls.send(this.sock, ev, ev.length, MSG_DONTWAIT | MSG_NOSIGNAL) === ev.length) this.last = ev;
+    else if (koffi.errno() === E.EPIPE) this.system.drop(this);
   }
 
   /** The guest closed its last fd of the instance: its watches go. */
@@ -171,6 +173,7 @@ export class Inotify implements HostEvents {
   /** inotify_init1: the guest's end of a new instance's socket, for the caller to give (and close). */
   init(flags: number): number {
     if (flags & ~(O.CLOEXEC | O.NONBLOCK)) throw new SysErr(E.EINVAL);
+    this.sweep();
     if (this.instances.size >= MAX_INSTANCES) throw new SysErr(E.EMFILE);
     const pair = new Int32Array(2);
     tv(native.socketpair(pair));
@@ -184,7 +187,6 @@ export class Inotify implements HostEvents {
       const key = `${v.getBigUint64(0, true)}:${v.getBigUint64(8, true)}`;
       const inst = new Instance(this, mine, key);
       this.instances.set(key, inst);
-      this.k.watch(mine, () => this.peerActivity(inst));
       return theirs;
     } catch (e) {
       closeQuietly(mine);
@@ -200,19 +202,26 @@ export class Inotify implements HostEvents {
     return inst;
   }
 
-  /** The guest wrote into its end (Linux refuses that; here it is dropped) or closed it everywhere (the instance goes). */
-  private peerActivity(inst: Instance): void {
-    const p = new Int16Array(4);
-    new Int32Array(p.buffer)[0] = inst.sock;
-    p[2] = 0x1; // POLLIN
-    libcCalls.poll(p, 1, 0);
-    if (p[3]! & POLLHUP) {
-      this.k.unwatch(inst.sock);
-      this.instances.delete(inst.key);
-      inst.close();
-      return;
-    }
-    try { readSync(inst.sock, this.buf); } catch { /* nothing queued */ }
+  /**
+   * Ends the instances whose every guest fd is closed (their socket hung up):
+   * their watches go. Asked at each inotify_init1 (one poll of all of them)
+   * and when an event finds the peer gone, rather than watching each socket
+   * in the event loop; until then a forgotten instance only keeps its watches.
+   */
+  private sweep(): void {
+    const all = [...this.instances.values()];
+    if (all.length === 0) return;
+    const p = new Int16Array(all.length * 4);
+    const fds = new Int32Array(p.buffer);
+    all.forEach((inst, i) => { fds[i * 2] = inst.sock; });
+    libcCalls.poll(p, all.length, 0);
+    all.forEach((inst, i) => { if (p[i * 4 + 3]! & POLLHUP) this.drop(inst); });
+  }
+
+  drop(inst: Instance): void {
+    if (this.instances.get(inst.key) !== inst) return;
+    this.instances.delete(inst.key);
+    inst.close();
   }
 
   // ---- the host's inotify ----
