@@ -56,15 +56,17 @@ describe('inotify', () => {
     expect(existsSync(join(dir, 'w', 'new2'))).toBe(false);
   });
 
-  it("never shows a name a host process makes in the host's root (the overlay's lower layer)", async () => {
+  it("never shows what a host process does in the host's root (the overlay's lower layer)", async () => {
     const watch = compile('inotifywatch');
     const dir = tempDir('inotify-lower');
+    writeFileSync(join(dir, 'f'), 'start\n');
     const sig = tempDir('inotify-signal');
-    // Once the guest watches `dir` (seen through the overlay), the host names a file there; then the guest does.
+    // Once the guest watches `dir` and `dir/f` (seen through the overlay), the host names a file
+    // there and writes to f; then the guest names one.
     const hostSide = spawn('/bin/sh', ['-c', `for i in $(seq 200); do [ -e ${sig}/ready ] && break; sleep 0.1; done &&
-      : > ${dir}/host-made && touch ${sig}/go`], { stdio: 'ignore' });
+      : > ${dir}/host-made && echo more >> ${dir}/f && touch ${sig}/go`], { stdio: 'ignore' });
     const done = new Promise((resolve) => hostSide.on('exit', resolve));
-    const r = sandboxSh(`(${watch} /s/ready 1 ${dir} > /dev/shm/events &) &&
+    const r = sandboxSh(`(${watch} /s/ready 1 ${dir} ${dir}/f > /dev/shm/events &) &&
       for i in $(seq 200); do [ -e /s/go ] && break; sleep 0.1; done && sleep 0.5 && : > ${dir}/guest &&
       ${waitFor('/dev/shm/events', 'guest')}; cat /dev/shm/events`, { flags: ['-v', `${sig}:/s`], timeoutMs: 60_000 });
     await done;

@@ -87,9 +87,10 @@ export class GoferInode extends Inode {
 
   /** The host file itself: its data, and for a directory its entries, as host processes change them too. */
   override dataFile(): number {
-    // A read-only tree's directories (the overlay's lower layer: the host's root) are not watched:
-    // names a host process makes there are none of the sandbox's.
-    if (this.removed || (this.fs.readonly && isDir(this.cached.mode))) return -1;
+    // A read-only tree (the overlay's lower layer: the host's root) is not watched: the
+    // sandbox never changes it, and what host processes do there (names they make, their
+    // reads of /usr/bin/ls) is none of the sandbox's.
+    if (this.removed || this.fs.readonly) return -1;
     try { return this.c.open(this.a, this.path, O.PATH, 0); } catch { return -1; }
   }
 
