@@ -180,7 +180,9 @@ export function xattrChanged(inode: Inode): void {
 /** The file was opened (not O_PATH): IN_OPEN; its data may have moved to another host file (copy-up). */
 export function opened(inode: Inode): void {
   if (count === 0) return;
-  afterChange();
+  // An open changes nothing the host reports (its own IN_OPEN is not asked for): what the host
+  // has queued is other processes' and goes first.
+  host?.drain();
   host?.track(inode);
   changedSelf(inode, IN.OPEN | dirBit(inode));
 }

@@ -138,6 +138,10 @@ CASE(modify_coalesced) {
   int fd = open("f", O_CREAT | O_WRONLY, 0644); int in = watching("f", IN_MODIFY);
   write(fd, "a", 1); write(fd, "b", 1); write(fd, "c", 1); close(fd); drain(in);
 }
+CASE(modify_then_open) {
+  int fd = open("f", O_CREAT | O_WRONLY, 0644); int in = watching("f", IN_MODIFY | IN_OPEN);
+  write(fd, "a", 1); close(open("f", O_RDONLY)); write(fd, "b", 1); close(fd); drain(in);
+}
 CASE(modify_by_another_process) {
   touch("f"); int in = watching("f", IN_MODIFY | IN_ATTRIB);
   pid_t pid = fork();
@@ -180,7 +184,7 @@ int main(int argc, char **argv) {
   RUN(inotify_init_flags); RUN(add_watch_errors); RUN(watch_file_events); RUN(watch_dir_events); RUN(watch_symlink_itself);
   RUN(file_self_events); RUN(dir_and_child_watches); RUN(rmdir_watched); RUN(rename_over); RUN(rename_exchange); RUN(dir_self_events);
   RUN(link_and_symlink); RUN(attrib_changes); RUN(open_events); RUN(oneshot); RUN(rm_watch_events); RUN(mask_update);
-  RUN(dont_follow); RUN(modify_coalesced); RUN(modify_by_another_process); RUN(nonblock_and_fionread); RUN(small_buffer);
+  RUN(dont_follow); RUN(modify_coalesced); RUN(modify_then_open); RUN(modify_by_another_process); RUN(nonblock_and_fionread); RUN(small_buffer);
   RUN(dir_child_modify); RUN(close_events);
   RUN(dnotify_errors); RUN(dnotify_dir);
   return 0;
