@@ -5,8 +5,7 @@
 // of open files, changes a host process makes in a bind mount) comes from
 // the host's own inotify, through `HostEvents`. With no mark anywhere, every
 // hook returns at its first test.
-import type { Inode } from './inode.js';
-import type { SetAttr } from './inode.js';
+import type { Inode, SetAttr } from './inode.js';
 
 /** inotify's event bits (include/uapi/linux/inotify.h). */
 export const IN = {
@@ -21,7 +20,7 @@ export const IN_ALL_EVENTS = 0xfff;
 /** Who watches an inode: `event` gets every event on it, the caller filters by its mask. */
 export interface Mark {
   /** `name`: the child's name for an event on a watched directory's entry; '' for the inode itself. */
-  event(mask: number, cookie: number, name: string, unlinkedChild: boolean): void;
+  event(mask: number, cookie: number, name: string): void;
   /** The inode is gone (deleted, or the watch removed by the host): IN_IGNORED, and the mark goes. */
   ignored(): void;
 }
@@ -76,7 +75,7 @@ function afterChange(): void {
 /** An event on `inode` itself. */
 export function notifyInode(inode: Inode, mask: number, cookie = 0): void {
   const s = marks.get(inode);
-  if (s) for (const m of [...s]) m.event(mask, cookie, '', false);
+  if (s) for (const m of [...s]) m.event(mask, cookie, '');
 }
 
 /**
@@ -86,7 +85,7 @@ export function notifyInode(inode: Inode, mask: number, cookie = 0): void {
  */
 export function notifyEntry(dir: Inode, name: string, child: Inode | null, mask: number, cookie = 0, self = false): void {
   const s = marks.get(dir);
-  if (s) for (const m of [...s]) m.event(mask, cookie, name, false);
+  if (s) for (const m of [...s]) m.event(mask, cookie, name);
   if (self && child) notifyInode(child, mask, cookie);
 }
 

@@ -11,13 +11,17 @@
 
 static char *volatile NULLPATH = NULL;
 
-/** Reads every queued event and prints its wd, mask bits and name, one a line; a move's cookie as "paired" with the last one. */
+/**
+ * Reads every queued event and prints its wd, mask bits and name, one a line; a move's cookie as
+ * "paired" with the last one. It waits 300 ms for more: in tvisor the events of native writes
+ * come through the sentry's event loop, a moment after the write.
+ */
 static void drain(int fd) {
   char buf[8192] __attribute__((aligned(8)));
   unsigned last_cookie = 0;
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) break;
+    if (poll(&p, 1, 300) <= 0) break;
     long n = read(fd, buf, sizeof buf);
     if (n <= 0) break;
     for (long i = 0; i < n;) {
@@ -136,7 +140,9 @@ CASE(dont_follow) {
 }
 CASE(modify_coalesced) {
   int fd = open("f", O_CREAT | O_WRONLY, 0644); int in = watching("f", IN_MODIFY);
-  write(fd, "a", 1); write(fd, "b", 1); write(fd, "c", 1); close(fd); drain(in);
+  // chmod, a change the watch does not ask about, is a trapped call: tvisor has translated the
+  // writes' events when it returns, so merging is tested, not the moment of delivery.
+  write(fd, "a", 1); write(fd, "b", 1); write(fd, "c", 1); chmod("f", 0600); close(fd); drain(in);
 }
 CASE(modify_then_open) {
   int fd = open("f", O_CREAT | O_WRONLY, 0644); int in = watching("f", IN_MODIFY | IN_OPEN);
