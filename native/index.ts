@@ -106,6 +106,18 @@ export const libcCalls = {
   // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.
   flock: libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number,
   fcntlLock: libc.func('int fcntl(int fd, int cmd, _Inout_ uint8_t *fl)') as (fd: number, cmd: number, fl: Uint8Array) => number,
+  inotifyInit1: libc.func('int inotify_init1(int flags)') as (flags: number) => number,
+  inotifyAddWatch: libc.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)') as
+    (fd: number, path: string, mask: number) => number,
+  inotifyRmWatch: libc.func('int inotify_rm_watch(int fd, int wd)') as (fd: number, wd: number) => number,
+  send: libc.func('int64_t send(int fd, const uint8_t *buf, size_t len, int flags)') as
+    (fd: number, buf: Uint8Array, len: number, flags: number) => number,
+  ioctlInt: libc.func('int ioctl(int fd, unsigned long req, _Out_ int32_t *out)') as (fd: number, req: number, out: Int32Array) => number,
+  poll: libc.func('int poll(_Inout_ int16_t *fds, uint64_t n, int timeout)') as (fds: Int16Array, n: number, timeout: number) => number,
+  setsockoptInt: libc.func('int setsockopt(int fd, int level, int name, const int32_t *val, uint32_t len)') as
+    (fd: number, level: number, name: number, val: Int32Array, len: number) => number,
+  getsockoptInt: libc.func('int getsockopt(int fd, int level, int name, _Out_ int32_t *val, _Inout_ uint32_t *len)') as
+    (fd: number, level: number, name: number, val: Int32Array, len: Uint32Array) => number,
 };
 
 export interface HostTimespec { sec: number; nsec: number }

@@ -9,6 +9,7 @@ import { O } from '../abi/flags.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { calls } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
+import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
 import type { SandboxProc } from '../host/sandbox-proc.js';
@@ -75,6 +76,8 @@ export class Kernel {
   private readonly waitingLocks = new Map<number, number>();
   /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
   readonly fifos = new Map<string, VfsPath>();
+  /** The sandbox's inotify instances (and the host inotify behind them). */
+  readonly inotify = new Inotify(this);
 
   constructor(o: KernelOptions) {
     this.platform = o.platform;

@@ -8,7 +8,7 @@ import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { MAY_READ, MAY_WRITE } from '../vfs/permissions.js';
 import { type AttrTarget, checkXattrAccess, type FileSizeLimit, setMode, setOwner, setTimes, type TimeChange, truncateAt,
-  visibleXattrs } from '../vfs/ops.js';
+  removeXattr, setXattr, visibleXattrs } from '../vfs/ops.js';
 import { AT } from '../abi/flags.js';
 import { nameBytes } from '../abi/names.js';
 import type { Timespec } from '../abi/stat.js';
@@ -107,7 +107,7 @@ function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: numb
   const name = xattrName(t, nameAddr);
   if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   checkXattrAccess(t, p, name, MAY_WRITE);
-  p.inode.setxattr(name, t.mem.read(buf, size), flags);
+  setXattr(p, name, t.mem.read(buf, size), flags);
   return 0;
 }
 
@@ -123,7 +123,7 @@ function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
 function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
   const name = xattrName(t, nameAddr);
   checkXattrAccess(t, p, name, MAY_WRITE);
-  p.inode.removexattr(name);
+  removeXattr(p, name);
   return 0;
 }
 

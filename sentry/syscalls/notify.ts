@@ -1,44 +1,46 @@
-// inotify_add_watch(2). inotify_init1 runs natively, so a guest's inotify fd
-// is a real host instance; but host inotify cannot see sandbox files (a tmpfs
-// directory is a JavaScript object, its files' data are written natively),
-// so a watch on one is not implemented yet. The call is checked as Linux
-// checks it, in Linux's order, so every error is Linux's; a valid watch gets
-// ENOSYS, which is what programs without inotify see: tail -f and
-// file watchers fall back to polling.
-import { host } from '../host/fd.js';
+// inotify(7) and dnotify. An inotify instance is the sentry's (kernel/inotify.ts):
+// the guest's fd is a socket whose records are the events, so read, poll
+// and close run natively; these calls make and change the instance. The
+// checks of inotify_add_watch are Linux's, in Linux's order.
 import { E, SysErr } from '../abi/errno.js';
 import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { checkAccess, MAY_READ } from '../vfs/permissions.js';
-import { AT } from '../abi/flags.js';
+import { AT, O } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
+import { IN, IN_ALL_EVENTS } from '../vfs/notify.js';
+import type { Instance } from '../kernel/inotify.js';
 import { lookupAt } from './common.js';
-import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
+import { entry, type GiveFd, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
-const IN_ALL_EVENTS = 0xfff;
-const IN_ONLYDIR = 0x01000000;
-const IN_DONT_FOLLOW = 0x02000000;
-const IN_EXCL_UNLINK = 0x04000000;
-const IN_MASK_CREATE = 0x10000000;
-const IN_MASK_ADD = 0x20000000;
-const IN_ONESHOT = 0x80000000;
-const ALL_INOTIFY_BITS = IN_ALL_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_CREATE | IN_MASK_ADD |
-  IN_ONESHOT | 0x2000 /* IN_UNMOUNT */ | 0x4000 /* IN_Q_OVERFLOW */ | 0x8000 /* IN_IGNORED */ | 0x40000000 /* IN_ISDIR */;
+const ALL_INOTIFY_BITS = IN_ALL_EVENTS | IN.ONLYDIR | IN.DONT_FOLLOW | IN.EXCL_UNLINK | IN.MASK_CREATE | IN.MASK_ADD |
+  IN.ONESHOT | IN.UNMOUNT | IN.Q_OVERFLOW | IN.IGNORED | IN.ISDIR;
 
-function isInotify(t: Task, fd: number): boolean {
-  return ForeignFd.with(t, fd, (held) => host(() => held.hostName()) === 'anon_inode:inotify');
+function inotifyInit1(k: Kernel, flags: number): GiveFd {
+  return { give: k.inotify.init(flags), cloexec: (flags & O.CLOEXEC) !== 0 };
+}
+
+/** The instance behind guest fd `fd`: EBADF for no fd, EINVAL for an fd that is no inotify instance. */
+function instanceOf(t: Task, k: Kernel, fd: number): Instance {
+  const st = ForeignFd.with(t, fd, (held) => held.stat());
+  return k.inotify.find(st.dev, st.ino);
 }
 
 function inotifyAddWatch(t: Task, k: Kernel, fd: number, pathAddr: number, mask: number): number {
   if (!(mask & ALL_INOTIFY_BITS)) throw new SysErr(E.EINVAL);
-  if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE)) throw new SysErr(E.EINVAL);
-  if (fd < 0 || !isInotify(t, fd)) throw new SysErr(fd < 0 ? E.EBADF : E.EINVAL);
-  const p = lookupAt(k, t, AT.FDCWD, t.mem.readPath(pathAddr), mask & IN_DONT_FOLLOW ? AT.SYMLINK_NOFOLLOW : 0);
+  if ((mask & IN.MASK_ADD) && (mask & IN.MASK_CREATE)) throw new SysErr(E.EINVAL);
+  const inst = instanceOf(t, k, fd);
+  const p = lookupAt(k, t, AT.FDCWD, t.mem.readPath(pathAddr), mask & IN.DONT_FOLLOW ? AT.SYMLINK_NOFOLLOW : 0);
   const st = p.inode.stat();
-  if ((mask & IN_ONLYDIR) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
+  if ((mask & IN.ONLYDIR) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   checkAccess(t.creds, st, MAY_READ);
-  throw new SysErr(E.ENOSYS);
+  return inst.addWatch(p.inode, mask);
+}
+
+function inotifyRmWatch(t: Task, k: Kernel, fd: number, wd: number): number {
+  instanceOf(t, k, fd).rmWatch(wd);
+  return 0;
 }
 
 const DN_MULTISHOT = 0x80000000;
@@ -56,5 +58,8 @@ export function dnotify(t: Task, k: Kernel, fd: number, arg: number): Reply {
 }
 
 export const notifyFamily: SyscallFamily = {
+  inotify_init: entry([], (_t, _a, k) => inotifyInit1(k, 0)),
+  inotify_init1: entry(['flags'], (_t, a, k) => inotifyInit1(k, a.int(0))),
   inotify_add_watch: entry(['fd', 'path', 'hex'], (t, a, k) => inotifyAddWatch(t, k, a.int(0), a.ptr(1), a.uint(2))),
+  inotify_rm_watch: entry(['fd', 'int'], (t, a, k) => inotifyRmWatch(t, k, a.int(0), a.int(1))),
 };

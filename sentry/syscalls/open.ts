@@ -10,6 +10,7 @@ import { host, hostFstat } from '../host/fd.js';
 import { AT, O, RESOLVE } from '../abi/flags.js';
 import { isFifo, isReg } from '../abi/stat.js';
 import { pathOf } from '../vfs/walk.js';
+import { opened } from '../vfs/notify.js';
 import { startOf } from './common.js';
 import { entry, type GiveFd, type NewFd, type Reply, type SyscallFamily, type WaitingOpen } from '../kernel/syscalls.js';
 
@@ -33,6 +34,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);

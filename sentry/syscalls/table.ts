@@ -39,7 +39,7 @@ export const PASSTHROUGH: readonly string[] = [
   'io_destroy', 'io_getevents', 'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall',
   'semtimedop', 'fadvise64', 'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun',
   'timer_delete', 'clock_gettime', 'clock_getres', 'clock_nanosleep', 'exit_group', 'epoll_wait', 'epoll_ctl',
-  'tgkill', 'waitid', 'ioprio_set', 'ioprio_get', 'inotify_init', 'inotify_init1', 'inotify_rm_watch',
+  'tgkill', 'waitid', 'ioprio_set', 'ioprio_get',
   'pselect6', 'ppoll', 'set_robust_list', 'get_robust_list', 'splice', 'tee', 'sync_file_range', 'vmsplice',
   'epoll_pwait', 'signalfd', 'timerfd_create', 'eventfd', 'fallocate', 'timerfd_settime', 'timerfd_gettime',
   'accept4', 'signalfd4', 'eventfd2', 'epoll_create1', 'dup3', 'pipe2', 'preadv', 'pwritev',

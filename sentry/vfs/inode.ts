@@ -150,6 +150,14 @@ export abstract class Inode {
    */
   sharesHostFile(): boolean { return false; }
 
+  /**
+   * An O_PATH host fd (the caller closes it) of the host file whose changes
+   * the host's inotify reports for this inode: the file holding its data
+   * (native reads and writes), or a bind mount's host file or directory
+   * (changes host processes make). -1 when there is none.
+   */
+  dataFile(): number { return -1; }
+
   /** The host file holding this inode's data, as `major:minor:ino` of the host's stat (for /proc/<pid>/maps). */
   hostKey(): string | null { return null; }
 

@@ -16,6 +16,7 @@ import { samePath, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
 import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
+import { attrChanged, beforeChange, created, linked, moved, removed, watching, xattrChanged } from './notify.js';
 
 /** Who acts: a walker (namespace, root, credentials, context) and the umask its new entries get. */
 export interface Actor extends WalkContext {
@@ -68,10 +69,13 @@ function busy(a: Actor, at: VfsPath, inode: Inode): boolean {
 }
 
 export function mkdirAt(a: Actor, start: VfsPath, path: string, mode: number): VfsPath {
+  beforeChange();
   const p = parentForCreate(a, start, path);
   const dirSt = checkCreate(a, p);
   const perm = (mode & ~a.umask & 0o1777) | (dirSt.mode & S_ISGID);
-  return { mount: p.dir.mount, inode: p.dir.inode.mkdir(p.name, perm, newOwner(a, dirSt)) };
+  const inode = p.dir.inode.mkdir(p.name, perm, newOwner(a, dirSt));
+  created(p.dir.inode, p.name, inode);
+  return { mount: p.dir.mount, inode };
 }
 
 /** mknod(2): regular files, FIFOs, sockets, and device nodes for CAP_MKNOD. */
@@ -81,28 +85,32 @@ export function mknodAt(a: Actor, start: VfsPath, path: string, mode: number, de
   if (type === S_IFDIR) throw new SysErr(E.EPERM);
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SysErr(E.EINVAL);
   if ((type === S_IFCHR || type === S_IFBLK) && !capable(a.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
+  beforeChange();
   const p = parentForCreate(a, start, path);
   const dirSt = checkCreate(a, p);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
   const perm = newMode(a, dirSt, mode);
-  if (type === S_IFREG) p.dir.inode.create(p.name, perm, newOwner(a, dirSt));
-  else p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+  const inode = type === S_IFREG ? p.dir.inode.create(p.name, perm, newOwner(a, dirSt))
+    : p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+  created(p.dir.inode, p.name, inode);
 }
 
 export function symlinkAt(a: Actor, start: VfsPath, path: string, target: string): void {
   if (target === '') throw new SysErr(E.ENOENT);
+  beforeChange();
   const p = parentForCreate(a, start, path);
   const dirSt = checkCreate(a, p);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
-  p.dir.inode.symlink(p.name, target, newOwner(a, dirSt));
+  created(p.dir.inode, p.name, p.dir.inode.symlink(p.name, target, newOwner(a, dirSt)));
 }
 
 /** bind(2) of a unix socket at `path`: a new socket node (an existing name is EADDRINUSE) bound to host socket `sock`. */
 export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: number): void {
   try {
+    beforeChange();
     const p = parentForCreate(a, start, path);
     const dirSt = checkCreate(a, p);
-    p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt));
+    created(p.dir.inode, p.name, p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt)));
   } catch (e) {
     throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
   }
@@ -110,6 +118,7 @@ export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: numbe
 
 /** unlink(2). Returns the regular file that lost a name (else null), for the caller to let go of what it holds of it. */
 export function unlinkAt(a: Actor, start: VfsPath, path: string): Inode | null {
+  beforeChange();
   const p = resolveParent(a, start, path);
   if (p.name === '' || p.name === '.' || p.name === '..') throw new SysErr(E.EISDIR);
   if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
@@ -121,10 +130,12 @@ export function unlinkAt(a: Actor, start: VfsPath, path: string): Inode | null {
   if (isDir(vst.mode)) throw new SysErr(E.EISDIR);
   if (a.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   p.dir.inode.unlink(p.name);
+  removed(p.dir.inode, p.name, victim, false, vst.nlink <= 1);
   return isReg(vst.mode) ? victim : null;
 }
 
 export function rmdirAt(a: Actor, start: VfsPath, path: string): void {
+  beforeChange();
   const p = resolveParent(a, start, path);
   if (p.name === '.') throw new SysErr(E.EINVAL);
   if (p.name === '..') throw new SysErr(E.ENOTEMPTY);
@@ -138,6 +149,7 @@ export function rmdirAt(a: Actor, start: VfsPath, path: string): void {
   if (a.ns.mountedOn({ mount: p.dir.mount, inode: victim })) throw new SysErr(E.EBUSY);
   if (victim === a.root.inode || victim === p.dir.mount.root) throw new SysErr(E.EBUSY);
   p.dir.inode.rmdir(p.name);
+  removed(p.dir.inode, p.name, victim, true, true);
 }
 
 function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
@@ -155,6 +167,7 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
   if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
   if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
   if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
+  beforeChange();
   const from = resolveParent(a, fromStart, fromPath);
   const to = resolveParent(a, toStart, toPath);
   // '/', '.' and '..' are no names to move or to replace (do_renameat2: not LAST_NORM).
@@ -196,13 +209,19 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
     if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE);
   }
   if (samePath(from.dir, to.dir) && from.name === to.name) return null;
+  // Its last name goes (a directory's only one): IN_DELETE_SELF after the move's events.
+  const rst = replaced && replaced !== moving && watching() ? replaced.stat() : null;
+  const replacedNlink = rst && !isDir(rst.mode) ? rst.nlink : 0;
   const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
   from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  moved(from.dir.inode, from.name, to.dir.inode, to.name, moving, replaced === moving ? null : replaced,
+    (flags & RENAME.EXCHANGE) !== 0, replacedNlink <= 1);
   return replacedFile ? replaced : null;
 }
 
 /** link(2): a new name at `path` for the file at `target`. */
 export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string): void {
+  beforeChange();
   const p = parentForCreate(a, start, path);
   if (lookupChild(p.dir.inode, p.name)) throw new SysErr(E.EEXIST);
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
@@ -213,6 +232,7 @@ export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string):
   if (isDir(tst.mode)) throw new SysErr(E.EPERM);
   if (p.trailingSlash) throw new SysErr(E.ENOENT);
   p.dir.inode.link(p.name, target.inode);
+  linked(p.dir.inode, p.name, target.inode);
 }
 
 /** Finds or creates the file of an open; `created` when this call made it. */
@@ -229,6 +249,7 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
   const { dir, name } = end.missing;
   const dirSt = checkDirWritable(a, dir);
   const inode = dir.inode.create(name, newMode(a, dirSt, mode), newOwner(a, dirSt));
+  created(dir.inode, name, inode);
   return { at: { mount: dir.mount, inode }, created: true };
 }
 
@@ -240,6 +261,7 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
  */
 export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mode: number, res = 0):
     { at: VfsPath; st: Stat } {
+  if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
   const st = at.inode.stat();
   const acc = flags & O.ACCMODE;
@@ -266,7 +288,7 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
 /** O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id bits go as for a write. */
 function truncateOnOpen(a: Actor, at: VfsPath, st: Stat): void {
   const mode = withoutSetid(a.creds, st);
-  at.inode.setattr({ size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
+  changeAttr(at, { size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }
 
 /** O_TMPFILE: an unnamed file in the directory at `path`; `linkable` unless O_EXCL. */
@@ -302,6 +324,13 @@ const statOf = (p: AttrTarget) => p.hostFd === undefined ? p.inode.stat() : p.in
 
 function writable(p: VfsPath): void {
   if (p.mount.readonly) throw new SysErr(E.EROFS);
+  beforeChange();
+}
+
+/** Every attribute change: the filesystem's, then its events. */
+function changeAttr(p: AttrTarget, attr: SetAttr): void {
+  p.inode.setattr(attr, p.hostFd);
+  attrChanged(p.inode, attr);
 }
 
 /** chmod(2): the owner's (or CAP_FOWNER's); setgid goes unless the caller is in the group or has CAP_FSETID. */
@@ -313,7 +342,7 @@ export function setMode(a: Actor, p: AttrTarget, mode: number): void {
   if (!isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
   let m = mode & 0o7777;
   if ((m & S_ISGID) && !inGroup(a.creds, st.gid) && !capable(a.creds, CAP.FSETID)) m &= ~S_ISGID;
-  p.inode.setattr({ mode: m }, p.hostFd);
+  changeAttr(p, { mode: m });
 }
 
 /** chown(2) as chown_common and setattr_prepare decide it; NO_ID (-1) keeps that id. */
@@ -341,7 +370,7 @@ export function setOwner(a: Actor, p: AttrTarget, uid: number, gid: number): voi
       attr.mode = m;
     }
   }
-  p.inode.setattr(attr, p.hostFd);
+  changeAttr(p, attr);
 }
 
 /** A time utimensat(2) is given: a value, now (UTIME_NOW, or a NULL array), or left as it is (UTIME_OMIT). */
@@ -360,7 +389,7 @@ export function setTimes(a: Actor, p: AttrTarget, atime: TimeChange, mtime: Time
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;
   if (mtime !== 'omit') attr.mtime = mtime;
-  p.inode.setattr(attr, p.hostFd);
+  changeAttr(p, attr);
 }
 
 /** The caller's RLIMIT_FSIZE, which the kernel layer knows: the soft limit, and the signal past it (SIGXFSZ). */
@@ -384,7 +413,7 @@ export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSize
   const attr: SetAttr = { size: length };
   const m = withoutSetid(a.creds, st);
   if (m !== (st.mode & 0o7777)) attr.mode = m;
-  p.inode.setattr(attr);
+  changeAttr(p, attr);
 }
 
 /**
@@ -403,6 +432,19 @@ export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeo
   if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
   if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
   checkAccess(a.creds, st, want);
+}
+
+/** setxattr(2) after its checks (checkXattrAccess): the filesystem's, then IN_ATTRIB. */
+export function setXattr(p: VfsPath, name: string, value: Uint8Array, flags: number): void {
+  beforeChange();
+  p.inode.setxattr(name, value, flags);
+  xattrChanged(p.inode);
+}
+
+export function removeXattr(p: VfsPath, name: string): void {
+  beforeChange();
+  p.inode.removexattr(name);
+  xattrChanged(p.inode);
 }
 
 /** The names listxattr(2) shows the caller: trusted.* only to CAP_SYS_ADMIN. */

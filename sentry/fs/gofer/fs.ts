@@ -143,6 +143,15 @@ export class GoferInode extends Inode {
   // A read-only tree (the overlay's lower layer, a ro bind mount) is the host's; directories open EmptyDir's.
   override sharesHostFile(): boolean { return this.fs.readonly && !isDir(this.cached.mode); }
 
+  /** The host file itself: its data, and for a directory its entries, as host processes change them too. */
+  override dataFile(): number {
+    // A read-only tree (the overlay's lower layer: the host's root) is not watched: the
+    // sandbox never changes it, and what host processes do there (names they make, their
+    // reads of /usr/bin/ls) is none of the sandbox's.
+    if (this.removed || this.fs.readonly) return -1;
+    try { return this.c.open(this.a, this.path, O.PATH, 0); } catch { return -1; }
+  }
+
   override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
 
   /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */

@@ -229,6 +229,7 @@ export class OverlayInode extends Inode {
   }
 
   override hostKey(): string | null { return this.top.hostKey(); }
+  override dataFile(): number { return this.top.dataFile(); }
   override sharesHostFile(): boolean { return this.top.sharesHostFile(); }
   override getxattr(name: string): Uint8Array { return this.top.getxattr(name); }
   override listxattr(): string[] { return this.top.listxattr(); }

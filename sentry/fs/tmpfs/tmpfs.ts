@@ -16,7 +16,7 @@ import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
 import { bindUnix, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
-import { FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
+import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
 import { hostFifos } from '../../host/fifos.js';
 import { futimens } from '../../host/times.js';
 import { HostTmpfs } from './instance.js';
@@ -348,6 +348,12 @@ export class TmpfsFile extends TmpfsInode {
   override statOpen(hostFd: number): Stat { return this.statFrom(hostFstat(hostFd)); }
 
   override hostKey(): string { return this.key; }
+
+  override dataFile(): number {
+    if (this.named) return this.fs.host.open(this.hostName, O.PATH);
+    const fd = this.reachable();
+    return fd < 0 ? -1 : dupFd(fd);
+  }
 
   /** An fd of the unnamed host file that the sentry still holds, or -1. */
   private reachable(): number {
