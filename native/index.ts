@@ -116,6 +116,9 @@ export const libcCalls = {
   // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.
   flock: libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number,
   fcntlLock: libc.func('int fcntl(int fd, int cmd, _Inout_ uint8_t *fl)') as (fd: number, cmd: number, fl: Uint8Array) => number,
+  // The library API (src/api): its guests' stdio pipes, and readiness of the sockets it serves (called with .async).
+  pipe2: libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number,
+  poll: libc.func('int poll(_Inout_ uint8_t *fds, uint64_t nfds, int timeout)'),
 };
 
 export interface HostTimespec { sec: number; nsec: number }

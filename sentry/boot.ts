@@ -58,8 +58,12 @@ export interface SandboxSpec {
   maskedPaths?: string[];
   /** Made read-only (absent paths are skipped). */
   readonlyPaths?: string[];
-  /** The sandbox's first process: `do`'s command, the container's process. */
-  process: ProcessConfig;
+  /**
+   * The sandbox's first process: the container's process. Absent: the
+   * sandbox runs only what its control socket's Exec asks, until Shutdown
+   * (the library API, src/api).
+   */
+  process?: ProcessConfig;
   /** Start the process at boot (`do`); otherwise on the control socket's Start (OCI create, then start). */
   startAtBoot: boolean;
   /** Where the sandbox serves its control socket (the OCI runtime's commands); absent: nowhere. */
@@ -139,8 +143,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     // One devpts per sandbox, wherever the spec mounts one: the terminals of its processes are its ptys.
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
-    const terminal = spec.process.terminal ? devpts.openPty() : null;
-    const size = spec.process.consoleSize;
+    const terminal = spec.process?.terminal ? devpts.openPty() : null;
+    const size = spec.process?.consoleSize;
     if (terminal && size) native.setWinsize(terminal.master, size.height, size.width);
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
 
@@ -219,10 +223,11 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     for (const m of ns.all()) m.lock();
 
 
-    const main = toProcessSpec(spec.process);
+    const main = spec.process && toProcessSpec(spec.process);
     const stdio: Stdio = terminal ? { fds: [terminal.slave, terminal.slave, terminal.slave], tty: true } : { fds: [0, 1, 2], tty: false };
     let started = false;
     const startMain = (launchHooks: LaunchHooks) => {
+      if (!main) throw new SysErr(E.EINVAL, 'the sandbox has no process of its own to start');
       if (started) throw new SysErr(E.EEXIST, 'the container\'s process has started already');
       kernel!.launch(main, stdio, { ...launchHooks, started: (pid) => { hooks.started?.(pid); launchHooks.started?.(pid); } },
         { main: true });
@@ -231,12 +236,16 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     };
     if (terminal) hooks.terminal?.(terminal.master);
     if (spec.startAtBoot) startMain({});
-    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, { startMain, devpts, log }) : null;
+    // Shutdown kills init, whose pid namespace takes every guest with it; the kernel's run then returns.
+    let closing = false;
+    const shutdown = () => { closing = true; native.kill(initPid, 9); };
+    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, { startMain, shutdown, devpts, log }) : null;
     if (control) closers.push(() => control.close());
-    log.debug({ argv: spec.process.args, initPid, goferPid }, 'sandbox started');
+    log.debug({ argv: spec.process?.args, initPid, goferPid }, 'sandbox started');
     hooks.ready?.({ initPid });
     try {
-      return kernel.run();
+      const status = kernel.run();
+      return closing ? { code: 0 } : status;
     } finally {
       kernel.shutdown();
     }

@@ -102,7 +102,7 @@ function limitSandbox(limits: Limits): SandboxSpec['cgroup'] {
 /** Runs the sandbox process with the spec and exits as it does. */
 async function runSandboxProcess(spec: SandboxSpec): Promise<void> {
   const main = fileURLToPath(new URL('./sandbox-main.js', import.meta.url));
-  if (spec.process.terminal) return runWithTerminal(main, spec);
+  if (spec.process?.terminal) return runWithTerminal(main, spec);
   const child = spawn(process.execPath, [main, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: 'inherit' });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.

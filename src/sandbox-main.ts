@@ -86,7 +86,7 @@ try {
     guestCgroups,
     ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
   };
-  if (spec.process.terminal) {
+  if (spec.process?.terminal) {
     hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
       : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
   }

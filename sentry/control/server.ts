@@ -18,6 +18,8 @@ import { toProcessSpec } from './process.js';
 export interface ControlHandlers {
   /** Starts the container's process (once). */
   startMain(hooks: LaunchHooks): void;
+  /** Ends the sandbox (Shutdown): its processes are killed, and the kernel's run returns. */
+  shutdown(): void;
   devpts: DevptsFs;
   log: Log;
 }
@@ -76,6 +78,12 @@ export class ControlServer {
       this.h.startMain({ started: (pid) => { this.reply(conn, { pid }); this.hangUp(conn); } });
       return;
     }
+    if ('shutdown' in req && req.shutdown) {
+      this.reply(conn, {});
+      this.hangUp(conn);
+      this.h.shutdown();
+      return;
+    }
     if (!('exec' in req) || !req.exec?.process) throw new SysErr(E.EINVAL, 'control request');
     const config = req.exec.process;
     const spec = toProcessSpec(config);
@@ -123,7 +131,7 @@ function exitResponse(s: ExitStatus): ControlResponse {
 }
 
 function failure(e: unknown): ControlResponse {
-  if (e instanceof CommandNotFound) return { errno: E.ENOENT, message: e.message };
+  if (e instanceof CommandNotFound) return { errno: E.ENOENT, message: e.message, notFound: true };
   if (e instanceof SysErr) return { errno: e.errno, message: e.message };
   return { errno: E.EIO, message: (e as Error).message };
 }

@@ -1,0 +1,3 @@
+// The tvisor package's library API: `import { Sandbox } from 'tvisor'`.
+export { type Bind, type Exit, type Limits, Run, type RunOptions, Sandbox, SandboxError, type SandboxOptions,
+  type OutputOption, type StdinOption } from './sandbox.js';
