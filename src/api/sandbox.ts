@@ -61,14 +61,16 @@ export interface SandboxOptions {
   sandboxStderr?: 'inherit' | 'ignore';
 }
 
-/** A run's stdin: bytes to feed it, an fd of this process, 'pipe' (run.stdin), 'inherit' (this process's), or 'ignore' (empty). */
-export type StdinOption = string | Uint8Array | number | 'pipe' | 'inherit' | 'ignore';
+/** A run's stdin: 'pipe' (run.stdin), 'inherit' (this process's), 'ignore' (empty), or an fd of this process. */
+export type StdinOption = number | 'pipe' | 'inherit' | 'ignore';
 /** A run's stdout or stderr: 'pipe' (a stream of the run, the default), 'inherit', 'ignore', or an fd of this process. */
 export type OutputOption = number | 'pipe' | 'inherit' | 'ignore';
 
 export interface RunOptions {
-  /** Default 'ignore', or 'pipe' with a tty. */
+  /** Default 'ignore' (or `input`). */
   stdin?: StdinOption;
+  /** Bytes (or UTF-8 text) the run reads on its stdin, then its end. */
+  input?: string | Uint8Array;
   stdout?: OutputOption;
   stderr?: OutputOption;
   /** The working directory in the sandbox (default /). */
@@ -278,9 +280,8 @@ export class Run {
     let toFeed: Uint8Array | null = null;
     try {
       if (opts) {
-        const input = opts.stdin ?? 'ignore';
-        if (typeof input === 'string' || input instanceof Uint8Array) toFeed = typeof input === 'string' ? Buffer.from(input) : input;
-        guestEnds.push(this.stdio(0, toFeed ? 'pipe' : input));
+        if (opts.input !== undefined) toFeed = typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input;
+        guestEnds.push(this.stdio(0, toFeed ? 'pipe' : opts.stdin ?? 'ignore'));
         guestEnds.push(this.stdio(1, opts.stdout ?? 'pipe'));
         guestEnds.push(this.stdio(2, opts.stderr ?? 'pipe'));
       }
