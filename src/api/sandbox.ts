@@ -9,10 +9,9 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
-import { fileURLToPath } from 'node:url';
-import { libcCalls, native } from '../../native/index.js';
+import { libcCalls, native, repoFile } from '../../native/index.js';
 import type { MountSpec, SandboxSpec } from '../../sentry/boot.js';
 import { checkResponse, ControlError, receiveResponse, sendRequest, setNonBlocking } from '../../sentry/control/client.js';
 import type { ControlRequest, ControlResponse } from '../../sentry/control/codec.js';
@@ -93,7 +92,8 @@ export interface Exit {
   timedOut: boolean;
 }
 
-const SANDBOX_MAIN = fileURLToPath(new URL('../sandbox-main.js', import.meta.url));
+/** From dist/ even when this module runs from its source (tests). */
+const SANDBOX_MAIN = repoFile('dist/src/sandbox-main.js');
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_PIDS = 4096;
 /** How long close() waits for the sandbox to end after Shutdown before it kills it. */
@@ -279,7 +279,11 @@ export class Run {
     const guestEnds: number[] = [];
     let toFeed: Uint8Array | null = null;
     try {
-      if (opts) {
+      if (!opts) {
+        // The terminal's master comes with the first answer: the streams are there at once, joined to it then.
+        this.stdout = new PassThrough();
+        this.stdin = new PassThrough();
+      } else {
         if (opts.input !== undefined) toFeed = typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input;
         guestEnds.push(this.stdio(0, toFeed ? 'pipe' : opts.stdin ?? 'ignore'));
         guestEnds.push(this.stdio(1, opts.stdout ?? 'pipe'));
@@ -356,12 +360,14 @@ export class Run {
     this.pid = pid;
     if (master >= 0) {
       this.master = master;
-      this.stdout = new ReadStream(master);
-      // EIO once every slave is closed: the terminal's end ('close' follows).
-      this.stdout.on('error', () => {});
+      const fromGuest = new ReadStream(master);
+      // EIO once every slave is closed: the terminal's end.
+      fromGuest.on('error', () => (this.stdout as PassThrough).end());
+      fromGuest.pipe(this.stdout as PassThrough);
       // A copy of its own: each stream closes its fd.
-      this.stdin = new WriteStream(this.dupOf(master));
-      this.stdin.on('error', () => {});
+      const toGuest = new WriteStream(this.dupOf(master));
+      toGuest.on('error', () => {});
+      this.stdin!.pipe(toGuest);
     }
     if (this.wallTime > 0) {
       const timer = setTimeout(() => { this.timedOut = true; this.killTree(); }, this.wallTime);
