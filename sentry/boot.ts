@@ -18,7 +18,7 @@ import { rootCreds } from './auth/creds.js';
 import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import type { LaunchHooks, Stdio } from './kernel/launch.js';
-import { native } from './host/native.js';
+import { libcCalls, native } from './host/native.js';
 import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
@@ -42,6 +42,12 @@ export interface MountSpec {
   type: string;
   /** For a bind: the host path. */
   source?: string;
+  /**
+   * For a bind: served by a gofer already connected on this fd of the
+   * sandbox process (its attach 0), instead of the sandbox's own gofer
+   * serving `source` (the library API's in-memory volumes, src/api/volume.ts).
+   */
+  goferSocket?: number;
   options: string[];
 }
 
@@ -159,7 +165,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       switch (m.type) {
         case 'bind':
           // Served nosuid,nodev by the gofer; its source is a host path, not told.
-          fs = new GoferFs(client, attach++, opts.flags.readonly, emptyDir);
+          fs = m.goferSocket === undefined ? new GoferFs(client, attach++, opts.flags.readonly, emptyDir)
+            : new GoferFs(connectedGofer(m.goferSocket, closers), 0, opts.flags.readonly, emptyDir);
           flags = { ...flags, nosuid: true, nodev: true };
           source = 'none';
           break;
@@ -256,6 +263,15 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     hostFifos.dispose();
     hostSockets.dispose();
   }
+}
+
+/** A gofer client on an fd the sandbox process was given; closed with the sandbox. */
+function connectedGofer(fd: number, closers: (() => void)[]): GoferClient {
+  // Inherited without close-on-exec: no process the sentry starts may get it.
+  libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+  const client = new GoferClient(fd);
+  closers.push(() => client.close());
+  return client;
 }
 
 function openNetns(path: string): number {

@@ -19,6 +19,7 @@ import type { ProcessConfig } from '../../sentry/control/process.js';
 import { parseSize, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
 import { readiness } from './readiness.js';
+import { type VolumeFs, VolumeServer } from './volume.js';
 
 export { ControlError as SandboxError };
 
@@ -49,6 +50,12 @@ export interface SandboxOptions {
    */
   root?: string;
   binds?: Bind[];
+  /**
+   * In-memory volumes: a memfs Volume (or anything with its fs interface)
+   * by the guest path it is mounted at. What the guest writes is in the
+   * volume when its run's exit resolves (and at close).
+   */
+  volumes?: Record<string, VolumeFs>;
   /** The runs' environment, which each run's own adds to (default: PATH only). */
   env?: Record<string, string> | string[];
   limits?: Limits;
@@ -99,6 +106,8 @@ const DEFAULT_PIDS = 4096;
 /** How long close() waits for the sandbox to end after Shutdown before it kills it. */
 const CLOSE_GRACE_MS = 10_000;
 const O_CLOEXEC = 0o2000000;
+/** The sandbox process's fd of the first volume's gofer socket (3 is its ready pipe). */
+const VOLUME_FD = 4;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 function envList(env: Record<string, string> | string[] | undefined): string[] {
@@ -114,11 +123,14 @@ function mergeEnv(base: string[], over: string[]): string[] {
 }
 
 /** The tree over the root: /dev/shm, the binds, /sys and /proc (boot adds /dev and /dev/pts). */
-function sandboxMounts(binds: Bind[]): MountSpec[] {
+function sandboxMounts(binds: Bind[], volumes: string[]): MountSpec[] {
   return [
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev'] },
     ...binds.map((b) => ({ destination: b.guest, type: 'bind', source: b.host,
       options: [b.recursive === false ? 'bind' : 'rbind', b.readonly ? 'ro' : 'rw'] })),
+    // Volume i's gofer socket is the sandbox process's fd VOLUME_FD + i.
+    ...volumes.map((guest, i) => ({ destination: guest, type: 'bind', source: 'volume', goferSocket: VOLUME_FD + i,
+      options: ['bind', 'rw'] })),
     { destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
     { destination: '/proc', type: 'proc', options: ['nosuid', 'nodev', 'noexec'] },
   ];
@@ -139,7 +151,8 @@ export class Sandbox {
   private readonly endedPromise: Promise<void>;
 
   private constructor(private readonly child: ChildProcess, private readonly dir: string,
-      private readonly cgroup: SandboxCgroup | null, private readonly env: string[], private readonly wallTime: number) {
+      private readonly cgroup: SandboxCgroup | null, private readonly env: string[], private readonly wallTime: number,
+      private readonly volumes: VolumeServer[]) {
     this.endedPromise = new Promise((res) => child.once('exit', () => { this.ended = true; res(); }));
   }
 
@@ -151,17 +164,26 @@ export class Sandbox {
     const name = made++ === 0 ? String(process.pid) : `${process.pid}-${made}`;
     const cgroup = SandboxCgroup.create({ memory, pids: limits.pids ?? DEFAULT_PIDS }, name);
     let dir = '';
+    const servers: VolumeServer[] = [];
+    const theirs: number[] = [];
     try {
+      for (const vol of Object.values(opts.volumes ?? {})) {
+        const pair = new Int32Array(2);
+        if (native.socketpair(pair) < 0) throw new Error('socketpair failed');
+        theirs.push(pair[1]!);
+        servers.push(new VolumeServer(vol, pair[0]!));
+      }
       dir = mkdtempSync(`/tmp/tvisor-api-${process.pid}-`);
       const spec: SandboxSpec = {
-        rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.binds ?? []), startAtBoot: false,
+        rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.binds ?? [], Object.keys(opts.volumes ?? {})), startAtBoot: false,
         controlSocket: join(dir, 'control'), strace: opts.strace ?? false, memory,
         ...(opts.debugLog ? { debugLog: opts.debugLog } : {}), ...(cgroup ? { cgroup: cgroup.paths } : {}),
       };
       const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3', TVISOR_CLI_PID: String(process.pid) };
       delete env.TVISOR_CONSOLE_SOCKET;
       const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)],
-        { env, stdio: ['ignore', 'ignore', opts.sandboxStderr ?? 'inherit', 'pipe'] });
+        { env, stdio: ['ignore', 'ignore', opts.sandboxStderr ?? 'inherit', 'pipe', ...theirs] });
+      for (const fd of theirs.splice(0)) closeSync(fd);
       const line = await new Promise<string>((res) => {
         let got = '';
         child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
@@ -172,8 +194,10 @@ export class Sandbox {
         throw new ControlError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
       }
       const base = opts.env ? envList(opts.env) : [DEFAULT_PATH];
-      return new Sandbox(child, dir, cgroup, base, limits.wallTime ?? 0);
+      return new Sandbox(child, dir, cgroup, base, limits.wallTime ?? 0, servers);
     } catch (e) {
+      for (const fd of theirs) closeSync(fd);
+      for (const server of servers) server.close();
       cgroup?.remove();
       if (dir) rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -234,12 +258,18 @@ export class Sandbox {
       clearTimeout(timer);
     }
     await Promise.allSettled([...this.runs].map((r) => r.exit));
+    for (const v of this.volumes) v.close();
     this.cgroup?.remove();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The number of processes its memory limit made the host kill. */
   oomKills(): number { return this.cgroup?.oomKills() ?? 0; }
+
+  /** @internal A run ended: what it wrote to the volumes is put in them. */
+  syncVolumes(): void {
+    for (const v of this.volumes) v.sync();
+  }
 
   /** @internal The sandbox is ending: a run whose connection hangs up was killed with it. */
   get ending(): boolean { return this.closing !== null || this.ended; }
@@ -378,6 +408,7 @@ export class Run {
   }
 
   private ended(r: ControlResponse): void {
+    this.sandbox.syncVolumes();
     const signal = r.signal ? SIGNAL_NAMES.get(r.signal) ?? null : null;
     this.settle.exit({ code: signal ? null : r.code ?? 0, signal, timedOut: this.timedOut });
   }
