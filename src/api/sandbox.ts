@@ -238,6 +238,8 @@ export class Sandbox {
   /**
    * Ends the sandbox: every process in it is killed, the sandbox process
    * exits, and its cgroup and control socket's directory are removed.
+   * Rejects (once all that is done) if a file the guests wrote could not be
+   * copied back into its volume.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -261,6 +263,8 @@ export class Sandbox {
     for (const v of this.volumes) v.close();
     this.cgroup?.remove();
     rmSync(this.dir, { recursive: true, force: true });
+    const failures = this.volumes.flatMap((v) => v.failures);
+    if (failures.length) throw new AggregateError(failures, 'files the guests wrote could not be copied back into their volumes');
   }
 
   /** The number of processes its memory limit made the host kill. */

@@ -64,6 +64,8 @@ const DT = { [S_IFDIR]: 4, [S_IFREG]: 8, [S_IFLNK]: 10 } as Record<number, numbe
 /** tmpfs's f_type: a volume has no capacity of its own, as a tmpfs without size= (all zeros). */
 const TMPFS_MAGIC = 0x01021994;
 const EAGAIN = 11;
+/** The biggest file copied back into a volume: memfs holds a file in one buffer. */
+const MAX_VOLUME_FILE = 1 << 30;
 /** The description's status flags a reopened memfd keeps from the guest's open. */
 const STATUS_FLAGS = O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME | O.DSYNC | O.SYNC;
 
@@ -85,6 +87,8 @@ export class VolumeServer {
   private readonly fds = new Int32Array(4);
   private readonly nfds = new Int32Array(1);
   private readonly shadows = new Map<number, Shadow>();
+  /** Files that could not be copied back (too big for the volume): close() reports them. */
+  readonly failures: Error[] = [];
   private readonly codec: Codec;
   private sock: number;
 
@@ -98,7 +102,9 @@ export class VolumeServer {
 
   /** Copies what the guest changed into the volume. */
   sync(): void {
-    for (const s of this.shadows.values()) this.pull(s);
+    for (const s of this.shadows.values()) {
+      try { this.pull(s); } catch (e) { this.failures.push(e as Error); }
+    }
   }
 
   /** Syncs, then stops serving and lets go of the memfds. */
@@ -157,7 +163,10 @@ export class VolumeServer {
     readdir: (p, a) => ({ reply: this.readdir(p, a.withStat ?? false) }),
     readlink: (p) => ({ reply: { target: String(this.vol.readlinkSync(p)) } }),
     open: (p, a) => ({ fd: this.open(p, a.flags, a.mode) }),
-    mkdir: (p, a) => { this.vol.mkdirSync(p, a.mode); this.vol.chmodSync(p, a.mode & 0o7777); },
+    mkdir: (p, a) => {
+      this.vol.mkdirSync(p, a.mode);
+      if ((this.vol.lstatSync(p).mode & 0o7777) !== (a.mode & 0o7777)) this.vol.chmodSync(p, a.mode & 0o7777);
+    },
     mknod: (p, a) => {
       // A volume holds files, directories and symlinks: memfs has no FIFOs, sockets or devices.
       if ((a.mode & S_IFMT) !== S_IFREG && (a.mode & S_IFMT) !== 0) throw new Errno(E.EPERM, 'volume');
@@ -234,7 +243,8 @@ export class VolumeServer {
   private create(p: string, mode: number): void {
     const fd = this.vol.openSync(p, 'wx', mode & 0o7777);
     this.vol.closeSync(fd);
-    this.vol.chmodSync(p, mode & 0o7777);
+    // Only if memfs did not: a chmod would move ctime past the birth of a file made in one step.
+    if ((this.vol.lstatSync(p).mode & 0o7777) !== (mode & 0o7777)) this.vol.chmodSync(p, mode & 0o7777);
   }
 
   /** A new description of the file's memfd, with the guest's flags. */
@@ -258,16 +268,40 @@ export class VolumeServer {
 
   private rename(from: string, to: string, flags: number): void {
     if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE) || (flags & RENAME.NOREPLACE && flags & RENAME.EXCHANGE)) throw new Errno(E.EINVAL, 'volume');
-    const exists = (p: string) => { try { this.vol.lstatSync(p); return true; } catch { return false; } };
-    this.vol.lstatSync(from);
-    if (flags & RENAME.NOREPLACE && exists(to)) throw new Errno(E.EEXIST, 'volume');
-    if (!(flags & RENAME.EXCHANGE)) { this.vol.renameSync(from, to); return; }
-    if (!exists(to)) throw new Errno(E.ENOENT, 'volume');
+    const target = (() => { try { return this.vol.lstatSync(to); } catch { return null; } })();
+    const source = this.vol.lstatSync(from);
+    if (flags & RENAME.NOREPLACE && target) throw new Errno(E.EEXIST, 'volume');
+    if (!(flags & RENAME.EXCHANGE)) {
+      // memfs's rename checks none of what rename(2) does.
+      if (isDirMode(source.mode) && to.startsWith(from + '/')) throw new Errno(E.EINVAL, 'volume');
+      if (target) {
+        // Two names of one file: rename(2) does nothing.
+        if (target.ino === source.ino) return;
+        if (isDirMode(source.mode) && !isDirMode(target.mode)) throw new Errno(E.ENOTDIR, 'volume');
+        if (!isDirMode(source.mode) && isDirMode(target.mode)) throw new Errno(E.EISDIR, 'volume');
+        if (isDirMode(target.mode)) {
+          if (this.vol.readdirSync(to).length > 0) throw new Errno(E.ENOTEMPTY, 'volume');
+          this.vol.rmdirSync(to);
+        }
+      }
+      this.vol.renameSync(from, to);
+      this.touch(to);
+      return;
+    }
+    if (!target) throw new Errno(E.ENOENT, 'volume');
     // One request at a time: no one sees the exchange half done.
     const aside = `${to}.tvisor-exchange-${process.pid}`;
     this.vol.renameSync(to, aside);
     this.vol.renameSync(from, to);
     this.vol.renameSync(aside, from);
+    this.touch(to);
+    this.touch(from);
+  }
+
+  /** Moves a renamed file's ctime on, as rename(2) does (memfs's does not): a chmod to its own mode. */
+  private touch(p: string): void {
+    const st = this.vol.lstatSync(p);
+    if ((st.mode & S_IFMT) !== S_IFLNK) this.vol.chmodSync(p, st.mode & 0o7777);
   }
 
   /** The memfd of the volume file with inode `ino` at `p`, made from its content the first time. */
@@ -315,13 +349,24 @@ export class VolumeServer {
     this.marks(s);
   }
 
-  /** Memfd → volume. */
+  /** Memfd → volume (a file past MAX_VOLUME_FILE stays as it was: EFBIG, recorded for close()). */
   private pull(s: Shadow): void {
     const m = fstatSync(s.memfd, { bigint: true });
     if (m.ctimeNs === s.memfdCtime) return;
     const size = Number(m.size);
+    if (size > MAX_VOLUME_FILE) {
+      s.memfdCtime = m.ctimeNs;
+      this.failures.push(new Errno(E.EFBIG, `a volume file of ${size} bytes (memfs holds at most ${MAX_VOLUME_FILE})`));
+      return;
+    }
     const data = new Uint8Array(size);
-    for (let off = 0; off < size;) off += readSync(s.memfd, data, off, size - off, off) || size;
+    // Through a description of its own with O_NOATIME: the copy is no access of the guest's.
+    const reader = openSync(`/proc/self/fd/${s.memfd}`, O.RDONLY | O.NOATIME | O.CLOEXEC);
+    try {
+      for (let off = 0; off < size;) off += readSync(reader, data, off, size - off, off) || size;
+    } finally {
+      closeSync(reader);
+    }
     this.vol.ftruncateSync(s.vfd, 0);
     for (let off = 0; off < size;) off += this.vol.writeSync(s.vfd, data, off, size - off, off) || size;
     this.vol.fchmodSync(s.vfd, Number(m.mode) & 0o7777);
@@ -345,7 +390,8 @@ const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 function wireStat(st: VolumeStats): WireStat {
   const reg = (st.mode & S_IFMT) === S_IFREG;
   return {
-    dev: 0, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: 0, size: st.size,
+    // A symlink's mode is 777 on Linux whatever made it (memfs gives it 666).
+    dev: 0, ino: st.ino, mode: (st.mode & S_IFMT) === S_IFLNK ? S_IFLNK | 0o777 : st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: 0, size: st.size,
     blksize: 4096, blocks: reg ? Math.ceil(st.size / 4096) * 8 : 0,
     atime: ts(st.atimeMs), mtime: ts(st.mtimeMs), ctime: ts(st.ctimeMs), btime: ts(st.birthtimeMs),
   };
