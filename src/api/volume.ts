@@ -222,6 +222,8 @@ export class VolumeServer {
   /** The file's lstat; a file the guest has open is first brought in step, and its times are its memfd's (to the nanosecond). */
   private stat(p: string): WireStat {
     const st = this.vol.lstatSync(p);
+    // A symlink's size is its target's length (memfs says 0).
+    if ((st.mode & S_IFMT) === S_IFLNK) return { ...wireStat(st), size: Buffer.byteLength(String(this.vol.readlinkSync(p))) };
     const shadow = this.shadows.get(st.ino);
     if (!shadow) return wireStat(st);
     this.inStep(shadow);
