@@ -1,6 +1,6 @@
 // Boots a sandbox: the gofer's filesystems, the mount tree, init, the
 // kernel, the first process (at once, or when the runtime says start).
-import { openSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
@@ -8,6 +8,7 @@ import { EmptyDir } from './host/emptydir.js';
 import { hostFifos } from './host/fifos.js';
 import { hostSockets } from './host/sockets.js';
 import { Overlay } from './fs/overlay/overlay.js';
+import { listChanges, writeChangesTar } from './fs/overlay/changes.js';
 import { populateDev, registerDevices } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './host/sandbox-proc.js';
@@ -140,7 +141,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const lowerRoot = lower.root.stat();
     const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
       tmpfsLimits(spec.memory ?? 0));
-    const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
+    const overlay = new Overlay(upper, lower.root);
+    const ns = new MountNamespace(overlay, RW, 'overlay');
     const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
 
     let kernel: Kernel | undefined;
@@ -246,7 +248,13 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     // Shutdown kills init, whose pid namespace takes every guest with it; the kernel's run then returns.
     let closing = false;
     const shutdown = () => { closing = true; native.kill(initPid, 9); };
-    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, { startMain, shutdown, devpts, log }) : null;
+    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, {
+      startMain, shutdown, devpts, log,
+      changes: (fd, tar) => {
+        if (tar) writeChangesTar(overlay.root, fd);
+        else writeFileSync(fd, JSON.stringify(listChanges(overlay.root)));
+      },
+    }) : null;
     if (control) closers.push(() => control.close());
     log.debug({ argv: spec.process?.args, initPid, goferPid }, 'sandbox started');
     hooks.ready?.({ initPid });

@@ -3,7 +3,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants, totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type Bind, Sandbox, SandboxError } from './api/sandbox.js';
+import { type Bind, type Change, Sandbox, SandboxError } from './api/sandbox.js';
 import { CgroupError, parseSize } from './cgroup.js';
 import { relayTerminal } from './terminal.js';
 import { registerRuntime } from './oci/commands.js';
@@ -105,6 +105,7 @@ async function doCommand(command: string[], opts: DoOptions): Promise<never> {
   try {
     const exit = await run.exit;
     await relayed;
+    if (opts.diff) printChanges(await sandbox.changes());
     return await end(exit.signal ? 128 + osConstants.signals[exit.signal] : exit.code ?? 125);
   } catch (e) {
     process.stderr.write(`tvisor: ${(e as Error).message}\n`);
@@ -112,7 +113,17 @@ async function doCommand(command: string[], opts: DoOptions): Promise<never> {
   }
 }
 
+/** `do --diff`: one line per change on stderr, as `docker diff` writes them (A added, C changed, D deleted). */
+function printChanges(changes: Change[]): void {
+  const mark = { created: 'A', modified: 'C', deleted: 'D' } as const;
+  for (const c of changes) {
+    const what = c.kind === 'deleted' ? c.type : `${c.type}${c.type === 'file' ? `, ${c.size} bytes` : ''}${c.opaque ? ', opaque' : ''}`;
+    process.stderr.write(`${mark[c.kind]} ${c.path} (${what})\n`);
+  }
+}
+
 interface DoOptions {
+  diff?: boolean;
   volume: Bind[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean; memory: number;
   pids: number;
 }
@@ -132,6 +143,7 @@ program.command('do')
   .option('--env <K=V>', 'set an environment variable', parseEnv, [])
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
+  .option('--diff', 'after the command, list on stderr what it changed in the overlay (A added, C changed, D deleted)')
   .option('-t, --tty', 'give the command a terminal of the sandbox (a pty of its /dev/pts), relayed to this one')
   .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
     .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))

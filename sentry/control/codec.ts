@@ -4,7 +4,8 @@ import protobuf from 'protobufjs';
 import { repoFile } from '../host/native.js';
 import type { ProcessConfig } from './process.js';
 
-export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } } | { shutdown: Record<string, never> };
+export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } } | { shutdown: Record<string, never> }
+  | { changes: { tar?: boolean } };
 
 export interface ControlResponse {
   errno?: number;

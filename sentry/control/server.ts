@@ -20,6 +20,8 @@ export interface ControlHandlers {
   startMain(hooks: LaunchHooks): void;
   /** Ends the sandbox (Shutdown): its processes are killed, and the kernel's run returns. */
   shutdown(): void;
+  /** Writes the root overlay's changes to fd: JSON, or an OCI layer tar. */
+  changes(fd: number, tar: boolean): void;
   devpts: DevptsFs;
   log: Log;
 }
@@ -79,9 +81,17 @@ export class ControlServer {
       return;
     }
     if ('shutdown' in req && req.shutdown) {
-      this.reply(conn, {});
+      this.reply(conn, { message: 'ending' });
       this.hangUp(conn);
       this.h.shutdown();
+      return;
+    }
+    if ('changes' in req && req.changes) {
+      if (fds.length !== 1) throw new SysErr(E.EINVAL, 'a Changes request takes one fd');
+      this.h.changes(fds[0]!, req.changes.tar ?? false);
+      // Not empty: an empty SEQPACKET message reads as the end of the stream.
+      this.reply(conn, { message: 'written' });
+      this.hangUp(conn);
       return;
     }
     if (!('exec' in req) || !req.exec?.process) throw new SysErr(E.EINVAL, 'control request');

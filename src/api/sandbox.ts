@@ -5,7 +5,7 @@
 // run's stdio as pipes passed over it, and close() is its Shutdown. `tvisor
 // do` is one sandbox and one run of this API.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
 import { libcCalls, native, repoFile } from '../../native/index.js';
 import type { MountSpec, SandboxSpec } from '../../sentry/boot.js';
+import type { Change } from '../../sentry/fs/overlay/changes.js';
 import { checkResponse, ControlError, receiveResponse, sendRequest, setNonBlocking } from '../../sentry/control/client.js';
 import type { ControlRequest, ControlResponse } from '../../sentry/control/codec.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
@@ -22,6 +23,7 @@ import { readiness } from './readiness.js';
 import { type VolumeFs, VolumeServer } from './volume.js';
 
 export { ControlError as SandboxError };
+export type { Change, ChangeKind, FileKind } from '../../sentry/fs/overlay/changes.js';
 
 /** A host path given to the sandbox (a directory or a file). */
 export interface Bind {
@@ -265,6 +267,40 @@ export class Sandbox {
     rmSync(this.dir, { recursive: true, force: true });
     const failures = this.volumes.flatMap((v) => v.failures);
     if (failures.length) throw new AggregateError(failures, 'files the guests wrote could not be copied back into their volumes');
+  }
+
+  /**
+   * What the guests changed in the root overlay (its upper layer against
+   * the root): files created, modified and deleted, parents first. Binds
+   * and volumes are not the overlay: their changes are the host's or the
+   * volume's own.
+   */
+  async changes(): Promise<Change[]> {
+    const file = join(this.dir, `changes-${made++}.json`);
+    const fd = openSync(file, 'w+');
+    try {
+      await this.request({ changes: {} }, [fd]);
+      return JSON.parse(readFileSync(file, 'utf8')) as Change[];
+    } finally {
+      closeSync(fd);
+      rmSync(file, { force: true });
+    }
+  }
+
+  /** Writes the changes as an OCI image layer tar at tarPath (whiteouts as `.wh.<name>`, `.wh..wh..opq`). */
+  async exportChanges(tarPath: string): Promise<void> {
+    const fd = openSync(tarPath, 'w');
+    try {
+      await this.request({ changes: { tar: true } }, [fd]);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private async request(req: ControlRequest, fds: number[]): Promise<ControlResponse> {
+    if (this.closing || this.ended) throw new ControlError('the sandbox is closed');
+    const sock = sendRequest(this.controlSocket, req, fds);
+    return firstResponse(sock).finally(() => closeSync(sock));
   }
 
   /** The number of processes its memory limit made the host kill. */
