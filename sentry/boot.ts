@@ -19,7 +19,7 @@ import { rootCreds } from './auth/creds.js';
 import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import type { LaunchHooks, Stdio } from './kernel/launch.js';
-import { libcCalls, native } from './host/native.js';
+import { native } from './host/native.js';
 import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
@@ -79,6 +79,8 @@ export interface SandboxSpec {
   netns?: string;
   debugLog?: string;
   strace: boolean;
+  /** With strace (and no debugLog): the fd of the sandbox process the strace lines go to, instead of stderr. */
+  straceFd?: number;
   /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
   memory?: number;
   /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
@@ -275,8 +277,6 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
 
 /** A gofer client on an fd the sandbox process was given; closed with the sandbox. */
 function connectedGofer(fd: number, closers: (() => void)[]): GoferClient {
-  // Inherited without close-on-exec: no process the sentry starts may get it.
-  libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
   const client = new GoferClient(fd);
   closers.push(() => client.close());
   return client;

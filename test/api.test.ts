@@ -119,6 +119,25 @@ describe('limits and close', () => {
   });
 });
 
+describe('onSyscall', () => {
+  it('gives each trapped call as an object: name, decoded arguments, result', async () => {
+    const calls: { tid: number; name: string; args: string[]; result: string }[] = [];
+    const sb = await Sandbox.create({ limits: { memory: 0, pids: 0 }, onSyscall: (c) => calls.push(c) });
+    try {
+      const run = sb.run(['cat', '/etc/hostname', '/no-such-file']);
+      expect((await run.exit).code).toBe(1);
+    } finally {
+      // Once close() has resolved, every record has come.
+      await sb.close();
+    }
+    const opens = calls.filter((c) => c.name === 'openat' && /hostname|no-such-file/.test(c.args[1]!));
+    expect(opens.map((c) => [c.args[1], /^\d+$/.test(c.result) ? 'fd' : c.result])).toEqual([
+      ['"/etc/hostname"', 'fd'], ['"/no-such-file"', '-1 ENOENT']]);
+    expect(calls.find((c) => c.name === 'execve')?.args[0]).toBe('"/usr/bin/cat"');
+    expect(calls.every((c) => Number.isInteger(c.tid) && typeof c.result === 'string')).toBe(true);
+  });
+});
+
 describe('the package', () => {
   it('runs the README example as written, importing the package by its name', () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');

@@ -63,6 +63,13 @@ export interface SandboxOptions {
   limits?: Limits;
   /** Log every trapped system call to the sandbox process's stderr (as `do --strace`). */
   strace?: boolean;
+  /**
+   * Called with every trapped system call of the guests, as an object (the
+   * records of --strace): it replaces `strace`'s lines. The sentry writes
+   * them synchronously to a pipe this process reads: a slow callback slows
+   * the guests. Not with debugLog, which takes every record.
+   */
+  onSyscall?: (call: SyscallRecord) => void;
   /** Write the sentry's debug log (JSON lines) to this host file. */
   debugLog?: string;
   /** Where the sandbox process's own messages go: 'inherit' (this process's stderr, the default) or 'ignore'. */
@@ -93,6 +100,9 @@ export interface RunOptions {
   gid?: number;
 }
 
+/** A trapped call: the host thread id of its caller, its name, decoded arguments and result ("-1 ENOENT", "(host)"…). */
+export interface SyscallRecord { tid: number; name: string; args: string[]; result: string }
+
 /** How a run ended: its exit code, or the signal that killed it. */
 export interface Exit {
   code: number | null;
@@ -108,7 +118,7 @@ const DEFAULT_PIDS = 4096;
 /** How long close() waits for the sandbox to end after Shutdown before it kills it. */
 const CLOSE_GRACE_MS = 10_000;
 const O_CLOEXEC = 0o2000000;
-/** The sandbox process's fd of the first volume's gofer socket (3 is its ready pipe). */
+/** The sandbox process's fd of the first volume's gofer socket (3 is its ready pipe); the strace pipe follows them. */
 const VOLUME_FD = 4;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
@@ -154,12 +164,13 @@ export class Sandbox {
 
   private constructor(private readonly child: ChildProcess, private readonly dir: string,
       private readonly cgroup: SandboxCgroup | null, private readonly env: string[], private readonly wallTime: number,
-      private readonly volumes: VolumeServer[]) {
+      private readonly volumes: VolumeServer[], private readonly records: Promise<void>) {
     this.endedPromise = new Promise((res) => child.once('exit', () => { this.ended = true; res(); }));
   }
 
   /** Boots a sandbox; it serves runs until close(). */
   static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
+    if (opts.onSyscall && opts.debugLog) throw new TypeError('onSyscall and debugLog exclude each other: the debug log takes every record');
     const limits = opts.limits ?? {};
     const memory = typeof limits.memory === 'string' ? parseSize(limits.memory) : limits.memory ?? Math.floor(totalmem() / 2);
     // The first sandbox of a process has its pid as its cgroup's name: a stale one is then known by that pid.
@@ -175,10 +186,18 @@ export class Sandbox {
         theirs.push(pair[1]!);
         servers.push(new VolumeServer(vol, pair[0]!));
       }
+      const straceFd = opts.onSyscall ? VOLUME_FD + theirs.length : undefined;
+      let records: Promise<void> = Promise.resolve();
+      if (opts.onSyscall) {
+        const [r, w] = pipe();
+        theirs.push(w);
+        records = readRecords(new Socket({ fd: r, readable: true, writable: false }), opts.onSyscall);
+      }
       dir = mkdtempSync(`/tmp/tvisor-api-${process.pid}-`);
       const spec: SandboxSpec = {
         rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.binds ?? [], Object.keys(opts.volumes ?? {})), startAtBoot: false,
-        controlSocket: join(dir, 'control'), strace: opts.strace ?? false, memory,
+        controlSocket: join(dir, 'control'), strace: (opts.strace ?? false) || straceFd !== undefined, memory,
+        ...(straceFd === undefined ? {} : { straceFd }),
         ...(opts.debugLog ? { debugLog: opts.debugLog } : {}), ...(cgroup ? { cgroup: cgroup.paths } : {}),
       };
       const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3', TVISOR_CLI_PID: String(process.pid) };
@@ -196,7 +215,7 @@ export class Sandbox {
         throw new ControlError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
       }
       const base = opts.env ? envList(opts.env) : [DEFAULT_PATH];
-      return new Sandbox(child, dir, cgroup, base, limits.wallTime ?? 0, servers);
+      return new Sandbox(child, dir, cgroup, base, limits.wallTime ?? 0, servers, records);
     } catch (e) {
       for (const fd of theirs) closeSync(fd);
       for (const server of servers) server.close();
@@ -262,6 +281,8 @@ export class Sandbox {
       clearTimeout(timer);
     }
     await Promise.allSettled([...this.runs].map((r) => r.exit));
+    // Every call the guests made has been given to onSyscall when close() resolves.
+    await this.records;
     for (const v of this.volumes) v.close();
     this.cgroup?.remove();
     rmSync(this.dir, { recursive: true, force: true });
@@ -477,6 +498,21 @@ export class Run {
     if (this.master < 0) throw new Error('the run has no terminal');
     native.setWinsize(this.master, rows, columns);
   }
+}
+
+/** The strace lines (pino JSON) of the sandbox, as records; its other lines (warnings) are not calls. */
+function readRecords(from: Socket, onSyscall: (call: SyscallRecord) => void): Promise<void> {
+  let rest = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      const r = JSON.parse(line) as { tid?: number; syscall?: string; args?: string[]; result?: string };
+      if (r.syscall !== undefined) onSyscall({ tid: r.tid!, name: r.syscall, args: r.args!, result: r.result! });
+    }
+  });
+  return new Promise((res) => from.on('close', () => res()));
 }
 
 /** The first answer on a control connection, waited for in the event loop. */
