@@ -332,8 +332,6 @@ export class Sandbox {
     for (const v of this.volumes) v.sync();
   }
 
-  /** @internal The sandbox is ending: a run whose connection hangs up was killed with it. */
-  get ending(): boolean { return this.closing !== null || this.ended; }
 }
 
 /** A process started by Sandbox.run. */
@@ -474,9 +472,12 @@ export class Run {
     this.settle.exit({ code: signal ? null : r.code ?? 0, signal, timedOut: this.timedOut });
   }
 
-  /** The connection ended without an answer: the sandbox was closed (the process killed with it) or died. */
+  /**
+   * The connection ended without an answer: the sandbox was closed or ended
+   * (its gofer died), and every process in it was killed with it.
+   */
   private hungUp(beforeStart: boolean, e: Error): void {
-    if (!beforeStart && this.sandbox.ending) this.settle.exit({ code: null, signal: 'SIGKILL', timedOut: this.timedOut });
+    if (!beforeStart) this.settle.exit({ code: null, signal: 'SIGKILL', timedOut: this.timedOut });
     else this.settle.fail(e);
   }
 
