@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
 import { libcCalls, native, repoFile } from '../../native/index.js';
@@ -195,7 +195,8 @@ export class Sandbox {
       }
       dir = mkdtempSync(`/tmp/tvisor-api-${process.pid}-`);
       const spec: SandboxSpec = {
-        rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.binds ?? [], Object.keys(opts.volumes ?? {})), startAtBoot: false,
+        rootfs: resolvePath(opts.root ?? '/'),
+        mounts: sandboxMounts((opts.binds ?? []).map((b) => ({ ...b, host: resolvePath(b.host) })), Object.keys(opts.volumes ?? {})), startAtBoot: false,
         controlSocket: join(dir, 'control'), strace: (opts.strace ?? false) || straceFd !== undefined, memory,
         ...(straceFd === undefined ? {} : { straceFd }),
         ...(opts.debugLog ? { debugLog: opts.debugLog } : {}), ...(cgroup ? { cgroup: cgroup.paths } : {}),
