@@ -5,7 +5,7 @@
 // run's stdio as pipes passed over it, and close() is its Shutdown. `tvisor
 // do` is one sandbox and one run of this API.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants, totalmem } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -156,6 +156,15 @@ function pipe(): [number, number] {
 
 let made = 0;
 
+/** Removes the control directories of programs that were killed before their close() (their pid is gone). */
+function removeStaleDirs(): void {
+  for (const name of readdirSync('/tmp')) {
+    const pid = /^tvisor-api-(\d+)-/.exec(name)?.[1];
+    if (!pid || existsSync(`/proc/${pid}`)) continue;
+    rmSync(join('/tmp', name), { recursive: true, force: true });
+  }
+}
+
 export class Sandbox {
   private readonly runs = new Set<Run>();
   private closing: Promise<void> | null = null;
@@ -193,6 +202,7 @@ export class Sandbox {
         theirs.push(w);
         records = readRecords(new Socket({ fd: r, readable: true, writable: false }), opts.onSyscall);
       }
+      removeStaleDirs();
       dir = mkdtempSync(`/tmp/tvisor-api-${process.pid}-`);
       const spec: SandboxSpec = {
         rootfs: resolvePath(opts.root ?? '/'),
