@@ -44,7 +44,7 @@ type Root = AttachRoot & { dev: bigint; ino: bigint };
 type Handlers = { [K in OpName]: (root: Root, path: string, args: OpArgs[K]) => Outcome | void };
 
 /** Refuses anything but plain names ("" being the root): absolute paths, `.`, `..`, empty components, NUL. */
-function checkPath(path: string): void {
+export function checkPath(path: string): void {
   if (path === '') return;
   for (const part of path.split('/')) {
     if (part === '' || part === '.' || part === '..' || part.includes('\0')) throw new Errno(E.EINVAL, 'path');

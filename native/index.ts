@@ -118,6 +118,9 @@ export const libcCalls = {
     (fd: number, level: number, name: number, val: Int32Array, len: number) => number,
   getsockoptInt: libc.func('int getsockopt(int fd, int level, int name, _Out_ int32_t *val, _Inout_ uint32_t *len)') as
     (fd: number, level: number, name: number, val: Int32Array, len: Uint32Array) => number,
+  // The library API (src/api): its guests' stdio pipes, and readiness of the sockets it serves (called with .async).
+  pipe2: libc.func('int pipe2(_Out_ int *fds, int flags)') as (fds: Int32Array, flags: number) => number,
+  pollAsync: libc.func('int poll(_Inout_ uint8_t *fds, uint64_t nfds, int timeout)'),
 };
 
 export interface HostTimespec { sec: number; nsec: number }

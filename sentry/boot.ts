@@ -1,6 +1,6 @@
 // Boots a sandbox: the gofer's filesystems, the mount tree, init, the
 // kernel, the first process (at once, or when the runtime says start).
-import { openSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { GoferClient } from './fs/gofer/client.js';
 import type { GoferProcess } from './fs/gofer/spawn.js';
 import { GoferFs } from './fs/gofer/fs.js';
@@ -8,6 +8,7 @@ import { EmptyDir } from './host/emptydir.js';
 import { hostFifos } from './host/fifos.js';
 import { hostSockets } from './host/sockets.js';
 import { Overlay } from './fs/overlay/overlay.js';
+import { listChanges, writeChangesTar } from './fs/overlay/changes.js';
 import { populateDev, registerDevices } from './fs/dev/devices.js';
 import type { DevptsFs } from './fs/dev/devpts.js';
 import { SandboxProc } from './host/sandbox-proc.js';
@@ -43,6 +44,12 @@ export interface MountSpec {
   type: string;
   /** For a bind: the host path. */
   source?: string;
+  /**
+   * For a bind: served by a gofer already connected on this fd of the
+   * sandbox process (its attach 0), instead of the sandbox's own gofer
+   * serving `source` (the library API's in-memory volumes, src/api/volume.ts).
+   */
+  goferSocket?: number;
   options: string[];
 }
 
@@ -59,8 +66,12 @@ export interface SandboxSpec {
   maskedPaths?: string[];
   /** Made read-only (absent paths are skipped). */
   readonlyPaths?: string[];
-  /** The sandbox's first process: `do`'s command, the container's process. */
-  process: ProcessConfig;
+  /**
+   * The sandbox's first process: the container's process. Absent: the
+   * sandbox runs only what its control socket's Exec asks, until Shutdown
+   * (the library API, src/api).
+   */
+  process?: ProcessConfig;
   /** Start the process at boot (`do`); otherwise on the control socket's Start (OCI create, then start). */
   startAtBoot: boolean;
   /** Where the sandbox serves its control socket (the OCI runtime's commands); absent: nowhere. */
@@ -69,6 +80,8 @@ export interface SandboxSpec {
   netns?: string;
   debugLog?: string;
   strace: boolean;
+  /** With strace (and no debugLog): the fd of the sandbox process the strace lines go to, instead of stderr. */
+  straceFd?: number;
   /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
   memory?: number;
   /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
@@ -133,7 +146,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     const lowerRoot = lower.root.stat();
     const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
       tmpfsLimits(spec.memory ?? 0));
-    const ns = new MountNamespace(new Overlay(upper, lower.root), RW, 'overlay');
+    const overlay = new Overlay(upper, lower.root);
+    const ns = new MountNamespace(overlay, RW, 'overlay');
     const boot: Actor = { ns, root: { mount: ns.root, inode: ns.root.root }, creds: rootCreds(), tid: null, umask: 0 };
 
     let kernel: Kernel | undefined;
@@ -142,8 +156,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     // One devpts per sandbox, wherever the spec mounts one: the terminals of its processes are its ptys.
     const devpts = makeFs('devpts') as DevptsFs;
     closers.push(() => devpts.dispose());
-    const terminal = spec.process.terminal ? devpts.openPty() : null;
-    const size = spec.process.consoleSize;
+    const terminal = spec.process?.terminal ? devpts.openPty() : null;
+    const size = spec.process?.consoleSize;
     if (terminal && size) native.setWinsize(terminal.master, size.height, size.width);
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
 
@@ -160,7 +174,8 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
       switch (m.type) {
         case 'bind':
           // Served nosuid,nodev by the gofer; its source is a host path, not told.
-          fs = new GoferFs(client, attach++, opts.flags.readonly, emptyDir);
+          fs = m.goferSocket === undefined ? new GoferFs(client, attach++, opts.flags.readonly, emptyDir)
+            : new GoferFs(connectedGofer(m.goferSocket, closers), 0, opts.flags.readonly, emptyDir);
           flags = { ...flags, nosuid: true, nodev: true };
           source = 'none';
           break;
@@ -224,10 +239,11 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     for (const m of ns.all()) m.lock();
 
 
-    const main = toProcessSpec(spec.process);
+    const main = spec.process && toProcessSpec(spec.process);
     const stdio: Stdio = terminal ? { fds: [terminal.slave, terminal.slave, terminal.slave], tty: true } : { fds: [0, 1, 2], tty: false };
     let started = false;
     const startMain = (launchHooks: LaunchHooks) => {
+      if (!main) throw new SysErr(E.EINVAL, 'the sandbox has no process of its own to start');
       if (started) throw new SysErr(E.EEXIST, 'the container\'s process has started already');
       kernel!.launch(main, stdio, { ...launchHooks, started: (pid) => { hooks.started?.(pid); launchHooks.started?.(pid); } },
         { main: true });
@@ -236,12 +252,22 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     };
     if (terminal) hooks.terminal?.(terminal.master);
     if (spec.startAtBoot) startMain({});
-    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, { startMain, devpts, log }) : null;
+    // Shutdown kills init, whose pid namespace takes every guest with it; the kernel's run then returns.
+    let closing = false;
+    const shutdown = () => { closing = true; native.kill(initPid, 9); };
+    const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, {
+      startMain, shutdown, devpts, log,
+      changes: (fd, tar) => {
+        if (tar) writeChangesTar(overlay.root, fd);
+        else writeFileSync(fd, JSON.stringify(listChanges(overlay.root)));
+      },
+    }) : null;
     if (control) closers.push(() => control.close());
-    log.debug({ argv: spec.process.args, initPid, goferPid }, 'sandbox started');
+    log.debug({ argv: spec.process?.args, initPid, goferPid }, 'sandbox started');
     hooks.ready?.({ initPid });
     try {
-      return kernel.run();
+      const status = kernel.run();
+      return closing ? { code: 0 } : status;
     } finally {
       kernel.shutdown();
     }
@@ -252,6 +278,13 @@ export function runSandbox(spec: SandboxSpec, gofer: GoferProcess, log: Log, hoo
     hostFifos.dispose();
     hostSockets.dispose();
   }
+}
+
+/** A gofer client on an fd the sandbox process was given; closed with the sandbox. */
+function connectedGofer(fd: number, closers: (() => void)[]): GoferClient {
+  const client = new GoferClient(fd);
+  closers.push(() => client.close());
+  return client;
 }
 
 function openNetns(path: string): number {

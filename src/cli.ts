@@ -1,20 +1,16 @@
 // The tvisor command line.
-import { spawn } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { constants as osConstants, totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { MountSpec, SandboxSpec } from '../sentry/boot.js';
-import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
-import { runWithTerminal } from './terminal.js';
+import { type Bind, type Change, Sandbox, SandboxError } from './api/sandbox.js';
+import { CgroupError, parseSize } from './cgroup.js';
+import { relayTerminal } from './terminal.js';
 import { registerRuntime } from './oci/commands.js';
-import { SANDBOX_MAIN } from './programs.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
 const DEFAULT_PIDS = 4096;
-
-interface BindMount { host: string; guest: string; readonly: boolean; recursive: boolean }
 
 /**
  * -v HOST:GUEST[:OPTIONS]: OPTIONS is a comma-separated list of ro or rw and
@@ -23,7 +19,7 @@ interface BindMount { host: string; guest: string; readonly: boolean; recursive:
  * resolved on the host first, as docker does, so the sandbox gets what it
  * names now.
  */
-function parseVolume(value: string, previous: BindMount[]): BindMount[] {
+function parseVolume(value: string, previous: Bind[]): Bind[] {
   const parts = value.split(':');
   const options = parts[2]?.split(',') ?? [];
   const bad = options.find((o) => !['ro', 'rw', 'bind', 'rbind'].includes(o));
@@ -66,53 +62,70 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-/** `do`'s tree over the host root: /dev/shm, the volumes, /sys and /proc (boot adds /dev and /dev/pts). */
-function doMounts(volumes: BindMount[]): MountSpec[] {
-  return [
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev'] },
-    ...volumes.map((v) => ({ destination: v.guest, type: 'bind', source: v.host, options: [v.recursive ? 'rbind' : 'bind', v.readonly ? 'ro' : 'rw'] })),
-    { destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
-    { destination: '/proc', type: 'proc', options: ['nosuid', 'nodev', 'noexec'] },
-  ];
-}
-
-/** Puts the sandbox in a cgroup of its own with `limits`, removed when this process exits. */
-function limitSandbox(limits: Limits): SandboxSpec['cgroup'] {
-  let cgroup;
+/** `do`: one sandbox, one run (src/api), and its exit status as ours (128 + signal for a signal, 127: not found). */
+async function doCommand(command: string[], opts: DoOptions): Promise<never> {
+  let sandbox: Sandbox;
   try {
-    cgroup = SandboxCgroup.create(limits);
+    sandbox = await Sandbox.create({
+      root: opts.root ?? '/', binds: opts.volume, env: [], limits: { memory: opts.memory, pids: opts.pids },
+      strace: opts.strace ?? false, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
+    });
   } catch (e) {
-    if (!(e instanceof CgroupError)) throw e;
-    process.stderr.write(`tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
-      'tvisor: run it with --memory=0 --pids=0 to go without these limits\n');
+    if (e instanceof CgroupError) {
+      process.stderr.write(`tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
+        'tvisor: run it with --memory=0 --pids=0 to go without these limits\n');
+    }
+    // Otherwise the sandbox process has said why.
     process.exit(125);
   }
-  if (!cgroup) return undefined;
-  process.on('exit', () => {
-    const kills = cgroup.oomKills();
+  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  const tty = opts.tty && process.stdout.isTTY ? { rows: process.stdout.rows, columns: process.stdout.columns } : opts.tty ?? false;
+  const run = sandbox.run(command, {
+    cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), env: [...env, ...opts.env], tty,
+    stdin: 'inherit', stdout: 'inherit', stderr: 'inherit',
+  });
+  let ended = false;
+  const end = async (code: number): Promise<never> => {
+    if (ended) return new Promise<never>(() => {});
+    ended = true;
+    const kills = sandbox.oomKills();
+    await sandbox.close();
     if (kills > 0) {
-      process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${cgroup.limits.memory} bytes): ` +
+      process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${opts.memory} bytes): ` +
         `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);
     }
-    cgroup.remove();
-  });
-  return cgroup.paths;
-}
-
-/** Runs the sandbox process with the spec and exits as it does. */
-async function runSandboxProcess(spec: SandboxSpec): Promise<void> {
-  if (spec.process.terminal) return runWithTerminal(SANDBOX_MAIN, spec);
-  const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: 'inherit' });
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
-  // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.
+    process.exit(code);
+  };
+  // SIGTERM and SIGHUP end the sandbox; the terminal's SIGINT/SIGQUIT reach the guests directly (same process group).
+  process.on('SIGTERM', () => void end(128 + 15));
+  process.on('SIGHUP', () => void end(128 + 1));
   process.on('SIGINT', () => {});
   process.on('SIGQUIT', () => {});
-  child.on('exit', (code, signal) => process.exit(exitCode(code, signal)));
+  const relayed = opts.tty ? relayTerminal(run) : Promise.resolve();
+  try {
+    const exit = await run.exit;
+    await relayed;
+    if (opts.diff) printChanges(await sandbox.changes());
+    return await end(exit.signal ? 128 + osConstants.signals[exit.signal] : exit.code ?? 125);
+  } catch (e) {
+    process.stderr.write(`tvisor: ${(e as Error).message}\n`);
+    return end(e instanceof SandboxError && e.notFound ? 127 : 125);
+  }
 }
 
-function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
-  if (signal) return 128 + (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as Record<string, number>)[signal] ?? 1);
-  return code ?? 125;
+/** `do --diff`: one line per change on stderr, as `docker diff` writes them (A added, C changed, D deleted). */
+function printChanges(changes: Change[]): void {
+  const mark = { created: 'A', modified: 'C', deleted: 'D' } as const;
+  for (const c of changes) {
+    const what = c.kind === 'deleted' ? c.type : `${c.type}${c.type === 'file' ? `, ${c.size} bytes` : ''}${c.opaque ? ', opaque' : ''}`;
+    process.stderr.write(`${mark[c.kind]} ${c.path} (${what})\n`);
+  }
+}
+
+interface DoOptions {
+  diff?: boolean;
+  volume: Bind[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean; memory: number;
+  pids: number;
 }
 
 const program = new Command('tvisor')
@@ -130,32 +143,12 @@ program.command('do')
   .option('--env <K=V>', 'set an environment variable', parseEnv, [])
   .option('--debug-log <file>', 'write the sentry\'s debug log (JSON lines) to file')
   .option('--strace', 'log every trapped system call with its arguments and result')
+  .option('--diff', 'after the command, list on stderr what it changed in the overlay (A added, C changed, D deleted)')
   .option('-t, --tty', 'give the command a terminal of the sandbox (a pty of its /dev/pts), relayed to this one')
   .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
     .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
   .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
-  .action((command: string[], opts: { volume: BindMount[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean;
-      tty?: boolean; memory: number; pids: number }) => {
-    const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    const overrides = new Map(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
-    void runSandboxProcess({
-      process: {
-        args: command,
-        env: [...env.filter((e) => !overrides.has(e.slice(0, e.indexOf('=')))), ...overrides.values()],
-        cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()),
-        uid: 0,
-        gid: 0,
-        terminal: opts.tty ?? false,
-      },
-      startAtBoot: true,
-      rootfs: opts.root ?? '/',
-      mounts: doMounts(opts.volume),
-      debugLog: opts.debugLog ? resolvePath(opts.debugLog) : undefined,
-      strace: opts.strace ?? false,
-      memory: opts.memory,
-      cgroup: limitSandbox({ memory: opts.memory, pids: opts.pids }),
-    });
-  });
+  .action((command: string[], opts: DoOptions) => doCommand(command, opts));
 
 registerRuntime(program);
 program.parse();

@@ -74,12 +74,23 @@ function tellRuntime(line: string): void {
   try { writeSync(readyFd, line + '\n'); closeSync(readyFd); } catch { /* create is gone */ }
 }
 
+/**
+ * The fds the library API hands the sandbox process (volumes' gofer sockets,
+ * the strace pipe) are inherited without close-on-exec: the gofer, started
+ * next, must not get them.
+ */
+function keepInheritedFds(): void {
+  const fds = [...spec.mounts.flatMap((m) => m.goferSocket ?? []), ...(spec.straceFd === undefined ? [] : [spec.straceFd])];
+  for (const fd of fds) libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+}
+
 let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
 let guestCgroups: number[] = [];
 try {
   raiseFdLimit();
   guestCgroups = enterCgroup();
+  keepInheritedFds();
   const gofer = spawnGofer(goferAttaches(spec));
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
@@ -87,7 +98,7 @@ try {
     guestCgroups,
     ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
   };
-  if (spec.process.terminal) {
+  if (spec.process?.terminal) {
     hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
       : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
   }

@@ -4,7 +4,8 @@ import protobuf from 'protobufjs';
 import { repoFile } from '../host/native.js';
 import type { ProcessConfig } from './process.js';
 
-export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } };
+export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } } | { shutdown: Record<string, never> }
+  | { changes: { tar?: boolean } };
 
 export interface ControlResponse {
   errno?: number;
@@ -13,6 +14,7 @@ export interface ControlResponse {
   exited?: boolean;
   code?: number;
   signal?: number;
+  notFound?: boolean;
 }
 
 let root: protobuf.Root | undefined;

@@ -19,6 +19,10 @@ import { toProcessSpec } from './process.js';
 export interface ControlHandlers {
   /** Starts the container's process (once). */
   startMain(hooks: LaunchHooks): void;
+  /** Ends the sandbox (Shutdown): its processes are killed, and the kernel's run returns. */
+  shutdown(): void;
+  /** Writes the root overlay's changes to fd: JSON, or an OCI layer tar. */
+  changes(fd: number, tar: boolean): void;
   devpts: DevptsFs;
   log: Log;
 }
@@ -77,6 +81,20 @@ export class ControlServer {
       this.h.startMain({ started: (pid) => { this.reply(conn, { pid }); this.hangUp(conn); } });
       return;
     }
+    if ('shutdown' in req && req.shutdown) {
+      this.reply(conn, { message: 'ending' });
+      this.hangUp(conn);
+      this.h.shutdown();
+      return;
+    }
+    if ('changes' in req && req.changes) {
+      if (fds.length !== 1) throw new SysErr(E.EINVAL, 'a Changes request takes one fd');
+      this.h.changes(fds[0]!, req.changes.tar ?? false);
+      // Not empty: an empty SEQPACKET message reads as the end of the stream.
+      this.reply(conn, { message: 'written' });
+      this.hangUp(conn);
+      return;
+    }
     if (!('exec' in req) || !req.exec?.process) throw new SysErr(E.EINVAL, 'control request');
     const config = req.exec.process;
     const spec = toProcessSpec(config);
@@ -124,7 +142,7 @@ function exitResponse(s: ExitStatus): ControlResponse {
 }
 
 function failure(e: unknown): ControlResponse {
-  if (e instanceof CommandNotFound) return { errno: E.ENOENT, message: e.message };
+  if (e instanceof CommandNotFound) return { errno: E.ENOENT, message: e.message, notFound: true };
   if (e instanceof SysErr) return { errno: e.errno, message: e.message };
   return { errno: E.EIO, message: (e as Error).message };
 }

@@ -11,7 +11,7 @@ import { calls } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
 import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
-import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable } from './syscalls.js';
+import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable, type TracedCall } from './syscalls.js';
 import type { SandboxProc } from '../host/sandbox-proc.js';
 import type { Filesystem } from '../vfs/inode.js';
 import { encodeLaunch, type ExitStatus, findProgram, type LaunchHooks, type PendingLaunch, type ProcessSpec,
@@ -182,7 +182,7 @@ export class Kernel {
       return;
     }
     const entry = this.table.entries.get(ev.nr);
-    const call = this.strace ? this.strace(t, ev, entry) : '';
+    const call = this.strace ? this.strace(t, ev, entry) : null;
     let reply: Reply;
     try {
       reply = entry ? entry.handler(t, ev, this) : this.unimplemented(ev);
@@ -204,7 +204,7 @@ export class Kernel {
     return -E.ENOSYS;
   }
 
-  private reply(t: Task, ev: TrapEvent, call: string, reply: Reply): void {
+  private reply(t: Task, ev: TrapEvent, call: TracedCall | null, reply: Reply): void {
     const notified = ev.kind === EV.NOTIF;
     let shown: string;
     if (typeof reply === 'number') {
@@ -227,7 +227,7 @@ export class Kernel {
     } else {
       shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
     }
-    if (this.strace) this.log.info({ tid: t.tid }, `${call} = ${shown}`);
+    if (call) this.log.info({ tid: t.tid, syscall: call.name, args: call.args, result: shown }, `${call.name}(${call.args.join(', ')}) = ${shown}`);
   }
 
   /** Puts a new description into the guest as the result of the trapped call. */

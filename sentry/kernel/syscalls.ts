@@ -63,7 +63,10 @@ export interface SyscallTable {
 }
 
 /** --strace's rendering of a call as it was made: its name and decoded arguments. */
-export type CallFormatter = (t: Task, ev: TrapEvent, entry: SyscallEntry | undefined) => string;
+/** A trapped call as --strace shows it: its name and decoded arguments. */
+export interface TracedCall { name: string; args: string[] }
+
+export type CallFormatter = (t: Task, ev: TrapEvent, entry: SyscallEntry | undefined) => TracedCall;
 
 export function entry(args: readonly ArgFormat[], handler: Handler): SyscallEntry {
   return { handler, args };

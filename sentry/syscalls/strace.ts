@@ -1,9 +1,10 @@
-// One line a trapped call for --strace: its name, decoded arguments (read
-// from the guest as the call was made) and result.
+// A trapped call for --strace (and the library API's onSyscall): its name
+// and decoded arguments (read from the guest as the call was made); the
+// kernel logs it with its result, as fields and as one line.
 import type { Task } from '../kernel/task.js';
 import type { TrapEvent } from '../platform/platform.js';
 import { SYSCALL_NAMES } from './numbers.js';
-import type { ArgFormat, SyscallEntry } from '../kernel/syscalls.js';
+import type { ArgFormat, SyscallEntry, TracedCall } from '../kernel/syscalls.js';
 import { nameText } from '../abi/names.js';
 
 function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
@@ -19,8 +20,8 @@ function formatArg(t: Task, a: TrapEvent, i: number, f: ArgFormat): string {
   }
 }
 
-export function formatCall(t: Task, a: TrapEvent, entry: SyscallEntry | undefined): string {
+export function formatCall(t: Task, a: TrapEvent, entry: SyscallEntry | undefined): TracedCall {
   const name = SYSCALL_NAMES[a.nr] ?? `syscall_${a.nr}`;
   const args = entry ? entry.args.map((f, i) => formatArg(t, a, i, f)) : [0, 1, 2].map((i) => '0x' + a.ptr(i).toString(16));
-  return `${name}(${args.join(', ')})`;
+  return { name, args };
 }

@@ -26,7 +26,8 @@ export interface Resources {
 /** What create needs from the config, checked. */
 export interface RuntimeConfig {
   ociVersion: string;
-  sandbox: Pick<SandboxSpec, 'rootfs' | 'rootReadonly' | 'hostname' | 'mounts' | 'maskedPaths' | 'readonlyPaths' | 'process' | 'netns'>;
+  sandbox: Pick<SandboxSpec, 'rootfs' | 'rootReadonly' | 'hostname' | 'mounts' | 'maskedPaths' | 'readonlyPaths' | 'netns'> &
+    Required<Pick<SandboxSpec, 'process'>>;
   resources: Resources;
   hooks: Hooks;
   annotations: Record<string, string>;

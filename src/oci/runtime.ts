@@ -11,7 +11,8 @@ import { ReadStream, WriteStream } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { libcCalls, native } from '../../native/index.js';
 import type { SandboxSpec } from '../../sentry/boot.js';
-import { type ControlRequest, type ControlResponse, controlCodec } from '../../sentry/control/codec.js';
+import { type ControlRequest } from '../../sentry/control/codec.js';
+import { awaitEnd, ControlError, request as controlRequest } from '../../sentry/control/client.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { textName } from '../../sentry/abi/names.js';
@@ -133,29 +134,14 @@ function killAndWait(pid: number): void {
   for (let i = 0; i < 500 && startTime(pid) !== null; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
 }
 
-/** One request on a fresh connection to the sandbox; returns the connection and the first answer. */
-function request(path: string, req: ControlRequest, fds: number[] = []): { sock: number; first: ControlResponse; fd: number } {
-  const sock = libcCalls.socket(1, 5 /* SOCK_SEQPACKET */ | 0o2000000, 0);
-  if (sock < 0) throw new RuntimeError('socket failed');
+/** One request to the sandbox (sentry/control/client.ts); its failures are the runtime's errors. */
+function request(path: string, req: ControlRequest, fds: number[] = []): ReturnType<typeof controlRequest> {
   try {
-    connectUnix(sock, textName(path));
-  } catch {
-    closeSync(sock);
-    throw new RuntimeError('the sandbox does not answer (it has stopped)');
+    return controlRequest(path, req, fds);
+  } catch (e) {
+    if (e instanceof ControlError) throw new RuntimeError(e.message);
+    throw e;
   }
-  const bytes = controlCodec.encodeRequest(req);
-  if (native.send(sock, bytes, bytes.length, fds.length ? Int32Array.from(fds) : null, fds.length) < 0) {
-    closeSync(sock);
-    throw new RuntimeError('cannot send to the sandbox');
-  }
-  const buf = new Uint8Array(4096);
-  const got = new Int32Array(1);
-  const nfds = new Int32Array(1);
-  const n = native.recv(sock, buf, buf.length, got, 1, nfds);
-  if (n <= 0) { closeSync(sock); throw new RuntimeError('the sandbox hung up'); }
-  const first = controlCodec.decodeResponse(buf.subarray(0, n));
-  if (first.errno) { closeSync(sock); throw new RuntimeError(first.message || `errno ${first.errno}`); }
-  return { sock, first, fd: nfds[0] ? got[0]! : -1 };
 }
 
 export function start(g: GlobalOptions, id: string): void {
@@ -340,26 +326,6 @@ export async function exec(g: GlobalOptions, id: string, args: string[], o: Exec
   const ended = await awaitEnd(sock);
   if (!ended?.exited) return 137;
   return ended.signal ? 128 + ended.signal : ended.code ?? 0;
-}
-
-/**
- * The exec's second answer: how its process ended. Polled without blocking
- * (Node has no stream for a SOCK_SEQPACKET fd), so that the signals this
- * command forwards are handled meanwhile.
- */
-async function awaitEnd(sock: number): Promise<ControlResponse | null> {
-  const F_SETFL = 4;
-  const O_NONBLOCK = 0o4000;
-  libcCalls.fcntl(sock, F_SETFL, O_NONBLOCK);
-  const buf = new Uint8Array(4096);
-  const fds = new Int32Array(1);
-  const nfds = new Int32Array(1);
-  for (;;) {
-    const n = native.recv(sock, buf, buf.length, fds, 1, nfds);
-    if (n > 0) { closeSync(sock); return controlCodec.decodeResponse(buf.subarray(0, n)); }
-    if (n !== -11 /* EAGAIN */) { closeSync(sock); return null; }
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** With a console socket the engine gets the master; otherwise this command relays it to its own terminal. */

@@ -69,6 +69,8 @@ function targets(runners: string[][], withTvisor: boolean): Target[] {
     { fs: 'tmpfs', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/dev/shm/fs-semantics', probe) },
     { fs: 'overlay', tvisor: true, run: (probe) => inSandbox([...tvisor, '--'], '/tmp/fs-semantics', probe) },
     { fs: 'bind', tvisor: true, run: (probe, bind) => inSandbox([...tvisor, '-v', `${bind}:/bind`, '--'], '/bind/fs-semantics', probe) },
+    { fs: 'memfs', tvisor: true, run: (probe) => inSandbox([process.execPath, repoFile('dist/test/fs-semantics/memfs-runner.js')],
+      '/vol/fs-semantics', probe) },
     { fs: 'filebind', tvisor: true, fileBind: true, run: (probe, _bind, bound) => inSandbox([...tvisor, '-v', `${bound}:${BOUND_IN_SANDBOX}`,
       '--env', `PROBE_BOUND=${BOUND_IN_SANDBOX}`, '--'], '/tmp/fs-semantics', probe) },
   ] : [];
@@ -91,7 +93,7 @@ function knownGaps(): Record<string, string> {
 }
 
 /** Runs every probe natively and on each target; `runners` add other sandboxes' columns (`withTvisor: false`: only theirs). */
-export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; probes?: string[] } = {}): CaseResult[] {
+export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; probes?: string[]; filesystems?: string[] } = {}): CaseResult[] {
   const work = mkdtempSync('/tmp/tvisor-fs-semantics-');
   const gaps = knownGaps();
   const results: CaseResult[] = [];
@@ -118,7 +120,7 @@ export function runSuite(opts: { runners?: string[][]; withTvisor?: boolean; pro
         rmSync(nativeDir, { recursive: true, force: true });
       }
       for (const t of targets(opts.runners ?? [], opts.withTvisor ?? true)) {
-        if ((t.fileBind ?? false) !== fileBind) continue;
+        if ((t.fileBind ?? false) !== fileBind || (opts.filesystems && !opts.filesystems.includes(t.fs))) continue;
         const got = cases(t.run(probe, bind, bound));
         for (const [c, expected] of linux) {
           const actual = got.get(c) ?? '(case did not run)\n';

@@ -19,11 +19,11 @@ export interface GoferAttach { path: string; readonly: boolean; recursive?: bool
 export interface GoferOptions { logFile?: string }
 
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
-interface MountLike { type: string; source?: string; options: string[] }
+interface MountLike { type: string; source?: string; options: string[]; goferSocket?: number }
 
-/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount, in order (rbind: with its submounts). */
+/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount of a host path, in order (rbind: with its submounts). */
 export function goferAttaches(spec: { rootfs: string; mounts: MountLike[] }): GoferAttach[] {
-  return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
+  return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.filter((m) => m.type === 'bind' && m.goferSocket === undefined).map((m) => ({
     path: m.source!, readonly: m.options.includes('ro'), recursive: m.options.includes('rbind'),
   }))];
 }

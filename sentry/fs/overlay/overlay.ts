@@ -60,6 +60,11 @@ export class OverlayInode extends Inode {
 
   private get top(): Inode { return (this.upper ?? this.lower)!; }
 
+  /** The lower entries removed in this directory (its whiteouts; changes.ts lists them). */
+  removedNames(): string[] { return [...this.whiteouts]; }
+  /** Made over a removed directory: nothing of the lower one shows through. */
+  get isOpaque(): boolean { return this.opaque; }
+
   stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
   override fileType(): number { return this.top.fileType(); }
   // A FIFO of the host's root is copied up before it opens: the sandbox gets a
