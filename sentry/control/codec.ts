@@ -4,7 +4,9 @@ import protobuf from 'protobufjs';
 import { repoFile } from '../host/native.js';
 import type { ProcessConfig } from './process.js';
 
-export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } };
+export type ControlRequest = { start: { containerId?: string } } | { exec: { process: ProcessConfig; containerId?: string } }
+  | { createContainer: { containerId: string; spec: string; sharePidNamespace?: boolean } }
+  | { deleteContainer: { containerId: string } } | { processes: { containerId: string } };
 
 export interface ControlResponse {
   errno?: number;
@@ -13,6 +15,7 @@ export interface ControlResponse {
   exited?: boolean;
   code?: number;
   signal?: number;
+  pids?: number[];
 }
 
 let root: protobuf.Root | undefined;

@@ -17,7 +17,7 @@ import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
-import { loadConfig, processConfig } from './config.js';
+import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { type ContainerState, sandboxAlive, startTime, StateStore, type Status, statusOf } from './state.js';
@@ -76,6 +76,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   const bundle = resolvePath(o.bundle);
   const config = loadConfig(bundle);
   const store = new StateStore(g.root);
+  if (config.pod.kind === 'container') return joinPod(g, store, id, bundle, config, o, detached);
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
@@ -83,7 +84,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const { memory, pids, cpu } = config.resources;
     cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
     const spec: SandboxSpec = {
-      ...config.sandbox, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
+      ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
@@ -129,6 +130,97 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   }
 }
 
+/**
+ * create of a container of a running pod: it joins the pod's sandbox over
+ * its control socket instead of starting one. A waiter (the hidden `join`
+ * command) sends the container (with create's stdio) and holds the
+ * connection, exiting as the container's first process does: it is the pid
+ * engines wait for.
+ */
+async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: string, config: RuntimeConfig,
+    o: CreateOptions, detached: boolean): Promise<{ pid: number; exited: Promise<number> }> {
+  const pod = config.pod as Extract<RuntimeConfig['pod'], { kind: 'container' }>;
+  const sandbox = store.read(pod.sandboxId) as StateWithCgroup;
+  if (sandbox.pod) throw new RuntimeError(`${pod.sandboxId} is not the sandbox of a pod`);
+  if (status(sandbox) === 'stopped') throw new RuntimeError(`the pod's sandbox ${pod.sandboxId} has stopped`);
+  store.claim(id);
+  let waiterPid = 0;
+  try {
+    const { rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc } = config.sandbox;
+    const request: JoinRequest = {
+      socket: store.controlSocket(pod.sandboxId), containerId: id, sharePidNamespace: pod.sharePidNamespace,
+      spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }),
+      ...(o.consoleSocket ? { consoleSocket: resolvePath(o.consoleSocket) } : {}),
+    };
+    const stdio: StdioOptions = proc.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+    const child = spawn(process.execPath, [CLI, 'join', JSON.stringify(request)], { detached, stdio });
+    waiterPid = child.pid ?? 0;
+    const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+    const line = await new Promise<string>((res) => {
+      let got = '';
+      child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
+      child.stdio[3]!.on('close', () => res(got.trim()));
+    });
+    if (line !== 'ready') throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'joining the pod failed');
+    if (detached) child.unref();
+    const state: StateWithCgroup = {
+      ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
+      annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
+      initPid: sandbox.initPid, hooks: config.hooks, pod: { sandboxId: pod.sandboxId },
+    };
+    store.write(state);
+    const hookState = ociState(state, 'created', sandbox.initPid);
+    runHooks('prestart', config.hooks.prestart, hookState);
+    runHooks('createRuntime', config.hooks.createRuntime, hookState);
+    runHooks('createContainer', config.hooks.createContainer, hookState);
+    if (o.pidFile) writePidFile(resolvePath(o.pidFile), waiterPid);
+    return { pid: waiterPid, exited };
+  } catch (e) {
+    try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
+    if (waiterPid > 0) killAndWait(waiterPid);
+    store.remove(id);
+    throw e;
+  }
+}
+
+/** What the waiter of a joining container needs (the `join` command's argument). */
+export interface JoinRequest { socket: string; containerId: string; spec: string; sharePidNamespace: boolean; consoleSocket?: string }
+
+/** The waiter: adds the container to the pod, says "ready" (or "error …") on fd 3, and exits as the container's first process. */
+export async function joinWaiter(req: JoinRequest): Promise<number> {
+  const tell = (line: string) => { try { writeFileSync(3, line + '\n'); closeSync(3); } catch { /* create is gone */ } };
+  let sock: number;
+  try {
+    const terminal = (JSON.parse(req.spec) as SandboxSpec).process.terminal ?? false;
+    if (terminal && !req.consoleSocket) throw new RuntimeError('a container of a pod with a terminal needs --console-socket');
+    const r = request(req.socket, { createContainer: { containerId: req.containerId, spec: req.spec,
+      sharePidNamespace: req.sharePidNamespace } }, terminal ? [] : [0, 1, 2]);
+    sock = r.sock;
+    if (r.fd >= 0) relayTerminal(r.fd, req.consoleSocket);
+  } catch (e) {
+    tell(`error ${(e as Error).message}`);
+    return 125;
+  }
+  tell('ready');
+  const ended = await awaitEnd(sock);
+  if (!ended?.exited) return 137;
+  return ended.signal ? 128 + ended.signal : ended.code ?? 0;
+}
+
+/** The control socket serving the container and its id there (the sandbox's own container is the default). */
+function servedBy(store: StateStore, s: ContainerState): { socket: string; containerId?: string } {
+  return s.pod ? { socket: store.controlSocket(s.pod.sandboxId), containerId: s.id } : { socket: store.controlSocket(s.id) };
+}
+
+/** The host pids of the container's processes: asked of the sandbox for a pod's container, the sandbox's tree otherwise. */
+function containerPids(store: StateStore, s: ContainerState): number[] {
+  if (!s.pod) return descendants(s.initPid);
+  const { socket, containerId } = servedBy(store, s);
+  const { sock, first } = request(socket, { processes: { containerId: containerId! } });
+  closeSync(sock);
+  return first.pids ?? [];
+}
+
 function killAndWait(pid: number): void {
   try { process.kill(pid, 'SIGKILL'); } catch { return; }
   for (let i = 0; i < 500 && startTime(pid) !== null; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
@@ -166,7 +258,8 @@ export function start(g: GlobalOptions, id: string): void {
     const st = status(s);
     if (st !== 'created') throw new RuntimeError(`cannot start a container in the ${st} state`);
     runHooks('startContainer', s.hooks.startContainer, ociState(s, 'created', s.initPid));
-    const { sock, first } = request(store.controlSocket(id), { start: {} });
+    const { socket, containerId } = servedBy(store, s);
+    const { sock, first } = request(socket, { start: containerId ? { containerId } : {} });
     closeSync(sock);
     s.processPid = first.pid!;
     store.write(s);
@@ -205,7 +298,13 @@ export function kill(g: GlobalOptions, id: string, signal: string, all: boolean)
     const s = store.read(id) as StateWithCgroup;
     const st = status(s);
     if (st === 'stopped') throw new RuntimeError('container not running');
-    const targets = all ? [...descendants(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
+    if (s.pod && s.processPid === undefined) {
+      // Not started: its process waits in the sandbox; ending the container is the signal's only effect.
+      request(servedBy(store, s).socket, { deleteContainer: { containerId: id } });
+      return;
+    }
+    const targets = s.pod ? (all ? containerPids(store, s) : [s.processPid!])
+      : all ? [...descendants(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
     for (const pid of targets) {
       try { process.kill(pid, sig); } catch { /* ended meanwhile */ }
     }
@@ -226,6 +325,10 @@ export function deleteContainer(g: GlobalOptions, id: string, force: boolean): v
     }
     const cgroup = cgroupOf(s);
     if (st === 'paused') cgroup?.freeze(false);
+    if (s.pod && sandboxAlive(s)) {
+      // Its processes, tree and gofer go; the pod and its other containers stay.
+      try { closeSync(request(servedBy(store, s).socket, { deleteContainer: { containerId: id } }).sock); } catch { /* the pod has stopped */ }
+    }
     if (sandboxAlive(s)) killAndWait(s.sandboxPid);
     cgroup?.remove();
     try { runHooks('poststop', s.hooks.poststop, ociState(s, 'stopped', 0)); } catch (e) { warn((e as Error).message); }
@@ -249,7 +352,7 @@ export function list(g: GlobalOptions, format: string, quiet: boolean): void {
 export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[]): void {
   const s = new StateStore(g.root).read(id) as StateWithCgroup;
   if (status(s) === 'stopped') throw new RuntimeError('container not running');
-  const pids = descendants(s.initPid);
+  const pids = containerPids(new StateStore(g.root), s);
   if (format === 'json') { process.stdout.write(JSON.stringify(pids) + '\n'); return; }
   const out = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (out.status !== 0) throw new RuntimeError(`ps: ${out.stderr}`);
@@ -262,7 +365,30 @@ export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[
   }
 }
 
-function statsEvent(s: StateWithCgroup): object {
+/** A pod's container has no cgroup of its own: its usage is summed over its processes. */
+function podContainerStats(pids: number[]): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  const tick = 1e9 / 100;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu += (Number(f[11]) + Number(f[12])) * tick;
+      memory += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch { /* ended meanwhile */ }
+  }
+  return { cpu, memory };
+}
+
+function statsEvent(store: StateStore, s: StateWithCgroup): object {
+  if (s.pod) {
+    const pids = containerPids(store, s);
+    const { cpu, memory } = podContainerStats(pids);
+    return { type: 'stats', id: s.id, data: {
+      cpu: { usage: { total: cpu } }, memory: { usage: { usage: memory, limit: 0 } }, pids: { current: pids.length, limit: 0 },
+    } };
+  }
   const st = cgroupOf(s)?.stats() ?? {};
   return { type: 'stats', id: s.id, data: {
     cpu: { usage: { total: st.cpu?.total ?? 0 } },
@@ -275,9 +401,9 @@ export async function events(g: GlobalOptions, id: string, stats: boolean, inter
   const store = new StateStore(g.root);
   const s = store.read(id) as StateWithCgroup;
   if (status(s) === 'stopped') throw new RuntimeError('container not running');
-  if (stats) { process.stdout.write(JSON.stringify(statsEvent(s)) + '\n'); return; }
+  if (stats) { process.stdout.write(JSON.stringify(statsEvent(store, s)) + '\n'); return; }
   while (status(s) !== 'stopped') {
-    process.stdout.write(JSON.stringify(statsEvent(s)) + '\n');
+    process.stdout.write(JSON.stringify(statsEvent(store, s)) + '\n');
     await new Promise((r) => setTimeout(r, intervalSec * 1000));
   }
 }
@@ -289,6 +415,7 @@ export function pause(g: GlobalOptions, id: string, on: boolean): void {
     const st = status(s);
     if (on && st !== 'running') throw new RuntimeError(`container not running: ${st}`);
     if (!on && st !== 'paused') throw new RuntimeError(`container not paused: ${st}`);
+    if (s.pod) throw new RuntimeError('pausing one container of a pod is not supported (the pod\'s sandbox container pauses the pod)');
     const cgroup = cgroupOf(s);
     if (!cgroup) throw new RuntimeError('the container has no freezer cgroup');
     cgroup.freeze(on);
@@ -330,7 +457,9 @@ export async function exec(g: GlobalOptions, id: string, args: string[], o: Exec
     if (base.seccomp) proc.seccomp = base.seccomp;
   }
   if (o.detach) return execDetached(g, id, args, o);
-  const { sock, first, fd: master } = request(store.controlSocket(id), { exec: { process: proc } }, proc.terminal ? [] : [0, 1, 2]);
+  const { socket, containerId } = servedBy(store, s);
+  const { sock, first, fd: master } = request(socket, { exec: { process: proc, ...(containerId ? { containerId } : {}) } },
+    proc.terminal ? [] : [0, 1, 2]);
   const pid = first.pid!;
   if (o.notifyFd !== undefined) { writeFileSync(o.notifyFd, `started ${pid}\n`); closeSync(o.notifyFd); }
   if (o.pidFile && o.notifyFd === undefined) writePidFile(resolvePath(o.pidFile), pid);
