@@ -92,7 +92,7 @@ export class ControlServer {
     if ('createContainer' in req && req.createContainer) return this.createContainer(conn, req.createContainer, fds);
     if ('deleteContainer' in req && req.deleteContainer) {
       this.deleteContainer(this.container(req.deleteContainer.containerId));
-      this.reply(conn, {});
+      this.reply(conn, { message: 'deleted' });
       return this.hangUp(conn);
     }
     if ('processes' in req && req.processes) {
@@ -174,7 +174,8 @@ export class ControlServer {
       process: spec.process, stdio: { fds: given.map((fd) => copy.get(fd)!) as [number, number, number], tty: master >= 0 },
       closeFds: [...copy.values()],
     });
-    this.reply(conn, {}, master);
+    // Not empty: an empty SOCK_SEQPACKET message reads as the sandbox hanging up.
+    this.reply(conn, { message: 'created' }, master);
     if (master >= 0) closeQuietly(master);
     container.onEnd.push((s) => { this.reply(conn, exitResponse(s)); this.hangUp(conn); });
     this.kernel.watch(conn, () => this.hangUp(conn));
