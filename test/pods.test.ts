@@ -185,9 +185,11 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
       'cat /proc/self/mountinfo /proc/1/mountinfo /proc/mounts | grep -c tvisor',
       'find / -name secret-of-b 2>/dev/null | wc -l',
       ...bPids.flatMap((p) => [`ls /proc/${p}/root/ 2>&1 | grep -c "No such file"`, `ls /proc/${p}/cwd/ 2>&1 | grep -c "No such file"`,
-        `cat /proc/${p}/root/secret-of-b 2>&1 | grep -c "No such file"`]),
+        `cat /proc/${p}/root/secret-of-b 2>&1 | grep -c "No such file"`,
+        // Another container's processes are not there to signal.
+        `kill -0 ${p} 2>&1 | grep -c "No such process"`, `kill -9 -${p} 2>&1 | grep -c "No such process"`]),
     ];
-    const expected = attempts.map((a) => (a.includes('No such file') ? '1' : '0'));
+    const expected = attempts.map((a) => (a.includes('No such') ? '1' : '0'));
     const got = sh(A, attempts.map((a) => `${a} || true`).join('; ')).stdout.trim().split('\n');
     expect(got).toEqual(expected);
     // The sandbox's own container sees no hidden directory either.
@@ -203,11 +205,17 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     expect(oci(['delete', D]).status).toBe(0);
     // Its background sleep went with it: a's view has no stray process.
     for (const id of [SB, A, B, C]) expect(state(id).status).toBe('running');
+    // kill -1 in a container reaches its own processes only.
+    const waiterC = state(C).pid;
+    sh(C, 'kill -9 -1');
+    await until(() => !alive(waiterC));
+    expect(state(C).status).toBe('stopped');
+    for (const id of [SB, A, B]) expect(state(id).status).toBe('running');
     // Deleting the container whose gofer serves the shared volume leaves it served for the other.
     expect(oci(['delete', '--force', A]).status).toBe(0);
     expect(state(B).status).toBe('running');
     expect(sh(B, 'cat /vol/f; echo more >> /vol/f; cat /vol/f')).toMatchObject({ status: 0, stdout: 'from-a\nfrom-a\nmore\n' });
-    expect(oci(['delete', '--force', C]).status).toBe(0);
+    expect(oci(['delete', C]).status).toBe(0);
     expect(sh(B, 'echo ok')).toMatchObject({ status: 0, stdout: 'ok\n' });
     expect(sentries().length).toBe(1);
   }, 300_000);
