@@ -94,7 +94,7 @@ function sentries(): number[] {
   return pids.filter((p) => !pids.includes(ppid(p)));
 }
 
-async function until(f: () => boolean, ms = 10_000): Promise<void> {
+async function until(f: () => boolean, ms = 30_000): Promise<void> {
   for (let i = 0; i < ms / 50 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
   expect(f()).toBe(true);
 }
