@@ -20,6 +20,17 @@ copyFileSync(compile('hostlocks', ['-static']), join(ROOTFS, 'bin/hostlocks'));
 const STATE = join(base, 'state');
 const VOLUME = join(base, 'volume');
 mkdirSync(VOLUME);
+/** Volumes the pod declares with runsc's mount hints: a bind, and an emptyDir the pod keeps in memory. */
+const HINTED = join(base, 'hinted');
+const MEMORY = join(base, 'memory');
+mkdirSync(HINTED);
+mkdirSync(MEMORY);
+const HINTS = {
+  'dev.gvisor.spec.mount.hinted.source': HINTED, 'dev.gvisor.spec.mount.hinted.type': 'bind',
+  'dev.gvisor.spec.mount.hinted.share': 'pod', 'dev.gvisor.spec.mount.hinted.options': 'rw,rprivate',
+  'dev.gvisor.spec.mount.memory.source': MEMORY, 'dev.gvisor.spec.mount.memory.type': 'tmpfs',
+  'dev.gvisor.spec.mount.memory.share': 'pod',
+};
 const PREFIX = `p${process.pid}-`;
 
 interface Result { status: number | null; stdout: string; stderr: string }
@@ -80,6 +91,8 @@ function bundle(kind: 'sandbox' | 'container', sandboxId: string, name: string, 
 
 const withVolume = (c: Record<string, any>) => {
   c.mounts.push({ destination: '/vol', type: 'bind', source: VOLUME, options: ['rbind', 'rw'] });
+  c.mounts.push({ destination: '/hinted', type: 'bind', source: HINTED, options: ['rbind', 'rw'] });
+  c.mounts.push({ destination: '/memory', type: 'bind', source: MEMORY, options: ['rbind', 'rw'] });
 };
 
 const state = (id: string) => JSON.parse(oci(['state', id]).stdout) as { status: string; pid: number };
@@ -115,7 +128,7 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
   const [A, B, C] = [`${PREFIX}a`, `${PREFIX}b`, `${PREFIX}c`];
 
   it('runs every container in one sentry, each in its own root, sharing the pod\'s volume and hostname', async () => {
-    createAndStart(bundle('sandbox', SB, 'pause'), SB);
+    createAndStart(bundle('sandbox', SB, 'pause', (c) => Object.assign(c.annotations, HINTS)), SB);
     const before = sentries();
     expect(before.length).toBe(1);
     createAndStart(bundle('container', SB, 'a', withVolume), A);
@@ -130,6 +143,12 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     expect(sh(A, 'echo from-a > /vol/f').status).toBe(0);
     expect(sh(B, 'cat /vol/f')).toMatchObject({ status: 0, stdout: 'from-a\n' });
     expect(readFileSync(join(VOLUME, 'f'), 'utf8')).toBe('from-a\n');
+    // The same through the volumes the hints declare: the bind is the host's directory, the tmpfs the sentry's memory.
+    expect(sh(A, 'echo h > /hinted/f; echo m > /memory/f').status).toBe(0);
+    expect(sh(B, 'cat /hinted/f /memory/f; grep -E " /(hinted|memory) " /proc/mounts | cut -d" " -f2,3')).toMatchObject(
+      { status: 0, stdout: 'h\nm\n/hinted 9p\n/memory tmpfs\n' });
+    expect(readFileSync(join(HINTED, 'f'), 'utf8')).toBe('h\n');
+    expect(readdirSync(MEMORY)).toEqual([]);
     // An unshared /tmp (the container's own root) differs per container.
     expect(sh(A, 'echo a > /tmp/mine').status).toBe(0);
     expect(sh(B, 'cat /tmp/mine 2>&1; echo b > /tmp/mine; cat /tmp/mine').stdout).toBe('cat: can\'t open \'/tmp/mine\': No such file or directory\nb\n');

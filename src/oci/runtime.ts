@@ -5,7 +5,7 @@
 // that process did, which is what the engines wait for (the pid in
 // --pid-file). start and exec reach it over its control socket; kill, ps,
 // pause and events act on the host's view of its processes and cgroup.
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -68,6 +68,25 @@ function applySysctls(initPid: number, sysctl: Record<string, string>): void {
   }
 }
 
+/**
+ * Starts the process that holds a container (the sandbox, or a pod container's waiter) with
+ * create's stdio — none with a terminal: the container's stdio is then the pty, and an engine
+ * that reads create's output waits for its end — and waits for its one line on fd 3.
+ */
+async function spawnReporting(argv: string[], terminal: boolean, detached: boolean, env: NodeJS.ProcessEnv,
+    onPid: (pid: number) => void): Promise<{ child: ChildProcess; exited: Promise<number>; line: string }> {
+  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+  const child = spawn(process.execPath, argv, { detached, env, stdio });
+  onPid(child.pid ?? 0);
+  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+  const line = await new Promise<string>((res) => {
+    let got = '';
+    child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
+    child.stdio[3]!.on('close', () => res(got.trim()));
+  });
+  return { child, exited, line };
+}
+
 export interface CreateOptions { bundle: string; pidFile?: string; consoleSocket?: string }
 
 /** Creates the container: its sandbox boots, and waits for start. Returns the sandbox's pid. */
@@ -91,17 +110,8 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
     delete env.TVISOR_CLI_PID;
     if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    // create's stdio is the container's, but with a terminal the container's stdio is the pty: the
-    // sandbox then keeps none of create's (an engine that reads create's output waits for its end).
-    const stdio: StdioOptions = config.sandbox.process.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
-    const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)], { detached, env, stdio });
-    sandboxPid = child.pid ?? 0;
-    const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
-    const line = await new Promise<string>((res) => {
-      let got = '';
-      child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
-      child.stdio[3]!.on('close', () => res(got.trim()));
-    });
+    const { child, exited, line } = await spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], config.sandbox.process.terminal ?? false,
+      detached, env, (pid) => { sandboxPid = pid; });
     if (!line.startsWith('ready ')) {
       throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
     }
@@ -152,15 +162,8 @@ async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: 
       spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }),
       ...(o.consoleSocket ? { consoleSocket: resolvePath(o.consoleSocket) } : {}),
     };
-    const stdio: StdioOptions = proc.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
-    const child = spawn(process.execPath, [CLI, 'join', JSON.stringify(request)], { detached, stdio });
-    waiterPid = child.pid ?? 0;
-    const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
-    const line = await new Promise<string>((res) => {
-      let got = '';
-      child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
-      child.stdio[3]!.on('close', () => res(got.trim()));
-    });
+    const { child, exited, line } = await spawnReporting([CLI, 'join', JSON.stringify(request)], proc.terminal ?? false,
+      detached, process.env, (pid) => { waiterPid = pid; });
     if (line !== 'ready') throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'joining the pod failed');
     if (detached) child.unref();
     const state: StateWithCgroup = {
