@@ -18,7 +18,7 @@ import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
 import type { Log } from './log.js';
-import { toProcessSpec } from './control/process.js';
+import { type ProcessConfig, toProcessSpec } from './control/process.js';
 import { ControlServer } from './control/server.js';
 import { type ContainerSpec, goferRef, Pod, type VolumeSpec } from './pod.js';
 
@@ -27,6 +27,8 @@ export { CommandNotFound } from './kernel/launch.js';
 export type { MountSpec, VolumeSpec } from './pod.js';
 
 export interface SandboxSpec extends ContainerSpec {
+  /** The sandbox's first process: `do`'s command, the container's process. */
+  process: ProcessConfig;
   /** The sandbox's own container's id (its root's name under the hidden directory); absent: `sandbox`. */
   containerId?: string;
   /** The pod's volumes (mount hints shared by its containers), served by this sandbox's gofer after its binds. */

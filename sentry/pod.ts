@@ -32,7 +32,6 @@ import { type Actor, mkdirAt } from './vfs/ops.js';
 import { ensureMountPoint } from './vfs/mountpoint.js';
 import { resolve } from './vfs/walk.js';
 import { Container, CONTAINERS_DIR, type GoferRef } from './kernel/container.js';
-import type { ProcessConfig } from './control/process.js';
 import type { Log } from './log.js';
 
 /** A mount of a container's tree, in the OCI config's terms. */
@@ -48,7 +47,7 @@ export interface MountSpec {
 /** A volume of the pod (a mount hint with share pod or shared): one filesystem for every container that binds its source. */
 export interface VolumeSpec { name: string; source: string; type: 'bind' | 'tmpfs'; options: string[] }
 
-/** One container's filesystem view and first process. */
+/** One container's filesystem view (its first process is the control layer's: control/process.ts). */
 export interface ContainerSpec {
   /** Host directory served read-only as the lower layer of the root overlay. */
   rootfs: string;
@@ -60,8 +59,6 @@ export interface ContainerSpec {
   maskedPaths?: string[];
   /** Made read-only (absent paths are skipped). */
   readonlyPaths?: string[];
-  /** The container's first process. */
-  process: ProcessConfig;
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };

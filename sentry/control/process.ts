@@ -4,6 +4,7 @@
 // into the kernel's ProcessSpec.
 import { processCreds } from '../auth/creds.js';
 import type { ProcessSpec } from '../kernel/launch.js';
+import type { ContainerSpec } from '../pod.js';
 
 export interface RlimitConfig { resource: number; soft: string; hard: string }
 
@@ -29,6 +30,9 @@ export interface ProcessConfig {
 }
 
 export const DEFAULT_UMASK = 0o022;
+
+/** A container as the runtime adds it to a pod (CreateContainer's spec): its tree and its first process. */
+export type ContainerConfig = ContainerSpec & { process: ProcessConfig };
 
 export function toProcessSpec(c: ProcessConfig): ProcessSpec {
   const caps = c.capabilities && {

@@ -13,10 +13,10 @@ import { CommandNotFound, type ExitStatus, type LaunchHooks, type Stdio } from '
 import type { Log } from '../log.js';
 import { goferAttaches, spawnGofer } from '../fs/gofer/spawn.js';
 import type { Container } from '../kernel/container.js';
-import { type ContainerSpec, goferRef, type Pod } from '../pod.js';
+import { goferRef, type Pod } from '../pod.js';
 import { dupFd } from '../host/fd.js';
 import { type ControlRequest, type ControlResponse, controlCodec } from './codec.js';
-import { type ProcessConfig, toProcessSpec } from './process.js';
+import { type ContainerConfig, type ProcessConfig, toProcessSpec } from './process.js';
 
 export interface ControlHandlers {
   /** Starts the sandbox's own container's process (once). */
@@ -142,7 +142,7 @@ export class ControlServer {
    */
   private createContainer(conn: number, req: { containerId: string; spec: string; sharePidNamespace?: boolean }, fds: number[]): void {
     if (this.kernel.containers.has(req.containerId)) throw new SysErr(E.EEXIST, `container ${req.containerId}`);
-    const spec = JSON.parse(req.spec) as ContainerSpec;
+    const spec = JSON.parse(req.spec) as ContainerConfig;
     if (!spec.process.terminal && fds.length !== 3) throw new SysErr(E.EINVAL, 'a process without a terminal takes three fds');
     const gofer = goferRef(spawnGofer(goferAttaches(spec)));
     this.kernel.watchGofer(gofer);
