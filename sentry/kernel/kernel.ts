@@ -114,8 +114,8 @@ export class Kernel {
 
   /** Kills every process of container `c` (its first process's death, its gofer's, its deletion). */
   killContainer(c: Container): void {
+    // A launch of the container whose fork is not seen yet is killed when it is (startLaunched).
     for (const t of this.tasks.values()) if (t.tg.container === c) this.platform.kill(t.tid, SIGKILL);
-    for (const l of this.launches) if (l.container === c) l.hooks = {};
   }
 
   /** The sandbox's own view of its tree (init's: the sandbox's root). */
