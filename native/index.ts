@@ -1,19 +1,9 @@
 // The TypeScript face of the C glue: bindings to native/build/libtvisor.so
 // (see tvisor.c) and the few libc calls made directly. No policy here.
 import koffi from 'koffi';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoFile } from './repo.js';
 
-/** Finds a file of the repository from either the sources or dist/. */
-export function repoFile(rel: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return join(dir, rel);
-    dir = dirname(dir);
-  }
-  throw new Error(`tvisor: cannot find ${rel} above ${fileURLToPath(import.meta.url)}`);
-}
+export { repoFile };
 
 const lib = koffi.load(repoFile('native/build/libtvisor.so'));
 const libc = koffi.load('libc.so.6');

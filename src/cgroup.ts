@@ -14,7 +14,7 @@
 // makes the cgroup before the sandbox process starts and removes it when
 // that process has ended; one left by a CLI that was killed is removed by
 // the next `tvisor do` (when nothing runs in it any more).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Limits {
@@ -139,6 +139,8 @@ function setLimits(h: Hierarchy, dir: string, limits: Limits, share: Limits): vo
 }
 
 const PREFIX = 'tvisor-';
+/** How old an empty sandbox cgroup must be before a sweep takes it (a sandbox moves in during its start-up). */
+const STALE_AFTER_MS = 60_000;
 
 /** Is pid a live process (a zombie is not: it has ended, its parent just has not reaped it)? */
 function alive(pid: number): boolean {
@@ -150,17 +152,38 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes cgroups left by CLIs that were killed, if nothing runs in them. */
-function removeStale(base: string): void {
+/** Does nothing run in sandbox cgroup `dir` or its sub-cgroups? */
+function empty(dir: string): boolean {
+  try {
+    return ['sentry', 'guests', ''].every((sub) => !existsSync(join(dir, sub)) || read(join(dir, sub, 'cgroup.procs')).trim() === '');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the cgroups of sandboxes that ended without cleaning up, if
+ * nothing runs in them: a killed CLI's (`tvisor-<pid>`, that CLI gone; its
+ * sandbox may outlive it) and a runtime container's whose sandbox died and
+ * whose state went with its --root (`tvisor-oci-<id>`, once older than a
+ * sandbox's start-up: a new one is empty until its sandbox moves in).
+ */
+export function removeStale(base: string, now = Date.now()): void {
   for (const name of readdirSync(base)) {
-    const pid = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
-    if (!pid || alive(Number(pid))) continue;
+    if (!name.startsWith(PREFIX)) continue;
     const dir = join(base, name);
+    const cli = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
+    if (cli ? alive(Number(cli)) : young(dir, now)) continue;
+    if (!empty(dir)) continue;
     try {
       for (const sub of ['guests', 'sentry']) if (existsSync(join(dir, sub))) rmdirSync(join(dir, sub));
       rmdirSync(dir);
-    } catch { /* still in use (a sandbox whose CLI died): left to the next one */ }
+    } catch { /* a process moved in meanwhile: left to the next sweep */ }
   }
+}
+
+function young(dir: string, now: number): boolean {
+  try { return now - statSync(dir).ctimeMs < STALE_AFTER_MS; } catch { return true; }
 }
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MountSpec, SandboxSpec } from '../sentry/boot.js';
 import { CgroupError, type Limits, parseSize, SandboxCgroup } from './cgroup.js';
 import { runWithTerminal } from './terminal.js';
 import { registerRuntime } from './oci/commands.js';
+import { SANDBOX_MAIN } from './programs.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
@@ -101,9 +101,8 @@ function limitSandbox(limits: Limits): SandboxSpec['cgroup'] {
 
 /** Runs the sandbox process with the spec and exits as it does. */
 async function runSandboxProcess(spec: SandboxSpec): Promise<void> {
-  const main = fileURLToPath(new URL('./sandbox-main.js', import.meta.url));
-  if (spec.process.terminal) return runWithTerminal(main, spec);
-  const child = spawn(process.execPath, [main, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: 'inherit' });
+  if (spec.process.terminal) return runWithTerminal(SANDBOX_MAIN, spec);
+  const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)], { env: { ...process.env, TVISOR_CLI_PID: String(process.pid) }, stdio: 'inherit' });
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   // The terminal's SIGINT/SIGQUIT reach the guests directly (same process group); the CLI just waits.
   process.on('SIGINT', () => {});

@@ -3,9 +3,10 @@
 // the config's fields seen from inside the container. Each test checks
 // that nothing is left (no state, no sandbox process, no cgroup).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeStale } from '../src/cgroup.js';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
 import { compile, tempDir, TVISOR } from './helpers.js';
@@ -211,6 +212,28 @@ sys.stdout.write(out.decode())
     expect(oci(['start', `${PREFIX}c8`]).status).toBe(0);
     await new Promise((r) => receiver.on('exit', r));
     expect(got).toContain('/dev/pts/0\r\ninteractive\r\n33 101\r\n');
+  }, 300_000);
+
+  it('sweeps the cgroup of a container whose sandbox died and whose state was lost, and no live one', async () => {
+    const sleeper = () => bundle((c) => { c.process.args = ['sleep', '600']; });
+    const dead = `${PREFIX}swept`;
+    const live = `${PREFIX}kept`;
+    const pidFile = join(base, 'swept.pid');
+    expect(oci(['create', '--bundle', sleeper(), '--pid-file', pidFile, dead]).status).toBe(0);
+    expect(oci(['create', '--bundle', sleeper(), live]).status).toBe(0);
+    const cgroupsOf = (id: string) => spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 4 -name "tvisor-oci-${id}"`],
+      { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const [deadCgroup] = cgroupsOf(dead);
+    expect(deadCgroup).toBeDefined();
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && readFileSync(join(deadCgroup!, 'sentry', 'cgroup.procs'), 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+    rmSync(join(STATE, dead), { recursive: true, force: true });
+    // As a later create would, a minute on (a younger cgroup may be one whose sandbox is starting).
+    removeStale(dirname(deadCgroup!), Date.now() + 120_000);
+    expect(cgroupsOf(dead)).toEqual([]);
+    expect(cgroupsOf(live)).toHaveLength(1);
+    expect(state(live).status).toBe('created');
   }, 300_000);
 
   it('runs `do --root DIR` in that root instead of the host\'s', () => {

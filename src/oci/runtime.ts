@@ -9,7 +9,6 @@ import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:chi
 import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { libcCalls, native } from '../../native/index.js';
 import type { SandboxSpec } from '../../sentry/boot.js';
 import { type ControlRequest, type ControlResponse, controlCodec } from '../../sentry/control/codec.js';
@@ -17,6 +16,7 @@ import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
+import { CLI_MAIN, SANDBOX_MAIN } from '../programs.js';
 import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -53,8 +53,6 @@ function writePidFile(path: string, pid: number): void {
   renameSync(tmp, path);
 }
 
-const SANDBOX_MAIN = fileURLToPath(new URL('../sandbox-main.js', import.meta.url));
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** Namespaced sysctls go to the sandbox's namespaces through init's. */
 function applySysctls(initPid: number, sysctl: Record<string, string>): void {
@@ -162,7 +160,7 @@ async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: 
       spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }),
       ...(o.consoleSocket ? { consoleSocket: resolvePath(o.consoleSocket) } : {}),
     };
-    const { child, exited, line } = await spawnReporting([CLI, 'join', JSON.stringify(request)], proc.terminal ?? false,
+    const { child, exited, line } = await spawnReporting([CLI_MAIN, 'join', JSON.stringify(request)], proc.terminal ?? false,
       detached, process.env, (pid) => { waiterPid = pid; });
     if (line !== 'ready') throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'joining the pod failed');
     if (detached) child.unref();
@@ -518,7 +516,7 @@ function relayTerminal(master: number, consoleSocket?: string): void {
  * command returns, so --pid-file names the waiter.
  */
 async function execDetached(g: GlobalOptions, id: string, args: string[], o: ExecOptions): Promise<number> {
-  const argv = [CLI, '--root', g.root, 'exec', '--notify-fd', '3'];
+  const argv = [CLI_MAIN, '--root', g.root, 'exec', '--notify-fd', '3'];
   if (o.process) argv.push('--process', resolvePath(o.process));
   if (o.cwd) argv.push('--cwd', o.cwd);
   for (const e of o.env) argv.push('--env', e);

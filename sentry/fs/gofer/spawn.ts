@@ -4,6 +4,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { native, repoFile, tv } from '../../host/native.js';
 
+/** The gofer's program: its bundle (scripts/bundle.mjs), one file to load. */
+const GOFER_MAIN = repoFile('dist/bundle/gofer/main.js');
+
 export interface GoferProcess { sock: number; pid: number }
 /**
  * A host directory tree or single file to serve (an absolute path, symlinks
@@ -32,7 +35,7 @@ export function goferAttaches(spec: { rootfs: string; mounts: MountLike[]; volum
 export function spawnGofer(attaches: GoferAttach[], opts: GoferOptions = {}): GoferProcess {
   const pair = new Int32Array(2);
   tv(native.socketpair(pair));
-  const args = [repoFile('dist/gofer/main.js'), '--sock-fd', '3'];
+  const args = [GOFER_MAIN, '--sock-fd', '3'];
   for (const a of attaches) args.push('--attach', `${a.readonly ? 'ro' : 'rw'},${a.recursive === false ? 'bind' : 'rbind'}:${a.path}`);
   const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   try {
