@@ -122,13 +122,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
       annotations: config.annotations, sandboxPid, sandboxStart: startTime(sandboxPid) ?? '', initPid,
       hooks: config.hooks, ...(cgroup ? { cgroupRecord: cgroup.record } : {}),
     };
-    store.write(state);
-    // Hooks see init's pid: a process in the container's namespaces (the sandbox process is in the host's).
-    const hookState = ociState(state, 'created', initPid);
-    runHooks('prestart', config.hooks.prestart, hookState);
-    runHooks('createRuntime', config.hooks.createRuntime, hookState);
-    runHooks('createContainer', config.hooks.createContainer, hookState);
-    if (o.pidFile) writePidFile(resolvePath(o.pidFile), sandboxPid);
+    created(store, state, o);
     return { pid: sandboxPid, exited };
   } catch (e) {
     if (sandboxPid > 0) killAndWait(sandboxPid);
@@ -169,12 +163,7 @@ async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: 
       annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
       initPid: sandbox.initPid, hooks: config.hooks, pod: { sandboxId: pod.sandboxId },
     };
-    store.write(state);
-    const hookState = ociState(state, 'created', sandbox.initPid);
-    runHooks('prestart', config.hooks.prestart, hookState);
-    runHooks('createRuntime', config.hooks.createRuntime, hookState);
-    runHooks('createContainer', config.hooks.createContainer, hookState);
-    if (o.pidFile) writePidFile(resolvePath(o.pidFile), waiterPid);
+    created(store, state, o);
     return { pid: waiterPid, exited };
   } catch (e) {
     try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
@@ -220,6 +209,17 @@ function containerPids(store: StateStore, s: ContainerState): number[] {
   const { sock, first } = request(socket, { processes: { containerId: containerId! } });
   closeSync(sock);
   return first.pids ?? [];
+}
+
+/** create's end: the state written, the create hooks run, the pid to wait for (sandboxPid) in --pid-file. */
+function created(store: StateStore, state: StateWithCgroup, o: CreateOptions): void {
+  store.write(state);
+  // Hooks see init's pid: a process in the container's namespaces (the sandbox process is in the host's).
+  const hookState = ociState(state, 'created', state.initPid);
+  runHooks('prestart', state.hooks.prestart, hookState);
+  runHooks('createRuntime', state.hooks.createRuntime, hookState);
+  runHooks('createContainer', state.hooks.createContainer, hookState);
+  if (o.pidFile) writePidFile(resolvePath(o.pidFile), state.sandboxPid);
 }
 
 function killAndWait(pid: number): void {
