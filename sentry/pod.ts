@@ -111,7 +111,7 @@ export class Pod {
   /** The root of the sentry's tree: init's, and no container's. */
   readonly top: VfsPath;
   private readonly hidden: VfsPath;
-  /** Shared volumes by host source (and read-only-ness). */
+  /** Shared volumes by host source (and how it is served: read-only, recursive). */
   private readonly volumes = new Map<string, { fs: Filesystem; gofer: GoferRef | null }>();
 
   constructor(private readonly o: PodOptions) {
@@ -135,8 +135,12 @@ export class Pod {
     for (const v of volumes) {
       const fs = v.type === 'tmpfs' ? this.o.makeFs('tmpfs', 'mode=1777', null)
         : new GoferFs(gofer.client, attach++, false, this.o.emptyDir);
-      this.volumes.set(volumeKey(v.source, false), { fs, gofer: v.type === 'tmpfs' ? null : gofer });
-      if (v.type === 'bind') this.volumes.set(volumeKey(v.source, true), { fs, gofer });
+      // Whatever a container's bind of the source asks (read-only, recursive): the pod's one filesystem.
+      for (const readonly of [false, true]) {
+        for (const recursive of [false, true]) {
+          this.volumes.set(volumeKey(v.source, readonly, recursive), { fs, gofer: v.type === 'tmpfs' ? null : gofer });
+        }
+      }
     }
   }
 
@@ -173,7 +177,7 @@ export class Pod {
         switch (m.type) {
           case 'bind': {
             const index = attach++;
-            const key = volumeKey(m.source!, opts.flags.readonly);
+            const key = volumeKey(m.source!, opts.flags.readonly, m.options.includes('rbind'));
             let shared = this.volumes.get(key);
             if (!shared) {
               shared = { fs: new GoferFs(gofer.client, index, opts.flags.readonly, emptyDir), gofer };
@@ -260,7 +264,10 @@ export class Pod {
   }
 }
 
-function volumeKey(source: string, readonly: boolean): string { return `${readonly ? 'ro' : 'rw'}:${source}`; }
+/** A filesystem is shared by binds of one source that the gofer serves alike: read-only or not, with its submounts or not. */
+function volumeKey(source: string, readonly: boolean, recursive: boolean): string {
+  return `${readonly ? 'ro' : 'rw'},${recursive ? 'rbind' : 'bind'}:${source}`;
+}
 
 /** Is `m` `top` or mounted (through its parents) on it? */
 function isWithin(m: { parent: typeof m | null }, top: object): boolean {
