@@ -12,6 +12,8 @@ import { Dockerd } from './engines/docker.js';
 import { Podman } from './engines/podman.js';
 import { Containerd } from './engines/containerd.js';
 import { processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
+import { spawn } from 'node:child_process';
+import { compile } from './helpers.js';
 
 const parent = process.env.TVISOR_TEST_TMP ?? '/tmp';
 const NOTHING: Leftovers = { processes: [], mounts: [], paths: [] };
@@ -234,6 +236,65 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect((await c.ctr(['task', 'delete', 't2'])).code).toBe(0);
       expect((await c.ctr(['container', 'delete', 't2'])).code).toBe(0);
       expect(stateEntries(join(c.root, 'runc/default'))).toEqual([]);
+    } finally {
+      left = await c.stop();
+    }
+    expect(left).toEqual(NOTHING);
+    expect(tvisorLeftovers(c.root)).toEqual([]);
+  });
+
+  it('runs a pod (CRI annotations) in one sentry: a shared volume and its locks, own /tmp and roots, delete of one container', async () => {
+    const c = await Containerd.start();
+    const runtime = wrapper('tvisor-ctr-pod', []);
+    const volume = join(work, 'pod-volume');
+    mkdirSync(volume);
+    writeFileSync(join(volume, 'lock'), '');
+    const hostlocks = compile('hostlocks', ['-static']);
+    const member = (kind: string) => ['--annotation', `io.kubernetes.cri.container-type=${kind}`,
+      '--annotation', 'io.kubernetes.cri.sandbox-id=pod1', '--annotation', 'io.kubernetes.cri.sandbox-name=pod1',
+      '--annotation', 'io.kubernetes.cri.sandbox-namespace=default'];
+    const vol = ['--mount', `type=bind,src=${volume},dst=/vol,options=rbind:rw`,
+      '--mount', `type=bind,src=${hostlocks},dst=/bin/hostlocks,options=rbind:ro`];
+    const exec = async (task: string, script: string) => (await c.ctr(['task', 'exec', '--fifo-dir', join(c.root, 'fifo'),
+      '--exec-id', `e${Math.random().toString(36).slice(2, 8)}`, task, 'sh', '-c', script]));
+    const sentries = () => [...new Set(processesMentioning(c.root).filter((p) => p.cmdline.includes('sandbox-main.js')).map((p) => p.pid))]
+      .filter((pid, _, all) => !all.includes(Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])));
+    let left: Leftovers | undefined;
+    try {
+      const runPod = (id: string, kind: string, extra: string[] = []) =>
+        c.ctr(['run', '-d', ...c.runArgs(runtime), ...member(kind), ...extra, '--rootfs', rootfs.dir, id, 'sleep', '600']);
+      expect((await runPod('pod1', 'sandbox')).code).toBe(0);
+      expect(sentries().length).toBe(1);
+      for (const id of ['a', 'b']) expect((await runPod(id, 'container', vol)).code).toBe(0);
+      expect((await runPod('c', 'container')).code).toBe(0);
+      // One sentry process for the pod, counted from the host.
+      expect(sentries().length).toBe(1);
+      expect((await exec('a', 'echo from-a > /vol/f')).code).toBe(0);
+      expect((await exec('b', 'cat /vol/f')).stdout).toBe('from-a\n');
+      expect((await exec('a', 'echo a > /tmp/mine; cat /tmp/mine')).stdout).toBe('a\n');
+      expect((await exec('b', 'cat /tmp/mine 2>/dev/null || echo none')).stdout).toBe('none\n');
+      // A lock held in a blocks b.
+      const holder = spawn('ctr', ['--address', c.address, 'task', 'exec', '--fifo-dir', join(c.root, 'fifo'), '--exec-id', 'hold',
+        'a', 'hostlocks', 'hold', 'flock', '/vol/lock'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let held = '';
+      await new Promise<void>((r) => holder.stdout.on('data', (d) => { held += d; if (held.includes('held')) r(); }));
+      expect((await exec('b', 'hostlocks check /vol/lock')).stdout).toContain('host flock LOCK_EX|LOCK_NB = -1 EAGAIN');
+      holder.stdin.end();
+      await new Promise((r) => holder.on('exit', r));
+      expect((await exec('b', 'hostlocks check /vol/lock')).stdout).toContain('host flock LOCK_EX|LOCK_NB = 0');
+      // Escapes from a towards b's root and the hidden directory.
+      expect((await exec('b', 'echo s > /secret-of-b')).code).toBe(0);
+      const escape = await exec('a', 'ls -a / /.. /proc/1/root/ | grep -c tvisor; find / -name secret-of-b 2>/dev/null | wc -l; ' +
+        'ls /__tvisor_containers__ 2>&1 | grep -c "No such file"');
+      expect(escape.stdout.split('\n').map((l) => l.trim())).toEqual(['0', '0', '1', '']);
+      // Deleting a container leaves the others running.
+      expect((await c.ctr(['task', 'kill', '-s', 'SIGKILL', 'c'])).code).toBe(0);
+      expect(await until(async () => /\bc\s+\d+\s+STOPPED/.test((await c.ctr(['task', 'ls'])).stdout))).toBe(true);
+      expect((await c.ctr(['task', 'delete', 'c'])).code).toBe(0);
+      expect((await c.ctr(['container', 'delete', 'c'])).code).toBe(0);
+      expect((await exec('b', 'echo ok')).stdout).toBe('ok\n');
+      expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/\bpod1\s+\d+\s+RUNNING[\s\S]*\ba\s+\d+\s+RUNNING|\ba\s+\d+\s+RUNNING[\s\S]*\bpod1\s+\d+\s+RUNNING/);
+      expect(sentries().length).toBe(1);
     } finally {
       left = await c.stop();
     }

@@ -4,8 +4,10 @@ import protobuf from 'protobufjs';
 import { repoFile } from '../host/native.js';
 import type { ProcessConfig } from './process.js';
 
-export type ControlRequest = { start: Record<string, never> } | { exec: { process: ProcessConfig } } | { shutdown: Record<string, never> }
-  | { changes: { tar?: boolean } };
+export type ControlRequest = { start: { containerId?: string } } | { exec: { process: ProcessConfig; containerId?: string } }
+  | { shutdown: Record<string, never> } | { changes: { tar?: boolean } }
+  | { createContainer: { containerId: string; spec: string; sharePidNamespace?: boolean } }
+  | { deleteContainer: { containerId: string } } | { processes: { containerId: string } };
 
 export interface ControlResponse {
   errno?: number;
@@ -15,6 +17,7 @@ export interface ControlResponse {
   code?: number;
   signal?: number;
   notFound?: boolean;
+  pids?: number[];
 }
 
 let root: protobuf.Root | undefined;

@@ -5,6 +5,7 @@
 import { processCreds } from '../auth/creds.js';
 import type { ProcessSpec } from '../kernel/launch.js';
 import { textName } from '../abi/names.js';
+import type { ContainerSpec } from '../pod.js';
 
 export interface RlimitConfig { resource: number; soft: string; hard: string }
 
@@ -30,6 +31,9 @@ export interface ProcessConfig {
 }
 
 export const DEFAULT_UMASK = 0o022;
+
+/** A container as the runtime adds it to a pod (CreateContainer's spec): its tree and its first process. */
+export type ContainerConfig = ContainerSpec & { process: ProcessConfig };
 
 export function toProcessSpec(c: ProcessConfig): ProcessSpec {
   const caps = c.capabilities && {

@@ -12,20 +12,27 @@ import { textName } from '../abi/names.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { CommandNotFound, type ExitStatus, type LaunchHooks, type Stdio } from '../kernel/launch.js';
 import type { Log } from '../log.js';
-import type { DevptsFs } from '../fs/dev/devpts.js';
+import { goferAttaches, spawnGofer } from '../fs/gofer/spawn.js';
+import type { Container } from '../kernel/container.js';
+import { goferRef, type Pod } from '../pod.js';
+import { dupFd } from '../host/fd.js';
 import { type ControlRequest, type ControlResponse, controlCodec } from './codec.js';
-import { toProcessSpec } from './process.js';
+import { type ContainerConfig, type ProcessConfig, toProcessSpec } from './process.js';
 
 export interface ControlHandlers {
-  /** Starts the container's process (once). */
+  /** Starts the sandbox's own container's process (once). */
   startMain(hooks: LaunchHooks): void;
   /** Ends the sandbox (Shutdown): its processes are killed, and the kernel's run returns. */
   shutdown(): void;
   /** Writes the root overlay's changes to fd: JSON, or an OCI layer tar. */
   changes(fd: number, tar: boolean): void;
-  devpts: DevptsFs;
+  /** The sandbox's mount tree, which containers join. */
+  pod: Pod;
   log: Log;
 }
+
+/** A container added to the pod whose process waits for Start: its process and stdio (the server's copies). */
+interface Waiting { process: ProcessConfig; stdio: Stdio; closeFds: number[] }
 
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
@@ -38,6 +45,7 @@ export class ControlServer {
   private readonly buf = new Uint8Array(MAX_REQUEST);
   private readonly fds = new Int32Array(3);
   private readonly nfds = new Int32Array(1);
+  private readonly waiting = new Map<Container, Waiting>();
 
   constructor(private readonly kernel: Kernel, private readonly path: string, private readonly h: ControlHandlers) {
     this.listenFd = listenAt(path);
@@ -78,7 +86,12 @@ export class ControlServer {
 
   private handle(conn: number, req: ControlRequest, fds: number[]): void {
     if ('start' in req && req.start) {
-      this.h.startMain({ started: (pid) => { this.reply(conn, { pid }); this.hangUp(conn); } });
+      const started = (pid: number) => { this.reply(conn, { pid }); this.hangUp(conn); };
+      if (!req.start.containerId || this.container(req.start.containerId) === this.kernel.sandboxContainer) {
+        this.h.startMain({ started });
+      } else {
+        this.startContainer(this.container(req.start.containerId), started);
+      }
       return;
     }
     if ('shutdown' in req && req.shutdown) {
@@ -95,32 +108,118 @@ export class ControlServer {
       this.hangUp(conn);
       return;
     }
-    if (!('exec' in req) || !req.exec?.process) throw new SysErr(E.EINVAL, 'control request');
-    const config = req.exec.process;
-    const spec = toProcessSpec(config);
-    let stdio: Stdio;
-    let master = -1;
-    if (config.terminal) {
-      const pty = this.h.devpts.openPty();
-      master = pty.master;
-      if (config.consoleSize) native.setWinsize(pty.master, config.consoleSize.height, config.consoleSize.width);
-      stdio = { fds: [pty.slave, pty.slave, pty.slave], tty: true };
-      fds.push(pty.slave);
-    } else {
-      if (fds.length !== 3) throw new SysErr(E.EINVAL, 'an exec without a terminal takes three fds');
-      stdio = { fds: [fds[0]!, fds[1]!, fds[2]!], tty: false };
+    if ('createContainer' in req && req.createContainer) return this.createContainer(conn, req.createContainer, fds);
+    if ('deleteContainer' in req && req.deleteContainer) {
+      this.deleteContainer(this.container(req.deleteContainer.containerId));
+      this.reply(conn, { message: 'deleted' });
+      return this.hangUp(conn);
     }
+    if ('processes' in req && req.processes) {
+      const c = this.container(req.processes.containerId);
+      this.reply(conn, { pids: [...this.kernel.containerProcesses(c)].map((tg) => tg.tgid) });
+      return this.hangUp(conn);
+    }
+    if (!('exec' in req) || !req.exec?.process) throw new SysErr(E.EINVAL, 'control request');
+    const container = req.exec.containerId ? this.container(req.exec.containerId) : this.kernel.sandboxContainer;
+    const config = req.exec.process;
+    const { stdio, master } = this.stdioOf(container, config, fds);
     try {
-      this.kernel.launch(spec, stdio, {
+      this.kernel.launch(toProcessSpec(config), stdio, {
         started: (pid) => { this.reply(conn, { pid }, master); closeQuietly(master); },
         exited: (status) => { this.reply(conn, exitResponse(status)); this.hangUp(conn); },
-      }, { main: false });
+      }, { main: false, container });
     } catch (e) {
       if (master >= 0) closeQuietly(master);
       throw e;
     }
     // Watched again only to see the runtime hang up before the process ends.
     this.kernel.watch(conn, () => this.hangUp(conn));
+  }
+
+  private container(id: string): Container {
+    const c = this.kernel.containers.get(id);
+    if (!c) throw new SysErr(E.ESRCH, `no container ${id} in this sandbox`);
+    return c;
+  }
+
+  /** A new process's stdio: a pty of the container's devpts (its master for the runtime), or the three fds sent (kept in `fds`, closed by the caller). */
+  private stdioOf(c: Container, config: ProcessConfig, fds: number[]): { stdio: Stdio; master: number } {
+    if (config.terminal) {
+      const pty = c.devpts.openPty();
+      if (config.consoleSize) native.setWinsize(pty.master, config.consoleSize.height, config.consoleSize.width);
+      fds.push(pty.slave);
+      return { stdio: { fds: [pty.slave, pty.slave, pty.slave], tty: true }, master: pty.master };
+    }
+    if (fds.length !== 3) throw new SysErr(E.EINVAL, 'a process without a terminal takes three fds');
+    return { stdio: { fds: [fds[0]!, fds[1]!, fds[2]!], tty: false }, master: -1 };
+  }
+
+  /**
+   * A container joins the pod: its gofer (the sentry's child, so the
+   * kernel sees it die), its tree under the hidden directory, its process
+   * waiting for Start. The connection then waits for the container's end.
+   */
+  private createContainer(conn: number, req: { containerId: string; spec: string; sharePidNamespace?: boolean }, fds: number[]): void {
+    if (this.kernel.containers.has(req.containerId)) throw new SysErr(E.EEXIST, `container ${req.containerId}`);
+    const spec = JSON.parse(req.spec) as ContainerConfig;
+    if (!spec.process.terminal && fds.length !== 3) throw new SysErr(E.EINVAL, 'a process without a terminal takes three fds');
+    const gofer = goferRef(spawnGofer(goferAttaches(spec)));
+    this.kernel.watchGofer(gofer);
+    let container: Container;
+    let master = -1;
+    try {
+      const pidGroup = req.sharePidNamespace ? this.kernel.sandboxContainer.pidGroup : req.containerId;
+      let pty: { master: number; slave: number; index: number } | null = null;
+      container = this.h.pod.mountContainer(req.containerId, spec, gofer, pidGroup,
+        (devpts) => (pty = spec.process.terminal ? devpts.openPty() : null)).container;
+      const tty = pty as { master: number; slave: number } | null;
+      if (tty) {
+        master = tty.master;
+        fds.push(tty.slave);
+        if (spec.process.consoleSize) native.setWinsize(tty.master, spec.process.consoleSize.height, spec.process.consoleSize.width);
+      }
+      this.kernel.addContainer(container);
+      this.h.pod.sealContainer(container, spec);
+    } catch (e) {
+      gofer.client.close();
+      this.kernel.platform.kill(gofer.pid, 9);
+      if (master >= 0) closeQuietly(master);
+      throw e;
+    }
+    // The received fds (and the pty's slave) are closed after this request: the container keeps copies until Start.
+    const given = master >= 0 ? [fds.at(-1)!, fds.at(-1)!, fds.at(-1)!] : fds;
+    const copy = new Map([...new Set(given)].map((fd) => [fd, dupFd(fd)]));
+    this.waiting.set(container, {
+      process: spec.process, stdio: { fds: given.map((fd) => copy.get(fd)!) as [number, number, number], tty: master >= 0 },
+      closeFds: [...copy.values()],
+    });
+    // Not empty: an empty SOCK_SEQPACKET message reads as the sandbox hanging up.
+    this.reply(conn, { message: 'created' }, master);
+    if (master >= 0) closeQuietly(master);
+    container.onEnd.push((s) => { this.reply(conn, exitResponse(s)); this.hangUp(conn); });
+    this.kernel.watch(conn, () => this.hangUp(conn));
+  }
+
+  private startContainer(c: Container, started: (pid: number) => void): void {
+    const w = this.waiting.get(c);
+    if (!w) throw new SysErr(E.EEXIST, `container ${c.id} has started already`);
+    this.kernel.launch(toProcessSpec(w.process), w.stdio, { started }, { main: false, container: c, containerInit: true });
+    this.waiting.delete(c);
+    for (const fd of w.closeFds) closeQuietly(fd);
+  }
+
+  private deleteContainer(c: Container): void {
+    if (c === this.kernel.sandboxContainer) throw new SysErr(E.EINVAL, 'the sandbox\'s own container ends with the sandbox');
+    this.kernel.killContainer(c);
+    c.ended({ signal: 9, core: false });
+    const w = this.waiting.get(c);
+    if (w) for (const fd of w.closeFds) closeQuietly(fd);
+    this.waiting.delete(c);
+    this.kernel.containers.delete(c.id);
+    for (const g of this.h.pod.unmountContainer(c)) {
+      g.client.close();
+      this.kernel.platform.kill(g.pid, 9);
+    }
   }
 
   private reply(conn: number, r: ControlResponse, fd = -1): void {

@@ -2,6 +2,7 @@
 // register_filesystem): what boot mounts, and what mount(2) in the sandbox
 // may create. Host filesystems never: those reach the sandbox only as the
 // gofer's bind mounts.
+import type { Container } from '../kernel/container.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { native, tv } from '../host/native.js';
@@ -62,13 +63,14 @@ function tmpfsOptions(data: string): { mode: number; owner: Owner; limits: [stri
 }
 
 /** A new instance of filesystem type `type`, configured by the mount's data string. */
-export function makeFilesystem(ctx: FilesystemContext, type: string, data: string): Filesystem {
+/** `container`: whose mount it is (a proc shows the processes of the pid namespace it was mounted in). */
+export function makeFilesystem(ctx: FilesystemContext, type: string, data: string, container: Container | null = null): Filesystem {
   switch (type) {
     case 'tmpfs': {
       const { mode, owner, limits } = tmpfsOptions(data);
       return new Tmpfs(ctx.emptyDir, mode, owner, tmpfsLimits(ctx.memoryLimit, limits));
     }
-    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir, MOUNTABLE);
+    case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir, MOUNTABLE, container);
     case 'sysfs': return new SysFs(ctx.emptyDir);
     case 'devpts': return new DevptsFs(tv(native.devptsMount()), ctx.emptyDir);
     default: throw new SysErr(E.ENODEV);

@@ -17,6 +17,7 @@ import type { Filesystem } from '../vfs/inode.js';
 import { encodeLaunch, type ExitStatus, findProgram, type LaunchHooks, type PendingLaunch, type ProcessSpec,
   type Stdio } from './launch.js';
 import { resolve } from '../vfs/walk.js';
+import type { Container, GoferRef } from './container.js';
 
 export type { ExitStatus };
 
@@ -31,7 +32,7 @@ export interface KernelOptions {
   log: Log;
   /** With --strace: how each trapped call is shown. */
   strace: CallFormatter | null;
-  /** The sandbox's root. */
+  /** The root of the sentry's tree (init's): the hidden directory of the containers' roots is in it. */
   root: VfsPath;
   initPid: number;
   /** The sentry's end of init's request socket (launch). */
@@ -39,7 +40,7 @@ export interface KernelOptions {
   /** The kernel's proc of the sandbox's pid namespace. */
   proc: SandboxProc;
   /** A new filesystem of a type the sandbox may mount (mount(2)), from its data string. */
-  makeFilesystem: (type: string, data: string) => Filesystem;
+  makeFilesystem: (type: string, data: string, container: Container | null) => Filesystem;
 }
 
 export class Kernel {
@@ -50,7 +51,7 @@ export class Kernel {
   readonly ns: MountNamespace;
   readonly log: Log;
   readonly proc: SandboxProc;
-  readonly makeFilesystem: (type: string, data: string) => Filesystem;
+  readonly makeFilesystem: (type: string, data: string, container: Container | null) => Filesystem;
   private readonly table: SyscallTable;
   private readonly strace: CallFormatter | null;
   private readonly root: VfsPath;
@@ -70,6 +71,10 @@ export class Kernel {
   private mainStatus: ExitStatus | null = null;
   /** Other host children (the gofer) whose death ends the sandbox. */
   private readonly critical = new Map<number, string>();
+  /** The containers of the sandbox, by id; the first is the sandbox's own (whose end ends the sandbox). */
+  readonly containers = new Map<string, Container>();
+  /** The gofers of containers other than the sandbox's, by host pid: their death ends their users only. */
+  private readonly gofers = new Map<number, GoferRef>();
   /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
   private readonly waitingOpens = new Map<number, number>();
   /** Tasks whose lock call waits on a thread: its handle. */
@@ -95,6 +100,28 @@ export class Kernel {
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
 
+  /** A gofer serving containers of a pod: if it dies, the containers using it end, and no other. */
+  watchGofer(g: GoferRef): void { this.gofers.set(g.pid, g); }
+
+  addContainer(c: Container): void {
+    if (this.containers.has(c.id)) throw new SysErr(E.EEXIST, `container ${c.id}`);
+    this.containers.set(c.id, c);
+  }
+
+  /** The sandbox's own container (the pod's first). */
+  get sandboxContainer(): Container { return this.containers.values().next().value!; }
+
+  /** The thread groups of container `c`. */
+  *containerProcesses(c: Container): Iterable<ThreadGroup> {
+    for (const tg of this.threadGroups()) if (tg.container === c) yield tg;
+  }
+
+  /** Kills every process of container `c` (its first process's death, its gofer's, its deletion). */
+  killContainer(c: Container): void {
+    // A launch of the container whose fork is not seen yet is killed when it is (startLaunched).
+    for (const t of this.tasks.values()) if (t.tg.container === c) this.platform.kill(t.tid, SIGKILL);
+  }
+
   /** The sandbox's own view of its tree (init's: the sandbox's root). */
   rootView(): { ns: MountNamespace; root: VfsPath } { return { ns: this.ns, root: this.root }; }
 
@@ -103,14 +130,17 @@ export class Kernel {
    * the caller's to close). Throws CommandNotFound or a SysErr (the cwd)
    * before anything starts; hooks.started follows when the fork is seen.
    */
-  launch(spec: ProcessSpec, stdio: Stdio, hooks: LaunchHooks, opts: { main: boolean }): void {
-    const actor = { ns: this.ns, root: this.root, creds: spec.creds, tid: null };
-    const cwd = resolve(actor, this.root, spec.cwd, { followFinal: true });
+  launch(spec: ProcessSpec, stdio: Stdio, hooks: LaunchHooks,
+      opts: { main: boolean; container?: Container; containerInit?: boolean }): void {
+    const container = opts.container ?? this.sandboxContainer;
+    if (container.status) throw new SysErr(E.ESRCH, `container ${container.id} has ended`);
+    const actor = { ns: this.ns, root: container.root, creds: spec.creds, tid: null };
+    const cwd = resolve(actor, container.root, spec.cwd, { followFinal: true });
     const program = findProgram(actor, cwd, spec.argv[0] ?? '', spec.env);
     const request = encodeLaunch(program, spec, stdio.tty);
     const sent = native.send(this.initCtl, request, request.length, Int32Array.from(stdio.fds), 3);
     if (sent < 0) throw new SysErr(-sent, 'asking init for a new process');
-    this.launches.push({ spec, cwd, hooks, main: opts.main });
+    this.launches.push({ spec, cwd, hooks, main: opts.main, container, containerInit: opts.containerInit ?? opts.main });
   }
 
   /** Calls `onReadable` from the event loop whenever `fd` is readable or hung up. */
@@ -145,6 +175,7 @@ export class Kernel {
     this.platform.kill(this.initPid, SIGKILL);
     for (const t of this.tasks.values()) this.platform.kill(t.tid, SIGKILL);
     for (const pid of this.critical.keys()) this.platform.kill(pid, SIGKILL);
+    for (const pid of this.gofers.keys()) this.platform.kill(pid, SIGKILL);
     for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
       if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
     }
@@ -350,9 +381,12 @@ export class Kernel {
       this.platform.kill(child, SIGKILL);
       return;
     }
-    const { spec, cwd, hooks, main } = launch;
+    const { spec, cwd, hooks, main, container, containerInit } = launch;
     const tg = new ThreadGroup(child, nsIdOf(child), null);
-    this.tasks.set(child, new Task(child, tg, new FsContext(this.root, cwd, spec.umask), spec.creds, this.ns, this.platform));
+    tg.container = container;
+    this.tasks.set(child, new Task(child, tg, new FsContext(container.root, cwd, spec.umask), spec.creds, this.ns, this.platform));
+    if (container.status) this.platform.kill(child, SIGKILL);
+    if (containerInit) container.initTgid = child;
     for (const l of spec.rlimits) {
       if (libcCalls.prlimit(child, l.resource, BigUint64Array.of(l.soft, l.hard), null) < 0) {
         this.log.warn({ child, resource: l.resource }, 'setting a resource limit of a new process failed');
@@ -381,6 +415,16 @@ export class Kernel {
       this.mainStatus = { signal: SIGKILL, core: false };
       return;
     }
+    const gofer = this.gofers.get(ev.pid);
+    if (gofer) {
+      this.gofers.delete(ev.pid);
+      for (const c of gofer.users) {
+        if (!c.status) this.log.error({ pid: ev.pid, container: c.id }, 'a gofer died: ending the containers it served');
+        this.killContainer(c);
+        c.ended({ signal: SIGKILL, core: false });
+      }
+      return;
+    }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
     const lock = this.waitingLocks.get(ev.pid);
     if (lock !== undefined) { this.waitingLocks.delete(ev.pid); this.platform.cancelLock(lock); }
@@ -397,9 +441,17 @@ export class Kernel {
       }
     }
     const launched = this.launched.get(ev.pid);
+    const status: ExitStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };
     if (launched) {
       this.launched.delete(ev.pid);
-      launched.exited?.(ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 });
+      launched.exited?.(status);
+    }
+    // A container's first process ended: the rest of the container goes with it, as a pid namespace's
+    // processes go with its init.
+    const c = t?.tg.container;
+    if (c && c.initTgid === ev.pid && t.tg.tgid === ev.pid) {
+      this.killContainer(c);
+      c.ended(status);
     }
     if (ev.pid === this.mainTgid) {
       this.mainStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };

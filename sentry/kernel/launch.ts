@@ -8,6 +8,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { nameBytes, nameText } from '../abi/names.js';
 import { S_IFDIR } from '../abi/stat.js';
 import type { VfsPath } from '../vfs/mount.js';
+import type { Container } from './container.js';
 import { resolve, type WalkContext } from '../vfs/walk.js';
 
 export interface ResourceLimit { resource: number; soft: bigint; hard: bigint }
@@ -45,6 +46,10 @@ export interface PendingLaunch {
   hooks: LaunchHooks;
   /** Its end ends the sandbox (the container's process, `do`'s command). */
   main: boolean;
+  /** The container it runs in (its root, its proc's view). */
+  container: Container;
+  /** The container's first process: its end ends the container (its other processes are killed). */
+  containerInit: boolean;
 }
 
 /** A command the sandbox cannot run: the CLI says so and exits 127, as a shell does. */

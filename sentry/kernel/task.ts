@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
 import { closeQuietly } from '../host/fd.js';
 import { O } from '../abi/flags.js';
+import type { Container } from './container.js';
 
 const MAX_OPENED = 4096;
 /** pidfd_open's flag for a pidfd of one thread, not of its thread group (Linux 6.9): fd tables can be per thread. */
@@ -48,6 +49,8 @@ export class ThreadGroup {
    * what its memory maps are named after in /proc/<pid>/maps.
    */
   readonly opened = new Map<Inode, string>();
+  /** The container it belongs to (inherited by its children); null for the sandbox's init. */
+  container: Container | null = null;
 
   noteOpened(inode: Inode, path: string): void {
     this.opened.delete(inode);
@@ -107,6 +110,7 @@ export class Task implements Actor {
       tg.argv = this.tg.argv;
       tg.execComm = this.tg.execComm;
       tg.comm = this.tg.comm;
+      tg.container = this.tg.container;
       for (const [inode, path] of this.tg.opened) tg.opened.set(inode, path);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }

@@ -84,7 +84,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   const type = readOptional(t, typeAddr);
   if (type === null) throw new SysErr(E.EINVAL);
   if (!isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
-  const fs = k.makeFilesystem(type, readOptional(t, dataAddr) ?? '');
+  const fs = k.makeFilesystem(type, readOptional(t, dataAddr) ?? '', t.tg.container);
   k.ns.mount(target, fs, fs.root, mountFlags(flags), readOptional(t, sourceAddr) ?? 'none');
   return 0;
 }

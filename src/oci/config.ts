@@ -5,7 +5,7 @@
 // ("The OCI runtime").
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import type { MountSpec, SandboxSpec } from '../../sentry/boot.js';
+import type { MountSpec, SandboxSpec, VolumeSpec } from '../../sentry/boot.js';
 import type { ProcessConfig, RlimitConfig } from '../../sentry/control/process.js';
 import { MountOptionError, parseMountOptions } from '../../sentry/vfs/mountopts.js';
 import { ConfigError } from './errors.js';
@@ -23,11 +23,20 @@ export interface Resources {
   cpu?: { shares?: number; quota?: number; period?: number };
 }
 
+/**
+ * The container's place in a pod, from the annotations engines write:
+ * containerd's CRI (io.kubernetes.cri.container-type, .sandbox-id) and
+ * CRI-O's (io.kubernetes.cri-o.ContainerType, .SandboxID). A sandbox (or a
+ * container outside any pod) starts a sentry; a container joins its pod's.
+ */
+export type PodRole = { kind: 'sandbox' } | { kind: 'container'; sandboxId: string; sharePidNamespace: boolean };
+
 /** What create needs from the config, checked. */
 export interface RuntimeConfig {
   ociVersion: string;
-  sandbox: Pick<SandboxSpec, 'rootfs' | 'rootReadonly' | 'hostname' | 'mounts' | 'maskedPaths' | 'readonlyPaths' | 'netns'> &
+  sandbox: Pick<SandboxSpec, 'rootfs' | 'rootReadonly' | 'hostname' | 'mounts' | 'maskedPaths' | 'readonlyPaths' | 'netns' | 'volumes'> &
     Required<Pick<SandboxSpec, 'process'>>;
+  pod: PodRole;
   resources: Resources;
   hooks: Hooks;
   annotations: Record<string, string>;
@@ -97,6 +106,11 @@ export function parseConfig(raw: unknown, bundle: string): RuntimeConfig {
     process.seccomp = Buffer.from(compileSeccomp(linux.seccomp, 'linux.seccomp')).toString('base64');
   }
   const oomScoreAdj = obj(c.process, 'process').oomScoreAdj;
+  const annotations = stringMap(c.annotations, 'annotations');
+  const role = podRole(annotations);
+  const ns = namespaces(linux.namespaces, role);
+  const pod: PodRole = role.kind === 'container' ? { ...role, sharePidNamespace: ns.joinsPid } : role;
+  const volumes = mountHints(annotations).filter((h) => h.share !== 'container');
   return {
     ociVersion,
     sandbox: {
@@ -107,11 +121,13 @@ export function parseConfig(raw: unknown, bundle: string): RuntimeConfig {
       maskedPaths: strs(linux.maskedPaths, 'linux.maskedPaths'),
       readonlyPaths: strs(linux.readonlyPaths, 'linux.readonlyPaths'),
       process,
-      netns: namespaces(linux.namespaces),
+      ...(ns.netns ? { netns: ns.netns } : {}),
+      ...(volumes.length ? { volumes: volumes.map(({ share: _, ...v }) => v) } : {}),
     },
+    pod,
     resources: resources(linux.resources),
     hooks: hooks(c.hooks),
-    annotations: stringMap(c.annotations, 'annotations'),
+    annotations,
     sysctl: sysctls(linux.sysctl),
     ...(oomScoreAdj === undefined ? {} : { oomScoreAdj: int(oomScoreAdj, 'process.oomScoreAdj', -1000, 1000) }),
   };
@@ -132,17 +148,64 @@ function stringMap(v: unknown, field: string): Record<string, string> {
   return o as Record<string, string>;
 }
 
-/** The new namespaces are always pid, mount, ipc, uts and network; only a network namespace may be joined. */
-function namespaces(v: unknown): string | undefined {
+const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
+const SANDBOX_ID = ['io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri-o.SandboxID'];
+
+function podRole(a: Record<string, string>): { kind: 'sandbox' } | { kind: 'container'; sandboxId: string; sharePidNamespace: false } {
+  const typeKey = CONTAINER_TYPE.find((k) => a[k] !== undefined);
+  const type = typeKey ? a[typeKey]! : 'sandbox';
+  if (type === 'sandbox') return { kind: 'sandbox' };
+  if (type !== 'container') throw new ConfigError(`annotations.${typeKey}`, `unknown container type ${type}`);
+  const idKey = SANDBOX_ID.find((k) => a[k] !== undefined);
+  if (!idKey || !a[idKey]) throw new ConfigError(`annotations.${SANDBOX_ID[0]}`, 'a container of a pod needs its sandbox\'s id');
+  return { kind: 'container', sandboxId: a[idKey]!, sharePidNamespace: false };
+}
+
+const HINT = /^dev\.gvisor\.spec\.mount\.([^.]+)\.(source|type|share|options)$/;
+
+/** runsc's mount hints (dev.gvisor.spec.mount.<name>.*): the pod's volumes and how they are shared. */
+function mountHints(a: Record<string, string>): (VolumeSpec & { share: string })[] {
+  const byName = new Map<string, Record<string, string>>();
+  for (const [key, value] of Object.entries(a)) {
+    const m = HINT.exec(key);
+    if (!m) continue;
+    const h = byName.get(m[1]!) ?? {};
+    h[m[2]!] = value;
+    byName.set(m[1]!, h);
+  }
+  return [...byName].map(([name, h]) => {
+    const field = (k: string) => `annotations.dev.gvisor.spec.mount.${name}.${k}`;
+    if (!h.source) throw new ConfigError(field('source'), 'a mount hint needs a source');
+    if (h.type !== 'bind' && h.type !== 'tmpfs') throw new ConfigError(field('type'), `expected bind or tmpfs, not ${h.type}`);
+    if (!['container', 'pod', 'shared'].includes(h.share ?? '')) {
+      throw new ConfigError(field('share'), `expected container, pod or shared, not ${h.share}`);
+    }
+    if (h.type === 'bind') {
+      try { statSync(h.source); } catch { throw new ConfigError(field('source'), `${h.source} does not exist`); }
+    }
+    return { name, source: h.source, type: h.type, share: h.share!, options: (h.options ?? '').split(',').filter(Boolean) };
+  });
+}
+
+/**
+ * The new namespaces are always pid, mount, ipc, uts and network; a
+ * network namespace may be joined. A container of a pod is in its pod's
+ * network, IPC and UTS namespaces whatever paths its engine gives (they are
+ * the sandbox's), and in the pod's pid namespace when its config joins one.
+ */
+function namespaces(v: unknown, role: PodRole): { netns?: string; joinsPid: boolean } {
   let netns: string | undefined;
+  let joinsPid = false;
+  const inPod = role.kind === 'container';
   arr(v, 'linux.namespaces').forEach((n, i) => {
     const field = `linux.namespaces[${i}]`;
     const ns = obj(n, field);
     const type = str(ns.type, `${field}.type`);
     const path = optStr(ns.path, `${field}.path`);
     switch (type) {
-      case 'network': if (path) netns = path; break;
+      case 'network': if (path && !inPod) netns = path; break;
       case 'pid': case 'ipc': case 'uts': case 'mount':
+        if (path && inPod && type !== 'mount') { if (type === 'pid') joinsPid = true; break; }
         if (path) throw new ConfigError(`${field}.path`, `joining another ${type} namespace is not supported`);
         break;
       case 'cgroup': break;
@@ -151,7 +214,7 @@ function namespaces(v: unknown): string | undefined {
       default: throw new ConfigError(`${field}.type`, `unknown namespace type ${type}`);
     }
   });
-  return netns;
+  return { ...(netns ? { netns } : {}), joinsPid };
 }
 
 const MOUNT_TYPES = new Set(['bind', 'tmpfs', 'proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2']);

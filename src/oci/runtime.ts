@@ -5,7 +5,7 @@
 // that process did, which is what the engines wait for (the pid in
 // --pid-file). start and exec reach it over its control socket; kill, ps,
 // pause and events act on the host's view of its processes and cgroup.
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -19,7 +19,7 @@ import { textName } from '../../sentry/abi/names.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
 import { CLI_MAIN, SANDBOX_MAIN } from '../programs.js';
-import { loadConfig, processConfig } from './config.js';
+import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { type ContainerState, sandboxAlive, startTime, StateStore, type Status, statusOf } from './state.js';
@@ -68,6 +68,25 @@ function applySysctls(initPid: number, sysctl: Record<string, string>): void {
   }
 }
 
+/**
+ * Starts the process that holds a container (the sandbox, or a pod container's waiter) with
+ * create's stdio — none with a terminal: the container's stdio is then the pty, and an engine
+ * that reads create's output waits for its end — and waits for its one line on fd 3.
+ */
+async function spawnReporting(argv: string[], terminal: boolean, detached: boolean, env: NodeJS.ProcessEnv,
+    onPid: (pid: number) => void): Promise<{ child: ChildProcess; exited: Promise<number>; line: string }> {
+  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+  const child = spawn(process.execPath, argv, { detached, env, stdio });
+  onPid(child.pid ?? 0);
+  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+  const line = await new Promise<string>((res) => {
+    let got = '';
+    child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
+    child.stdio[3]!.on('close', () => res(got.trim()));
+  });
+  return { child, exited, line };
+}
+
 export interface CreateOptions { bundle: string; pidFile?: string; consoleSocket?: string }
 
 /** Creates the container: its sandbox boots, and waits for start. Returns the sandbox's pid. */
@@ -76,6 +95,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   const bundle = resolvePath(o.bundle);
   const config = loadConfig(bundle);
   const store = new StateStore(g.root);
+  if (config.pod.kind === 'container') return joinPod(g, store, id, bundle, config, o, detached);
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
@@ -83,24 +103,15 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const { memory, pids, cpu } = config.resources;
     cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
     const spec: SandboxSpec = {
-      ...config.sandbox, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
+      ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
     delete env.TVISOR_CLI_PID;
     if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    // create's stdio is the container's, but with a terminal the container's stdio is the pty: the
-    // sandbox then keeps none of create's (an engine that reads create's output waits for its end).
-    const stdio: StdioOptions = config.sandbox.process.terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
-    const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)], { detached, env, stdio });
-    sandboxPid = child.pid ?? 0;
-    const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
-    const line = await new Promise<string>((res) => {
-      let got = '';
-      child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
-      child.stdio[3]!.on('close', () => res(got.trim()));
-    });
+    const { child, exited, line } = await spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], config.sandbox.process.terminal ?? false,
+      detached, env, (pid) => { sandboxPid = pid; });
     if (!line.startsWith('ready ')) {
       throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
     }
@@ -113,13 +124,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
       annotations: config.annotations, sandboxPid, sandboxStart: startTime(sandboxPid) ?? '', initPid,
       hooks: config.hooks, ...(cgroup ? { cgroupRecord: cgroup.record } : {}),
     };
-    store.write(state);
-    // Hooks see init's pid: a process in the container's namespaces (the sandbox process is in the host's).
-    const hookState = ociState(state, 'created', initPid);
-    runHooks('prestart', config.hooks.prestart, hookState);
-    runHooks('createRuntime', config.hooks.createRuntime, hookState);
-    runHooks('createContainer', config.hooks.createContainer, hookState);
-    if (o.pidFile) writePidFile(resolvePath(o.pidFile), sandboxPid);
+    created(store, state, o);
     return { pid: sandboxPid, exited };
   } catch (e) {
     if (sandboxPid > 0) killAndWait(sandboxPid);
@@ -127,6 +132,96 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     store.remove(id);
     throw e;
   }
+}
+
+/**
+ * create of a container of a running pod: it joins the pod's sandbox over
+ * its control socket instead of starting one. A waiter (the hidden `join`
+ * command) sends the container (with create's stdio) and holds the
+ * connection, exiting as the container's first process does: it is the pid
+ * engines wait for.
+ */
+async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: string, config: RuntimeConfig,
+    o: CreateOptions, detached: boolean): Promise<{ pid: number; exited: Promise<number> }> {
+  const pod = config.pod as Extract<RuntimeConfig['pod'], { kind: 'container' }>;
+  const sandbox = store.read(pod.sandboxId) as StateWithCgroup;
+  if (sandbox.pod) throw new RuntimeError(`${pod.sandboxId} is not the sandbox of a pod`);
+  if (status(sandbox) === 'stopped') throw new RuntimeError(`the pod's sandbox ${pod.sandboxId} has stopped`);
+  store.claim(id);
+  let waiterPid = 0;
+  try {
+    const { rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc } = config.sandbox;
+    const request: JoinRequest = {
+      socket: store.controlSocket(pod.sandboxId), containerId: id, sharePidNamespace: pod.sharePidNamespace,
+      spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }),
+      ...(o.consoleSocket ? { consoleSocket: resolvePath(o.consoleSocket) } : {}),
+    };
+    const { child, exited, line } = await spawnReporting([CLI_MAIN, 'join', JSON.stringify(request)], proc.terminal ?? false,
+      detached, process.env, (pid) => { waiterPid = pid; });
+    if (line !== 'ready') throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'joining the pod failed');
+    if (detached) child.unref();
+    const state: StateWithCgroup = {
+      ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
+      annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
+      initPid: sandbox.initPid, hooks: config.hooks, pod: { sandboxId: pod.sandboxId },
+    };
+    created(store, state, o);
+    return { pid: waiterPid, exited };
+  } catch (e) {
+    try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
+    if (waiterPid > 0) killAndWait(waiterPid);
+    store.remove(id);
+    throw e;
+  }
+}
+
+/** What the waiter of a joining container needs (the `join` command's argument). */
+export interface JoinRequest { socket: string; containerId: string; spec: string; sharePidNamespace: boolean; consoleSocket?: string }
+
+/** The waiter: adds the container to the pod, says "ready" (or "error …") on fd 3, and exits as the container's first process. */
+export async function joinWaiter(req: JoinRequest): Promise<number> {
+  const tell = (line: string) => { try { writeFileSync(3, line + '\n'); closeSync(3); } catch { /* create is gone */ } };
+  let sock: number;
+  try {
+    const terminal = (JSON.parse(req.spec) as SandboxSpec).process?.terminal ?? false;
+    if (terminal && !req.consoleSocket) throw new RuntimeError('a container of a pod with a terminal needs --console-socket');
+    const r = request(req.socket, { createContainer: { containerId: req.containerId, spec: req.spec,
+      sharePidNamespace: req.sharePidNamespace } }, terminal ? [] : [0, 1, 2]);
+    sock = r.sock;
+    if (r.fd >= 0) relayTerminal(r.fd, req.consoleSocket);
+  } catch (e) {
+    tell(`error ${(e as Error).message}`);
+    return 125;
+  }
+  tell('ready');
+  const ended = await awaitEnd(sock);
+  if (!ended?.exited) return 137;
+  return ended.signal ? 128 + ended.signal : ended.code ?? 0;
+}
+
+/** The control socket serving the container and its id there (the sandbox's own container is the default). */
+function servedBy(store: StateStore, s: ContainerState): { socket: string; containerId?: string } {
+  return s.pod ? { socket: store.controlSocket(s.pod.sandboxId), containerId: s.id } : { socket: store.controlSocket(s.id) };
+}
+
+/** The host pids of the container's processes: asked of the sandbox for a pod's container, the sandbox's tree otherwise. */
+function containerPids(store: StateStore, s: ContainerState): number[] {
+  if (!s.pod) return descendants(s.initPid);
+  const { socket, containerId } = servedBy(store, s);
+  const { sock, first } = request(socket, { processes: { containerId: containerId! } });
+  closeSync(sock);
+  return first.pids ?? [];
+}
+
+/** create's end: the state written, the create hooks run, the pid to wait for (sandboxPid) in --pid-file. */
+function created(store: StateStore, state: StateWithCgroup, o: CreateOptions): void {
+  store.write(state);
+  // Hooks see init's pid: a process in the container's namespaces (the sandbox process is in the host's).
+  const hookState = ociState(state, 'created', state.initPid);
+  runHooks('prestart', state.hooks.prestart, hookState);
+  runHooks('createRuntime', state.hooks.createRuntime, hookState);
+  runHooks('createContainer', state.hooks.createContainer, hookState);
+  if (o.pidFile) writePidFile(resolvePath(o.pidFile), state.sandboxPid);
 }
 
 function killAndWait(pid: number): void {
@@ -151,7 +246,8 @@ export function start(g: GlobalOptions, id: string): void {
     const st = status(s);
     if (st !== 'created') throw new RuntimeError(`cannot start a container in the ${st} state`);
     runHooks('startContainer', s.hooks.startContainer, ociState(s, 'created', s.initPid));
-    const { sock, first } = request(store.controlSocket(id), { start: {} });
+    const { socket, containerId } = servedBy(store, s);
+    const { sock, first } = request(socket, { start: containerId ? { containerId } : {} });
     closeSync(sock);
     s.processPid = first.pid!;
     store.write(s);
@@ -190,7 +286,13 @@ export function kill(g: GlobalOptions, id: string, signal: string, all: boolean)
     const s = store.read(id) as StateWithCgroup;
     const st = status(s);
     if (st === 'stopped') throw new RuntimeError('container not running');
-    const targets = all ? [...descendants(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
+    if (s.pod && s.processPid === undefined) {
+      // Not started: its process waits in the sandbox; ending the container is the signal's only effect.
+      request(servedBy(store, s).socket, { deleteContainer: { containerId: id } });
+      return;
+    }
+    const targets = s.pod ? (all ? containerPids(store, s) : [s.processPid!])
+      : all ? [...descendants(s.initPid), ...(sig === 9 ? [s.initPid] : [])] : [s.processPid ?? s.initPid];
     for (const pid of targets) {
       try { process.kill(pid, sig); } catch { /* ended meanwhile */ }
     }
@@ -211,6 +313,10 @@ export function deleteContainer(g: GlobalOptions, id: string, force: boolean): v
     }
     const cgroup = cgroupOf(s);
     if (st === 'paused') cgroup?.freeze(false);
+    if (s.pod && sandboxAlive(s)) {
+      // Its processes, tree and gofer go; the pod and its other containers stay.
+      try { closeSync(request(servedBy(store, s).socket, { deleteContainer: { containerId: id } }).sock); } catch { /* the pod has stopped */ }
+    }
     if (sandboxAlive(s)) killAndWait(s.sandboxPid);
     cgroup?.remove();
     try { runHooks('poststop', s.hooks.poststop, ociState(s, 'stopped', 0)); } catch (e) { warn((e as Error).message); }
@@ -234,7 +340,7 @@ export function list(g: GlobalOptions, format: string, quiet: boolean): void {
 export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[]): void {
   const s = new StateStore(g.root).read(id) as StateWithCgroup;
   if (status(s) === 'stopped') throw new RuntimeError('container not running');
-  const pids = descendants(s.initPid);
+  const pids = containerPids(new StateStore(g.root), s);
   if (format === 'json') { process.stdout.write(JSON.stringify(pids) + '\n'); return; }
   const out = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (out.status !== 0) throw new RuntimeError(`ps: ${out.stderr}`);
@@ -247,7 +353,30 @@ export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[
   }
 }
 
-function statsEvent(s: StateWithCgroup): object {
+/** A pod's container has no cgroup of its own: its usage is summed over its processes. */
+function podContainerStats(pids: number[]): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  const tick = 1e9 / 100;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu += (Number(f[11]) + Number(f[12])) * tick;
+      memory += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch { /* ended meanwhile */ }
+  }
+  return { cpu, memory };
+}
+
+function statsEvent(store: StateStore, s: StateWithCgroup): object {
+  if (s.pod) {
+    const pids = containerPids(store, s);
+    const { cpu, memory } = podContainerStats(pids);
+    return { type: 'stats', id: s.id, data: {
+      cpu: { usage: { total: cpu } }, memory: { usage: { usage: memory, limit: 0 } }, pids: { current: pids.length, limit: 0 },
+    } };
+  }
   const st = cgroupOf(s)?.stats() ?? {};
   return { type: 'stats', id: s.id, data: {
     cpu: { usage: { total: st.cpu?.total ?? 0 } },
@@ -260,9 +389,9 @@ export async function events(g: GlobalOptions, id: string, stats: boolean, inter
   const store = new StateStore(g.root);
   const s = store.read(id) as StateWithCgroup;
   if (status(s) === 'stopped') throw new RuntimeError('container not running');
-  if (stats) { process.stdout.write(JSON.stringify(statsEvent(s)) + '\n'); return; }
+  if (stats) { process.stdout.write(JSON.stringify(statsEvent(store, s)) + '\n'); return; }
   while (status(s) !== 'stopped') {
-    process.stdout.write(JSON.stringify(statsEvent(s)) + '\n');
+    process.stdout.write(JSON.stringify(statsEvent(store, s)) + '\n');
     await new Promise((r) => setTimeout(r, intervalSec * 1000));
   }
 }
@@ -274,6 +403,7 @@ export function pause(g: GlobalOptions, id: string, on: boolean): void {
     const st = status(s);
     if (on && st !== 'running') throw new RuntimeError(`container not running: ${st}`);
     if (!on && st !== 'paused') throw new RuntimeError(`container not paused: ${st}`);
+    if (s.pod) throw new RuntimeError('pausing one container of a pod is not supported (the pod\'s sandbox container pauses the pod)');
     const cgroup = cgroupOf(s);
     if (!cgroup) throw new RuntimeError('the container has no freezer cgroup');
     cgroup.freeze(on);
@@ -315,7 +445,9 @@ export async function exec(g: GlobalOptions, id: string, args: string[], o: Exec
     if (base.seccomp) proc.seccomp = base.seccomp;
   }
   if (o.detach) return execDetached(g, id, args, o);
-  const { sock, first, fd: master } = request(store.controlSocket(id), { exec: { process: proc } }, proc.terminal ? [] : [0, 1, 2]);
+  const { socket, containerId } = servedBy(store, s);
+  const { sock, first, fd: master } = request(socket, { exec: { process: proc, ...(containerId ? { containerId } : {}) } },
+    proc.terminal ? [] : [0, 1, 2]);
   const pid = first.pid!;
   if (o.notifyFd !== undefined) { writeFileSync(o.notifyFd, `started ${pid}\n`); closeSync(o.notifyFd); }
   if (o.pidFile && o.notifyFd === undefined) writePidFile(resolvePath(o.pidFile), pid);

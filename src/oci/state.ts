@@ -31,6 +31,12 @@ export interface ContainerState {
   hooks: Hooks;
   /** The cgroup name the sandbox's limits live under (src/cgroup.ts), if any. */
   cgroup?: string;
+  /**
+   * A container that joined its pod's sandbox: the sandbox container's id
+   * (whose control socket serves it). Its sandboxPid is then its waiter's:
+   * the process that exits as the container's first process does.
+   */
+  pod?: { sandboxId: string };
 }
 
 export class StateStore {

@@ -23,9 +23,11 @@ const RANKS: Record<string, number> = {
   'sentry/fs/overlay': 4,
   'sentry/kernel': 5,
   'sentry/loader': 6, 'sentry/fs/proc': 6,
-  'sentry/fs/filesystems.ts': 7, 'sentry/syscalls': 7, 'sentry/control': 7,
-  'sentry/boot.ts': 8,
-  'src': 9,
+  'sentry/fs/filesystems.ts': 7, 'sentry/syscalls': 7,
+  'sentry/pod.ts': 8,
+  'sentry/control': 9,
+  'sentry/boot.ts': 10,
+  'src': 11,
 };
 
 const crossing = edges.map((e) => ({ ...e, fromLayer: layerOf(e.from), toLayer: layerOf(e.to) }))

@@ -21,11 +21,14 @@ export interface GoferOptions { logFile?: string }
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
 interface MountLike { type: string; source?: string; options: string[]; goferSocket?: number }
 
-/** What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount of a host path, in order (rbind: with its submounts). */
-export function goferAttaches(spec: { rootfs: string; mounts: MountLike[] }): GoferAttach[] {
+/**
+ * What a sandbox's gofer serves: attach 0 is the root's lower layer, then each bind mount of a host path, in order
+ * (rbind: with its submounts), then the pod's bind volumes (sentry/pod.ts), read-write.
+ */
+export function goferAttaches(spec: { rootfs: string; mounts: MountLike[]; volumes?: { type: string; source: string }[] }): GoferAttach[] {
   return [{ path: spec.rootfs, readonly: true }, ...spec.mounts.filter((m) => m.type === 'bind' && m.goferSocket === undefined).map((m) => ({
     path: m.source!, readonly: m.options.includes('ro'), recursive: m.options.includes('rbind'),
-  }))];
+  })), ...(spec.volumes ?? []).filter((v) => v.type === 'bind').map((v) => ({ path: v.source, readonly: false }))];
 }
 
 /** Starts a gofer serving `attaches`; sock is the sentry's end of its socketpair (close-on-exec). */

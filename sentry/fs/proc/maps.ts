@@ -62,9 +62,9 @@ function options(m: Mount): string {
 function reachable(k: Kernel, v: View): { m: Mount; at: string; root: string }[] {
   const out: { m: Mount; at: string; root: string }[] = [];
   for (const m of k.ns.all()) {
-    const { reachable: ok } = pathOf(v, { mount: m, inode: m.root });
+    // Where its root is seen: '/' for the view's root mount, whatever it is mounted on in the sentry's tree.
+    const { reachable: ok, path: at } = pathOf(v, { mount: m, inode: m.root });
     if (!ok) continue;
-    const at = m.mountpoint ? pathOf(v, { mount: m.parent!, inode: m.mountpoint }).path : '/';
     out.push({ m, at, root: '/' });
   }
   return out;

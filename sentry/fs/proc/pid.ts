@@ -32,6 +32,9 @@ export interface ProcessRef { nsPid: number; tg: ThreadGroup | null }
 /** The sandbox's pid 1 reaps orphans; it runs no program of the guest's. */
 const INIT_NAME = 'tvisor-init';
 
+/** Init's view of the tree, as a proc shows it: the root of the proc's container, never the hidden directory above. */
+function initView(fs: ProcFs) { return { ns: fs.kernel.ns, root: fs.initRoot }; }
+
 export function processOf(k: Kernel, nsPid: number): ProcessRef {
   for (const tg of k.threadGroups()) if (tg.nsPid === nsPid) return { nsPid, tg };
   if (nsPid === 1) return { nsPid, tg: null };
@@ -97,8 +100,8 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
     ['cmdline', snapshot('cmdline', () => (tg ? tg.argv : [INIT_NAME]).map((a) => a + '\0').join(''))],
     ['comm', snapshot('comm', () => comm() + '\n', 0o644)],
     ['cgroup', snapshot('cgroup', () => '0::/\n')],
-    ['mounts', snapshot('mounts', () => mountsOf(k, task() ?? k.rootView()))],
-    ['mountinfo', snapshot('mountinfo', () => mountinfoOf(k, task() ?? k.rootView()))],
+    ['mounts', snapshot('mounts', () => mountsOf(k, task() ?? initView(fs)))],
+    ['mountinfo', snapshot('mountinfo', () => mountinfoOf(k, task() ?? initView(fs)))],
     ['ns', () => new ProcDir(fs, `${key}/ns`, 0o511, () => nsEntries(fs, `${key}/ns`, `${rel}/ns`))],
   ]);
   if (!tg) {
@@ -107,8 +110,8 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
     m.set('maps', snapshot('maps', () => ''));
     m.set('smaps', snapshot('smaps', () => ''));
     m.set('exe', () => new ProcLink(fs, `${key}/exe`, () => { throw new SysErr(E.ENOENT); }));
-    m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => k.rootView().root));
-    m.set('root', () => placeLink(fs, `${key}/root`, () => k.rootView().root));
+    m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => fs.initRoot));
+    m.set('root', () => placeLink(fs, `${key}/root`, () => fs.initRoot));
     m.set('fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => new Map()));
     m.set('fdinfo', () => new ProcDir(fs, `${key}/fdinfo`, 0o500, () => new Map()));
     return m;

@@ -1,0 +1,247 @@
+// A Kubernetes pod run with tvisor, driven through the runtime's CLI as
+// containerd's CRI plugin drives a runtime: a sandbox container, then
+// containers of the pod created with the annotations CRI writes. One
+// sentry serves the pod; each container has its own root (under the hidden
+// directory) and its own gofer; a volume bound into several containers is
+// one filesystem. Escapes from one container towards another's root and the
+// hidden directory are each tried, and fail.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildBusyboxRootfs } from './engines/rootfs.js';
+import { ensurePackages } from './engines/apt.js';
+import { compile, tempDir, TVISOR } from './helpers.js';
+
+ensurePackages(['busybox-static']);
+const base = tempDir('pods');
+const { dir: ROOTFS } = buildBusyboxRootfs(base);
+copyFileSync(compile('hostlocks', ['-static']), join(ROOTFS, 'bin/hostlocks'));
+const STATE = join(base, 'state');
+const VOLUME = join(base, 'volume');
+mkdirSync(VOLUME);
+/** Volumes the pod declares with runsc's mount hints: a bind, and an emptyDir the pod keeps in memory. */
+const HINTED = join(base, 'hinted');
+const MEMORY = join(base, 'memory');
+mkdirSync(HINTED);
+mkdirSync(MEMORY);
+const HINTS = {
+  'dev.gvisor.spec.mount.hinted.source': HINTED, 'dev.gvisor.spec.mount.hinted.type': 'bind',
+  'dev.gvisor.spec.mount.hinted.share': 'pod', 'dev.gvisor.spec.mount.hinted.options': 'rw,rprivate',
+  'dev.gvisor.spec.mount.memory.source': MEMORY, 'dev.gvisor.spec.mount.memory.type': 'tmpfs',
+  'dev.gvisor.spec.mount.memory.share': 'pod',
+};
+const PREFIX = `p${process.pid}-`;
+
+interface Result { status: number | null; stdout: string; stderr: string }
+
+/** One runtime command, its output through files (a container's waiter keeps create's stdio open). */
+function oci(args: string[], timeout = 120_000): Result {
+  const out = join(base, 'cmd.out');
+  const err = join(base, 'cmd.err');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync('node', [TVISOR, '--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout });
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+let n = 0;
+/** A bundle as CRI makes one: the default spec, the CRI annotations, the pod's namespaces. */
+function bundle(kind: 'sandbox' | 'container', sandboxId: string, name: string, edit: (c: Record<string, any>) => void = () => {}): string {
+  const dir = join(base, `b${++n}`);
+  mkdirSync(dir);
+  expect(oci(['spec', '--bundle', dir]).status).toBe(0);
+  const path = join(dir, 'config.json');
+  const c = JSON.parse(readFileSync(path, 'utf8'));
+  c.root = { path: ROOTFS, readonly: false };
+  c.process.terminal = false;
+  c.hostname = 'the-pod';
+  c.annotations = kind === 'sandbox' ? {
+    'io.kubernetes.cri.container-type': 'sandbox',
+    'io.kubernetes.cri.sandbox-id': sandboxId,
+    'io.kubernetes.cri.sandbox-name': 'pod',
+    'io.kubernetes.cri.sandbox-namespace': 'default',
+    'io.kubernetes.cri.sandbox-uid': 'a1b2c3',
+    'io.kubernetes.cri.sandbox-log-directory': '/var/log/pods/default_pod_a1b2c3',
+  } : {
+    'io.kubernetes.cri.container-type': 'container',
+    'io.kubernetes.cri.container-name': name,
+    'io.kubernetes.cri.image-name': 'docker.io/library/busybox:latest',
+    'io.kubernetes.cri.sandbox-id': sandboxId,
+    'io.kubernetes.cri.sandbox-name': 'pod',
+    'io.kubernetes.cri.sandbox-namespace': 'default',
+    'io.kubernetes.cri.sandbox-uid': 'a1b2c3',
+  };
+  if (kind === 'sandbox') {
+    c.process.args = ['sleep', '3600'];
+  } else {
+    // CRI puts a container in the sandbox's network, IPC and UTS namespaces by path.
+    const pause = JSON.parse(oci(['state', sandboxId]).stdout).pid as number;
+    c.linux.namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc', path: `/proc/${pause}/ns/ipc` },
+      { type: 'uts', path: `/proc/${pause}/ns/uts` }, { type: 'network', path: `/proc/${pause}/ns/net` }];
+    c.process.args = ['sleep', '3600'];
+  }
+  edit(c);
+  writeFileSync(path, JSON.stringify(c));
+  return dir;
+}
+
+const withVolume = (c: Record<string, any>) => {
+  c.mounts.push({ destination: '/vol', type: 'bind', source: VOLUME, options: ['rbind', 'rw'] });
+  c.mounts.push({ destination: '/hinted', type: 'bind', source: HINTED, options: ['rbind', 'rw'] });
+  c.mounts.push({ destination: '/memory', type: 'bind', source: MEMORY, options: ['rbind', 'rw'] });
+};
+
+const state = (id: string) => JSON.parse(oci(['state', id]).stdout) as { status: string; pid: number };
+const alive = (pid: number) => { try { return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+const sh = (id: string, script: string) => oci(['exec', id, 'sh', '-c', script]);
+
+/** Host processes running the sandbox (the sentry) of this test's containers (not its init, a fork of it). */
+function sentries(): number[] {
+  const out = spawnSync('pgrep', ['-f', `sandbox-main.js.*${STATE}`], { encoding: 'utf8' }).stdout;
+  const pids = out.split('\n').filter(Boolean).map(Number);
+  const ppid = (pid: number) => { try { return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]); } catch { return 0; } };
+  return pids.filter((p) => !pids.includes(ppid(p)));
+}
+
+async function until(f: () => boolean, ms = 30_000): Promise<void> {
+  for (let i = 0; i < ms / 50 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(f()).toBe(true);
+}
+
+function createAndStart(dir: string, id: string): void {
+  const r = oci(['create', '--bundle', dir, id]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(oci(['start', id]).status).toBe(0);
+}
+
+afterAll(() => {
+  for (const id of existsSync(STATE) ? readdirSync(STATE) : []) oci(['delete', '--force', id]);
+});
+
+describe('a pod of three busybox containers, created with CRI annotations', () => {
+  const SB = `${PREFIX}sandbox`;
+  const [A, B, C] = [`${PREFIX}a`, `${PREFIX}b`, `${PREFIX}c`];
+
+  it('runs every container in one sentry, each in its own root, sharing the pod\'s volume and hostname', async () => {
+    createAndStart(bundle('sandbox', SB, 'pause', (c) => Object.assign(c.annotations, HINTS)), SB);
+    const before = sentries();
+    expect(before.length).toBe(1);
+    createAndStart(bundle('container', SB, 'a', withVolume), A);
+    createAndStart(bundle('container', SB, 'b', withVolume), B);
+    createAndStart(bundle('container', SB, 'c'), C);
+    // One sentry for the pod, counted from the host.
+    expect(sentries()).toEqual(before);
+    for (const id of [SB, A, B, C]) expect(state(id).status).toBe('running');
+    // The pod's hostname in every container.
+    for (const id of [A, B, C]) expect(sh(id, 'hostname')).toMatchObject({ status: 0, stdout: 'the-pod\n' });
+    // A write in the shared volume by one container is read by another at once.
+    expect(sh(A, 'echo from-a > /vol/f').status).toBe(0);
+    expect(sh(B, 'cat /vol/f')).toMatchObject({ status: 0, stdout: 'from-a\n' });
+    expect(readFileSync(join(VOLUME, 'f'), 'utf8')).toBe('from-a\n');
+    // The same through the volumes the hints declare: the bind is the host's directory, the tmpfs the sentry's memory.
+    expect(sh(A, 'echo h > /hinted/f; echo m > /memory/f').status).toBe(0);
+    expect(sh(B, 'cat /hinted/f /memory/f; grep -E " /(hinted|memory) " /proc/mounts | cut -d" " -f2,3')).toMatchObject(
+      { status: 0, stdout: 'h\nm\n/hinted 9p\n/memory tmpfs\n' });
+    expect(readFileSync(join(HINTED, 'f'), 'utf8')).toBe('h\n');
+    expect(readdirSync(MEMORY)).toEqual([]);
+    // An unshared /tmp (the container's own root) differs per container.
+    expect(sh(A, 'echo a > /tmp/mine').status).toBe(0);
+    expect(sh(B, 'cat /tmp/mine 2>&1; echo b > /tmp/mine; cat /tmp/mine').stdout).toBe('cat: can\'t open \'/tmp/mine\': No such file or directory\nb\n');
+    expect(sh(A, 'cat /tmp/mine').stdout).toBe('a\n');
+    expect(sh(C, 'ls /vol 2>&1').status).not.toBe(0);
+  }, 300_000);
+
+  it('makes a lock held in one container block another (flock and fcntl)', async () => {
+    writeFileSync(join(VOLUME, 'lock'), '');
+    for (const [mode, conflict] of [['flock', 'host flock LOCK_EX|LOCK_NB = -1 EAGAIN'], ['posix', 'host F_SETLK F_WRLCK = -1 EAGAIN']]) {
+      // The holder keeps its lock until its stdin (this test's pipe) closes.
+      const holder = spawn('node', [TVISOR, '--root', STATE, 'exec', A, 'hostlocks', 'hold', mode!, '/vol/lock'],
+        { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      await new Promise<void>((r) => holder.stdout.on('data', (d) => { out += d; if (out.includes('held')) r(); }));
+      expect(out).toMatch(/ = 0\nheld\n/);
+      expect(sh(B, 'hostlocks check /vol/lock').stdout).toContain(conflict);
+      holder.stdin.end();
+      await new Promise((r) => holder.on('exit', r));
+      expect(sh(B, 'hostlocks check /vol/lock').stdout).toContain(conflict!.replace(/-1 \w+$/, '0'));
+    }
+  }, 120_000);
+
+  it('keeps each container to its own processes: ps, state, events per container', () => {
+    const pidsIn = (id: string) => sh(id, 'ls /proc | grep -E "^[0-9]+$" | sort -n').stdout.trim().split('\n');
+    const inA = pidsIn(A);
+    const inB = pidsIn(B);
+    // pid 1 (the sandbox's init) is in every view; otherwise nothing in common.
+    expect(inA.filter((p) => inB.includes(p))).toEqual(['1']);
+    const ps = (id: string) => JSON.parse(oci(['ps', '--format', 'json', id]).stdout) as number[];
+    const [psA, psB] = [ps(A), ps(B)];
+    expect(psA.length).toBe(1);
+    expect(psB.length).toBe(1);
+    expect(psA[0]).not.toBe(psB[0]);
+    const stats = JSON.parse(oci(['events', '--stats', A]).stdout);
+    expect(stats).toMatchObject({ type: 'stats', id: A, data: { pids: { current: 1 } } });
+    expect(stats.data.memory.usage.usage).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('lets no container reach the hidden directory or another container\'s root', () => {
+    expect(sh(B, 'echo secret > /secret-of-b').status).toBe(0);
+    const bPids = sh(B, 'ls /proc | grep -E "^[0-9]+$" | grep -vx 1').stdout.trim().split('\n');
+    expect(bPids.length).toBeGreaterThan(0);
+    const attempts = [
+      'ls -a / | grep -c tvisor',
+      'ls -a /.. /../.. | grep -c tvisor',
+      'cd /../../..; ls -a | grep -c tvisor',
+      'stat /__tvisor_containers__ 2>&1 | grep -c "No such file"',
+      `ls /__tvisor_containers__/${B} 2>&1 | grep -c "No such file"`,
+      `cat /../__tvisor_containers__/${B}/secret-of-b 2>&1 | grep -c "No such file"`,
+      'ls -a /proc/1/root/ /proc/1/root/.. /proc/1/cwd/.. | grep -c tvisor',
+      'ls /proc/self/root/../.. | grep -c tvisor',
+      'cat /proc/self/mountinfo /proc/1/mountinfo /proc/mounts | grep -c tvisor',
+      'find / -name secret-of-b 2>/dev/null | wc -l',
+      ...bPids.flatMap((p) => [`ls /proc/${p}/root/ 2>&1 | grep -c "No such file"`, `ls /proc/${p}/cwd/ 2>&1 | grep -c "No such file"`,
+        `cat /proc/${p}/root/secret-of-b 2>&1 | grep -c "No such file"`,
+        // Another container's processes are not there to signal.
+        `kill -0 ${p} 2>&1 | grep -c "No such process"`, `kill -9 -${p} 2>&1 | grep -c "No such process"`]),
+    ];
+    const expected = attempts.map((a) => (a.includes('No such') ? '1' : '0'));
+    const got = sh(A, attempts.map((a) => `${a} || true`).join('; ')).stdout.trim().split('\n');
+    expect(got).toEqual(expected);
+    // The sandbox's own container sees no hidden directory either.
+    expect(sh(SB, 'ls -a / | grep -c tvisor; cat /proc/1/mountinfo | grep -c tvisor').stdout).toBe('0\n0\n');
+  }, 120_000);
+
+  it('ends a container whose first process ends, and deletes a container, leaving the others running', async () => {
+    const D = `${PREFIX}d`;
+    createAndStart(bundle('container', SB, 'd', (c) => { c.process.args = ['sh', '-c', 'sleep 600 & sleep 1; exit 3']; }), D);
+    // Stopped: its waiter (the pid engines wait for) has ended (a zombie until its reaper reaps it).
+    await until(() => state(D).status === 'stopped');
+    expect(oci(['delete', D]).status).toBe(0);
+    // Its background sleep went with it: a's view has no stray process.
+    for (const id of [SB, A, B, C]) expect(state(id).status).toBe('running');
+    // kill -1 in a container reaches its own processes only.
+    sh(C, 'kill -9 -1');
+    await until(() => state(C).status === 'stopped');
+    for (const id of [SB, A, B]) expect(state(id).status).toBe('running');
+    // Deleting the container whose gofer serves the shared volume leaves it served for the other.
+    expect(oci(['delete', '--force', A]).status).toBe(0);
+    expect(state(B).status).toBe('running');
+    expect(sh(B, 'cat /vol/f; echo more >> /vol/f; cat /vol/f')).toMatchObject({ status: 0, stdout: 'from-a\nfrom-a\nmore\n' });
+    expect(oci(['delete', C]).status).toBe(0);
+    expect(sh(B, 'echo ok')).toMatchObject({ status: 0, stdout: 'ok\n' });
+    expect(sentries().length).toBe(1);
+  }, 300_000);
+
+  it('tears the pod down with its sandbox container', async () => {
+    const sentry = sentries();
+    expect(oci(['delete', '--force', SB]).status).toBe(0);
+    await until(() => state(B).status === 'stopped');
+    expect(oci(['delete', B]).status).toBe(0);
+    for (const pid of sentry) expect(alive(pid)).toBe(false);
+    expect(readdirSync(STATE)).toEqual([]);
+  }, 120_000);
+});
