@@ -2,7 +2,9 @@
 // 10). Times `create` of a new sandbox against `create` of a container that
 // joins a running pod (CRI annotations), each N times, and the resident
 // memory of the pod's host processes (sentry, gofers, waiters) before and
-// after N idle busybox containers join it. It measures; it never fails.
+// after N idle busybox containers join it: all of it (RSS, which counts the
+// pages Node processes share) and their own (USS, what each one adds to the
+// host). It measures; it never fails.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,9 +38,15 @@ function bundle(annotations: Record<string, string>): string {
 }
 const member = (kind: string) => ({ 'io.kubernetes.cri.container-type': kind, 'io.kubernetes.cri.sandbox-id': 'pod' });
 
-/** kB of resident memory of `pid` and its descendants, split by what they are. */
-function rss(pids: number[]): { sentry: number; gofers: number; waiters: number; guests: number } {
-  const out = { sentry: 0, gofers: 0, waiters: 0, guests: 0 };
+type Kind = 'sentry' | 'gofers' | 'waiters' | 'guests';
+/** Resident memory (kB) of a set of processes: all of it (RSS), and what is theirs alone (USS: private pages, which the host pays for each). */
+interface Memory { rss: number; uss: number }
+const none = (): Record<Kind, Memory> => ({ sentry: { rss: 0, uss: 0 }, gofers: { rss: 0, uss: 0 }, waiters: { rss: 0, uss: 0 },
+  guests: { rss: 0, uss: 0 } });
+
+/** The memory of `pids` and their descendants, split by what they are. */
+function memory(pids: number[]): Record<Kind, Memory> {
+  const out = none();
   const children = new Map<number, number[]>();
   for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x)).map(Number)) {
     try {
@@ -46,14 +54,15 @@ function rss(pids: number[]): { sentry: number; gofers: number; waiters: number;
       children.set(ppid, [...(children.get(ppid) ?? []), p]);
     } catch { /* ended */ }
   }
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
   const visit = (p: number, root: boolean) => {
     try {
-      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (cmd.includes('gofer/main.js')) out.gofers += kb;
-      else if (cmd.includes('sandbox-main.js') && root) out.sentry += kb;
-      else if (cmd.includes("\0join\0")) out.waiters += kb;
-      else out.guests += kb;
+      const kind: Kind = cmd.includes('gofer/main.js') ? 'gofers' : cmd.includes('sandbox-main.js') && root ? 'sentry'
+        : cmd.includes('tvisor-waiter') ? 'waiters' : 'guests';
+      out[kind].rss += field(rollup, 'Rss');
+      out[kind].uss += field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty');
     } catch { /* ended */ }
     for (const c of children.get(p) ?? []) visit(c, false);
   };
@@ -74,7 +83,7 @@ try {
   oci(['start', 'pod']);
   await new Promise((r) => setTimeout(r, 1000));
   const sentry = pidOf('pod');
-  const before = rss([sentry]);
+  const before = memory([sentry]);
   const joins: number[] = [];
   const waiters: number[] = [];
   for (let i = 0; i < N; i++) {
@@ -83,18 +92,22 @@ try {
     waiters.push(pidOf(`c${i}`));
   }
   await new Promise((r) => setTimeout(r, 2000));
-  const after = rss([sentry]);
-  const waiterRss = rss(waiters).waiters;
-  const kb = (x: number) => `${(x / 1024).toFixed(1)} MB`;
-  const per = (k: keyof typeof before) => kb((after[k] - before[k]) / N);
+  const after = memory([sentry]);
+  const waiter = memory(waiters).waiters;
+  const mb = (x: number) => `${(x / 1024).toFixed(1)} MB`;
+  const show = (m: Record<Kind, Memory>, k: Kind) => `${k} ${mb(m[k].rss)} (own ${mb(m[k].uss)})`;
+  const kinds: Kind[] = ['sentry', 'gofers', 'guests'];
+  const per = (k: Kind, x: keyof Memory) => mb((after[k][x] - before[k][x]) / N);
+  const own = (kinds.reduce((t, k) => t + after[k].uss - before[k].uss, 0) + waiter.uss) / N;
   process.stdout.write([
     `create of a new sandbox (median of ${N}): ${median(sandboxes).toFixed(0)} ms`,
     `create of a container joining the pod (median of ${N}): ${median(joins).toFixed(0)} ms ` +
       `(${(median(joins) / median(sandboxes)).toFixed(2)} of a new sandbox)`,
-    `pod RSS before: sentry ${kb(before.sentry)}, gofers ${kb(before.gofers)}, guests ${kb(before.guests)}`,
-    `pod RSS after ${N} idle busybox containers: sentry ${kb(after.sentry)}, gofers ${kb(after.gofers)}, guests ${kb(after.guests)}`,
-    `growth per container: sentry ${per('sentry')}, its gofer ${per('gofers')}, guests ${per('guests')}; ` +
-      `its waiter (outside the pod's tree) ${kb(waiterRss / N)}`,
+    `pod RSS before (own memory in brackets): ${kinds.map((k) => show(before, k)).join(', ')}`,
+    `pod RSS after ${N} idle busybox containers: ${kinds.map((k) => show(after, k)).join(', ')}`,
+    `growth per container, RSS (own): ${kinds.map((k) => `${k} ${per(k, 'rss')} (${per(k, 'uss')})`).join(', ')}; ` +
+      `its waiter (outside the pod's tree) ${mb(waiter.rss / N)} (${mb(waiter.uss / N)})`,
+    `memory the host pays per container (own pages of the sentry's growth, the gofer, the guests and the waiter): ${mb(own)}`,
   ].join('\n') + '\n');
 } finally {
   for (const id of readdirSync(state)) spawnSync(process.execPath, [TVISOR, '--root', state, 'delete', '--force', id]);

@@ -1,46 +1,40 @@
-// The gofer process: `node gofer/main.js --sock-fd N --attach [OPTS:]PATH…`,
-// OPTS a comma-separated list of `ro` or `rw` (the default) and `rbind` (the
-// default) or `bind` (see confine.ts). PATH is absolute, so an attach without
-// options starts with its `/`. Confines itself to the attaches, then serves
-// the sentry until it hangs up.
+// The gofer process: `node gofer/main.js --sock-fd N`. Its first message on
+// the socket says what it serves (gofer.proto's Attaches); it confines
+// itself to that (see confine.ts), then serves the sentry until it hangs up.
+// A sentry that hangs up before saying ends it as quietly.
 import { openSync } from 'node:fs';
-import { repoFile } from '../native/index.js';
+import { native, repoFile } from '../native/index.js';
 import { O } from '../sentry/abi/flags.js';
 import { confine, type Attach } from './confine.js';
-import { loadCodec } from './protocol.js';
+import { type Codec, loadCodec, MAX_MESSAGE } from './protocol.js';
 import { GoferServer } from './server.js';
 
-/** One --attach value. */
-function parseAttach(v: string): Attach {
-  const colon = v.startsWith('/') ? -1 : v.indexOf(':');
-  const opts = colon < 0 ? [] : v.slice(0, colon).split(',');
-  const path = v.slice(colon + 1);
-  const known = new Set(['ro', 'rw', 'bind', 'rbind']);
-  const bad = opts.find((o) => !known.has(o));
-  if (bad !== undefined || !path.startsWith('/')) throw new Error(`--attach ${v}: expected [ro|rw][,bind|rbind]:/PATH`);
-  return { path, readonly: opts.includes('ro'), recursive: !opts.includes('bind') };
+function parseArgs(argv: string[]): { sock: number } {
+  if (argv.length !== 2 || argv[0] !== '--sock-fd' || !(Number(argv[1]) >= 0)) throw new Error('usage: gofer --sock-fd N');
+  return { sock: Number(argv[1]) };
 }
 
-function parseArgs(argv: string[]): { sock: number; attaches: Attach[] } {
-  let sock = -1;
-  const attaches: Attach[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    if (a === '--sock-fd') sock = Number(v);
-    else if (a === '--attach') attaches.push(parseAttach(v));
-    else throw new Error(`unknown argument ${a}`);
-  }
-  if (!(sock >= 0) || attaches.length === 0) throw new Error('usage: gofer --sock-fd N --attach [OPTS:]PATH…');
-  return { sock, attaches };
+/** The first message: the attaches, or null if the sentry hung up first. */
+function receiveAttaches(sock: number, codec: Codec): Attach[] | null {
+  const buf = new Uint8Array(MAX_MESSAGE);
+  const fds = new Int32Array(1);
+  const nfds = new Int32Array(1);
+  const n = native.recv(sock, buf, buf.length, fds, 0, nfds);
+  if (n === 0) return null;
+  if (n < 0) throw new Error(`recv: errno ${-n}`);
+  const attaches = codec.decodeAttaches(buf.subarray(0, n));
+  const bad = attaches.find((a) => !a.path.startsWith('/'));
+  if (attaches.length === 0 || bad) throw new Error(`attach ${bad?.path ?? '(none)'}: expected an absolute path`);
+  return attaches;
 }
 
 try {
-  const { sock, attaches } = parseArgs(process.argv.slice(2));
+  const { sock } = parseArgs(process.argv.slice(2));
   // The sentry sends the final mode of what it creates, its umask already applied.
   process.umask(0);
   const codec = loadCodec(repoFile('gofer/gofer.proto'));
+  const attaches = receiveAttaches(sock, codec);
+  if (attaches === null) process.exit(0);
   const { isDir } = confine(attaches, '/tmp');
   // The roots are opened in the confined tree, not before: an fd of the
   // host directory would be on the host's mount, writable even for a

@@ -70,7 +70,12 @@ export const UTIME_OMIT = (1 << 30) - 2;
 /** Big enough for any message: a READDIR page or an xattr value. */
 export const MAX_MESSAGE = 1 << 20;
 
+/** What the gofer serves (gofer.proto's Attach): attach id i is the i-th of its Attaches. */
+export interface WireAttach { path: string; readonly: boolean; recursive: boolean }
+
 export interface Codec {
+  encodeAttaches(a: WireAttach[]): Uint8Array;
+  decodeAttaches(b: Uint8Array): WireAttach[];
   encodeRequest(r: Request): Uint8Array;
   decodeRequest(b: Uint8Array): DecodedRequest;
   encodeResponse(r: Partial<Response> & { seq: number }): Uint8Array;
@@ -86,7 +91,10 @@ export function loadCodec(protoPath: string): Codec {
   const root = protobuf.loadSync(protoPath);
   const Req = root.lookupType('tvisor.gofer.Request');
   const Res = root.lookupType('tvisor.gofer.Response');
+  const Attaches = root.lookupType('tvisor.gofer.Attaches');
   return {
+    encodeAttaches: (attach) => Attaches.encode({ attach }).finish(),
+    decodeAttaches: (b) => (Attaches.toObject(Attaches.decode(b), { defaults: true, arrays: true }) as { attach: WireAttach[] }).attach,
     encodeRequest: (r) => Req.encode(r).finish(),
     decodeRequest: (b) => Req.decode(b) as unknown as DecodedRequest,
     encodeResponse: (r) => Res.encode(r).finish(),

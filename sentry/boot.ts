@@ -3,7 +3,7 @@
 import { openSync, writeFileSync } from 'node:fs';
 import { listChanges, writeChangesTar } from './fs/overlay/changes.js';
 import type { OverlayInode } from './fs/overlay/overlay.js';
-import type { GoferProcess } from './fs/gofer/spawn.js';
+import { goferAttaches, type GoferProcess } from './fs/gofer/spawn.js';
 import { EmptyDir } from './host/emptydir.js';
 import { hostFifos } from './host/fifos.js';
 import { hostSockets } from './host/sockets.js';
@@ -45,6 +45,8 @@ export interface SandboxSpec extends ContainerSpec {
   startAtBoot: boolean;
   /** Where the sandbox serves its control socket (the OCI runtime's commands); absent: nowhere. */
   controlSocket?: string;
+  /** The sandbox of a pod (a CRI sandbox container): other containers will join it over the control socket. */
+  podSandbox?: boolean;
   /** A network namespace to join (an engine's); absent: a new, empty one. */
   netns?: string;
   debugLog?: string;
@@ -71,10 +73,11 @@ export interface SandboxHooks {
   started?(pid: number): void;
 }
 
-/** Runs the sandbox with its gofer (started with goferAttaches(spec)) until the main process exits. */
+/** Runs the sandbox with its gofer (spawnGofer's, told to serve goferAttaches(spec)) until the main process exits. */
 export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: Log, hooks: SandboxHooks = {}): ExitStatus {
   const emptyDir = new EmptyDir();
   const gofer = goferRef(goferProcess);
+  gofer.client.attach(goferAttaches(spec));
   // --strace shows the gofer's round trips too, each before the call it serves.
   if (spec.strace) gofer.client.onRequest = (op, path) => log.info({ gofer: op }, `gofer ${op}(${JSON.stringify(path)})`);
   const closers: (() => void)[] = [];
@@ -135,7 +138,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     const shutdown = () => { closing = true; native.kill(initPid, 9); };
     const overlayRoot = sandbox.root.inode as OverlayInode;
     const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, {
-      startMain, shutdown, pod, log,
+      startMain, shutdown, pod, log, podSandbox: spec.podSandbox ?? false,
       changes: (fd, tar) => {
         if (tar) writeChangesTar(overlayRoot, fd);
         else writeFileSync(fd, JSON.stringify(listChanges(overlayRoot)));

@@ -294,7 +294,7 @@ function isWithin(m: { parent: typeof m | null }, top: object): boolean {
   return false;
 }
 
-/** A gofer process as the pod tracks it. */
+/** A gofer process as the pod tracks it (its client still to tell it what to serve: GoferClient.attach). */
 export function goferRef(g: GoferProcess): GoferRef {
   return { client: new GoferClient(g.sock), pid: g.pid, users: new Set() };
 }

@@ -1,10 +1,12 @@
-// The programs tvisor starts as processes. Each is one file that `npm run
-// build` bundles from the compiled modules (scripts/bundle.mjs): a Node
-// start-up then reads and compiles a few files instead of about a hundred
-// (docs/design.md, "Start-up").
+// The programs tvisor starts as processes. Each Node one is one file that
+// `npm run build` bundles from the compiled modules (scripts/bundle.mjs): a
+// Node start-up then reads and compiles a few files instead of about a
+// hundred (docs/design.md, "Start-up").
 import { repoFile } from '../native/repo.js';
 
 /** The command line (bin/tvisor.js runs it), for a command that starts another of itself. */
 export const CLI_MAIN = repoFile('bin/tvisor.js');
 /** The sandbox process: the sentry, its gofer's parent. */
 export const SANDBOX_MAIN = repoFile('dist/bundle/src/sandbox-main.js');
+/** The waiter of a pod's container (native/waiter.c): a few hundred kB where a Node process takes tens of MB. */
+export const WAITER = repoFile('native/build/tvisor-waiter');

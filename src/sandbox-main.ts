@@ -6,7 +6,7 @@
 // gofer is started first, so that its start-up overlaps the loading of the
 // sentry.
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
-import { goferAttaches, spawnGofer } from '../sentry/fs/gofer/spawn.js';
+import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
 import { connectUnix } from '../sentry/host/sockets.js';
@@ -91,7 +91,7 @@ try {
   raiseFdLimit();
   guestCgroups = enterCgroup();
   keepInheritedFds();
-  const gofer = spawnGofer(goferAttaches(spec));
+  const gofer = spawnGofer();
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
   const hooks: SandboxHooks = {

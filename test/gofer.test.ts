@@ -392,8 +392,10 @@ describe('gofer: confinement', () => {
 describe('gofer: protocol and life cycle', () => {
   it('answers a bad request with an errno, logs it and keeps serving', () => {
     const log = `${top}/gofer.log`;
-    const g = spawnGofer([{ path: rw, readonly: false }], { logFile: log });
+    const g = spawnGofer({ logFile: log });
     const codec = loadCodec(repoFile('gofer/gofer.proto'));
+    const attaches = codec.encodeAttaches([{ path: rw, readonly: false, recursive: true }]);
+    expect(native.send(g.sock, attaches, attaches.length, null, 0)).toBe(attaches.length);
     const buf = new Uint8Array(MAX_MESSAGE), fds = new Int32Array(16), nfds = new Int32Array(1);
     const ask = (bytes: Uint8Array) => {
       expect(native.send(g.sock, bytes, bytes.length, null, 0)).toBe(bytes.length);
@@ -422,25 +424,37 @@ describe('gofer: protocol and life cycle', () => {
   });
 
   it('exits 0 when the sentry hangs up, and non-zero with a message when it cannot confine itself or an attach is a kernel filesystem', async () => {
-    const run = async (attach: string, hangUp: boolean) => {
+    const codec = loadCodec(repoFile('gofer/gofer.proto'));
+    // attach null: the sentry hangs up before saying what to serve (a pod's spare gofer at the pod's end).
+    const run = async (attach: string | null, hangUp: boolean) => {
       const pair = new Int32Array(2);
       expect(native.socketpair(pair)).toBe(0);
-      const child = spawn(process.execPath, [repoFile('dist/gofer/main.js'), '--sock-fd', '3', '--attach', attach],
+      const child = spawn(process.execPath, [repoFile('dist/gofer/main.js'), '--sock-fd', '3'],
         { stdio: ['ignore', 'ignore', 'pipe', pair[1]!] });
       closeSync(pair[1]!);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-      if (hangUp) {
+      if (attach !== null) {
+        const bytes = codec.encodeAttaches([{ path: attach, readonly: false, recursive: true }]);
+        expect(native.send(pair[0]!, bytes, bytes.length, null, 0)).toBe(bytes.length);
+      }
+      if (attach === null) {
+        closeSync(pair[0]!);
+      } else if (hangUp) {
         // One answered request proves it is serving, then the hang-up.
         const g = new GoferClient(pair[0]!);
         expect(g.lstat(0, '').mode & S_IFMT).toBe(S_IFDIR);
         g.close();
       }
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      if (!hangUp) closeSync(pair[0]!);
+      if (attach !== null && !hangUp) closeSync(pair[0]!);
       return { code, stderr };
     };
     expect(await run(rw, true)).toEqual({ code: 0, stderr: '' });
+    expect(await run(null, true)).toEqual({ code: 0, stderr: '' });
+    const relative = await run('relative/path', false);
+    expect(relative.code).not.toBe(0);
+    expect(relative.stderr).toMatch(/tvisor-gofer: attach relative\/path: expected an absolute path/);
     const bad = await run(`${top}/does-not-exist`, false);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/tvisor-gofer: .*does-not-exist/);

@@ -17,6 +17,7 @@ ensurePackages(['busybox-static']);
 const base = tempDir('pods');
 const { dir: ROOTFS } = buildBusyboxRootfs(base);
 copyFileSync(compile('hostlocks', ['-static']), join(ROOTFS, 'bin/hostlocks'));
+copyFileSync(compile('pidcalls', ['-static']), join(ROOTFS, 'bin/pidcalls'));
 const STATE = join(base, 'state');
 const VOLUME = join(base, 'volume');
 mkdirSync(VOLUME);
@@ -172,12 +173,19 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     }
   }, 120_000);
 
-  it('keeps each container to its own processes: ps, state, events per container', () => {
+  it('keeps each container to its own processes: ps, state, events, the calls that name a pid', () => {
     const pidsIn = (id: string) => sh(id, 'ls /proc | grep -E "^[0-9]+$" | sort -n').stdout.trim().split('\n');
     const inA = pidsIn(A);
     const inB = pidsIn(B);
     // pid 1 (the sandbox's init) is in every view; otherwise nothing in common.
     expect(inA.filter((p) => inB.includes(p))).toEqual(['1']);
+    // The calls that name a process (limits, scheduling, priorities, group, session, kcmp) reach only one's own.
+    const target = inB.find((p) => p !== '1')!;
+    const calls = (id: string) => sh(id, `pidcalls ${target}`).stdout.trim().split('\n').map((l) => l.split(' '));
+    const fromB = calls(B);
+    expect(fromB.length).toBe(11);
+    expect(fromB.filter(([, r]) => r !== '0')).toEqual([]);
+    expect(calls(A)).toEqual(fromB.map(([name]) => [name, 'ESRCH']));
     const ps = (id: string) => JSON.parse(oci(['ps', '--format', 'json', id]).stdout) as number[];
     const [psA, psB] = [ps(A), ps(B)];
     expect(psA.length).toBe(1);
@@ -218,9 +226,17 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
   it('ends a container whose first process ends, and deletes a container, leaving the others running', async () => {
     const D = `${PREFIX}d`;
     createAndStart(bundle('container', SB, 'd', (c) => { c.process.args = ['sh', '-c', 'sleep 600 & sleep 1; exit 3']; }), D);
-    // Stopped: its waiter (the pid engines wait for) has ended (a zombie until its reaper reaps it).
+    // The pid engines wait for is a small waiter, not a Node process.
+    expect(readFileSync(`/proc/${state(D).pid}/cmdline`, 'utf8')).toMatch(/^[^\0]*\/tvisor-waiter\0/);
+    // Stopped: its waiter has ended (a zombie until its reaper reaps it).
     await until(() => state(D).status === 'stopped');
     expect(oci(['delete', D]).status).toBe(0);
+    // The waiter exits as the container's first process did: run waits for it (and deletes the container, as runc's).
+    const exits = [['exit 7', 7], ['kill -TERM $$', 128 + 15]] as const;
+    for (const [i, [script, status]] of exits.entries()) {
+      expect(oci(['run', '--bundle', bundle('container', SB, `e${i}`, (c) => { c.process.args = ['sh', '-c', script]; }),
+        `${PREFIX}e${i}`])).toMatchObject({ status, stderr: '' });
+    }
     // Its background sleep went with it: a's view has no stray process.
     for (const id of [SB, A, B, C]) expect(state(id).status).toBe('running');
     // kill -1 in a container reaches its own processes only.

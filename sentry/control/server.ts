@@ -3,7 +3,7 @@
 // running sandbox through it. Connections are served from the kernel's own
 // event loop (Kernel.watch), one request each; an exec's connection stays
 // open and gets the process's end.
-import { unlinkSync } from 'node:fs';
+import { unlinkSync, writeSync } from 'node:fs';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { closeQuietly } from '../host/fd.js';
 import { libcCalls, native } from '../host/native.js';
@@ -13,7 +13,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import { CommandNotFound, type ExitStatus, type LaunchHooks, type Stdio } from '../kernel/launch.js';
 import type { Log } from '../log.js';
 import { goferAttaches, spawnGofer } from '../fs/gofer/spawn.js';
-import type { Container } from '../kernel/container.js';
+import type { Container, GoferRef } from '../kernel/container.js';
 import { goferRef, type Pod } from '../pod.js';
 import { dupFd } from '../host/fd.js';
 import { type ControlRequest, type ControlResponse, controlCodec } from './codec.js';
@@ -28,6 +28,8 @@ export interface ControlHandlers {
   changes(fd: number, tar: boolean): void;
   /** The sandbox's mount tree, which containers join. */
   pod: Pod;
+  /** Containers are expected to join (the sandbox of a pod): keep a gofer started ahead for the next. */
+  podSandbox: boolean;
   log: Log;
 }
 
@@ -43,16 +45,27 @@ export class ControlServer {
   private readonly listenFd: number;
   private readonly open = new Set<number>();
   private readonly buf = new Uint8Array(MAX_REQUEST);
-  private readonly fds = new Int32Array(3);
+  /** The most fds a request carries: CreateContainer's stdio and the socket its end is told on. */
+  private readonly fds = new Int32Array(4);
   private readonly nfds = new Int32Array(1);
   private readonly waiting = new Map<Container, Waiting>();
+  /**
+   * A gofer started ahead for the pod's next container, told what to serve
+   * when it joins: a Node start-up is most of a gofer's cost, and the sentry
+   * would wait for it on its first request.
+   */
+  private spare: GoferRef | null;
 
   constructor(private readonly kernel: Kernel, private readonly path: string, private readonly h: ControlHandlers) {
     this.listenFd = listenAt(path);
     kernel.watch(this.listenFd, () => this.accept());
+    this.spare = h.podSandbox ? this.startGofer() : null;
   }
 
   close(): void {
+    // A gofer not yet told what to serve ends quietly when the sentry hangs up.
+    this.spare?.client.close();
+    this.spare = null;
     for (const fd of this.open) closeQuietly(fd);
     this.kernel.unwatch(this.listenFd);
     closeQuietly(this.listenFd);
@@ -70,7 +83,7 @@ export class ControlServer {
   private serve(conn: number): void {
     // Only the request is read from a connection: later readiness is its end.
     this.kernel.unwatch(conn);
-    const n = native.recv(conn, this.buf, this.buf.length, this.fds, 3, this.nfds);
+    const n = native.recv(conn, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
     const received = Array.from(this.fds.subarray(0, this.nfds[0]!));
     try {
       if (n <= 0) return this.hangUp(conn);
@@ -157,17 +170,48 @@ export class ControlServer {
   /**
    * A container joins the pod: its gofer (the sentry's child, so the
    * kernel sees it die), its tree under the hidden directory, its process
-   * waiting for Start. The connection then waits for the container's end.
+   * waiting for Start. Its end is told on the last fd received (the
+   * waiter's socket), not on the connection, which closes once it is made.
    */
   private createContainer(conn: number, req: { containerId: string; spec: string; sharePidNamespace?: boolean }, fds: number[]): void {
     if (this.kernel.containers.has(req.containerId)) throw new SysErr(E.EEXIST, `container ${req.containerId}`);
     const spec = JSON.parse(req.spec) as ContainerConfig;
-    if (!spec.process.terminal && fds.length !== 3) throw new SysErr(E.EINVAL, 'a process without a terminal takes three fds');
-    const gofer = goferRef(spawnGofer(goferAttaches(spec)));
+    if (fds.length !== (spec.process.terminal ? 1 : 4)) {
+      throw new SysErr(E.EINVAL, 'a container takes its stdio (none with a terminal) and the socket its end is told on');
+    }
+    // Taken from the received fds, which are closed after the request: the container's end closes it.
+    const exitFd = fds.pop()!;
+    let master: number;
+    try {
+      master = this.addContainer(req, spec, fds, exitFd);
+    } catch (e) {
+      closeQuietly(exitFd);
+      throw e;
+    }
+    // Not empty: an empty SOCK_SEQPACKET message reads as the sandbox hanging up.
+    this.reply(conn, { message: 'created' }, master);
+    if (master >= 0) closeQuietly(master);
+    this.hangUp(conn);
+    // After the answer: the next container's gofer starts while this one's create goes on.
+    if (this.h.podSandbox) this.spare ??= this.startGofer();
+  }
+
+  /** A gofer the kernel watches (it kills it with the sandbox, and ends the containers it serves if it dies). */
+  private startGofer(): GoferRef {
+    const gofer = goferRef(spawnGofer());
     this.kernel.watchGofer(gofer);
+    return gofer;
+  }
+
+  /** Returns the master of the container's pty (-1 without a terminal), the caller's to send and close. */
+  private addContainer(req: { containerId: string; sharePidNamespace?: boolean }, spec: ContainerConfig, fds: number[],
+      exitFd: number): number {
+    const gofer = this.spare ?? this.startGofer();
+    this.spare = null;
     let container: Container;
     let master = -1;
     try {
+      gofer.client.attach(goferAttaches(spec));
       const pidGroup = req.sharePidNamespace ? this.kernel.sandboxContainer.pidGroup : req.containerId;
       let pty: { master: number; slave: number; index: number } | null = null;
       container = this.h.pod.mountContainer(req.containerId, spec, gofer, pidGroup,
@@ -193,11 +237,11 @@ export class ControlServer {
       process: spec.process, stdio: { fds: given.map((fd) => copy.get(fd)!) as [number, number, number], tty: master >= 0 },
       closeFds: [...copy.values()],
     });
-    // Not empty: an empty SOCK_SEQPACKET message reads as the sandbox hanging up.
-    this.reply(conn, { message: 'created' }, master);
-    if (master >= 0) closeQuietly(master);
-    container.onEnd.push((s) => { this.reply(conn, exitResponse(s)); this.hangUp(conn); });
-    this.kernel.watch(conn, () => this.hangUp(conn));
+    container.onEnd.push((s) => {
+      try { writeSync(exitFd, Uint8Array.of(exitCode(s))); } catch { /* the waiter was killed */ }
+      closeQuietly(exitFd);
+    });
+    return master;
   }
 
   private startContainer(c: Container, started: (pid: number) => void): void {
@@ -234,6 +278,11 @@ export class ControlServer {
     this.kernel.unwatch(conn);
     closeQuietly(conn);
   }
+}
+
+/** The code a waiter exits with for a process that ended so (a shell's \$?). */
+function exitCode(s: ExitStatus): number {
+  return 'code' in s ? s.code & 0xff : 128 + s.signal;
 }
 
 function exitResponse(s: ExitStatus): ControlResponse {

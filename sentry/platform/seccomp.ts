@@ -41,7 +41,9 @@ export type Action =
   /** Allowed when the argument's low 32 bits is one of `values`, else traced. */
   | { kind: 'allowIfOneOf'; arg: number; values: readonly number[] }
   /** Notified when the argument's low 32 bits is one of `values`, else allowed. */
-  | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[] };
+  | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[] }
+  /** Allowed when each listed argument's low 32 bits is its value (a call on the caller itself), else notified. */
+  | { kind: 'allowIfEqual'; args: readonly (readonly [arg: number, value: number])[] };
 
 /** What the action does with a call whose arguments' low 32 bits are `arg(i)`, as the program decides it. */
 export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace' | 'notify' | 'errno' {
@@ -49,6 +51,7 @@ export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace
     case 'allowUnlessBits': return (arg(a.arg) & a.mask) !== 0 ? 'errno' : 'allow';
     case 'allowIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'allow' : 'trace';
     case 'notifyIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'notify' : 'allow';
+    case 'allowIfEqual': return a.args.every(([i, v]) => (v >>> 0) === (arg(i) >>> 0)) ? 'allow' : 'notify';
     default: return a.kind;
   }
 }
@@ -85,6 +88,18 @@ function leaf(a: Action): Insn[] {
       ];
     case 'allowIfOneOf': return oneOf(a.arg, a.values, RET_ALLOW, RET_TRACE_SENTRY);
     case 'notifyIfOneOf': return oneOf(a.arg, a.values, RET_USER_NOTIF, RET_ALLOW);
+    case 'allowIfEqual': {
+      // Each argument that differs jumps over the rest to the notification.
+      const n = a.args.length;
+      return [
+        ...a.args.flatMap(([arg, value], i) => [
+          { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(arg) },
+          { code: BPF.JMP_JEQ_K, jt: 0, jf: 2 * (n - i) - 1, k: value >>> 0 },
+        ]),
+        ret(RET_ALLOW),
+        ret(RET_USER_NOTIF),
+      ];
+    }
     default:
       return [ret(retOf(a))];
   }

@@ -30,7 +30,7 @@ function inView(t: Task, k: Kernel, id: number): boolean {
 }
 
 /** ESRCH unless `id` is in the caller's pid namespace; then the host serves the call. */
-function passIfInView(t: Task, k: Kernel, id: number): Reply {
+export function passIfInView(t: Task, k: Kernel, id: number): Reply {
   if (id > 0 && !inView(t, k, id)) throw new SysErr(E.ESRCH);
   return PASS;
 }

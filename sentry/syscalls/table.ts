@@ -18,36 +18,31 @@ import { SYSCALL_NAMES, SYSCALLS } from './numbers.js';
 import { openFamily } from './open.js';
 import { statFamily } from './stat.js';
 import { signalFamily } from './signal.js';
+import { PID_CALL_RULES, pidsFamily } from './pids.js';
 import type { SyscallEntry, SyscallFamily, SyscallTable } from '../kernel/syscalls.js';
 
-/** The data path, memory, signals, time, scheduling, processes: run by the host kernel untouched. */
+/** The data path, memory, signals, time, scheduling, processes: run by the host kernel untouched (but see pids.ts). */
 export const PASSTHROUGH: readonly string[] = [
   'read', 'write', 'close', 'poll', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
-  'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select', 'sched_yield',
-  'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2', 'pause', 'nanosleep',
-  'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept', 'sendto', 'recvfrom',
-  'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername', 'socketpair', 'setsockopt',
-  'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop', 'semctl', 'shmdt',
-  'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
-  'sysinfo', 'times', 'setpgid', 'getppid',
-  'getpgrp', 'setsid',
-  'getpgid', 'getsid', 'rt_sigpending',
-  'rt_sigtimedwait', 'rt_sigsuspend', 'sigaltstack', 'personality', 'getpriority',
-  'setpriority', 'sched_setparam', 'sched_getparam', 'sched_setscheduler', 'sched_getscheduler',
-  'sched_get_priority_max', 'sched_get_priority_min', 'sched_rr_get_interval', 'mlock', 'munlock', 'mlockall',
-  'munlockall', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead', 'time',
-  'futex', 'sched_setaffinity', 'sched_getaffinity', 'set_thread_area', 'get_thread_area', 'io_setup',
-  'io_destroy', 'io_getevents', 'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall',
-  'semtimedop', 'fadvise64', 'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun',
-  'timer_delete', 'clock_gettime', 'clock_getres', 'clock_nanosleep', 'exit_group', 'epoll_wait', 'epoll_ctl',
-  'waitid', 'ioprio_set', 'ioprio_get',
-  'pselect6', 'ppoll', 'set_robust_list', 'get_robust_list', 'splice', 'tee', 'sync_file_range', 'vmsplice',
-  'epoll_pwait', 'signalfd', 'timerfd_create', 'eventfd', 'fallocate', 'timerfd_settime', 'timerfd_gettime',
-  'accept4', 'signalfd4', 'eventfd2', 'epoll_create1', 'dup3', 'pipe2', 'preadv', 'pwritev',
-  'recvmmsg', 'prlimit64', 'syncfs', 'sendmmsg', 'getcpu', 'kcmp', 'sched_setattr',
-  'sched_getattr', 'seccomp', 'getrandom', 'memfd_create', 'membarrier', 'mlock2', 'copy_file_range', 'preadv2',
-  'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'pidfd_send_signal',
-  'close_range', 'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
+  'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select',
+  'sched_yield', 'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2',
+  'pause', 'nanosleep', 'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept',
+  'sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername',
+  'socketpair', 'setsockopt', 'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop',
+  'semctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
+  'sysinfo', 'times', 'setpgid', 'getppid', 'getpgrp', 'setsid', 'rt_sigpending', 'rt_sigtimedwait',
+  'rt_sigsuspend', 'sigaltstack', 'personality', 'sched_get_priority_max', 'sched_get_priority_min', 'mlock',
+  'munlock', 'mlockall', 'munlockall', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead',
+  'time', 'futex', 'set_thread_area', 'get_thread_area', 'io_setup', 'io_destroy', 'io_getevents',
+  'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall', 'semtimedop', 'fadvise64',
+  'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun', 'timer_delete', 'clock_gettime',
+  'clock_getres', 'clock_nanosleep', 'exit_group', 'epoll_wait', 'epoll_ctl', 'waitid', 'pselect6', 'ppoll',
+  'set_robust_list', 'splice', 'tee', 'sync_file_range', 'vmsplice', 'epoll_pwait', 'signalfd',
+  'timerfd_create', 'eventfd', 'fallocate', 'timerfd_settime', 'timerfd_gettime', 'accept4', 'signalfd4',
+  'eventfd2', 'epoll_create1', 'dup3', 'pipe2', 'preadv', 'pwritev', 'recvmmsg', 'syncfs', 'sendmmsg',
+  'getcpu', 'seccomp', 'getrandom', 'memfd_create', 'membarrier', 'mlock2', 'copy_file_range', 'preadv2',
+  'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'pidfd_send_signal', 'close_range',
+  'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
   // POSIX message queues live in the sandbox's own ipc namespace and are named, not reached by path.
   'mq_open', 'mq_unlink', 'mq_timedsend', 'mq_timedreceive', 'mq_notify', 'mq_getsetattr',
 ];
@@ -67,7 +62,7 @@ const NATIVE_IOCTLS = [
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
   mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily, credsFamily, socketFamily,
-  signalFamily];
+  signalFamily, pidsFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
@@ -101,6 +96,8 @@ export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number,
   // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
   policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
+  // A call that names a process runs natively on the caller itself, and is checked on any other (pids.ts).
+  for (const [name, args] of Object.entries(PID_CALL_RULES)) policy.set(nr(name), { kind: 'allowIfEqual', args });
   for (const n of table.entries.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

@@ -137,8 +137,6 @@ export function registerRuntime(program: Command): void {
         { env: string[]; tty?: boolean; detach?: boolean }) => rt.exec(g, id, args, { ...o, tty: o.tty ?? false, detach: o.detach ?? false })));
 
   // Internal: the waiter of a container joining its pod (create starts it; see runtime.ts's joinPod).
-  program.command('join', { hidden: true }).argument('<request>', 'JSON')
-    .action(action(program, 'join', (_g, rt, req: string) => rt.joinWaiter(JSON.parse(req) as Runtime.JoinRequest)));
 
   program.command('spec').description('write a default config.json').option('-b, --bundle <dir>', 'where', '.')
     .option('--rootless', 'accepted (the same spec)')

@@ -28,8 +28,9 @@ export interface Resources {
  * containerd's CRI (io.kubernetes.cri.container-type, .sandbox-id) and
  * CRI-O's (io.kubernetes.cri-o.ContainerType, .SandboxID). A sandbox (or a
  * container outside any pod) starts a sentry; a container joins its pod's.
+ * joinable: the annotations name it a pod's sandbox, which containers will join.
  */
-export type PodRole = { kind: 'sandbox' } | { kind: 'container'; sandboxId: string; sharePidNamespace: boolean };
+export type PodRole = { kind: 'sandbox'; joinable: boolean } | { kind: 'container'; sandboxId: string; sharePidNamespace: boolean };
 
 /** What create needs from the config, checked. */
 export interface RuntimeConfig {
@@ -151,10 +152,11 @@ function stringMap(v: unknown, field: string): Record<string, string> {
 const CONTAINER_TYPE = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
 const SANDBOX_ID = ['io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri-o.SandboxID'];
 
-function podRole(a: Record<string, string>): { kind: 'sandbox' } | { kind: 'container'; sandboxId: string; sharePidNamespace: false } {
+function podRole(a: Record<string, string>): { kind: 'sandbox'; joinable: boolean } | { kind: 'container'; sandboxId: string; sharePidNamespace: false } {
   const typeKey = CONTAINER_TYPE.find((k) => a[k] !== undefined);
-  const type = typeKey ? a[typeKey]! : 'sandbox';
-  if (type === 'sandbox') return { kind: 'sandbox' };
+  if (!typeKey) return { kind: 'sandbox', joinable: false };
+  const type = a[typeKey]!;
+  if (type === 'sandbox') return { kind: 'sandbox', joinable: true };
   if (type !== 'container') throw new ConfigError(`annotations.${typeKey}`, `unknown container type ${type}`);
   const idKey = SANDBOX_ID.find((k) => a[k] !== undefined);
   if (!idKey || !a[idKey]) throw new ConfigError(`annotations.${SANDBOX_ID[0]}`, 'a container of a pod needs its sandbox\'s id');

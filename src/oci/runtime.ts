@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
+import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { libcCalls, native } from '../../native/index.js';
 import type { SandboxSpec } from '../../sentry/boot.js';
@@ -18,7 +19,7 @@ import { connectUnix } from '../../sentry/host/sockets.js';
 import { textName } from '../../sentry/abi/names.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
-import { CLI_MAIN, SANDBOX_MAIN } from '../programs.js';
+import { CLI_MAIN, SANDBOX_MAIN, WAITER } from '../programs.js';
 import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -69,8 +70,7 @@ function applySysctls(initPid: number, sysctl: Record<string, string>): void {
 }
 
 /**
- * Starts the process that holds a container (the sandbox, or a pod container's waiter) with
- * create's stdio — none with a terminal: the container's stdio is then the pty, and an engine
+ * Starts the sandbox process with create's stdio — none with a terminal: the container's stdio is then the pty, and an engine
  * that reads create's output waits for its end — and waits for its one line on fd 3.
  */
 async function spawnReporting(argv: string[], terminal: boolean, detached: boolean, env: NodeJS.ProcessEnv,
@@ -78,13 +78,18 @@ async function spawnReporting(argv: string[], terminal: boolean, detached: boole
   const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
   const child = spawn(process.execPath, argv, { detached, env, stdio });
   onPid(child.pid ?? 0);
-  const exited = new Promise<number>((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+  const exited = exitOf(child);
   const line = await new Promise<string>((res) => {
     let got = '';
     child.stdio[3]!.on('data', (d: Buffer) => { got += d.toString(); });
     child.stdio[3]!.on('close', () => res(got.trim()));
   });
   return { child, exited, line };
+}
+
+/** How the process that stands for a container ended, as an exit code (128 + the signal for a signal). */
+function exitOf(child: ChildProcess): Promise<number> {
+  return new Promise((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? osConstants.signals[sig] : 0))));
 }
 
 export interface CreateOptions { bundle: string; pidFile?: string; consoleSocket?: string }
@@ -95,7 +100,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   const bundle = resolvePath(o.bundle);
   const config = loadConfig(bundle);
   const store = new StateStore(g.root);
-  if (config.pod.kind === 'container') return joinPod(g, store, id, bundle, config, o, detached);
+  if (config.pod.kind === 'container') return joinPod(store, id, bundle, config, o, detached);
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
@@ -104,6 +109,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
     const spec: SandboxSpec = {
       ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
+      podSandbox: config.pod.kind === 'sandbox' && config.pod.joinable,
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
@@ -136,30 +142,35 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
 
 /**
  * create of a container of a running pod: it joins the pod's sandbox over
- * its control socket instead of starting one. A waiter (the hidden `join`
- * command) sends the container (with create's stdio) and holds the
- * connection, exiting as the container's first process does: it is the pid
- * engines wait for.
+ * its control socket instead of starting one. The pid engines wait for is a
+ * waiter (native/waiter.c) holding a socket on which the sandbox writes the
+ * code to exit with when the container's first process ends.
  */
-async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: string, config: RuntimeConfig,
-    o: CreateOptions, detached: boolean): Promise<{ pid: number; exited: Promise<number> }> {
+async function joinPod(store: StateStore, id: string, bundle: string, config: RuntimeConfig, o: CreateOptions,
+    detached: boolean): Promise<{ pid: number; exited: Promise<number> }> {
   const pod = config.pod as Extract<RuntimeConfig['pod'], { kind: 'container' }>;
   const sandbox = store.read(pod.sandboxId) as StateWithCgroup;
   if (sandbox.pod) throw new RuntimeError(`${pod.sandboxId} is not the sandbox of a pod`);
   if (status(sandbox) === 'stopped') throw new RuntimeError(`the pod's sandbox ${pod.sandboxId} has stopped`);
+  const { rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc } = config.sandbox;
+  const terminal = proc.terminal ?? false;
+  if (terminal && !o.consoleSocket) throw new RuntimeError('a container of a pod with a terminal needs --console-socket');
   store.claim(id);
-  let waiterPid = 0;
+  const pair = new Int32Array(2);
+  let waiter: ChildProcess | null = null;
   try {
-    const { rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc } = config.sandbox;
-    const request: JoinRequest = {
-      socket: store.controlSocket(pod.sandboxId), containerId: id, sharePidNamespace: pod.sharePidNamespace,
-      spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }),
-      ...(o.consoleSocket ? { consoleSocket: resolvePath(o.consoleSocket) } : {}),
-    };
-    const { child, exited, line } = await spawnReporting([CLI_MAIN, 'join', JSON.stringify(request)], proc.terminal ?? false,
-      detached, process.env, (pid) => { waiterPid = pid; });
-    if (line !== 'ready') throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'joining the pod failed');
-    if (detached) child.unref();
+    if (native.socketpair(pair) < 0) throw new RuntimeError('socketpair failed');
+    // Its end of the pair is fd 3; create's stdio goes to the container, not to it.
+    waiter = spawn(WAITER, ['137'], { detached, stdio: ['ignore', 'ignore', 'ignore', pair[1]!] });
+    const exited = exitOf(waiter);
+    const waiterPid = waiter.pid ?? 0;
+    const { sock, fd: master } = request(store.controlSocket(pod.sandboxId), {
+      createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
+        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }) },
+    }, terminal ? [pair[0]!] : [0, 1, 2, pair[0]!]);
+    closeSync(sock);
+    if (master >= 0) relayTerminal(master, o.consoleSocket);
+    if (detached) waiter.unref();
     const state: StateWithCgroup = {
       ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
       annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
@@ -169,34 +180,12 @@ async function joinPod(g: GlobalOptions, store: StateStore, id: string, bundle: 
     return { pid: waiterPid, exited };
   } catch (e) {
     try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
-    if (waiterPid > 0) killAndWait(waiterPid);
+    if (waiter?.pid) killAndWait(waiter.pid);
     store.remove(id);
     throw e;
+  } finally {
+    for (const fd of pair) if (fd > 0) closeSync(fd);
   }
-}
-
-/** What the waiter of a joining container needs (the `join` command's argument). */
-export interface JoinRequest { socket: string; containerId: string; spec: string; sharePidNamespace: boolean; consoleSocket?: string }
-
-/** The waiter: adds the container to the pod, says "ready" (or "error …") on fd 3, and exits as the container's first process. */
-export async function joinWaiter(req: JoinRequest): Promise<number> {
-  const tell = (line: string) => { try { writeFileSync(3, line + '\n'); closeSync(3); } catch { /* create is gone */ } };
-  let sock: number;
-  try {
-    const terminal = (JSON.parse(req.spec) as SandboxSpec).process?.terminal ?? false;
-    if (terminal && !req.consoleSocket) throw new RuntimeError('a container of a pod with a terminal needs --console-socket');
-    const r = request(req.socket, { createContainer: { containerId: req.containerId, spec: req.spec,
-      sharePidNamespace: req.sharePidNamespace } }, terminal ? [] : [0, 1, 2]);
-    sock = r.sock;
-    if (r.fd >= 0) relayTerminal(r.fd, req.consoleSocket);
-  } catch (e) {
-    tell(`error ${(e as Error).message}`);
-    return 125;
-  }
-  tell('ready');
-  const ended = await awaitEnd(sock);
-  if (!ended?.exited) return 137;
-  return ended.signal ? 128 + ended.signal : ended.code ?? 0;
 }
 
 /** The control socket serving the container and its id there (the sandbox's own container is the default). */

@@ -17,10 +17,10 @@ function config(annotations: Record<string, string>, namespaces: object[] = [{ t
 
 describe('a container of a pod, from its annotations', () => {
   it('is a sandbox without annotations, or with the sandbox type', () => {
-    expect(parseConfig(config({}), bundle).pod).toEqual({ kind: 'sandbox' });
+    expect(parseConfig(config({}), bundle).pod).toEqual({ kind: 'sandbox', joinable: false });
     expect(parseConfig(config({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': 'x' }), bundle).pod)
-      .toEqual({ kind: 'sandbox' });
-    expect(parseConfig(config({ 'io.kubernetes.cri-o.ContainerType': 'sandbox' }), bundle).pod).toEqual({ kind: 'sandbox' });
+      .toEqual({ kind: 'sandbox', joinable: true });
+    expect(parseConfig(config({ 'io.kubernetes.cri-o.ContainerType': 'sandbox' }), bundle).pod).toEqual({ kind: 'sandbox', joinable: true });
   });
 
   it('joins its sandbox as containerd\'s CRI and CRI-O name it, in the pod\'s pid namespace when it joins one', () => {

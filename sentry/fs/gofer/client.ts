@@ -50,8 +50,17 @@ export class GoferClient {
    * connects to it. The gofer exits when the client closes.
    */
   static start(attaches: GoferAttach[], opts: GoferOptions = {}): { client: GoferClient; pid: number } {
-    const gofer = spawnGofer(attaches, opts);
-    return { client: new GoferClient(gofer.sock), pid: gofer.pid };
+    const gofer = spawnGofer(opts);
+    const client = new GoferClient(gofer.sock);
+    client.attach(attaches);
+    return { client, pid: gofer.pid };
+  }
+
+  /** Tells a gofer what it serves: its first message, sent once. A failure shows as the gofer hanging up. */
+  attach(attaches: GoferAttach[]): void {
+    const bytes = this.codec.encodeAttaches(attaches.map((a) => ({ path: a.path, readonly: a.readonly, recursive: a.recursive !== false })));
+    const sent = native.send(this.sock, bytes, bytes.length, null, 0);
+    if (sent < 0) throw new SysErr(-sent, 'the gofer hung up before it was told what to serve');
   }
 
   /** Hangs up: the gofer sees the end of the stream and exits. */

@@ -9,10 +9,8 @@ const GOFER_MAIN = repoFile('dist/bundle/gofer/main.js');
 
 export interface GoferProcess { sock: number; pid: number }
 /**
- * A host directory tree or single file to serve (an absolute path, symlinks
- * followed); attach id i is the i-th of the list. recursive (default true):
- * with the mounts beneath it, as OCI's `rbind`; false: only the mount
- * holding it, as `bind`.
+ * A host directory tree or single file to serve (gofer.proto's Attach);
+ * attach id i is the i-th of the list. recursive defaults to true (`rbind`).
  */
 export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
 /** logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. */
@@ -31,15 +29,17 @@ export function goferAttaches(spec: { rootfs: string; mounts: MountLike[]; volum
   })), ...(spec.volumes ?? []).filter((v) => v.type === 'bind').map((v) => ({ path: v.source, readonly: false }))];
 }
 
-/** Starts a gofer serving `attaches`; sock is the sentry's end of its socketpair (close-on-exec). */
-export function spawnGofer(attaches: GoferAttach[], opts: GoferOptions = {}): GoferProcess {
+/**
+ * Starts a gofer; sock is the sentry's end of its socketpair (close-on-exec).
+ * It serves nothing until told what (GoferClient.attach): a sandbox may
+ * start one before it knows, so that its start-up overlaps other work.
+ */
+export function spawnGofer(opts: GoferOptions = {}): GoferProcess {
   const pair = new Int32Array(2);
   tv(native.socketpair(pair));
-  const args = [GOFER_MAIN, '--sock-fd', '3'];
-  for (const a of attaches) args.push('--attach', `${a.readonly ? 'ro' : 'rw'},${a.recursive === false ? 'bind' : 'rbind'}:${a.path}`);
   const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   try {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', log, pair[1]!] });
+    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3'], { stdio: ['ignore', 'ignore', log, pair[1]!] });
     if (child.pid === undefined) throw new Error('cannot start the gofer');
     // The sentry reaps it (its death stops the sandbox); Node's loop must not wait for it.
     child.unref();
