@@ -9,7 +9,7 @@ import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
 import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
-import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink, self } from './nodes.js';
+import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, named, placeLink, self } from './nodes.js';
 import type { FileDescription } from '../../kernel/files.js';
 import type { Context } from '../../vfs/context.js';
 import { pathOf } from '../../vfs/walk.js';
@@ -224,12 +224,7 @@ function fdLinkText(fs: ProcFs, ctx: Context, d: FileDescription): string {
 
 /** Does the description's file still have a name? Asked through its host file where it has one (a gofer file is named by path). */
 function hasName(d: FileDescription): boolean {
-  try {
-    return (d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd)).nlink > 0;
-  } catch (e) {
-    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
-    throw e;
-  }
+  return named(() => d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd));
 }
 
 function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
