@@ -127,8 +127,9 @@ export class KernelProcFile extends ProcInode {
 }
 
 export class ProcLink extends ProcInode {
-  constructor(fs: ProcFs, key: string, private readonly target: (ctx: Context) => string, private readonly place: () => VfsPath | null = () => null) {
-    super(fs, key, S_IFLNK | 0o777);
+  constructor(fs: ProcFs, key: string, private readonly target: (ctx: Context) => string, private readonly place: () => VfsPath | null = () => null,
+    perm = 0o777) {
+    super(fs, key, S_IFLNK | perm);
   }
   override readlink(ctx: Context): string { return this.target(ctx); }
   override jump(): VfsPath | null { return this.place(); }
@@ -140,11 +141,11 @@ export class ProcLink extends ProcInode {
  * with " (deleted)" once the place has no name left (a removed cwd), as
  * Linux's d_path of an unlinked dentry.
  */
-export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: (ctx: Context) => string): ProcLink {
+export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: (ctx: Context) => string, perm?: number): ProcLink {
   return new ProcLink(fs, key, text ?? ((ctx) => {
     const at = place();
     return pathOf(self(fs, ctx), at).path + (named(() => at.inode.stat()) ? '' : ' (deleted)');
-  }), place);
+  }), place, perm);
 }
 
 /** Does a file still have a name? Its stat as its filesystem has it (a gofer file is named by path: gone is ENOENT). */

@@ -201,7 +201,7 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
-      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d));
+      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d), fdLinkPerm(d.flags));
       return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }
@@ -220,6 +220,14 @@ function fdLinkText(fs: ProcFs, ctx: Context, d: FileDescription): string {
   const inode = d.at.inode;
   if (!inode.parent && inode !== d.at.mount.root) return d.path;
   return pathOf(self(fs, ctx), d.at).path + (hasName(d) ? '' : ' (deleted)');
+}
+
+/** An fd link's permission bits say its description's access, as Linux's proc_fd_link mode: r-x to read, -wx to write, none for O_PATH. */
+function fdLinkPerm(flags: number): number {
+  if (flags & O.PATH) return 0;
+  // Linux's OPEN_FMODE: access mode 3 (ioctl only) reads and writes nothing.
+  const fmode = ((flags & O.ACCMODE) + 1) & O.ACCMODE;
+  return (fmode & 1 ? 0o500 : 0) | (fmode & 2 ? 0o300 : 0);
 }
 
 /** Does the description's file still have a name? Asked through its host file where it has one (a gofer file is named by path). */

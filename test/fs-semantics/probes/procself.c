@@ -2,6 +2,7 @@
 // renamed and special files, fdinfo's pos and flags, reopening through
 // /proc/self/fd with other modes, cwd and root links, and the fd directory.
 #include "probe.h"
+#include <sys/wait.h>
 
 static void show_link(const char *label, const char *p) {
   char b[4096]; ssize_t n = readlink(p, b, sizeof b - 1);
@@ -86,10 +87,35 @@ CASE(proc_self_cwd_after_rmdir) {
   FACT("nlink %ld\n", (long)st.st_nlink);
 }
 
+CASE(fd_link_modes) {
+  // A /proc/self/fd link's mode says the description's access: r-x for reading, -wx for writing.
+  int r = open("f", O_CREAT | O_RDONLY, 0644), w = open("f", O_WRONLY), rw = open("f", O_RDWR), pa = open("f", O_PATH); mkdir("d", 0755);
+  int d = open("d", O_RDONLY); int fds[5] = {r, w, rw, pa, d}; const char *n[5] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_PATH", "dir"};
+  for (int i = 0; i < 5; i++) { char p[64]; struct stat st; fd_path(p, fds[i]); lstat(p, &st); FACT("%s: %s %o\n", n[i], ftype(st.st_mode), st.st_mode & 0777); }
+  struct stat st; lstat("/proc/self/fd", &st); FACT("fd dir %o\n", st.st_mode & 0777);
+}
+CASE(fdinfo_of_dir_and_opath) {
+  mkdir("d", 0755); close(open("d/a", O_CREAT | O_WRONLY, 0644)); int d = open("d", O_RDONLY | O_DIRECTORY); char b[1024];
+  show_fdinfo("dir before listing", d); long n = syscall(SYS_getdents64, d, b, sizeof b); FACT("listed %d\n", n > 0);
+  char p[64], t[1024]; sprintf(p, "/proc/self/fdinfo/%d", d); int f = open(p, O_RDONLY); long k = read(f, t, sizeof t - 1); close(f); t[k > 0 ? k : 0] = 0;
+  FACT("pos moved %d\n", !strstr(t, "pos:\t0\n"));
+  int o = open("d", O_PATH); sprintf(p, "/proc/self/fdinfo/%d", o); f = open(p, O_RDONLY); k = read(f, t, sizeof t - 1); close(f); t[k > 0 ? k : 0] = 0;
+  char *fl = strstr(t, "flags:"); unsigned flags = fl ? strtoul(fl + 6, NULL, 8) : 0; FACT("O_PATH flag shown %d\n", !!(flags & O_PATH));
+}
+CASE(fdinfo_pos_shared_after_fork) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); write(fd, "0123456789", 10); lseek(fd, 0, SEEK_SET); fflush(stdout);
+  pid_t c = fork(); if (c == 0) { lseek(fd, 7, SEEK_SET); _exit(0); } waitpid(c, NULL, 0); show_fdinfo("after the child's lseek", fd);
+}
+CASE(fd_entries_follow_dup2_and_close) {
+  int a = open("a", O_CREAT | O_RDWR, 0644), b = open("b", O_CREAT | O_RDWR, 0644); char p[64]; fd_path(p, b);
+  show_link("b before", p); dup2(a, b); show_link("b after dup2 of a", p); close(b); show_link("b after close", p);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(fd_link_of_deleted_file); RUN(fd_link_of_deleted_dir); RUN(fd_link_of_dir_and_cwd); RUN(fd_link_of_symlink_opath); RUN(fd_link_of_fifo);
   RUN(fdinfo_pos_and_flags); RUN(fdinfo_of_missing_fd); RUN(reopen_through_fd_link); RUN(reopen_deleted_file); RUN(reopen_dir_fd_link);
   RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
+  RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
   return 0;
 }
