@@ -2,16 +2,7 @@
 // process changes its root to a directory of the case; each case's chroot
 // happens in a child process, so the probe's own root stays.
 #include "probe.h"
-#include <sys/wait.h>
 
-static pid_t child_begin(void) {
-  fflush(stdout); pid_t p = fork();
-  if (p == 0) return 0;
-  int st; waitpid(p, &st, 0); if (!WIFEXITED(st) || WEXITSTATUS(st)) printf("child status %#x\n", st);
-  return -1;
-}
-static pid_t child_end(void) { fflush(stdout); _exit(0); }
-#define IN_CHILD for (pid_t _c = child_begin(); _c == 0; _c = child_end())
 static void show_kind(const char *p) {
   struct stat st;
   if (lstat(p, &st) != 0) printf("%s: %s\n", p, strerrorname_np(errno)); else printf("%s: %s\n", p, ftype(st.st_mode));

@@ -1,5 +1,5 @@
 // Calls on descriptors of sandbox files: the generic ioctls (FIONREAD,
-// FIOCLEX, FIONBIO, FIGETBSZ, FS_IOC_GETFLAGS), lseek at the edges of the
+// FIOCLEX, FIONBIO, FIGETBSZ), lseek at the edges of the
 // offset range and on other kinds, RLIMIT_NOFILE against each call that makes
 // a descriptor, and reads and writes by kind of file.
 #include "probe.h"
@@ -7,17 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 
-/** Runs the block in a child process (its limits and descriptors die with it); the parent waits. */
-static pid_t child_begin(void) {
-  fflush(stdout); pid_t p = fork();
-  if (p == 0) return 0;
-  int st; waitpid(p, &st, 0); if (!WIFEXITED(st) || WEXITSTATUS(st)) printf("child status %#x\n", st);
-  return -1;
-}
-static pid_t child_end(void) { fflush(stdout); _exit(0); }
-#define IN_CHILD for (pid_t _c = child_begin(); _c == 0; _c = child_end())
 /** Closes every descriptor above stderr, so that a limit counts only the case's own. */
 static void close_others(void) { for (int i = 3; i < 1024; i++) close(i); }
 

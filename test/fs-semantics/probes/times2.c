@@ -3,30 +3,19 @@
 // (pread, readv, mmap, splice, readlink), FIFOs, operations through fds,
 // fallocate's modes, and the times of files a rename replaces or moves.
 #include "probe.h"
+#include "times.h"
 #include "as.h"
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 
-static const struct timespec OLD[2] = {{1000000000, 0}, {1000000000, 0}};
-static void age(const char *p) { utimensat(AT_FDCWD, p, OLD, AT_SYMLINK_NOFOLLOW); usleep(20000); }
-static const char *rel(struct timespec a, struct timespec b) {
-  if (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec) return "same";
-  return (b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec > a.tv_nsec)) ? "advanced" : "went back";
-}
-static struct stat snap(const char *p) { struct stat st; memset(&st, 0, sizeof st); lstat(p, &st); return st; }
 static struct stat fsnap(int fd) { struct stat st; memset(&st, 0, sizeof st); fstat(fd, &st); return st; }
-static void changes(const char *label, struct stat a, struct stat b) {
-  printf("%s: atime %s, mtime %s, ctime %s\n", label, rel(a.st_atim, b.st_atim), rel(a.st_mtim, b.st_mtim), rel(a.st_ctim, b.st_ctim));
-}
 static int mkf(const char *p, const char *data) {
   int fd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0644);
   if (data) write(fd, data, strlen(data));
   lseek(fd, 0, SEEK_SET);
   return fd;
 }
-#define WATCH1(p1, op) do { struct stat _a = snap(p1); op; changes(p1, _a, snap(p1)); } while (0)
-#define WATCH2(p1, p2, op) do { struct stat _a = snap(p1), _b = snap(p2); op; changes(p1, _a, snap(p1)); changes(p2, _b, snap(p2)); } while (0)
 #define WATCHFD(label, fd, op) do { struct stat _a = fsnap(fd); op; changes(label, _a, fsnap(fd)); } while (0)
 
 CASE(times_failed_namespace_calls) {
