@@ -46,6 +46,8 @@ function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: n
   // Linux reads and checks the times before the flags (do_utimes), and the
   // NULL-path form (futimens) takes no flags at all (do_utimes_fd).
   const [atime, mtime] = readTimes(t, times);
+  // Nothing to change: Linux answers before it looks at the flags, the fd or the path.
+  if (atime === 'omit' && mtime === 'omit') return 0;
   if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   if (pathAddr === 0 && dirfd !== AT.FDCWD && flags !== 0) throw new SysErr(E.EINVAL);
   const p = pathAddr === 0

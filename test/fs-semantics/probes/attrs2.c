@@ -131,6 +131,9 @@ CASE(utimensat_now_and_omit_mix) {
   touch("f"); utimensat(AT_FDCWD, "f", OLD, 0); struct stat a, b; stat("f", &a); usleep(20000);
   struct timespec both_omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}}; SHOW("both OMIT", utimensat(AT_FDCWD, "f", both_omit, 0));
   stat("f", &b); FACT("ctime changed %d\n", a.st_ctim.tv_sec != b.st_ctim.tv_sec || a.st_ctim.tv_nsec != b.st_ctim.tv_nsec);
+  // Both OMIT is answered before the path, the fd and the flags are looked at.
+  SHOW("both OMIT, missing path", utimensat(AT_FDCWD, "missing", both_omit, 0)); SHOW("both OMIT, bad flags", utimensat(AT_FDCWD, "f", both_omit, 0x999));
+  SHOW("both OMIT, bad fd", syscall(SYS_utimensat, 999, NULL, both_omit, 0)); SHOW("both OMIT, missing dir", utimensat(AT_FDCWD, "m/f", both_omit, 0));
   struct timespec now_sec[2] = {{5, UTIME_NOW}, {0, UTIME_OMIT}}; SHOW("NOW ignores tv_sec", utimensat(AT_FDCWD, "f", now_sec, 0));
   stat("f", &b); FACT("atime recent %d mtime old %d\n", b.st_atim.tv_sec > 1700000000, b.st_mtim.tv_sec == 1000000000);
   struct timespec omit_now[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}}; SHOW("OMIT, NOW", utimensat(AT_FDCWD, "f", omit_now, 0));
