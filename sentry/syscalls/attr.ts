@@ -43,8 +43,13 @@ function readTimevals(t: Task, addr: number): [Timespec | 'now', Timespec | 'now
 }
 
 function utimensat(t: Task, k: Kernel, dirfd: number, pathAddr: number, times: number, flags: number): number {
-  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+  // Linux reads and checks the times before the flags (do_utimes), and the
+  // NULL-path form (futimens) takes no flags at all (do_utimes_fd).
   const [atime, mtime] = readTimes(t, times);
+  // Nothing to change: Linux answers before it looks at the flags, the fd or the path.
+  if (atime === 'omit' && mtime === 'omit') return 0;
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+  if (pathAddr === 0 && dirfd !== AT.FDCWD && flags !== 0) throw new SysErr(E.EINVAL);
   const p = pathAddr === 0
     ? (dirfd === AT.FDCWD ? (() => { throw new SysErr(E.EFAULT); })() : openTarget(k.files.lookupOpen(t, dirfd) ?? sentryFile(k, t, dirfd)))
     : lookupAt(k, t, dirfd, t.mem.readPath(pathAddr), flags);

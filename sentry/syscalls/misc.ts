@@ -1,5 +1,6 @@
 // Calls the sentry answers without a filesystem: features a sandbox does
-// not give, and ioctls outside the terminal set the filter lets through.
+// not give, and ioctls outside the terminal set the filter lets through
+// (of those, only FIGETBSZ asks the file).
 import { E, SysErr } from '../abi/errno.js';
 import { entry, type Handler, type SyscallFamily } from '../kernel/syscalls.js';
 
@@ -9,14 +10,22 @@ const denied = (errno: number) => entry(['hex', 'hex', 'hex'], refuse(errno));
 
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
+const FIGETBSZ = 0x2;
 
 export const miscFamily: SyscallFamily = {
   // The filter passes the terminal ioctls; anything else reaches here.
   ioctl: entry(['fd', 'hex', 'ptr'], (t, a, k) => {
     // EBADF first, as Linux: no such fd, or an O_PATH one.
-    k.files.lookupOpen(t, a.int(0));
+    const d = k.files.lookupOpen(t, a.int(0));
     const req = a.uint(1);
     if (req === TIOCSTI || req === TIOCLINUX) throw new SysErr(E.EPERM);
+    if (req === FIGETBSZ && d) {
+      // The filesystem's block size, which is what st_blksize says of its files.
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setInt32(0, d.at.inode.statOpen(d.hostFd).blksize, true);
+      t.mem.write(a.ptr(2), out);
+      return 0;
+    }
     throw new SysErr(E.ENOTTY);
   }),
   // glibc falls back to clone, whose flags the filter can check.

@@ -75,6 +75,7 @@ function readlinkCall(t: Task, k: Kernel, dirfd: number, path: string, buf: numb
   const p = path === '' ? lookupAt(k, t, dirfd, path, AT.EMPTY_PATH)
     : resolve(t, startOf(k, t, dirfd, path), path, { followFinal: false });
   if (!isLnk(p.inode.stat().mode)) throw new SysErr(path === '' ? E.ENOENT : E.EINVAL);
+  if (!p.mount.readonly) p.inode.accessed();
   const target = nameBytes(p.inode.readlink(t));
   const n = Math.min(size, target.length);
   t.mem.write(buf, target.subarray(0, n));

@@ -129,6 +129,8 @@ function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boo
       checkFollow(ctx.creds, cur.inode.stat(), next.inode.stat());
       const magic = next.inode.jump();
       if (magic && (b.resolve & RESOLVE.NO_MAGICLINKS)) throw new SysErr(E.ELOOP);
+      // Following a link reads it, so its atime moves as readlink's does (Linux's pick_link touches it).
+      if (!magic && !next.mount.readonly) next.inode.accessed();
       // A final link's body is walked as the path's own end: its missing last name is the one to create.
       next = magic ?? walkTo(ctx, cur, next.inode.readlink(ctx), true, b, creating && last);
       if (next instanceof Missing) return next;

@@ -298,31 +298,51 @@ export class VolumeServer {
     const target = (() => { try { return this.vol.lstatSync(to); } catch { return null; } })();
     const source = this.vol.lstatSync(from);
     if (flags & RENAME.NOREPLACE && target) throw new Errno(E.EEXIST, 'volume');
+    // Two names of one file (or one name twice): rename(2) does nothing, whatever the flags.
+    if (target && target.ino === source.ino) return;
     if (!(flags & RENAME.EXCHANGE)) {
       // memfs's rename checks none of what rename(2) does.
       if (isDirMode(source.mode) && to.startsWith(from + '/')) throw new Errno(E.EINVAL, 'volume');
       if (target) {
-        // Two names of one file: rename(2) does nothing.
-        if (target.ino === source.ino) return;
         if (isDirMode(source.mode) && !isDirMode(target.mode)) throw new Errno(E.ENOTDIR, 'volume');
         if (!isDirMode(source.mode) && isDirMode(target.mode)) throw new Errno(E.EISDIR, 'volume');
         if (isDirMode(target.mode)) {
           if (this.vol.readdirSync(to).length > 0) throw new Errno(E.ENOTEMPTY, 'volume');
           this.vol.rmdirSync(to);
+        } else {
+          // memfs's rename over a file leaves the replaced file's link count as it was.
+          this.vol.unlinkSync(to);
         }
       }
-      this.vol.renameSync(from, to);
+      this.move(from, to);
       this.touch(to);
       return;
     }
     if (!target) throw new Errno(E.ENOENT, 'volume');
     // One request at a time: no one sees the exchange half done.
     const aside = `${to}.tvisor-exchange-${process.pid}`;
-    this.vol.renameSync(to, aside);
-    this.vol.renameSync(from, to);
-    this.vol.renameSync(aside, from);
+    this.move(to, aside);
+    this.move(from, to);
+    this.move(aside, from);
     this.touch(to);
     this.touch(from);
+  }
+
+  /**
+   * Moves the entry `from` to the free name `to`. memfs's rename follows a
+   * symbolic link it moves (it moves the link's target, and fails on a
+   * dangling link), so a link is made anew there, with its owner and times.
+   */
+  private move(from: string, to: string): void {
+    const st = this.vol.lstatSync(from);
+    if ((st.mode & S_IFMT) !== S_IFLNK) {
+      this.vol.renameSync(from, to);
+      return;
+    }
+    this.vol.symlinkSync(String(this.vol.readlinkSync(from)), to);
+    this.vol.lchownSync(to, st.uid, st.gid);
+    this.vol.lutimesSync(to, st.atimeMs / 1000, st.mtimeMs / 1000);
+    this.vol.unlinkSync(from);
   }
 
   /** Moves a renamed file's ctime on, as rename(2) does (memfs's does not): a chmod to its own mode. */

@@ -72,7 +72,17 @@ export class ProcDir extends ProcInode {
     return out;
   }
   override open(flags: number): number { return this.fs.emptyDir.open(flags); }
+  // Proc's lookup of a name it does not have fails (Linux makes no negative
+  // dentry there), so a call that would make the name answers ENOENT.
+  override create(): Inode { return absent(); }
+  override mkdir(): Inode { return absent(); }
+  override symlink(): Inode { return absent(); }
+  override mknod(): Inode { return absent(); }
+  override link(): void { absent(); }
+  override bindSocket(): Inode { return absent(); }
 }
+
+const absent = (): never => { throw new SysErr(E.ENOENT); };
 
 /**
  * A file whose content the sentry makes when it is opened (a memfd
@@ -117,15 +127,33 @@ export class KernelProcFile extends ProcInode {
 }
 
 export class ProcLink extends ProcInode {
-  constructor(fs: ProcFs, key: string, private readonly target: (ctx: Context) => string, private readonly place: () => VfsPath | null = () => null) {
-    super(fs, key, S_IFLNK | 0o777);
+  constructor(fs: ProcFs, key: string, private readonly target: (ctx: Context) => string, private readonly place: () => VfsPath | null = () => null,
+    perm = 0o777) {
+    super(fs, key, S_IFLNK | perm);
   }
   override readlink(ctx: Context): string { return this.target(ctx); }
   override jump(): VfsPath | null { return this.place(); }
   override open(flags: number): number { return this.fs.emptyDir.open(flags); }
 }
 
-/** A magic link to a place: its text is the place's path in the reader's view. */
-export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: (ctx: Context) => string): ProcLink {
-  return new ProcLink(fs, key, text ?? ((ctx) => pathOf(self(fs, ctx), place()).path), place);
+/**
+ * A magic link to a place: its text is the place's path in the reader's view,
+ * with " (deleted)" once the place has no name left (a removed cwd), as
+ * Linux's d_path of an unlinked dentry.
+ */
+export function placeLink(fs: ProcFs, key: string, place: () => VfsPath, text?: (ctx: Context) => string, perm?: number): ProcLink {
+  return new ProcLink(fs, key, text ?? ((ctx) => {
+    const at = place();
+    return pathOf(self(fs, ctx), at).path + (named(() => at.inode.stat()) ? '' : ' (deleted)');
+  }), place, perm);
+}
+
+/** Does a file still have a name? Its stat as its filesystem has it (a gofer file is named by path: gone is ENOENT). */
+export function named(stat: () => Stat): boolean {
+  try {
+    return stat().nlink > 0;
+  } catch (e) {
+    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
+    throw e;
+  }
 }

@@ -9,7 +9,7 @@ import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
 import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
-import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, placeLink, self } from './nodes.js';
+import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, named, placeLink, self } from './nodes.js';
 import type { FileDescription } from '../../kernel/files.js';
 import type { Context } from '../../vfs/context.js';
 import { pathOf } from '../../vfs/walk.js';
@@ -201,7 +201,7 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
-      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d));
+      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d), fdLinkPerm(d.flags));
       return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }
@@ -222,14 +222,17 @@ function fdLinkText(fs: ProcFs, ctx: Context, d: FileDescription): string {
   return pathOf(self(fs, ctx), d.at).path + (hasName(d) ? '' : ' (deleted)');
 }
 
+/** An fd link's permission bits say its description's access, as Linux's proc_fd_link mode: r-x to read, -wx to write, none for O_PATH. */
+function fdLinkPerm(flags: number): number {
+  if (flags & O.PATH) return 0;
+  // Linux's OPEN_FMODE: access mode 3 (ioctl only) reads and writes nothing.
+  const fmode = ((flags & O.ACCMODE) + 1) & O.ACCMODE;
+  return (fmode & 1 ? 0o500 : 0) | (fmode & 2 ? 0o300 : 0);
+}
+
 /** Does the description's file still have a name? Asked through its host file where it has one (a gofer file is named by path). */
 function hasName(d: FileDescription): boolean {
-  try {
-    return (d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd)).nlink > 0;
-  } catch (e) {
-    if (e instanceof SysErr && e.errno === E.ENOENT) return false;
-    throw e;
-  }
+  return named(() => d.flags & O.PATH ? d.at.inode.stat() : d.at.inode.statOpen(d.hostFd));
 }
 
 function fdinfoEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {

@@ -1,0 +1,121 @@
+// What /proc/self says of the files a process has: fd links of deleted,
+// renamed and special files, fdinfo's pos and flags, reopening through
+// /proc/self/fd with other modes, cwd and root links, and the fd directory.
+#include "probe.h"
+#include <sys/wait.h>
+
+static void show_link(const char *label, const char *p) {
+  char b[4096]; ssize_t n = readlink(p, b, sizeof b - 1);
+  if (n < 0) { printf("%s: %s\n", label, strerrorname_np(errno)); return; }
+  b[n] = 0; size_t c = strlen(probe_root);
+  // Only the part under the probe's directory: that directory differs between runs.
+  printf("%s: %s\n", label, !strncmp(b, probe_root, c) ? b + c : !strcmp(b, "/") ? "/" : b[0] == '/' ? "(elsewhere)" : b);
+}
+static void fd_path(char *out, int fd) { sprintf(out, "/proc/self/fd/%d", fd); }
+/** The "pos:" and "flags:" lines of an fd's fdinfo. */
+static void show_fdinfo(const char *label, int fd) {
+  char p[64], b[1024]; sprintf(p, "/proc/self/fdinfo/%d", fd); int f = open(p, O_RDONLY);
+  if (f < 0) { printf("%s: %s\n", label, strerrorname_np(errno)); return; }
+  ssize_t n = read(f, b, sizeof b - 1); close(f); b[n > 0 ? n : 0] = 0;
+  long pos = -1; unsigned flags = 0; char *l = strstr(b, "pos:"); if (l) pos = strtol(l + 4, NULL, 10);
+  l = strstr(b, "flags:"); if (l) flags = strtoul(l + 6, NULL, 8);
+  printf("%s: pos %ld flags accmode %o append %d nonblock %d cloexec %d\n", label, pos, flags & O_ACCMODE, !!(flags & O_APPEND),
+    !!(flags & O_NONBLOCK), !!(flags & O_CLOEXEC));
+}
+
+CASE(fd_link_of_deleted_file) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); char p[64]; fd_path(p, fd); unlink("f");
+  show_link("after unlink", p); touch("f"); show_link("after a new f", p);
+}
+CASE(fd_link_of_deleted_dir) {
+  mkdir("d", 0755); int fd = open("d", O_RDONLY); char p[64]; fd_path(p, fd); rmdir("d"); show_link("after rmdir", p);
+}
+CASE(fd_link_of_dir_and_cwd) {
+  mkdir("d", 0755); int fd = open("d", O_RDONLY); char p[64]; fd_path(p, fd); show_link("dir fd", p);
+  chdir("d"); show_link("cwd", "/proc/self/cwd"); chdir(".."); rename("d", "e"); show_link("dir fd after rename", p);
+}
+CASE(fd_link_of_symlink_opath) {
+  touch("f"); symlink("f", "l"); int fd = open("l", O_PATH | O_NOFOLLOW); char p[64]; fd_path(p, fd); show_link("O_PATH|O_NOFOLLOW link", p);
+  struct stat st; SHOW("stat through it", stat(p, &st)); FACT("type %s\n", ftype(st.st_mode)); SHOW("lstat", lstat(p, &st)); FACT("type %s\n", ftype(st.st_mode));
+}
+CASE(fd_link_of_fifo) {
+  mkfifo("p", 0644); int fd = open("p", O_RDWR); char p[64]; fd_path(p, fd); show_link("fifo", p);
+  struct stat st; stat(p, &st); FACT("type %s\n", ftype(st.st_mode));
+}
+CASE(fdinfo_pos_and_flags) {
+  int fd = open("f", O_CREAT | O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0644); write(fd, "hello", 5);
+  show_fdinfo("after write", fd); lseek(fd, 2, SEEK_SET); show_fdinfo("after lseek", fd);
+  int r = open("f", O_RDONLY); show_fdinfo("read-only", r); fcntl(fd, F_SETFL, 0); show_fdinfo("after F_SETFL 0", fd);
+  int d = dup(fd); show_fdinfo("dup", d);
+}
+CASE(fdinfo_of_missing_fd) {
+  char b[64]; sprintf(b, "/proc/self/fdinfo/%d", 999); struct stat st; SHOW("stat", stat(b, &st)); SHOW("open", open(b, O_RDONLY));
+  sprintf(b, "/proc/self/fd/%d", 999); SHOW("stat fd link", lstat(b, &st));
+}
+CASE(reopen_through_fd_link) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); write(fd, "abc", 3); char p[64]; fd_path(p, fd);
+  int r; OK("reopen read-only", r = open(p, O_RDONLY)); SHOW("own offset", lseek(r, 0, SEEK_CUR)); char b[4] = {0}; read(r, b, 3); FACT("reads %s\n", b);
+  OK("reopen with O_TRUNC", open(p, O_WRONLY | O_TRUNC)); struct stat st; fstat(fd, &st); FACT("size %ld\n", (long)st.st_size);
+  int ro = open("f", O_RDONLY); fd_path(p, ro); chmod("f", 0444); OK("reopen read-only fd for writing as root", open(p, O_WRONLY));
+}
+CASE(reopen_deleted_file) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); write(fd, "abc", 3); char p[64]; fd_path(p, fd); unlink("f");
+  int r; OK("reopen", r = open(p, O_RDONLY)); char b[4] = {0}; read(r, b, 3); FACT("reads %s\n", b);
+  SHOW("linkat from the fd link", linkat(AT_FDCWD, p, AT_FDCWD, "back", AT_SYMLINK_FOLLOW)); SHOW("back exists", access("back", F_OK));
+}
+CASE(reopen_dir_fd_link) {
+  mkdir("d", 0755); touch("d/f"); int fd = open("d", O_RDONLY); char p[64], q[80]; fd_path(p, fd);
+  OK("open fd link as dir", open(p, O_RDONLY | O_DIRECTORY)); snprintf(q, sizeof q, "%s/f", p); OK("path below the fd link", open(q, O_RDONLY));
+  SHOW("write-open the dir link", open(p, O_WRONLY)); snprintf(q, sizeof q, "%s/new", p); OK("create below it", open(q, O_CREAT | O_WRONLY, 0644));
+  SHOW("d/new exists", access("d/new", F_OK));
+}
+CASE(fd_dir_listing) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); DIR *d = opendir("/proc/self/fd"); int seen = 0, dots = 0; struct dirent *e;
+  char want[16]; sprintf(want, "%d", fd);
+  while ((e = readdir(d))) { if (!strcmp(e->d_name, want)) seen = e->d_type == DT_LNK ? 2 : 1; if (e->d_name[0] == '.') dots++; }
+  FACT("fd listed as link: %d dots %d\n", seen, dots); struct stat st; lstat("/proc/self/fd", &st); FACT("fd dir type %s\n", ftype(st.st_mode));
+  SHOW("mkdir in fd dir", mkdir("/proc/self/fd/x", 0755)); SHOW("create in fd dir", open("/proc/self/fd/x", O_CREAT | O_WRONLY, 0644));
+}
+CASE(proc_self_links) {
+  show_link("cwd", "/proc/self/cwd"); show_link("root", "/proc/self/root"); struct stat a, b;
+  stat("/proc/self/cwd", &a); stat(".", &b); FACT("cwd is .: %d\n", a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+  stat("/proc/self/root", &a); stat("/", &b); FACT("root is /: %d\n", a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+  char s[64]; sprintf(s, "%d", getpid()); char self[64] = {0}; readlink("/proc/self", self, sizeof self); FACT("self is pid: %d\n", !strcmp(s, self));
+}
+CASE(proc_self_cwd_after_rmdir) {
+  mkdir("d", 0755); chdir("d"); rmdir("../d"); show_link("cwd", "/proc/self/cwd"); struct stat st; SHOW("stat cwd link", stat("/proc/self/cwd", &st));
+  FACT("nlink %ld\n", (long)st.st_nlink);
+}
+
+CASE(fd_link_modes) {
+  // A /proc/self/fd link's mode says the description's access: r-x for reading, -wx for writing.
+  int r = open("f", O_CREAT | O_RDONLY, 0644), w = open("f", O_WRONLY), rw = open("f", O_RDWR), pa = open("f", O_PATH); mkdir("d", 0755);
+  int d = open("d", O_RDONLY); int fds[5] = {r, w, rw, pa, d}; const char *n[5] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_PATH", "dir"};
+  for (int i = 0; i < 5; i++) { char p[64]; struct stat st; fd_path(p, fds[i]); lstat(p, &st); FACT("%s: %s %o\n", n[i], ftype(st.st_mode), st.st_mode & 0777); }
+  struct stat st; lstat("/proc/self/fd", &st); FACT("fd dir %o\n", st.st_mode & 0777);
+}
+CASE(fdinfo_of_dir_and_opath) {
+  mkdir("d", 0755); close(open("d/a", O_CREAT | O_WRONLY, 0644)); int d = open("d", O_RDONLY | O_DIRECTORY); char b[1024];
+  show_fdinfo("dir before listing", d); long n = syscall(SYS_getdents64, d, b, sizeof b); FACT("listed %d\n", n > 0);
+  char p[64], t[1024]; sprintf(p, "/proc/self/fdinfo/%d", d); int f = open(p, O_RDONLY); long k = read(f, t, sizeof t - 1); close(f); t[k > 0 ? k : 0] = 0;
+  FACT("pos moved %d\n", !strstr(t, "pos:\t0\n"));
+  int o = open("d", O_PATH); sprintf(p, "/proc/self/fdinfo/%d", o); f = open(p, O_RDONLY); k = read(f, t, sizeof t - 1); close(f); t[k > 0 ? k : 0] = 0;
+  char *fl = strstr(t, "flags:"); unsigned flags = fl ? strtoul(fl + 6, NULL, 8) : 0; FACT("O_PATH flag shown %d\n", !!(flags & O_PATH));
+}
+CASE(fdinfo_pos_shared_after_fork) {
+  int fd = open("f", O_CREAT | O_RDWR, 0644); write(fd, "0123456789", 10); lseek(fd, 0, SEEK_SET); fflush(stdout);
+  pid_t c = fork(); if (c == 0) { lseek(fd, 7, SEEK_SET); _exit(0); } waitpid(c, NULL, 0); show_fdinfo("after the child's lseek", fd);
+}
+CASE(fd_entries_follow_dup2_and_close) {
+  int a = open("a", O_CREAT | O_RDWR, 0644), b = open("b", O_CREAT | O_RDWR, 0644); char p[64]; fd_path(p, b);
+  show_link("b before", p); dup2(a, b); show_link("b after dup2 of a", p); close(b); show_link("b after close", p);
+}
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv);
+  RUN(fd_link_of_deleted_file); RUN(fd_link_of_deleted_dir); RUN(fd_link_of_dir_and_cwd); RUN(fd_link_of_symlink_opath); RUN(fd_link_of_fifo);
+  RUN(fdinfo_pos_and_flags); RUN(fdinfo_of_missing_fd); RUN(reopen_through_fd_link); RUN(reopen_deleted_file); RUN(reopen_dir_fd_link);
+  RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
+  RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
+  return 0;
+}
