@@ -185,6 +185,15 @@ for (const kind of ['rw', 'ro'] as const) {
       }
     });
 
+    it('a bind mount made in the sandbox of a directory the host then renames: its root follows it', async () => {
+      mkdirSync(`${host}/mb`);
+      writeFileSync(`${host}/mb/f`, 'bound');
+      expect(await guest.run("os.makedirs('/tmp/mnt', exist_ok=True); print(os.system('mount --bind /b/mb /tmp/mnt'))")).toBe('0\n');
+      renameSync(`${host}/mb`, `${host}/mb2`);
+      expect(await guest.run("st('/tmp/mnt/f'); print(os.listdir('/tmp/mnt'))")).toBe(`5 ${ino(`${host}/mb2/f`)}\n['f']\n`);
+      expect(await guest.run("print(os.system('umount /tmp/mnt'))")).toBe('0\n');
+    });
+
     it('a cwd the host removes: creating in it is ENOENT, as on Linux', async () => {
       expect(await guest.run("os.chdir('/b/d2')")).toBe('');
       rmSync(`${host}/d2`, { recursive: true });
@@ -192,3 +201,35 @@ for (const kind of ['rw', 'ro'] as const) {
     });
   });
 }
+
+describe('held directories are given back', () => {
+  it('keeps the gofer\'s handles bounded while a guest moves through many directories', async () => {
+    const host = tempDir('coherency-sweep');
+    for (let i = 0; i < 600; i++) mkdirSync(`${host}/d${i}`);
+    const guest = new Guest(`${host}:/b`);
+    try {
+      expect(await guest.run('print(1)')).toBe('1\n');
+      // The gofer is the process serving `host` (its command line names it as an attach).
+      const gofer = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+        try {
+          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          return argv.includes('--attach') && argv.some((a) => a.endsWith(`:${host}`));
+        } catch { return false; }
+      });
+      expect(gofer).toBeDefined();
+      const fds = () => readdirSync(`/proc/${gofer}/fd`).length;
+      const before = fds();
+      // 600 cwds one after another, each held while it is the cwd.
+      expect(await guest.run("for i in range(600): os.chdir(f'/b/d{i}')")).toBe('');
+      expect(await guest.run("print(os.getcwd())")).toBe('/b/d599\n');
+      expect(fds() - before).toBeLessThanOrEqual(130);
+      // 600 directories opened and closed: held until the sandbox's file registry finds their descriptions closed.
+      expect(await guest.run("for i in range(600): os.close(os.open(f'/b/d{i}', os.O_RDONLY | os.O_DIRECTORY))")).toBe('');
+      expect(await guest.run("os.chdir('/')")).toBe('');
+      expect(fds() - before).toBeLessThan(600);
+    } finally {
+      expect(await guest.end()).toBe('');
+      execFileSync('rm', ['-rf', host]);
+    }
+  });
+});

@@ -99,9 +99,10 @@ export class Kernel {
     holders.inodes = () => this.heldInodes();
   }
 
-  /** The inodes held beyond a call: cwds, roots, open descriptions' files, the cwds of processes being launched. */
+  /** The inodes held beyond a call: cwds, roots, open descriptions' files, mount roots, the cwds of processes being launched. */
   private *heldInodes(): Iterable<Inode> {
     for (const t of this.tasks.values()) { yield t.fs.cwd.inode; yield t.fs.root.inode; }
+    for (const m of this.ns.all()) yield m.root;
     yield* this.files.inodes();
     for (const l of this.launches) yield l.cwd.inode;
   }
