@@ -23,6 +23,8 @@ import type { GoferClient, GoferStat } from './client.js';
 const PATH_FDS = 256;
 /** Held directories a tree has before it gives back those no longer held (GoferFs.sweep). */
 const MIN_HELD = 64;
+/** What a Hold may meet that leaves the directory named by path (GoferFs.hold). */
+const HOLD_MISSED: ReadonlySet<number> = new Set([E.ENOENT, E.ENOTDIR, E.ELOOP, E.EOPNOTSUPP]);
 
 export class GoferFs implements Filesystem {
   readonly name = '9p';
@@ -80,8 +82,8 @@ export class GoferFs implements Filesystem {
    * Makes `dir` a base of its own: a handle of it in the gofer, taken while
    * its path is the one just looked up, and checked to be the same
    * directory (if the host swapped or removed it meanwhile, it stays
-   * addressed by path). Handles of directories the sandbox no longer holds are given
-   * back when the held ones have doubled since the last sweep.
+   * addressed by path). Handles of directories the sandbox no longer holds
+   * are given back when the held ones have doubled since the last sweep.
    */
   hold(dir: GoferInode): void {
     if (this.pinned.size >= this.sweepAt) this.sweep();
@@ -89,8 +91,9 @@ export class GoferFs implements Filesystem {
     try {
       held = this.client.hold(dir.base, dir.path);
     } catch (e) {
-      // Gone since its lookup, or a server that holds nothing (an in-memory volume): addressed by path, as before.
-      if (e instanceof SysErr) return;
+      // Gone or swapped for a non-directory since its lookup, or a server that holds nothing (an
+      // in-memory volume): addressed by path, as before. Anything else (EMFILE…) is the call's error.
+      if (e instanceof SysErr && HOLD_MISSED.has(e.errno)) return;
       throw e;
     }
     const { handle, stat } = held;
