@@ -1,8 +1,9 @@
 // The gofer's request loop: one request at a time, each walked from its
-// base (an attach root, or a directory held for the sentry, see Hold) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-// RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out. The last
-// component is then acted on by name in its parent directory without being
-// followed (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
+// base (an attach root, or a directory held for the sentry, see Hold) with
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), so
+// no symlink and no `..` ever leads out. The last component is then acted
+// on by name in its parent directory without being followed
+// (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
 // A single-file attach has only its root, path "": it is acted on through
 // its O_PATH fd (AT_EMPTY_PATH) or by its name in the gofer's own root (see
 // AttachRoot); anything that needs a directory of it gets ENOTDIR.

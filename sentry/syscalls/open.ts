@@ -32,8 +32,9 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
-  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
+  // Before the open, so that a failure to hold the directory leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();
+  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.

@@ -58,10 +58,10 @@ export const calls = {
 };
 
 /**
- * The inodes the sandbox holds beyond the call that found them (tasks'
- * cwds and roots, open descriptions' files), as the kernel lists them: a
- * remote filesystem gives back the handles of the directories (`pin`) that
- * are not among them any more.
+ * The inodes the sandbox holds beyond the call that found them (tasks' cwds
+ * and roots, open descriptions' files, mount roots), as the kernel lists
+ * them: a remote filesystem gives back the handles of the directories
+ * (`pin`) that are not among them any more.
  */
 export const holders = { inodes: (): Iterable<Inode> => [] };
 
