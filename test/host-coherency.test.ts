@@ -213,7 +213,7 @@ describe('held directories are given back', () => {
       const gofer = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
         try {
           const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-          return argv.includes('--attach') && argv.some((a) => a.endsWith(`:${host}`));
+          return argv.includes('--attach') && argv.some((a) => a === host || a.endsWith(`:${host}`));
         } catch { return false; }
       });
       expect(gofer).toBeDefined();
