@@ -35,10 +35,10 @@ export interface OpArgs {
   mkdir: { mode: number };
   mknod: { mode: number; dev: number };
   symlink: { target: Uint8Array };
-  link: { newPath: Uint8Array };
+  link: { newPath: Uint8Array; newAttach?: number };
   unlink: NoArgs;
   rmdir: NoArgs;
-  rename: { newPath: Uint8Array; flags: number };
+  rename: { newPath: Uint8Array; flags: number; newAttach?: number };
   chmod: { mode: number };
   chown: { uid: number; gid: number };
   utimens: { atime?: Timespec; mtime?: Timespec };
@@ -49,12 +49,13 @@ export interface OpArgs {
   listxattr: NoArgs;
   removexattr: { name: Uint8Array };
   walkstat: { names: Uint8Array[] };
+  hold: NoArgs;
 }
 
 export type OpName = keyof OpArgs;
 
 /** A Request: the common fields and one operation. */
-export type Request = { seq: number; attach: number; path: Uint8Array } & { [K in OpName]?: OpArgs[K] };
+export type Request = { seq: number; attach: number; path: Uint8Array; release?: number[] } & { [K in OpName]?: OpArgs[K] };
 
 /** A decoded Request: `op` names the operation that is set (protobufjs's oneof getter), if any. */
 export type DecodedRequest = Request & { op?: OpName };
@@ -62,6 +63,7 @@ export type DecodedRequest = Request & { op?: OpName };
 export interface Response {
   seq: number; errno: number; stat: WireStat | null; dirents: WireDirent[]; more: boolean; cookie: Uint8Array;
   target: Uint8Array; statfs: WireStatFs | null; value: Uint8Array; names: Uint8Array[]; stats: WireStat[]; missing: boolean;
+  handle: number;
 }
 
 export const UTIME_NOW = (1 << 30) - 1;

@@ -1,8 +1,9 @@
 // The gofer's request loop: one request at a time, each walked from its
-// attach root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-// RESOLVE_NO_MAGICLINKS), so no symlink and no `..` ever leads out. The last
-// component is then acted on by name in its parent directory without being
-// followed (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
+// base (an attach root, or a directory held for the sentry, see Hold) with
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), so
+// no symlink and no `..` ever leads out. The last component is then acted
+// on by name in its parent directory without being followed
+// (AT_SYMLINK_NOFOLLOW, O_NOFOLLOW), as lstat(2) or lchown(2) do.
 // A single-file attach has only its root, path "": it is acted on through
 // its O_PATH fd (AT_EMPTY_PATH) or by its name in the gofer's own root (see
 // AttachRoot); anything that needs a directory of it gets ENOTDIR.
@@ -78,6 +79,13 @@ export class GoferServer {
   private readonly home: number;
 
   private readonly roots: Root[];
+  /**
+   * The directories held for the sentry (Hold), by handle: numbered after
+   * the attaches. Each was opened O_PATH beneath a base, so what is walked
+   * from it is as confined as what is walked from its attach root.
+   */
+  private readonly held = new Map<number, Root>();
+  private nextHandle: number;
 
   /** roots[i]: attach i; the working directory is the gofer's root. */
   constructor(private readonly sock: number, private readonly codec: Codec, roots: AttachRoot[]) {
@@ -86,6 +94,7 @@ export class GoferServer {
       const st = fstatSync(r.fd, { bigint: true });
       return { ...r, dev: st.dev, ino: st.ino };
     });
+    this.nextHandle = this.roots.length;
   }
 
   /** Serves until the sentry closes its end. */
@@ -128,10 +137,21 @@ export class GoferServer {
     }
   }
 
+  /** The base a request names: an attach root or a held directory (EBADF for neither). */
+  private base(id: number): Root {
+    const root = id < this.roots.length ? this.roots[id] : this.held.get(id);
+    if (root === undefined) throw new Errno(E.EBADF, 'base');
+    return root;
+  }
+
   private run(req: DecodedRequest): Outcome | void {
-    const root = this.roots[req.attach];
+    for (const h of req.release ?? []) {
+      const root = this.held.get(h);
+      if (root) { this.held.delete(h); closeSync(root.fd); }
+    }
     const op = req.op;
-    if (root === undefined || op === undefined) throw new Errno(E.EINVAL, 'request');
+    if (op === undefined) throw new Errno(E.EINVAL, 'request');
+    const root = this.base(req.attach);
     // Names stay bytes: one character per byte (sentry/abi/names.ts), which syscalls.ts passes on as they came.
     const path = bytesName(req.path);
     checkPath(path);
@@ -151,16 +171,18 @@ export class GoferServer {
     link: (root, path, args) => {
       const newPath = bytesName(args.newPath);
       checkPath(newPath);
+      const newRoot = args.newAttach == null ? root : this.base(args.newAttach);
       this.inParent(root, path, (oldDir, oldName) =>
-        this.inParent(root, newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
+        this.inParent(newRoot, newPath, (newDir, newName) => c.linkat(oldDir, oldName, newDir, newName, 0)));
     },
     unlink: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, 0)); },
     rmdir: (root, path) => { this.inParent(root, path, (dir, name) => c.unlinkat(dir, name, AT.REMOVEDIR)); },
     rename: (root, path, args) => {
       const newPath = bytesName(args.newPath);
       checkPath(newPath);
+      const newRoot = args.newAttach == null ? root : this.base(args.newAttach);
       this.inParent(root, path, (oldDir, oldName) =>
-        this.inParent(root, newPath, (newDir, newName) => c.renameat2(oldDir, oldName, newDir, newName, args.flags)));
+        this.inParent(newRoot, newPath, (newDir, newName) => c.renameat2(oldDir, oldName, newDir, newName, args.flags)));
     },
     // fchmodat2 with AT_SYMLINK_NOFOLLOW: a symlink's mode cannot change (EOPNOTSUPP), as on Linux.
     chmod: (root, path, args) => { this.atFile(root, path, (dir, name, flags) => c.fchmodat2(dir, name, args.mode, flags)); },
@@ -206,6 +228,18 @@ export class GoferServer {
     },
     removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, bytesName(args.name))); },
     walkstat: (root, path, args) => ({ reply: this.walkStat(root, path, args.names.map(bytesName)) }),
+    hold: (root, path) => {
+      const fd = this.openBeneath(root, path, O.PATH | O.DIRECTORY, 0);
+      try {
+        const stat = this.statx(fd, '', AT.EMPTY_PATH);
+        const handle = this.nextHandle++;
+        this.held.set(handle, { fd, name: '', dir: true, dev: 0n, ino: 0n });
+        return { reply: { handle, stat } };
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+    },
   };
 
   /**

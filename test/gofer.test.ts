@@ -181,6 +181,52 @@ describe('gofer: walks in one round trip (WalkStat)', () => {
   });
 });
 
+describe('gofer: held directories (Hold)', () => {
+  it('gives a base that follows its directory when the host renames it, until released', () => {
+    mkdirSync(`${rw}/held/sub`, { recursive: true });
+    writeFileSync(`${rw}/held/f`, 'f\n');
+    const { handle, stat } = client.hold(0, 'held');
+    expect(handle).toBeGreaterThanOrEqual(2);
+    expect(stat.ino).toBe(statSync(`${rw}/held`).ino);
+    execFileSync('mv', [`${rw}/held`, `${rw}/moved`]);
+    expect(client.lstat(handle, '').ino).toBe(statSync(`${rw}/moved`).ino);
+    expect(client.lstat(handle, 'f').ino).toBe(statSync(`${rw}/moved/f`).ino);
+    expect(client.readdir(handle, '').map((d) => d.name).sort()).toEqual(['f', 'sub']);
+    closeSync(client.open(handle, 'new', O_CREAT | O_WRONLY, 0o644));
+    client.mkdir(handle, 'sub/d', 0o755);
+    expect(readdirSync(`${rw}/moved`).sort()).toEqual(['f', 'new', 'sub']);
+    expect(existsSync(`${rw}/moved/sub/d`)).toBe(true);
+    // Renames and links between two bases of one attach.
+    client.rename(handle, 'new', 'renamed', 0, 0);
+    client.link(0, 'renamed', 'sub/linked', handle);
+    expect(statSync(`${rw}/renamed`).ino).toBe(statSync(`${rw}/moved/sub/linked`).ino);
+    client.release(handle);
+    // Released with the next request; the one after finds no such base.
+    client.lstat(0, '');
+    expect(errnoOf(() => client.lstat(handle, ''))).toBe(E.EBADF);
+    expect(errnoOf(() => client.lstat(999, ''))).toBe(E.EBADF);
+  });
+
+  it('walks only below the held directory, as from an attach root, and holds only directories', () => {
+    mkdirSync(`${rw}/hold2`);
+    symlinkSync('..', `${rw}/hold2/up`);
+    const { handle } = client.hold(0, 'hold2');
+    expect(errnoOf(() => client.lstat(handle, '../secret'))).toBe(E.EINVAL);
+    expect(errnoOf(() => client.open(handle, 'up/dir/a', 0, 0))).toBe(E.ELOOP);
+    // The walk stops at the symlink (its own lstat), as from an attach root.
+    expect(client.walkStat(handle, '', ['up', 'dir']).stats.length).toBe(2);
+    // A symlink is held as itself, never followed: no directory.
+    expect(errnoOf(() => client.hold(0, 'dir/a'))).toBe(E.ENOTDIR);
+    expect(errnoOf(() => client.hold(handle, 'up'))).toBe(E.ENOTDIR);
+    // Another attach is another mount: nothing moves between them through a handle.
+    const roHandle = client.hold(1, '').handle;
+    expect(errnoOf(() => client.rename(handle, 'up', 'stolen', 0, roHandle))).toBe(E.EXDEV);
+    expect(errnoOf(() => client.mkdir(roHandle, 'x', 0o755))).toBe(E.EROFS);
+    client.release(handle);
+    client.release(roHandle);
+  });
+});
+
 describe('gofer: writing', () => {
   it('creates, renames and removes', () => {
     client.mkdir(0, 'new', 0o750);
@@ -343,7 +389,8 @@ describe('gofer: confinement', () => {
     }
     expect(errnoOf(() => client.rename(0, 'dir/a', '../stolen', 0))).toBe(E.EINVAL);
     expect(errnoOf(() => client.link(0, 'dir/a', '/tmp/stolen'))).toBe(E.EINVAL);
-    expect(errnoOf(() => client.lstat(7, ''))).toBe(E.EINVAL);
+    // A base that is neither an attach nor a held directory: as a closed fd.
+    expect(errnoOf(() => client.lstat(7, ''))).toBe(E.EBADF);
   });
 
   it('holds nothing of the host but its attach trees', () => {
@@ -405,9 +452,9 @@ describe('gofer: protocol and life cycle', () => {
     };
     // Not protobuf at all.
     expect(ask(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f)).errno).toBe(E.EINVAL);
-    // No operation; an attach that does not exist.
+    // No operation; a base that does not exist (as a closed fd).
     expect(ask(codec.encodeRequest({ seq: 1, attach: 0, path: new Uint8Array() }))).toMatchObject({ seq: 1, errno: E.EINVAL });
-    expect(ask(codec.encodeRequest({ seq: 2, attach: 9, path: new Uint8Array(), lstat: {} }))).toMatchObject({ seq: 2, errno: E.EINVAL });
+    expect(ask(codec.encodeRequest({ seq: 2, attach: 9, path: new Uint8Array(), lstat: {} }))).toMatchObject({ seq: 2, errno: E.EBADF });
     // A cookie that is not one.
     expect(ask(codec.encodeRequest({ seq: 3, attach: 0, path: new Uint8Array(), readdir: { cookie: Uint8Array.of(1, 2) } })).errno)
       .toBe(E.EINVAL);

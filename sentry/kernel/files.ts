@@ -13,7 +13,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
 import { native } from '../host/native.js';
 import { closeQuietly } from '../host/fd.js';
-import type { DirEntry } from '../vfs/inode.js';
+import type { DirEntry, Inode } from '../vfs/inode.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
 import { ForeignFd } from '../host/foreign.js';
@@ -63,6 +63,11 @@ export class FileRegistry {
     private readonly closed: (d: FileDescription) => void = () => {}) {}
 
   get size(): number { return this.byFile.length; }
+
+  /** The files of the descriptions not found unheld yet. */
+  *inodes(): Iterable<Inode> {
+    for (const d of this.byFile) if (!d.closed) yield d.at.inode;
+  }
 
   /** Does an open description lie on mount `m` (umount's EBUSY)? */
   usesMount(m: Mount): boolean {

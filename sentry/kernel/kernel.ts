@@ -7,7 +7,7 @@ import { libcCalls, native } from '../host/native.js';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
-import { calls } from '../vfs/inode.js';
+import { calls, holders, type Inode } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
 import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
@@ -96,6 +96,15 @@ export class Kernel {
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
     this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
+    holders.inodes = () => this.heldInodes();
+  }
+
+  /** The inodes held beyond a call: cwds, roots, open descriptions' files, mount roots, the cwds of processes being launched. */
+  private *heldInodes(): Iterable<Inode> {
+    for (const t of this.tasks.values()) { yield t.fs.cwd.inode; yield t.fs.root.inode; }
+    for (const m of this.ns.all()) yield m.root;
+    yield* this.files.inodes();
+    for (const l of this.launches) yield l.cwd.inode;
   }
 
   watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
@@ -136,6 +145,7 @@ export class Kernel {
     if (container.status) throw new SysErr(E.ESRCH, `container ${container.id} has ended`);
     const actor = { ns: this.ns, root: container.root, creds: spec.creds, tid: null };
     const cwd = resolve(actor, container.root, spec.cwd, { followFinal: true });
+    cwd.inode.pin();
     const program = findProgram(actor, cwd, spec.argv[0] ?? '', spec.env);
     const request = encodeLaunch(program, spec, stdio.tty);
     const sent = native.send(this.initCtl, request, request.length, Int32Array.from(stdio.fds), 3);

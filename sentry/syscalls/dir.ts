@@ -118,6 +118,7 @@ function changeDir(t: Task, to: VfsPath): number {
   const st = to.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   checkAccess(t.creds, st, MAY_EXEC);
+  to.inode.pin();
   t.fs.cwd = to;
   return 0;
 }
@@ -150,6 +151,7 @@ export const dirFamily: SyscallFamily = {
     if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
     checkAccess(t.creds, st, MAY_EXEC);
     if (!capable(t.creds, CAP.SYS_CHROOT)) throw new SysErr(E.EPERM);
+    to.inode.pin();
     t.fs.root = to;
     return 0;
   }),

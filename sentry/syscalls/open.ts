@@ -8,7 +8,7 @@ import * as vfs from '../vfs/ops.js';
 import { closeSync, openSync } from 'node:fs';
 import { host, hostFstat } from '../host/fd.js';
 import { AT, O, RESOLVE } from '../abi/flags.js';
-import { isFifo, isReg } from '../abi/stat.js';
+import { isDir, isFifo, isReg } from '../abi/stat.js';
 import { pathOf } from '../vfs/walk.js';
 import { opened } from '../vfs/notify.js';
 import { startOf } from './common.js';
@@ -32,6 +32,8 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
+  // Before the open, so that a failure to hold the directory leaves no host fd behind.
+  if (isDir(st.mode)) at.inode.pin();
   const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
   const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
   if (!(flags & O.PATH)) opened(at.inode);

@@ -34,6 +34,12 @@ export interface Filesystem {
   statfs(): StatFs;
   /** The empty host directories behind its directories' and O_PATH descriptions (host/emptydir.ts). */
   readonly emptyDir: EmptyDir;
+  /**
+   * It became an overlay's lower layer, which nothing may change under the
+   * mount (as overlayfs requires): a remote filesystem may cache what it
+   * reads for good.
+   */
+  lowerLayer?(): void;
 }
 
 const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
@@ -50,6 +56,14 @@ export const calls = {
   get current(): number { return callEpoch; },
   next(): void { callEpoch++; },
 };
+
+/**
+ * The inodes the sandbox holds beyond the call that found them (tasks' cwds
+ * and roots, open descriptions' files, mount roots), as the kernel lists
+ * them: a remote filesystem gives back the handles of the directories
+ * (`pin`) that are not among them any more.
+ */
+export const holders = { inodes: (): Iterable<Inode> => [] };
 
 /** The entry `name` of directory `dir` (not followed), or null when there is none. */
 export function lookupChild(dir: Inode, name: string): Inode | null {
@@ -91,6 +105,14 @@ export abstract class Inode {
    * see `calls`). Absent where a lookup is local.
    */
   prefetch?(names: readonly string[]): void;
+  /**
+   * This directory becomes a base that outlives the call (a cwd, a root, an
+   * open description), in the call that looked it up: a remote filesystem
+   * addresses it from now on by a handle of the directory itself, so that
+   * it follows the directory when the host renames it, as a Linux dentry
+   * does.
+   */
+  pin(): void { /* a local directory is its own base */ }
   /** The entries but `.` and `..`; `noatime`: the listing must not touch the directory's atime (O_NOATIME). */
   readdir(_noatime = false): DirEntry[] { return notDir(); }
   create(_name: string, _mode: number, _owner: Owner): Inode { return notDir(); }

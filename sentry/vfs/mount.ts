@@ -127,6 +127,8 @@ export class MountNamespace {
       }
     }
     this.reserve(1 + copies.length);
+    // The bound directory is the new mount's root for as long as it stands: it follows its inode (Inode.pin).
+    from.inode.pin();
     const top = this.mount(at, from.mount.fs, from.inode, flags, from.mount.source);
     top.lockedReadonly = from.mount.lockedReadonly;
     const made = [top];

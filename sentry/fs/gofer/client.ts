@@ -24,7 +24,7 @@ const wireTime = (t: TimeArg): Timespec =>
   t === 'now' ? { sec: 0, nsec: UTIME_NOW } : t === 'omit' ? { sec: 0, nsec: UTIME_OMIT } : t;
 
 /** The requests that change nothing on the host: the attributes fetched before them stay good for the call (vfs/inode.ts `calls`). */
-const READS: ReadonlySet<OpName> = new Set(['lstat', 'walkstat', 'readdir', 'readlink', 'statfs', 'getxattr', 'listxattr']);
+const READS: ReadonlySet<OpName> = new Set(['lstat', 'walkstat', 'readdir', 'readlink', 'statfs', 'getxattr', 'listxattr', 'hold']);
 /** Open flags that change the file (its size, or a new name). */
 const CHANGING_OPEN = O.CREAT | O.TRUNC | O.TMPFILE;
 
@@ -37,6 +37,8 @@ export class GoferClient {
   private readonly nfds = new Int32Array(1);
   private readonly codec: Codec;
   private seq = 0;
+  /** Handles no longer needed, released with the next request. */
+  private released: number[] = [];
   /** Called before each request (--strace shows the round trips). */
   onRequest: ((op: OpName, path: string) => void) | null = null;
 
@@ -76,7 +78,9 @@ export class GoferClient {
     this.onRequest?.(op, path);
     if (!READS.has(op) && !(op === 'open' && !((args as OpArgs['open']).flags & CHANGING_OPEN))) calls.next();
     // Names are strings of one byte a character (abi/names.ts), bytes on the wire.
-    const bytes = this.codec.encodeRequest({ seq, attach, path: nameBytes(path), [op]: args });
+    const release = this.released.length > 0 ? this.released : undefined;
+    if (release) this.released = [];
+    const bytes = this.codec.encodeRequest({ seq, attach, path: nameBytes(path), release, [op]: args });
     if (native.send(this.sock, bytes, bytes.length, null, 0) < 0) throw new SysErr(E.EIO, 'gofer gone');
     const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
     const got = this.nfds[0]!;
@@ -157,13 +161,29 @@ export class GoferClient {
   mknod(attach: number, path: string, mode: number, dev: number): void { this.request('mknod', attach, path, { mode, dev }); }
   /** Creates `path` as a symlink to `target`. */
   symlink(attach: number, path: string, target: string): void { this.request('symlink', attach, path, { target: nameBytes(target) }); }
-  link(attach: number, oldPath: string, newPath: string): void { this.request('link', attach, oldPath, { newPath: nameBytes(newPath) }); }
+  /** newAttach: the base of newPath, when not `attach` (a handle in the same attach). */
+  link(attach: number, oldPath: string, newPath: string, newAttach = attach): void {
+    this.request('link', attach, oldPath, { newPath: nameBytes(newPath), newAttach: newAttach === attach ? undefined : newAttach });
+  }
   unlink(attach: number, path: string): void { this.request('unlink', attach, path, {}); }
   rmdir(attach: number, path: string): void { this.request('rmdir', attach, path, {}); }
-  /** renameat2(2) within one attach; flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT. */
-  rename(attach: number, oldPath: string, newPath: string, flags: number): void {
-    this.request('rename', attach, oldPath, { newPath: nameBytes(newPath), flags });
+  /** renameat2(2) within one attach (newAttach: newPath's base); flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT. */
+  rename(attach: number, oldPath: string, newPath: string, flags: number, newAttach = attach): void {
+    this.request('rename', attach, oldPath,
+      { newPath: nameBytes(newPath), flags, newAttach: newAttach === attach ? undefined : newAttach });
   }
+
+  /**
+   * A handle of the directory at `path`: a base for later requests that
+   * follows the directory wherever the host moves it; and its lstat then.
+   */
+  hold(attach: number, path: string): { handle: number; stat: GoferStat } {
+    const res = this.request('hold', attach, path, {});
+    return { handle: res.handle, stat: res.stat! };
+  }
+
+  /** Gives a handle back (with the next request: no round trip of its own). */
+  release(handle: number): void { this.released.push(handle); }
   /** Never follows; a symlink's mode cannot change (EOPNOTSUPP). */
   chmod(attach: number, path: string, mode: number): void { this.request('chmod', attach, path, { mode }); }
   /** As lchown(2); -1 leaves an id unchanged. */

@@ -1,13 +1,16 @@
 // A host directory tree served by the gofer. The sentry holds no host path:
-// an inode is an attach point and a path relative to it, walked by the gofer
-// without following symlinks. Read-only trees cache what they look up (the
-// host may not change them under a sandbox that relies on that); writable
-// ones ask the gofer again in each system call that looks up or stats (see
-// vfs/inode.ts `calls`), and a walk asks for all its names at once (WalkStat).
+// an inode is a base (the attach root, or a directory the gofer holds open
+// for it: a cwd, a root, an open directory; see `pin`) and a path relative to
+// it, walked by the gofer without following symlinks. An overlay's lower
+// layer caches what it looks up (nothing may change it under the mount);
+// every other tree, a bind mount, asks the gofer again in each system call
+// that looks up or stats (see vfs/inode.ts `calls`), and a walk asks for all
+// its names at once (WalkStat).
 import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
-import { calls, type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
+import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
+  type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import { bindUnix } from '../../host/sockets.js';
@@ -16,8 +19,12 @@ import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
 import type { GoferClient, GoferStat } from './client.js';
 
-/** How many O_PATH fds a read-only tree keeps for reopening (GoferFs.pathFdOf). */
+/** How many O_PATH fds a lower layer keeps for reopening (GoferFs.pathFdOf). */
 const PATH_FDS = 256;
+/** Held directories a tree has before it gives back those no longer held (GoferFs.sweep). */
+const MIN_HELD = 64;
+/** What a Hold may meet that leaves the directory named by path (GoferFs.hold). */
+const HOLD_MISSED: ReadonlySet<number> = new Set([E.ENOENT, E.ENOTDIR, E.ELOOP, E.EOPNOTSUPP]);
 
 export class GoferFs implements Filesystem {
   readonly name = '9p';
@@ -25,9 +32,18 @@ export class GoferFs implements Filesystem {
   readonly root: GoferInode;
   /** One inode object per host file, so hard links and repeated lookups agree. */
   private readonly byHostId = new Map<string, GoferInode>();
-  /** A writable tree's lookups in the current call (`calls`), by path; null: the name does not exist. */
+  /** A coherent tree's lookups in the current call (`calls`), by base and path; null: the name does not exist. */
   private recent = new Map<string, GoferInode | null>();
   private recentCall = -1;
+  /**
+   * An overlay's lower layer (`lowerLayer`): what it looks up, lists and
+   * reads of symlinks is cached for good. Every other tree is coherent with
+   * the host: asked again in each call.
+   */
+  permanent = false;
+  /** The directories the gofer holds for this tree (`pin`). */
+  private readonly pinned = new Set<GoferInode>();
+  private sweepAt = MIN_HELD;
 
   constructor(readonly client: GoferClient, readonly attach: number, readonly readonly: boolean,
       readonly emptyDir: EmptyDir) {
@@ -47,17 +63,57 @@ export class GoferFs implements Filesystem {
     return inode;
   }
 
-  /** What a lookup of `path` found in this call: an inode, null (none), or undefined (not looked up). */
-  recentLookup(path: string): GoferInode | null | undefined {
-    return this.recentCall === calls.current ? this.recent.get(path) : undefined;
+  lowerLayer(): void { this.permanent = true; }
+
+  /** What a lookup of `key` (GoferInode.key) found in this call: an inode, null (none), or undefined (not looked up). */
+  recentLookup(key: string): GoferInode | null | undefined {
+    return this.recentCall === calls.current ? this.recent.get(key) : undefined;
   }
 
-  rememberLookup(path: string, found: GoferInode | null): void {
+  rememberLookup(key: string, found: GoferInode | null): void {
     if (this.recentCall !== calls.current) {
       this.recent.clear();
       this.recentCall = calls.current;
     }
-    this.recent.set(path, found);
+    this.recent.set(key, found);
+  }
+
+  /**
+   * Makes `dir` a base of its own: a handle of it in the gofer, taken while
+   * its path is the one just looked up, and checked to be the same
+   * directory (if the host swapped or removed it meanwhile, it stays
+   * addressed by path). Handles of directories the sandbox no longer holds
+   * are given back when the held ones have doubled since the last sweep.
+   */
+  hold(dir: GoferInode): void {
+    if (this.pinned.size >= this.sweepAt) this.sweep();
+    let held: { handle: number; stat: GoferStat };
+    try {
+      held = this.client.hold(dir.base, dir.path);
+    } catch (e) {
+      // Gone or swapped for a non-directory since its lookup, or a server that holds nothing (an
+      // in-memory volume): addressed by path, as before. Anything else (EMFILE…) is the call's error.
+      if (e instanceof SysErr && HOLD_MISSED.has(e.errno)) return;
+      throw e;
+    }
+    const { handle, stat } = held;
+    if (stat.dev !== dir.cached.dev || stat.ino !== dir.cached.ino) {
+      this.client.release(handle);
+      return;
+    }
+    dir.handle = handle;
+    this.pinned.add(dir);
+  }
+
+  private sweep(): void {
+    const live = new Set(holders.inodes());
+    for (const dir of this.pinned) {
+      if (live.has(dir)) continue;
+      this.pinned.delete(dir);
+      this.client.release(dir.handle);
+      dir.handle = -1;
+    }
+    this.sweepAt = Math.max(MIN_HELD, 2 * this.pinned.size);
   }
 
   /**
@@ -68,7 +124,7 @@ export class GoferFs implements Filesystem {
    */
   private readonly pathFds = new Map<GoferInode, number>();
 
-  /** The O_PATH fd of `inode` (a read-only tree's regular file), or -1 when the host file is no longer the one cached. */
+  /** The O_PATH fd of `inode` (a lower layer's regular file), or -1 when the host file is no longer the one cached. */
   pathFdOf(inode: GoferInode): number {
     let fd = this.pathFds.get(inode);
     if (fd !== undefined) {
@@ -76,7 +132,7 @@ export class GoferFs implements Filesystem {
       this.pathFds.set(inode, fd);
       return fd;
     }
-    fd = this.client.openPath(this.attach, inode.path);
+    fd = this.client.openPath(inode.base, inode.path);
     const st = hostFstat(fd);
     if (st.ino !== inode.cached.ino || st.dev !== inode.cached.dev || !isReg(st.mode)) {
       closeSync(fd);
@@ -108,16 +164,32 @@ export class GoferInode extends Inode {
 
   /** The call (`calls`) in which `cached` was fetched. */
   fetched = -1;
+  /** The gofer's handle of this directory, once it is a base of its own (`pin`); else -1. */
+  handle = -1;
 
   constructor(readonly fs: GoferFs, public cached: GoferStat) {
     super();
   }
 
-  /** Path relative to the attach root. */
+  /** What `path` is relative to: the nearest held directory at or above this inode, else the attach root. */
+  get base(): number {
+    for (let i: GoferInode = this; ; i = i.parent as GoferInode) {
+      if (i.handle >= 0) return i.handle;
+      if (!i.parent) return this.fs.attach;
+    }
+  }
+
+  /** Path relative to `base`. */
   get path(): string {
-    if (!this.parent) return '';
+    if (!this.parent || this.handle >= 0) return '';
     const up = (this.parent as GoferInode).path;
     return up === '' ? this.name : `${up}/${this.name}`;
+  }
+
+  /** The child `name` as this call's lookups are keyed: its base and path. */
+  private key(name: string): string {
+    const base = this.base;
+    return base === this.fs.attach ? this.child(name) : `${base}\0${this.child(name)}`;
   }
 
   private child(name: string): string {
@@ -126,11 +198,11 @@ export class GoferInode extends Inode {
   }
 
   private get c() { return this.fs.client; }
-  private get a() { return this.fs.attach; }
+  private get a() { return this.base; }
 
   stat(): Stat {
     if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
-    if (!this.fs.readonly && this.fetched !== calls.current) {
+    if (!this.fs.permanent && this.fetched !== calls.current) {
       this.cached = this.c.lstat(this.a, this.path);
       this.fetched = calls.current;
     }
@@ -161,11 +233,11 @@ export class GoferInode extends Inode {
   }
 
   override lookup(name: string): Inode {
-    if (this.fs.readonly) {
+    if (this.fs.permanent) {
       const hit = this.children.get(name);
       if (hit) return hit;
     } else {
-      const recent = this.fs.recentLookup(this.child(name));
+      const recent = this.fs.recentLookup(this.key(name));
       if (recent === null) throw new SysErr(E.ENOENT);
       if (recent && recent.parent === this && recent.name === name && recent.fetched === calls.current) return recent;
     }
@@ -175,21 +247,21 @@ export class GoferInode extends Inode {
   /** The child `name` whose lstat is `st`, remembered as the tree's kind of cache has it. */
   private found(name: string, st: GoferStat): GoferInode {
     const inode = this.fs.inodeFor(this, name, st);
-    if (this.fs.readonly) this.children.set(name, inode);
-    else this.fs.rememberLookup(this.child(name), inode);
+    if (this.fs.permanent) this.children.set(name, inode);
+    else this.fs.rememberLookup(this.key(name), inode);
     return inode;
   }
 
   /**
    * The walk's next names in one round trip, unless the first is known
-   * already (a read-only tree's cache, or this call's lookups): the stats
+   * already (a lower layer's cache, or this call's lookups): the stats
    * come back for this directory and each name until one is not a
    * directory or does not exist.
    */
   override prefetch(names: readonly string[]): void {
     if (names.length === 0 || this.removed || !isDir(this.cached.mode)) return;
     const first = names[0]!;
-    if (this.fs.readonly ? this.children.has(first) : this.fs.recentLookup(this.child(first)) !== undefined) return;
+    if (this.fs.permanent ? this.children.has(first) : this.fs.recentLookup(this.key(first)) !== undefined) return;
     const { stats, missing } = this.c.walkStat(this.a, this.path, names);
     if (stats.length === 0) return;
     this.cached = stats[0]!;
@@ -197,17 +269,17 @@ export class GoferInode extends Inode {
     let dir: GoferInode = this;
     for (let i = 1; i < stats.length; i++) {
       const name = names[i - 1]!;
-      dir = (this.fs.readonly && dir.children.get(name)) || dir.found(name, stats[i]!);
+      dir = (this.fs.permanent && dir.children.get(name)) || dir.found(name, stats[i]!);
     }
-    if (missing && !this.fs.readonly && stats.length - 1 < names.length) {
-      this.fs.rememberLookup(dir.child(names[stats.length - 1]!), null);
+    if (missing && !this.fs.permanent && stats.length - 1 < names.length) {
+      this.fs.rememberLookup(dir.key(names[stats.length - 1]!), null);
     }
   }
 
-  /** A read-only tree's listing brings each entry's attributes: the walks that follow need no lookup. */
+  /** A lower layer's listing brings each entry's attributes: the walks that follow need no lookup. */
   override readdir(noatime = false): DirEntry[] {
-    const entries = this.c.readdir(this.a, this.path, this.fs.readonly, noatime);
-    if (this.fs.readonly) {
+    const entries = this.c.readdir(this.a, this.path, this.fs.permanent, noatime);
+    if (this.fs.permanent) {
       for (const e of entries) {
         if (e.stat && !this.children.has(e.name)) this.children.set(e.name, this.fs.inodeFor(this, e.name, e.stat));
       }
@@ -215,17 +287,18 @@ export class GoferInode extends Inode {
     return entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type }));
   }
 
-  /** A read-only tree's symlink body, once read (a symlink's body never changes: another is another inode). */
+  /** A lower layer's symlink body, once read (a symlink's body never changes: another is another inode). */
   private target: string | null = null;
 
   override readlink(): string {
-    if (!this.fs.readonly) return this.c.readlink(this.a, this.path);
+    if (!this.fs.permanent) return this.c.readlink(this.a, this.path);
     return this.target ??= this.c.readlink(this.a, this.path);
   }
 
   override open(flags: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
-    if (this.fs.readonly && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
+    // A lower layer's file only: in a coherent tree, an inode number the host reused would reopen a removed file.
+    if (this.fs.permanent && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
       const pathFd = this.fs.pathFdOf(this);
       if (pathFd >= 0) return reopen(pathFd, flags);
       // The host replaced the file since it was looked up: opened by its path, as any other open.
@@ -300,7 +373,7 @@ export class GoferInode extends Inode {
 
   override link(name: string, target: Inode): void {
     if (!(target instanceof GoferInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
-    this.c.link(this.a, target.path, this.child(name));
+    this.c.link(target.a, target.path, this.child(name), this.a);
     this.children.delete(name);
   }
 
@@ -319,11 +392,16 @@ export class GoferInode extends Inode {
 
   override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
     if (!(newDir instanceof GoferInode) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
-    this.c.rename(this.a, this.child(oldName), newDir.child(newName), flags);
+    this.c.rename(this.a, this.child(oldName), newDir.child(newName), flags, newDir.a);
     this.children.delete(oldName);
     newDir.children.delete(newName);
     newDir.lookup(newName);
     if (flags & 2 /* RENAME_EXCHANGE */) this.lookup(oldName);
+  }
+
+  /** A coherent tree's directory held beyond this call follows its directory, not its path (GoferFs.hold). */
+  override pin(): void {
+    if (this.handle < 0 && this.parent && !this.fs.permanent && !this.removed && isDir(this.cached.mode)) this.fs.hold(this);
   }
 
   override setattr(a: SetAttr, hostFd?: number): void {

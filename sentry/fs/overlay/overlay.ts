@@ -23,6 +23,7 @@ export class Overlay implements Filesystem {
   private readonly byUpper = new WeakMap<Inode, OverlayInode>();
 
   constructor(readonly upper: Tmpfs, lowerRoot: Inode) {
+    lowerRoot.fs.lowerLayer?.();
     this.root = new OverlayInode(this, upper.root, lowerRoot);
   }
 
