@@ -12,7 +12,7 @@ import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IF
   S_ISUID, S_ISVTX, type Stat, type Timespec } from '../abi/stat.js';
 import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
 import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
-import { samePath, type VfsPath } from './mount.js';
+import { samePath, throughFd, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
 import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
@@ -263,7 +263,8 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
     { at: VfsPath; st: Stat } {
   if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
-  const st = at.inode.stat();
+  const through = at.inode.opensThrough() ? throughFd(at) : undefined;
+  const st = through === undefined ? at.inode.stat() : at.inode.statOpen(through);
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
@@ -280,13 +281,17 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
       checkAccess(a.creds, st, want);
     }
     if ((flags & O.NOATIME) && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, at, st);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, { ...at, hostFd: through }, st);
   }
   return { at, st };
 }
 
-/** O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id bits go as for a write. */
-function truncateOnOpen(a: Actor, at: VfsPath, st: Stat): void {
+/**
+ * O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id
+ * bits go as for a write. Through the description an open came through, if
+ * any (its file's name may be gone).
+ */
+function truncateOnOpen(a: Actor, at: AttrTarget, st: Stat): void {
   const mode = withoutSetid(a.creds, st);
   changeAttr(at, { size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }
@@ -421,9 +426,9 @@ export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSize
  * permissions (regular files and directories only; a sticky directory's are
  * its owner's to change), trusted.* is CAP_SYS_ADMIN's, the rest the filesystem's.
  */
-export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeof MAY_READ | typeof MAY_WRITE): void {
+export function checkXattrAccess(a: Actor, p: AttrTarget, name: string, want: typeof MAY_READ | typeof MAY_WRITE): void {
   if (want === MAY_WRITE) writable(p);
-  const st = p.inode.stat();
+  const st = statOf(p);
   if (name.startsWith('trusted.')) {
     if (!capable(a.creds, CAP.SYS_ADMIN)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
     return;
@@ -435,15 +440,15 @@ export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeo
 }
 
 /** setxattr(2) after its checks (checkXattrAccess): the filesystem's, then IN_ATTRIB. */
-export function setXattr(p: VfsPath, name: string, value: Uint8Array, flags: number): void {
+export function setXattr(p: AttrTarget, name: string, value: Uint8Array, flags: number): void {
   beforeChange();
-  p.inode.setxattr(name, value, flags);
+  p.inode.setxattr(name, value, flags, p.hostFd);
   xattrChanged(p.inode);
 }
 
-export function removeXattr(p: VfsPath, name: string): void {
+export function removeXattr(p: AttrTarget, name: string): void {
   beforeChange();
-  p.inode.removexattr(name);
+  p.inode.removexattr(name, p.hostFd);
   xattrChanged(p.inode);
 }
 

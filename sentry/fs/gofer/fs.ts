@@ -12,11 +12,13 @@ import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
-import { O } from '../../abi/flags.js';
+import { F, O } from '../../abi/flags.js';
+import { libcCalls, sys } from '../../host/native.js';
 import { bindUnix } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
 import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
+import { fgetxattr, flistxattr, fremovexattr, fsetxattr } from '../../host/xattr.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 /** How many O_PATH fds a lower layer keeps for reopening (GoferFs.pathFdOf). */
@@ -45,8 +47,13 @@ export class GoferFs implements Filesystem {
   private readonly pinned = new Set<GoferInode>();
   private sweepAt = MIN_HELD;
 
+  /**
+   * `openFdsAreFiles`: an fd the server opens is the host file itself (a
+   * gofer's), which calls on an open description may use in place of its
+   * name; an in-memory volume's is a memfd holding a copy of the file.
+   */
   constructor(readonly client: GoferClient, readonly attach: number, readonly readonly: boolean,
-      readonly emptyDir: EmptyDir) {
+      readonly emptyDir: EmptyDir, readonly openFdsAreFiles = true) {
     this.root = this.inodeFor(null, '', client.lstat(attach, ''));
   }
 
@@ -59,6 +66,7 @@ export class GoferFs implements Filesystem {
     }
     inode.cached = st;
     inode.fetched = calls.current;
+    inode.nameless = false;
     if (parent) { inode.parent = parent; inode.name = name; }
     return inode;
   }
@@ -164,6 +172,13 @@ export class GoferInode extends Inode {
 
   /** The call (`calls`) in which `cached` was fetched. */
   fetched = -1;
+  /**
+   * Its path leads to no file or to another one (unlinked, renamed over,
+   * moved by the host): reached by identity since (an open description, an
+   * fd link), it shows its last attributes with no link, as an unlinked
+   * file's fstat does, until a lookup finds it again (GoferFs.inodeFor).
+   */
+  nameless = false;
   /** The gofer's handle of this directory, once it is a base of its own (`pin`); else -1. */
   handle = -1;
 
@@ -202,12 +217,25 @@ export class GoferInode extends Inode {
 
   stat(): Stat {
     if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
-    if (!this.fs.permanent && this.fetched !== calls.current) {
-      this.cached = this.c.lstat(this.a, this.path);
-      this.fetched = calls.current;
-    }
+    if (!this.fs.permanent && this.fetched !== calls.current) this.refetch();
+    if (this.nameless) return { ...this.cached, nlink: 0, dev: this.fs.dev };
     const s = this.cached;
     return { ...s, dev: this.fs.dev, ino: s.ino };
+  }
+
+  /** The file at its path, if that is still this inode's file (see `nameless`). */
+  private refetch(): void {
+    this.fetched = calls.current;
+    let st: GoferStat;
+    try {
+      st = this.c.lstat(this.a, this.path);
+    } catch (e) {
+      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || !this.parent) throw e;
+      this.nameless = true;
+      return;
+    }
+    this.nameless = st.dev !== this.cached.dev || st.ino !== this.cached.ino;
+    if (!this.nameless) this.cached = st;
   }
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
@@ -295,8 +323,13 @@ export class GoferInode extends Inode {
     return this.target ??= this.c.readlink(this.a, this.path);
   }
 
-  override open(flags: number): number {
+  /** A regular file's open description reaches it whatever became of its name (not an in-memory volume's memfd). */
+  override opensThrough(): boolean { return this.fs.openFdsAreFiles && isReg(this.cached.mode); }
+
+  override open(flags: number, _ctx?: unknown, through?: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    // Through an open description (/proc/self/fd/N): the file it has open, whatever became of its name.
+    if (through !== undefined) return reopen(through, flags);
     // A lower layer's file only: in a coherent tree, an inode number the host reused would reopen a removed file.
     if (this.fs.permanent && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
       const pathFd = this.fs.pathFdOf(this);
@@ -373,6 +406,8 @@ export class GoferInode extends Inode {
 
   override link(name: string, target: Inode): void {
     if (!(target instanceof GoferInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
+    // The gofer links by path: a file whose name is gone (or leads to another) has none to link from.
+    if (target.stat().nlink === 0) throw new SysErr(E.ENOENT);
     this.c.link(target.a, target.path, this.child(name), this.a);
     this.children.delete(name);
   }
@@ -415,10 +450,29 @@ export class GoferInode extends Inode {
     if (a.atime !== undefined || a.mtime !== undefined) this.c.utimens(this.a, p, a.atime ?? 'omit', a.mtime ?? 'omit');
   }
 
-  override getxattr(name: string): Uint8Array { return this.c.getxattr(this.a, this.path, name); }
-  override listxattr(): string[] { return this.c.listxattr(this.a, this.path); }
-  override setxattr(name: string, value: Uint8Array, flags: number): void { this.c.setxattr(this.a, this.path, name, value, flags); }
-  override removexattr(name: string): void { this.c.removexattr(this.a, this.path, name); }
+  // Through an open file's fd, its own xattrs, whatever became of its name (a directory's fd is EmptyDir's).
+  override getxattr(name: string, hostFd?: number): Uint8Array {
+    if (this.throughFd(hostFd)) return fgetxattr(hostFd, name);
+    return this.c.getxattr(this.a, this.path, name);
+  }
+  override listxattr(hostFd?: number): string[] {
+    if (this.throughFd(hostFd)) return flistxattr(hostFd);
+    return this.c.listxattr(this.a, this.path);
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number, hostFd?: number): void {
+    if (!this.throughFd(hostFd)) return this.c.setxattr(this.a, this.path, name, value, flags);
+    calls.next();
+    fsetxattr(hostFd, name, value, flags);
+  }
+  override removexattr(name: string, hostFd?: number): void {
+    if (!this.throughFd(hostFd)) return this.c.removexattr(this.a, this.path, name);
+    calls.next();
+    fremovexattr(hostFd, name);
+  }
+
+  private throughFd(hostFd: number | undefined): hostFd is number {
+    return hostFd !== undefined && this.fs.openFdsAreFiles && !isDir(this.cached.mode);
+  }
 }
 
 /** fchmod, fchown, ftruncate, futimens on an open host file: it was opened through the gofer, and may have no name left. */
@@ -428,6 +482,18 @@ function setattrOpen(fd: number, a: SetAttr): void {
     const s = hostFstat(fd);
     host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
   }
-  if (a.size !== undefined) host(() => ftruncateSync(fd, a.size));
+  if (a.size !== undefined) truncateOpen(fd, a.size);
   if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
+}
+
+/**
+ * A truncation through an open file (an O_TRUNC open through /proc/self/fd,
+ * checked by the sentry): a description open for reading only is reopened
+ * for writing, as Linux's O_RDONLY | O_TRUNC truncates too.
+ */
+function truncateOpen(fd: number, size: number): void {
+  const acc = sys(libcCalls.fcntl(fd, F.GETFL, 0)) & O.ACCMODE;
+  if (acc === O.WRONLY || acc === O.RDWR) return host(() => ftruncateSync(fd, size));
+  const w = reopen(fd, O.WRONLY);
+  try { host(() => ftruncateSync(w, size)); } finally { closeSync(w); }
 }
