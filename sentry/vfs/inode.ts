@@ -157,6 +157,8 @@ export abstract class Inode {
    * which a filesystem whose files are named by path may reopen instead.
    */
   abstract open(flags: number, ctx: Context, through?: number): number;
+  /** Can a directory of this filesystem be left a whiteout by renameat2's RENAME_WHITEOUT (a 0:0 character device it makes)? */
+  makesWhiteouts(): boolean { return false; }
   /** Does open take `through` (and its attributes come through it)? Files named by path do; others reach an unnamed file anyway. */
   opensThrough(): boolean { return false; }
 

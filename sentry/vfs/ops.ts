@@ -158,15 +158,17 @@ function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
 }
 
 /**
- * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT
- * is refused). Returns the regular file the move replaced (it lost its
- * name), else null, as unlinkAt does.
+ * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT
+ * (the old name is left to a whiteout, a 0:0 character device, on a
+ * filesystem that makes them, else EINVAL, as Linux's tmpfs and a filesystem
+ * without them answer; no capability needed since Linux 5.8). Returns the
+ * regular file the move replaced (it lost its name), else null, as unlinkAt
+ * does.
  */
 export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart: VfsPath, toPath: string,
     flags: number): Inode | null {
   if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
   if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
-  if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
   beforeChange();
   const from = resolveParent(a, fromStart, fromPath);
   const to = resolveParent(a, toStart, toPath);
@@ -213,7 +215,14 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
   const rst = replaced && replaced !== moving && watching() ? replaced.stat() : null;
   const replacedNlink = rst && !isDir(rst.mode) ? rst.nlink : 0;
   const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
-  from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  if (flags & RENAME.WHITEOUT) {
+    if (!from.dir.inode.makesWhiteouts()) throw new SysErr(E.EINVAL);
+    from.dir.inode.rename(from.name, to.dir.inode, to.name, flags & ~RENAME.WHITEOUT);
+    // Made as Linux's tmpfs makes it (shmem_whiteout): by the caller, mode 0, no event of its own.
+    from.dir.inode.mknod(from.name, S_IFCHR, 0, newOwner(a, fromSt));
+  } else {
+    from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  }
   moved(from.dir.inode, from.name, to.dir.inode, to.name, moving, replaced === moving ? null : replaced,
     (flags & RENAME.EXCHANGE) !== 0, replacedNlink <= 1);
   return replacedFile ? replaced : null;

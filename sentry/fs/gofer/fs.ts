@@ -323,6 +323,9 @@ export class GoferInode extends Inode {
     return this.target ??= this.c.readlink(this.a, this.path);
   }
 
+  /** A host directory takes a whiteout (a 0:0 device node); an in-memory volume has no device nodes. */
+  override makesWhiteouts(): boolean { return this.fs.openFdsAreFiles; }
+
   /** A regular file's open description reaches it whatever became of its name (not an in-memory volume's memfd). */
   override opensThrough(): boolean { return this.fs.openFdsAreFiles && isReg(this.cached.mode); }
 

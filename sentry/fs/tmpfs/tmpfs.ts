@@ -152,6 +152,7 @@ export abstract class TmpfsInode extends Inode {
 const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 
 export class TmpfsDir extends TmpfsInode {
+  override makesWhiteouts(): boolean { return true; }
   readonly children = new Map<string, TmpfsInode>();
 
   constructor(fs: Tmpfs, mode: number, owner: Owner, isRoot = false) {
