@@ -12,7 +12,8 @@ import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
-import { F, O } from '../../abi/flags.js';
+import { AT, F, O } from '../../abi/flags.js';
+import { nameBytes } from '../../abi/names.js';
 import { libcCalls, sys } from '../../host/native.js';
 import { bindUnix } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
@@ -407,11 +408,51 @@ export class GoferInode extends Inode {
     return this.created(name, owner, mode);
   }
 
+  /**
+   * O_TMPFILE: an unnamed host file the gofer makes in this directory,
+   * given to `owner` through its fd (then set-id bits again, as `created`).
+   */
+  override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
+    if (!this.fs.openFdsAreFiles) throw new SysErr(E.EOPNOTSUPP);
+    const fd = this.c.open(this.a, this.path, O.TMPFILE | O.RDWR | (linkable ? 0 : O.EXCL), mode);
+    try {
+      const st = hostFstat(fd);
+      if (st.uid !== owner.uid || st.gid !== owner.gid) {
+        setattrOpen(fd, { uid: owner.uid, gid: owner.gid });
+        if (mode & 0o6000) setattrOpen(fd, { mode });
+      }
+      return new GoferTmpfile(this.fs, fd, linkable);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
   override link(name: string, target: Inode): void {
+    if (target instanceof GoferTmpfile && target.fs === this.fs) return this.linkTmpfile(name, target);
     if (!(target instanceof GoferInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
     // The gofer links by path: a file whose name is gone (or leads to another) has none to link from.
     if (target.stat().nlink === 0) throw new SysErr(E.ENOENT);
     this.c.link(target.a, target.path, this.child(name), this.a);
+    this.children.delete(name);
+  }
+
+  /**
+   * Names an O_TMPFILE file: the sentry links it through /proc/self/fd into
+   * an O_PATH fd of this directory from the gofer (as bindSocket binds), so
+   * no host path is walked; both are on the gofer's mount of the tree, and
+   * `name` is one plain name of it.
+   */
+  private linkTmpfile(name: string, target: GoferTmpfile): void {
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new SysErr(E.EINVAL);
+    const file = target.linkableFd();
+    const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
+    try {
+      sys(libcCalls.linkat(AT.FDCWD, `/proc/self/fd/${file}`, dir, nameBytes(name + '\0'), AT.SYMLINK_FOLLOW));
+    } finally {
+      closeSync(dir);
+    }
+    calls.next();
     this.children.delete(name);
   }
 
@@ -475,6 +516,95 @@ export class GoferInode extends Inode {
 
   private throughFd(hostFd: number | undefined): hostFd is number {
     return hostFd !== undefined && this.fs.openFdsAreFiles && !isDir(this.cached.mode);
+  }
+}
+
+/**
+ * An O_TMPFILE file of a host directory. It has no name to ask the gofer
+ * about: it is reached only through host fds of it, the one it was made
+ * with until its first open, then the descriptions' (each checked to still
+ * be this file, as an fd number may have been closed and reused), so the
+ * host frees it when the guest's last description goes, as Linux does.
+ */
+export class GoferTmpfile extends Inode {
+  private unnamedFd: number;
+  private opened: number[] = [];
+  private readonly dev: number;
+  private readonly ino: number;
+  /** Its stat when last seen, for a stat with no description left to ask. */
+  private last: Stat;
+
+  constructor(readonly fs: GoferFs, fd: number, private readonly linkable: boolean) {
+    super();
+    const s = hostFstat(fd);
+    this.unnamedFd = fd;
+    this.dev = s.dev;
+    this.ino = s.ino;
+    this.last = { ...s, dev: fs.dev };
+  }
+
+  /** A host fd of the file that the sentry still holds, or -1. */
+  private reachable(): number {
+    if (this.unnamedFd >= 0) return this.unnamedFd;
+    this.opened = this.opened.filter((fd) => {
+      try {
+        const s = hostFstat(fd);
+        return s.dev === this.dev && s.ino === this.ino;
+      } catch {
+        return false;
+      }
+    });
+    return this.opened[0] ?? -1;
+  }
+
+  private fd(): number {
+    const fd = this.reachable();
+    if (fd < 0) throw new SysErr(E.ENOENT);
+    return fd;
+  }
+
+  /** The fd to link it by: ENOENT for an O_EXCL one (never linkable) or one no description holds. */
+  linkableFd(): number {
+    if (!this.linkable) throw new SysErr(E.ENOENT);
+    return this.fd();
+  }
+
+  stat(): Stat {
+    const fd = this.reachable();
+    if (fd >= 0) this.last = { ...hostFstat(fd), dev: this.fs.dev };
+    return this.last;
+  }
+
+  override statOpen(hostFd: number): Stat { return { ...hostFstat(hostFd), dev: this.fs.dev }; }
+  override fileType(): number { return this.last.mode & S_IFMT; }
+  override hostKey(): string { return `${major(this.dev)}:${minor(this.dev)}:${this.ino}`; }
+
+  override open(flags: number): number {
+    const fd = reopen(this.fd(), flags);
+    // The fds of closed descriptions go at each look (reachable); many opens and no look, here.
+    if (this.opened.length >= 16) this.reachable();
+    this.opened.push(fd);
+    if (this.unnamedFd >= 0) {
+      closeSync(this.unnamedFd);
+      this.unnamedFd = -1;
+    }
+    return fd;
+  }
+
+  override setattr(a: SetAttr, hostFd?: number): void {
+    calls.next();
+    setattrOpen(hostFd ?? this.fd(), a);
+  }
+
+  override getxattr(name: string, hostFd?: number): Uint8Array { return fgetxattr(hostFd ?? this.fd(), name); }
+  override listxattr(hostFd?: number): string[] { return flistxattr(hostFd ?? this.fd()); }
+  override setxattr(name: string, value: Uint8Array, flags: number, hostFd?: number): void {
+    calls.next();
+    fsetxattr(hostFd ?? this.fd(), name, value, flags);
+  }
+  override removexattr(name: string, hostFd?: number): void {
+    calls.next();
+    fremovexattr(hostFd ?? this.fd(), name);
   }
 }
 
