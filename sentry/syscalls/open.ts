@@ -34,7 +34,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   // Before the open, so that a failure to hold the directory leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();
-  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t, at.inode.opensThrough() ? throughFd(at) : undefined));
+  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t, throughFd(at)));
   const d = new FileDescription(hostFd, { mount: at.mount, inode: at.inode }, flags, pathOf(t, at).path);
   if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.

@@ -51,9 +51,9 @@ export interface VfsPath { readonly mount: Mount; readonly inode: Inode; readonl
 /** An open description's host fd, as long as the sentry has not closed it. */
 export interface OpenHostFile { readonly hostFd: number; readonly closed: boolean }
 
-/** The host fd a place was reached through (see VfsPath.through), if it is still open. */
+/** The host fd a place was reached through (see VfsPath.through), if it is still open and its filesystem opens through one. */
 export function throughFd(p: VfsPath): number | undefined {
-  return p.through && !p.through.closed ? p.through.hostFd : undefined;
+  return p.through && !p.through.closed && p.inode.opensThrough() ? p.through.hostFd : undefined;
 }
 
 export function samePath(a: VfsPath, b: VfsPath): boolean {

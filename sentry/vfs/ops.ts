@@ -272,7 +272,7 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
     { at: VfsPath; st: Stat } {
   if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
-  const through = at.inode.opensThrough() ? throughFd(at) : undefined;
+  const through = throughFd(at);
   const st = through === undefined ? at.inode.stat() : at.inode.statOpen(through);
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
