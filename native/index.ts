@@ -101,6 +101,17 @@ export const libcCalls = {
   listen: libc.func('int listen(int fd, int backlog)') as (fd: number, backlog: number) => number,
   accept4: libc.func('int accept4(int fd, void *addr, void *len, int flags)') as (fd: number, addr: null, len: null, flags: number) => number,
   fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
+  // Extended attributes of an open host file (a gofer file that may have lost its name); names are C strings of their bytes.
+  fgetxattr: libc.func('int64_t fgetxattr(int fd, const uint8_t *name, _Out_ uint8_t *value, size_t size)') as
+    (fd: number, name: Uint8Array, value: Uint8Array, size: number) => number,
+  fsetxattr: libc.func('int fsetxattr(int fd, const uint8_t *name, const uint8_t *value, size_t size, int flags)') as
+    (fd: number, name: Uint8Array, value: Uint8Array, size: number, flags: number) => number,
+  flistxattr: libc.func('int64_t flistxattr(int fd, _Out_ uint8_t *list, size_t size)') as
+    (fd: number, list: Uint8Array, size: number) => number,
+  fremovexattr: libc.func('int fremovexattr(int fd, const uint8_t *name)') as (fd: number, name: Uint8Array) => number,
+  // An O_TMPFILE file of a bind given a name (through /proc/self/fd, AT_SYMLINK_FOLLOW); the new name is a C string of its bytes.
+  linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const uint8_t *newpath, int flags)') as
+    (oldDirFd: number, oldPath: string, newDirFd: number, newPath: Uint8Array, flags: number) => number,
   prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
     (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,
   // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.

@@ -190,7 +190,8 @@ export class Pod {
             if (m.goferSocket !== undefined) {
               const client = new GoferClient(m.goferSocket);
               this.o.closers.push(() => client.close());
-              fs = new GoferFs(client, 0, opts.flags.readonly, emptyDir);
+              // An in-memory volume (src/api/volume.ts): its open files are memfds holding copies.
+              fs = new GoferFs(client, 0, opts.flags.readonly, emptyDir, false);
               flags = { ...flags, nosuid: true, nodev: true };
               source = 'none';
               break;

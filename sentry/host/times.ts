@@ -5,6 +5,9 @@ import type { Timespec } from '../abi/stat.js';
 
 const libc = koffi.load('libc.so.6');
 const futimensC = libc.func('int futimens(int fd, const int64_t *times)') as (fd: number, t: BigInt64Array) => number;
+const utimensatC = libc.func('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)') as
+  (dirfd: number, path: string, t: BigInt64Array, flags: number) => number;
+const AT_FDCWD = -100;
 
 export const UTIME_NOW = (1 << 30) - 1;
 export const UTIME_OMIT = (1 << 30) - 2;
@@ -22,4 +25,12 @@ export function futimens(fd: number, atime: TimeArg, mtime: TimeArg): void {
   put(buf, 0, atime);
   put(buf, 2, mtime);
   if (futimensC(fd, buf) < 0) throw new SysErr(koffi.errno());
+}
+
+/** utimensat(2) of a path the sentry made (an O_PATH fd's /proc/self/fd link: futimens needs an open file). */
+export function utimensPath(path: string, atime: TimeArg, mtime: TimeArg): void {
+  const buf = new BigInt64Array(4);
+  put(buf, 0, atime);
+  put(buf, 2, mtime);
+  if (utimensatC(AT_FDCWD, path, buf, 0) < 0) throw new SysErr(koffi.errno());
 }

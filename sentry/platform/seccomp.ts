@@ -40,8 +40,13 @@ export type Action =
   | { kind: 'allowUnlessBits'; arg: number; mask: number; errno: number }
   /** Allowed when the argument's low 32 bits is one of `values`, else traced. */
   | { kind: 'allowIfOneOf'; arg: number; values: readonly number[] }
-  /** Notified when the argument's low 32 bits is one of `values`, else allowed. */
-  | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[] }
+  /**
+   * Notified when the argument's low 32 bits is one of `values`, or is
+   * `masked.value` while argument `masked.arg` has one of `masked.mask`'s
+   * bits; else allowed.
+   */
+  | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[];
+      masked?: { readonly value: number; readonly arg: number; readonly mask: number } }
   /** Allowed when each listed argument's low 32 bits is its value (a call on the caller itself), else notified. */
   | { kind: 'allowIfEqual'; args: readonly (readonly [arg: number, value: number])[] };
 
@@ -50,7 +55,12 @@ export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace
   switch (a.kind) {
     case 'allowUnlessBits': return (arg(a.arg) & a.mask) !== 0 ? 'errno' : 'allow';
     case 'allowIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'allow' : 'trace';
-    case 'notifyIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'notify' : 'allow';
+    case 'notifyIfOneOf': {
+      const m = a.masked;
+      const hit = a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ||
+        (m !== undefined && (m.value >>> 0) === (arg(a.arg) >>> 0) && (arg(m.arg) & m.mask) !== 0);
+      return hit ? 'notify' : 'allow';
+    }
     case 'allowIfEqual': return a.args.every(([i, v]) => (v >>> 0) === (arg(i) >>> 0)) ? 'allow' : 'notify';
     default: return a.kind;
   }
@@ -87,7 +97,21 @@ function leaf(a: Action): Insn[] {
         ret(RET_ALLOW),
       ];
     case 'allowIfOneOf': return oneOf(a.arg, a.values, RET_ALLOW, RET_TRACE_SENTRY);
-    case 'notifyIfOneOf': return oneOf(a.arg, a.values, RET_USER_NOTIF, RET_ALLOW);
+    case 'notifyIfOneOf': {
+      const m = a.masked;
+      if (!m) return oneOf(a.arg, a.values, RET_USER_NOTIF, RET_ALLOW);
+      // The listed values, then the masked one, whose other argument is tested.
+      const out: Insn[] = [{ code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(a.arg) }];
+      a.values.forEach((v, i) => out.push({ code: BPF.JMP_JEQ_K, jt: a.values.length - i + 3, jf: 0, k: v >>> 0 }));
+      out.push(
+        { code: BPF.JMP_JEQ_K, jt: 0, jf: 2, k: m.value >>> 0 },
+        { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(m.arg) },
+        { code: BPF.JMP_JSET_K, jt: 1, jf: 0, k: m.mask >>> 0 },
+        ret(RET_ALLOW),
+        ret(RET_USER_NOTIF),
+      );
+      return out;
+    }
     case 'allowIfEqual': {
       // Each argument that differs jumps over the rest to the notification.
       const n = a.args.length;

@@ -97,17 +97,17 @@ function xattrName(t: Task, addr: number): string {
   return name;
 }
 
-function getxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number): number {
+function getxattr(t: Task, p: AttrTarget, nameAddr: number, buf: number, size: number): number {
   const name = xattrName(t, nameAddr);
   checkXattrAccess(t, p, name, MAY_READ);
-  const value = p.inode.getxattr(name);
+  const value = p.inode.getxattr(name, p.hostFd);
   if (size === 0) return value.length;
   if (size < value.length) throw new SysErr(E.ERANGE);
   t.mem.write(buf, value);
   return value.length;
 }
 
-function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: number, flags: number): number {
+function setxattr(t: Task, p: AttrTarget, nameAddr: number, buf: number, size: number, flags: number): number {
   if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) throw new SysErr(E.EINVAL);
   const name = xattrName(t, nameAddr);
   if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
@@ -116,8 +116,8 @@ function setxattr(t: Task, p: VfsPath, nameAddr: number, buf: number, size: numb
   return 0;
 }
 
-function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
-  const names = visibleXattrs(t, p.inode.listxattr());
+function listxattr(t: Task, p: AttrTarget, buf: number, size: number): number {
+  const names = visibleXattrs(t, p.inode.listxattr(p.hostFd));
   const bytes = nameBytes(names.map((n) => n + '\0').join(''));
   if (size === 0) return bytes.length;
   if (size < bytes.length) throw new SysErr(E.ERANGE);
@@ -125,7 +125,7 @@ function listxattr(t: Task, p: VfsPath, buf: number, size: number): number {
   return bytes.length;
 }
 
-function removexattr(t: Task, p: VfsPath, nameAddr: number): number {
+function removexattr(t: Task, p: AttrTarget, nameAddr: number): number {
   const name = xattrName(t, nameAddr);
   checkXattrAccess(t, p, name, MAY_WRITE);
   removeXattr(p, name);

@@ -3,7 +3,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { FileDescription } from '../kernel/files.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import type { VfsPath } from '../vfs/mount.js';
+import { throughFd, type VfsPath } from '../vfs/mount.js';
 import * as vfs from '../vfs/ops.js';
 import { closeSync, openSync } from 'node:fs';
 import { host, hostFstat } from '../host/fd.js';
@@ -34,8 +34,8 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   // Before the open, so that a failure to hold the directory leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();
-  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t));
-  const d = new FileDescription(hostFd, at, flags, pathOf(t, at).path);
+  const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t, throughFd(at)));
+  const d = new FileDescription(hostFd, { mount: at.mount, inode: at.inode }, flags, pathOf(t, at).path);
   if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();

@@ -2,6 +2,7 @@
 // (and with which handler), and the seccomp program that follows from it.
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
+import { F } from '../abi/flags.js';
 import { buildFilter, FD_MARKER_NR, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
@@ -9,7 +10,7 @@ import { socketFamily } from './socket.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
-import { fcntlFamily, TRAPPED_FCNTL_COMMANDS } from './fcntl.js';
+import { fcntlFamily, TRAPPED_FCNTL_COMMANDS, TRAPPED_SETFL_BITS } from './fcntl.js';
 import { lockFamily } from './lock.js';
 import { miscFamily } from './misc.js';
 import { mountFamily } from './mount.js';
@@ -94,7 +95,8 @@ export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number,
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
   // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
-  policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS });
+  policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS,
+    masked: { value: F.SETFL, arg: 2, mask: TRAPPED_SETFL_BITS } });
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
   // A call that names a process runs natively on the caller itself, and is checked on any other (pids.ts).
   for (const [name, args] of Object.entries(PID_CALL_RULES)) policy.set(nr(name), { kind: 'allowIfEqual', args });

@@ -152,9 +152,15 @@ export abstract class Inode {
    * A new open file description for the guest: a host fd owned by the
    * sentry, behaving right for the calls passed through to the host.
    * `flags` are the guest's open flags (access mode, O_APPEND, O_NONBLOCK…);
-   * `ctx`, who opens.
+   * `ctx`, who opens; `through`: the host fd of an open description of the
+   * file the open came through (/proc/self/fd/N, see VfsPath.through),
+   * which a filesystem whose files are named by path may reopen instead.
    */
-  abstract open(flags: number, ctx: Context): number;
+  abstract open(flags: number, ctx: Context, through?: number): number;
+  /** Can a directory of this filesystem be left a whiteout by renameat2's RENAME_WHITEOUT (a 0:0 character device it makes)? */
+  makesWhiteouts(): boolean { return false; }
+  /** Does open take `through` (and its attributes come through it)? Files named by path do; others reach an unnamed file anyway. */
+  opensThrough(): boolean { return false; }
 
   /**
    * An O_PATH description of this inode was made. Linux's O_PATH opens
@@ -203,8 +209,13 @@ export abstract class Inode {
    */
   hostSocket(): number { throw new SysErr(E.ECONNREFUSED); }
 
-  getxattr(_name: string): Uint8Array { throw new SysErr(E.ENODATA); }
-  listxattr(): string[] { return []; }
-  setxattr(_name: string, _value: Uint8Array, _flags: number): void { throw new SysErr(E.EOPNOTSUPP); }
-  removexattr(_name: string): void { throw new SysErr(E.ENODATA); }
+  /*
+   * Extended attributes. `hostFd`: the call came through an open description
+   * with this host fd (the f*xattr calls), which a filesystem may use instead
+   * of the name, as setattr does.
+   */
+  getxattr(_name: string, _hostFd?: number): Uint8Array { throw new SysErr(E.ENODATA); }
+  listxattr(_hostFd?: number): string[] { return []; }
+  setxattr(_name: string, _value: Uint8Array, _flags: number, _hostFd?: number): void { throw new SysErr(E.EOPNOTSUPP); }
+  removexattr(_name: string, _hostFd?: number): void { throw new SysErr(E.ENODATA); }
 }

@@ -40,8 +40,21 @@ export class Mount {
   get readonly(): boolean { return this.flags.readonly || this.fs.readonly; }
 }
 
-/** A place in a mount namespace: an inode as reached through a mount. */
-export interface VfsPath { readonly mount: Mount; readonly inode: Inode }
+/**
+ * A place in a mount namespace: an inode as reached through a mount.
+ * `through`: it was reached through a magic link to an open description
+ * (/proc/self/fd/N), whose host fd reaches the file itself while the sentry
+ * keeps it (not `closed`), even when its name is gone.
+ */
+export interface VfsPath { readonly mount: Mount; readonly inode: Inode; readonly through?: OpenHostFile }
+
+/** An open description's host fd, as long as the sentry has not closed it. */
+export interface OpenHostFile { readonly hostFd: number; readonly closed: boolean }
+
+/** The host fd a place was reached through (see VfsPath.through), if it is still open and its filesystem opens through one. */
+export function throughFd(p: VfsPath): number | undefined {
+  return p.through && !p.through.closed && p.inode.opensThrough() ? p.through.hostFd : undefined;
+}
 
 export function samePath(a: VfsPath, b: VfsPath): boolean {
   return a.mount === b.mount && a.inode === b.inode;

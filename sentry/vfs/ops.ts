@@ -12,7 +12,7 @@ import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IF
   S_ISUID, S_ISVTX, type Stat, type Timespec } from '../abi/stat.js';
 import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
 import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
-import { samePath, type VfsPath } from './mount.js';
+import { samePath, throughFd, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
 import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
@@ -158,15 +158,17 @@ function isAncestor(maybeAncestor: Inode, of: Inode): boolean {
 }
 
 /**
- * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (RENAME_WHITEOUT
- * is refused). Returns the regular file the move replaced (it lost its
- * name), else null, as unlinkAt does.
+ * renameat2(2); `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT
+ * (the old name is left to a whiteout, a 0:0 character device, on a
+ * filesystem that makes them, else EINVAL, as Linux's tmpfs and a filesystem
+ * without them answer; no capability needed since Linux 5.8). Returns the
+ * regular file the move replaced (it lost its name), else null, as unlinkAt
+ * does.
  */
 export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart: VfsPath, toPath: string,
     flags: number): Inode | null {
   if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysErr(E.EINVAL);
   if ((flags & RENAME.EXCHANGE) && (flags & (RENAME.NOREPLACE | RENAME.WHITEOUT))) throw new SysErr(E.EINVAL);
-  if (flags & RENAME.WHITEOUT) throw new SysErr(E.EINVAL);
   beforeChange();
   const from = resolveParent(a, fromStart, fromPath);
   const to = resolveParent(a, toStart, toPath);
@@ -213,7 +215,14 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
   const rst = replaced && replaced !== moving && watching() ? replaced.stat() : null;
   const replacedNlink = rst && !isDir(rst.mode) ? rst.nlink : 0;
   const replacedFile = replaced && replaced !== moving && !(flags & RENAME.EXCHANGE) && replaced.fileType() === S_IFREG;
-  from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  if (flags & RENAME.WHITEOUT) {
+    if (!from.dir.inode.makesWhiteouts()) throw new SysErr(E.EINVAL);
+    from.dir.inode.rename(from.name, to.dir.inode, to.name, flags & ~RENAME.WHITEOUT);
+    // Made as Linux's tmpfs makes it (shmem_whiteout): by the caller, mode 0, no event of its own.
+    from.dir.inode.mknod(from.name, S_IFCHR, 0, newOwner(a, fromSt));
+  } else {
+    from.dir.inode.rename(from.name, to.dir.inode, to.name, flags);
+  }
   moved(from.dir.inode, from.name, to.dir.inode, to.name, moving, replaced === moving ? null : replaced,
     (flags & RENAME.EXCHANGE) !== 0, replacedNlink <= 1);
   return replacedFile ? replaced : null;
@@ -263,7 +272,8 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
     { at: VfsPath; st: Stat } {
   if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
-  const st = at.inode.stat();
+  const through = throughFd(at);
+  const st = through === undefined ? at.inode.stat() : at.inode.statOpen(through);
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
@@ -280,13 +290,17 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
       checkAccess(a.creds, st, want);
     }
     if ((flags & O.NOATIME) && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
-    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, at, st);
+    if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, { ...at, hostFd: through }, st);
   }
   return { at, st };
 }
 
-/** O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id bits go as for a write. */
-function truncateOnOpen(a: Actor, at: VfsPath, st: Stat): void {
+/**
+ * O_TRUNC: even an empty file is truncated (mtime and ctime change); set-id
+ * bits go as for a write. Through the description an open came through, if
+ * any (its file's name may be gone).
+ */
+function truncateOnOpen(a: Actor, at: AttrTarget, st: Stat): void {
   const mode = withoutSetid(a.creds, st);
   changeAttr(at, { size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }
@@ -421,9 +435,9 @@ export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSize
  * permissions (regular files and directories only; a sticky directory's are
  * its owner's to change), trusted.* is CAP_SYS_ADMIN's, the rest the filesystem's.
  */
-export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeof MAY_READ | typeof MAY_WRITE): void {
+export function checkXattrAccess(a: Actor, p: AttrTarget, name: string, want: typeof MAY_READ | typeof MAY_WRITE): void {
   if (want === MAY_WRITE) writable(p);
-  const st = p.inode.stat();
+  const st = statOf(p);
   if (name.startsWith('trusted.')) {
     if (!capable(a.creds, CAP.SYS_ADMIN)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
     return;
@@ -435,15 +449,15 @@ export function checkXattrAccess(a: Actor, p: VfsPath, name: string, want: typeo
 }
 
 /** setxattr(2) after its checks (checkXattrAccess): the filesystem's, then IN_ATTRIB. */
-export function setXattr(p: VfsPath, name: string, value: Uint8Array, flags: number): void {
+export function setXattr(p: AttrTarget, name: string, value: Uint8Array, flags: number): void {
   beforeChange();
-  p.inode.setxattr(name, value, flags);
+  p.inode.setxattr(name, value, flags, p.hostFd);
   xattrChanged(p.inode);
 }
 
-export function removeXattr(p: VfsPath, name: string): void {
+export function removeXattr(p: AttrTarget, name: string): void {
   beforeChange();
-  p.inode.removexattr(name);
+  p.inode.removexattr(name, p.hostFd);
   xattrChanged(p.inode);
 }
 

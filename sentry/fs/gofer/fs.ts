@@ -12,11 +12,14 @@ import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
-import { O } from '../../abi/flags.js';
+import { AT, F, O } from '../../abi/flags.js';
+import { nameBytes } from '../../abi/names.js';
+import { libcCalls, sys } from '../../host/native.js';
 import { bindUnix } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
 import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
+import { fgetxattr, flistxattr, fremovexattr, fsetxattr } from '../../host/xattr.js';
 import type { GoferClient, GoferStat } from './client.js';
 
 /** How many O_PATH fds a lower layer keeps for reopening (GoferFs.pathFdOf). */
@@ -45,8 +48,13 @@ export class GoferFs implements Filesystem {
   private readonly pinned = new Set<GoferInode>();
   private sweepAt = MIN_HELD;
 
+  /**
+   * `openFdsAreFiles`: an fd the server opens is the host file itself (a
+   * gofer's), which calls on an open description may use in place of its
+   * name; an in-memory volume's is a memfd holding a copy of the file.
+   */
   constructor(readonly client: GoferClient, readonly attach: number, readonly readonly: boolean,
-      readonly emptyDir: EmptyDir) {
+      readonly emptyDir: EmptyDir, readonly openFdsAreFiles = true) {
     this.root = this.inodeFor(null, '', client.lstat(attach, ''));
   }
 
@@ -59,6 +67,7 @@ export class GoferFs implements Filesystem {
     }
     inode.cached = st;
     inode.fetched = calls.current;
+    inode.nameless = false;
     if (parent) { inode.parent = parent; inode.name = name; }
     return inode;
   }
@@ -164,6 +173,13 @@ export class GoferInode extends Inode {
 
   /** The call (`calls`) in which `cached` was fetched. */
   fetched = -1;
+  /**
+   * Its path leads to no file or to another one (unlinked, renamed over,
+   * moved by the host): reached by identity since (an open description, an
+   * fd link), it shows its last attributes with no link, as an unlinked
+   * file's fstat does, until a lookup finds it again (GoferFs.inodeFor).
+   */
+  nameless = false;
   /** The gofer's handle of this directory, once it is a base of its own (`pin`); else -1. */
   handle = -1;
 
@@ -202,12 +218,25 @@ export class GoferInode extends Inode {
 
   stat(): Stat {
     if (this.removed) return { ...this.cached, nlink: 0, dev: this.fs.dev };
-    if (!this.fs.permanent && this.fetched !== calls.current) {
-      this.cached = this.c.lstat(this.a, this.path);
-      this.fetched = calls.current;
-    }
+    if (!this.fs.permanent && this.fetched !== calls.current) this.refetch();
+    if (this.nameless) return { ...this.cached, nlink: 0, dev: this.fs.dev };
     const s = this.cached;
     return { ...s, dev: this.fs.dev, ino: s.ino };
+  }
+
+  /** The file at its path, if that is still this inode's file (see `nameless`). */
+  private refetch(): void {
+    this.fetched = calls.current;
+    let st: GoferStat;
+    try {
+      st = this.c.lstat(this.a, this.path);
+    } catch (e) {
+      if (!(e instanceof SysErr) || e.errno !== E.ENOENT || !this.parent) throw e;
+      this.nameless = true;
+      return;
+    }
+    this.nameless = st.dev !== this.cached.dev || st.ino !== this.cached.ino;
+    if (!this.nameless) this.cached = st;
   }
 
   override fileType(): number { return this.cached.mode & S_IFMT; }
@@ -295,8 +324,16 @@ export class GoferInode extends Inode {
     return this.target ??= this.c.readlink(this.a, this.path);
   }
 
-  override open(flags: number): number {
+  /** A host directory takes a whiteout (a 0:0 device node); an in-memory volume has no device nodes. */
+  override makesWhiteouts(): boolean { return this.fs.openFdsAreFiles; }
+
+  /** A regular file's open description reaches it whatever became of its name (not an in-memory volume's memfd). */
+  override opensThrough(): boolean { return this.fs.openFdsAreFiles && isReg(this.cached.mode); }
+
+  override open(flags: number, _ctx?: unknown, through?: number): number {
     if (isDir(this.cached.mode)) return this.fs.emptyDir.openFor(this, flags);
+    // Through an open description (/proc/self/fd/N): the file it has open, whatever became of its name.
+    if (through !== undefined) return reopen(through, flags);
     // A lower layer's file only: in a coherent tree, an inode number the host reused would reopen a removed file.
     if (this.fs.permanent && isReg(this.cached.mode) && (flags & O.ACCMODE) === O.RDONLY) {
       const pathFd = this.fs.pathFdOf(this);
@@ -371,9 +408,51 @@ export class GoferInode extends Inode {
     return this.created(name, owner, mode);
   }
 
+  /**
+   * O_TMPFILE: an unnamed host file the gofer makes in this directory,
+   * given to `owner` through its fd (then set-id bits again, as `created`).
+   */
+  override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
+    if (!this.fs.openFdsAreFiles) throw new SysErr(E.EOPNOTSUPP);
+    const fd = this.c.open(this.a, this.path, O.TMPFILE | O.RDWR | (linkable ? 0 : O.EXCL), mode);
+    try {
+      const st = hostFstat(fd);
+      if (st.uid !== owner.uid || st.gid !== owner.gid) {
+        setattrOpen(fd, { uid: owner.uid, gid: owner.gid });
+        if (mode & 0o6000) setattrOpen(fd, { mode });
+      }
+      return new GoferTmpfile(this.fs, fd, linkable);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
   override link(name: string, target: Inode): void {
+    if (target instanceof GoferTmpfile && target.fs === this.fs) return this.linkTmpfile(name, target);
     if (!(target instanceof GoferInode) || target.fs !== this.fs) throw new SysErr(E.EXDEV);
+    // The gofer links by path: a file whose name is gone (or leads to another) has none to link from.
+    if (target.stat().nlink === 0) throw new SysErr(E.ENOENT);
     this.c.link(target.a, target.path, this.child(name), this.a);
+    this.children.delete(name);
+  }
+
+  /**
+   * Names an O_TMPFILE file: the sentry links it through /proc/self/fd into
+   * an O_PATH fd of this directory from the gofer (as bindSocket binds), so
+   * no host path is walked; both are on the gofer's mount of the tree, and
+   * `name` is one plain name of it.
+   */
+  private linkTmpfile(name: string, target: GoferTmpfile): void {
+    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new SysErr(E.EINVAL);
+    const file = target.linkableFd();
+    const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
+    try {
+      sys(libcCalls.linkat(AT.FDCWD, `/proc/self/fd/${file}`, dir, nameBytes(name + '\0'), AT.SYMLINK_FOLLOW));
+    } finally {
+      closeSync(dir);
+    }
+    calls.next();
     this.children.delete(name);
   }
 
@@ -415,10 +494,118 @@ export class GoferInode extends Inode {
     if (a.atime !== undefined || a.mtime !== undefined) this.c.utimens(this.a, p, a.atime ?? 'omit', a.mtime ?? 'omit');
   }
 
-  override getxattr(name: string): Uint8Array { return this.c.getxattr(this.a, this.path, name); }
-  override listxattr(): string[] { return this.c.listxattr(this.a, this.path); }
-  override setxattr(name: string, value: Uint8Array, flags: number): void { this.c.setxattr(this.a, this.path, name, value, flags); }
-  override removexattr(name: string): void { this.c.removexattr(this.a, this.path, name); }
+  // Through an open file's fd, its own xattrs, whatever became of its name (a directory's fd is EmptyDir's).
+  override getxattr(name: string, hostFd?: number): Uint8Array {
+    if (this.throughFd(hostFd)) return fgetxattr(hostFd, name);
+    return this.c.getxattr(this.a, this.path, name);
+  }
+  override listxattr(hostFd?: number): string[] {
+    if (this.throughFd(hostFd)) return flistxattr(hostFd);
+    return this.c.listxattr(this.a, this.path);
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number, hostFd?: number): void {
+    if (!this.throughFd(hostFd)) return this.c.setxattr(this.a, this.path, name, value, flags);
+    calls.next();
+    fsetxattr(hostFd, name, value, flags);
+  }
+  override removexattr(name: string, hostFd?: number): void {
+    if (!this.throughFd(hostFd)) return this.c.removexattr(this.a, this.path, name);
+    calls.next();
+    fremovexattr(hostFd, name);
+  }
+
+  private throughFd(hostFd: number | undefined): hostFd is number {
+    return hostFd !== undefined && this.fs.openFdsAreFiles && !isDir(this.cached.mode);
+  }
+}
+
+/**
+ * An O_TMPFILE file of a host directory. It has no name to ask the gofer
+ * about: it is reached only through host fds of it, the one it was made
+ * with until its first open, then the descriptions' (each checked to still
+ * be this file, as an fd number may have been closed and reused), so the
+ * host frees it when the guest's last description goes, as Linux does.
+ */
+export class GoferTmpfile extends Inode {
+  private unnamedFd: number;
+  private opened: number[] = [];
+  private readonly dev: number;
+  private readonly ino: number;
+  /** Its stat when last seen, for a stat with no description left to ask. */
+  private last: Stat;
+
+  constructor(readonly fs: GoferFs, fd: number, private readonly linkable: boolean) {
+    super();
+    const s = hostFstat(fd);
+    this.unnamedFd = fd;
+    this.dev = s.dev;
+    this.ino = s.ino;
+    this.last = { ...s, dev: fs.dev };
+  }
+
+  /** A host fd of the file that the sentry still holds, or -1. */
+  private reachable(): number {
+    if (this.unnamedFd >= 0) return this.unnamedFd;
+    this.opened = this.opened.filter((fd) => {
+      try {
+        const s = hostFstat(fd);
+        return s.dev === this.dev && s.ino === this.ino;
+      } catch {
+        return false;
+      }
+    });
+    return this.opened[0] ?? -1;
+  }
+
+  private fd(): number {
+    const fd = this.reachable();
+    if (fd < 0) throw new SysErr(E.ENOENT);
+    return fd;
+  }
+
+  /** The fd to link it by: ENOENT for an O_EXCL one (never linkable) or one no description holds. */
+  linkableFd(): number {
+    if (!this.linkable) throw new SysErr(E.ENOENT);
+    return this.fd();
+  }
+
+  stat(): Stat {
+    const fd = this.reachable();
+    if (fd >= 0) this.last = { ...hostFstat(fd), dev: this.fs.dev };
+    return this.last;
+  }
+
+  override statOpen(hostFd: number): Stat { return { ...hostFstat(hostFd), dev: this.fs.dev }; }
+  override fileType(): number { return this.last.mode & S_IFMT; }
+  override hostKey(): string { return `${major(this.dev)}:${minor(this.dev)}:${this.ino}`; }
+
+  override open(flags: number): number {
+    const fd = reopen(this.fd(), flags);
+    // The fds of closed descriptions go at each look (reachable); many opens and no look, here.
+    if (this.opened.length >= 16) this.reachable();
+    this.opened.push(fd);
+    if (this.unnamedFd >= 0) {
+      closeSync(this.unnamedFd);
+      this.unnamedFd = -1;
+    }
+    return fd;
+  }
+
+  override setattr(a: SetAttr, hostFd?: number): void {
+    calls.next();
+    setattrOpen(hostFd ?? this.fd(), a);
+  }
+
+  override getxattr(name: string, hostFd?: number): Uint8Array { return fgetxattr(hostFd ?? this.fd(), name); }
+  override listxattr(hostFd?: number): string[] { return flistxattr(hostFd ?? this.fd()); }
+  override setxattr(name: string, value: Uint8Array, flags: number, hostFd?: number): void {
+    calls.next();
+    fsetxattr(hostFd ?? this.fd(), name, value, flags);
+  }
+  override removexattr(name: string, hostFd?: number): void {
+    calls.next();
+    fremovexattr(hostFd ?? this.fd(), name);
+  }
 }
 
 /** fchmod, fchown, ftruncate, futimens on an open host file: it was opened through the gofer, and may have no name left. */
@@ -428,6 +615,18 @@ function setattrOpen(fd: number, a: SetAttr): void {
     const s = hostFstat(fd);
     host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
   }
-  if (a.size !== undefined) host(() => ftruncateSync(fd, a.size));
+  if (a.size !== undefined) truncateOpen(fd, a.size);
   if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
+}
+
+/**
+ * A truncation through an open file (an O_TRUNC open through /proc/self/fd,
+ * checked by the sentry): a description open for reading only is reopened
+ * for writing, as Linux's O_RDONLY | O_TRUNC truncates too.
+ */
+function truncateOpen(fd: number, size: number): void {
+  const acc = sys(libcCalls.fcntl(fd, F.GETFL, 0)) & O.ACCMODE;
+  if (acc === O.WRONLY || acc === O.RDWR) return host(() => ftruncateSync(fd, size));
+  const w = reopen(fd, O.WRONLY);
+  try { host(() => ftruncateSync(w, size)); } finally { closeSync(w); }
 }

@@ -173,6 +173,8 @@ export class OverlayInode extends Inode {
   override symlink(name: string, target: string, owner: Owner): Inode {
     return this.createWith(name, (up) => up.symlink(name, target, owner));
   }
+  /** A guest's whiteout is a device node of the upper layer (the overlay's own whiteouts are its `whiteouts`). */
+  override makesWhiteouts(): boolean { return true; }
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.mknod(name, mode, rdev, owner));
   }

@@ -201,7 +201,11 @@ function fdEntries(fs: ProcFs, key: string, rel: string, t: Task): Entries {
     const fd = Number(name);
     m.set(name, () => {
       const d = fs.kernel.files.lookup(t, fd);
-      if (d) return placeLink(fs, `${key}/${name}`, () => d.at, (ctx) => fdLinkText(fs, ctx, d), fdLinkPerm(d.flags));
+      if (d) {
+        // An open description's link leads through it: a reopen may reach its file by its host fd.
+        const place = d.flags & O.PATH ? d.at : { ...d.at, through: d };
+        return placeLink(fs, `${key}/${name}`, () => place, (ctx) => fdLinkText(fs, ctx, d), fdLinkPerm(d.flags));
+      }
       return new ForeignFdLink(fs, `${key}/${name}`, t, fd);
     });
   }

@@ -18,7 +18,7 @@ import { bindUnix, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
 import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
 import { hostFifos } from '../../host/fifos.js';
-import { futimens } from '../../host/times.js';
+import { futimens, utimensPath } from '../../host/times.js';
 import { HostTmpfs } from './instance.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -152,6 +152,7 @@ export abstract class TmpfsInode extends Inode {
 const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 
 export class TmpfsDir extends TmpfsInode {
+  override makesWhiteouts(): boolean { return true; }
   readonly children = new Map<string, TmpfsInode>();
 
   constructor(fs: Tmpfs, mode: number, owner: Owner, isRoot = false) {
@@ -466,12 +467,49 @@ export class TmpfsSymlink extends TmpfsInode {
 export class TmpfsSpecial extends TmpfsInode {
   /** O_PATH fd of the host FIFO behind a FIFO node. */
   private hostFifo = -1;
+  /**
+   * The host FIFO's times when last seen. Reads and writes of the FIFO run
+   * natively on the host pipe, whose inode's times they move as Linux's
+   * pipe_read (atime, relatime) and pipe_write (mtime, ctime) do; the node's
+   * own times follow each move. Times the sandbox sets are set on the host
+   * FIFO too, so that its relatime decisions start from the same times.
+   */
+  private seen: HostStat | null = null;
 
   constructor(fs: Tmpfs, mode: number, readonly rdev: number, owner: Owner) {
     super(fs, mode, owner);
-    if ((mode & S_IFMT) === S_IFIFO) this.hostFifo = hostFifos.make();
+    if ((mode & S_IFMT) === S_IFIFO) {
+      this.hostFifo = hostFifos.make();
+      this.mirrorTimes();
+    }
   }
-  override stat(): Stat { return { ...super.stat(), rdev: this.rdev }; }
+  override stat(): Stat {
+    if (this.hostFifo >= 0) this.followHostFifo();
+    return { ...super.stat(), rdev: this.rdev };
+  }
+
+  private followHostFifo(): void {
+    const h = hostFstat(this.hostFifo);
+    const s = this.seen;
+    this.seen = h;
+    if (!s) return;
+    const m = this.meta;
+    if (moved(h.atime, s.atime)) m.atime = h.atime;
+    if (moved(h.mtime, s.mtime)) m.mtime = h.mtime;
+    if (moved(h.ctime, s.ctime)) m.ctime = h.ctime;
+  }
+
+  /** The node's atime and mtime onto the host FIFO; its times as they are now are the ones seen. */
+  private mirrorTimes(): void {
+    utimensPath(`/proc/self/fd/${this.hostFifo}`, this.meta.atime, this.meta.mtime);
+    this.seen = hostFstat(this.hostFifo);
+  }
+
+  override setattr(a: SetAttr): void {
+    if (this.hostFifo >= 0) this.followHostFifo();
+    super.setattr(a);
+    if (this.hostFifo >= 0 && (a.atime !== undefined || a.mtime !== undefined)) this.mirrorTimes();
+  }
   /** A character device opens the host's device. */
   override sharesHostFile(): boolean { return (this.meta.mode & S_IFMT) === S_IFCHR; }
   override open(flags: number, ctx: Context): number {
@@ -489,4 +527,8 @@ export class TmpfsSpecial extends TmpfsInode {
     if (this.hostFifo < 0) throw new SysErr(E.ENXIO);
     return host(() => openSync(`/proc/self/fd/${this.hostFifo}`, O.PATH | O.CLOEXEC));
   }
+}
+
+function moved(a: Timespec, b: Timespec): boolean {
+  return a.sec !== b.sec || a.nsec !== b.nsec;
 }
