@@ -16,6 +16,7 @@ import { closeQuietly } from '../host/fd.js';
 import type { DirEntry, Inode } from '../vfs/inode.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
+import type { Creds } from '../auth/creds.js';
 import { ForeignFd } from '../host/foreign.js';
 
 export class FileDescription {
@@ -43,6 +44,8 @@ export class FileDescription {
     readonly flags: number,
     /** The sandbox path it was opened by, as /proc/self/fd shows it. */
     readonly path: string,
+    /** The opener's credentials (Linux's f_cred): linkat's AT_EMPTY_PATH compares them with the caller's. */
+    readonly creds: Creds,
   ) {}
 }
 

@@ -114,6 +114,8 @@ export class Task implements Actor {
       for (const [inode, path] of this.tg.opened) tg.opened.set(inode, path);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }
-    return new Task(tid, tg, opts.shareFs ? this.fs : this.fs.copy(), copyCreds(this.creds), this.ns, this.platform);
+    // Threads share one credentials object and a new process gets its own, as on Linux (copy_creds):
+    // linkat's AT_EMPTY_PATH tells the opener of a description by it.
+    return new Task(tid, tg, opts.shareFs ? this.fs : this.fs.copy(), opts.thread ? this.creds : copyCreds(this.creds), this.ns, this.platform);
   }
 }

@@ -6,7 +6,9 @@ import { entry, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
 import type { Inode } from '../vfs/inode.js';
 import * as vfs from '../vfs/ops.js';
-import { lookupAt, startOf } from './common.js';
+import { lookupAt, sentryFile, startOf } from './common.js';
+import { CAP, capable } from '../auth/creds.js';
+import type { FileDescription } from '../kernel/files.js';
 import { rmdirAt } from './dir.js';
 
 function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number): number {
@@ -32,9 +34,19 @@ function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: n
 
 function linkAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: number, newPath: string, flags: number): number {
   if (flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
+  if ((flags & AT.EMPTY_PATH) && oldPath === '' && olddir !== AT.FDCWD) mayLinkDescription(t, sentryFile(k, t, olddir));
   const target = lookupAt(k, t, olddir, oldPath, (flags & AT.EMPTY_PATH) | ((flags & AT.SYMLINK_FOLLOW) ? 0 : AT.SYMLINK_NOFOLLOW));
   vfs.linkAt(t, target, startOf(k, t, newdir, newPath), newPath);
   return 0;
+}
+
+/**
+ * Giving an open file a name (flink) is for the description's opener, by
+ * the very credentials it opened with (not a forked child's or a set*id's
+ * new ones), or for a caller with CAP_DAC_READ_SEARCH: Linux 6.10's rule.
+ */
+function mayLinkDescription(t: Task, d: FileDescription): void {
+  if (d.creds !== t.creds && !capable(t.creds, CAP.DAC_READ_SEARCH)) throw new SysErr(E.ENOENT);
 }
 
 function symlinkAt(t: Task, k: Kernel, target: string, dirfd: number, path: string): number {

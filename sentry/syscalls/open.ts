@@ -35,7 +35,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   // Before the open, so that a failure to hold the directory leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();
   const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t, throughFd(at)));
-  const d = new FileDescription(hostFd, { mount: at.mount, inode: at.inode }, flags, pathOf(t, at).path);
+  const d = new FileDescription(hostFd, { mount: at.mount, inode: at.inode }, flags, pathOf(t, at).path, t.creds);
   if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
@@ -80,7 +80,7 @@ function openTmpfile(k: Kernel, t: Task, dirfd: number, path: string, flags: num
   if (acc !== O.WRONLY && acc !== O.RDWR) throw new SysErr(E.EINVAL);
   const { dir, at } = vfs.tmpfileAt(t, openStart(k, t, dirfd, path, res), path, mode, (flags & O.EXCL) === 0, res);
   const hostFd = k.files.withRoom(() => at.inode.open(flags & ~O.TMPFILE, t));
-  const d = new FileDescription(hostFd, at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`);
+  const d = new FileDescription(hostFd, at, flags, `${pathOf(t, dir).path}/#tmpfile (deleted)`, t.creds);
   return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
 }
 

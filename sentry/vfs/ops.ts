@@ -63,6 +63,15 @@ function parentForCreate(a: Actor, start: VfsPath, path: string): ParentAndName 
   return p;
 }
 
+/**
+ * A last name with a trailing slash asks for a directory: a call that makes
+ * anything else answers EEXIST when the name is taken and ENOENT when not,
+ * before its permission checks, as Linux's filename_create does.
+ */
+function refuseTrailingSlash(p: ParentAndName): void {
+  if (p.trailingSlash) throw new SysErr(lookupChild(p.dir.inode, p.name) ? E.EEXIST : E.ENOENT);
+}
+
 /** Is something mounted on `inode` of `at`'s mount, or is it that mount's root? */
 function busy(a: Actor, at: VfsPath, inode: Inode): boolean {
   return a.ns.mountedOn({ mount: at.mount, inode }) !== undefined || inode === at.mount.root;
@@ -87,8 +96,8 @@ export function mknodAt(a: Actor, start: VfsPath, path: string, mode: number, de
   if ((type === S_IFCHR || type === S_IFBLK) && !capable(a.creds, CAP.MKNOD)) throw new SysErr(E.EPERM);
   beforeChange();
   const p = parentForCreate(a, start, path);
+  refuseTrailingSlash(p);
   const dirSt = checkCreate(a, p);
-  if (p.trailingSlash) throw new SysErr(E.ENOENT);
   const perm = newMode(a, dirSt, mode);
   const inode = type === S_IFREG ? p.dir.inode.create(p.name, perm, newOwner(a, dirSt))
     : p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
@@ -99,8 +108,8 @@ export function symlinkAt(a: Actor, start: VfsPath, path: string, target: string
   if (target === '') throw new SysErr(E.ENOENT);
   beforeChange();
   const p = parentForCreate(a, start, path);
+  refuseTrailingSlash(p);
   const dirSt = checkCreate(a, p);
-  if (p.trailingSlash) throw new SysErr(E.ENOENT);
   created(p.dir.inode, p.name, p.dir.inode.symlink(p.name, target, newOwner(a, dirSt)));
 }
 
@@ -233,13 +242,13 @@ export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string):
   beforeChange();
   const p = parentForCreate(a, start, path);
   if (lookupChild(p.dir.inode, p.name)) throw new SysErr(E.EEXIST);
+  refuseTrailingSlash(p);
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
   if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
   const tst = target.inode.stat();
   checkHardlink(a.creds, tst);
   checkDirWritable(a, p.dir);
   if (isDir(tst.mode)) throw new SysErr(E.EPERM);
-  if (p.trailingSlash) throw new SysErr(E.ENOENT);
   p.dir.inode.link(p.name, target.inode);
   linked(p.dir.inode, p.name, target.inode);
 }

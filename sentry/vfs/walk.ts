@@ -49,7 +49,14 @@ export function parentOf(ctx: WalkContext, p: VfsPath, b?: Budget): VfsPath {
 }
 
 function searchable(ctx: WalkContext, dir: VfsPath): void {
-  const st = dir.inode.stat();
+  let st;
+  try {
+    st = dir.inode.stat();
+  } catch (e) {
+    // A file's type outlives its names: a dirfd of an unlinked file is no directory, though a bind's stat of it fails (the gofer asks by name).
+    if (e instanceof SysErr && !isDir(dir.inode.fileType())) throw new SysErr(E.ENOTDIR);
+    throw e;
+  }
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
   checkAccess(ctx.creds, st, MAY_EXEC);
 }

@@ -179,8 +179,10 @@ export class VolumeServer {
     symlink: (p, a) => this.vol.symlinkSync(text(a.target), p),
     link: (p, a) => { const to = text(a.newPath); checkPath(to); this.vol.linkSync(p, '/' + to); },
     unlink: (p) => {
-      if (isDirMode(this.vol.lstatSync(p).mode)) throw new Errno(E.EISDIR, 'volume');
+      const st = this.vol.lstatSync(p);
+      if (isDirMode(st.mode)) throw new Errno(E.EISDIR, 'volume');
       this.vol.unlinkSync(p);
+      if (st.nlink <= 1) this.drop(st.ino);
     },
     rmdir: (p) => this.vol.rmdirSync(p),
     rename: (p, a) => { const to = text(a.newPath); checkPath(to); this.rename(p, '/' + to, a.flags); },
@@ -315,6 +317,7 @@ export class VolumeServer {
         } else {
           // memfs's rename over a file leaves the replaced file's link count as it was.
           this.vol.unlinkSync(to);
+          if (target.nlink <= 1) this.drop(target.ino);
         }
       }
       this.move(from, to);
@@ -364,6 +367,19 @@ export class VolumeServer {
     this.shadows.set(ino, s);
     this.push(s);
     return s;
+  }
+
+  /**
+   * The file with inode `ino` lost its last name: memfs gives its inode
+   * number to the next file it makes, which must not find this memfd. The
+   * guest's descriptions of the memfd are its own and live on.
+   */
+  private drop(ino: number): void {
+    const s = this.shadows.get(ino);
+    if (!s) return;
+    this.shadows.delete(ino);
+    closeSync(s.memfd);
+    this.vol.closeSync(s.vfd);
   }
 
   /** Brings a file in step: the guest's change wins over the program's, as it came later (the program writes between runs). */
