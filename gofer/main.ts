@@ -3,15 +3,19 @@
 // itself to that (see confine.ts), then serves the sentry until it hangs up.
 // A sentry that hangs up before saying ends it as quietly.
 import { openSync } from 'node:fs';
-import { native, repoFile } from '../native/index.js';
+import { native } from '../native/index.js';
 import { O } from '../sentry/abi/flags.js';
 import { confine, type Attach } from './confine.js';
 import { type Codec, loadCodec, MAX_MESSAGE } from './protocol.js';
 import { GoferServer } from './server.js';
 
-function parseArgs(argv: string[]): { sock: number } {
-  if (argv.length !== 2 || argv[0] !== '--sock-fd' || !(Number(argv[1]) >= 0)) throw new Error('usage: gofer --sock-fd N');
-  return { sock: Number(argv[1]) };
+/** --ahead: started before anyone needs it (a pod's next container's), so it has time to prepare. */
+function parseArgs(argv: string[]): { sock: number; ahead: boolean } {
+  const ahead = argv[2] === '--ahead';
+  if (argv.length !== (ahead ? 3 : 2) || argv[0] !== '--sock-fd' || !(Number(argv[1]) >= 0)) {
+    throw new Error('usage: gofer --sock-fd N [--ahead]');
+  }
+  return { sock: Number(argv[1]), ahead };
 }
 
 /** The first message: the attaches, or null if the sentry hung up first. */
@@ -29,10 +33,12 @@ function receiveAttaches(sock: number, codec: Codec): Attach[] | null {
 }
 
 try {
-  const { sock } = parseArgs(process.argv.slice(2));
+  const { sock, ahead } = parseArgs(process.argv.slice(2));
   // The sentry sends the final mode of what it creates, its umask already applied.
   process.umask(0);
-  const codec = loadCodec(repoFile('gofer/gofer.proto'));
+  const codec = loadCodec();
+  // Its first requests would otherwise generate the codec's code, on the sentry's critical path as a container joins.
+  if (ahead) codec.prepare();
   const attaches = receiveAttaches(sock, codec);
   if (attaches === null) process.exit(0);
   const { isDir } = confine(attaches, '/tmp');

@@ -4,7 +4,8 @@
 // travels as opaque bytes). Names and paths are bytes (see gofer.proto):
 // each end turns them into its strings of one character per byte
 // (sentry/abi/names.ts).
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
+import { loadProto } from '../sentry/abi/protos.js';
 
 protobuf.util.Long = undefined as never;
 protobuf.configure();
@@ -82,6 +83,8 @@ export interface Codec {
   decodeRequest(b: Uint8Array): DecodedRequest;
   encodeResponse(r: Partial<Response> & { seq: number }): Uint8Array;
   decodeResponse(b: Uint8Array): Response;
+  /** Generates every message's encoder and decoder now, and runs them once, rather than at their first use (a gofer started ahead). */
+  prepare(): void;
 }
 
 /**
@@ -89,8 +92,8 @@ export interface Codec {
  * objects, without fromObject's conversion pass: both ends build them with
  * the right types.
  */
-export function loadCodec(protoPath: string): Codec {
-  const root = protobuf.loadSync(protoPath);
+export function loadCodec(): Codec {
+  const root = loadProto('gofer');
   const Req = root.lookupType('tvisor.gofer.Request');
   const Res = root.lookupType('tvisor.gofer.Response');
   const Attaches = root.lookupType('tvisor.gofer.Attaches');
@@ -101,5 +104,10 @@ export function loadCodec(protoPath: string): Codec {
     decodeRequest: (b) => Req.decode(b) as unknown as DecodedRequest,
     encodeResponse: (r) => Res.encode(r).finish(),
     decodeResponse: (b) => Res.decode(b) as unknown as Response,
+    prepare: () => {
+      for (const t of (root.lookup('tvisor.gofer') as protobuf.Namespace).nestedArray) if (t instanceof protobuf.Type) t.setup();
+      Res.decode(Res.encode({ seq: 1, errno: 2, stat: { ino: 1 } }).finish());
+      Req.decode(Req.encode({ seq: 1, attach: 0, path: new Uint8Array(1), lstat: {} }).finish());
+    },
   };
 }

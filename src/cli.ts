@@ -1,11 +1,13 @@
-// The tvisor command line.
+// The tvisor command line. What only `do` needs (the library API, the
+// terminal relay) is loaded by `do`: the runtime's commands, which engines
+// call for every container, start without it (docs/design.md, "Pods").
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { constants as osConstants, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type Bind, type Change, Sandbox, SandboxError } from './api/sandbox.js';
-import { CgroupError, parseSize } from './cgroup.js';
-import { relayTerminal } from './terminal.js';
+import type { Bind } from './api/sandbox.js';
+import { parseSize } from './cgroup.js';
+import type { DoOptions } from './do.js';
 import { registerRuntime } from './oci/commands.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
@@ -62,72 +64,6 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-/** `do`: one sandbox, one run (src/api), and its exit status as ours (128 + signal for a signal, 127: not found). */
-async function doCommand(command: string[], opts: DoOptions): Promise<never> {
-  let sandbox: Sandbox;
-  try {
-    sandbox = await Sandbox.create({
-      root: opts.root ?? '/', binds: opts.volume, env: [], limits: { memory: opts.memory, pids: opts.pids },
-      strace: opts.strace ?? false, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
-    });
-  } catch (e) {
-    if (e instanceof CgroupError) {
-      process.stderr.write(`tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
-        'tvisor: run it with --memory=0 --pids=0 to go without these limits\n');
-    }
-    // Otherwise the sandbox process has said why.
-    process.exit(125);
-  }
-  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-  const tty = opts.tty && process.stdout.isTTY ? { rows: process.stdout.rows, columns: process.stdout.columns } : opts.tty ?? false;
-  const run = sandbox.run(command, {
-    cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), env: [...env, ...opts.env], tty,
-    stdin: 'inherit', stdout: 'inherit', stderr: 'inherit',
-  });
-  let ended = false;
-  const end = async (code: number): Promise<never> => {
-    if (ended) return new Promise<never>(() => {});
-    ended = true;
-    const kills = sandbox.oomKills();
-    await sandbox.close();
-    if (kills > 0) {
-      process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${opts.memory} bytes): ` +
-        `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);
-    }
-    process.exit(code);
-  };
-  // SIGTERM and SIGHUP end the sandbox; the terminal's SIGINT/SIGQUIT reach the guests directly (same process group).
-  process.on('SIGTERM', () => void end(128 + 15));
-  process.on('SIGHUP', () => void end(128 + 1));
-  process.on('SIGINT', () => {});
-  process.on('SIGQUIT', () => {});
-  const relayed = opts.tty ? relayTerminal(run) : Promise.resolve();
-  try {
-    const exit = await run.exit;
-    await relayed;
-    if (opts.diff) printChanges(await sandbox.changes());
-    return await end(exit.signal ? 128 + osConstants.signals[exit.signal] : exit.code ?? 125);
-  } catch (e) {
-    process.stderr.write(`tvisor: ${(e as Error).message}\n`);
-    return end(e instanceof SandboxError && e.notFound ? 127 : 125);
-  }
-}
-
-/** `do --diff`: one line per change on stderr, as `docker diff` writes them (A added, C changed, D deleted). */
-function printChanges(changes: Change[]): void {
-  const mark = { created: 'A', modified: 'C', deleted: 'D' } as const;
-  for (const c of changes) {
-    const what = c.kind === 'deleted' ? c.type : `${c.type}${c.type === 'file' ? `, ${c.size} bytes` : ''}${c.opaque ? ', opaque' : ''}`;
-    process.stderr.write(`${mark[c.kind]} ${c.path} (${what})\n`);
-  }
-}
-
-interface DoOptions {
-  diff?: boolean;
-  volume: Bind[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean; memory: number;
-  pids: number;
-}
-
 const program = new Command('tvisor')
   .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.')
   .version('tvisor version 0.1.0\nspec: 1.2.0', '--version')
@@ -148,7 +84,7 @@ program.command('do')
   .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
     .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
   .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
-  .action((command: string[], opts: DoOptions) => doCommand(command, opts));
+  .action(async (command: string[], opts: DoOptions) => (await import('./do.js')).doCommand(command, opts));
 
 registerRuntime(program);
 program.parse();

@@ -440,7 +440,7 @@ describe('gofer: protocol and life cycle', () => {
   it('answers a bad request with an errno, logs it and keeps serving', () => {
     const log = `${top}/gofer.log`;
     const g = spawnGofer({ logFile: log });
-    const codec = loadCodec(repoFile('gofer/gofer.proto'));
+    const codec = loadCodec();
     const attaches = codec.encodeAttaches([{ path: rw, readonly: false, recursive: true }]);
     expect(native.send(g.sock, attaches, attaches.length, null, 0)).toBe(attaches.length);
     const buf = new Uint8Array(MAX_MESSAGE), fds = new Int32Array(16), nfds = new Int32Array(1);
@@ -471,7 +471,7 @@ describe('gofer: protocol and life cycle', () => {
   });
 
   it('exits 0 when the sentry hangs up, and non-zero with a message when it cannot confine itself or an attach is a kernel filesystem', async () => {
-    const codec = loadCodec(repoFile('gofer/gofer.proto'));
+    const codec = loadCodec();
     // attach null: the sentry hangs up before saying what to serve (a pod's spare gofer at the pod's end).
     const run = async (attach: string | null, hangUp: boolean) => {
       const pair = new Int32Array(2);

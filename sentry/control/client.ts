@@ -64,12 +64,17 @@ export function checkResponse(res: ControlResponse): ControlResponse {
   return res;
 }
 
+/** The first answer on a connection that sendRequest made, waited for; the connection stays the caller's. */
+export function firstAnswer(sock: number): { first: ControlResponse; fd: number } {
+  const { res, fd } = receiveResponse(sock)!;
+  return { first: checkResponse(res), fd };
+}
+
 /** One request on a fresh connection, waiting for its first answer; returns the connection (the caller's) with it. */
 export function request(path: string, req: ControlRequest, fds: number[] = []): { sock: number; first: ControlResponse; fd: number } {
   const sock = sendRequest(path, req, fds);
   try {
-    const { res, fd } = receiveResponse(sock)!;
-    return { sock, first: checkResponse(res), fd };
+    return { sock, ...firstAnswer(sock) };
   } catch (e) {
     closeSync(sock);
     throw e;

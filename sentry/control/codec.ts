@@ -1,7 +1,7 @@
 // The control socket's messages (control.proto), shared by the sandbox that
 // serves them and the runtime's commands that send them.
-import protobuf from 'protobufjs';
-import { repoFile } from '../host/native.js';
+import type protobuf from 'protobufjs/light.js';
+import { loadProto } from '../abi/protos.js';
 import type { ProcessConfig } from './process.js';
 
 export type ControlRequest = { start: { containerId?: string } } | { exec: { process: ProcessConfig; containerId?: string } }
@@ -22,7 +22,7 @@ export interface ControlResponse {
 
 let root: protobuf.Root | undefined;
 function type(name: string): protobuf.Type {
-  root ??= protobuf.loadSync(repoFile('sentry/control/control.proto'));
+  root ??= loadProto('control');
   return root.lookupType(`tvisor.control.${name}`);
 }
 

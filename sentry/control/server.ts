@@ -59,7 +59,7 @@ export class ControlServer {
   constructor(private readonly kernel: Kernel, private readonly path: string, private readonly h: ControlHandlers) {
     this.listenFd = listenAt(path);
     kernel.watch(this.listenFd, () => this.accept());
-    this.spare = h.podSandbox ? this.startGofer() : null;
+    this.spare = h.podSandbox ? this.startGofer(true) : null;
   }
 
   close(): void {
@@ -193,12 +193,16 @@ export class ControlServer {
     if (master >= 0) closeQuietly(master);
     this.hangUp(conn);
     // After the answer: the next container's gofer starts while this one's create goes on.
-    if (this.h.podSandbox) this.spare ??= this.startGofer();
+    if (this.h.podSandbox) this.spare ??= this.startGofer(true);
   }
 
-  /** A gofer the kernel watches (it kills it with the sandbox, and ends the containers it serves if it dies). */
-  private startGofer(): GoferRef {
-    const gofer = goferRef(spawnGofer());
+  /**
+   * A gofer the kernel watches (it kills it with the sandbox, and ends the
+   * containers it serves if it dies); `ahead`: a spare, which prepares while
+   * it waits.
+   */
+  private startGofer(ahead = false): GoferRef {
+    const gofer = goferRef(spawnGofer({ ahead }));
     this.kernel.watchGofer(gofer);
     return gofer;
   }

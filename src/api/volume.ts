@@ -17,7 +17,7 @@ import { closeSync, fstatSync, fchmodSync, fchownSync, ftruncateSync, futimesSyn
 import { constants } from 'node:os';
 import { loadCodec, MAX_MESSAGE, type Codec, type DecodedRequest, type OpArgs, type OpName, type Response, type Timespec,
   UTIME_NOW, UTIME_OMIT, type WireDirent, type WireStat } from '../../gofer/protocol.js';
-import { libcCalls, native, repoFile } from '../../native/index.js';
+import { libcCalls, native } from '../../native/index.js';
 import { E } from '../../sentry/abi/errno.js';
 import { O, RENAME } from '../../sentry/abi/flags.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../sentry/abi/stat.js';
@@ -97,7 +97,7 @@ export class VolumeServer {
 
   /** sock: the server's end of the socketpair (non-blocking), the server's to close. */
   constructor(private readonly vol: VolumeFs, sock: number) {
-    this.codec = codec ??= loadCodec(repoFile('gofer/gofer.proto'));
+    this.codec = codec ??= loadCodec();
     this.sock = sock;
     libcCalls.fcntl(sock, 4 /* F_SETFL */, O.NONBLOCK);
     readiness.watch(sock, () => this.serveReady());

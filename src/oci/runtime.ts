@@ -13,7 +13,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import { libcCalls, native } from '../../native/index.js';
 import type { SandboxSpec } from '../../sentry/boot.js';
 import { type ControlRequest } from '../../sentry/control/codec.js';
-import { awaitEnd, ControlError, request as controlRequest } from '../../sentry/control/client.js';
+import { awaitEnd, ControlError, firstAnswer, receiveResponse, request as controlRequest, sendRequest } from '../../sentry/control/client.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { textName } from '../../sentry/abi/names.js';
@@ -158,17 +158,21 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
   store.claim(id);
   const pair = new Int32Array(2);
   let waiter: ChildProcess | null = null;
+  let sock = -1;
   try {
     if (native.socketpair(pair) < 0) throw new RuntimeError('socketpair failed');
+    // The request goes first: the sandbox mounts the container's tree while the waiter starts.
+    sock = controlCall(() => sendRequest(store.controlSocket(pod.sandboxId), {
+      createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
+        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }) },
+    }, terminal ? [pair[0]!] : [0, 1, 2, pair[0]!]));
     // Its end of the pair is fd 3; create's stdio goes to the container, not to it.
     waiter = spawn(WAITER, ['137'], { detached, stdio: ['ignore', 'ignore', 'ignore', pair[1]!] });
     const exited = exitOf(waiter);
     const waiterPid = waiter.pid ?? 0;
-    const { sock, fd: master } = request(store.controlSocket(pod.sandboxId), {
-      createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
-        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }) },
-    }, terminal ? [pair[0]!] : [0, 1, 2, pair[0]!]);
+    const { fd: master } = controlCall(() => firstAnswer(sock));
     closeSync(sock);
+    sock = -1;
     if (master >= 0) relayTerminal(master, o.consoleSocket);
     if (detached) waiter.unref();
     const state: StateWithCgroup = {
@@ -179,11 +183,14 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
     created(store, state, o);
     return { pid: waiterPid, exited };
   } catch (e) {
+    // Its answer first: a DeleteContainer served before the CreateContainer would find nothing to delete.
+    if (sock >= 0) try { receiveResponse(sock); } catch { /* answered already, or the sandbox hung up */ }
     try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
     if (waiter?.pid) killAndWait(waiter.pid);
     store.remove(id);
     throw e;
   } finally {
+    if (sock >= 0) closeSync(sock);
     for (const fd of pair) if (fd > 0) closeSync(fd);
   }
 }
@@ -218,14 +225,19 @@ function killAndWait(pid: number): void {
   for (let i = 0; i < 500 && startTime(pid) !== null; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
 }
 
-/** One request to the sandbox (sentry/control/client.ts); its failures are the runtime's errors. */
-function request(path: string, req: ControlRequest, fds: number[] = []): ReturnType<typeof controlRequest> {
+/** A call of the control client (sentry/control/client.ts), its failures as the runtime's errors. */
+function controlCall<T>(f: () => T): T {
   try {
-    return controlRequest(path, req, fds);
+    return f();
   } catch (e) {
     if (e instanceof ControlError) throw new RuntimeError(e.message);
     throw e;
   }
+}
+
+/** One request to the sandbox, waiting for its first answer. */
+function request(path: string, req: ControlRequest, fds: number[] = []): ReturnType<typeof controlRequest> {
+  return controlCall(() => controlRequest(path, req, fds));
 }
 
 export function start(g: GlobalOptions, id: string): void {

@@ -7,7 +7,7 @@ import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Resp
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import { bytesName, nameBytes } from '../../abi/names.js';
-import { native, repoFile } from '../../host/native.js';
+import { native } from '../../host/native.js';
 import { calls } from '../../vfs/inode.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
@@ -44,7 +44,7 @@ export class GoferClient {
 
   /** sock: the sentry's end of a gofer's socketpair; the client owns it. */
   constructor(private sock: number) {
-    this.codec = sharedCodec ??= loadCodec(repoFile('gofer/gofer.proto'));
+    this.codec = sharedCodec ??= loadCodec();
   }
 
   /**

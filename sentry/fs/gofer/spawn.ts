@@ -13,8 +13,11 @@ export interface GoferProcess { sock: number; pid: number }
  * attach id i is the i-th of the list. recursive defaults to true (`rbind`).
  */
 export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
-/** logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. */
-export interface GoferOptions { logFile?: string }
+/**
+ * logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. ahead: started before
+ * anything needs it (a pod's spare), so it prepares its codec while it waits to be told what to serve.
+ */
+export interface GoferOptions { logFile?: string; ahead?: boolean }
 
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
 interface MountLike { type: string; source?: string; options: string[]; goferSocket?: number }
@@ -39,7 +42,7 @@ export function spawnGofer(opts: GoferOptions = {}): GoferProcess {
   tv(native.socketpair(pair));
   const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   try {
-    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3'], { stdio: ['ignore', 'ignore', log, pair[1]!] });
+    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3', ...(opts.ahead ? ['--ahead'] : [])], { stdio: ['ignore', 'ignore', log, pair[1]!] });
     if (child.pid === undefined) throw new Error('cannot start the gofer');
     // The sentry reaps it (its death stops the sandbox); Node's loop must not wait for it.
     child.unref();
