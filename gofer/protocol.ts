@@ -5,7 +5,7 @@
 // each end turns them into its strings of one character per byte
 // (sentry/abi/names.ts).
 import protobuf from 'protobufjs/light.js';
-import { loadProto } from '../sentry/abi/protos.js';
+import { loadProto } from '../native/protos.js';
 
 protobuf.util.Long = undefined as never;
 protobuf.configure();

@@ -1,7 +1,7 @@
 // The control socket's messages (control.proto), shared by the sandbox that
 // serves them and the runtime's commands that send them.
 import type protobuf from 'protobufjs/light.js';
-import { loadProto } from '../abi/protos.js';
+import { loadProto } from '../../native/protos.js';
 import type { ProcessConfig } from './process.js';
 
 export type ControlRequest = { start: { containerId?: string } } | { exec: { process: ProcessConfig; containerId?: string } }

@@ -91,7 +91,7 @@ describe('VFS operations', () => {
     expect(errnoOf(() => renameAt(rootActor, root, 'a', root, 'a/sub/a', 0))).toBe(E.EINVAL);
     expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'a', 0))).toBe(E.EISDIR);
     expect(errnoOf(() => renameAt(rootActor, root, 'a', root, 'f', 0))).toBe(E.ENOTDIR);
-    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'g', RENAME.WHITEOUT))).toBe(E.EINVAL);
+    expect(errnoOf(() => renameAt(rootActor, root, 'f', root, 'g', RENAME.WHITEOUT | RENAME.EXCHANGE))).toBe(E.EINVAL);
     mkdirAt(rootActor, root, 'mnt', 0o755);
     const fs = tmpfs();
     ns.mount(at('mnt'), fs, fs.root, RW, 'tmpfs');

@@ -3,7 +3,7 @@
 // with its light build, which has no .proto parser to load or run.
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs/light.js';
-import { repoFile } from '../../native/repo.js';
+import { repoFile } from './repo.js';
 
 /** The schema of `name` (control: sentry/control/control.proto, gofer: gofer/gofer.proto). */
 export function loadProto(name: 'control' | 'gofer'): protobuf.Root {
