@@ -28,15 +28,27 @@ export function nsTidOf(t: Task): number {
   return t.tid === t.tg.tgid ? t.tg.nsPid : nsIdOf(t.tid);
 }
 
+export interface ProcOwner { uid: number; gid: number }
+const ROOT_OWNER: ProcOwner = { uid: 0, gid: 0 };
+
+/** The owner of a proc inode: the nearest process directory's, or root's above them. */
+function ownerOf(inode: Inode): ProcOwner {
+  for (let i: Inode | null = inode; i; i = i.parent) if (i instanceof ProcInode && i.owner) return i.owner();
+  return ROOT_OWNER;
+}
+
 abstract class ProcInode extends Inode {
   readonly ino: number;
+  /** Set on a process's directory: who owns it and everything under it. */
+  owner: (() => ProcOwner) | null = null;
   constructor(readonly fs: ProcFs, readonly key: string, protected readonly mode: number) {
     super();
     this.ino = fs.ino(key);
   }
   stat(): Stat {
     const t = this.fs.time;
-    return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: 0, gid: 0, rdev: 0,
+    const { uid, gid } = ownerOf(this);
+    return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid, gid, rdev: 0,
       size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t };
   }
   /** O_TRUNC of a proc file changes nothing (as proc_setattr lets a size through); the rest is refused. */

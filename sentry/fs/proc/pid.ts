@@ -133,20 +133,34 @@ export function processDir(fs: ProcFs, p: ProcessRef): ProcDir {
   const key = `pid/${p.nsPid}`;
   const rel = String(p.nsPid);
   const task = () => (p.tg ? leader(p.tg) : null);
-  return new ProcDir(fs, key, 0o555, () => {
+  return ownedBy(task, new ProcDir(fs, key, 0o555, () => {
     const m = commonEntries(fs, p, key, rel, task);
     m.set('task', () => new ProcDir(fs, `${key}/task`, 0o555, () => new Map(k.proc.list(`${rel}/task`).map((tid) =>
       [tid, () => threadDir(fs, p, Number(tid))]))));
     m.set('net', () => mirrorDir(fs, `${key}/net`, `${rel}/net`));
     return m;
-  });
+  }));
+}
+
+/**
+ * A process's directory and what is in it belong to its task's effective
+ * uid and gid, as Linux's task_dump_owner gives them to a dumpable task: so a
+ * process that is not root may list its own /proc/self/fd (mode 0500).
+ * The sandbox's init (no task) is root's.
+ */
+function ownedBy(task: () => Task | null, dir: ProcDir): ProcDir {
+  dir.owner = () => {
+    const c = task()?.creds;
+    return c ? { uid: c.euid, gid: c.egid } : { uid: 0, gid: 0 };
+  };
+  return dir;
 }
 
 function threadDir(fs: ProcFs, p: ProcessRef, nsTid: number): ProcDir {
   const key = `pid/${p.nsPid}/task/${nsTid}`;
   const rel = `${p.nsPid}/task/${nsTid}`;
   const task = () => (p.tg ? [...p.tg.tasks].find((t) => nsTidOfTask(t) === nsTid) ?? null : null);
-  return new ProcDir(fs, key, 0o555, () => commonEntries(fs, p, key, rel, task));
+  return ownedBy(task, new ProcDir(fs, key, 0o555, () => commonEntries(fs, p, key, rel, task)));
 }
 
 function nsTidOfTask(t: Task): number {

@@ -3,6 +3,7 @@
 // /proc/self/fd with other modes, cwd and root links, and the fd directory.
 #include "probe.h"
 #include <sys/wait.h>
+#include "as.h"
 
 static void show_link(const char *label, const char *p) {
   char b[4096]; ssize_t n = readlink(p, b, sizeof b - 1);
@@ -111,11 +112,27 @@ CASE(fd_entries_follow_dup2_and_close) {
   show_link("b before", p); dup2(a, b); show_link("b after dup2 of a", p); close(b); show_link("b after close", p);
 }
 
+CASE(fd_dir_of_non_root_process) {
+  // Not root, the process still reads its own fd directory (mode 0500): Linux
+  // by proc_fd_permission's own-process rule or by owning it as a dumpable task.
+  int fd = open("f", O_CREAT | O_RDWR, 0644);
+  AS(65534, 65534, 65534) {
+    SHOW("faccessat fd dir", faccessat(AT_FDCWD, "/proc/self/fd", R_OK | X_OK, AT_EACCESS));
+    DIR *d = opendir("/proc/self/fd"); int n = 0; char path[64], buf[256];
+    FACT("opendir: %s\n", d ? "ok" : strerrorname_np(errno));
+    if (d) { while (readdir(d)) n++; closedir(d); }
+    FACT("entries beyond the dots: %d\n", n > 2);
+    fd_path(path, fd); ssize_t r = readlink(path, buf, sizeof buf);
+    FACT("readlink of an fd: %s\n", r >= 0 ? "ok" : strerrorname_np(errno));
+  }
+  close(fd);
+}
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(fd_link_of_deleted_file); RUN(fd_link_of_deleted_dir); RUN(fd_link_of_dir_and_cwd); RUN(fd_link_of_symlink_opath); RUN(fd_link_of_fifo);
   RUN(fdinfo_pos_and_flags); RUN(fdinfo_of_missing_fd); RUN(reopen_through_fd_link); RUN(reopen_deleted_file); RUN(reopen_dir_fd_link);
   RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
   RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
+  RUN(fd_dir_of_non_root_process);
   return 0;
 }
