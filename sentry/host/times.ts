@@ -20,17 +20,19 @@ function put(buf: BigInt64Array, i: number, t: TimeArg): void {
   else { buf[i] = BigInt(t.sec); buf[i + 1] = BigInt(t.nsec); }
 }
 
-export function futimens(fd: number, atime: TimeArg, mtime: TimeArg): void {
+/** The two timespecs the kernel takes, atime then mtime. */
+function timesOf(atime: TimeArg, mtime: TimeArg): BigInt64Array {
   const buf = new BigInt64Array(4);
   put(buf, 0, atime);
   put(buf, 2, mtime);
-  if (futimensC(fd, buf) < 0) throw new SysErr(koffi.errno());
+  return buf;
+}
+
+export function futimens(fd: number, atime: TimeArg, mtime: TimeArg): void {
+  if (futimensC(fd, timesOf(atime, mtime)) < 0) throw new SysErr(koffi.errno());
 }
 
 /** utimensat(2) of a path the sentry made (an O_PATH fd's /proc/self/fd link: futimens needs an open file). */
 export function utimensPath(path: string, atime: TimeArg, mtime: TimeArg): void {
-  const buf = new BigInt64Array(4);
-  put(buf, 0, atime);
-  put(buf, 2, mtime);
-  if (utimensatC(AT_FDCWD, path, buf, 0) < 0) throw new SysErr(koffi.errno());
+  if (utimensatC(AT_FDCWD, path, timesOf(atime, mtime), 0) < 0) throw new SysErr(koffi.errno());
 }

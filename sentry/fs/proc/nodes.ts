@@ -29,7 +29,7 @@ export function nsTidOf(t: Task): number {
 }
 
 export interface ProcOwner { uid: number; gid: number }
-const ROOT_OWNER: ProcOwner = { uid: 0, gid: 0 };
+export const ROOT_OWNER: ProcOwner = { uid: 0, gid: 0 };
 
 /** The owner of a proc inode: the nearest process directory's, or root's above them. */
 function ownerOf(inode: Inode): ProcOwner {

@@ -9,7 +9,7 @@ import type { Task, ThreadGroup } from '../../kernel/task.js';
 import { Inode } from '../../vfs/inode.js';
 import { S_IFREG, type Stat } from '../../abi/stat.js';
 import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
-import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, named, placeLink, self } from './nodes.js';
+import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, named, ROOT_OWNER, placeLink, self } from './nodes.js';
 import type { FileDescription } from '../../kernel/files.js';
 import type { Context } from '../../vfs/context.js';
 import { pathOf } from '../../vfs/walk.js';
@@ -151,7 +151,7 @@ export function processDir(fs: ProcFs, p: ProcessRef): ProcDir {
 function ownedBy(task: () => Task | null, dir: ProcDir): ProcDir {
   dir.owner = () => {
     const c = task()?.creds;
-    return c ? { uid: c.euid, gid: c.egid } : { uid: 0, gid: 0 };
+    return c ? { uid: c.euid, gid: c.egid } : ROOT_OWNER;
   };
   return dir;
 }
