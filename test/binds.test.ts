@@ -2,7 +2,7 @@
 // /etc/resolv.conf, /etc/hostname) and of trees with host mounts beneath
 // them (rbind, the default, and bind).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANG_MS, sandboxSh, tempDir, tvisorDo } from './helpers.js';
 
@@ -178,6 +178,18 @@ describe('gofer round trips of a walk on a bind mount', () => {
     expect(r.stdout).toBe('ro\nro\nro\n');
     expect(r.stderr.match(/gofer readlink\(\\"link\\"\)/g)).toHaveLength(3);
     expect(r.stderr.match(/gofer open\(\\"dir\/f\\"\)/g)).toHaveLength(3);
+  });
+
+  it('asks the root\'s lower layer once about a name it lacks, however often the sandbox makes and removes it', () => {
+    const tree = `${dir}/trips-absent`;
+    mkdirSync(tree, { recursive: true });
+    const r = tvisorDo(['/bin/sh', '-c', `cd ${tree} && for i in 1 2 3; do echo x > new; mv new moved; rm moved; mkdir d; rmdir d; done; ` +
+      'ls; cat new 2>/dev/null || echo gone'], { flags: ['--strace'] });
+    expect(r.stdout).toBe('gone\n');
+    const asked = (name: string) => r.stderr.match(new RegExp(`gofer (lstat|walkstat)\\(\\\\"${tree.slice(1)}/${name}\\\\"\\)`, 'g')) ?? [];
+    // Each missing name once (overlayfs leaves a changing lower layer undefined); nothing reached the host tree.
+    for (const name of ['new', 'moved', 'd']) expect(asked(name)).toHaveLength(1);
+    expect(readdirSync(tree)).toEqual([]);
   });
 
   it('sees each call\'s changes: a symlink in the path, a missing name then made, a chmod then a stat', () => {

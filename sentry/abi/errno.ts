@@ -24,6 +24,11 @@ export function errnoName(errno: number): string {
 /** A system call error: the value a handler fails with. */
 export class SysErr extends Error {
   constructor(readonly errno: number, detail?: string) {
+    // An errno is an answer, not a fault: most calls that fail (a lookup of a
+    // missing name) would spend more on capturing a stack than on the call.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail ? `${errnoName(errno)}: ${detail}` : errnoName(errno));
+    Error.stackTraceLimit = limit;
   }
 }

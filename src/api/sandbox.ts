@@ -212,7 +212,9 @@ export class Sandbox {
       };
       const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3', TVISOR_CLI_PID: String(process.pid) };
       delete env.TVISOR_CONSOLE_SOCKET;
-      const child = spawn(process.execPath, [SANDBOX_MAIN, JSON.stringify(spec)],
+      // TVISOR_SENTRY_CPU_PROF=DIR: the sentry writes a V8 CPU profile there (design.md: where a trapped call's time goes).
+      const profile = process.env.TVISOR_SENTRY_CPU_PROF;
+      const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), SANDBOX_MAIN, JSON.stringify(spec)],
         { env, stdio: ['ignore', 'ignore', opts.sandboxStderr ?? 'inherit', 'pipe', ...theirs] });
       for (const fd of theirs.splice(0)) closeSync(fd);
       const line = await new Promise<string>((res) => {

@@ -26,6 +26,8 @@ import type { GoferClient, GoferStat } from './client.js';
 const PATH_FDS = 256;
 /** Held directories a tree has before it gives back those no longer held (GoferFs.sweep). */
 const MIN_HELD = 64;
+/** A lower-layer directory's remembered missing names, at most (then it starts again). */
+const MAX_ABSENT = 4096;
 /** What a Hold may meet that leaves the directory named by path (GoferFs.hold). */
 const HOLD_MISSED: ReadonlySet<number> = new Set([E.ENOENT, E.ENOTDIR, E.ELOOP, E.EOPNOTSUPP]);
 
@@ -168,6 +170,13 @@ export class GoferFs implements Filesystem {
 
 export class GoferInode extends Inode {
   private readonly children = new Map<string, GoferInode>();
+  /**
+   * A lower layer's names found missing: overlayfs leaves a lower layer that
+   * changes undefined, so an absence is as lasting as a presence, and the
+   * overlay asks the lower layer about every name it creates, renames to or
+   * looks up in vain (a gofer round trip each).
+   */
+  private readonly absent = new Set<string>();
   /** A directory the sandbox removed: it has no path left to ask the gofer about. */
   private removed = false;
 
@@ -265,12 +274,30 @@ export class GoferInode extends Inode {
     if (this.fs.permanent) {
       const hit = this.children.get(name);
       if (hit) return hit;
+      if (this.absent.has(name)) throw new SysErr(E.ENOENT);
+      try {
+        return this.found(name, this.c.lstat(this.a, this.child(name)));
+      } catch (e) {
+        if (e instanceof SysErr && e.errno === E.ENOENT) this.noteAbsent(name);
+        throw e;
+      }
     } else {
       const recent = this.fs.recentLookup(this.key(name));
       if (recent === null) throw new SysErr(E.ENOENT);
       if (recent && recent.parent === this && recent.name === name && recent.fetched === calls.current) return recent;
     }
     return this.found(name, this.c.lstat(this.a, this.child(name)));
+  }
+
+  private noteAbsent(name: string): void {
+    if (this.absent.size >= MAX_ABSENT) this.absent.clear();
+    this.absent.add(name);
+  }
+
+  /** The entry `name` changed: what is known of it is asked again. */
+  private forgetName(name: string): void {
+    this.children.delete(name);
+    this.absent.delete(name);
   }
 
   /** The child `name` whose lstat is `st`, remembered as the tree's kind of cache has it. */
@@ -300,8 +327,10 @@ export class GoferInode extends Inode {
       const name = names[i - 1]!;
       dir = (this.fs.permanent && dir.children.get(name)) || dir.found(name, stats[i]!);
     }
-    if (missing && !this.fs.permanent && stats.length - 1 < names.length) {
-      this.fs.rememberLookup(dir.key(names[stats.length - 1]!), null);
+    if (missing && stats.length - 1 < names.length) {
+      const name = names[stats.length - 1]!;
+      if (this.fs.permanent) dir.noteAbsent(name);
+      else this.fs.rememberLookup(dir.key(name), null);
     }
   }
 
@@ -378,7 +407,7 @@ export class GoferInode extends Inode {
    * chown, so they are set again after.
    */
   private created(name: string, owner: Owner, mode = 0): Inode {
-    this.children.delete(name);
+    this.forgetName(name);
     const inode = this.lookup(name);
     const st = (inode as GoferInode).cached;
     if (st.uid === owner.uid && st.gid === owner.gid) return inode;
@@ -434,7 +463,7 @@ export class GoferInode extends Inode {
     // The gofer links by path: a file whose name is gone (or leads to another) has none to link from.
     if (target.stat().nlink === 0) throw new SysErr(E.ENOENT);
     this.c.link(target.a, target.path, this.child(name), this.a);
-    this.children.delete(name);
+    this.forgetName(name);
   }
 
   /**
@@ -453,12 +482,12 @@ export class GoferInode extends Inode {
       closeSync(dir);
     }
     calls.next();
-    this.children.delete(name);
+    this.forgetName(name);
   }
 
   override unlink(name: string): void {
     this.c.unlink(this.a, this.child(name));
-    this.children.delete(name);
+    this.forgetName(name);
   }
 
   override rmdir(name: string): void {
@@ -466,14 +495,14 @@ export class GoferInode extends Inode {
     const gone = lookupChild(this, name) as GoferInode | null;
     this.c.rmdir(this.a, this.child(name));
     if (gone) { gone.removed = true; this.fs.forget(gone); }
-    this.children.delete(name);
+    this.forgetName(name);
   }
 
   override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
     if (!(newDir instanceof GoferInode) || newDir.fs !== this.fs) throw new SysErr(E.EXDEV);
     this.c.rename(this.a, this.child(oldName), newDir.child(newName), flags, newDir.a);
-    this.children.delete(oldName);
-    newDir.children.delete(newName);
+    this.forgetName(oldName);
+    newDir.forgetName(newName);
     newDir.lookup(newName);
     if (flags & 2 /* RENAME_EXCHANGE */) this.lookup(oldName);
   }
