@@ -74,6 +74,9 @@ export const native = {
   lockCancel: lib.func('void tv_lock_cancel(int handle)') as (handle: number) => void,
 };
 
+const SYS_IOPRIO_SET = 251;
+const SYS_IOPRIO_GET = 252;
+
 /** libc calls the sentry uses directly; they return -1 and set errno (read with koffi.errno()). */
 export const libcCalls = {
   close: libc.func('int close(int fd)') as (fd: number) => number,
@@ -112,6 +115,14 @@ export const libcCalls = {
   // An O_TMPFILE file of a bind given a name (through /proc/self/fd, AT_SYMLINK_FOLLOW); the new name is a C string of its bytes.
   linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const uint8_t *newpath, int flags)') as
     (oldDirFd: number, oldPath: string, newDirFd: number, newPath: Uint8Array, flags: number) => number,
+  // A uid's priorities (PRIO_USER, IOPRIO_WHO_USER), set and read by the sentry thread by thread.
+  getpriority: libc.func('int getpriority(int which, int who)') as (which: number, who: number) => number,
+  setpriority: libc.func('int setpriority(int which, int who, int prio)') as (which: number, who: number, prio: number) => number,
+  schedGetscheduler: libc.func('int sched_getscheduler(int pid)') as (pid: number) => number,
+  ioprioGet: ((f) => (which: number, who: number) => f(SYS_IOPRIO_GET, 'int', which, 'int', who) as number)(
+    libc.func('long syscall(long nr, ...)')),
+  ioprioSet: ((f) => (which: number, who: number, prio: number) => f(SYS_IOPRIO_SET, 'int', which, 'int', who, 'int', prio) as number)(
+    libc.func('long syscall(long nr, ...)')),
   prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)') as
     (pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number,
   // Lock proxies (sentry/kernel/locks.ts): the sentry's own lock calls.

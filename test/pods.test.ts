@@ -186,6 +186,10 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     expect(fromB.length).toBe(11);
     expect(fromB.filter(([, r]) => r !== '0')).toEqual([]);
     expect(calls(A)).toEqual(fromB.map(([name]) => [name, 'ESRCH']));
+    // A uid's priority (PRIO_USER: root's, in both) reaches the caller's container only.
+    expect(sh(B, `pidcalls user 5 ${target}`).stdout).toBe(`setpriority_user 0\nnice ${target} 5\n`);
+    expect(sh(A, 'pidcalls user 12 $$').stdout).toMatch(/^setpriority_user 0\nnice \d+ 12\n$/);
+    expect(sh(B, `pidcalls user - ${target}`).stdout).toBe(`nice ${target} 5\n`);
     const ps = (id: string) => JSON.parse(oci(['ps', '--format', 'json', id]).stdout) as number[];
     const [psA, psB] = [ps(A), ps(B)];
     expect(psA.length).toBe(1);
@@ -225,9 +229,13 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
 
   it('ends a container whose first process ends, and deletes a container, leaving the others running', async () => {
     const D = `${PREFIX}d`;
-    createAndStart(bundle('container', SB, 'd', (c) => { c.process.args = ['sh', '-c', 'sleep 600 & sleep 1; exit 3']; }), D);
+    // Its first process ends when told (a fixed sleep lost the race with `state` on a busy machine).
+    createAndStart(bundle('container', SB, 'd', (c) => {
+      c.process.args = ['sh', '-c', 'sleep 600 & until [ -e /tmp/end ]; do sleep 0.1; done; exit 3'];
+    }), D);
     // The pid engines wait for is a small waiter, not a Node process.
     expect(readFileSync(`/proc/${state(D).pid}/cmdline`, 'utf8')).toMatch(/^[^\0]*\/tvisor-waiter\0/);
+    expect(sh(D, 'touch /tmp/end').status).toBe(0);
     // Stopped: its waiter has ended (a zombie until its reaper reaps it).
     await until(() => state(D).status === 'stopped');
     expect(oci(['delete', D]).status).toBe(0);

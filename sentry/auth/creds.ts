@@ -22,7 +22,7 @@ export interface Creds {
 
 export const CAP = {
   CHOWN: 0, DAC_OVERRIDE: 1, DAC_READ_SEARCH: 2, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7,
-  SETPCAP: 8, LINUX_IMMUTABLE: 9, SYS_CHROOT: 18, SYS_ADMIN: 21, MKNOD: 27, MAC_OVERRIDE: 32,
+  SETPCAP: 8, LINUX_IMMUTABLE: 9, SYS_CHROOT: 18, SYS_ADMIN: 21, SYS_NICE: 23, MKNOD: 27, MAC_OVERRIDE: 32,
 } as const;
 
 const bit = (cap: number) => 1n << BigInt(cap);

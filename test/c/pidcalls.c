@@ -1,6 +1,9 @@
 // pidcalls PID: the calls that name a process by pid, each on PID, one line
 // each: "name 0" or "name ERRNO-NAME". A container of a pod must get ESRCH
 // for another container's process and reach its own.
+// pidcalls user NICE|- PID...: setpriority(PRIO_USER, 0, NICE) (none for -),
+// which must reach the caller's uid's processes of its own container only;
+// then the nice value of each PID ("nice PID N").
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -16,6 +19,11 @@ static void report(const char *name, long r) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "user") == 0) {
+    if (strcmp(argv[2], "-") != 0) report("setpriority_user", setpriority(PRIO_USER, 0, atoi(argv[2])));
+    for (int i = 3; i < argc; i++) printf("nice %s %d\n", argv[i], getpriority(PRIO_PROCESS, atoi(argv[i])));
+    return 0;
+  }
   if (argc != 2) return 2;
   pid_t pid = atoi(argv[1]);
   struct rlimit rl;

@@ -7,6 +7,7 @@
 #include <sys/auxv.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 
 static void ids(const char *label) {
@@ -284,6 +285,52 @@ CASE(bounding_set) {
   }
 }
 
+/** A uid's priorities (PRIO_USER, IOPRIO_WHO_USER) reach every thread of that uid, and only those the caller may change. */
+CASE(priority_of_a_uid) {
+  CHILD {
+    // The helpers end when the case closes `ready`; `up` says the other uid's process has its uid.
+    int ready[2], up[2];
+    if (pipe(ready) < 0 || pipe(up) < 0) return;
+    char b;
+    pid_t other = fork();
+    if (other == 0) {
+      setresuid(54322, 54322, 54322);
+      close(ready[1]); close(up[1]);
+      (void)!read(ready[0], &b, 1);
+      _exit(0);
+    }
+    close(up[1]);
+    (void)!read(up[0], &b, 1);
+    setresuid(54321, 54321, 54321);
+    pid_t sibling = fork();
+    if (sibling == 0) { close(ready[1]); (void)!read(ready[0], &b, 1); _exit(0); }
+    // Raw calls: getpriority's value is 20 - nice, never negative.
+    SHOW("get none", syscall(SYS_getpriority, PRIO_USER, 54323));
+    SHOW("io get before", syscall(SYS_ioprio_get, 3 /* IOPRIO_WHO_USER */, 0));
+    SHOW("set mine", syscall(SYS_setpriority, PRIO_USER, 0, 5));
+    SHOW("get self", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+    SHOW("get sibling", syscall(SYS_getpriority, PRIO_PROCESS, sibling));
+    SHOW("get mine", syscall(SYS_getpriority, PRIO_USER, 54321));
+    SHOW("lower refused", syscall(SYS_setpriority, PRIO_USER, 0, 0));
+    SHOW("set other uid", syscall(SYS_setpriority, PRIO_USER, 54322, 10));
+    SHOW("get other uid", syscall(SYS_getpriority, PRIO_USER, 54322));
+    SHOW("bad which", syscall(SYS_setpriority, 3, 0, 5));
+    // ioprio_set's who 0 is uid 0 (Linux's make_kuid(ns, 0)), ioprio_get's the caller's uid.
+    SHOW("io set who 0", syscall(SYS_ioprio_set, 3, 0, 3 << 13));
+    SHOW("io set mine", syscall(SYS_ioprio_set, 3, 54321, 3 << 13 /* IDLE */));
+    SHOW("io get sibling", syscall(SYS_ioprio_get, 1, sibling));
+    SHOW("io get mine", syscall(SYS_ioprio_get, 3, 0));
+    SHOW("io get other uid", syscall(SYS_ioprio_get, 3, 54322));
+    SHOW("io rt refused", syscall(SYS_ioprio_set, 3, 54321, 1 << 13));
+    SHOW("io bad class", syscall(SYS_ioprio_set, 3, 54321, 5 << 13));
+    SHOW("io other uid", syscall(SYS_ioprio_set, 3, 54322, 2 << 13));
+    SHOW("io none", syscall(SYS_ioprio_get, 3, 54323));
+    close(ready[1]);
+    waitpid(sibling, NULL, 0);
+    waitpid(other, NULL, 0);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 5 && strcmp(argv[1], "--ids") == 0) { report_exec(argv); return 0; }
   probe_init(argc, argv);
@@ -295,5 +342,6 @@ int main(int argc, char **argv) {
   RUN(exec_setgid_file); RUN(exec_setuid_root_file); RUN(exec_setuid_script); RUN(access_real_ids); RUN(access_real_ids_walk);
   RUN(setuid_child_only); RUN(setuid_nonroot_to_root_refused); RUN(setresgid_permute); RUN(groups_grant_access);
   RUN(capget_other_pid); RUN(getgroups_bad_pointer); RUN(keepcaps_across_setuid); RUN(bounding_set);
+  RUN(priority_of_a_uid);
   return 0;
 }
