@@ -78,6 +78,17 @@ export class Task implements Actor {
     tg.tasks.add(this);
   }
 
+  /**
+   * Does its process lead a session that has no controlling terminal? The
+   * host's answer (/proc/<tid>/stat: session, tty_nr): sessions and terminals
+   * are the host kernel's.
+   */
+  leadsSessionWithoutTerminal(): boolean {
+    const stat = readFileSync(`/proc/${this.tid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[3]) === this.tg.tgid && Number(fields[4]) === 0;
+  }
+
   get root(): VfsPath { return this.fs.root; }
   get umask(): number { return this.fs.umask; }
 

@@ -40,7 +40,19 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
-  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0, controlling: takesTerminal(t, at, flags) };
+}
+
+/**
+ * Linux's tty_open makes a pty slave opened without O_NOCTTY, for reading,
+ * the controlling terminal of a session leader that has none (and not a
+ * terminal of another session: TIOCSCTTY checks that when it runs). The
+ * sentry opened the slave, so the caller takes it itself.
+ */
+function takesTerminal(t: Task, at: VfsPath, flags: number): boolean {
+  const acc = flags & O.ACCMODE;
+  return !(flags & (O.NOCTTY | O.PATH)) && (acc === O.RDONLY || acc === O.RDWR) && at.inode.isPtySlave() &&
+    t.leadsSessionWithoutTerminal();
 }
 
 /**
