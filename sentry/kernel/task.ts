@@ -8,7 +8,7 @@ import type { Platform } from '../platform/platform.js';
 import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
-import { closeQuietly } from '../host/fd.js';
+import { closeQuietly, host } from '../host/fd.js';
 import { O } from '../abi/flags.js';
 import type { Container } from './container.js';
 
@@ -84,7 +84,7 @@ export class Task implements Actor {
    * are the host kernel's.
    */
   leadsSessionWithoutTerminal(): boolean {
-    const stat = readFileSync(`/proc/${this.tid}/stat`, 'latin1');
+    const stat = host(() => readFileSync(`/proc/${this.tid}/stat`, 'latin1'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[3]) === this.tg.tgid && Number(fields[4]) === 0;
   }
