@@ -85,6 +85,16 @@ for line in open('/proc/self/maps'):
     expect(r.stdout.split('\n').slice(0, 14)).toEqual(['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero', 'ptmx']);
     expect(r.stdout).toContain('/dev/pts/0\nb\'hi\\n\'\n 00 00 00 00\n1\n');
   });
+
+  it('makes a pty slave opened without O_NOCTTY the controlling terminal of a session leader without one, as Linux does', () => {
+    const ctty = compile('ctty');
+    const native = spawnSync(ctty, { encoding: 'utf8' });
+    expect(native.stdout).toContain('O_RDWR: tcgetsid own session, tty_nr is the slave, /dev/tty opens\n' +
+      'O_RDWR|O_NOCTTY: tcgetsid ENOTTY, tty_nr none, /dev/tty ENXIO\n');
+    const r = tvisorDo([ctty]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(native.stdout);
+  });
 });
 
 describe('ipc', () => {

@@ -266,16 +266,21 @@ export class Kernel {
     } else if ('lockFd' in reply) {
       shown = this.lockWaiting(t, ev, reply.lockFd, reply.op, reply.flock);
     } else {
-      shown = String(this.installFd(t, ev, reply.description, reply.cloexec));
+      shown = String(this.installFd(t, ev, reply.description, reply.cloexec, reply.controlling ?? false));
     }
     if (call) this.log.info({ tid: t.tid, syscall: call.name, args: call.args, result: shown }, `${call.name}(${call.args.join(', ')}) = ${shown}`);
   }
 
-  /** Puts a new description into the guest as the result of the trapped call. */
-  private installFd(t: Task, ev: TrapEvent, d: FileDescription, cloexec: boolean): number {
+  /**
+   * Puts a new description into the guest as the result of the trapped call;
+   * `controlling`: a pty slave the caller takes as its controlling terminal if it may.
+   */
+  private installFd(t: Task, ev: TrapEvent, d: FileDescription, cloexec: boolean, controlling: boolean): number {
     this.files.add(d);
-    if (d.flags & O.PATH && ev.kind === EV.NOTIF) {
-      const fd = this.platform.replyPathFd(ev, d.hostFd, cloexec, { awaitStop: (kinds, resume) => this.awaitStop(t, kinds, resume) });
+    if ((d.flags & O.PATH || controlling) && ev.kind === EV.NOTIF) {
+      const hooks = { awaitStop: (kinds: readonly number[], resume: (pid: number) => void) => this.awaitStop(t, kinds, resume) };
+      const fd = d.flags & O.PATH ? this.platform.replyPathFd(ev, d.hostFd, cloexec, hooks) :
+        this.platform.replyTerminalFd(ev, d.hostFd, cloexec, hooks);
       this.releaseSignals(t);
       if (fd >= 0) t.tg.fdHints.set(fd, d);
       return fd;

@@ -6,8 +6,12 @@ import type { FileDescription } from './files.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
 
-/** A new descriptor for the guest: `description` is registered and put into the guest as the call's result. */
-export interface NewFd { description: FileDescription; cloexec: boolean }
+/**
+ * A new descriptor for the guest: `description` is registered and put into the
+ * guest as the call's result. `controlling`: a pty slave the caller takes as
+ * its controlling terminal if it still may (TIOCSCTTY, run by the caller).
+ */
+export interface NewFd { description: FileDescription; cloexec: boolean; controlling?: boolean }
 
 /** The handler has resumed the task itself (exec). */
 export const RESUMED = Symbol('resumed');

@@ -8,7 +8,7 @@ import type { Platform } from '../platform/platform.js';
 import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
-import { closeQuietly } from '../host/fd.js';
+import { closeQuietly, host } from '../host/fd.js';
 import { O } from '../abi/flags.js';
 import type { Container } from './container.js';
 
@@ -76,6 +76,17 @@ export class Task implements Actor {
   ) {
     this.mem = platform.memory(this);
     tg.tasks.add(this);
+  }
+
+  /**
+   * Does its process lead a session that has no controlling terminal? The
+   * host's answer (/proc/<tid>/stat: session, tty_nr): sessions and terminals
+   * are the host kernel's.
+   */
+  leadsSessionWithoutTerminal(): boolean {
+    const stat = host(() => readFileSync(`/proc/${this.tid}/stat`, 'latin1'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[3]) === this.tg.tgid && Number(fields[4]) === 0;
   }
 
   get root(): VfsPath { return this.fs.root; }

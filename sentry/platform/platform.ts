@@ -101,6 +101,13 @@ export interface Platform {
    * The guest's fd, or a negative errno.
    */
   replyPathFd(ev: TrapEvent, pathFd: number, cloexec: boolean, hooks: StopHooks): number;
+  /**
+   * A new descriptor of the pty slave `hostFd` (the sentry keeps its own),
+   * which the task takes as its controlling terminal if it may before it runs
+   * on (TIOCSCTTY); the call is answered either way. The guest's fd, or a
+   * negative errno.
+   */
+  replyTerminalFd(ev: TrapEvent, hostFd: number, cloexec: boolean, hooks: StopHooks): number;
   /** A new descriptor of `hostFd`, closed on the sentry's side before the task runs on. */
   giveFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number;
   /** Opens the FIFO behind `pathFd` (handed over) on a thread that answers the call; 0 or a negative errno. */

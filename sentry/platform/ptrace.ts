@@ -25,6 +25,8 @@ export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRAC
   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 const SYS_CLOSE = 3;
+const SYS_IOCTL = 16;
+const TIOCSCTTY = 0x540e;
 const SYS_RECVMSG = 47;
 const SYS_DUP3 = 292;
 const SYS_EXECVEAT = 322;
@@ -332,21 +334,12 @@ export class PtracePlatform implements Platform {
     let fd: number;
     try {
       tv(native.send(pair[0]!, new Uint8Array(1), 1, Int32Array.of(pathFd), 1));
-      const interrupted = native.interrupt(pid);
-      // The task is gone (ESRCH), and its notification with it.
-      if (interrupted < 0) return interrupted;
-      fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, pair[1]!, cloexec ? 1 : 0);
-      // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
-      if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
+      fd = this.replyFdAndStop(ev, pair[1]!, cloexec, hooks);
     } finally {
       closeSync(pair[0]!);
       closeSync(pair[1]!);
     }
-    if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;
-    if (fd < 0) {
-      this.resume(pid);
-      return fd;
-    }
+    if (fd < 0) return fd;
     const saved = this.saveRegs(pid);
     const result = this.receivePathFd(pid, saved, fd, cloexec, hooks);
     if (result === null) return -E.ESRCH;
@@ -354,6 +347,45 @@ export class PtracePlatform implements Platform {
     this.setReturn(pid, result);
     this.resume(pid);
     return result;
+  }
+
+  /**
+   * Answers a notification with a new descriptor of the pty slave `hostFd`,
+   * which the task then takes as its controlling terminal if it may: at a
+   * stop on its way back to user mode it runs ioctl(fd, TIOCSCTTY, 0), whose
+   * refusal (not a session leader, one already, the tty another session's,
+   * not readable) is the open's silent "no", then goes on with the caller's
+   * registers and the fd as the result. The call is answered either way; the
+   * guest's fd, or a negative errno.
+   */
+  replyTerminalFd(ev: TrapEvent, hostFd: number, cloexec: boolean, hooks: StopHooks): number {
+    const pid = ev.pid;
+    const fd = this.replyFdAndStop(ev, hostFd, cloexec, hooks);
+    if (fd < 0) return fd;
+    const saved = this.saveRegs(pid);
+    if (!this.rerun(pid, SYS_IOCTL, [fd, TIOCSCTTY, 0], hooks)) return -E.ESRCH;
+    this.restoreRegs(pid, saved);
+    this.setReturn(pid, fd);
+    this.resume(pid);
+    return fd;
+  }
+
+  /**
+   * Interrupts the task (it stops on its way back to user mode), answers its
+   * call with a new descriptor of `hostFd` and waits for that stop. The
+   * guest's fd, the task left stopped; or a negative errno, the task running
+   * on (or gone).
+   */
+  private replyFdAndStop(ev: TrapEvent, hostFd: number, cloexec: boolean, hooks: StopHooks): number {
+    const interrupted = native.interrupt(ev.pid);
+    // The task is gone (ESRCH), and its notification with it.
+    if (interrupted < 0) return interrupted;
+    const fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+    // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
+    if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
+    if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;
+    if (fd < 0) this.resume(ev.pid);
+    return fd;
   }
 
   /**

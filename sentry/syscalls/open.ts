@@ -32,15 +32,28 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if (flags & O.PATH) flags &= PATH_FLAGS;
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
-  // Before the open, so that a failure to hold the directory leaves no host fd behind.
+  // Before the open, so that a failure to hold the directory (or to read the caller's session) leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();
+  const controlling = takesTerminal(t, at, flags);
   const hostFd = k.files.withRoom(() => flags & O.PATH ? openAsPath(at, flags) : at.inode.open(flags, t, throughFd(at)));
   const d = new FileDescription(hostFd, { mount: at.mount, inode: at.inode }, flags, pathOf(t, at).path, t.creds);
   if (!(flags & O.PATH)) opened(at.inode);
   // Asked after the open, which may have copied the file up.
   d.privateLocks = !(flags & O.PATH) && at.inode.sharesHostFile();
   if (isReg(st.mode)) t.tg.noteOpened(at.inode, d.path);
-  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0 };
+  return { description: d, cloexec: (flags & O.CLOEXEC) !== 0, controlling };
+}
+
+/**
+ * Linux's tty_open makes a pty slave opened without O_NOCTTY, for reading,
+ * the controlling terminal of a session leader that has none (and not a
+ * terminal of another session: TIOCSCTTY checks that when it runs). The
+ * sentry opened the slave, so the caller takes it itself.
+ */
+function takesTerminal(t: Task, at: VfsPath, flags: number): boolean {
+  const acc = flags & O.ACCMODE;
+  return !(flags & (O.NOCTTY | O.PATH)) && (acc === O.RDONLY || acc === O.RDWR) && at.inode.isPtySlave() &&
+    t.leadsSessionWithoutTerminal();
 }
 
 /**

@@ -161,6 +161,11 @@ export abstract class Inode {
   makesWhiteouts(): boolean { return false; }
   /** Does open take `through` (and its attributes come through it)? Files named by path do; others reach an unnamed file anyway. */
   opensThrough(): boolean { return false; }
+  /**
+   * Is it a pty slave, which an open without O_NOCTTY makes the controlling
+   * terminal of a session leader that has none (Linux's tty_open)?
+   */
+  isPtySlave(): boolean { return false; }
 
   /**
    * An O_PATH description of this inode was made. Linux's O_PATH opens

@@ -80,9 +80,11 @@ class DevptsDir extends Inode {
 class DevptsNode extends Inode {
   constructor(readonly fs: DevptsFs, private readonly entry: string) { super(); }
   stat(): Stat { return { ...hostStat(this.fs.hostPath(this.entry)), dev: this.fs.dev }; }
+  /** ptmx opens a new master, which never becomes a controlling terminal. */
+  override isPtySlave(): boolean { return this.entry !== 'ptmx'; }
   /**
    * The sentry opens it, so never as its own controlling terminal
-   * (O_NOCTTY); a guest takes a terminal as its own with TIOCSCTTY.
+   * (O_NOCTTY); the guest's open takes it as its own afterwards (see openPath).
    */
   override open(flags: number): number {
     return host(() => openSync(this.fs.hostPath(this.entry), (flags & (O.ACCMODE | O.NONBLOCK)) | O.CLOEXEC | O.NOCTTY));

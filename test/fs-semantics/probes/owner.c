@@ -112,6 +112,22 @@ CASE(write_clears_setid_user) {
 CASE(write_root_keeps_setid) {
   mkfile("a", 04777, 1000, 1000); int fd = open("a", O_WRONLY); SHOW("write", write(fd, "x", 1)); show_owner("a", "a");
 }
+// Setgid without group execute stays on a member's write: the writer's own group, or a supplementary one.
+CASE(write_member_keeps_sgid_nongx) {
+  mkfile("own", 02766, 1000, 1000); mkfile("supp", 02766, 0, 3000);
+  AS(1000, 1000, 1000, 3000) {
+    int fd = open("own", O_WRONLY); SHOW("write own group's", write(fd, "x", 1));
+    fd = open("supp", O_WRONLY); SHOW("write supplementary group's", write(fd, "x", 1));
+  }
+  show_owner("own", "own"); show_owner("supp", "supp");
+}
+// ftruncate, like write, runs on an open file: root keeps the bits, a user loses setuid.
+CASE(ftruncate_setid) {
+  mkfile("a", 06777, 1000, 1000); mkfile("b", 04777, 0, 0);
+  int fd = open("a", O_WRONLY); SHOW("root", ftruncate(fd, 5));
+  USER { fd = open("b", O_WRONLY); SHOW("user", ftruncate(fd, 5)); }
+  show_owner("a", "a"); show_owner("b", "b");
+}
 CASE(setgid_dir_inherits) {
   mkdirp("d", 02777, 0, 3000);
   USER { close(open("d/f", O_CREAT | O_WRONLY, 0644)); mkdir("d/sub", 0755); symlink("x", "d/l"); mkfifo("d/p", 0644); }
@@ -176,6 +192,7 @@ int main(int argc, char **argv) {
   RUN(chown_dir_keeps_setid); RUN(chown_other_types_setid); RUN(chown_not_owner_setid_file); RUN(lchown_user);
   RUN(fchown_user); RUN(fchownat_flags_user); RUN(truncate_clears_setid_user); RUN(truncate_root_keeps_setid);
   RUN(open_trunc_clears_setid_user); RUN(write_clears_setid_user); RUN(write_root_keeps_setid);
+  RUN(write_member_keeps_sgid_nongx); RUN(ftruncate_setid);
   RUN(setgid_dir_inherits); RUN(setgid_dir_strips_sgid_file); RUN(plain_dir_no_inherit); RUN(umask_user);
   RUN(ctime_chmod_chown); RUN(ctime_truncate_utimes_link); RUN(ctime_unlink_rename_dir);
   return 0;
