@@ -159,6 +159,21 @@ CASE(sendmsg_to_path) {
   struct iovec iov = {"ping", 4}; struct msghdr m = {.msg_name = &a, .msg_namelen = len_of(&a), .msg_iov = &iov, .msg_iovlen = 1};
   SHOW("sendmsg", sendmsg(cli, &m, 0)); char b[8] = {0}; SHOW("recv", recv(srv, b, sizeof b, MSG_DONTWAIT));
 }
+CASE(peer_credentials) {
+  int s = bound(SOCK_STREAM, "srv"); struct sockaddr_un a = addr_of("srv");
+  pid_t server = getpid(); int done[2], go[2]; pipe(done); pipe(go); char ch;
+  pid_t client = fork();
+  if (client == 0) {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0); connect(c, (struct sockaddr *)&a, len_of(&a));
+    struct ucred u; socklen_t l = sizeof u; getsockopt(c, SOL_SOCKET, SO_PEERCRED, &u, &l);
+    printf("client sees the server's pid %d uid %d\n", u.pid == server, u.uid); fflush(stdout);
+    write(done[1], "x", 1); read(go[0], &ch, 1); _exit(0);
+  }
+  int x = accept(s, NULL, NULL); read(done[0], &ch, 1); struct ucred u; socklen_t l = sizeof u;
+  SHOW("SO_PEERCRED", getsockopt(x, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("server sees the client's pid %d uid %d\n", u.pid == client, u.uid);
+  write(go[1], "x", 1); waitpid(client, NULL, 0);
+}
 CASE(abstract_and_unnamed) {
   char name[64]; int n = snprintf(name, sizeof name, "%cprobe-sockets-%d", 0, getpid());
   struct sockaddr_un a = {.sun_family = AF_UNIX}; memcpy(a.sun_path, name, n); socklen_t len = offsetof(struct sockaddr_un, sun_path) + n;
@@ -183,6 +198,6 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   RUN(getsockname_and_getpeername); RUN(accept_peer_of_bound_client); RUN(names_as_given); RUN(name_after_rename);
   RUN(proc_net_unix_path); RUN(dgram_sendto_path); RUN(dgram_sendto_errors); RUN(dgram_full_queue); RUN(sendmsg_to_path);
-  RUN(abstract_and_unnamed);
+  RUN(peer_credentials); RUN(abstract_and_unnamed);
   return 0;
 }
