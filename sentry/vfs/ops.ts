@@ -119,6 +119,7 @@ export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: Guest
   try {
     beforeChange();
     const p = parentForCreate(a, start, path);
+    refuseTrailingSlash(p);
     const dirSt = checkCreate(a, p);
     created(p.dir.inode, p.name, p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt)));
   } catch (e) {

@@ -73,6 +73,15 @@ CASE(names_as_given) {
   snprintf(abs2, sizeof abs2, "%s/d/../abs2", cwd); int s2 = bound(SOCK_STREAM, abs2); same_name("absolute with ..", s2, 0, abs2);
   SHOW("unlink", unlink("abs")); same_name("peer after unlink", c, 1, abs); same_name("bound after unlink", s, 0, abs);
 }
+CASE(bind_errors) {
+  mkdir("d", 0755); touch("f"); symlink("none", "dangling");
+  const char *paths[] = {"x/", "d/", "d", ".", "..", "none/s", "f/s", "f", "dangling", "d/s/"};
+  for (int i = 0; i < 10; i++) {
+    struct sockaddr_un a = addr_of(paths[i]); char label[32]; snprintf(label, sizeof label, "bind \"%s\"", paths[i]);
+    SHOW(label, bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, len_of(&a)));
+  }
+  show_owner("d", "d"); SHOW("lstat x", access("x", F_OK));
+}
 CASE(name_after_rename) {
   int s = bound(SOCK_STREAM, "srv"); SHOW("rename", rename("srv", "moved"));
   show_name("name", s, 0);
@@ -196,7 +205,7 @@ CASE(abstract_and_unnamed) {
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  RUN(getsockname_and_getpeername); RUN(accept_peer_of_bound_client); RUN(names_as_given); RUN(name_after_rename);
+  RUN(getsockname_and_getpeername); RUN(accept_peer_of_bound_client); RUN(names_as_given); RUN(bind_errors); RUN(name_after_rename);
   RUN(proc_net_unix_path); RUN(dgram_sendto_path); RUN(dgram_sendto_errors); RUN(dgram_full_queue); RUN(sendmsg_to_path);
   RUN(peer_credentials); RUN(abstract_and_unnamed);
   return 0;
