@@ -5,6 +5,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { bytesName, nameBytes } from '../abi/names.js';
 import { libcCalls, native, sys, tv } from './native.js';
 import { SHM } from './shm.js';
+import { host } from './fd.js';
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
@@ -56,11 +57,11 @@ export interface GuestBind { sock: number; addr: Uint8Array }
 /**
  * Binds a guest's socket with the address it gave, so that its name is that
  * string as on Linux (getsockname, peers, /proc/net/unix), under `scratch`,
- * a fresh host directory: a tree of empty directories in which the path,
- * resolved with `scratch` as the root (and, for a relative path, a cwd deep
- * enough for its `..`s), reaches a directory of the tree. The sandbox
- * resolved the path already; this tree only spells it. Returns the host path
- * of the node made.
+ * an empty host directory the caller made: a tree of empty directories in
+ * which the path, resolved with `scratch` as the root (and, for a relative
+ * path, a cwd deep enough for its `..`s), reaches a directory of the tree.
+ * The sandbox resolved the path already; this tree only spells it. Returns
+ * the host path of the node made.
  */
 export function bindAsGiven(b: GuestBind, scratch: string): string {
   const nul = b.addr.indexOf(0, 2);
@@ -69,17 +70,17 @@ export function bindAsGiven(b: GuestBind, scratch: string): string {
   const last = dirs.pop()!;
   const cwd = path.startsWith('/') ? [] : dirs.filter((c) => c === '..').map(() => 'w');
   const at = [...cwd];
-  mkdirSync(nameBytes(scratch), { mode: 0o700 });
-  const mk = () => mkdirSync(nameBytes(`${scratch}/${at.join('/')}`), { recursive: true, mode: 0o700 });
+  // Names come from splitting at '/', and '..' only climbs back: every directory is inside scratch.
+  const mk = () => host(() => mkdirSync(nameBytes(`${scratch}/${at.join('/')}`), { recursive: true, mode: 0o700 }));
   mk();
   for (const c of dirs) {
     if (c === '' || c === '.') continue;
     if (c === '..') at.pop();
     else { at.push(c); mk(); }
   }
-  const root = openSync(nameBytes(scratch), constants.O_RDONLY | constants.O_DIRECTORY);
+  const root = host(() => openSync(nameBytes(scratch), constants.O_RDONLY | constants.O_DIRECTORY));
   try {
-    const dir = openSync(nameBytes(`${scratch}/${cwd.join('/')}`), constants.O_RDONLY | constants.O_DIRECTORY);
+    const dir = host(() => openSync(nameBytes(`${scratch}/${cwd.join('/')}`), constants.O_RDONLY | constants.O_DIRECTORY));
     try {
       tv(native.bindAs(b.sock, b.addr, b.addr.length, root, dir));
     } finally {
@@ -96,10 +97,12 @@ export class HostSockets {
   private dir: string | null = null;
   private n = 0;
 
-  /** A fresh path, not yet made. */
+  /** A fresh directory, empty. */
   next(): string {
     this.dir ??= mkdtempSync(`${SHM}/tvisor-sock-${process.pid}-`);
-    return `${this.dir}/${this.n++}`;
+    const dir = `${this.dir}/${this.n++}`;
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
   }
 
   /** A fresh name for a scratch directory made for one bind in a host directory the sandbox was given. */

@@ -6,7 +6,7 @@
 // every other tree, a bind mount, asks the gofer again in each system call
 // that looks up or stats (see vfs/inode.ts `calls`), and a walk asks for all
 // its names at once (WalkStat).
-import { closeSync, fchmodSync, fchownSync, ftruncateSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, mkdirSync, rmSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
@@ -352,12 +352,16 @@ export class GoferInode extends Inode {
    */
   override bindSocket(name: string, sock: GuestBind, mode: number, owner: Owner): Inode {
     const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
-    const scratch = `/proc/self/fd/${dir}/${hostSockets.scratchName()}`;
     try {
-      const bound = bindAsGiven(sock, scratch);
-      sys(libcCalls.renameat2(AT.FDCWD, nameBytes(bound + '\0'), dir, nameBytes(name + '\0'), RENAME.NOREPLACE));
+      const scratch = `/proc/self/fd/${dir}/${hostSockets.scratchName()}`;
+      host(() => mkdirSync(nameBytes(scratch), { mode: 0o700 }));
+      try {
+        const bound = bindAsGiven(sock, scratch);
+        sys(libcCalls.renameat2(AT.FDCWD, nameBytes(bound + '\0'), dir, nameBytes(name + '\0'), RENAME.NOREPLACE));
+      } finally {
+        rmSync(nameBytes(scratch), { recursive: true, force: true });
+      }
     } finally {
-      rmSync(nameBytes(scratch), { recursive: true, force: true });
       closeSync(dir);
     }
     this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
