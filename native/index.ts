@@ -65,6 +65,10 @@ export const native = {
   sysctlIn: lib.func('int tv_sysctl_in(const char *nsfile, int nstype, const char *path, const char *value)') as
     (nsfile: string, nstype: number, path: string, value: string) => number,
   kill: lib.func('int tv_kill(int pid, int sig)') as (pid: number, sig: number) => number,
+  bindAs: lib.func('int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd)') as
+    (sock: number, addr: Uint8Array, len: number, root: number, cwd: number) => number,
+  sendtoAs: lib.func('int64_t tv_sendto_as(int sock, const uint8_t *buf, size_t len, int flags, int pathfd, int pid, int uid, int gid)') as
+    (sock: number, buf: Uint8Array, len: number, flags: number, pathFd: number, pid: number, uid: number, gid: number) => number,
   notifGive: lib.func('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)') as
     (listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number,
   openWaiting: lib.func('int tv_open_waiting(int listener, uint32_t id_lo, uint32_t id_hi, int pathfd, int flags, int cloexec)') as
@@ -113,6 +117,9 @@ export const libcCalls = {
     (fd: number, list: Uint8Array, size: number) => number,
   fremovexattr: libc.func('int fremovexattr(int fd, const uint8_t *name)') as (fd: number, name: Uint8Array) => number,
   // An O_TMPFILE file of a bind given a name (through /proc/self/fd, AT_SYMLINK_FOLLOW); the new name is a C string of its bytes.
+  // A socket a guest bound on a bind mount, moved from its scratch tree to its name (RENAME_NOREPLACE).
+  renameat2: libc.func('int renameat2(int olddirfd, const uint8_t *oldpath, int newdirfd, const uint8_t *newpath, unsigned int flags)') as
+    (oldDirFd: number, oldPath: Uint8Array, newDirFd: number, newPath: Uint8Array, flags: number) => number,
   linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const uint8_t *newpath, int flags)') as
     (oldDirFd: number, oldPath: string, newDirFd: number, newPath: Uint8Array, flags: number) => number,
   // A uid's priorities (PRIO_USER, IOPRIO_WHO_USER), set and read by the sentry thread by thread.

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -528,6 +529,60 @@ int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
 
 int tv_socketpair(int *out) {
   return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, out) < 0 ? -errno : 0;
+}
+
+// ---- unix socket paths as the guest gave them ----
+//
+// Linux keeps a socket's name as the string bind(2) was given: getsockname,
+// getpeername, accept's and recvfrom's peer address and /proc/net/unix show
+// it. So the sentry binds a guest's socket with the guest's own address,
+// resolved on a thread of its own whose root and cwd are in a scratch tree
+// the sentry made for that string (unshare(CLONE_FS): no other thread's root
+// or cwd moves). Every signal is blocked on that thread.
+struct bind_as { int sock, root, cwd; const void *addr; socklen_t len; int err; };
+
+static void *bind_as_thread(void *p) {
+  struct bind_as *b = p;
+  if (unshare(CLONE_FS) < 0 || fchdir(b->root) < 0 || chroot(".") < 0 || fchdir(b->cwd) < 0 ||
+      bind(b->sock, b->addr, b->len) < 0)
+    b->err = errno;
+  return NULL;
+}
+
+int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd) {
+  struct bind_as b = {sock, root, cwd, addr, (socklen_t)len, 0};
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  int e = pthread_create(&t, NULL, bind_as_thread, &b);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (e) return -e;
+  pthread_join(t, NULL);
+  return -b.err;
+}
+
+// A datagram a guest sent to a sandbox socket's path, sent by the sentry from
+// its copy of the guest's socket to the host socket node behind `pathfd`,
+// with the guest's credentials (host pid and ids: SCM_CREDENTIALS, which
+// root may set), so a receiver with SO_PASSCRED sees the sender, not the
+// sentry. Returns the bytes sent or -errno.
+int64_t tv_sendto_as(int sock, const uint8_t *buf, size_t len, int flags, int pathfd, int pid, int uid, int gid) {
+  struct sockaddr_un to = {.sun_family = AF_UNIX};
+  int n = snprintf(to.sun_path, sizeof to.sun_path, "/proc/self/fd/%d", pathfd);
+  struct iovec iov = {(void *)buf, len};
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(struct ucred))]; } c;
+  memset(&c, 0, sizeof c);
+  struct msghdr m = {.msg_name = &to, .msg_namelen = offsetof(struct sockaddr_un, sun_path) + n + 1,
+                     .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b};
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_CREDENTIALS;
+  h->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+  struct ucred cred = {pid, (uid_t)uid, (gid_t)gid};
+  memcpy(CMSG_DATA(h), &cred, sizeof cred);
+  ssize_t r = sendmsg(sock, &m, flags);
+  return r < 0 ? -errno : (int64_t)r;
 }
 
 // ---- spawning the guest ----

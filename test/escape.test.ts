@@ -1,6 +1,8 @@
 // The guest must never reach a host file it was not given. A host directory
 // holds a secret; the sandbox mounts an empty directory over it, so the
 // secret is out of the sandbox's view, and each case tries to get it back.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile, tempDir, tvisorDo } from './helpers.js';
@@ -10,6 +12,7 @@ let hidden: string;
 let secret: string;
 let cover: string;
 let links: string;
+let lower: string;
 
 beforeAll(() => {
   escape = compile('escape', ['-pthread']);
@@ -20,6 +23,11 @@ beforeAll(() => {
   links = tempDir('links');
   symlinkSync(secret, `${links}/abs`);
   symlinkSync('../../../../../../..' + secret, `${links}/rel`);
+  // Host unix sockets: beside the secret (hidden) and in a directory the sandbox sees through the host root.
+  lower = tempDir('lower');
+  symlinkSync(`${hidden}/dg`, `${links}/sock-abs`);
+  symlinkSync(`../../../../../../..${hidden}/dg`, `${links}/sock-rel`);
+  symlinkSync(`${lower}/dg`, `${links}/sock-lower`);
 });
 
 function run(...args: string[]) {
@@ -54,6 +62,25 @@ describe('escapes', () => {
   it('mounts in the sandbox cannot uncover what the runtime\'s mounts cover', () => {
     expect(run('mount', secret).stdout).toBe('bind /: EINVAL\nrbind /: ok\nvia rbind: ENOENT\numount cover: EINVAL\n' +
       'detach cover: EINVAL\nmove cover: EINVAL\nremount /links rw: EPERM\ndirect: ENOENT\n');
+  });
+
+  it('sendto and connect never reach a host unix socket, by any path or race', async () => {
+    const host = spawn(compile('hostsock'), [hidden, lower], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    host.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exited = once(host, 'exit');
+    while (!out.includes('ready\n')) await once(host.stdout, 'data');
+    const r = run('socket', secret, hidden, lower);
+    host.stdin.end();
+    await exited;
+    const tries = ['hidden dg', 'hidden st', 'dotdot', 'proc-root', 'symlink abs', 'symlink rel', 'relative dotdot'];
+    const refused = ['host root dg', 'host root st', 'symlink to host root'];
+    expect(r.stdout).toBe([
+      ...tries.flatMap((w) => [`${w} sendto: ENOENT`, `${w} connect: ENOENT`]),
+      ...refused.flatMap((w) => [`${w} sendto: ECONNREFUSED`, `${w} connect: ECONNREFUSED`]),
+      'race: none', '',
+    ].join('\n'));
+    expect(out).toBe('ready\ndatagrams 0 connections 0\n');
   });
 
   it('an exec racing a path change never runs a host file', () => {

@@ -9,12 +9,13 @@ import { AUDIT_ARCH_X86_64, verdict } from '../sentry/platform/seccomp.js';
 import { SYSCALLS } from '../sentry/syscalls/numbers.js';
 import { guestFilter, handlerTable, seccompPolicy } from '../sentry/syscalls/table.js';
 
-/** Runs the program on a call with these argument low words; the action's class. */
-function run(bytes: Uint8Array, nr: number, args: number[]): 'allow' | 'trace' | 'notify' | 'errno' | 'kill' {
+/** Runs the program on a call with these argument low (and high) words; the action's class. */
+function run(bytes: Uint8Array, nr: number, args: number[], high: number[] = []): 'allow' | 'trace' | 'notify' | 'errno' | 'kill' {
   const data = new DataView(new ArrayBuffer(64));
   data.setUint32(SECCOMP_DATA.NR, nr, true);
   data.setUint32(SECCOMP_DATA.ARCH, AUDIT_ARCH_X86_64, true);
   args.forEach((a, i) => data.setUint32(SECCOMP_DATA.argLow(i), a >>> 0, true));
+  high.forEach((a, i) => data.setUint32(SECCOMP_DATA.argHigh(i), a >>> 0, true));
   const prog = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let acc = 0;
   for (let pc = 0; pc * 8 < bytes.length;) {
@@ -57,6 +58,23 @@ describe('the guest seccomp program', () => {
     for (const [cmd, arg, want] of cases) {
       expect(run(bytes, fcntl, [3, cmd, arg]), `fcntl(3, ${cmd}, ${arg.toString(8)})`).toBe(want);
       expect(verdict(policy.get(fcntl)!, (i) => [3, cmd, arg][i] ?? 0)).toBe(want);
+    }
+  });
+
+  it('keeps the sockets\' data path native: sendto without an address, recvfrom, recvmsg, sendmsg', () => {
+    // A pointer, as its low and high words: NULL, a heap address, one whose low word is 0.
+    const pointers: [number, number][] = [[0, 0], [0x5a5a1000, 0x5555], [0, 0x7fff]];
+    const native = ['recvfrom', 'recvmsg', 'sendmsg', 'recvmmsg', 'sendmmsg', 'accept', 'accept4', 'getsockname', 'getpeername'];
+    for (const [lo, hi] of pointers) {
+      for (const name of native) {
+        const args = [3, lo, 64, 0, lo, 16], high = [0, hi, 0, 0, hi, 0];
+        expect(run(bytes, SYSCALLS[name]!, args, high), `${name} with pointers ${hi}:${lo}`).toBe('allow');
+      }
+      // sendto(fd, buf, len, flags, dest_addr, addrlen): trapped only when dest_addr is not NULL.
+      const want = lo === 0 && hi === 0 ? 'allow' : 'notify';
+      const args = [3, 0x5a5a2000, 64, 0, lo, lo || hi ? 110 : 0], high = [0, 0x5555, 0, 0, hi, 0];
+      expect(run(bytes, SYSCALLS.sendto!, args, high), `sendto to ${hi}:${lo}`).toBe(want);
+      expect(verdict(policy.get(SYSCALLS.sendto!)!, (i) => args[i] ?? 0, (i) => high[i] ?? 0)).toBe(want);
     }
   });
 

@@ -1,10 +1,11 @@
 // Host unix sockets behind the guests' unix socket paths.
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { E, SysErr } from '../abi/errno.js';
-import { nameBytes } from '../abi/names.js';
-import { libcCalls, sys } from './native.js';
+import { bytesName, nameBytes } from '../abi/names.js';
+import { libcCalls, native, sys, tv } from './native.js';
 import { SHM } from './shm.js';
+import { host } from './fd.js';
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
@@ -50,15 +51,63 @@ export function connectUnixAt(sock: number, pathFd: number): void {
   connectUnix(sock, `/proc/self/fd/${pathFd}`);
 }
 
+/** A guest's socket to bind: the sentry's copy of it, and the address the guest gave (its bytes, as long as it said). */
+export interface GuestBind { sock: number; addr: Uint8Array }
+
+/**
+ * Binds a guest's socket with the address it gave, so that its name is that
+ * string as on Linux (getsockname, peers, /proc/net/unix), under `scratch`,
+ * an empty host directory the caller made: a tree of empty directories in
+ * which the path, resolved with `scratch` as the root (and, for a relative
+ * path, a cwd deep enough for its `..`s), reaches a directory of the tree.
+ * The sandbox resolved the path already; this tree only spells it. Returns
+ * the host path of the node made.
+ */
+export function bindAsGiven(b: GuestBind, scratch: string): string {
+  const nul = b.addr.indexOf(0, 2);
+  const path = bytesName(b.addr.subarray(2, nul < 0 ? b.addr.length : nul));
+  const dirs = path.split('/');
+  const last = dirs.pop()!;
+  const cwd = path.startsWith('/') ? [] : dirs.filter((c) => c === '..').map(() => 'w');
+  const at = [...cwd];
+  // Names come from splitting at '/', and '..' only climbs back: every directory is inside scratch.
+  const mk = () => host(() => mkdirSync(nameBytes(`${scratch}/${at.join('/')}`), { recursive: true, mode: 0o700 }));
+  mk();
+  for (const c of dirs) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') at.pop();
+    else { at.push(c); mk(); }
+  }
+  const root = host(() => openSync(nameBytes(scratch), constants.O_RDONLY | constants.O_DIRECTORY));
+  try {
+    const dir = host(() => openSync(nameBytes(`${scratch}/${cwd.join('/')}`), constants.O_RDONLY | constants.O_DIRECTORY));
+    try {
+      tv(native.bindAs(b.sock, b.addr, b.addr.length, root, dir));
+    } finally {
+      closeSync(dir);
+    }
+  } finally {
+    closeSync(root);
+  }
+  return [scratch, ...at, last].join('/');
+}
+
 /** Sentry-private host paths that the guests' unix sockets are bound to (see syscalls/socket.ts). */
 export class HostSockets {
   private dir: string | null = null;
   private n = 0;
 
-  /** A fresh path, short enough for sun_path. */
+  /** A fresh directory, empty. */
   next(): string {
     this.dir ??= mkdtempSync(`${SHM}/tvisor-sock-${process.pid}-`);
-    return `${this.dir}/${this.n++}`;
+    const dir = `${this.dir}/${this.n++}`;
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /** A fresh name for a scratch directory made for one bind in a host directory the sandbox was given. */
+  scratchName(): string {
+    return `.tvisor-bind-${process.pid}-${this.n++}`;
   }
 
   dispose(): void {

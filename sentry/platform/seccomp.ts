@@ -48,10 +48,12 @@ export type Action =
   | { kind: 'notifyIfOneOf'; arg: number; values: readonly number[];
       masked?: { readonly value: number; readonly arg: number; readonly mask: number } }
   /** Allowed when each listed argument's low 32 bits is its value (a call on the caller itself), else notified. */
-  | { kind: 'allowIfEqual'; args: readonly (readonly [arg: number, value: number])[] };
+  | { kind: 'allowIfEqual'; args: readonly (readonly [arg: number, value: number])[] }
+  /** Allowed when the argument (both of its 32-bit halves: a pointer) is 0, else notified. */
+  | { kind: 'allowIfNull'; arg: number };
 
-/** What the action does with a call whose arguments' low 32 bits are `arg(i)`, as the program decides it. */
-export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace' | 'notify' | 'errno' {
+/** What the action does with a call whose arguments' low and high 32 bits are `arg(i)` and `argHigh(i)`, as the program decides it. */
+export function verdict(a: Action, arg: (i: number) => number, argHigh: (i: number) => number = () => 0): 'allow' | 'trace' | 'notify' | 'errno' {
   switch (a.kind) {
     case 'allowUnlessBits': return (arg(a.arg) & a.mask) !== 0 ? 'errno' : 'allow';
     case 'allowIfOneOf': return a.values.some((v) => (v >>> 0) === (arg(a.arg) >>> 0)) ? 'allow' : 'trace';
@@ -62,6 +64,7 @@ export function verdict(a: Action, arg: (i: number) => number): 'allow' | 'trace
       return hit ? 'notify' : 'allow';
     }
     case 'allowIfEqual': return a.args.every(([i, v]) => (v >>> 0) === (arg(i) >>> 0)) ? 'allow' : 'notify';
+    case 'allowIfNull': return (arg(a.arg) >>> 0) === 0 && (argHigh(a.arg) >>> 0) === 0 ? 'allow' : 'notify';
     default: return a.kind;
   }
 }
@@ -124,6 +127,15 @@ function leaf(a: Action): Insn[] {
         ret(RET_USER_NOTIF),
       ];
     }
+    case 'allowIfNull':
+      return [
+        { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argLow(a.arg) },
+        { code: BPF.JMP_JEQ_K, jt: 0, jf: 3, k: 0 },
+        { code: BPF.LD_W_ABS, jt: 0, jf: 0, k: SECCOMP_DATA.argHigh(a.arg) },
+        { code: BPF.JMP_JEQ_K, jt: 0, jf: 1, k: 0 },
+        ret(RET_ALLOW),
+        ret(RET_USER_NOTIF),
+      ];
     default:
       return [ret(retOf(a))];
   }

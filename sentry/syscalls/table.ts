@@ -28,7 +28,7 @@ export const PASSTHROUGH: readonly string[] = [
   'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select',
   'sched_yield', 'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2',
   'pause', 'nanosleep', 'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept',
-  'sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername',
+  'recvfrom', 'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername',
   'socketpair', 'setsockopt', 'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop',
   'semctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
   'sysinfo', 'times', 'setpgid', 'getppid', 'getpgrp', 'setsid', 'rt_sigpending', 'rt_sigtimedwait',
@@ -100,6 +100,8 @@ export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number,
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
   // A call that names a process runs natively on the caller itself, and is checked on any other (pids.ts).
   for (const [name, args] of Object.entries(PID_CALL_RULES)) policy.set(nr(name), { kind: 'allowIfEqual', args });
+  // sendto runs natively without an address (the data path of connected sockets); with one, it may name a path (socket.ts).
+  policy.set(nr('sendto'), { kind: 'allowIfNull', arg: 4 });
   for (const n of table.entries.keys()) {
     const action = policy.get(n);
     if (action?.kind === 'allow') throw new Error(`system call ${n} has a handler but is passed through`);

@@ -3,6 +3,7 @@ import { E, SysErr } from '../abi/errno.js';
 import type { Context } from './context.js';
 import type { VfsPath } from './mount.js';
 import type { EmptyDir } from '../host/emptydir.js';
+import type { GuestBind } from '../host/sockets.js';
 import { S_IFMT, type Stat, type Timespec } from '../abi/stat.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
@@ -203,10 +204,10 @@ export abstract class Inode {
 
   /**
    * bind(2) of a unix socket at `name` in this directory: makes the socket
-   * node and binds the host socket `sock` (the guest's) to the host node
-   * behind it.
+   * node and binds the guest's socket, with the address it gave, to the host
+   * node behind it.
    */
-  bindSocket(_name: string, _sock: number, _mode: number, _owner: Owner): Inode { return notDir(); }
+  bindSocket(_name: string, _sock: GuestBind, _mode: number, _owner: Owner): Inode { return notDir(); }
   /**
    * For a socket node a guest bound: an O_PATH host fd of the host socket
    * behind it (the caller closes it), to connect through; ECONNREFUSED when

@@ -12,6 +12,7 @@ import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IF
   S_ISUID, S_ISVTX, type Stat, type Timespec } from '../abi/stat.js';
 import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
 import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
+import type { GuestBind } from '../host/sockets.js';
 import { samePath, throughFd, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
@@ -113,11 +114,12 @@ export function symlinkAt(a: Actor, start: VfsPath, path: string, target: string
   created(p.dir.inode, p.name, p.dir.inode.symlink(p.name, target, newOwner(a, dirSt)));
 }
 
-/** bind(2) of a unix socket at `path`: a new socket node (an existing name is EADDRINUSE) bound to host socket `sock`. */
-export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: number): void {
+/** bind(2) of a unix socket at `path`: a new socket node (an existing name is EADDRINUSE) with the guest's socket bound behind it. */
+export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: GuestBind): void {
   try {
     beforeChange();
     const p = parentForCreate(a, start, path);
+    refuseTrailingSlash(p);
     const dirSt = checkCreate(a, p);
     created(p.dir.inode, p.name, p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt)));
   } catch (e) {

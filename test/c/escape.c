@@ -13,6 +13,8 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +39,34 @@ static void *flip(void *arg) {
   while (racing) {
     strcpy((char *)race_path, "/bin/true");
     strcpy((char *)race_path, secret);
+  }
+  return 0;
+}
+
+/** A datagram sent to, and a stream connection made to, a unix socket path: what each got. */
+static void reach_socket(const char *what, const char *prefix, const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "%s%s", prefix, path);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0), s = socket(AF_UNIX, SOCK_STREAM, 0);
+  errno = 0;
+  long sent = sendto(d, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&a, sizeof a);
+  printf("%s sendto: %s\n", what, sent >= 0 ? "reached" : strerrorname_np(errno));
+  errno = 0;
+  int r = connect(s, (struct sockaddr *)&a, sizeof a);
+  printf("%s connect: %s\n", what, r == 0 ? "reached" : strerrorname_np(errno));
+  close(d);
+  close(s);
+}
+
+static struct sockaddr_un race_addr;
+
+/** Swaps the address between an abstract name (which the sentry passes to the host) and a host path. */
+static void *flip_addr(void *arg) {
+  const char *path = arg;
+  while (racing) {
+    memset(race_addr.sun_path, 0, sizeof race_addr.sun_path);
+    strcpy(race_addr.sun_path + 1, "tvisor-escape");
+    snprintf(race_addr.sun_path, sizeof race_addr.sun_path, "%s", path);
   }
   return 0;
 }
@@ -118,6 +148,41 @@ int main(int argc, char **argv) {
     report("dirfd", openat(d, rel, O_RDONLY));
     fchdir(d);
     report("dirfd-cwd", open(rel, O_RDONLY));
+  } else if (!strcmp(c, "socket")) {
+    // argv[3]: a host socket's path that the sandbox hides (under a mount); argv[4]: one of the host's root.
+    // Each path names both a datagram socket (…/dg) and a listening stream socket (…/st) on the host.
+    const char *hidden = argv[3], *lower = argv[4];
+    char dg[4096], st[4096];
+    snprintf(dg, sizeof dg, "%s/dg", hidden);
+    snprintf(st, sizeof st, "%s/st", hidden);
+    reach_socket("hidden dg", "", dg);
+    reach_socket("hidden st", "", st);
+    reach_socket("dotdot", "/../../../..", dg);
+    reach_socket("proc-root", "/proc/self/root/..", dg);
+    reach_socket("symlink abs", "", "/links/sock-abs");
+    reach_socket("symlink rel", "", "/links/sock-rel");
+    chdir("/links");
+    reach_socket("relative dotdot", "../../../../../..", dg);
+    snprintf(dg, sizeof dg, "%s/dg", lower);
+    snprintf(st, sizeof st, "%s/st", lower);
+    reach_socket("host root dg", "", dg);
+    reach_socket("host root st", "", st);
+    reach_socket("symlink to host root", "", "/links/sock-lower");
+    // The address changes under the sentry's reading of it.
+    snprintf(dg, sizeof dg, "%s/dg", hidden);
+    race_addr.sun_family = AF_UNIX;
+    pthread_t t;
+    pthread_create(&t, 0, flip_addr, dg);
+    int reached = 0, d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    for (int i = 0; i < 2000; i++) {
+      if (sendto(d, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&race_addr, sizeof race_addr) >= 0) reached++;
+      int s = socket(AF_UNIX, SOCK_STREAM, 0);
+      if (connect(s, (struct sockaddr *)&race_addr, sizeof race_addr) == 0) reached++;
+      close(s);
+    }
+    racing = 0;
+    pthread_join(t, 0);
+    printf("race: %s\n", reached ? "reached" : "none");
   } else {
     return 2;
   }

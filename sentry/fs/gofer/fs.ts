@@ -6,16 +6,16 @@
 // every other tree, a bind mount, asks the gofer again in each system call
 // that looks up or stats (see vfs/inode.ts `calls`), and a walk asks for all
 // its names at once (WalkStat).
-import { closeSync, fchmodSync, fchownSync, ftruncateSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, ftruncateSync, mkdirSync, rmSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { allocDev, major, minor } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
-import { AT, F, O } from '../../abi/flags.js';
+import { AT, F, O, RENAME } from '../../abi/flags.js';
 import { nameBytes } from '../../abi/names.js';
 import { libcCalls, sys } from '../../host/native.js';
-import { bindUnix } from '../../host/sockets.js';
+import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
 import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
@@ -373,14 +373,23 @@ export class GoferInode extends Inode {
   }
 
   /**
-   * The guest's socket is bound on the host, in this directory: through an
-   * O_PATH fd of it from the gofer, so the host path is never walked, and a
-   * new name is never a symlink followed.
+   * The guest's socket is bound on the host, in this directory, reached
+   * through an O_PATH fd of it from the gofer, so the host path is never
+   * walked: bound in a scratch tree made in this directory (the name must be
+   * the guest's string, see bindAsGiven), then moved to its name, which is
+   * never replaced (RENAME_NOREPLACE) nor a symlink followed.
    */
-  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+  override bindSocket(name: string, sock: GuestBind, mode: number, owner: Owner): Inode {
     const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
     try {
-      bindUnix(sock, `/proc/self/fd/${dir}/${name}`);
+      const scratch = `/proc/self/fd/${dir}/${hostSockets.scratchName()}`;
+      host(() => mkdirSync(nameBytes(scratch), { mode: 0o700 }));
+      try {
+        const bound = bindAsGiven(sock, scratch);
+        sys(libcCalls.renameat2(AT.FDCWD, nameBytes(bound + '\0'), dir, nameBytes(name + '\0'), RENAME.NOREPLACE));
+      } finally {
+        rmSync(nameBytes(scratch), { recursive: true, force: true });
+      }
     } finally {
       closeSync(dir);
     }

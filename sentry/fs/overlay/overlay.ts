@@ -2,6 +2,7 @@
 // with copy-up on the first change and whiteouts for removed lower entries,
 // like Linux's overlayfs (renaming a directory that has a lower layer gives
 // EXDEV, as overlayfs does without redirect_dir; tools fall back to copying).
+import type { GuestBind } from '../../host/sockets.js';
 import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { libcCalls, sys } from '../../host/native.js';
@@ -178,7 +179,7 @@ export class OverlayInode extends Inode {
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.mknod(name, mode, rdev, owner));
   }
-  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+  override bindSocket(name: string, sock: GuestBind, mode: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.bindSocket(name, sock, mode, owner));
   }
 

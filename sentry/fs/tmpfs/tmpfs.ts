@@ -14,7 +14,7 @@ import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
 import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
-import { bindUnix, hostSockets } from '../../host/sockets.js';
+import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
 import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
 import { hostFifos } from '../../host/fifos.js';
@@ -205,11 +205,10 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(name, new TmpfsSymlink(this.fs, target, owner));
   }
 
-  /** The guest's socket is bound to a fresh sentry-private host path, which the node records. */
-  override bindSocket(name: string, sock: number, mode: number, owner: Owner): Inode {
+  /** The guest's socket is bound in a fresh sentry-private host directory; the node records the host path. */
+  override bindSocket(name: string, sock: GuestBind, mode: number, owner: Owner): Inode {
     if (this.children.has(name)) throw new SysErr(E.EEXIST);
-    const hostPath = hostSockets.next();
-    bindUnix(sock, hostPath);
+    const hostPath = bindAsGiven(sock, hostSockets.next());
     const node = new TmpfsSpecial(this.fs, S_IFSOCK | (mode & 0o7777), 0, owner);
     node.boundTo = hostPath;
     return this.add(name, node);
