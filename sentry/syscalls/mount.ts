@@ -1,12 +1,12 @@
-// mount(2) and umount2(2) inside the sandbox: they change the sandbox's own
-// mount tree (the sentry's), never the host's. Root in the sandbox may mount
-// the sentry's filesystem types, bind sandbox paths, remount, move and
-// unmount; no host filesystem can be named.
+// mount(2), umount2(2) and pivot_root(2) inside the sandbox: they change the
+// sandbox's own mount tree (the sentry's), never the host's. Root in the
+// sandbox may mount the sentry's filesystem types, bind sandbox paths,
+// remount, move, unmount and pivot its root; no host filesystem can be named.
 import { CAP, capable } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
-import { type Mount, type MountFlags, samePath, type VfsPath } from '../vfs/mount.js';
+import { type Mount, type MountFlags, reachableFrom, samePath, type VfsPath } from '../vfs/mount.js';
 import { AT } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
 import { resolve } from '../vfs/walk.js';
@@ -101,7 +101,9 @@ function umount2(t: Task, k: Kernel, targetAddr: number, flags: number): number 
   if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) throw new SysErr(E.EINVAL);
   if ((flags & MNT_EXPIRE) && (flags & (MNT_FORCE | MNT_DETACH))) throw new SysErr(E.EINVAL);
   requireAdmin(t);
-  const target = resolveFromCwd(t, k, t.mem.readPath(targetAddr), (flags & UMOUNT_NOFOLLOW) === 0);
+  // The mount on top of where the path ends, "." included (Linux's LOOKUP_MOUNTPOINT): after
+  // pivot_root(".", "."), umount2(".") takes the old root stacked on the cwd.
+  const target = k.ns.enter(resolveFromCwd(t, k, t.mem.readPath(targetAddr), (flags & UMOUNT_NOFOLLOW) === 0));
   const m = mountAt(target);
   if (m.locked) throw new SysErr(E.EINVAL);
   if (m === t.fs.root.mount || !m.parent) throw new SysErr(E.EBUSY);
@@ -113,7 +115,62 @@ function umount2(t: Task, k: Kernel, targetAddr: number, flags: number): number 
   return 0;
 }
 
+function resolveDir(t: Task, k: Kernel, addr: number): VfsPath {
+  const p = resolveFromCwd(t, k, t.mem.readPath(addr), true);
+  if (!isDir(p.inode.fileType())) throw new SysErr(E.ENOTDIR);
+  return p;
+}
+
+/**
+ * pivot_root(2), with Linux's checks in Linux's order: the caller's root
+ * mount goes onto `put_old` and the mount at `new_root` takes its place in
+ * the tree. In a pod the caller's root is its container's root, mounted on
+ * the hidden directory: the new root is mounted there instead, and the old
+ * one is under it, so nothing above the container's root comes into view.
+ */
+function pivotRoot(t: Task, k: Kernel, newRootAddr: number, putOldAddr: number): number {
+  requireAdmin(t);
+  const next = resolveDir(t, k, newRootAddr);
+  // Whatever is mounted on put_old is what the old root goes on top of (Linux's lock_mount).
+  const old = k.ns.enter(resolveDir(t, k, putOldAddr));
+  const root = t.fs.root;
+  // The caller's mount namespace is its container's tree: no mount of another's, even through a passed fd (check_mnt).
+  if (!reachableFrom(next, namespaceRoot(t, k)) || !reachableFrom(root, namespaceRoot(t, k))) throw new SysErr(E.EINVAL);
+  if (next.mount.locked) throw new SysErr(E.EINVAL);
+  if (next.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
+  if (next.mount === root.mount || old.mount === root.mount) throw new SysErr(E.EBUSY);
+  if (root.inode !== root.mount.root || !root.mount.parent) throw new SysErr(E.EINVAL);
+  if (next.inode !== next.mount.root || !next.mount.parent) throw new SysErr(E.EINVAL);
+  if (!reachableFrom(old, next) || !reachableFrom(next, root)) throw new SysErr(E.EINVAL);
+  // The runtime's lock goes with the place (Linux moves MNT_LOCKED): the new root cannot be unmounted, the old one can.
+  if (root.mount.locked) {
+    next.mount.locked = true;
+    root.mount.locked = false;
+  }
+  k.ns.pivot(root.mount, next.mount, old);
+  const to = { mount: next.mount, inode: next.mount.root };
+  // The container's later processes (exec, its proc's init) start at its root, as its pivoted ones are.
+  const c = t.tg.container;
+  if (c && samePath(c.root, root)) c.root = to;
+  moveRoots(k, root, to);
+  return 0;
+}
+
+/** The root of the caller's mount namespace: its container's root (the sandbox's for its init). */
+function namespaceRoot(t: Task, k: Kernel): VfsPath {
+  return t.tg.container?.root ?? k.rootView().root;
+}
+
+/** Every task whose root or cwd is `from` gets `to` instead (Linux's chroot_fs_refs). */
+function moveRoots(k: Kernel, from: VfsPath, to: VfsPath): void {
+  for (const task of k.tasks.values()) {
+    if (samePath(task.fs.root, from)) task.fs.root = to;
+    if (samePath(task.fs.cwd, from)) task.fs.cwd = to;
+  }
+}
+
 export const mountFamily: SyscallFamily = {
   mount: entry(['path', 'path', 'str', 'hex', 'str'], (t, a, k) => mount(t, k, a.ptr(0), a.ptr(1), a.ptr(2), a.uint(3), a.ptr(4))),
   umount2: entry(['path', 'hex'], (t, a, k) => umount2(t, k, a.ptr(0), a.int(1))),
+  pivot_root: entry(['path', 'path'], (t, a, k) => pivotRoot(t, k, a.ptr(0), a.ptr(1))),
 };

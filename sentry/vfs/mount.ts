@@ -117,6 +117,24 @@ export class MountNamespace {
   }
 
   /**
+   * pivot_root's change of the tree (Linux's attach_mnt pair): `newRoot`
+   * leaves its mount point and takes `root`'s place, at the same height of
+   * the stack there, and `root` is mounted on `putOld`. The count does not
+   * change: two mounts move.
+   */
+  pivot(root: Mount, newRoot: Mount, putOld: VfsPath): void {
+    if (!root.parent || !root.mountpoint || !newRoot.parent) throw new SysErr(E.EINVAL);
+    this.unlink(newRoot);
+    const stack = this.covered.get(root.parent)!.get(root.mountpoint)!;
+    stack[stack.indexOf(root)] = newRoot;
+    newRoot.parent = root.parent;
+    newRoot.mountpoint = root.mountpoint;
+    root.parent = putOld.mount;
+    root.mountpoint = putOld.inode;
+    this.push(putOld, root);
+  }
+
+  /**
    * A bind mount of `from` onto `at`; `recursive` (MS_REC) copies the
    * mounts beneath `from` too. The source tree is taken as it is before the
    * call (a copy never copies itself), and a copy that would take the
@@ -194,6 +212,18 @@ export class MountNamespace {
     visit(this.root);
     return out;
   }
+}
+
+/**
+ * Is `p` at or below `top`, climbing mount points (Linux's
+ * is_path_reachable)? What a walk from `top` can reach, `..` apart.
+ */
+export function reachableFrom(p: VfsPath, top: VfsPath): boolean {
+  let at = p;
+  while (at.mount !== top.mount && at.mount.parent && at.mount.mountpoint) {
+    at = { mount: at.mount.parent, inode: at.mount.mountpoint };
+  }
+  return at.mount === top.mount && isBeneath(at.inode, top.inode);
 }
 
 /** Is `inode` `top` or below it (through directories' parents)? */
