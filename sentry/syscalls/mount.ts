@@ -40,6 +40,30 @@ function mountAt(p: VfsPath): Mount {
   return p.mount;
 }
 
+/**
+ * `p`, or EINVAL unless it is in the caller's mount namespace, which is its
+ * container's tree (the sandbox's for its init), as Linux's check_mnt: no
+ * call changes the mounts of another container, or a host fd's, even
+ * through an fd passed to the caller.
+ */
+function ownPath(t: Task, k: Kernel, p: VfsPath): VfsPath {
+  if (!reachableFrom(p, t.tg.container?.root ?? k.rootView().root)) throw new SysErr(E.EINVAL);
+  return p;
+}
+
+/** `p`, or ENOENT if its mount is detached (no tree to mount on: Linux's lock_mount). */
+function attached(k: Kernel, p: VfsPath): VfsPath {
+  let m = p.mount;
+  while (m.parent) m = m.parent;
+  if (m !== k.ns.root) throw new SysErr(E.ENOENT);
+  return p;
+}
+
+/** Where a mount goes: a place of the caller's tree (ENOENT in a detached one, EINVAL in another's). */
+function mountPoint(t: Task, k: Kernel, p: VfsPath): VfsPath {
+  return ownPath(t, k, attached(k, p));
+}
+
 function resolveFromCwd(t: Task, k: Kernel, path: string, followFinal: boolean): VfsPath {
   return resolve(t, startOf(k, t, AT.FDCWD, path), path, { followFinal });
 }
@@ -56,13 +80,15 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   const target = resolveFromCwd(t, k, t.mem.readPath(targetAddr), true);
   if (flags & MS.REMOUNT) {
     // With MS_BIND the mount's flags change; without, the filesystem's: per mount here either way.
-    const m = mountAt(target);
+    const m = mountAt(ownPath(t, k, target));
     if (m.lockedReadonly && !(flags & MS.RDONLY)) throw new SysErr(E.EPERM);
     m.flags = mountFlags(flags);
     return 0;
   }
   if (flags & MS.BIND) {
     const from = resolveFromCwd(t, k, t.mem.readPath(sourceAddr), true);
+    mountPoint(t, k, target);
+    ownPath(t, k, from);
     if (isDir(from.inode.stat().mode) !== isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
     // A bind mount keeps the source mount's flags; the call's are ignored (as Linux does).
     k.ns.bind(from, target, { ...from.mount.flags }, (flags & MS.REC) !== 0);
@@ -75,7 +101,8 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   }
   if (flags & MS.MOVE) {
     const from = resolveFromCwd(t, k, t.mem.readPath(sourceAddr), true);
-    const m = mountAt(from);
+    mountPoint(t, k, target);
+    const m = mountAt(ownPath(t, k, from));
     if (m.locked) throw new SysErr(E.EINVAL);
     if (samePath(target, { mount: m, inode: m.root })) return 0;
     k.ns.move(m, target);
@@ -84,6 +111,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   const type = readOptional(t, typeAddr);
   if (type === null) throw new SysErr(E.EINVAL);
   if (!isDir(target.inode.stat().mode)) throw new SysErr(E.ENOTDIR);
+  mountPoint(t, k, target);
   const fs = k.makeFilesystem(type, readOptional(t, dataAddr) ?? '', t.tg.container);
   k.ns.mount(target, fs, fs.root, mountFlags(flags), readOptional(t, sourceAddr) ?? 'none');
   return 0;
@@ -104,7 +132,7 @@ function umount2(t: Task, k: Kernel, targetAddr: number, flags: number): number 
   // The mount on top of where the path ends, "." included (Linux's LOOKUP_MOUNTPOINT): after
   // pivot_root(".", "."), umount2(".") takes the old root stacked on the cwd.
   const target = k.ns.enter(resolveFromCwd(t, k, t.mem.readPath(targetAddr), (flags & UMOUNT_NOFOLLOW) === 0));
-  const m = mountAt(target);
+  const m = mountAt(ownPath(t, k, target));
   if (m.locked) throw new SysErr(E.EINVAL);
   if (m === t.fs.root.mount || !m.parent) throw new SysErr(E.EBUSY);
   // The first MNT_EXPIRE only marks a mount as a candidate.
@@ -132,10 +160,9 @@ function pivotRoot(t: Task, k: Kernel, newRootAddr: number, putOldAddr: number):
   requireAdmin(t);
   const next = resolveDir(t, k, newRootAddr);
   // Whatever is mounted on put_old is what the old root goes on top of (Linux's lock_mount).
-  const old = k.ns.enter(resolveDir(t, k, putOldAddr));
-  const root = t.fs.root;
-  // The caller's mount namespace is its container's tree: no mount of another's, even through a passed fd (check_mnt).
-  if (!reachableFrom(next, namespaceRoot(t, k)) || !reachableFrom(root, namespaceRoot(t, k))) throw new SysErr(E.EINVAL);
+  const old = attached(k, k.ns.enter(resolveDir(t, k, putOldAddr)));
+  const root = ownPath(t, k, t.fs.root);
+  ownPath(t, k, next);
   if (next.mount.locked) throw new SysErr(E.EINVAL);
   if (next.inode.stat().nlink === 0) throw new SysErr(E.ENOENT);
   if (next.mount === root.mount || old.mount === root.mount) throw new SysErr(E.EBUSY);
@@ -156,10 +183,6 @@ function pivotRoot(t: Task, k: Kernel, newRootAddr: number, putOldAddr: number):
   return 0;
 }
 
-/** The root of the caller's mount namespace: its container's root (the sandbox's for its init). */
-function namespaceRoot(t: Task, k: Kernel): VfsPath {
-  return t.tg.container?.root ?? k.rootView().root;
-}
 
 /** Every task whose root or cwd is `from` gets `to` instead (Linux's chroot_fs_refs). */
 function moveRoots(k: Kernel, from: VfsPath, to: VfsPath): void {

@@ -92,6 +92,55 @@ int main(int argc, char **argv) {
     printf("move cover: %s\n", mount(dir, "/mnt", NULL, MS_MOVE, NULL) == 0 ? "ok" : strerrorname_np(errno));
     printf("remount /links rw: %s\n", mount(NULL, "/links", NULL, MS_REMOUNT | MS_BIND, NULL) == 0 ? "ok" : strerrorname_np(errno));
     report("direct", open(secret, O_RDONLY));
+  } else if (!strcmp(c, "detach")) {
+    // A recursive copy of the root holds copies of the runtime's mounts; held by an fd and its cwd after
+    // a lazy unmount, its copies still cover the secret (locked mounts stay on a detached tree).
+    mkdir("/mnt/r", 0755);
+    printf("rbind /: %s\n", mount("/", "/mnt/r", NULL, MS_BIND | MS_REC, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    int held = open("/mnt/r", O_PATH | O_DIRECTORY);
+    printf("detach: %s\n", umount2("/mnt/r", MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    report("via detached copy", openat(held, secret + 1, O_RDONLY));
+    fchdir(held);
+    report("from its cwd", open(secret + 1, O_RDONLY));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", secret + 1);
+    *strrchr(dir, '/') = 0;
+    printf("umount its cover: %s\n", umount2(dir, MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    report("after", open(secret + 1, O_RDONLY));
+  } else if (!strcmp(c, "pivot")) {
+    // A container runtime's pivot to a directory of the sandbox, the old root unmounted, then every way up:
+    // '..', /proc's links (its own, init's), the old root held by an fd, put_old at or above the new root.
+    mkdir("/tmp/nr", 0755); mkdir("/tmp/nr/proc", 0755); mkdir("/tmp/nr/old", 0755);
+    int oldroot = open("/", O_PATH | O_DIRECTORY);
+    mount("/tmp/nr", "/tmp/nr", NULL, MS_BIND, NULL);
+    chdir("/tmp/nr");
+    printf("pivot: %s\n", syscall(SYS_pivot_root, ".", ".") == 0 ? "ok" : strerrorname_np(errno));
+    printf("umount old root: %s\n", umount2(".", MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    chdir("/");
+    mount("proc", "/proc", "proc", 0, NULL);
+    report("dotdot", open_secret_via("/../../../.."));
+    report("proc-root", open_secret_via("/proc/self/root/../.."));
+    report("proc-init-root", open_secret_via("/proc/1/root/../.."));
+    report("proc-cwd", open_secret_via("/proc/self/cwd/../.."));
+    char rel[4096];
+    snprintf(rel, sizeof rel, "../../../..%s", secret);
+    report("old-root-fd", openat(oldroot, rel, O_RDONLY));
+    // Nothing of the sentry's tree above the container's root: its hidden directory, by any of those ways.
+    const char *hidden[] = {"/../__tvisor_containers__", "/proc/self/root/../__tvisor_containers__",
+      "/proc/1/root/../__tvisor_containers__", "/proc/1/cwd/../__tvisor_containers__"};
+    struct stat st;
+    for (int i = 0; i < 4; i++) printf("%s: %s\n", hidden[i], stat(hidden[i], &st) == 0 ? "reached" : strerrorname_np(errno));
+    printf("old-root-fd hidden: %s\n", fstatat(oldroot, "../../__tvisor_containers__", &st, 0) == 0 ? "reached" : strerrorname_np(errno));
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[4096];
+    int mounts = 0, named = 0;
+    while (f && fgets(line, sizeof line, f)) { mounts++; named += strstr(line, "tvisor") != NULL; }
+    printf("mounts: %d naming tvisor: %d\n", mounts, named);
+    printf("put_old the root: %s\n", syscall(SYS_pivot_root, "/old", "/") == 0 ? "ok" : strerrorname_np(errno));
+    printf("put_old above: %s\n", syscall(SYS_pivot_root, "/proc", "/..") == 0 ? "ok" : strerrorname_np(errno));
+    printf("new root above: %s\n", syscall(SYS_pivot_root, "/..", "/old") == 0 ? "ok" : strerrorname_np(errno));
+    printf("new root the old root's fd: %s\n", fchdir(oldroot) == 0 && syscall(SYS_pivot_root, ".", ".") == 0 ? "ok" : strerrorname_np(errno));
+    report("direct", open(secret, O_RDONLY));
   } else if (!strcmp(c, "exec-race")) {
     pthread_t t;
     pthread_create(&t, 0, flip, 0);

@@ -61,7 +61,8 @@ CASE(pivot_in_jail_dot_dot) {
     enter_jail();
     mkdir("/n", 0755); touch("/n/nfile"); touch("/tfile");
     SHOW("bind n on itself", mount("/n", "/n", NULL, MS_BIND, NULL));
-    struct stat n; stat("/n", &n);
+    struct stat n, t; stat("/n", &n); stat("/", &t);
+    int oldroot = open("/", O_PATH | O_DIRECTORY); mkdir("/sub", 0755); int oldsub = open("/sub", O_PATH | O_DIRECTORY);
     SHOW("chdir n", chdir("/n"));
     SHOW("pivot . .", pivot(".", "."));
     // The old root is stacked on the new one, where the cwd is; a walk starts below it, umount2 names the top.
@@ -70,6 +71,15 @@ CASE(pivot_in_jail_dot_dot) {
     SHOW("old root's file gone", access("tfile", F_OK)); SHOW("new root's file", access("nfile", F_OK));
     SHOW("chdir /", chdir("/")); show_cwd("cwd");
     FACT("root is n %d\n", same("/", &n)); FACT("'..' of the root is the root %d\n", same("/..", &n));
+    // The old root, detached, is held by fds: '..' of its root is itself, as a mount on nothing.
+    struct stat st;
+    FACT("'..' of the detached root is itself %d\n", fstatat(oldroot, "..", &st, 0) == 0 && st.st_ino == t.st_ino && st.st_dev == t.st_dev);
+    FACT("and from below it %d\n", fstatat(oldsub, "../..", &st, 0) == 0 && st.st_ino == t.st_ino && st.st_dev == t.st_dev);
+    IN_CHILD {
+      fchdir(oldsub); char b[4096]; long r = syscall(SYS_getcwd, b, sizeof b); FACT("getcwd in it %s\n", r < 0 ? strerrorname_np(errno) : b);
+      SHOW("mount on the detached tree", mount("none", ".", "tmpfs", 0, NULL));
+      SHOW("bind from the detached tree", mount(".", "/", NULL, MS_BIND, NULL));
+    }
   }
   leave_jail();
 }
