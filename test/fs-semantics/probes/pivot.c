@@ -16,7 +16,7 @@ static void private_namespace(void) {
   if (unshare(CLONE_NEWNS) == 0) mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 }
 
-static long pivot(const char *new_root, const char *put_old) { return syscall(SYS_pivot_root, new_root, put_old); }
+static long pivot_root(const char *new_root, const char *put_old) { return syscall(SYS_pivot_root, new_root, put_old); }
 
 /** Are `a` and `b` the same directory (device and inode)? */
 static int same(const char *a, const struct stat *b) {
@@ -44,13 +44,13 @@ CASE(pivot_in_jail_with_put_old) {
     mkdir("/n", 0755); mkdir("/n/old", 0755); touch("/n/nfile"); touch("/tfile");
     SHOW("bind n on itself", mount("/n", "/n", NULL, MS_BIND, NULL));
     struct stat n, t; stat("/n", &n); stat("/", &t);
-    SHOW("pivot", pivot("/n", "/n/old"));
+    SHOW("pivot", pivot_root("/n", "/n/old"));
     FACT("root is n %d\n", same("/", &n)); FACT("old root at put_old %d\n", same("/old", &t));
     show_cwd("cwd (was the old root)");
     SHOW("new root's file", access("/nfile", F_OK)); SHOW("old root's file", access("/old/tfile", F_OK));
     SHOW("n's directory under the old root", access("/old/n/nfile", F_OK));
     FACT("'..' of the root is the root %d\n", same("/..", &n));
-    SHOW("pivot back", pivot("/old", "/old/n"));
+    SHOW("pivot back", pivot_root("/old", "/old/n"));
     FACT("root is t again %d\n", same("/", &t)); FACT("n on its place again %d\n", same("/n", &n));
     SHOW("umount n", umount2("/n", 0));
   }
@@ -64,7 +64,7 @@ CASE(pivot_in_jail_dot_dot) {
     struct stat n, t; stat("/n", &n); stat("/", &t);
     int oldroot = open("/", O_PATH | O_DIRECTORY); mkdir("/sub", 0755); int oldsub = open("/sub", O_PATH | O_DIRECTORY);
     SHOW("chdir n", chdir("/n"));
-    SHOW("pivot . .", pivot(".", "."));
+    SHOW("pivot . .", pivot_root(".", "."));
     // The old root is stacked on the new one, where the cwd is; a walk starts below it, umount2 names the top.
     SHOW("cwd below the old root", access("nfile", F_OK)); SHOW("old root's file not through .", access("tfile", F_OK));
     SHOW("umount . detached", umount2(".", MNT_DETACH));
@@ -100,7 +100,7 @@ CASE(pivot_moves_roots_and_cwds_at_the_old_root) {
       }
       read(ready[0], &c, 1); close(ready[0]); close(ready[1]);
     }
-    SHOW("pivot", pivot("/n", "/n/old"));
+    SHOW("pivot", pivot_root("/n", "/n/old"));
     for (int i = 0; i < 2; i++) { write(go[i][1], "x", 1); waitpid(kids[i], NULL, 0); }
   }
   leave_jail();
@@ -111,7 +111,7 @@ CASE(pivot_put_old_with_a_mount_on_it) {
     mkdir("/n", 0755); mkdir("/n/old", 0755); touch("/tfile");
     mount("/n", "/n", NULL, MS_BIND, NULL);
     SHOW("tmpfs on put_old", mount("none", "/n/old", "tmpfs", 0, NULL)); touch("/n/old/under");
-    SHOW("pivot", pivot("/n", "/n/old"));
+    SHOW("pivot", pivot_root("/n", "/n/old"));
     SHOW("old root on top", access("/old/tfile", F_OK)); SHOW("tmpfs covered", access("/old/under", F_OK));
     SHOW("umount old root", umount2("/old", 0));
     SHOW("tmpfs back", access("/old/under", F_OK));
@@ -124,32 +124,32 @@ CASE(pivot_errors) {
     mkdir("/n", 0755); mkdir("/n/sub", 0755); touch("/n/f"); mkdir("/d", 0755); touch("/file"); symlink("/n", "/ln");
     mkdir("/src", 0755); mkdir("/dst", 0755);
     mount("/n", "/n", NULL, MS_BIND, NULL);
-    SHOW("missing new root", pivot("/nope", "/n"));
-    SHOW("missing put_old", pivot("/n", "/n/nope"));
-    SHOW("empty new root", pivot("", "/n"));
-    SHOW("new root a file", pivot("/file", "/n"));
-    SHOW("put_old a file", pivot("/n", "/n/f"));
+    SHOW("missing new root", pivot_root("/nope", "/n"));
+    SHOW("missing put_old", pivot_root("/n", "/n/nope"));
+    SHOW("empty new root", pivot_root("", "/n"));
+    SHOW("new root a file", pivot_root("/file", "/n"));
+    SHOW("put_old a file", pivot_root("/n", "/n/f"));
     mkdir("/m", 0755); mount("none", "/m", "tmpfs", 0, NULL); mkdir("/m/d", 0755);
-    SHOW("new root on the root's mount", pivot("/d", "/d"));
-    SHOW("new root not a mount's root", pivot("/m/d", "/m/d"));
-    SHOW("new root below a mount's root", pivot("/n/sub", "/n/sub"));
-    SHOW("put_old on the root's mount", pivot("/n", "/d"));
-    SHOW("put_old outside new root", pivot("/n", "/m/d"));
-    SHOW("put_old above new root", pivot("/n", "/n/.."));
-    SHOW("new root the current root", pivot("/", "/n"));
-    SHOW("put_old the current root", pivot("/n", "/"));
+    SHOW("new root on the root's mount", pivot_root("/d", "/d"));
+    SHOW("new root not a mount's root", pivot_root("/m/d", "/m/d"));
+    SHOW("new root below a mount's root", pivot_root("/n/sub", "/n/sub"));
+    SHOW("put_old on the root's mount", pivot_root("/n", "/d"));
+    SHOW("put_old outside new root", pivot_root("/n", "/m/d"));
+    SHOW("put_old above new root", pivot_root("/n", "/n/.."));
+    SHOW("new root the current root", pivot_root("/", "/n"));
+    SHOW("put_old the current root", pivot_root("/n", "/"));
     mount("/src", "/dst", NULL, MS_BIND, NULL); rmdir("/src");
-    SHOW("new root removed", pivot("/dst", "/dst"));
+    SHOW("new root removed", pivot_root("/dst", "/dst"));
     AS(65534, 65534, 65534) {
-      SHOW("not root", pivot("/n", "/n"));
-      SHOW("not root, missing path", pivot("/nope", "/nope"));
+      SHOW("not root", pivot_root("/n", "/n"));
+      SHOW("not root, missing path", pivot_root("/nope", "/nope"));
     }
     IN_CHILD {
       mkdir("/d/m", 0755); chroot("/d"); mount("/m", "/m", NULL, MS_BIND, NULL);
-      SHOW("current root no mount's root", pivot("/m", "/m"));
+      SHOW("current root no mount's root", pivot_root("/m", "/m"));
     }
     struct stat n; stat("/n", &n);
-    SHOW("through a symlink", pivot("/ln", "/ln/sub"));
+    SHOW("through a symlink", pivot_root("/ln", "/ln/sub"));
     FACT("root is n %d\n", same("/", &n)); SHOW("old root at put_old", access("/sub/file", F_OK));
   }
   leave_jail();
@@ -162,13 +162,13 @@ CASE(runtime_sequence_put_old) {
     mkdir("new", 0755); mkdir("new/old", 0755); touch("new/inside");
     SHOW("rbind new on itself", mount("new", "new", NULL, MS_BIND | MS_REC, NULL));
     struct stat nst, root; stat("new", &nst); stat("/", &root);
-    SHOW("pivot", pivot("new", "new/old"));
+    SHOW("pivot", pivot_root("new", "new/old"));
     FACT("root is new %d\n", same("/", &nst)); FACT("old root at /old %d\n", same("/old", &root));
     char cwd[4096]; snprintf(old, sizeof old, "/old%s", dir);
     FACT("cwd now under /old %d\n", getcwd(cwd, sizeof cwd) && !strcmp(cwd, old));
     SHOW("inside", access("/inside", F_OK));
     snprintf(back, sizeof back, "/old%s/new", dir);
-    SHOW("pivot back", pivot("/old", back));
+    SHOW("pivot back", pivot_root("/old", back));
     FACT("root again %d\n", same("/", &root)); FACT("cwd again %d\n", getcwd(cwd, sizeof cwd) && !strcmp(cwd, dir));
     SHOW("umount new", umount2("new", 0));
   }
@@ -180,7 +180,7 @@ CASE(runtime_sequence_dot_dot) {
     SHOW("rbind new on itself", mount("new", "new", NULL, MS_BIND | MS_REC, NULL));
     struct stat nst; stat("new", &nst);
     SHOW("chdir new", chdir("new"));
-    SHOW("pivot . .", pivot(".", "."));
+    SHOW("pivot . .", pivot_root(".", "."));
     SHOW("umount . detached", umount2(".", MNT_DETACH));
     SHOW("chdir /", chdir("/")); show_cwd("cwd");
     FACT("root is new %d\n", same("/", &nst)); FACT("'..' of the root is the root %d\n", same("/..", &nst));
