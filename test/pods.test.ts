@@ -255,7 +255,7 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     const server = spawn('node', [TVISOR, '--root', STATE, 'exec', B, 'escape', 'serve-root', `${PREFIX}root`], { stdio: 'ignore' });
     try {
       expect(sh(P, `escape pivot-passed ${PREFIX}root`).stdout).toBe(['pivot to it: EINVAL', 'bind it: EINVAL', 'mount on it: EINVAL',
-        'remount it: EINVAL', 'move it: EINVAL', 'umount it: EINVAL', 'pivot to it from there: EINVAL', ''].join('\n'));
+        'remount it: EINVAL', 'make it private: EINVAL', 'move it: EINVAL', 'umount it: EINVAL', 'pivot to it from there: EINVAL', ''].join('\n'));
     } finally {
       server.kill();
     }

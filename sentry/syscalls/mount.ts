@@ -96,7 +96,7 @@ function mount(t: Task, k: Kernel, sourceAddr: number, targetAddr: number, typeA
   }
   if (flags & PROPAGATION) {
     // One mount namespace and no peers: propagation types change nothing a guest can see.
-    mountAt(target);
+    mountAt(ownPath(t, k, target));
     return 0;
   }
   if (flags & MS.MOVE) {

@@ -87,6 +87,7 @@ static int pivot_passed(const char *name) {
   printf("bind it: %s\n", mount(p, "/mnt", NULL, MS_BIND | MS_REC, NULL) == 0 ? "reached" : strerrorname_np(errno));
   printf("mount on it: %s\n", mount("none", p, "tmpfs", 0, NULL) == 0 ? "reached" : strerrorname_np(errno));
   printf("remount it: %s\n", mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("make it private: %s\n", mount(NULL, p, NULL, MS_PRIVATE, NULL) == 0 ? "reached" : strerrorname_np(errno));
   printf("move it: %s\n", mount(p, "/mnt", NULL, MS_MOVE, NULL) == 0 ? "reached" : strerrorname_np(errno));
   printf("umount it: %s\n", umount2(p, MNT_DETACH) == 0 ? "reached" : strerrorname_np(errno));
   fchdir(fd);
