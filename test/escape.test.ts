@@ -83,6 +83,20 @@ describe('escapes', () => {
     expect(out).toBe('ready\ndatagrams 0 connections 0\n');
   });
 
+  it('a lazily unmounted copy of the root still has the runtime\'s mounts covering what they cover', () => {
+    expect(run('detach', secret).stdout).toBe('rbind /: ok\ndetach: ok\nvia detached copy: ENOENT\nfrom its cwd: ENOENT\n' +
+      'umount its cover: EINVAL\nafter: ENOENT\n');
+  });
+
+  it('pivot_root, then every way above the new root: nothing of the sentry\'s tree nor the covered secret', () => {
+    expect(run('pivot', secret).stdout).toBe([
+      'pivot: ok', 'umount old root: ok', 'dotdot: ENOENT', 'proc-root: ENOENT', 'proc-init-root: ENOENT', 'proc-cwd: ENOENT',
+      'old-root-fd: ENOENT', '/../__tvisor_containers__: ENOENT', '/proc/self/root/../__tvisor_containers__: ENOENT',
+      '/proc/1/root/../__tvisor_containers__: ENOENT', '/proc/1/cwd/../__tvisor_containers__: ENOENT',
+      'old-root-fd hidden: ENOENT', 'mounts: 2 naming tvisor: 0', 'put_old the root: EINVAL', 'put_old above: EBUSY',
+      'new root above: EINVAL', 'new root the old root\'s fd: ENOENT', 'direct: ENOENT', ''].join('\n'));
+  });
+
   it('an exec racing a path change never runs a host file', () => {
     expect(run('exec-race', secret).stdout).toBe('exec-race: ENOENT\n');
   });

@@ -18,6 +18,7 @@ const base = tempDir('pods');
 const { dir: ROOTFS } = buildBusyboxRootfs(base);
 copyFileSync(compile('hostlocks', ['-static']), join(ROOTFS, 'bin/hostlocks'));
 copyFileSync(compile('pidcalls', ['-static']), join(ROOTFS, 'bin/pidcalls'));
+copyFileSync(compile('escape', ['-static', '-pthread']), join(ROOTFS, 'bin/escape'));
 const STATE = join(base, 'state');
 const VOLUME = join(base, 'volume');
 mkdirSync(VOLUME);
@@ -202,7 +203,7 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
 
   it('lets no container reach the hidden directory or another container\'s root', () => {
     expect(sh(B, 'echo secret > /secret-of-b').status).toBe(0);
-    const bPids = sh(B, 'ls /proc | grep -E "^[0-9]+$" | grep -vx 1').stdout.trim().split('\n');
+    const bPids = sh(B, 'ls /proc | grep -E "^[0-9]+$" | grep -vx 1 | sort -n').stdout.trim().split('\n');
     expect(bPids.length).toBeGreaterThan(0);
     const attempts = [
       'ls -a / | grep -c tvisor',
@@ -226,6 +227,46 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     // The sandbox's own container sees no hidden directory either.
     expect(sh(SB, 'ls -a / | grep -c tvisor; cat /proc/1/mountinfo | grep -c tvisor').stdout).toBe('0\n0\n');
   }, 120_000);
+
+  it('lets a container pivot_root its own root only, and reach nothing above the new one', () => {
+    const P = `${PREFIX}pivot`;
+    // Mounting needs CAP_SYS_ADMIN, which the default spec does not give (b's pivot_root is refused).
+    expect(sh(B, 'pivot_root / / 2>&1 | grep -c "not permitted"').stdout).toBe('1\n');
+    createAndStart(bundle('container', SB, 'pivot', (c) => {
+      for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_ADMIN');
+    }), P);
+    // A container runtime's sequence, with the guest's own busybox in a tmpfs as the new root.
+    const pivot = sh(P, 'mount -t tmpfs none /mnt && mkdir /mnt/bin /mnt/old /mnt/proc && cp /bin/busybox /bin/escape /mnt/bin/ && ' +
+      'for a in sh ls cat stat grep mount umount wc; do ln -s busybox /mnt/bin/$a; done && echo pivoted > /mnt/marker && ' +
+      'cd /mnt && pivot_root . old && umount -l /old && mount -t proc proc /proc && echo done');
+    expect(pivot).toEqual({ status: 0, stdout: 'done\n', stderr: '' });
+    // Its later processes start at the new root, its first one was moved there, and its proc's init shows it.
+    const first = sh(P, 'ls /proc | grep -E "^[0-9]+$" | grep -vx 1 | sort -n').stdout.trim().split('\n')[0];
+    expect(sh(P, `cat /marker /proc/1/root/marker /proc/${first}/root/marker; ls /old | wc -l`).stdout).toBe('pivoted\npivoted\npivoted\n0\n');
+    const attempts = [
+      'ls -a / /.. /../.. | grep -c tvisor',
+      'stat /__tvisor_containers__ 2>&1 | grep -c "No such file"',
+      `cat /../__tvisor_containers__/${B}/secret-of-b 2>&1 | grep -c "No such file"`,
+      'ls -a /proc/1/root/ /proc/1/root/.. /proc/self/root/../.. /proc/1/cwd/.. | grep -c tvisor',
+      'cat /proc/self/mountinfo /proc/1/mountinfo /proc/mounts | grep -c tvisor',
+      `cat /proc/self/root/../__tvisor_containers__/${B}/secret-of-b 2>&1 | grep -c "No such file"`,
+    ];
+    const got = sh(P, attempts.map((a) => `${a} || true`).join('; ')).stdout.trim().split('\n');
+    expect(got).toEqual(attempts.map((a) => (a.includes('No such') ? '1' : '0')));
+    // The other containers' roots are theirs as before.
+    expect(sh(B, 'cat /secret-of-b; ls /marker 2>&1 | grep -c "No such file"').stdout).toBe('secret\n1\n');
+    // Another container's root passed over a socket is no mount of this one's to pivot to, bind, mount on or take.
+    const server = spawn('node', [TVISOR, '--root', STATE, 'exec', B, 'escape', 'serve-root', `${PREFIX}root`], { stdio: 'ignore' });
+    try {
+      expect(sh(P, `escape pivot-passed ${PREFIX}root`).stdout).toBe(['pivot to it: EINVAL', 'bind it: EINVAL', 'mount on it: EINVAL',
+        'remount it: EINVAL', 'make it private: EINVAL', 'move it: EINVAL', 'umount it: EINVAL', 'pivot to it from there: EINVAL', ''].join('\n'));
+    } finally {
+      server.kill();
+    }
+    // A pivoted container is deleted as any other, its new root with it.
+    expect(oci(['delete', '--force', P]).status).toBe(0);
+    expect(sh(B, 'echo ok').stdout).toBe('ok\n');
+  }, 180_000);
 
   it('ends a container whose first process ends, and deletes a container, leaving the others running', async () => {
     const D = `${PREFIX}d`;

@@ -30,8 +30,11 @@ export class Container {
 
   constructor(
     readonly id: string,
-    /** Its root: the mount of its root filesystem under the hidden directory. */
-    readonly root: VfsPath,
+    /**
+     * Its root: the mount on the hidden directory, at first its root
+     * filesystem's; a pivot_root of its processes puts another there.
+     */
+    public root: VfsPath,
     /**
      * Whose processes its proc shows: its own id (a pid namespace of its
      * own), or the pod's sandbox container's (a shared pid namespace).

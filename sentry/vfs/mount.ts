@@ -22,6 +22,13 @@ export class Mount {
    */
   lockedReadonly = false;
 
+  /**
+   * The mounts stacked on its places, by place, the last on top. Kept on
+   * the mount, not the namespace, so a detached tree keeps the mounts that
+   * stay on it (see MountNamespace.umount) and goes with them.
+   */
+  readonly covers = new Map<Inode, Mount[]>();
+
   /** Locks the runtime's mount as it is now. */
   lock(): void {
     this.locked = true;
@@ -64,7 +71,6 @@ export function samePath(a: VfsPath, b: VfsPath): boolean {
 export const MOUNT_MAX = 100_000;
 
 export class MountNamespace {
-  private readonly covered = new Map<Mount, Map<Inode, Mount[]>>();
   readonly root: Mount;
   /** How many mounts the namespace holds (its root included), kept so the limit costs nothing to check. */
   private count = 1;
@@ -75,7 +81,7 @@ export class MountNamespace {
 
   /** The top mount on `at`, if any. */
   mountedOn(at: VfsPath): Mount | undefined {
-    const stack = this.covered.get(at.mount)?.get(at.inode);
+    const stack = at.mount.covers.get(at.inode);
     return stack?.[stack.length - 1];
   }
 
@@ -95,15 +101,36 @@ export class MountNamespace {
 
   /** The mounts stacked directly on places of `m`. */
   children(m: Mount): Mount[] {
-    return [...(this.covered.get(m)?.values() ?? [])].flat();
+    return [...m.covers.values()].flat();
   }
 
   /** Takes `m` off its mount point; with its submounts when `detach` (MNT_DETACH), else EBUSY if it has any. */
   umount(m: Mount, detach = false): void {
     if (!m.parent || !m.mountpoint) throw new SysErr(E.EINVAL);
     if (!detach && this.children(m).length > 0) throw new SysErr(E.EBUSY);
-    for (const c of this.children(m)) this.umount(c, true);
+    this.leaveWith(m);
+    this.detach(m);
+  }
+
+  /**
+   * The mounts beneath `m` leave the namespace with it. A locked one stays
+   * on its place in the detached tree (Linux's disconnect_mount), so what it
+   * covers stays covered for whoever holds a place there (an fd, a cwd);
+   * the others are detached.
+   */
+  private leaveWith(m: Mount): void {
+    for (const c of this.children(m)) {
+      this.leaveWith(c);
+      if (c.locked) this.count--;
+      else this.detach(c);
+    }
+  }
+
+  private detach(m: Mount): void {
     this.unlink(m);
+    // Detached, it is in no namespace: no walk climbs from it, no call takes it for one of the tree's (check_mnt).
+    m.parent = null;
+    m.mountpoint = null;
   }
 
   /** Moves `m` (with its submounts) onto `at` (MS_MOVE). */
@@ -114,6 +141,24 @@ export class MountNamespace {
     m.parent = at.mount;
     m.mountpoint = at.inode;
     this.push(at, m);
+  }
+
+  /**
+   * pivot_root's change of the tree (Linux's attach_mnt pair): `newRoot`
+   * leaves its mount point and takes `root`'s place, at the same height of
+   * the stack there, and `root` is mounted on `putOld`. The count does not
+   * change: two mounts move.
+   */
+  pivot(root: Mount, newRoot: Mount, putOld: VfsPath): void {
+    if (!root.parent || !root.mountpoint || !newRoot.parent) throw new SysErr(E.EINVAL);
+    this.unlink(newRoot);
+    const stack = root.parent.covers.get(root.mountpoint)!;
+    stack[stack.indexOf(root)] = newRoot;
+    newRoot.parent = root.parent;
+    newRoot.mountpoint = root.mountpoint;
+    root.parent = putOld.mount;
+    root.mountpoint = putOld.inode;
+    this.push(putOld, root);
   }
 
   /**
@@ -167,21 +212,19 @@ export class MountNamespace {
   }
 
   private push(at: VfsPath, m: Mount): void {
-    let byInode = this.covered.get(at.mount);
-    if (!byInode) this.covered.set(at.mount, byInode = new Map());
-    const stack = byInode.get(at.inode) ?? [];
+    const stack = at.mount.covers.get(at.inode) ?? [];
     stack.push(m);
-    byInode.set(at.inode, stack);
+    at.mount.covers.set(at.inode, stack);
     this.count++;
   }
 
   private unlink(m: Mount): void {
-    const stack = this.covered.get(m.parent!)?.get(m.mountpoint!);
+    const stack = m.parent?.covers.get(m.mountpoint!);
     const i = stack?.indexOf(m) ?? -1;
     if (!stack || i < 0) throw new SysErr(E.EINVAL);
     stack.splice(i, 1);
     this.count--;
-    if (stack.length === 0) this.covered.get(m.parent!)!.delete(m.mountpoint!);
+    if (stack.length === 0) m.parent!.covers.delete(m.mountpoint!);
   }
 
   /** Every mount, parents before children (the order of /proc/mounts). */
@@ -189,11 +232,23 @@ export class MountNamespace {
     const out: Mount[] = [];
     const visit = (m: Mount) => {
       out.push(m);
-      for (const stack of this.covered.get(m)?.values() ?? []) stack.forEach(visit);
+      for (const stack of m.covers.values()) stack.forEach(visit);
     };
     visit(this.root);
     return out;
   }
+}
+
+/**
+ * Is `p` at or below `top`, climbing mount points (Linux's
+ * is_path_reachable)? What a walk from `top` can reach, `..` apart.
+ */
+export function reachableFrom(p: VfsPath, top: VfsPath): boolean {
+  let at = p;
+  while (at.mount !== top.mount && at.mount.parent && at.mount.mountpoint) {
+    at = { mount: at.mount.parent, inode: at.mount.mountpoint };
+  }
+  return at.mount === top.mount && isBeneath(at.inode, top.inode);
 }
 
 /** Is `inode` `top` or below it (through directories' parents)? */

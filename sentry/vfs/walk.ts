@@ -41,7 +41,9 @@ export function parentOf(ctx: WalkContext, p: VfsPath, b?: Budget): VfsPath {
   for (;;) {
     if (samePath(cur, ctx.root)) return cur;
     if (b && (b.resolve & RESOLVE.BENEATH) && samePath(cur, b.start)) throw new SysErr(E.EXDEV);
-    if (cur.inode !== cur.mount.root || !cur.mount.parent || !cur.mount.mountpoint) break;
+    if (cur.inode !== cur.mount.root) break;
+    // A mount on nothing (the tree's root, a detached mount) is its own parent, whatever its root's directory has above it.
+    if (!cur.mount.parent || !cur.mount.mountpoint) return cur;
     if (b && (b.resolve & RESOLVE.NO_XDEV)) throw new SysErr(E.EXDEV);
     cur = { mount: cur.mount.parent, inode: cur.mount.mountpoint };
   }

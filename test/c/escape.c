@@ -1,11 +1,13 @@
 // Attempts to reach a host file the sandbox was not given. Each case prints
 // one line: what it reached ("reached" means an escape), or the errno.
 // usage: escape CASE SECRET   (SECRET: the host path that must stay out of reach)
+//        escape serve-root NAME | pivot-passed NAME   (two containers of a pod, NAME an abstract socket)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +73,62 @@ static void *flip_addr(void *arg) {
   return 0;
 }
 
+/** An abstract unix socket address named `name`; its length. */
+static socklen_t abstract(struct sockaddr_un *a, const char *name) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "%s", name);
+  return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+}
+
+/** serve-root NAME: gives an O_PATH fd of its own root to the first process that connects (another container). */
+static int serve_root(const char *name) {
+  struct sockaddr_un a;
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (bind(s, (struct sockaddr *)&a, abstract(&a, name)) != 0 || listen(s, 1) != 0) { perror("serve-root"); return 1; }
+  int c = accept(s, NULL, NULL), root = open("/", O_PATH | O_DIRECTORY);
+  char byte = 0, ctl[CMSG_SPACE(sizeof(int))] = {0};
+  struct iovec iov = {&byte, 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET; h->cmsg_type = SCM_RIGHTS; h->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(h), &root, sizeof root);
+  return sendmsg(c, &m, 0) == 1 ? 0 : 1;
+}
+
+/** pivot-passed NAME: takes another container's root from serve-root, and tries to make its mounts its own. */
+static int pivot_passed(const char *name) {
+  struct sockaddr_un a;
+  socklen_t len = abstract(&a, name);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  for (int i = 0; i < 100 && connect(s, (struct sockaddr *)&a, len) != 0; i++) usleep(50000);
+  char byte, ctl[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {&byte, 1};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  if (recvmsg(s, &m, 0) != 1 || !CMSG_FIRSTHDR(&m)) { printf("no fd passed\n"); return 1; }
+  int fd;
+  memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  mkdir("/mnt", 0755);
+  printf("pivot to it: %s\n", syscall(SYS_pivot_root, p, p) == 0 ? "reached" : strerrorname_np(errno));
+  printf("bind it: %s\n", mount(p, "/mnt", NULL, MS_BIND | MS_REC, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("mount on it: %s\n", mount("none", p, "tmpfs", 0, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("remount it: %s\n", mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("make it private: %s\n", mount(NULL, p, NULL, MS_PRIVATE, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("move it: %s\n", mount(p, "/mnt", NULL, MS_MOVE, NULL) == 0 ? "reached" : strerrorname_np(errno));
+  printf("umount it: %s\n", umount2(p, MNT_DETACH) == 0 ? "reached" : strerrorname_np(errno));
+  fchdir(fd);
+  printf("pivot to it from there: %s\n", syscall(SYS_pivot_root, ".", ".") == 0 ? "reached" : strerrorname_np(errno));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   const char *c = argv[1];
   secret = argv[2];
+  if (!strcmp(c, "serve-root")) return serve_root(argv[2]);
+  if (!strcmp(c, "pivot-passed")) return pivot_passed(argv[2]);
   if (!strcmp(c, "direct")) report("direct", open(secret, O_RDONLY));
   else if (!strcmp(c, "dotdot")) report("dotdot", open_secret_via("/../../../../.."));
   else if (!strcmp(c, "proc-root")) report("proc-root", open_secret_via("/proc/self/root/.."));
@@ -121,6 +175,55 @@ int main(int argc, char **argv) {
     printf("detach cover: %s\n", umount2(dir, MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
     printf("move cover: %s\n", mount(dir, "/mnt", NULL, MS_MOVE, NULL) == 0 ? "ok" : strerrorname_np(errno));
     printf("remount /links rw: %s\n", mount(NULL, "/links", NULL, MS_REMOUNT | MS_BIND, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    report("direct", open(secret, O_RDONLY));
+  } else if (!strcmp(c, "detach")) {
+    // A recursive copy of the root holds copies of the runtime's mounts; held by an fd and its cwd after
+    // a lazy unmount, its copies still cover the secret (locked mounts stay on a detached tree).
+    mkdir("/mnt/r", 0755);
+    printf("rbind /: %s\n", mount("/", "/mnt/r", NULL, MS_BIND | MS_REC, NULL) == 0 ? "ok" : strerrorname_np(errno));
+    int held = open("/mnt/r", O_PATH | O_DIRECTORY);
+    printf("detach: %s\n", umount2("/mnt/r", MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    report("via detached copy", openat(held, secret + 1, O_RDONLY));
+    fchdir(held);
+    report("from its cwd", open(secret + 1, O_RDONLY));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", secret + 1);
+    *strrchr(dir, '/') = 0;
+    printf("umount its cover: %s\n", umount2(dir, MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    report("after", open(secret + 1, O_RDONLY));
+  } else if (!strcmp(c, "pivot")) {
+    // A container runtime's pivot to a directory of the sandbox, the old root unmounted, then every way up:
+    // '..', /proc's links (its own, init's), the old root held by an fd, put_old at or above the new root.
+    mkdir("/tmp/nr", 0755); mkdir("/tmp/nr/proc", 0755); mkdir("/tmp/nr/old", 0755);
+    int oldroot = open("/", O_PATH | O_DIRECTORY);
+    mount("/tmp/nr", "/tmp/nr", NULL, MS_BIND, NULL);
+    chdir("/tmp/nr");
+    printf("pivot: %s\n", syscall(SYS_pivot_root, ".", ".") == 0 ? "ok" : strerrorname_np(errno));
+    printf("umount old root: %s\n", umount2(".", MNT_DETACH) == 0 ? "ok" : strerrorname_np(errno));
+    chdir("/");
+    mount("proc", "/proc", "proc", 0, NULL);
+    report("dotdot", open_secret_via("/../../../.."));
+    report("proc-root", open_secret_via("/proc/self/root/../.."));
+    report("proc-init-root", open_secret_via("/proc/1/root/../.."));
+    report("proc-cwd", open_secret_via("/proc/self/cwd/../.."));
+    char rel[4096];
+    snprintf(rel, sizeof rel, "../../../..%s", secret);
+    report("old-root-fd", openat(oldroot, rel, O_RDONLY));
+    // Nothing of the sentry's tree above the container's root: its hidden directory, by any of those ways.
+    const char *hidden[] = {"/../__tvisor_containers__", "/proc/self/root/../__tvisor_containers__",
+      "/proc/1/root/../__tvisor_containers__", "/proc/1/cwd/../__tvisor_containers__"};
+    struct stat st;
+    for (int i = 0; i < 4; i++) printf("%s: %s\n", hidden[i], stat(hidden[i], &st) == 0 ? "reached" : strerrorname_np(errno));
+    printf("old-root-fd hidden: %s\n", fstatat(oldroot, "../../__tvisor_containers__", &st, 0) == 0 ? "reached" : strerrorname_np(errno));
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[4096];
+    int mounts = 0, named = 0;
+    while (f && fgets(line, sizeof line, f)) { mounts++; named += strstr(line, "tvisor") != NULL; }
+    printf("mounts: %d naming tvisor: %d\n", mounts, named);
+    printf("put_old the root: %s\n", syscall(SYS_pivot_root, "/old", "/") == 0 ? "ok" : strerrorname_np(errno));
+    printf("put_old above: %s\n", syscall(SYS_pivot_root, "/proc", "/..") == 0 ? "ok" : strerrorname_np(errno));
+    printf("new root above: %s\n", syscall(SYS_pivot_root, "/..", "/old") == 0 ? "ok" : strerrorname_np(errno));
+    printf("new root the old root's fd: %s\n", fchdir(oldroot) == 0 && syscall(SYS_pivot_root, ".", ".") == 0 ? "ok" : strerrorname_np(errno));
     report("direct", open(secret, O_RDONLY));
   } else if (!strcmp(c, "exec-race")) {
     pthread_t t;

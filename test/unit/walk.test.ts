@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { E, SysErr } from '../../sentry/abi/errno.js';
 import { RESOLVE } from '../../sentry/abi/flags.js';
 import { rootCreds, setuid } from '../../sentry/auth/creds.js';
+import { MountNamespace } from '../../sentry/vfs/mount.js';
 import { pathOf, resolve, resolveParent } from '../../sentry/vfs/walk.js';
 import { mkdirs, ROOT_OWNER, rootedTree, RW, tmpfs } from './fixtures.js';
 
@@ -110,5 +111,46 @@ describe('the path walk', () => {
     expect(p.name).toBe('new');
     expect(p.trailingSlash).toBe(true);
     expect(resolveParent(ctx, root, '/').name).toBe('');
+  });
+});
+
+describe('mounts leaving and changing places', () => {
+  it('keeps a locked submount on a lazily unmounted tree, counts the tree out, and stops ".." at its root', () => {
+    const { fs, root, ctx } = rootedTree();
+    const ns = new MountNamespace(fs, RW, 'tmpfs', 4);
+    const inNs = { ...ctx, ns };
+    const a = tmpfs();
+    const top = ns.mount({ mount: ns.root, inode: mkdirs(root.inode, 'a') }, a, a.root, RW, 'tmpfs');
+    const [lockedAt, plainAt] = [mkdirs(a.root, 'l'), mkdirs(a.root, 'u')];
+    const [l, u] = [tmpfs(), tmpfs()];
+    const locked = ns.mount({ mount: top, inode: lockedAt }, l, l.root, RW, 'tmpfs');
+    locked.lock();
+    ns.mount({ mount: top, inode: plainAt }, u, u.root, RW, 'tmpfs');
+    ns.umount(top, true);
+    expect(ns.all()).toEqual([ns.root]);
+    // Whoever holds the detached tree still finds the locked mount covering its place, not the other.
+    expect(ns.enter({ mount: top, inode: lockedAt }).mount).toBe(locked);
+    expect(ns.enter({ mount: top, inode: plainAt })).toEqual({ mount: top, inode: plainAt });
+    expect(resolve(inNs, { mount: top, inode: top.root }, '../..', { followFinal: true })).toEqual({ mount: top, inode: a.root });
+    expect(pathOf(inNs, { mount: top, inode: plainAt })).toEqual({ path: '/u', reachable: false });
+    // Four mounts left the namespace: three fit again under a limit of four.
+    for (const name of ['x', 'y', 'z']) { const t = tmpfs(); ns.mount({ mount: ns.root, inode: mkdirs(root.inode, name) }, t, t.root, RW, 'tmpfs'); }
+    expect(errnoOf(() => ns.mount({ mount: ns.root, inode: mkdirs(root.inode, 'w') }, a, a.root, RW, 'tmpfs'))).toBe(E.ENOSPC);
+  });
+
+  it('pivots: the new root takes the old one\'s place, at its height, and the old one goes on put_old', () => {
+    const { fs, root } = rootedTree();
+    const ns = new MountNamespace(fs, RW, 'tmpfs');
+    const c = mkdirs(root.inode, 'c');
+    const [r, n] = [tmpfs(), tmpfs()];
+    const old = ns.mount({ mount: ns.root, inode: c }, r, r.root, RW, 'tmpfs');
+    const next = ns.mount({ mount: old, inode: mkdirs(r.root, 'n') }, n, n.root, RW, 'tmpfs');
+    const putOld = mkdirs(n.root, 'old');
+    ns.pivot(old, next, { mount: next, inode: putOld });
+    expect(ns.mountedOn({ mount: ns.root, inode: c })).toBe(next);
+    expect(ns.mountedOn({ mount: next, inode: putOld })).toBe(old);
+    expect(ns.children(old)).toEqual([]);
+    expect(ns.all()).toEqual([ns.root, next, old]);
+    expect([old.parent, old.mountpoint, next.parent, next.mountpoint]).toEqual([next, putOld, ns.root, c]);
   });
 });
