@@ -1,6 +1,6 @@
 // The TypeScript face of the C glue: bindings to native/build/libtvisor.so
 // (see tvisor.c) and the few libc calls made directly. No policy here.
-import koffi from 'koffi';
+import koffi from './koffi.js';
 import { repoFile } from './repo.js';
 
 export { repoFile };

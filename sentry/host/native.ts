@@ -1,6 +1,6 @@
 // The C glue as the sentry uses it: native/index.ts's bindings, and their
 // failures turned into SysErr values.
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { SysErr } from '../abi/errno.js';
 
 export { decodeStat, EV, EVENT_SLOTS, type HostStat, libcCalls, native, repoFile, SLOT, STAT_SIZE } from '../../native/index.js';
