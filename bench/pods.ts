@@ -4,14 +4,18 @@
 // memory of the pod's host processes (sentry, gofers, waiters) before and
 // after N idle busybox containers join it: all of it (RSS, which counts the
 // pages Node processes share) and their own (USS, what each one adds to the
-// host). It measures; it never fails.
+// host). It measures; it never fails. The containers' root is Debian's
+// busybox-static, installed with apt-get when missing.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoFile } from '../native/index.js';
+import { ensurePackages } from '../test/engines/apt.js';
 import { buildBusyboxRootfs } from '../test/engines/rootfs.js';
 
 const N = Number(process.argv[2] ?? 5);
+const install = ensurePackages(['busybox-static']);
+if (!install.ok) throw new Error(`busybox-static is needed for the containers' root: ${install.reason}`);
 const work = mkdtempSync('/tmp/tvisor-bench-pods-');
 const state = join(work, 'state');
 const { dir: rootfs } = buildBusyboxRootfs(work);

@@ -1,7 +1,7 @@
 // The *at system calls the gofer walks with, bound from libc with koffi.
 // Each returns its result or throws an Errno. A path or name is a string of
 // one character per byte (sentry/abi/names.ts), passed on as those bytes.
-import koffi from 'koffi';
+import koffi from '../native/koffi.js';
 import { constants } from 'node:os';
 import { AT } from '../sentry/abi/flags.js';
 import { nameBytes } from '../sentry/abi/names.js';

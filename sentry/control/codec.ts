@@ -35,6 +35,8 @@ export const controlCodec = {
     return t.toObject(t.decode(b), CONVERSION) as ControlRequest;
   },
   encodeResponse: (r: ControlResponse): Uint8Array => type('Response').encode(type('Response').fromObject(r)).finish(),
+  /** Builds the Response codec now (protobufjs generates it at its first use), for a runtime command to do while the sandbox works. */
+  prepareResponse: (): void => { type('Response').setup(); },
   decodeResponse: (b: Uint8Array): ControlResponse => {
     const t = type('Response');
     return t.toObject(t.decode(b), CONVERSION) as ControlResponse;

@@ -23,9 +23,16 @@ export function reopen(fd: number, flags: number): number {
   return host(() => openSync(`/proc/self/fd/${fd}`, (flags & FILE_STATUS_FLAGS) | O.CLOEXEC | O.NOCTTY));
 }
 
-/** A second fd of the same open file description. */
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * A second fd of the same open file description, close-on-exec as every fd
+ * the sentry opens: a process it starts (a gofer) must not inherit it. A
+ * pod's spare gofer, started just after a CreateContainer, kept the
+ * container's stdio open this way (its engine saw no end of its output).
+ */
 export function dupFd(fd: number): number {
-  return sys(libcCalls.dup(fd));
+  return sys(libcCalls.fcntl(fd, F_DUPFD_CLOEXEC, 0));
 }
 
 /** Opens a FIFO (by its O_PATH fd) for reading and writing without waiting: ends any open that waits for a peer. */

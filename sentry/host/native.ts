@@ -1,9 +1,9 @@
 // The C glue as the sentry uses it: native/index.ts's bindings, and their
 // failures turned into SysErr values.
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { SysErr } from '../abi/errno.js';
 
-export { decodeStat, EV, EVENT_SLOTS, type HostStat, libcCalls, native, repoFile, SLOT, STAT_SIZE } from '../../native/index.js';
+export { decodeStat, EV, EVENT_SLOTS, type HostStat, ioprio, libcCalls, native, repoFile, SLOT, STAT_SIZE } from '../../native/index.js';
 
 /** Result of a tv_* call (negative errno on failure). */
 export function tv(ret: number): number {

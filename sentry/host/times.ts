@@ -1,5 +1,5 @@
 // utimensat/futimens with nanoseconds, UTIME_NOW and UTIME_OMIT, which Node's fs lacks.
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { SysErr } from '../abi/errno.js';
 import type { Timespec } from '../abi/stat.js';
 

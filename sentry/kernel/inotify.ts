@@ -10,7 +10,7 @@
 // translated to the guest's watches: native writes and reads, and the
 // changes host processes make in a bind mount.
 import { closeSync, readSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { E, SysErr } from '../abi/errno.js';
 import { F, O } from '../abi/flags.js';
 import { closeQuietly } from '../host/fd.js';

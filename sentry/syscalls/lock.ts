@@ -15,7 +15,7 @@
 // read-only bind mount, a host device) no lock call reaches the host file:
 // locks are made on the sentry's lock proxies (kernel/locks.ts) and leases
 // are answered from the sentry's record.
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { readFileSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import { capable } from '../auth/creds.js';

@@ -7,10 +7,10 @@
 // natively too (the host checks permissions and acts). A uid's processes
 // (PRIO_USER, IOPRIO_WHO_USER) are the sentry's to find, as the host knows
 // neither the guests' uids nor the containers: it acts on each thread itself.
-import koffi from 'koffi';
+import koffi from '../../native/koffi.js';
 import { E, SysErr } from '../abi/errno.js';
 import { CAP, capable } from '../auth/creds.js';
-import { libcCalls } from '../host/native.js';
+import { ioprio as hostIoprio, libcCalls } from '../host/native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, PASS, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
@@ -123,7 +123,7 @@ function setUserIoprio(t: Task, k: Kernel, uid: number, ioprio: number): number 
   let result = -E.ESRCH;
   for (const p of threadsOf(t, k, uid)) {
     if (p.creds.uid !== t.creds.euid && p.creds.uid !== t.creds.uid && !capable(t.creds, CAP.SYS_NICE)) return -E.EPERM;
-    if (onThread(libcCalls.ioprioSet(IOPRIO_WHO.PROCESS, p.tid, ioprio)) !== null) result = 0;
+    if (onThread(hostIoprio.set(IOPRIO_WHO.PROCESS, p.tid, ioprio)) !== null) result = 0;
   }
   return result;
 }
@@ -133,7 +133,7 @@ function setUserIoprio(t: Task, k: Kernel, uid: number, ioprio: number): number 
  * (get_task_ioprio): one it never set follows its scheduling and nice value.
  */
 function effectiveIoprio(p: Task): number | null {
-  const raw = onThread(libcCalls.ioprioGet(IOPRIO_WHO.PROCESS, p.tid));
+  const raw = onThread(hostIoprio.get(IOPRIO_WHO.PROCESS, p.tid));
   if (raw === null || raw >>> IOPRIO_CLASS_SHIFT !== IOPRIO_CLASS.NONE) return raw;
   const policy = onThread(libcCalls.schedGetscheduler(p.tid));
   const nice = niceOf(p);

@@ -1,7 +1,7 @@
 // The kinds of inode proc is made of: directories built on demand, files
 // whose content the sentry makes, the kernel's own files, and links.
 import { closeSync, writeSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from '../../../native/koffi.js';
 import { E, SysErr } from '../../abi/errno.js';
 import { nsIdOf, type Task } from '../../kernel/task.js';
 import { libcCalls, native, tv } from '../../host/native.js';

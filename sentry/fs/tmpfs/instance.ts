@@ -6,7 +6,7 @@
 // empty file for every other inode, so the kernel counts the sandbox's
 // inodes and bytes and enforces size= and nr_inodes= (ENOSPC) itself.
 import { statfsSync } from 'node:fs';
-import koffi from 'koffi';
+import koffi from '../../../native/koffi.js';
 import { SysErr } from '../../abi/errno.js';
 import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
 import { AT, O } from '../../abi/flags.js';
