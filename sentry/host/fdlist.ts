@@ -6,7 +6,7 @@
 // has descriptions of list every guest process.
 import koffi from 'koffi';
 import { openSync } from 'node:fs';
-import { SysErr } from '../abi/errno.js';
+import { E, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
 import { closeQuietly, host } from './fd.js';
 import { libcCalls, sys } from './native.js';
@@ -27,6 +27,7 @@ const view = new DataView(buf.buffer);
 
 export class FdList {
   private dir = -1;
+  private ended = false;
 
   constructor(private readonly tgid: number) {}
 
@@ -36,6 +37,8 @@ export class FdList {
    * nothing (ENOENT), even if the number is another's.
    */
   list(): number[] {
+    // Its number may be another process's by now.
+    if (this.ended) throw new SysErr(E.ENOENT);
     if (this.dir < 0) this.dir = host(() => openSync(`/proc/${this.tgid}/fd`, O.RDONLY | O.DIRECTORY | O.CLOEXEC));
     sys(libcCalls.lseek(this.dir, 0, SEEK_SET));
     const fds: number[] = [];
@@ -56,5 +59,6 @@ export class FdList {
   close(): void {
     if (this.dir >= 0) closeQuietly(this.dir);
     this.dir = -1;
+    this.ended = true;
   }
 }

@@ -271,9 +271,10 @@ export class FileRegistry {
 
   /**
    * Which of `candidates` some guest process holds, from every fd of every
-   * guest; the search ends once `enough` are found. An fd whose hint names a
-   * candidate is checked against it first (one kcmp: a description is most
-   * often still where it was given or last seen). A few candidates (an
+   * guest; the search ends once `enough` are found. The processes whose
+   * hints name a candidate are listed first, and an fd whose hint names one
+   * is checked against it first (one kcmp: a description is most often still
+   * where it was given or last seen). A few candidates (an
    * unlinked file's descriptions) are compared with each fd directly; many
    * (a sweep), by a search of the placed descriptions per fd, and the fresh
    * ones among the fds no placed description matched (looseHeld).
@@ -282,7 +283,7 @@ export class FileRegistry {
     const live = new Set<FileDescription>();
     const direct = candidates.size <= Math.log2(this.size + 1);
     const loose: GuestFd[] = [];
-    for (const tg of this.liveGroups()) {
+    for (const tg of this.hintedFirst(candidates)) {
       let fds: number[];
       try {
         fds = tg.fds.list();
@@ -321,6 +322,18 @@ export class FileRegistry {
       if (live.size >= enough) break;
     }
     return live;
+  }
+
+  /** The live groups, those whose hints name one of `candidates` first (where one is most likely held). */
+  private hintedFirst(candidates: Set<FileDescription>): ThreadGroup[] {
+    const first: ThreadGroup[] = [];
+    const then: ThreadGroup[] = [];
+    for (const tg of this.liveGroups()) {
+      let hinted = false;
+      for (const d of tg.fdHints.values()) if (candidates.has(d)) { hinted = true; break; }
+      (hinted ? first : then).push(tg);
+    }
+    return first.concat(then);
   }
 
   /**
