@@ -288,8 +288,10 @@ export class FileRegistry {
       try {
         fds = tg.fds.list();
       } catch (e) {
-        // A process that is gone holds nothing; one whose fds cannot be listed may hold any.
-        if (e instanceof SysErr && e.errno === E.ENOENT) continue;
+        // A process that is gone holds nothing. Without an fd left to list a new process's (the
+        // sweep that withRoom makes to free some), it is passed over, as readdirSync's failure was:
+        // keeping every copy would leave the sentry's table full for good. Any other failure keeps them.
+        if (e instanceof SysErr && (e.errno === E.ENOENT || isOutOfFds(e))) continue;
         return candidates;
       }
       const rest: number[] = [];
