@@ -128,6 +128,8 @@ export const libcCalls = bindings(libc, {
   getpriority: fn<(which: number, who: number) => number>('int getpriority(int which, int who)'),
   setpriority: fn<(which: number, who: number, prio: number) => number>('int setpriority(int which, int who, int prio)'),
   schedGetscheduler: fn<(pid: number) => number>('int sched_getscheduler(int pid)'),
+  // A guest process's fd numbers, from its /proc/<tgid>/fd kept open (sentry/host/fdlist.ts).
+  getdents64: fn<(fd: number, buf: Uint8Array, count: number) => number>('int64_t getdents64(int fd, _Out_ uint8_t *buf, size_t count)'),
   // Variadic: each argument after the number is given as a type and a value ('int', 3).
   syscall: fn<(nr: number, ...typedArgs: unknown[]) => number>('long syscall(long nr, ...)'),
   prlimit: fn<(pid: number, resource: number, limit: BigUint64Array | null, old: BigUint64Array | null) => number>('int prlimit(int pid, int resource, const uint64_t *limit, _Out_ uint64_t *old)'),

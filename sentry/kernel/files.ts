@@ -8,11 +8,12 @@
 // for every way an fd can move. The registry is kept in kcmp's order, so a
 // lookup is a binary search; per-process hints make the common case one
 // kcmp; descriptions no guest holds any more are swept.
-import { readdirSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
+import { isFifo, S_IFMT, S_IFSOCK } from '../abi/stat.js';
 import { native } from '../host/native.js';
-import { closeQuietly } from '../host/fd.js';
+import { closeQuietly, hostFstat, hostStat } from '../host/fd.js';
+import type { HostStat } from '../host/native.js';
 import type { DirEntry, Inode } from '../vfs/inode.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
@@ -55,9 +56,20 @@ export const isOutOfFds = (e: unknown): boolean => e instanceof SysErr && (e.err
 const KCMP_EQUAL = 0;
 const KCMP_LESS = 1;
 
+/** An fd of a guest process. */
+interface GuestFd { pid: number; fd: number }
+
 export class FileRegistry {
-  /** Every description, in the kernel's order of their open file descriptions (kcmp's order). */
+  /** The descriptions whose place in the kernel's order of open file descriptions (kcmp's order) is known, in that order. */
   private readonly byFile: FileDescription[] = [];
+  /**
+   * Descriptions added since the last search of the whole registry, in no
+   * order. Each is an open file description the sentry has just made (its
+   * own open), so it is in the registry once without a search; kcmp would
+   * only find its place. A search of the whole registry places them first
+   * (settle); a sweep places only those a guest still holds.
+   */
+  private fresh: FileDescription[] = [];
   private sweepAt = 512;
   private readonly self = process.pid;
 
@@ -65,24 +77,31 @@ export class FileRegistry {
     /** Called for each description the sentry closes (its lock proxy goes with it). */
     private readonly closed: (d: FileDescription) => void = () => {}) {}
 
-  get size(): number { return this.byFile.length; }
+  get size(): number { return this.byFile.length + this.fresh.length; }
+
+  private *all(): Iterable<FileDescription> {
+    yield* this.byFile;
+    yield* this.fresh;
+  }
 
   /** The files of the descriptions not found unheld yet. */
   *inodes(): Iterable<Inode> {
-    for (const d of this.byFile) if (!d.closed) yield d.at.inode;
+    for (const d of this.all()) if (!d.closed) yield d.at.inode;
   }
 
   /** Does an open description lie on mount `m` (umount's EBUSY)? */
   usesMount(m: Mount): boolean {
-    return this.byFile.some((d) => !d.closed && d.at.mount === m);
+    const on = (d: FileDescription) => !d.closed && d.at.mount === m;
+    return this.byFile.some(on) || this.fresh.some(on);
   }
 
   /**
    * Where the open file description behind `fd` of process `pid` stands in
-   * byFile: its index when registered, else where it would go. A negative
-   * errno when kcmp fails (EBADF: no such fd).
+   * byFile: its index when there, else where it would go. A negative errno
+   * when kcmp fails (EBADF: no such fd). The fresh descriptions are not
+   * looked at.
    */
-  private search(pid: number, fd: number): { index: number; found: boolean } | number {
+  private place(pid: number, fd: number): { index: number; found: boolean } | number {
     let lo = 0;
     let hi = this.byFile.length - 1;
     while (lo <= hi) {
@@ -96,12 +115,28 @@ export class FileRegistry {
     return { index: lo, found: false };
   }
 
+  /** place, over the whole registry. */
+  private search(pid: number, fd: number): { index: number; found: boolean } | number {
+    this.settle();
+    return this.place(pid, fd);
+  }
+
+  /** Puts the fresh descriptions in their places. */
+  private settle(): void {
+    while (this.fresh.length) {
+      const d = this.fresh[this.fresh.length - 1]!;
+      const at = this.place(this.self, d.hostFd);
+      if (typeof at === 'number') throw new SysErr(-at);
+      this.byFile.splice(at.index, 0, d);
+      this.fresh.pop();
+    }
+  }
+
+  /** Registers a description the sentry has just made (a new open file description, in no guest yet). */
   add(d: FileDescription): void {
     // Sweep before adding: no guest holds `d` yet.
-    if (this.byFile.length + 1 >= this.sweepAt) this.sweep();
-    const at = this.search(this.self, d.hostFd);
-    if (typeof at === 'number') throw new SysErr(-at);
-    this.byFile.splice(at.index, 0, d);
+    if (this.size + 1 >= this.sweepAt) this.sweep();
+    this.fresh.push(d);
   }
 
   /** The description fd `fd` of `t` was last seen to be, if it still is (EBADF: no such fd). */
@@ -185,7 +220,8 @@ export class FileRegistry {
   /** Closes the sentry's copy of every description no guest process holds. */
   sweep(): void {
     this.dropUnheld(() => true);
-    this.sweepAt = Math.max(512, this.byFile.length * 2);
+    this.settle();
+    this.sweepAt = Math.max(512, this.size * 2);
   }
 
   /**
@@ -194,49 +230,155 @@ export class FileRegistry {
    * their flock and OFD locks (which belong to the description) alive.
    */
   dropUnheld(which: (d: FileDescription) => boolean): void {
-    const candidates = new Set(this.byFile.filter(which));
+    const candidates = this.select(which);
     if (candidates.size === 0) return;
-    const live = this.held(candidates);
+    this.drop(candidates, this.held(candidates, candidates.size));
+  }
+
+  /**
+   * Closes the sentry's copies of the descriptions `which` selects (those of
+   * a file that lost its last name) if no guest process holds any of them:
+   * while a guest holds one, the file and its space stay anyway, and the
+   * others go at the next sweep.
+   */
+  dropUnlessOneHeld(which: (d: FileDescription) => boolean): void {
+    const candidates = this.select(which);
+    if (candidates.size === 0) return;
+    if (this.held(candidates, 1).size === 0) this.drop(candidates, new Set());
+  }
+
+  private select(which: (d: FileDescription) => boolean): Set<FileDescription> {
+    const out = new Set<FileDescription>();
+    for (const d of this.byFile) if (which(d)) out.add(d);
+    for (const d of this.fresh) if (which(d)) out.add(d);
+    return out;
+  }
+
+  private drop(candidates: Set<FileDescription>, live: Set<FileDescription>): void {
     if (live.size === candidates.size) return;
-    let kept = 0;
-    for (const d of this.byFile) {
-      if (!candidates.has(d) || live.has(d)) {
-        this.byFile[kept++] = d;
-        continue;
-      }
+    const keep = (d: FileDescription) => {
+      if (!candidates.has(d) || live.has(d)) return true;
       d.closed = true;
       closeQuietly(d.hostFd);
       this.closed(d);
-    }
+      return false;
+    };
+    let kept = 0;
+    for (const d of this.byFile) if (keep(d)) this.byFile[kept++] = d;
     this.byFile.length = kept;
+    this.fresh = this.fresh.filter(keep);
   }
 
   /**
    * Which of `candidates` some guest process holds, from every fd of every
-   * guest. A few candidates (an unlinked file's descriptions) are compared
-   * with each fd directly; many (a sweep), by a search of the registry per fd.
+   * guest; the search ends once `enough` are found. The processes whose
+   * hints name a candidate are listed first, and an fd whose hint names one
+   * is checked against it first (one kcmp: a description is most often still
+   * where it was given or last seen). A few candidates (an
+   * unlinked file's descriptions) are compared with each fd directly; many
+   * (a sweep), by a search of the placed descriptions per fd, and the fresh
+   * ones among the fds no placed description matched (looseHeld).
    */
-  private held(candidates: Set<FileDescription>): Set<FileDescription> {
+  private held(candidates: Set<FileDescription>, enough: number): Set<FileDescription> {
     const live = new Set<FileDescription>();
-    const direct = candidates.size <= Math.log2(this.byFile.length + 1);
-    for (const tg of this.liveGroups()) {
-      let fds: string[];
-      try { fds = readdirSync(`/proc/${tg.tgid}/fd`); } catch { continue; }
-      for (const name of fds) {
-        const fd = Number(name);
+    const direct = candidates.size <= Math.log2(this.size + 1);
+    const loose: GuestFd[] = [];
+    for (const tg of this.hintedFirst(candidates)) {
+      let fds: number[];
+      try {
+        fds = tg.fds.list();
+      } catch (e) {
+        // A process that is gone holds nothing. Without an fd left to list a new process's (the
+        // sweep that withRoom makes to free some), it is passed over, as readdirSync's failure was:
+        // keeping every copy would leave the sentry's table full for good. Any other failure keeps them.
+        if (e instanceof SysErr && (e.errno === E.ENOENT || isOutOfFds(e))) continue;
+        return candidates;
+      }
+      const rest: number[] = [];
+      for (const fd of fds) {
+        const d = tg.fdHints.get(fd);
+        if (d && candidates.has(d) && !live.has(d) && native.kcmpFile(tg.tgid, this.self, fd, d.hostFd) === KCMP_EQUAL) {
+          live.add(d);
+          if (live.size >= enough) return live;
+        } else {
+          rest.push(fd);
+        }
+      }
+      for (const fd of rest) {
         if (direct) {
           for (const d of candidates) {
             if (!live.has(d) && native.kcmpFile(tg.tgid, this.self, fd, d.hostFd) === KCMP_EQUAL) { live.add(d); break; }
           }
         } else {
-          const at = this.search(tg.tgid, fd);
-          const d = typeof at !== 'number' && at.found ? this.byFile[at.index]! : null;
-          if (d && candidates.has(d)) live.add(d);
+          const at = this.place(tg.tgid, fd);
+          if (typeof at === 'number') continue;
+          if (!at.found) loose.push({ pid: tg.tgid, fd });
+          else if (candidates.has(this.byFile[at.index]!)) live.add(this.byFile[at.index]!);
         }
-        if (live.size === candidates.size) return live;
+        if (live.size >= enough) return live;
       }
+    }
+    if (direct || loose.length === 0) return live;
+    for (const d of this.looseHeld(candidates, live, loose)) {
+      live.add(d);
+      if (live.size >= enough) break;
     }
     return live;
   }
 
+  /** The live groups, those whose hints name one of `candidates` first (where one is most likely held). */
+  private hintedFirst(candidates: Set<FileDescription>): ThreadGroup[] {
+    const first: ThreadGroup[] = [];
+    const then: ThreadGroup[] = [];
+    for (const tg of this.liveGroups()) {
+      let hinted = false;
+      for (const d of tg.fdHints.values()) if (candidates.has(d)) { hinted = true; break; }
+      (hinted ? first : then).push(tg);
+    }
+    return first.concat(then);
+  }
+
+  /**
+   * The fresh candidates (not in `live`) that are one of the guest fds
+   * `loose`. Each is compared (kcmp) only with the fds of its host file,
+   * told by stat (both asked in the same sweep, as both follow the same
+   * open file description's path, they agree): most fresh
+   * descriptions of a sweep are ones the guest closed, and most loose fds
+   * pipes and sockets, which no description is.
+   */
+  private *looseHeld(candidates: Set<FileDescription>, live: Set<FileDescription>, loose: GuestFd[]): Iterable<FileDescription> {
+    const byFile = filesOf(loose);
+    if (byFile.size === 0) return;
+    for (const d of this.fresh) {
+      if (!candidates.has(d) || live.has(d)) continue;
+      const same = byFile.get(hostFileOf(d));
+      if (same?.some((g) => native.kcmpFile(g.pid, this.self, g.fd, d.hostFd) === KCMP_EQUAL)) yield d;
+    }
+  }
+}
+
+/**
+ * The host file ("dev:ino") each of `fds` has open (an fd closed meanwhile
+ * has none), but pipes and sockets: no description is one (the sentry keeps
+ * no copy of a FIFO's ends, see openFifo, and nothing opens a socket), and
+ * they are most of a guest's fds that are not descriptions (its stdio).
+ */
+function filesOf(fds: GuestFd[]): Map<string, GuestFd[]> {
+  const out = new Map<string, GuestFd[]>();
+  for (const g of fds) {
+    let s: HostStat;
+    try { s = hostStat(`/proc/${g.pid}/fd/${g.fd}`); } catch { continue; }
+    if (isFifo(s.mode) || (s.mode & S_IFMT) === S_IFSOCK) continue;
+    const key = `${s.dev}:${s.ino}`;
+    const list = out.get(key);
+    if (list) list.push(g);
+    else out.set(key, [g]);
+  }
+  return out;
+}
+
+/** The host file ("dev:ino") the sentry's copy of `d` has open. */
+function hostFileOf(d: FileDescription): string {
+  const s = hostFstat(d.hostFd);
+  return `${s.dev}:${s.ino}`;
 }

@@ -451,6 +451,7 @@ export class Kernel {
       // Its flock and OFD locks go with its last fds, unless the sentry's copy keeps them (lock.ts);
       // its POSIX locks on files whose locks the sentry keeps go with it.
       if (t.tg.tasks.size === 0) {
+        t.tg.end();
         this.files.dropUnheld((d) => d.locked);
         this.locks.dropProcess(t.tg);
       }

@@ -9,6 +9,7 @@ import type { Inode } from '../vfs/inode.js';
 import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
 import { closeQuietly, host } from '../host/fd.js';
+import { FdList } from '../host/fdlist.js';
 import { O } from '../abi/flags.js';
 import type { Container } from './container.js';
 
@@ -26,6 +27,9 @@ export function nsIdOf(tid: number): number {
     return tid;
   }
 }
+
+/** A process's opened files (ThreadGroup.opened), and how many processes share them. */
+interface OpenedFiles { readonly files: Map<Inode, string>; users: number }
 
 /** Root, working directory and umask: shared by tasks cloned with CLONE_FS. */
 export class FsContext {
@@ -46,19 +50,49 @@ export class ThreadGroup {
   comm = '';
   /**
    * Regular files the process opened, with the path it opened them by:
-   * what its memory maps are named after in /proc/<pid>/maps.
+   * what its memory maps are named after in /proc/<pid>/maps. A fork shares
+   * its parent's until either opens a file (copy on write), so that a fork
+   * does not copy up to MAX_OPENED entries.
    */
-  readonly opened = new Map<Inode, string>();
+  private openedFiles: OpenedFiles = { files: new Map(), users: 1 };
+  /** The process ended (its share of openedFiles is given up). */
+  private ended = false;
   /** The container it belongs to (inherited by its children); null for the sandbox's init. */
   container: Container | null = null;
 
+  get opened(): ReadonlyMap<Inode, string> { return this.openedFiles.files; }
+
   noteOpened(inode: Inode, path: string): void {
-    this.opened.delete(inode);
-    this.opened.set(inode, path);
-    if (this.opened.size > MAX_OPENED) this.opened.delete(this.opened.keys().next().value!);
+    if (this.openedFiles.users > 1) {
+      this.openedFiles.users--;
+      this.openedFiles = { files: new Map(this.openedFiles.files), users: 1 };
+    }
+    const files = this.openedFiles.files;
+    files.delete(inode);
+    files.set(inode, path);
+    if (files.size > MAX_OPENED) files.delete(files.keys().next().value!);
   }
 
-  constructor(public tgid: number, public nsPid: number, public parent: ThreadGroup | null) {}
+  /** A forked child starts with its parent's opened files. */
+  inheritOpened(parent: ThreadGroup): void {
+    this.openedFiles = parent.openedFiles;
+    this.openedFiles.users++;
+  }
+
+  /** Its last task exited. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.openedFiles.users--;
+    this.fds.close();
+  }
+
+  /** Its fd numbers, for the sweep. */
+  readonly fds: FdList;
+
+  constructor(public tgid: number, public nsPid: number, public parent: ThreadGroup | null) {
+    this.fds = new FdList(tgid);
+  }
 }
 
 export class Task implements Actor {
@@ -122,7 +156,7 @@ export class Task implements Actor {
       tg.execComm = this.tg.execComm;
       tg.comm = this.tg.comm;
       tg.container = this.tg.container;
-      for (const [inode, path] of this.tg.opened) tg.opened.set(inode, path);
+      tg.inheritOpened(this.tg);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }
     // Threads share one credentials object and a new process gets its own, as on Linux (copy_creds):

@@ -19,12 +19,13 @@ function unlinkAt(t: Task, k: Kernel, dirfd: number, path: string, flags: number
 }
 
 /**
- * A regular file lost a name: the sentry's copies of its descriptions that
- * no guest holds go now, or they would keep the data of a deleted tmpfs
- * file, and its space (size=, nr_inodes=), alive until the next sweep.
+ * A regular file lost a name: unless a guest holds one of its descriptions,
+ * the sentry's copies of them go now, or they would keep the data of a
+ * deleted tmpfs file, and its space (size=, nr_inodes=), alive until the
+ * next sweep.
  */
 function dropRemoved(k: Kernel, file: Inode | null): void {
-  if (file) k.files.dropUnheld((d) => d.at.inode === file);
+  if (file) k.files.dropUnlessOneHeld((d) => d.at.inode === file);
 }
 
 function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: number, newPath: string, flags: number): number {

@@ -87,9 +87,17 @@ int main(int argc, char **argv) {
   // Enough opens to make the sentry sweep its copies of closed descriptions:
   // the ones still open must survive it.
   int kept = open("f4", O_RDONLY);
+  // One moved natively to another fd before the sweep, its first fd reused: it must survive too.
+  int first = open("f3", O_RDONLY);
+  dup2(first, 200);
+  close(first);
   for (int i = 0; i < 1500; i++) close(open("f0", O_RDONLY));
   lseek(hi, 0, SEEK_SET);
   printf("after 1500 opens: dir fd %d entries, kept file fstat %d\n", count_entries(hi), fstat(kept, &st));
+  struct stat moved, named;
+  printf("the moved one is still the file: %d\n",
+         fstat(200, &moved) == 0 && stat("f3", &named) == 0 && moved.st_ino == named.st_ino && moved.st_dev == named.st_dev);
+  close(200);
 
   fflush(stdout);
   pid_t p = fork();
