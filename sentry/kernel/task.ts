@@ -59,6 +59,14 @@ export class ThreadGroup {
   private ended = false;
   /** The container it belongs to (inherited by its children); null for the sandbox's init. */
   container: Container | null = null;
+  /**
+   * Linux's dumpable flag of the process's memory (SUID_DUMP_USER when true):
+   * cleared when its credentials change (commit_creds), set again by an exec
+   * that leaves its ids alike and by PR_SET_DUMPABLE. While it is clear,
+   * /proc/<pid> belongs to root. The host's flag of the guest never moves
+   * (its host credentials do not change): this is the sandbox's.
+   */
+  dumpable = true;
 
   get opened(): ReadonlyMap<Inode, string> { return this.openedFiles.files; }
 
@@ -104,12 +112,22 @@ export class Task implements Actor {
     public tid: number,
     public tg: ThreadGroup,
     public fs: FsContext,
-    public creds: Creds,
+    private credsNow: Creds,
     readonly ns: MountNamespace,
     private readonly platform: Platform,
   ) {
     this.mem = platform.memory(this);
     tg.tasks.add(this);
+  }
+
+  get creds(): Creds { return this.credsNow; }
+
+  /** New credentials, as commit_creds installs them: a change of the effective or fs ids, or more permitted capabilities, makes the process non-dumpable. */
+  set creds(next: Creds) {
+    const old = this.credsNow;
+    if (old.euid !== next.euid || old.egid !== next.egid || old.fsuid !== next.fsuid || old.fsgid !== next.fsgid ||
+        (next.capPerm & ~old.capPerm) !== 0n) this.tg.dumpable = false;
+    this.credsNow = next;
   }
 
   /**
@@ -156,6 +174,7 @@ export class Task implements Actor {
       tg.execComm = this.tg.execComm;
       tg.comm = this.tg.comm;
       tg.container = this.tg.container;
+      tg.dumpable = this.tg.dumpable;
       tg.inheritOpened(this.tg);
       for (const [fd, d] of this.tg.fdHints) tg.fdHints.set(fd, d);
     }

@@ -95,6 +95,8 @@ function capsetCall(t: Task, hdr: number, data: number): number {
   return 0;
 }
 
+const PR_GET_DUMPABLE = 3;
+const PR_SET_DUMPABLE = 4;
 const PR_GET_KEEPCAPS = 7;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
@@ -103,11 +105,17 @@ const PR_SET_NO_NEW_PRIVS = 38;
 const PR_GET_NO_NEW_PRIVS = 39;
 
 /** The prctl options about credentials, which the filter sends here; every other option is the host's. */
-export const CREDS_PRCTLS = [PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS,
-  PR_GET_NO_NEW_PRIVS];
+export const CREDS_PRCTLS = [PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ,
+  PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS];
 
 function prctl(t: Task, option: number, arg: number, rest: number[]): number {
   switch (option) {
+    case PR_GET_DUMPABLE: return t.tg.dumpable ? 1 : 0;
+    case PR_SET_DUMPABLE:
+      // SUID_DUMP_DISABLE or SUID_DUMP_USER; a process may not ask for root's core dumps (2).
+      if (arg !== 0 && arg !== 1) throw new SysErr(E.EINVAL);
+      t.tg.dumpable = arg === 1;
+      return 0;
     case PR_GET_KEEPCAPS: return t.creds.keepCaps ? 1 : 0;
     case PR_SET_KEEPCAPS:
       if (arg !== 0 && arg !== 1) throw new SysErr(E.EINVAL);

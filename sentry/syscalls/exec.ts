@@ -101,6 +101,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   task.tg.execComm = hostComm(task.tid);
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
+  // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
+  task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid;
   if (secureExec(task.creds)) markSecure(k, task);
   p.resume(task.tid);
   k.releaseSignals(task);

@@ -28,12 +28,23 @@ export function nsTidOf(t: Task): number {
   return t.tid === t.tg.tgid ? t.tg.nsPid : nsIdOf(t.tid);
 }
 
-export interface ProcOwner { uid: number; gid: number }
+/** A process's: its effective ids, and whether it is dumpable. */
+export interface ProcOwner { uid: number; gid: number; dumpable?: boolean }
 export const ROOT_OWNER: ProcOwner = { uid: 0, gid: 0 };
 
-/** The owner of a proc inode: the nearest process directory's, or root's above them. */
-function ownerOf(inode: Inode): ProcOwner {
-  for (let i: Inode | null = inode; i; i = i.parent) if (i instanceof ProcInode && i.owner) return i.owner();
+/**
+ * The owner of a proc inode of mode `mode`: the nearest process directory's,
+ * or root's above them. Of a process that is not dumpable, only the
+ * directories anyone may list and enter (its own, task/<tid>) stay its own
+ * (task_dump_owner: ps reads a process's effective ids from them); the rest is root's.
+ */
+function ownerOf(inode: Inode, mode: number): ProcOwner {
+  for (let i: Inode | null = inode; i; i = i.parent) {
+    if (!(i instanceof ProcInode) || !i.owner) continue;
+    const o = i.owner();
+    const ownProcess = inode instanceof ProcDir && inode.enteredByItsProcess;
+    return o.dumpable === false && mode !== (S_IFDIR | 0o555) && !ownProcess ? ROOT_OWNER : o;
+  }
   return ROOT_OWNER;
 }
 
@@ -47,7 +58,7 @@ abstract class ProcInode extends Inode {
   }
   stat(): Stat {
     const t = this.fs.time;
-    const { uid, gid } = ownerOf(this);
+    const { uid, gid } = ownerOf(this, this.mode);
     return { dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid, gid, rdev: 0,
       size: 0, blksize: 1024, blocks: 0, atime: t, mtime: t, ctime: t };
   }
@@ -58,6 +69,13 @@ abstract class ProcInode extends Inode {
 }
 
 export class ProcDir extends ProcInode {
+  /**
+   * fd/ and fdinfo/ of a process, which Linux lets the process itself into
+   * whoever owns them (proc_fd_permission, ptrace_may_access): the sentry's
+   * checks know no such rule, so these stay the process's own while it is
+   * not dumpable (a known gap: Linux shows them root's).
+   */
+  enteredByItsProcess = false;
   constructor(fs: ProcFs, key: string, perm: number, private readonly entries: () => Entries) {
     super(fs, key, S_IFDIR | perm);
   }

@@ -123,8 +123,8 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
   m.set('exe', () => new ProcLink(fs, `${key}/exe`, () => tg.exe));
   m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => owner().fs.cwd));
   m.set('root', () => placeLink(fs, `${key}/root`, () => owner().fs.root));
-  m.set('fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, rel, owner())));
-  m.set('fdinfo', () => new ProcDir(fs, `${key}/fdinfo`, 0o500, () => fdinfoEntries(fs, `${key}/fdinfo`, rel, owner())));
+  m.set('fd', () => ownProcessDir(new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, rel, owner()))));
+  m.set('fdinfo', () => ownProcessDir(new ProcDir(fs, `${key}/fdinfo`, 0o500, () => fdinfoEntries(fs, `${key}/fdinfo`, rel, owner()))));
   return m;
 }
 
@@ -145,14 +145,20 @@ export function processDir(fs: ProcFs, p: ProcessRef): ProcDir {
 /**
  * A process's directory and what is in it belong to its task's effective
  * uid and gid, as Linux's task_dump_owner gives them to a dumpable task: so a
- * process that is not root may list its own /proc/self/fd (mode 0500).
- * The sandbox's init (no task) is root's.
+ * process that is not root may list its own /proc/self/fd (mode 0500); of
+ * one that is not dumpable (it changed its ids) most is root's (nodes.ts
+ * ownerOf). The sandbox's init (no task) is root's.
  */
 function ownedBy(task: () => Task | null, dir: ProcDir): ProcDir {
   dir.owner = () => {
-    const c = task()?.creds;
-    return c ? { uid: c.euid, gid: c.egid } : ROOT_OWNER;
+    const t = task();
+    return t ? { uid: t.creds.euid, gid: t.creds.egid, dumpable: t.tg.dumpable } : ROOT_OWNER;
   };
+  return dir;
+}
+
+function ownProcessDir(dir: ProcDir): ProcDir {
+  dir.enteredByItsProcess = true;
   return dir;
 }
 

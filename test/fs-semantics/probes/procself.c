@@ -2,6 +2,7 @@
 // renamed and special files, fdinfo's pos and flags, reopening through
 // /proc/self/fd with other modes, cwd and root links, and the fd directory.
 #include "probe.h"
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "as.h"
 
@@ -127,12 +128,55 @@ CASE(fd_dir_of_non_root_process) {
   }
   close(fd);
 }
+/** Changing ids makes a process non-dumpable: its /proc/<pid> is root's until PR_SET_DUMPABLE or an exec. */
+CASE(dumpable_follows_ids) {
+  struct stat st;
+#define OWNER(label) do { for (int _i = 0; _i < 3; _i++) { \
+    const char *_p = (const char *[]){"/proc/self", "/proc/self/status", "/proc/self/environ"}[_i]; \
+    if (stat(_p, &st) == 0) FACT("%s %s: owner %u:%u\n", label, _p, st.st_uid, st.st_gid); \
+    else FACT("%s %s: %s\n", label, _p, strerrorname_np(errno)); } } while (0)
+  IN_CHILD {
+    SHOW("dumpable", prctl(PR_GET_DUMPABLE));
+    OWNER("root");
+    SHOW("setegid", setresgid(-1, 2000, -1));
+    SHOW("seteuid", setresuid(-1, 1000, -1));
+    SHOW("dumpable after", prctl(PR_GET_DUMPABLE));
+    OWNER("changed");
+    SHOW("set bad", prctl(PR_SET_DUMPABLE, 2));
+    SHOW("set", prctl(PR_SET_DUMPABLE, 1));
+    SHOW("dumpable set", prctl(PR_GET_DUMPABLE));
+    OWNER("set");
+    IN_CHILD { SHOW("forked", prctl(PR_GET_DUMPABLE)); }
+    SHOW("keepcaps", prctl(PR_SET_KEEPCAPS, 1));
+    SHOW("dumpable after keepcaps", prctl(PR_GET_DUMPABLE));
+    SHOW("back", setresuid(-1, 0, -1));
+    SHOW("dumpable back", prctl(PR_GET_DUMPABLE));
+    OWNER("back");
+    SHOW("clear", prctl(PR_SET_DUMPABLE, 0));
+    OWNER("cleared");
+  }
+#undef OWNER
+}
+
+/** A process that is not dumpable still lists its own fd/ (proc_fd_permission), which Linux shows root's. */
+CASE(dumpable_fd_dir) {
+  struct stat st;
+  IN_CHILD {
+    SHOW("seteuid", setresuid(-1, 1000, -1));
+    SHOW("dumpable", prctl(PR_GET_DUMPABLE));
+    if (stat("/proc/self/fd", &st) == 0) FACT("fd owner %u:%u\n", st.st_uid, st.st_gid);
+    DIR *d = opendir("/proc/self/fd");
+    FACT("opendir: %s\n", d ? "ok" : strerrorname_np(errno));
+    if (d) closedir(d);
+  }
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(fd_link_of_deleted_file); RUN(fd_link_of_deleted_dir); RUN(fd_link_of_dir_and_cwd); RUN(fd_link_of_symlink_opath); RUN(fd_link_of_fifo);
   RUN(fdinfo_pos_and_flags); RUN(fdinfo_of_missing_fd); RUN(reopen_through_fd_link); RUN(reopen_deleted_file); RUN(reopen_dir_fd_link);
   RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
   RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
-  RUN(fd_dir_of_non_root_process);
+  RUN(fd_dir_of_non_root_process); RUN(dumpable_follows_ids); RUN(dumpable_fd_dir);
   return 0;
 }
