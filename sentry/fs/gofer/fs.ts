@@ -275,18 +275,17 @@ export class GoferInode extends Inode {
       const hit = this.children.get(name);
       if (hit) return hit;
       if (this.absent.has(name)) throw new SysErr(E.ENOENT);
-      try {
-        return this.found(name, this.c.lstat(this.a, this.child(name)));
-      } catch (e) {
-        if (e instanceof SysErr && e.errno === E.ENOENT) this.noteAbsent(name);
-        throw e;
-      }
     } else {
       const recent = this.fs.recentLookup(this.key(name));
       if (recent === null) throw new SysErr(E.ENOENT);
       if (recent && recent.parent === this && recent.name === name && recent.fetched === calls.current) return recent;
     }
-    return this.found(name, this.c.lstat(this.a, this.child(name)));
+    try {
+      return this.found(name, this.c.lstat(this.a, this.child(name)));
+    } catch (e) {
+      if (this.fs.permanent && e instanceof SysErr && e.errno === E.ENOENT) this.noteAbsent(name);
+      throw e;
+    }
   }
 
   private noteAbsent(name: string): void {
