@@ -73,6 +73,7 @@ export const native = bindings(lib, {
   send: fn<(sock: number, buf: Uint8Array, len: number, fds: Int32Array | null, nfds: number) => number>('int tv_send(int sock, const uint8_t *buf, int len, const int *fds, int nfds)'),
   recv: fn<(sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number>('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)'),
   socketpair: fn<(out: Int32Array) => number>('int tv_socketpair(_Out_ int *out)'),
+  signalPipe: fn<(signals: Int32Array, n: number) => number>('int tv_signal_pipe(const int *signals, int n)'),
   spawn: fn<(root: string, filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, netns: number,
      join: Int32Array, njoin: number, fds: Int32Array) => number>('int tv_spawn(const char *root, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int netns, const int *join, int njoin, _Out_ int *fds)'),
   devptsMount: fn<() => number>('int tv_devpts_mount(void)'),
@@ -107,6 +108,7 @@ export const libcCalls = bindings(libc, {
   mkfifo: fn<(path: string, mode: number) => number>('int mkfifo(const char *path, uint32_t mode)'),
   // Unix socket paths: the sentry binds and connects a guest's socket (taken with pidfd_getfd).
   pidfdOpen: fn<(pid: number, flags: number) => number>('int pidfd_open(int pid, unsigned int flags)'),
+  pidfdSendSignal: fn<(pidfd: number, sig: number, info: null, flags: number) => number>('int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)'),
   pidfdGetfd: fn<(pidfd: number, fd: number, flags: number) => number>('int pidfd_getfd(int pidfd, int fd, unsigned int flags)'),
   bind: fn<(fd: number, addr: Uint8Array, len: number) => number>('int bind(int fd, const uint8_t *addr, uint32_t len)'),
   connect: fn<(fd: number, addr: Uint8Array, len: number) => number>('int connect(int fd, const uint8_t *addr, uint32_t len)'),

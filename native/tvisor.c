@@ -527,6 +527,36 @@ int tv_recv(int sock, void *buf, int cap, int *fds, int maxfds, int *nfds) {
   return (int)n;
 }
 
+// ---- signals as events ----
+//
+// A sentry serving its guests synchronously on Node's main thread runs no JS
+// signal handler. tv_signal_pipe makes each of `signals` write its number to
+// a pipe (on whichever thread takes it: one write, async-signal-safe), whose
+// read end the sentry's event loop watches. SA_RESTART: a call the signal
+// interrupts goes on. Returns the read end (non-blocking, close-on-exec).
+static int signal_pipe_w = -1;
+
+static void signal_to_pipe(int sig) {
+  int saved = errno;
+  unsigned char b = (unsigned char)sig;
+  (void)!write(signal_pipe_w, &b, 1);
+  errno = saved;
+}
+
+int tv_signal_pipe(const int *signals, int n) {
+  if (signal_pipe_w >= 0) return -EBUSY;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) return -errno;
+  signal_pipe_w = p[1];
+  struct sigaction sa = {0};
+  sa.sa_handler = signal_to_pipe;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < n; i++)
+    if (sigaction(signals[i], &sa, NULL) < 0) return -errno;
+  return p[0];
+}
+
 int tv_socketpair(int *out) {
   return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, out) < 0 ? -errno : 0;
 }
@@ -809,6 +839,12 @@ int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_op
     close(sock[0]);
     close(ctl[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // Init, and so every guest, starts with each signal at its default
+    // action, as a process a shell starts: Node ignores SIGPIPE and SIGXFSZ
+    // (an ignored signal stays ignored across execve), and the sentry's own
+    // handlers mean nothing here.
+    for (int s = 1; s < NSIG; s++)
+      if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     char c;
     // EOF here means the sentry died before attaching.
     if (read(syncp[0], &c, 1) != 1) _exit(125);

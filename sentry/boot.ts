@@ -1,7 +1,7 @@
 // Boots a sandbox: the gofer's filesystems, the mount tree, init, the
 // kernel, the first process (at once, or when the runtime says start).
 import { openSync, writeFileSync } from 'node:fs';
-import { listChanges, writeChangesTar } from './fs/overlay/changes.js';
+import { type Change, listChanges, writeChangesTar } from './fs/overlay/changes.js';
 import type { OverlayInode } from './fs/overlay/overlay.js';
 import { goferAttaches, type GoferProcess } from './fs/gofer/spawn.js';
 import { EmptyDir } from './host/emptydir.js';
@@ -15,7 +15,7 @@ import { E, SysErr } from './abi/errno.js';
 import { type ExitStatus, Kernel } from './kernel/kernel.js';
 import type { LaunchHooks, Stdio } from './kernel/launch.js';
 import type { Container } from './kernel/container.js';
-import { native } from './host/native.js';
+import { libcCalls, native, sys } from './host/native.js';
 import { PTRACE_OPTIONS, PtracePlatform } from './platform/ptrace.js';
 import { formatCall } from './syscalls/strace.js';
 import { guestFilter, handlerTable } from './syscalls/table.js';
@@ -55,6 +55,8 @@ export interface SandboxSpec extends ContainerSpec {
   straceFd?: number;
   /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
   memory?: number;
+  /** The gofer the runtime's create started beside the sandbox process: its fds in the sandbox process, and its pid. */
+  gofer?: { sockFd: number; pidfdFd: number; pid: number };
   /** The sandbox's cgroup (src/cgroup.ts), made by the CLI: the sandbox process joins `sentryProcs`, the guests `guestProcs`. */
   cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
@@ -71,6 +73,13 @@ export interface SandboxHooks {
   ready?(info: { initPid: number }): void;
   /** The first process started (its host pid). */
   started?(pid: number): void;
+  /**
+   * An fd of the sandbox process the kernel loop watches (`do`'s signals):
+   * when it is readable, onReadable says whether the sandbox ends, and how.
+   */
+  stopper?: { fd: number; onReadable(): ExitStatus | null };
+  /** The main process has ended, the filesystems are still there: what it changed in the root overlay, if asked. */
+  finished?(changes: () => Change[]): void;
 }
 
 /** Runs the sandbox with its gofer (spawnGofer's, told to serve goferAttaches(spec)) until the main process exits. */
@@ -114,7 +123,10 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
       root: pod.top, initPid, initCtl, proc, makeFilesystem: makeFs,
     });
     kernel.addContainer(sandbox);
-    kernel.watchCritical(gofer.pid, 'the gofer');
+    // The sentry's child is not reaped before the kernel runs: its pid still names it here.
+    const goferPidfd = goferProcess.pidfd ?? sys(libcCalls.pidfdOpen(gofer.pid, 0));
+    closers.push(() => closeQuietly(goferPidfd));
+    kernel.watchCritical(goferPidfd, 'the gofer');
     // The other containers' terminals and gofers go with the sandbox.
     closers.push(() => { for (const c of kernel!.containers.values()) if (c !== sandbox) for (const g of pod.unmountContainer(c)) g.client.close(); });
     pod.sealContainer(sandbox, spec);
@@ -145,11 +157,20 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
       },
     }) : null;
     if (control) closers.push(() => control.close());
+    let stopped: ExitStatus | null = null;
+    const stopper = hooks.stopper;
+    if (stopper) {
+      kernel.watch(stopper.fd, () => {
+        stopped ??= stopper.onReadable();
+        if (stopped) { kernel!.unwatch(stopper.fd); shutdown(); }
+      });
+    }
     log.debug({ argv: spec.process?.args, initPid, goferPid: gofer.pid }, 'sandbox started');
     hooks.ready?.({ initPid });
     try {
       const status = kernel.run();
-      return closing ? { code: 0 } : status;
+      hooks.finished?.(() => listChanges(overlayRoot));
+      return stopped ?? (closing ? { code: 0 } : status);
     } finally {
       kernel.shutdown();
     }

@@ -46,6 +46,8 @@ interface Hierarchy {
   base: string;
   controllers: Controller[];
   v2: boolean;
+  /** The calling process's own cgroup directory, which it goes back to (leave) if it joined the sandbox's. */
+  home?: string;
 }
 
 export class CgroupError extends Error {}
@@ -91,7 +93,7 @@ function v2Hierarchy(needed: Controller[]): Hierarchy | string {
   const missing = needed.filter((c) => !available.includes(c));
   if (missing.length > 0) return `cgroup v2 lacks the ${missing.join(' and ')} controller${missing.length > 1 ? 's' : ''}`;
   const isRoot = line.slice(3) === '/' || own === m.at;
-  return { base: isRoot ? own : dirname(own), controllers: needed, v2: true };
+  return { base: isRoot ? own : dirname(own), controllers: needed, v2: true, home: own };
 }
 
 /** cgroup v1: a hierarchy per controller; the sandbox's cgroup is made inside the CLI's own. */
@@ -110,7 +112,7 @@ function v1Hierarchies(needed: Controller[]): Hierarchy[] | string {
     if (!dir || !existsSync(dir)) return `the cgroup v1 ${c} hierarchy does not show this process's cgroup`;
     const same = out.find((h) => h.base === dir);
     if (same) same.controllers.push(c);
-    else out.push({ base: dir, controllers: [c], v2: false });
+    else out.push({ base: dir, controllers: [c], v2: false, home: dir });
   }
   return out;
 }
@@ -286,6 +288,20 @@ export class SandboxCgroup {
       sentryProcs: this.dirs.map(({ dir }) => join(dir, 'sentry', 'cgroup.procs')),
       guestProcs: this.dirs.map(({ dir }) => join(dir, 'guests', 'cgroup.procs')),
     };
+  }
+
+  /**
+   * Moves processes into the cgroup of the sentry (`do`'s, which is its
+   * command line: itself and its gofer). One that joins must leave before
+   * remove, which kills what is still in the cgroup.
+   */
+  enterSentry(pids: number[]): void {
+    for (const procs of this.paths.sentryProcs) for (const pid of pids) writeFileSync(procs, String(pid));
+  }
+
+  /** Takes this process back to the cgroups it was made from. */
+  leave(): void {
+    for (const { h } of this.dirs) if (h.home) writeFileSync(join(h.home, 'cgroup.procs'), String(process.pid));
   }
 
   /** How many guests the kernel killed for the memory limit. */

@@ -5,7 +5,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Bind } from './api/sandbox.js';
+import type { Bind } from './api/spec.js';
 import { parseSize } from './cgroup.js';
 import type { DoOptions } from './do.js';
 import { registerRuntime } from './oci/commands.js';

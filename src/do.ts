@@ -1,70 +1,20 @@
-// `tvisor do`: one sandbox of the library API (src/api), one run of it, and
-// its exit status as the command's. Loaded only for `do` (src/cli.ts).
+// `tvisor do`: one sandbox, one command, in this process. The command line
+// is the sandbox process (the sentry): a run pays one Node start-up less
+// than through the library API, and the gofer, started first, starts while
+// this process loads the sentry (docs/design.md, "Start-up"). With a
+// terminal (-t) `do` goes through the API instead (do-relayed.ts): relaying
+// the pty needs an event loop, and the sentry's main thread runs none.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { type Bind, type Change, Sandbox, SandboxError } from './api/sandbox.js';
-import { CgroupError } from './cgroup.js';
-import { relayTerminal } from './terminal.js';
-
-/** `do`: one sandbox, one run (src/api), and its exit status as ours (128 + signal for a signal, 127: not found). */
-export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
-  let sandbox: Sandbox;
-  try {
-    sandbox = await Sandbox.create({
-      root: opts.root ?? '/', binds: opts.volume, env: [], limits: { memory: opts.memory, pids: opts.pids },
-      strace: opts.strace ?? false, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
-    });
-  } catch (e) {
-    if (e instanceof CgroupError) {
-      process.stderr.write(`tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
-        'tvisor: run it with --memory=0 --pids=0 to go without these limits\n');
-    }
-    // Otherwise the sandbox process has said why.
-    process.exit(125);
-  }
-  const env = Object.entries(process.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-  const tty = opts.tty && process.stdout.isTTY ? { rows: process.stdout.rows, columns: process.stdout.columns } : opts.tty ?? false;
-  const run = sandbox.run(command, {
-    cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), env: [...env, ...opts.env], tty,
-    stdin: 'inherit', stdout: 'inherit', stderr: 'inherit',
-  });
-  let ended = false;
-  const end = async (code: number): Promise<never> => {
-    if (ended) return new Promise<never>(() => {});
-    ended = true;
-    const kills = sandbox.oomKills();
-    await sandbox.close();
-    if (kills > 0) {
-      process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${opts.memory} bytes): ` +
-        `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);
-    }
-    process.exit(code);
-  };
-  // SIGTERM and SIGHUP end the sandbox; the terminal's SIGINT/SIGQUIT reach the guests directly (same process group).
-  process.on('SIGTERM', () => void end(128 + 15));
-  process.on('SIGHUP', () => void end(128 + 1));
-  process.on('SIGINT', () => {});
-  process.on('SIGQUIT', () => {});
-  const relayed = opts.tty ? relayTerminal(run) : Promise.resolve();
-  try {
-    const exit = await run.exit;
-    await relayed;
-    if (opts.diff) printChanges(await sandbox.changes());
-    return await end(exit.signal ? 128 + osConstants.signals[exit.signal] : exit.code ?? 125);
-  } catch (e) {
-    process.stderr.write(`tvisor: ${(e as Error).message}\n`);
-    return end(e instanceof SandboxError && e.notFound ? 127 : 125);
-  }
-}
-
-/** `do --diff`: one line per change on stderr, as `docker diff` writes them (A added, C changed, D deleted). */
-function printChanges(changes: Change[]): void {
-  const mark = { created: 'A', modified: 'C', deleted: 'D' } as const;
-  for (const c of changes) {
-    const what = c.kind === 'deleted' ? c.type : `${c.type}${c.type === 'file' ? `, ${c.size} bytes` : ''}${c.opaque ? ', opaque' : ''}`;
-    process.stderr.write(`${mark[c.kind]} ${c.path} (${what})\n`);
-  }
-}
+import type { Change } from '../sentry/fs/overlay/changes.js';
+import type { ExitStatus } from '../sentry/kernel/kernel.js';
+import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
+import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
+import { native } from '../native/index.js';
+import { raiseFdLimit } from '../sentry/host/fd.js';
+import { type Bind, mergeEnv, sandboxMounts } from './api/spec.js';
+import { CgroupError, SandboxCgroup } from './cgroup.js';
 
 export interface DoOptions {
   diff?: boolean;
@@ -72,3 +22,90 @@ export interface DoOptions {
   pids: number;
 }
 
+const { SIGHUP, SIGINT, SIGQUIT, SIGTERM } = osConstants.signals;
+
+/**
+ * SIGTERM and SIGHUP end the sandbox, as they end a command; SIGINT and
+ * SIGQUIT from the terminal reach the guests themselves (one process
+ * group), and the sandbox outlives them as the shell would. The sentry
+ * sees them as events of its loop (native tv_signal_pipe).
+ */
+function signalStopper(): NonNullable<SandboxHooks['stopper']> {
+  const fd = native.signalPipe(Int32Array.of(SIGTERM, SIGHUP, SIGINT, SIGQUIT), 4);
+  if (fd < 0) throw new Error(`handling signals: errno ${-fd}`);
+  const got = Buffer.alloc(64);
+  return {
+    fd,
+    onReadable: (): ExitStatus | null => {
+      let n = 0;
+      try { n = readSync(fd, got); } catch { /* EAGAIN: nothing more */ }
+      const ending = [...got.subarray(0, n)].find((s) => s === SIGTERM || s === SIGHUP);
+      return ending === undefined ? null : { signal: ending, core: false };
+    },
+  };
+}
+
+/** `do`: the sandbox runs the command and ends with it; its exit status is ours (128 + signal, 127: not found). */
+export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
+  if (opts.tty) return (await import('./do-relayed.js')).doRelayed(command, opts);
+  const stopper = signalStopper();
+  const gofer = spawnGofer();
+  let cgroup: SandboxCgroup | null = null;
+  const guestCgroups: number[] = [];
+  let changes: Change[] | null = null;
+  let code = 125;
+  try {
+    cgroup = SandboxCgroup.create({ memory: opts.memory, pids: opts.pids });
+    cgroup?.enterSentry([process.pid, gofer.pid]);
+    if (cgroup) for (const procs of cgroup.paths.guestProcs) guestCgroups.push(openSync(procs, 'w'));
+    raiseFdLimit();
+    const env = Object.entries(process.env).flatMap(([k, v]) => v === undefined ? [] : [`${k}=${v}`]);
+    const spec: SandboxSpec = {
+      rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.volume, [], 0), startAtBoot: true,
+      process: { args: command, env: mergeEnv(env, opts.env), cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), uid: 0, gid: 0 },
+      strace: opts.strace ?? false, memory: opts.memory, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
+    };
+    const [boot, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
+    try {
+      const status = boot.runSandbox(spec, gofer, await openLog(spec), {
+        guestCgroups, stopper, finished: (list) => { if (opts.diff) changes = list(); },
+      });
+      code = 'code' in status ? status.code : 128 + status.signal;
+    } catch (e) {
+      if (e instanceof boot.CommandNotFound) code = 127;
+      throw e;
+    }
+  } catch (e) {
+    process.stderr.write(e instanceof CgroupError
+      ? `tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
+        'tvisor: run it with --memory=0 --pids=0 to go without these limits\n'
+      : `tvisor: ${(e as Error).message}\n`);
+    if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+  }
+  for (const fd of guestCgroups) closeSync(fd);
+  // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes.
+  native.kill(gofer.pid, 9);
+  native.wait(gofer.pid, new Int32Array(32));
+  if (changes) printChanges(changes);
+  if (cgroup) endCgroup(cgroup, opts.memory);
+  process.exit(code);
+}
+
+function endCgroup(cgroup: SandboxCgroup, memory: number): void {
+  cgroup.leave();
+  const kills = cgroup.oomKills();
+  cgroup.remove();
+  if (kills > 0) {
+    process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${memory} bytes): ` +
+      `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);
+  }
+}
+
+/** `do --diff`: one line per change on stderr, as `docker diff` writes them (A added, C changed, D deleted). */
+export function printChanges(changes: Change[]): void {
+  const mark = { created: 'A', modified: 'C', deleted: 'D' } as const;
+  for (const c of changes) {
+    const what = c.kind === 'deleted' ? c.type : `${c.type}${c.type === 'file' ? `, ${c.size} bytes` : ''}${c.opaque ? ', opaque' : ''}`;
+    process.stderr.write(`${mark[c.kind]} ${c.path} (${what})\n`);
+  }
+}

@@ -11,6 +11,7 @@ import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
 import { connectUnix } from '../sentry/host/sockets.js';
 import { textName } from '../sentry/abi/names.js';
+import { raiseFdLimit } from '../sentry/host/fd.js';
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
@@ -47,21 +48,6 @@ function sendToConsoleSocket(path: string, master: number): void {
   }
 }
 
-const RLIMIT_NOFILE = 7;
-
-/**
- * The sentry holds an fd per open description of its guests (and the
- * gofer's fds while it serves them): its soft limit on fds goes up to the
- * hard one. The guests inherit it, as they could raise it themselves.
- */
-function raiseFdLimit(): void {
-  const limit = new BigUint64Array(2);
-  if (libcCalls.prlimit(0, RLIMIT_NOFILE, null, limit) < 0) throw new Error('getting RLIMIT_NOFILE');
-  if (limit[0] === limit[1]) return;
-  limit[0] = limit[1]!;
-  if (libcCalls.prlimit(0, RLIMIT_NOFILE, limit, null) < 0) throw new Error('raising RLIMIT_NOFILE');
-}
-
 /** Joins the sandbox's cgroup (before the gofer starts, so it is in it too); opens the guests' for init. */
 function enterCgroup(): number[] {
   if (!spec.cgroup) return [];
@@ -75,12 +61,13 @@ function tellRuntime(line: string): void {
 }
 
 /**
- * The fds the library API hands the sandbox process (volumes' gofer sockets,
- * the strace pipe) are inherited without close-on-exec: the gofer, started
- * next, must not get them.
+ * The fds the library API and the runtime hand the sandbox process (volumes'
+ * gofer sockets, the strace pipe, the gofer create started) are inherited
+ * without close-on-exec: a gofer started next must not get them.
  */
 function keepInheritedFds(): void {
-  const fds = [...spec.mounts.flatMap((m) => m.goferSocket ?? []), ...(spec.straceFd === undefined ? [] : [spec.straceFd])];
+  const fds = [...spec.mounts.flatMap((m) => m.goferSocket ?? []), ...(spec.straceFd === undefined ? [] : [spec.straceFd]),
+    ...(spec.gofer ? [spec.gofer.sockFd, spec.gofer.pidfdFd] : [])];
   for (const fd of fds) libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
 }
 
@@ -91,7 +78,8 @@ try {
   raiseFdLimit();
   guestCgroups = enterCgroup();
   keepInheritedFds();
-  const gofer = spawnGofer();
+  // The runtime's create starts it beside this process; otherwise it is started first, to overlap the rest.
+  const gofer = spec.gofer ? { sock: spec.gofer.sockFd, pid: spec.gofer.pid, pidfd: spec.gofer.pidfdFd } : spawnGofer();
   const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
   boot = sentry;
   const hooks: SandboxHooks = {

@@ -1,6 +1,6 @@
 // Running tvisor and compiling test programs, for the test suites.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type Dirent, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,4 +82,12 @@ export function ensureCommands(commands: Record<string, string>): void {
   execFileSync('/bin/sh', ['-c', `apt-get install -y --no-install-recommends ${pkgs} || (apt-get update && apt-get install -y --no-install-recommends ${pkgs})`], {
     stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+}
+
+/** The directories named `name` in the host's cgroup hierarchies (v1 or v2; a few levels deep). */
+export function cgroupDirs(name: string, dir = '/sys/fs/cgroup', depth = 5): string[] {
+  if (depth === 0) return [];
+  let entries: Dirent[];
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return []; }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => e.name === name ? [join(dir, e.name)] : cgroupDirs(name, join(dir, e.name), depth - 1));
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HANG_MS, TVISOR, tvisorDo } from './helpers.js';
+import { cgroupDirs, HANG_MS, TVISOR, tvisorDo } from './helpers.js';
 import { children, cmdline } from '../src/proctree.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,14 +18,14 @@ async function startSleeper() {
   let ended = false;
   const exited = new Promise<number | null>((r) => cli.on('exit', (code) => { ended = true; r(code); }));
   while (!ended) {
-    // CLI → sandbox process → { gofer, init → guest }
-    const sandbox = children(cli.pid!)[0];
-    const kids = sandbox ? children(sandbox) : [];
+    // `do`'s command line is the sandbox process: CLI → { gofer, init → guest }
+    const sandbox = cli.pid!;
+    const kids = children(sandbox);
     const gofer = kids.find((p) => cmdline(p).includes('gofer/main.js'));
     const init = kids.find((p) => p !== gofer);
     const guest = init ? children(init).find((p) => cmdline(p).includes('sleep')) : undefined;
     // Started means sleeping: exec and the loader done, nothing more asked of the sentry.
-    if (sandbox && gofer && guest && sleeping(guest)) return { cli, exited, sandbox, gofer, guest };
+    if (gofer && guest && sleeping(guest)) return { cli, exited, sandbox, gofer, guest };
     await sleep(50);
   }
   throw new Error('the sandbox ended before its guest started');
@@ -51,6 +51,8 @@ describe('the guest, seen from the host', () => {
       expect(field('CapBnd')).toBe('0000000000000000');
       expect(field('NoNewPrivs')).toBe('1');
       expect(field('Seccomp')).toBe('2');
+      // Every signal at its default action, as a shell starts a command (Node, the sentry, ignores SIGPIPE).
+      expect(field('SigIgn')).toBe('0000000000000000');
       expect(readdirSync(`/proc/${s.guest}/root`)).toEqual([]);
       for (const ns of ['pid', 'mnt', 'net', 'ipc', 'uts']) {
         expect(readlinkSync(`/proc/${s.guest}/ns/${ns}`)).not.toBe(readlinkSync(`/proc/self/ns/${ns}`));
@@ -65,7 +67,7 @@ describe('the guest, seen from the host', () => {
 });
 
 describe('lifecycle', () => {
-  it('killing the sandbox process kills the guests, and the next sandbox cleans what it left', async () => {
+  it('killing the sandbox process (do\'s command line) kills the gofer and the guests, and the next sandbox cleans what it left', async () => {
     const s = await startSleeper();
     const leftover = () => readdirSync('/dev/shm').filter((n) => n.startsWith(`tvisor-dir-${s.sandbox}-`));
     expect(leftover()).toHaveLength(1);
@@ -77,13 +79,29 @@ describe('lifecycle', () => {
     expect(leftover()).toHaveLength(0);
   });
 
-  it('killing the CLI kills the sandbox, its gofer and its guests', async () => {
+  it('SIGTERM ends the sandbox, its gofer and its guests (143), and its cgroup goes', async () => {
     const s = await startSleeper();
-    s.cli.kill('SIGKILL');
-    await s.exited;
-    expect(await gone(s.sandbox)).toBe(true);
+    // The sandbox process is in its sandbox's cgroup (v1 or v2) while it serves.
+    expect(readFileSync(`/proc/${s.sandbox}/cgroup`, 'utf8')).toContain(`/tvisor-${s.sandbox}/sentry\n`);
+    expect(cgroupDirs(`tvisor-${s.sandbox}`).length).toBeGreaterThan(0);
+    process.kill(s.sandbox, 'SIGTERM');
+    expect(await s.exited).toBe(143);
     expect(await gone(s.gofer)).toBe(true);
     expect(await gone(s.guest)).toBe(true);
+    expect(cgroupDirs(`tvisor-${s.sandbox}`)).toEqual([]);
+  });
+
+  it('SIGINT and SIGQUIT, which a terminal sends its whole process group, leave the sandbox running', async () => {
+    const s = await startSleeper();
+    try {
+      process.kill(s.sandbox, 'SIGINT');
+      process.kill(s.sandbox, 'SIGQUIT');
+      await sleep(300);
+      expect(sleeping(s.guest)).toBe(true);
+    } finally {
+      process.kill(s.sandbox, 'SIGKILL');
+      await s.exited;
+    }
   });
 
   it('killing the gofer stops the sandbox and its guests', async () => {

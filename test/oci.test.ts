@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { removeStale } from '../src/cgroup.js';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
-import { compile, tempDir, TVISOR } from './helpers.js';
+import { cgroupDirs, compile, tempDir, TVISOR } from './helpers.js';
+import { children, cmdline } from '../src/proctree.js';
 
 ensurePackages(['busybox-static']);
 const base = tempDir('oci');
@@ -116,6 +117,25 @@ describe('tvisor as an OCI runtime', () => {
     expect(oci(['delete', `${PREFIX}c1`]).status).toBe(1);
     expect(oci(['delete', '--force', `${PREFIX}c1`]).status).toBe(0);
     expect(alive(pid)).toBe(false);
+  }, 300_000);
+
+  it('starts the gofer beside the sandbox process, in its cgroup, and stops the container when the gofer dies', async () => {
+    const id = `${PREFIX}g1`;
+    const dir = bundle((c) => { c.process.args = ['sleep', '600']; });
+    const pidFile = join(dir, 'pid');
+    expect(oci(['create', '--bundle', dir, '--pid-file', pidFile, id]).status).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const sentryProcs = cgroupDirs(`tvisor-oci-${id}`).map((d) => readFileSync(join(d, 'sentry', 'cgroup.procs'), 'utf8'));
+    expect(sentryProcs.length).toBeGreaterThan(0);
+    const gofers = sentryProcs[0]!.trim().split('\n').map(Number).filter((p) => cmdline(p).includes('gofer/main.js'));
+    expect(gofers).toHaveLength(1);
+    // Not the sandbox process's child: create started it.
+    expect(children(pid)).not.toContain(gofers[0]);
+    expect(oci(['start', id]).status).toBe(0);
+    process.kill(gofers[0]!, 'SIGKILL');
+    for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
+    expect(state(id).status).toBe('stopped');
   }, 300_000);
 
   it('passes the exit status through and runs the hooks with the state on stdin, in order', async () => {

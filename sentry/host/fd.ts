@@ -57,3 +57,18 @@ export function hostFstat(fd: number): HostStat {
   sys(libcCalls.fstat(fd, statBuf));
   return decodeStat(statBuf);
 }
+
+const RLIMIT_NOFILE = 7;
+
+/**
+ * The sentry holds an fd per open description of its guests (and the
+ * gofer's fds while it serves them): its soft limit on fds goes up to the
+ * hard one. The guests inherit it, as they could raise it themselves.
+ */
+export function raiseFdLimit(): void {
+  const limit = new BigUint64Array(2);
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, null, limit) < 0) throw new Error('getting RLIMIT_NOFILE');
+  if (limit[0] === limit[1]) return;
+  limit[0] = limit[1]!;
+  if (libcCalls.prlimit(0, RLIMIT_NOFILE, limit, null) < 0) throw new Error('raising RLIMIT_NOFILE');
+}

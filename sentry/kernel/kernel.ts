@@ -69,8 +69,8 @@ export class Kernel {
   private readonly awaitingFirstStop = new Set<number>();
   private mainTgid = 0;
   private mainStatus: ExitStatus | null = null;
-  /** Other host children (the gofer) whose death ends the sandbox. */
-  private readonly critical = new Map<number, string>();
+  /** pidfds of host processes (the gofer) whose death ends the sandbox. */
+  private readonly critical = new Set<number>();
   /** The containers of the sandbox, by id; the first is the sandbox's own (whose end ends the sandbox). */
   readonly containers = new Map<string, Container>();
   /** The gofers of containers other than the sandbox's, by host pid: their death ends their users only. */
@@ -107,7 +107,16 @@ export class Kernel {
     for (const l of this.launches) yield l.cwd.inode;
   }
 
-  watchCritical(pid: number, what: string): void { this.critical.set(pid, what); }
+  /** Ends the sandbox (as SIGKILL ends a process) when the process of `pidfd` dies: it need not be the sentry's child. */
+  watchCritical(pidfd: number, what: string): void {
+    this.critical.add(pidfd);
+    this.watch(pidfd, () => {
+      this.log.error({ what }, `${what} died: stopping the sandbox`);
+      this.unwatch(pidfd);
+      this.critical.delete(pidfd);
+      this.mainStatus = { signal: SIGKILL, core: false };
+    });
+  }
 
   /** A gofer serving containers of a pod: if it dies, the containers using it end, and no other. */
   watchGofer(g: GoferRef): void { this.gofers.set(g.pid, g); }
@@ -184,7 +193,7 @@ export class Kernel {
   shutdown(): void {
     this.platform.kill(this.initPid, SIGKILL);
     for (const t of this.tasks.values()) this.platform.kill(t.tid, SIGKILL);
-    for (const pid of this.critical.keys()) this.platform.kill(pid, SIGKILL);
+    for (const pidfd of this.critical) libcCalls.pidfdSendSignal(pidfd, SIGKILL, null, 0);
     for (const pid of this.gofers.keys()) this.platform.kill(pid, SIGKILL);
     for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
       if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
@@ -423,13 +432,6 @@ export class Kernel {
   }
 
   private exited(ev: TrapEvent): void {
-    const what = this.critical.get(ev.pid);
-    if (what) {
-      this.log.error({ pid: ev.pid, status: ev.status }, `${what} died: stopping the sandbox`);
-      this.critical.delete(ev.pid);
-      this.mainStatus = { signal: SIGKILL, core: false };
-      return;
-    }
     const gofer = this.gofers.get(ev.pid);
     if (gofer) {
       this.gofers.delete(ev.pid);

@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
 import { libcCalls, native } from '../../native/index.js';
-import type { MountSpec, SandboxSpec } from '../../sentry/boot.js';
+import type { SandboxSpec } from '../../sentry/boot.js';
 import type { Change } from '../../sentry/fs/overlay/changes.js';
 import { checkResponse, ControlError, receiveResponse, sendRequest, setNonBlocking } from '../../sentry/control/client.js';
 import type { ControlRequest, ControlResponse } from '../../sentry/control/codec.js';
@@ -21,21 +21,12 @@ import { parseSize, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
 import { SANDBOX_MAIN } from '../programs.js';
 import { readiness } from './readiness.js';
+import { type Bind, DEFAULT_PATH, envList, mergeEnv, sandboxMounts } from './spec.js';
 import { type VolumeFs, VolumeServer } from './volume.js';
 
 export { ControlError as SandboxError };
+export type { Bind };
 export type { Change, ChangeKind, FileKind } from '../../sentry/fs/overlay/changes.js';
-
-/** A host path given to the sandbox (a directory or a file). */
-export interface Bind {
-  host: string;
-  /** Where the guest sees it (absolute). */
-  guest: string;
-  /** The guest gets EROFS (default false). */
-  readonly?: boolean;
-  /** With the host mounts beneath it, as rbind (default true); false: only its own mount, as bind. */
-  recursive?: boolean;
-}
 
 export interface Limits {
   /** Bytes (or a size such as '512m') the sandbox's processes may use together, tmpfs files included; 0: none. Default: half of RAM. */
@@ -112,7 +103,6 @@ export interface Exit {
   timedOut: boolean;
 }
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_PIDS = 4096;
 /** How long close() waits for the sandbox to end after Shutdown before it kills it. */
 const CLOSE_GRACE_MS = 10_000;
@@ -120,32 +110,6 @@ const O_CLOEXEC = 0o2000000;
 /** The sandbox process's fd of the first volume's gofer socket (3 is its ready pipe); the strace pipe follows them. */
 const VOLUME_FD = 4;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
-
-function envList(env: Record<string, string> | string[] | undefined): string[] {
-  if (!env) return [];
-  return Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
-}
-
-/** base with `over`'s variables replacing those of the same name. */
-function mergeEnv(base: string[], over: string[]): string[] {
-  const key = (e: string) => e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('='));
-  const names = new Set(over.map(key));
-  return [...base.filter((e) => !names.has(key(e))), ...over];
-}
-
-/** The tree over the root: /dev/shm, the binds, /sys and /proc (boot adds /dev and /dev/pts). */
-function sandboxMounts(binds: Bind[], volumes: string[]): MountSpec[] {
-  return [
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev'] },
-    ...binds.map((b) => ({ destination: b.guest, type: 'bind', source: b.host,
-      options: [b.recursive === false ? 'bind' : 'rbind', b.readonly ? 'ro' : 'rw'] })),
-    // Volume i's gofer socket is the sandbox process's fd VOLUME_FD + i.
-    ...volumes.map((guest, i) => ({ destination: guest, type: 'bind', source: 'volume', goferSocket: VOLUME_FD + i,
-      options: ['bind', 'rw'] })),
-    { destination: '/sys', type: 'sysfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
-    { destination: '/proc', type: 'proc', options: ['nosuid', 'nodev', 'noexec'] },
-  ];
-}
 
 function pipe(): [number, number] {
   const p = new Int32Array(2);
@@ -205,7 +169,7 @@ export class Sandbox {
       dir = mkdtempSync(`/tmp/tvisor-api-${process.pid}-`);
       const spec: SandboxSpec = {
         rootfs: resolvePath(opts.root ?? '/'),
-        mounts: sandboxMounts((opts.binds ?? []).map((b) => ({ ...b, host: resolvePath(b.host) })), Object.keys(opts.volumes ?? {})), startAtBoot: false,
+        mounts: sandboxMounts((opts.binds ?? []).map((b) => ({ ...b, host: resolvePath(b.host) })), Object.keys(opts.volumes ?? {}), VOLUME_FD), startAtBoot: false,
         controlSocket: join(dir, 'control'), strace: (opts.strace ?? false) || straceFd !== undefined, memory,
         ...(straceFd === undefined ? {} : { straceFd }),
         ...(opts.debugLog ? { debugLog: opts.debugLog } : {}), ...(cgroup ? { cgroup: cgroup.paths } : {}),

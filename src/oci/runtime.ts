@@ -16,6 +16,7 @@ import { type ControlRequest } from '../../sentry/control/codec.js';
 import { awaitEnd, ControlError, firstAnswer, receiveResponse, request as controlRequest, sendRequest } from '../../sentry/control/client.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
+import { type GoferProcess, spawnGofer } from '../../sentry/fs/gofer/spawn.js';
 import { textName } from '../../sentry/abi/names.js';
 import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
@@ -74,8 +75,8 @@ function applySysctls(initPid: number, sysctl: Record<string, string>): void {
  * that reads create's output waits for its end — and waits for its one line on fd 3.
  */
 async function spawnReporting(argv: string[], terminal: boolean, detached: boolean, env: NodeJS.ProcessEnv,
-    onPid: (pid: number) => void): Promise<{ child: ChildProcess; exited: Promise<number>; line: string }> {
-  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'];
+    onPid: (pid: number) => void, fds: number[] = []): Promise<{ child: ChildProcess; exited: Promise<number>; line: string }> {
+  const stdio: StdioOptions = [...(terminal ? ['ignore', 'ignore', 'ignore'] as const : ['inherit', 'inherit', 'inherit'] as const), 'pipe', ...fds];
   const child = spawn(process.execPath, argv, { detached, env, stdio });
   onPid(child.pid ?? 0);
   const exited = exitOf(child);
@@ -104,11 +105,16 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
+  let gofer: Required<GoferProcess> | null = null;
+  const terminal = config.sandbox.process.terminal ?? false;
   try {
+    gofer = startGofer(terminal, detached);
     const { memory, pids, cpu } = config.resources;
     cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
+    cgroup?.enterSentry([gofer.pid]);
     const spec: SandboxSpec = {
       ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
+      gofer: { sockFd: GOFER_FDS, pidfdFd: GOFER_FDS + 1, pid: gofer.pid },
       podSandbox: config.pod.kind === 'sandbox' && config.pod.joinable,
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
@@ -116,8 +122,8 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
     delete env.TVISOR_CLI_PID;
     if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    const { child, exited, line } = await spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], config.sandbox.process.terminal ?? false,
-      detached, env, (pid) => { sandboxPid = pid; });
+    const { child, exited, line } = await spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], terminal,
+      detached, env, (pid) => { sandboxPid = pid; }, [gofer.sock, gofer.pidfd]);
     if (!line.startsWith('ready ')) {
       throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
     }
@@ -134,10 +140,34 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     return { pid: sandboxPid, exited };
   } catch (e) {
     if (sandboxPid > 0) killAndWait(sandboxPid);
+    if (gofer) libcCalls.pidfdSendSignal(gofer.pidfd, 9, null, 0);
     cgroup?.remove();
     store.remove(id);
     throw e;
+  } finally {
+    // The sandbox process has its own copies (or failed).
+    if (gofer) { closeSync(gofer.sock); closeSync(gofer.pidfd); }
   }
+}
+
+/** The sandbox process's fds of the gofer create starts for it: its socket, then its pidfd (3 is the ready pipe). */
+const GOFER_FDS = 4;
+
+/**
+ * The sandbox's gofer, started by create beside the sandbox process rather
+ * than by it: their Node start-ups overlap instead of following each other
+ * (docs/design.md, "Start-up"). It outlives create, as the sandbox does;
+ * the sentry watches it through the pidfd, as it is not its child.
+ */
+function startGofer(terminal: boolean, detached: boolean): Required<GoferProcess> {
+  const gofer = spawnGofer({ quiet: terminal, detached });
+  const pidfd = libcCalls.pidfdOpen(gofer.pid, 0);
+  if (pidfd < 0) {
+    native.kill(gofer.pid, 9);
+    closeSync(gofer.sock);
+    throw new RuntimeError(`cannot watch the gofer: errno ${-pidfd}`);
+  }
+  return { ...gofer, pidfd };
 }
 
 /**

@@ -131,8 +131,8 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
     /** Finds the sentry and gofer; records every process below the sentry and checks each guest is traced by it. */
     const sample = (s: Sandbox) => {
       if (s.done || s.killed.includes('sentry')) return;
-      const sentry = children(s.cli.pid!)[0];
-      if (!sentry) return;
+      // `tvisor do`'s command line is the sandbox process.
+      const sentry = s.cli.pid!;
       s.sentry = sentry;
       s.sentryPids.add(sentry);
       const kids = children(sentry);

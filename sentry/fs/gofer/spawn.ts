@@ -7,17 +7,22 @@ import { native, repoFile, tv } from '../../host/native.js';
 /** The gofer's program: its bundle (scripts/bundle.mjs), one file to load. */
 const GOFER_MAIN = repoFile('dist/bundle/gofer/main.js');
 
-export interface GoferProcess { sock: number; pid: number }
+/**
+ * sock: the sentry's end of its socket. pidfd: given when the gofer is not the sentry's child (the runtime's create
+ * started it beside the sandbox process): what the sentry watches for its death.
+ */
+export interface GoferProcess { sock: number; pid: number; pidfd?: number }
 /**
  * A host directory tree or single file to serve (gofer.proto's Attach);
  * attach id i is the i-th of the list. recursive defaults to true (`rbind`).
  */
 export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
 /**
- * logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr. ahead: started before
- * anything needs it (a pod's spare), so it prepares its codec while it waits to be told what to serve.
+ * logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr; quiet: nowhere. ahead: started
+ * before anything needs it (a pod's spare), so it prepares its codec while it waits to be told what to serve.
+ * detached: in a session of its own (the runtime's create starts it beside a daemonized sandbox process).
  */
-export interface GoferOptions { logFile?: string; ahead?: boolean }
+export interface GoferOptions { logFile?: string; quiet?: boolean; ahead?: boolean; detached?: boolean }
 
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
 interface MountLike { type: string; source?: string; options: string[]; goferSocket?: number }
@@ -40,11 +45,12 @@ export function goferAttaches(spec: { rootfs: string; mounts: MountLike[]; volum
 export function spawnGofer(opts: GoferOptions = {}): GoferProcess {
   const pair = new Int32Array(2);
   tv(native.socketpair(pair));
-  const log = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
+  const log = opts.logFile !== undefined ? openSync(opts.logFile, 'a') : opts.quiet ? 'ignore' : 'inherit';
   try {
-    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3', ...(opts.ahead ? ['--ahead'] : [])], { stdio: ['ignore', 'ignore', log, pair[1]!] });
+    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3', ...(opts.ahead ? ['--ahead'] : [])],
+      { stdio: ['ignore', 'ignore', log, pair[1]!], detached: opts.detached ?? false });
     if (child.pid === undefined) throw new Error('cannot start the gofer');
-    // The sentry reaps it (its death stops the sandbox); Node's loop must not wait for it.
+    // Its parent reaps it; Node's loop must not wait for it.
     child.unref();
     return { sock: pair[0]!, pid: child.pid };
   } catch (e) {
