@@ -31,6 +31,7 @@ import { type MountFlags, MountNamespace, type VfsPath } from './vfs/mount.js';
 import { parseMountOptions } from './vfs/mountopts.js';
 import { type Actor, mkdirAt } from './vfs/ops.js';
 import { ensureMountPoint } from './vfs/mountpoint.js';
+import { CopyError, copyTree } from './vfs/copytree.js';
 import { resolve } from './vfs/walk.js';
 import { Container, CONTAINERS_DIR, type GoferRef } from './kernel/container.js';
 import type { Log } from './log.js';
@@ -99,15 +100,27 @@ export function lookup(actor: Actor, path: string): VfsPath | null {
 }
 
 /**
- * tmpcopyup's copy is done for an empty or missing directory only (nothing to
- * copy: podman's /tmp, /run, /var/tmp of a busybox or distro root); copying
- * content is not implemented, and a start that would hide it fails instead.
+ * tmpcopyup: the new tmpfs gets a copy of the directory `at` it is to cover
+ * (vfs/copytree.ts). A copy that fails (a tmpfs too small for it) fails the
+ * container's start with a message naming the mount and the entry, and
+ * gives the tmpfs's memory back at once.
  */
-function refuseCopyUpOfContent(actor: Actor, destination: string): void {
-  const at = lookup(actor, destination);
-  if (at && isDir(at.inode.stat().mode) && at.inode.readdir(true).length > 0) {
-    throw new Error(`the tmpfs at ${destination}: tmpcopyup of a non-empty directory is not supported`);
+function copyUpInto(ns: MountNamespace, at: VfsPath, fs: Tmpfs, destination: string): void {
+  try {
+    copyTree(ns, at, fs.root);
+  } catch (e) {
+    fs.release();
+    if (!(e instanceof CopyError)) throw e;
+    const full = e.cause instanceof SysErr && e.cause.errno === E.ENOSPC ? ' (the tmpfs is too small for the copy: see its size= and nr_inodes=)' : '';
+    throw new Error(`the tmpfs at ${destination}: tmpcopyup of ${destination.replace(/\/+$/, '')}${e.path}: ${e.reason}${full}`);
   }
+}
+
+/** A tmpfs over an existing directory takes its mode unless the mount gives one, as runc mounts it. */
+function withModeOf(covered: VfsPath | null, data: string): string {
+  if (!covered) return data;
+  const mode = `mode=${(covered.inode.stat().mode & 0o7777).toString(8).padStart(4, '0')}`;
+  return data ? `${mode},${data}` : mode;
 }
 
 /** The sentry's own work on a container's tree (as root, in that container's view). */
@@ -217,13 +230,16 @@ export class Pod {
             fs = makeFs('tmpfs', 'mode=555', container);
             flags = { ...flags, readonly: true };
             break;
+          case 'tmpfs':
+            fs = makeFs(m.type, withModeOf(lookup(actor, destination), opts.data), container);
+            break;
           default:
             fs = makeFs(m.type, opts.data, container);
         }
-        if (opts.copyUp) refuseCopyUpOfContent(actor, destination);
         if (m.destination === '/dev' && !(fs instanceof Tmpfs)) throw new Error('/dev must be a tmpfs in the sandbox');
-        const mount = this.ns.mount(ensureMountPoint(actor, destination, isDir(fs.root.stat().mode) ? 'dir' : 'file'), fs,
-          fs.root, flags, source);
+        const at = ensureMountPoint(actor, destination, isDir(fs.root.stat().mode) ? 'dir' : 'file');
+        if (opts.copyUp) copyUpInto(this.ns, at, fs as Tmpfs, m.destination);
+        const mount = this.ns.mount(at, fs, fs.root, flags, source);
         if (m.destination === '/dev') {
           // The default devices, as runc makes them in the container's /dev, before anything is mounted in it.
           populateDev(actor, { mount, inode: fs.root }, tty ? `pts/${tty.index}` : null);

@@ -3,7 +3,7 @@
 // as their runtime, and each leaves nothing behind: the harness's checks
 // (engine processes, mounts, dirs) plus no tvisor state, no sandbox process
 // and no tvisor-oci-* cgroup.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePackages, type Install } from './engines/apt.js';
@@ -112,12 +112,24 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
       const vol = join(work, 'vol');
       mkdirSync(vol);
       writeFileSync(join(vol, 'in'), 'from-host\n');
-      const ro = await p.podman(['run', '--rm', '--network', 'none', '--read-only', '-v', `${vol}:/mnt`, '--rootfs', rootfs.dir,
-        'sh', '-c', 'touch /x; cat /mnt/in; echo from-guest > /mnt/out']);
+      // --read-only mounts tmpfs with tmpcopyup on /run, /tmp and /var/tmp: a root whose /run and
+      // /var/tmp have entries gets them copied (owners, modes, links), and writes stay in the tmpfs.
+      const roRoot = buildBusyboxRootfs(join(work, 'ro')).dir;
+      mkdirSync(join(roRoot, 'run/app'), { recursive: true });
+      writeFileSync(join(roRoot, 'run/app/pid'), '42\n');
+      chownSync(join(roRoot, 'run/app/pid'), 1000, 1000);
+      chmodSync(join(roRoot, 'run/app/pid'), 0o640);
+      symlinkSync('app', join(roRoot, 'run/current'));
+      mkdirSync(join(roRoot, 'var/tmp'), { recursive: true });
+      writeFileSync(join(roRoot, 'var/tmp/kept'), 'kept\n');
+      const ro = await p.podman(['run', '--rm', '--network', 'none', '--read-only', '-v', `${vol}:/mnt`, '--rootfs', roRoot,
+        'sh', '-c', 'touch /x; cat /mnt/in; echo from-guest > /mnt/out; stat -c "%n %a %u %g" /run/app/pid; readlink /run/current; ' +
+        'cat /run/current/pid /var/tmp/kept; echo w > /run/app/new && cat /run/app/new']);
       expect(ro.stderr).toMatch(/touch: \/x: Read-only file system/);
-      expect(ro.stdout).toBe('from-host\n');
+      expect(ro.stdout).toBe('from-host\n/run/app/pid 640 1000 1000\napp\n42\nkept\nw\n');
       expect(readFileSync(join(vol, 'out'), 'utf8')).toBe('from-guest\n');
-      expect(existsSync(join(rootfs.dir, 'x'))).toBe(false);
+      expect(existsSync(join(roRoot, 'x'))).toBe(false);
+      expect(existsSync(join(roRoot, 'run/app/new'))).toBe(false);
 
       const started = await p.podman(['run', '-d', '--name', 'c1', '--network', 'none', '--rootfs', rootfs.dir, 'sh', '-c', LOOP]);
       expect(started.stderr).toBe('');

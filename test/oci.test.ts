@@ -3,7 +3,8 @@
 // the config's fields seen from inside the container. Each test checks
 // that nothing is left (no state, no sandbox process, no cgroup).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, lchownSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync,
+  writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeStale } from '../src/cgroup.js';
@@ -254,6 +255,68 @@ sys.stdout.write(out.decode())
     expect(cgroupsOf(dead)).toEqual([]);
     expect(cgroupsOf(live)).toHaveLength(1);
     expect(state(live).status).toBe('created');
+  }, 300_000);
+
+  it('copies the covered directory into a tmpcopyup tmpfs, links as links, within the tmpfs size', async () => {
+    // A root of its own, with a /run holding what runc's copy keeps: content, modes (set-id
+    // included), owners, a subdirectory, a FIFO, and symlinks, two of them aimed at a host file.
+    const { dir: root } = buildBusyboxRootfs(join(base, 'copyup'));
+    const hostFile = join(base, 'host-file');
+    writeFileSync(hostFile, 'host\n');
+    const run = join(root, 'run');
+    mkdirSync(join(run, 'sub'), { recursive: true });
+    writeFileSync(join(run, 'file'), 'hello\n');
+    writeFileSync(join(run, 'sub/deep'), 'deep\n');
+    symlinkSync('file', join(run, 'link'));
+    symlinkSync(hostFile, join(run, 'abs'));
+    symlinkSync(`../../../../../../../../../..${hostFile}`, join(run, 'up'));
+    expect(spawnSync('mkfifo', ['-m', '0620', join(run, 'fifo')]).status).toBe(0);
+    chmodSync(run, 0o751);
+    chmodSync(join(run, 'file'), 0o640);
+    chownSync(join(run, 'file'), 1000, 1001);
+    chmodSync(join(run, 'sub'), 0o2710);
+    chownSync(join(run, 'sub'), 1002, 1003);
+    chmodSync(join(run, 'sub/deep'), 0o4755);
+    lchownSync(join(run, 'link'), 1004, 1005);
+    mkdirSync(join(root, 'var/tmp'), { recursive: true });
+    writeFileSync(join(root, 'var/tmp/big'), Buffer.alloc(256 << 10, 1));
+    const dir = bundle((c) => {
+      c.root = { path: root, readonly: true };
+      c.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+      // Root reads and writes others' files as an engine's container root does.
+      for (const set of Object.values(c.process.capabilities) as string[][]) set.push('CAP_DAC_OVERRIDE');
+      c.process.args = ['sh', '-c', [
+        'stat -f -c %T /run', 'stat -c "%n %a %u %g %F" /run /run/file /run/sub /run/sub/deep /run/fifo',
+        'stat -c "%n %u %g %F %N" /run/link /run/abs /run/up', 'cat /run/file /run/link /run/sub/deep',
+        'cat /run/abs /run/up 2>&1', 'echo changed > /run/file; echo made > /run/sub/new; cat /run/file /run/sub/new',
+      ].join('; ')];
+    });
+    const r = await runToEnd(dir, `${PREFIX}c11`);
+    expect(r.err).toBe('');
+    expect(r.out).toBe([
+      'tmpfs', '/run 751 0 0 directory', '/run/file 640 1000 1001 regular file', '/run/sub 2710 1002 1003 directory',
+      '/run/sub/deep 4755 0 0 regular file', '/run/fifo 620 0 0 fifo',
+      "/run/link 1004 1005 symbolic link '/run/link' -> 'file'",
+      `/run/abs 0 0 symbolic link '/run/abs' -> '${hostFile}'`,
+      `/run/up 0 0 symbolic link '/run/up' -> '../../../../../../../../../..${hostFile}'`,
+      'hello', 'hello', 'deep',
+      `cat: can't open '/run/abs': No such file or directory`, `cat: can't open '/run/up': No such file or directory`,
+      'changed', 'made', '',
+    ].join('\n'));
+    expect(r.code).toBe(0);
+    // The writes went to the tmpfs; the root on the host is as it was.
+    expect(readFileSync(join(run, 'file'), 'utf8')).toBe('hello\n');
+    expect(existsSync(join(run, 'sub/new'))).toBe(false);
+    expect(readFileSync(hostFile, 'utf8')).toBe('host\n');
+
+    // A copy bigger than the tmpfs's size= fails create, naming the mount and the entry.
+    const small = bundle((c) => {
+      c.root = { path: root, readonly: true };
+      c.mounts.push({ destination: '/var/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=64k'] });
+    });
+    const failed = oci(['create', '--bundle', small, `${PREFIX}c12`]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/the tmpfs at \/var\/tmp: tmpcopyup of \/var\/tmp\/big: ENOSPC.*size=/);
   }, 300_000);
 
   it('runs `do --root DIR` in that root instead of the host\'s', () => {

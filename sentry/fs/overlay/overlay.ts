@@ -3,10 +3,9 @@
 // like Linux's overlayfs (renaming a directory that has a lower layer gives
 // EXDEV, as overlayfs does without redirect_dir; tools fall back to copying).
 import type { GuestBind } from '../../host/sockets.js';
-import { closeSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
-import { libcCalls, sys } from '../../host/native.js';
 import { type Context, NO_TASK } from '../../vfs/context.js';
+import { copyData } from '../../vfs/copytree.js';
 import { allocDev } from '../../vfs/devices.js';
 import { type DirEntry, type Filesystem, Inode, lookupChild, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import { isDir, isLnk, isReg, type Stat } from '../../abi/stat.js';
@@ -248,18 +247,6 @@ export class OverlayInode extends Inode {
 
 function copyFile(dir: Inode, name: string, lower: Inode, st: Stat, owner: Owner): Inode {
   const up = dir.create(name, st.mode & 0o7777, owner);
-  const src = lower.open(O.RDONLY, NO_TASK);
-  const dst = up.open(O.WRONLY, NO_TASK);
-  try {
-    let left = st.size;
-    while (left > 0) {
-      const n = sys(libcCalls.sendfile(dst, src, null, Math.min(left, 1 << 30)));
-      if (n === 0) break;
-      left -= n;
-    }
-  } finally {
-    closeSync(src);
-    closeSync(dst);
-  }
+  copyData(lower, up, st.size);
   return up;
 }

@@ -5,7 +5,7 @@
 // files, one host file per sandbox inode, named by the inode number, and an
 // empty file for every other inode, so the kernel counts the sandbox's
 // inodes and bytes and enforces size= and nr_inodes= (ENOSPC) itself.
-import { statfsSync } from 'node:fs';
+import { closeSync, statfsSync } from 'node:fs';
 import koffi from '../../../native/koffi.js';
 import { SysErr } from '../../abi/errno.js';
 import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
@@ -76,6 +76,11 @@ export class HostTmpfs {
   /** Gives the unnamed (O_TMPFILE) host file open as `fd` the name `name`. */
   link(fd: number, name: string): void {
     check(linkatC(AT.FDCWD, `/proc/self/fd/${fd}`, this.root, name, AT.SYMLINK_FOLLOW));
+  }
+
+  /** Lets the instance go (the kernel frees it with the last open file of it); for a filesystem never mounted. */
+  close(): void {
+    closeSync(this.root);
   }
 
   /** Blocks and inodes of the instance, in the kernel's figures. */

@@ -51,6 +51,9 @@ export class Tmpfs implements Filesystem {
 
   allocIno(): number { return this.nextIno++; }
 
+  /** Gives the data and inodes back to the host, for a tmpfs that was never mounted and never will be (a failed tmpcopyup). */
+  release(): void { this.host.close(); }
+
   statfs(): StatFs {
     return { type: TMPFS_MAGIC, bsize: PAGE, ...this.host.statfs(), namelen: 255, frsize: PAGE, flags: 0x20 /* ST_RELATIME */ };
   }
