@@ -47,8 +47,9 @@ function withDefaultAcl(a: Actor, dir: VfsPath, mode: number, umasked = false): 
 
 /** The permission bits of a new non-directory: umask or default ACL, and setgid-directory rules (inode_init_owner). */
 function newMode(a: Actor, dir: VfsPath, dirSt: Stat, mode: number): NewMode {
-  if (!dir.inode.acl('default')) return { mode: stripSgid(a.creds, dirSt, mode & ~a.umask & 0o7777), access: null, dflt: null };
-  return withDefaultAcl(a, dir, stripSgid(a.creds, dirSt, mode & 0o7777));
+  const dflt = dir.inode.acl('default');
+  if (!dflt) return { mode: stripSgid(a.creds, dirSt, mode & ~a.umask & 0o7777), access: null, dflt: null };
+  return { ...inheritAcl(dflt, stripSgid(a.creds, dirSt, mode & 0o7777)), dflt };
 }
 
 /** The ACLs a new entry inherits: an access ACL, and for a directory its parent's default ACL as its own. */
