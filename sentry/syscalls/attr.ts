@@ -80,7 +80,7 @@ const XATTR_REPLACE = 2;
  * An xattr name as Linux takes it (import_xattr_name, xattr_resolve_name):
  * ERANGE when empty or longer than 255 bytes (however long the string runs),
  * EOPNOTSUPP outside the four namespaces, EINVAL for a namespace alone.
- * Which names of a namespace a filesystem keeps is its own (tmpfs: no system.*).
+ * Which names of a namespace a filesystem keeps is its own (tmpfs: only the POSIX ACLs of system.*).
  */
 function xattrName(t: Task, addr: number): string {
   let name: string;
@@ -112,7 +112,7 @@ function setxattr(t: Task, p: AttrTarget, nameAddr: number, buf: number, size: n
   const name = xattrName(t, nameAddr);
   if (size > XATTR_SIZE_MAX) throw new SysErr(E.E2BIG);
   checkXattrAccess(t, p, name, MAY_WRITE);
-  setXattr(p, name, t.mem.read(buf, size), flags);
+  setXattr(t, p, name, t.mem.read(buf, size), flags);
   return 0;
 }
 
@@ -128,7 +128,7 @@ function listxattr(t: Task, p: AttrTarget, buf: number, size: number): number {
 function removexattr(t: Task, p: AttrTarget, nameAddr: number): number {
   const name = xattrName(t, nameAddr);
   checkXattrAccess(t, p, name, MAY_WRITE);
-  removeXattr(p, name);
+  removeXattr(t, p, name);
   return 0;
 }
 

@@ -64,7 +64,7 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
   try { p = lookupAt(k, t, dirfd, path, flags); } finally { t.creds = own; }
   if (mode === F_OK) return 0;
   const st = p.inode.stat();
-  if (!mayAccess(creds, st, mode)) throw new SysErr(E.EACCES);
+  if (!mayAccess(creds, st, mode, p.inode)) throw new SysErr(E.EACCES);
   if ((mode & 2) && p.mount.readonly && !isLnk(st.mode)) throw new SysErr(E.EROFS);
   if ((mode & 1) && p.mount.flags.noexec && isReg(st.mode)) throw new SysErr(E.EACCES);
   return 0;

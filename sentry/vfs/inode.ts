@@ -5,6 +5,7 @@ import type { VfsPath } from './mount.js';
 import type { EmptyDir } from '../host/emptydir.js';
 import type { GuestBind } from '../host/sockets.js';
 import { S_IFMT, type Stat, type Timespec } from '../abi/stat.js';
+import type { Acl, AclKind } from './acl.js';
 
 export interface DirEntry { name: string; ino: number; type: number }
 
@@ -41,6 +42,13 @@ export interface Filesystem {
    * reads for good.
    */
   lowerLayer?(): void;
+  /**
+   * Its files are a host's, which keeps their POSIX ACLs itself: a guest's
+   * system.posix_acl_* xattrs go to the host as they are, set with the
+   * gofer's credentials, so the VFS applies the rules of set_posix_acl the
+   * host cannot judge for the guest (who may set one, the setgid bit).
+   */
+  readonly hostKeepsAcls?: boolean;
 }
 
 const notDir = (): never => { throw new SysErr(E.ENOTDIR); };
@@ -224,4 +232,20 @@ export abstract class Inode {
   listxattr(_hostFd?: number): string[] { return []; }
   setxattr(_name: string, _value: Uint8Array, _flags: number, _hostFd?: number): void { throw new SysErr(E.EOPNOTSUPP); }
   removexattr(_name: string, _hostFd?: number): void { throw new SysErr(E.ENODATA); }
+
+  /*
+   * POSIX ACLs (vfs/acl.ts), for a filesystem that keeps them as Linux's
+   * tmpfs does: the VFS decides (format, validity, who may, the mode an ACL
+   * sets, inheritance, chmod) and the filesystem stores. `acl` answers every
+   * permission check of a caller other than the owner, so it must be cheap:
+   * null when the file has none, as every filesystem without ACLs answers.
+   * `setAcl` keeps `acl` as given (null: none) and changes ctime, unless
+   * `keepCtime`: the ACLs a new file inherits (Linux caches them without a
+   * change) and chmod's rewrite (its setattr moved ctime). A filesystem
+   * without setAcl keeps no ACLs, and system.posix_acl_* are its xattrs to
+   * answer. getxattr and
+   * listxattr of a filesystem with ACLs show them (posix_acl_to_xattr).
+   */
+  acl(_kind: AclKind): Acl | null { return null; }
+  setAcl?(kind: AclKind, acl: Acl | null, keepCtime?: boolean): void;
 }

@@ -17,6 +17,7 @@ import { samePath, throughFd, type VfsPath } from './mount.js';
 import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
   withoutSetid } from './permissions.js';
 import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
+import { type Acl, type AclKind, aclKindOf, aclMode, checkAclValid, chmodAcl, decodeAcl, inheritAcl } from './acl.js';
 import { attrChanged, beforeChange, created, linked, moved, removed, watching, xattrChanged } from './notify.js';
 
 /** Who acts: a walker (namespace, root, credentials, context) and the umask its new entries get. */
@@ -29,9 +30,33 @@ function newOwner(a: Actor, dir: Stat): Owner {
   return { uid: a.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : a.creds.fsgid };
 }
 
-/** The permission bits of a new non-directory: umask, and setgid-directory rules (inode_init_owner). */
-function newMode(a: Actor, dir: Stat, mode: number): number {
-  return stripSgid(a.creds, dir, mode & ~a.umask & 0o7777);
+/** A new entry's permission bits, and the ACLs it inherits from its directory's default ACL (`dflt`). */
+interface NewMode { mode: number; access: Acl | null; dflt: Acl | null }
+
+/**
+ * posix_acl_create: in a directory with a default ACL, the new entry's mode
+ * (already umasked when `umasked`, else not: the default ACL stands for the
+ * umask) is masked by that ACL, which becomes the entry's access ACL when the
+ * mode cannot say it all; elsewhere the umask applies.
+ */
+function withDefaultAcl(a: Actor, dir: VfsPath, mode: number, umasked = false): NewMode {
+  const dflt = dir.inode.acl('default');
+  if (!dflt) return { mode: umasked ? mode : mode & ~a.umask, access: null, dflt: null };
+  return { ...inheritAcl(dflt, mode), dflt };
+}
+
+/** The permission bits of a new non-directory: umask or default ACL, and setgid-directory rules (inode_init_owner). */
+function newMode(a: Actor, dir: VfsPath, dirSt: Stat, mode: number): NewMode {
+  const dflt = dir.inode.acl('default');
+  if (!dflt) return { mode: stripSgid(a.creds, dirSt, mode & ~a.umask & 0o7777), access: null, dflt: null };
+  return { ...inheritAcl(dflt, stripSgid(a.creds, dirSt, mode & 0o7777)), dflt };
+}
+
+/** The ACLs a new entry inherits: an access ACL, and for a directory its parent's default ACL as its own. */
+function inherit(inode: Inode, m: NewMode, isDirectory: boolean): void {
+  // Only a filesystem that keeps ACLs gives a default ACL, and its new inodes keep them too.
+  if (m.access) inode.setAcl!('access', m.access, true);
+  if (isDirectory && m.dflt) inode.setAcl!('default', m.dflt, true);
 }
 
 /** Checks for creating or removing an entry in `dir`: a live directory, a writable mount, then write and search permission. */
@@ -41,7 +66,7 @@ function checkDirWritable(a: Actor, dir: VfsPath): Stat {
   // A removed directory (still open, or the cwd) takes no new entries.
   if (st.nlink === 0) throw new SysErr(E.ENOENT);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
-  checkAccess(a.creds, st, MAY_WRITE | MAY_EXEC);
+  checkAccess(a.creds, st, MAY_WRITE | MAY_EXEC, dir.inode);
   return st;
 }
 
@@ -82,8 +107,9 @@ export function mkdirAt(a: Actor, start: VfsPath, path: string, mode: number): V
   beforeChange();
   const p = parentForCreate(a, start, path);
   const dirSt = checkCreate(a, p);
-  const perm = (mode & ~a.umask & 0o1777) | (dirSt.mode & S_ISGID);
-  const inode = p.dir.inode.mkdir(p.name, perm, newOwner(a, dirSt));
+  const m = withDefaultAcl(a, p.dir, (mode & 0o1777) | (dirSt.mode & S_ISGID));
+  const inode = p.dir.inode.mkdir(p.name, m.mode, newOwner(a, dirSt));
+  inherit(inode, m, true);
   created(p.dir.inode, p.name, inode);
   return { mount: p.dir.mount, inode };
 }
@@ -99,9 +125,10 @@ export function mknodAt(a: Actor, start: VfsPath, path: string, mode: number, de
   const p = parentForCreate(a, start, path);
   refuseTrailingSlash(p);
   const dirSt = checkCreate(a, p);
-  const perm = newMode(a, dirSt, mode);
-  const inode = type === S_IFREG ? p.dir.inode.create(p.name, perm, newOwner(a, dirSt))
-    : p.dir.inode.mknod(p.name, type | perm, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+  const m = newMode(a, p.dir, dirSt, mode);
+  const inode = type === S_IFREG ? p.dir.inode.create(p.name, m.mode, newOwner(a, dirSt))
+    : p.dir.inode.mknod(p.name, type | m.mode, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+  inherit(inode, m, false);
   created(p.dir.inode, p.name, inode);
 }
 
@@ -121,7 +148,11 @@ export function bindSocketAt(a: Actor, start: VfsPath, path: string, sock: Guest
     const p = parentForCreate(a, start, path);
     refuseTrailingSlash(p);
     const dirSt = checkCreate(a, p);
-    created(p.dir.inode, p.name, p.dir.inode.bindSocket(p.name, sock, 0o777 & ~a.umask, newOwner(a, dirSt)));
+    // unix_bind applies the umask itself, before any default ACL.
+    const m = withDefaultAcl(a, p.dir, 0o777 & ~a.umask, true);
+    const inode = p.dir.inode.bindSocket(p.name, sock, m.mode, newOwner(a, dirSt));
+    inherit(inode, m, false);
+    created(p.dir.inode, p.name, inode);
   } catch (e) {
     throw e instanceof SysErr && e.errno === E.EEXIST ? new SysErr(E.EADDRINUSE) : e;
   }
@@ -218,8 +249,8 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
     }
   }
   if (from.dir.inode !== to.dir.inode) {
-    if (isDir(mst.mode)) checkAccess(a.creds, mst, MAY_WRITE);
-    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE);
+    if (isDir(mst.mode)) checkAccess(a.creds, mst, MAY_WRITE, moving);
+    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE, replaced);
   }
   if (samePath(from.dir, to.dir) && from.name === to.name) return null;
   // Its last name goes (a directory's only one): IN_DELETE_SELF after the move's events.
@@ -248,7 +279,7 @@ export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string):
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
   if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
   const tst = target.inode.stat();
-  checkHardlink(a.creds, tst);
+  checkHardlink(a.creds, tst, target.inode);
   checkDirWritable(a, p.dir);
   if (isDir(tst.mode)) throw new SysErr(E.EPERM);
   p.dir.inode.link(p.name, target.inode);
@@ -268,7 +299,9 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
   }
   const { dir, name } = end.missing;
   const dirSt = checkDirWritable(a, dir);
-  const inode = dir.inode.create(name, newMode(a, dirSt, mode), newOwner(a, dirSt));
+  const m = newMode(a, dir, dirSt, mode);
+  const inode = dir.inode.create(name, m.mode, newOwner(a, dirSt));
+  inherit(inode, m, false);
   created(dir.inode, name, inode);
   return { at: { mount: dir.mount, inode }, created: true };
 }
@@ -298,7 +331,7 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
       // Access mode 3 neither reads nor writes (ioctl only) but needs both permissions.
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
         (flags & O.TRUNC ? MAY_WRITE : 0);
-      checkAccess(a.creds, st, want);
+      checkAccess(a.creds, st, want, at.inode);
     }
     if ((flags & O.NOATIME) && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, { ...at, hostFd: through }, st);
@@ -321,7 +354,9 @@ export function tmpfileAt(a: Actor, start: VfsPath, path: string, mode: number, 
     { dir: VfsPath; at: VfsPath } {
   const dir = resolve(a, start, path, { followFinal: true, resolve: res });
   const dirSt = checkDirWritable(a, dir);
-  const inode = dir.inode.tmpfile(newMode(a, dirSt, mode), newOwner(a, dirSt), linkable);
+  const m = newMode(a, dir, dirSt, mode);
+  const inode = dir.inode.tmpfile(m.mode, newOwner(a, dirSt), linkable);
+  inherit(inode, m, false);
   return { dir, at: { mount: dir.mount, inode } };
 }
 
@@ -333,7 +368,7 @@ export function openExecutable(a: Actor, at: VfsPath): number {
   const st = at.inode.stat();
   if (!isReg(st.mode)) throw new SysErr(E.EACCES);
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
-  checkAccess(a.creds, st, MAY_EXEC);
+  checkAccess(a.creds, st, MAY_EXEC, at.inode);
   return at.inode.open(O.RDONLY, a);
 }
 
@@ -352,9 +387,13 @@ function writable(p: VfsPath): void {
   beforeChange();
 }
 
-/** Every attribute change: the filesystem's, then its events. */
+/** Every attribute change: the filesystem's (a new mode rewrites an access ACL, posix_acl_chmod), then its events. */
 function changeAttr(p: AttrTarget, attr: SetAttr): void {
   p.inode.setattr(attr, p.hostFd);
+  if (attr.mode !== undefined) {
+    const acl = p.inode.acl('access');
+    if (acl) p.inode.setAcl!('access', chmodAcl(acl, attr.mode), true);
+  }
   attrChanged(p.inode, attr);
 }
 
@@ -409,7 +448,7 @@ export function setTimes(a: Actor, p: AttrTarget, atime: TimeChange, mtime: Time
   const touch = atime === 'now' && mtime === 'now';
   if (!isOwnerOrRoot(a.creds, st)) {
     if (!touch) throw new SysErr(E.EPERM);
-    checkAccess(a.creds, st, MAY_WRITE);
+    checkAccess(a.creds, st, MAY_WRITE, p.inode);
   }
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;
@@ -430,7 +469,7 @@ export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSize
   if (isDir(st.mode)) throw new SysErr(E.EISDIR);
   if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
   writable(p);
-  checkAccess(a.creds, st, MAY_WRITE);
+  checkAccess(a.creds, st, MAY_WRITE, p.inode);
   if (length > st.size && length > limit.soft()) {
     limit.exceeded();
     throw new SysErr(E.EFBIG);
@@ -456,20 +495,86 @@ export function checkXattrAccess(a: Actor, p: AttrTarget, name: string, want: ty
   if (!name.startsWith('user.')) return;
   if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
   if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
-  checkAccess(a.creds, st, want);
+  checkAccess(a.creds, st, want, p.inode);
 }
 
-/** setxattr(2) after its checks (checkXattrAccess): the filesystem's, then IN_ATTRIB. */
-export function setXattr(p: AttrTarget, name: string, value: Uint8Array, flags: number): void {
+/**
+ * setxattr(2) after its checks (checkXattrAccess): the filesystem's, then
+ * IN_ATTRIB. A POSIX ACL on a filesystem that keeps them is the VFS's to
+ * decode and apply (do_set_acl: XATTR_CREATE and XATTR_REPLACE do not apply).
+ */
+export function setXattr(a: Actor, p: AttrTarget, name: string, value: Uint8Array, flags: number): void {
   beforeChange();
-  p.inode.setxattr(name, value, flags, p.hostFd);
+  const kind = aclKindOf(name);
+  const set = () => p.inode.setxattr(name, value, flags, p.hostFd);
+  if (!kind) set();
+  else if (p.inode.setAcl) setAcl(a, p, kind, decodeAcl(value));
+  else if (p.mount.fs.hostKeepsAcls) {
+    // The format is checked before who sets it (do_set_acl), here as on the host.
+    decodeAcl(value);
+    setHostAcl(a, p, kind, set);
+  }
+  else set();
   xattrChanged(p.inode);
 }
 
-export function removeXattr(p: AttrTarget, name: string): void {
+export function removeXattr(a: Actor, p: AttrTarget, name: string): void {
   beforeChange();
-  p.inode.removexattr(name, p.hostFd);
+  const kind = aclKindOf(name);
+  const remove = () => p.inode.removexattr(name, p.hostFd);
+  if (!kind) remove();
+  else if (p.inode.setAcl) setAcl(a, p, kind, null);
+  else if (p.mount.fs.hostKeepsAcls) setHostAcl(a, p, kind, remove);
+  else remove();
   xattrChanged(p.inode);
+}
+
+/**
+ * An ACL of a host's file (Filesystem.hostKeepsAcls): the host checks the
+ * value and sets the mode from it, but would let anyone set one (the gofer is
+ * privileged) and keep the setgid bit, so the owner rule comes first and the
+ * setgid rule after, as set_posix_acl and posix_acl_update_mode have them.
+ */
+function setHostAcl(a: Actor, p: AttrTarget, kind: AclKind, change: () => void): void {
+  const st = statOf(p);
+  // A symlink, or a default ACL of a non-directory: the host's answer comes before the owner's rule.
+  const hostDecides = isLnk(st.mode) || (kind === 'default' && !isDir(st.mode));
+  if (!hostDecides && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+  change();
+  if (hostDecides || kind !== 'access' || inGroup(a.creds, st.gid) || capable(a.creds, CAP.FSETID)) return;
+  const mode = statOf(p).mode & 0o7777;
+  if (mode & S_ISGID) p.inode.setattr({ mode: mode & ~S_ISGID }, p.hostFd);
+}
+
+/**
+ * set_posix_acl and simple_set_acl (null removes): not on a symlink, a
+ * default ACL only on a directory (removing one elsewhere succeeds), only
+ * the owner's or CAP_FOWNER's, then posix_acl_valid. An access ACL sets the
+ * mode's bits and is kept only when they cannot say it all
+ * (posix_acl_update_mode); setgid goes when the caller is not in the file's
+ * group and lacks CAP_FSETID, even when the ACL is removed.
+ */
+function setAcl(a: Actor, p: AttrTarget, kind: AclKind, acl: Acl | null): void {
+  const st = statOf(p);
+  if (isLnk(st.mode)) throw new SysErr(E.EOPNOTSUPP);
+  if (kind === 'default' && !isDir(st.mode)) {
+    if (acl) throw new SysErr(E.EACCES);
+    return;
+  }
+  if (!isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+  if (acl) checkAclValid(acl);
+  let kept = acl;
+  if (kind === 'access') {
+    let mode = st.mode & 0o7777;
+    if (acl) {
+      const m = aclMode(acl, mode);
+      mode = m.mode;
+      if (m.equivalent) kept = null;
+    }
+    if (!inGroup(a.creds, st.gid) && !capable(a.creds, CAP.FSETID)) mode &= ~S_ISGID;
+    if (mode !== (st.mode & 0o7777)) p.inode.setattr({ mode }, p.hostFd);
+  }
+  p.inode.setAcl!(kind, kept);
 }
 
 /** The names listxattr(2) shows the caller: trusted.* only to CAP_SYS_ADMIN. */

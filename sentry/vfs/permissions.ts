@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CAP, capable, type Creds, inGroup } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import { isDir, isReg, S_IFMT, S_ISGID, S_ISUID, S_ISVTX } from '../abi/stat.js';
+import { type Acl, aclPermits } from './acl.js';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;
@@ -11,12 +12,28 @@ export const MAY_READ = 4;
 
 export interface Perm { mode: number; uid: number; gid: number }
 
-export function mayAccess(c: Creds, p: Perm, want: number): boolean {
-  let bits: number;
-  if (c.fsuid === p.uid) bits = (p.mode >> 6) & 7;
-  else if (inGroup(c, p.gid)) bits = (p.mode >> 3) & 7;
-  else bits = p.mode & 7;
-  if ((bits & want) === want) return true;
+/** Where a check finds the file's access ACL: its inode (Inode.acl), null for none (the answer of most filesystems). */
+export interface AclHolder { acl(kind: 'access'): Acl | null }
+
+/**
+ * acl_permission_check: the owner gets the owner bits; anyone else, when the
+ * file has an access ACL and group bits (the mask), what the ACL grants;
+ * else the group or other bits. With no group bits Linux does not look at the
+ * ACL (a named user then gets the other bits), and neither does this.
+ */
+function modeAllows(c: Creds, p: Perm, want: number, acls: AclHolder | null): boolean {
+  if (c.fsuid === p.uid) return ((p.mode >> 6) & want) === want;
+  if (acls !== null && (p.mode & 0o070) !== 0) {
+    const acl = acls.acl('access');
+    if (acl !== null) return aclPermits(c, p.gid, acl, want);
+  }
+  const bits = inGroup(c, p.gid) ? (p.mode >> 3) & 7 : p.mode & 7;
+  return (bits & want) === want;
+}
+
+/** generic_permission: the file's bits (or ACL, from `acls`), then CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. */
+export function mayAccess(c: Creds, p: Perm, want: number, acls: AclHolder | null): boolean {
+  if (modeAllows(c, p, want, acls)) return true;
   if (isDir(p.mode)) {
     if (capable(c, CAP.DAC_OVERRIDE)) return true;
     return (want & MAY_WRITE) === 0 && capable(c, CAP.DAC_READ_SEARCH);
@@ -26,8 +43,8 @@ export function mayAccess(c: Creds, p: Perm, want: number): boolean {
   return want === MAY_READ && capable(c, CAP.DAC_READ_SEARCH);
 }
 
-export function checkAccess(c: Creds, p: Perm, want: number): void {
-  if (!mayAccess(c, p, want)) throw new SysErr(E.EACCES);
+export function checkAccess(c: Creds, p: Perm, want: number, acls: AclHolder | null): void {
+  if (!mayAccess(c, p, want, acls)) throw new SysErr(E.EACCES);
 }
 
 /** inode_owner_or_capable: may `c` change the attributes of a file owned by p.uid (chmod, utimes with values)? */
@@ -72,10 +89,10 @@ export function checkFollow(c: Creds, dir: Perm, link: Perm): void {
 }
 
 /** fs.protected_hardlinks: linking to a file one does not own needs a plain regular file one may read and write. */
-export function checkHardlink(c: Creds, target: Perm): void {
+export function checkHardlink(c: Creds, target: Perm, acls: AclHolder | null): void {
   if (!PROTECTED_HARDLINKS || c.fsuid === target.uid || capable(c, CAP.FOWNER)) return;
   const safe = isReg(target.mode) && !(target.mode & S_ISUID) &&
-    (target.mode & (S_ISGID | 0o010)) !== (S_ISGID | 0o010) && mayAccess(c, target, MAY_READ | MAY_WRITE);
+    (target.mode & (S_ISGID | 0o010)) !== (S_ISGID | 0o010) && mayAccess(c, target, MAY_READ | MAY_WRITE, acls);
   if (!safe) throw new SysErr(E.EPERM);
 }
 

@@ -7,6 +7,7 @@ import { Overlay } from '../../sentry/fs/overlay/overlay.js';
 import { NO_TASK } from '../../sentry/vfs/context.js';
 import type { Inode } from '../../sentry/vfs/inode.js';
 import { mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
+import { type Acl, ACL_TAG, ACL_UNDEFINED_ID } from '../../sentry/vfs/acl.js';
 
 const errnoOf = (f: () => unknown) => {
   try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
@@ -89,5 +90,28 @@ describe('overlay', () => {
     const mine = overlay.root.mkdir('mine', 0o755, ROOT_OWNER);
     overlay.root.rename('mine', overlay.root, 'ours', 0);
     expect(overlay.root.lookup('ours')).toBe(mine);
+  });
+
+  it('copy-up keeps the lower file\'s xattrs and POSIX ACLs', () => {
+    const { lower, upper, overlay } = layers();
+    const low = lower.root.lookup('etc').lookup('conf');
+    const acl: Acl = [
+      { tag: ACL_TAG.USER_OBJ, perm: 6, id: ACL_UNDEFINED_ID }, { tag: ACL_TAG.USER, perm: 4, id: 1000 },
+      { tag: ACL_TAG.GROUP_OBJ, perm: 4, id: ACL_UNDEFINED_ID }, { tag: ACL_TAG.MASK, perm: 4, id: ACL_UNDEFINED_ID },
+      { tag: ACL_TAG.OTHER, perm: 4, id: ACL_UNDEFINED_ID },
+    ];
+    low.setAcl!('access', acl);
+    low.setxattr('user.kept', new Uint8Array([1, 2]), 0);
+    const etc = lower.root.lookup('etc');
+    etc.setAcl!('default', acl);
+    const conf = overlay.root.lookup('etc').lookup('conf');
+    expect(conf.acl('access')).toEqual(acl);
+    write(conf, 'upper');
+    const copied = upper.root.lookup('etc').lookup('conf');
+    expect(copied.acl('access')).toEqual(acl);
+    expect([...copied.getxattr('user.kept')]).toEqual([1, 2]);
+    expect(copied.listxattr()).toEqual(['system.posix_acl_access', 'user.kept']);
+    // The directory copied up as the file's parent keeps its default ACL.
+    expect(upper.root.lookup('etc').acl('default')).toEqual(acl);
   });
 });

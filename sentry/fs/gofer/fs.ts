@@ -33,6 +33,7 @@ const HOLD_MISSED: ReadonlySet<number> = new Set([E.ENOENT, E.ENOTDIR, E.ELOOP, 
 
 export class GoferFs implements Filesystem {
   readonly name = '9p';
+  readonly hostKeepsAcls = true;
   readonly dev = allocDev();
   readonly root: GoferInode;
   /** One inode object per host file, so hard links and repeated lookups agree. */

@@ -12,6 +12,7 @@ import { isDir, isLnk, isReg, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import type { Tmpfs } from '../tmpfs/tmpfs.js';
 import type { EmptyDir } from '../../host/emptydir.js';
+import { type Acl, type AclKind, aclKindOf, decodeAcl } from '../../vfs/acl.js';
 
 export class Overlay implements Filesystem {
   readonly name = 'overlay';
@@ -125,6 +126,7 @@ export class OverlayInode extends Inode {
     else if (isLnk(st.mode)) up = dir.symlink(this.name, lower.readlink(NO_TASK), owner);
     else if (isReg(st.mode)) up = copyFile(dir, this.name, lower, st, owner);
     else up = dir.mknod(this.name, st.mode, st.rdev, owner);
+    copyXattrs(lower, up);
     up.setattr({ atime: st.atime, mtime: st.mtime });
     this.upper = up;
     this.fs.noteUpper(this, up);
@@ -243,6 +245,41 @@ export class OverlayInode extends Inode {
   override listxattr(): string[] { return this.top.listxattr(); }
   override setxattr(name: string, value: Uint8Array, flags: number): void { this.copyUp().setxattr(name, value, flags); }
   override removexattr(name: string): void { this.copyUp().removexattr(name); }
+  // The upper layer keeps ACLs; a lower file's are those its filesystem keeps as ACLs (none from a gofer's host tree).
+  override acl(kind: AclKind): Acl | null { return this.top.acl(kind); }
+  override setAcl(kind: AclKind, acl: Acl | null, keepCtime?: boolean): void {
+    const up = this.copyUp();
+    if (!up.setAcl) throw new SysErr(E.EOPNOTSUPP);
+    up.setAcl(kind, acl, keepCtime);
+  }
+}
+
+/**
+ * ovl_copy_xattr: a copied-up file keeps its xattrs, its ACLs as ACLs. A
+ * name the upper layer does not keep (EOPNOTSUPP) is left behind, as
+ * overlayfs leaves it, but not an ACL: without it the copy-up fails.
+ */
+function copyXattrs(lower: Inode, up: Inode): void {
+  let names: string[];
+  try {
+    names = lower.listxattr();
+  } catch (e) {
+    if (e instanceof SysErr && e.errno === E.EOPNOTSUPP) return;
+    throw e;
+  }
+  for (const name of names) {
+    const kind = aclKindOf(name);
+    if (kind) {
+      if (!up.setAcl) throw new SysErr(E.EOPNOTSUPP);
+      up.setAcl(kind, decodeAcl(lower.getxattr(name)));
+      continue;
+    }
+    try {
+      up.setxattr(name, lower.getxattr(name), 0);
+    } catch (e) {
+      if (!(e instanceof SysErr && e.errno === E.EOPNOTSUPP)) throw e;
+    }
+  }
 }
 
 function copyFile(dir: Inode, name: string, lower: Inode, st: Stat, owner: Owner): Inode {

@@ -20,14 +20,16 @@ import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd
 import { hostFifos } from '../../host/fifos.js';
 import { futimens, utimensPath } from '../../host/times.js';
 import { HostTmpfs } from './instance.js';
+import { type Acl, type AclKind, aclKindOf, ACL_XATTR, encodeAcl } from '../../vfs/acl.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const PAGE = 4096;
 
 /**
  * The xattr namespaces this tmpfs keeps: user, trusted and security, as
- * Linux's tmpfs; system.* (POSIX ACLs) is EOPNOTSUPP, as on a tmpfs built
- * without CONFIG_TMPFS_POSIX_ACL: the sentry checks no ACLs.
+ * Linux's tmpfs, and in system.* only the POSIX ACLs (CONFIG_TMPFS_POSIX_ACL),
+ * which are not kept as xattrs but as ACLs (acl, setAcl): any other system.*
+ * name is EOPNOTSUPP.
  */
 function keptName(name: string): void {
   if (name.startsWith('system.')) throw new SysErr(E.EOPNOTSUPP);
@@ -119,13 +121,35 @@ export abstract class TmpfsInode extends Inode {
   /** Made on the first set: most files have none, and a tmpfs may hold millions. */
   private xattrs: Map<string, Uint8Array> | null = null;
 
+  /** Its POSIX ACLs, made on the first set: most files have none. */
+  private acls: Record<AclKind, Acl | null> | null = null;
+
   override getxattr(name: string): Uint8Array {
+    const kind = aclKindOf(name);
+    if (kind) {
+      // A symlink keeps no ACLs (Linux's have no get_acl).
+      if ((this.meta.mode & S_IFMT) === S_IFLNK) throw new SysErr(E.EOPNOTSUPP);
+      const acl = this.acl(kind);
+      if (!acl) throw new SysErr(E.ENODATA);
+      return encodeAcl(acl);
+    }
     keptName(name);
     const v = this.xattrs?.get(name);
     if (!v) throw new SysErr(E.ENODATA);
     return v;
   }
-  override listxattr(): string[] { return [...(this.xattrs?.keys() ?? [])]; }
+  /** The ACLs first, as Linux's simple_xattr_list lists them. */
+  override listxattr(): string[] {
+    const names: string[] = [];
+    if (this.acls?.access) names.push(ACL_XATTR.access);
+    if (this.acls?.default) names.push(ACL_XATTR.default);
+    return this.xattrs ? [...names, ...this.xattrs.keys()] : names;
+  }
+  override acl(kind: AclKind): Acl | null { return this.acls === null ? null : this.acls[kind]; }
+  override setAcl(kind: AclKind, acl: Acl | null, keepCtime = false): void {
+    if (acl !== null || this.acls !== null) (this.acls ??= { access: null, default: null })[kind] = acl;
+    if (!keepCtime) this.touchChanged();
+  }
   override setxattr(name: string, value: Uint8Array, flags: number): void {
     keptName(name);
     const has = this.xattrs?.has(name) ?? false;
