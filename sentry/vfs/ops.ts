@@ -45,11 +45,12 @@ function withDefaultAcl(a: Actor, dir: VfsPath, mode: number, umasked = false): 
   return { ...inheritAcl(dflt, mode), dflt };
 }
 
-/** The permission bits of a new non-directory: umask or default ACL, and setgid-directory rules (inode_init_owner). */
+/**
+ * The permission bits of a new non-directory: the setgid-directory rule
+ * first, then the umask or the default ACL, as vfs_prepare_mode orders them.
+ */
 function newMode(a: Actor, dir: VfsPath, dirSt: Stat, mode: number): NewMode {
-  const dflt = dir.inode.acl('default');
-  if (!dflt) return { mode: stripSgid(a.creds, dirSt, mode & ~a.umask & 0o7777), access: null, dflt: null };
-  return { ...inheritAcl(dflt, stripSgid(a.creds, dirSt, mode & 0o7777)), dflt };
+  return withDefaultAcl(a, dir, stripSgid(a.creds, dirSt, mode & 0o7777));
 }
 
 /** The ACLs a new entry inherits: an access ACL, and for a directory its parent's default ACL as its own. */
