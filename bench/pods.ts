@@ -19,11 +19,12 @@ if (!install.ok) throw new Error(`busybox-static is needed for the containers' r
 const work = mkdtempSync('/tmp/tvisor-bench-pods-');
 const state = join(work, 'state');
 const { dir: rootfs } = buildBusyboxRootfs(work);
-const TVISOR = repoFile('bin/tvisor.js');
+/** The runtime as engines run it: the front end, which hands a join to the pod's warm command line. */
+const TVISOR = repoFile('native/build/tvisor');
 
 function oci(args: string[]): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [TVISOR, '--root', state, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(TVISOR, ['--root', state, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`tvisor ${args.join(' ')} failed`);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
@@ -42,11 +43,11 @@ function bundle(annotations: Record<string, string>): string {
 }
 const member = (kind: string) => ({ 'io.kubernetes.cri.container-type': kind, 'io.kubernetes.cri.sandbox-id': 'pod' });
 
-type Kind = 'sentry' | 'gofers' | 'waiters' | 'guests';
+type Kind = 'sentry' | 'gofers' | 'warm' | 'waiters' | 'guests';
 /** Resident memory (kB) of a set of processes: all of it (RSS), and what is theirs alone (USS: private pages, which the host pays for each). */
 interface Memory { rss: number; uss: number }
-const none = (): Record<Kind, Memory> => ({ sentry: { rss: 0, uss: 0 }, gofers: { rss: 0, uss: 0 }, waiters: { rss: 0, uss: 0 },
-  guests: { rss: 0, uss: 0 } });
+const none = (): Record<Kind, Memory> => ({ sentry: { rss: 0, uss: 0 }, gofers: { rss: 0, uss: 0 }, warm: { rss: 0, uss: 0 },
+  waiters: { rss: 0, uss: 0 }, guests: { rss: 0, uss: 0 } });
 
 /** The memory of `pids` and their descendants, split by what they are. */
 function memory(pids: number[]): Record<Kind, Memory> {
@@ -63,7 +64,8 @@ function memory(pids: number[]): Record<Kind, Memory> {
     try {
       const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      const kind: Kind = cmd.includes('gofer/main.js') ? 'gofers' : cmd.includes('sandbox-main.js') && root ? 'sentry'
+      const kind: Kind = cmd.includes('gofer/main.js') ? 'gofers' : cmd.includes('warm-main.js') ? 'warm'
+        : cmd.includes('sandbox-main.js') && root ? 'sentry'
         : cmd.includes('tvisor-waiter') ? 'waiters' : 'guests';
       out[kind].rss += field(rollup, 'Rss');
       out[kind].uss += field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty');
@@ -75,7 +77,7 @@ function memory(pids: number[]): Record<Kind, Memory> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pidOf = (id: string) => JSON.parse(spawnSync(process.execPath, [TVISOR, '--root', state, 'state', id], { encoding: 'utf8' }).stdout).pid as number;
+const pidOf = (id: string) => JSON.parse(spawnSync(TVISOR, ['--root', state, 'state', id], { encoding: 'utf8' }).stdout).pid as number;
 
 try {
   const sandboxes: number[] = [];
@@ -100,7 +102,7 @@ try {
   const waiter = memory(waiters).waiters;
   const mb = (x: number) => `${(x / 1024).toFixed(1)} MB`;
   const show = (m: Record<Kind, Memory>, k: Kind) => `${k} ${mb(m[k].rss)} (own ${mb(m[k].uss)})`;
-  const kinds: Kind[] = ['sentry', 'gofers', 'guests'];
+  const kinds: Kind[] = ['sentry', 'gofers', 'warm', 'guests'];
   const per = (k: Kind, x: keyof Memory) => mb((after[k][x] - before[k][x]) / N);
   const own = (kinds.reduce((t, k) => t + after[k].uss - before[k].uss, 0) + waiter.uss) / N;
   process.stdout.write([
@@ -114,6 +116,6 @@ try {
     `memory the host pays per container (own pages of the sentry's growth, the gofer, the guests and the waiter): ${mb(own)}`,
   ].join('\n') + '\n');
 } finally {
-  for (const id of readdirSync(state)) spawnSync(process.execPath, [TVISOR, '--root', state, 'delete', '--force', id]);
+  for (const id of readdirSync(state)) spawnSync(TVISOR, ['--root', state, 'delete', '--force', id]);
   rmSync(work, { recursive: true, force: true });
 }

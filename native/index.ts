@@ -116,6 +116,7 @@ export const libcCalls = bindings(libc, {
   listen: fn<(fd: number, backlog: number) => number>('int listen(int fd, int backlog)'),
   accept4: fn<(fd: number, addr: null, len: null, flags: number) => number>('int accept4(int fd, void *addr, void *len, int flags)'),
   fcntl: fn<(fd: number, cmd: number, arg: number) => number>('int fcntl(int fd, int cmd, int arg)'),
+  dup3: fn<(oldFd: number, newFd: number, flags: number) => number>('int dup3(int oldfd, int newfd, int flags)'),
   // Extended attributes of an open host file (a gofer file that may have lost its name); names are C strings of their bytes.
   fgetxattr: fn<(fd: number, name: Uint8Array, value: Uint8Array, size: number) => number>('int64_t fgetxattr(int fd, const uint8_t *name, _Out_ uint8_t *value, size_t size)'),
   fsetxattr: fn<(fd: number, name: Uint8Array, value: Uint8Array, size: number, flags: number) => number>('int fsetxattr(int fd, const uint8_t *name, const uint8_t *value, size_t size, int flags)'),

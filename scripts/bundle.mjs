@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
-  entryPoints: { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/sandbox-main.js', 'gofer/main': 'dist/gofer/main.js' },
+  entryPoints: { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/sandbox-main.js', 'gofer/main': 'dist/gofer/main.js',
+    'src/warm-main': 'dist/src/warm-main.js' },
   outdir: 'dist/bundle',
   chunkNames: 'src/[name]-[hash]',
   bundle: true,

@@ -47,6 +47,8 @@ export interface SandboxSpec extends ContainerSpec {
   controlSocket?: string;
   /** The sandbox of a pod (a CRI sandbox container): other containers will join it over the control socket. */
   podSandbox?: boolean;
+  /** Where the pod's warm command line listens (a pod's sandbox started by the runtime): see SandboxHooks.startWarm. */
+  warmSocket?: string;
   /** A network namespace to join (an engine's); absent: a new, empty one. */
   netns?: string;
   debugLog?: string;
@@ -71,6 +73,8 @@ export interface SandboxHooks {
   guestCgroups?: number[];
   /** The sandbox is up (and the control socket, if any, serves): the runtime's create may return. */
   ready?(info: { initPid: number }): void;
+  /** Starts the pod's warm command line (src/oci/warm.ts) with the listening socket at spec.warmSocket; returns its pid. */
+  startWarm?(listenFd: number): number;
   /** The first process started (its host pid). */
   started?(pid: number): void;
   /**
@@ -151,6 +155,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     const overlayRoot = sandbox.root.inode as OverlayInode;
     const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, {
       startMain, shutdown, pod, log, podSandbox: spec.podSandbox ?? false,
+      ...(spec.warmSocket && hooks.startWarm ? { warm: { socket: spec.warmSocket, start: hooks.startWarm } } : {}),
       changes: (fd, tar) => {
         if (tar) writeChangesTar(overlayRoot, fd);
         else writeFileSync(fd, JSON.stringify(listChanges(overlayRoot)));
@@ -167,6 +172,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     }
     log.debug({ argv: spec.process?.args, initPid, goferPid: gofer.pid }, 'sandbox started');
     hooks.ready?.({ initPid });
+    control?.startWarmCommandLine();
     try {
       const status = kernel.run();
       hooks.finished?.(() => listChanges(overlayRoot));

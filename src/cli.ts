@@ -4,11 +4,11 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Bind } from './api/spec.js';
 import { parseSize } from './cgroup.js';
 import type { DoOptions } from './do.js';
-import { registerRuntime } from './oci/commands.js';
+import { newProgram, registerRuntime } from './oci/commands.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
@@ -64,10 +64,7 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-const program = new Command('tvisor')
-  .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.')
-  .version('tvisor version 0.1.0\nspec: 1.2.0', '--version')
-  .enablePositionalOptions();
+const program = newProgram();
 
 program.command('do')
   .description('run one command sandboxed; the host root is a read-only lower layer under a memory overlay')

@@ -8,5 +8,7 @@ import { repoFile } from '../native/repo.js';
 export const CLI_MAIN = repoFile('bin/tvisor.js');
 /** The sandbox process: the sentry, its gofer's parent. */
 export const SANDBOX_MAIN = repoFile('dist/bundle/src/sandbox-main.js');
+/** A pod's warm command line (src/oci/warm.ts), which serves a joining create handed over by native/build/tvisor. */
+export const WARM_MAIN = repoFile('dist/bundle/src/warm-main.js');
 /** The waiter of a pod's container (native/waiter.c): a few hundred kB where a Node process takes tens of MB. */
 export const WAITER = repoFile('native/build/tvisor-waiter');

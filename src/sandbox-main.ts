@@ -5,6 +5,7 @@
 // Exits as the guest's main process did (128 + signal for a signal). The
 // gofer is started first, so that its start-up overlaps the loading of the
 // sentry.
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
@@ -12,6 +13,7 @@ import { libcCalls, native } from '../native/index.js';
 import { connectUnix } from '../sentry/host/sockets.js';
 import { textName } from '../sentry/abi/names.js';
 import { raiseFdLimit } from '../sentry/host/fd.js';
+import { WARM_MAIN } from './programs.js';
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
@@ -71,6 +73,15 @@ function keepInheritedFds(): void {
   for (const fd of fds) libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
 }
 
+/** A pod's warm command line: the sentry's child, the listening socket its fd 3, nothing else of this process's. */
+function startWarm(listenFd: number): number {
+  const child = spawn(process.execPath, [WARM_MAIN, String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', listenFd] });
+  if (child.pid === undefined) throw new Error('cannot start the warm command line');
+  // The sentry reaps it (Kernel.watchChild); Node's loop must not wait for it.
+  child.unref();
+  return child.pid;
+}
+
 let boot: typeof import('../sentry/boot.js') | undefined;
 let status;
 let guestCgroups: number[] = [];
@@ -85,6 +96,7 @@ try {
   const hooks: SandboxHooks = {
     guestCgroups,
     ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
+    startWarm,
   };
   if (spec.process?.terminal) {
     hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)

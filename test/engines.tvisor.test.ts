@@ -11,9 +11,9 @@ import { buildBusyboxRootfs, type Rootfs } from './engines/rootfs.js';
 import { Dockerd } from './engines/docker.js';
 import { Podman } from './engines/podman.js';
 import { Containerd } from './engines/containerd.js';
-import { processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
-import { spawn } from 'node:child_process';
-import { compile } from './helpers.js';
+import { alive, processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { compile, FRONT_END } from './helpers.js';
 
 const parent = process.env.TVISOR_TEST_TMP ?? '/tmp';
 const NOTHING: Leftovers = { processes: [], mounts: [], paths: [] };
@@ -60,10 +60,11 @@ afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
  * wrapper gives a private state root, so the check that no state is left is
  * about this test's containers only.
  */
-function wrapper(name: string, pre: string[]): string {
+function wrapper(name: string, pre: string[], frontEnd = false): string {
   const path = join(work, name);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(path, `#!/bin/sh\nexec ${q(process.execPath)} ${q(TVISOR)} ${pre.map(q).join(' ')} "$@"\n`);
+  const program = frontEnd ? q(FRONT_END) : `${q(process.execPath)} ${q(TVISOR)}`;
+  writeFileSync(path, `#!/bin/sh\nexec ${program} ${pre.map(q).join(' ')} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }
@@ -257,7 +258,8 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
 
   it('runs a pod (CRI annotations) in one sentry: a shared volume and its locks, own /tmp and roots, delete of one container', async () => {
     const c = await Containerd.start();
-    const runtime = wrapper('tvisor-ctr-pod', []);
+    // The front end, as a pod's runtime is best given: a join goes to the pod's warm command line.
+    const runtime = wrapper('tvisor-ctr-pod', [], true);
     const volume = join(work, 'pod-volume');
     mkdirSync(volume);
     writeFileSync(join(volume, 'lock'), '');
@@ -272,12 +274,18 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
     const sentries = () => [...new Set(processesMentioning(c.root).filter((p) => p.cmdline.includes('sandbox-main.js')).map((p) => p.pid))]
       .filter((pid, _, all) => !all.includes(Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])));
     let left: Leftovers | undefined;
+    let lastWarm = 0;
     try {
       const runPod = (id: string, kind: string, extra: string[] = []) =>
         c.ctr(['run', '-d', ...c.runArgs(runtime), ...member(kind), ...extra, '--rootfs', rootfs.dir, id, 'sleep', '600']);
       expect((await runPod('pod1', 'sandbox')).code).toBe(0);
       expect(sentries().length).toBe(1);
+      const warmOf = () => Number(spawnSync('pgrep', ['-P', String(sentries()[0]), '-f', 'warm-main.js'], { encoding: 'utf8' }).stdout.trim());
+      expect(await until(async () => warmOf() > 0)).toBe(true);
+      const warm = warmOf();
       for (const id of ['a', 'b']) expect((await runPod(id, 'container', vol)).code).toBe(0);
+      // The joins were the warm command line's: the first one served and ended.
+      expect(alive(warm)).toBe(false);
       expect((await runPod('c', 'container')).code).toBe(0);
       // One sentry process for the pod, counted from the host.
       expect(sentries().length).toBe(1);
@@ -307,10 +315,14 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect((await exec('b', 'echo ok')).stdout).toBe('ok\n');
       expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/\bpod1\s+\d+\s+RUNNING[\s\S]*\ba\s+\d+\s+RUNNING|\ba\s+\d+\s+RUNNING[\s\S]*\bpod1\s+\d+\s+RUNNING/);
       expect(sentries().length).toBe(1);
+      lastWarm = warmOf();
     } finally {
       left = await c.stop();
     }
     expect(left).toEqual(NOTHING);
     expect(tvisorLeftovers(c.root)).toEqual([]);
+    // The pod's warm command line went with its sandbox.
+    expect(lastWarm).toBeGreaterThan(0);
+    expect(alive(lastWarm)).toBe(false);
   });
 });

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const TVISOR = join(REPO, 'bin', 'tvisor.js');
+/** The runtime's front end as engines run it (native/front.c): Node for every command but a pod's joining create. */
+export const FRONT_END = join(REPO, 'native', 'build', 'tvisor');
 
 export interface RunResult { status: number | null; stdout: string; stderr: string }
 

@@ -6,12 +6,12 @@
 // one filesystem. Escapes from one container towards another's root and the
 // hidden directory are each tried, and fail.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
-import { compile, tempDir, TVISOR } from './helpers.js';
+import { compile, FRONT_END, tempDir, TVISOR } from './helpers.js';
 
 ensurePackages(['busybox-static']);
 const base = tempDir('pods');
@@ -37,13 +37,16 @@ const PREFIX = `p${process.pid}-`;
 
 interface Result { status: number | null; stdout: string; stderr: string }
 
-/** One runtime command, its output through files (a container's waiter keeps create's stdio open). */
-function oci(args: string[], timeout = 120_000): Result {
-  const out = join(base, 'cmd.out');
-  const err = join(base, 'cmd.err');
+/**
+ * One runtime command through the front end, as engines run the runtime (a join goes to the pod's warm command
+ * line), or through the Node command line (`node: true`); its output through files (a container's waiter keeps
+ * create's stdio open).
+ */
+function oci(args: string[], { timeout = 120_000, node = false, out = join(base, 'cmd.out'), err = join(base, 'cmd.err') } = {}): Result {
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
   try {
-    const r = spawnSync('node', [TVISOR, '--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout });
+    const r = node ? spawnSync('node', [TVISOR, '--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout })
+      : spawnSync(FRONT_END, ['--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout });
     return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
     for (const fd of fds) closeSync(fd);
@@ -109,6 +112,14 @@ function sentries(): number[] {
   return pids.filter((p) => !pids.includes(ppid(p)));
 }
 
+/** The pod's warm command line (src/oci/warm.ts): the sentry's child waiting for a joining create; 0 while none is. */
+function warmOf(sentry: number): number {
+  const out = spawnSync('pgrep', ['-P', String(sentry), '-f', 'warm-main.js'], { encoding: 'utf8' }).stdout;
+  const pids = out.split('\n').filter(Boolean).map(Number);
+  expect(pids.length).toBeLessThan(2);
+  return pids[0] ?? 0;
+}
+
 async function until(f: () => boolean, ms = 30_000): Promise<void> {
   for (let i = 0; i < ms / 50 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
   expect(f()).toBe(true);
@@ -157,6 +168,41 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     expect(sh(A, 'cat /tmp/mine').stdout).toBe('a\n');
     expect(sh(C, 'ls /vol 2>&1').status).not.toBe(0);
   }, 300_000);
+
+  it('hands a joining create to the pod\'s warm command line, which the sandbox replaces; Node joins as well', async () => {
+    const [sentry] = sentries();
+    await until(() => warmOf(sentry!) > 0);
+    const warm = warmOf(sentry!);
+    // It holds none of the sentry's descriptors: its stdio is /dev/null, fd 3 the warm socket, the rest Node's own.
+    const links = readdirSync(`/proc/${warm}/fd`).map((fd) => readlinkSync(`/proc/${warm}/fd/${fd}`));
+    expect(links.filter((l) => /seccomp|pidfd|\/dev\/pts|^\/(?!dev\/null)/.test(l))).toEqual([]);
+    // Its create's stdio is the container's: the front end hands its own over.
+    const W = `${PREFIX}w`;
+    const [out, err] = [join(base, 'w.out'), join(base, 'w.err')];
+    const dir = bundle('container', SB, 'w', (c) => { c.process.args = ['sh', '-c', 'echo out-w; echo err-w >&2; hostname']; });
+    expect(oci(['create', '--bundle', dir, W], { out, err })).toMatchObject({ status: 0 });
+    // That one served it and ended; the sandbox started another.
+    await until(() => !alive(warm) && warmOf(sentry!) > 0);
+    expect(readFileSync(`/proc/${state(W).pid}/cmdline`, 'utf8')).toMatch(/^[^\0]*\/tvisor-waiter\0/);
+    expect(oci(['start', W]).status).toBe(0);
+    await until(() => state(W).status === 'stopped');
+    expect(readFileSync(out, 'utf8')).toBe('out-w\nthe-pod\n');
+    expect(readFileSync(err, 'utf8')).toBe('err-w\n');
+    expect(oci(['delete', W]).status).toBe(0);
+    // A warm create's error is the command's, on its stderr, as Node's would be.
+    const second = warmOf(sentry!);
+    expect(oci(['create', '--bundle', bundle('container', SB, 'w'), A])).toMatchObject(
+      { status: 1, stderr: `tvisor: container with id exists: ${A}\n` });
+    await until(() => !alive(second) && warmOf(sentry!) > 0);
+    // The Node command line joins a pod the same way, without the warm one.
+    const third = warmOf(sentry!);
+    const N = `${PREFIX}n`;
+    expect(oci(['create', '--bundle', bundle('container', SB, 'n'), N], { node: true })).toMatchObject({ status: 0, stderr: '' });
+    expect(oci(['start', N]).status).toBe(0);
+    expect(sh(N, 'hostname')).toMatchObject({ status: 0, stdout: 'the-pod\n' });
+    expect(warmOf(sentry!)).toBe(third);
+    expect(oci(['delete', '--force', N]).status).toBe(0);
+  }, 180_000);
 
   it('makes a lock held in one container block another (flock and fcntl)', async () => {
     writeFileSync(join(VOLUME, 'lock'), '');
@@ -303,10 +349,17 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
 
   it('tears the pod down with its sandbox container', async () => {
     const sentry = sentries();
+    const warm = warmOf(sentry[0]!);
+    expect(warm).toBeGreaterThan(0);
+    const late = bundle('container', SB, 'late');
     expect(oci(['delete', '--force', SB]).status).toBe(0);
     await until(() => state(B).status === 'stopped');
     expect(oci(['delete', B]).status).toBe(0);
-    for (const pid of sentry) expect(alive(pid)).toBe(false);
+    for (const pid of [...sentry, warm]) expect(alive(pid)).toBe(false);
+    expect(readdirSync(STATE)).toEqual([]);
+    // With no pod's socket to hand it to, the front end runs the Node command line, which says why it cannot join.
+    expect(oci(['create', '--bundle', late, `${PREFIX}late`])).toMatchObject(
+      { status: 1, stderr: `tvisor: container does not exist: ${SB}\n` });
     expect(readdirSync(STATE)).toEqual([]);
   }, 120_000);
 });

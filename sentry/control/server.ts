@@ -30,6 +30,11 @@ export interface ControlHandlers {
   pod: Pod;
   /** Containers are expected to join (the sandbox of a pod): keep a gofer started ahead for the next. */
   podSandbox: boolean;
+  /**
+   * A pod's warm command line (src/oci/warm.ts): the socket it listens on, and how to start one with the listening
+   * socket (it is started again each time one exits 0, having served a command).
+   */
+  warm?: { socket: string; start(listenFd: number): number };
   log: Log;
 }
 
@@ -55,21 +60,59 @@ export class ControlServer {
    * would wait for it on its first request.
    */
   private spare: GoferRef | null;
+  /** The warm command line's listening socket (-1: none, or no longer): accepted by it, not by the sentry. */
+  private warmListenFd = -1;
 
   constructor(private readonly kernel: Kernel, private readonly path: string, private readonly h: ControlHandlers) {
     this.listenFd = listenAt(path);
     kernel.watch(this.listenFd, () => this.accept());
     this.spare = h.podSandbox ? this.startGofer(true) : null;
+    // Blocking: the warm command line waits in accept; the sentry never reads it. A front end that comes before the
+    // first one has started waits in the backlog.
+    if (h.warm) this.warmListenFd = listenAt(h.warm.socket, false);
+  }
+
+  /** Once the sandbox is up (create has returned): its start-up does not compete with the sandbox's. */
+  startWarmCommandLine(): void {
+    if (this.h.warm && this.warmListenFd >= 0) this.startWarm(this.h.warm);
   }
 
   close(): void {
     // A gofer not yet told what to serve ends quietly when the sentry hangs up.
     this.spare?.client.close();
     this.spare = null;
+    this.closeWarm();
     for (const fd of this.open) closeQuietly(fd);
     this.kernel.unwatch(this.listenFd);
     closeQuietly(this.listenFd);
     try { unlinkSync(this.path); } catch { /* the runtime's delete removed the directory */ }
+  }
+
+  /**
+   * Starts the pod's warm command line. One that served a command exits 0 and is replaced; any other end closes the
+   * socket, so that the front end (native/front.c) finds nothing there and runs the Node command line.
+   */
+  private startWarm(warm: NonNullable<ControlHandlers['warm']>): void {
+    let pid: number;
+    try {
+      pid = warm.start(this.warmListenFd);
+    } catch (e) {
+      this.h.log.error({ err: (e as Error).message }, 'cannot start the warm command line');
+      return this.closeWarm();
+    }
+    this.kernel.watchChild(pid, (status) => {
+      if (this.warmListenFd < 0) return;
+      if ('code' in status && status.code === 0) return this.startWarm(warm);
+      this.h.log.error({ pid, status }, 'the warm command line ended without serving: joins go through Node');
+      this.closeWarm();
+    });
+  }
+
+  private closeWarm(): void {
+    if (this.warmListenFd < 0) return;
+    closeQuietly(this.warmListenFd);
+    this.warmListenFd = -1;
+    try { unlinkSync(this.h.warm!.socket); } catch { /* the runtime's delete removed the directory */ }
   }
 
   private accept(): void {
@@ -300,8 +343,8 @@ function failure(e: unknown): ControlResponse {
 }
 
 /** A listening SOCK_SEQPACKET socket bound at `path`. */
-function listenAt(path: string): number {
-  const fd = libcCalls.socket(1 /* AF_UNIX */, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+function listenAt(path: string, nonblocking = true): number {
+  const fd = libcCalls.socket(1 /* AF_UNIX */, SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) throw new Error('control socket: socket failed');
   try {
     bindUnix(fd, textName(path));

@@ -73,8 +73,8 @@ export class Kernel {
   private readonly critical = new Set<number>();
   /** The containers of the sandbox, by id; the first is the sandbox's own (whose end ends the sandbox). */
   readonly containers = new Map<string, Container>();
-  /** The gofers of containers other than the sandbox's, by host pid: their death ends their users only. */
-  private readonly gofers = new Map<number, GoferRef>();
+  /** The sentry's own child processes (the gofers of a pod's containers, its warm command line): what their end does. */
+  private readonly children = new Map<number, (status: ExitStatus) => void>();
   /** Tasks whose FIFO open waits on a thread: an O_PATH fd of that FIFO. */
   private readonly waitingOpens = new Map<number, number>();
   /** Tasks whose lock call waits on a thread: its handle. */
@@ -119,7 +119,18 @@ export class Kernel {
   }
 
   /** A gofer serving containers of a pod: if it dies, the containers using it end, and no other. */
-  watchGofer(g: GoferRef): void { this.gofers.set(g.pid, g); }
+  watchGofer(g: GoferRef): void {
+    this.watchChild(g.pid, () => {
+      for (const c of g.users) {
+        if (!c.status) this.log.error({ pid: g.pid, container: c.id }, 'a gofer died: ending the containers it served');
+        this.killContainer(c);
+        c.ended({ signal: SIGKILL, core: false });
+      }
+    });
+  }
+
+  /** A child process of the sentry: `ended` runs when it ends; the sandbox's end kills it. */
+  watchChild(pid: number, ended: (status: ExitStatus) => void): void { this.children.set(pid, ended); }
 
   addContainer(c: Container): void {
     if (this.containers.has(c.id)) throw new SysErr(E.EEXIST, `container ${c.id}`);
@@ -194,7 +205,7 @@ export class Kernel {
     this.platform.kill(this.initPid, SIGKILL);
     for (const t of this.tasks.values()) this.platform.kill(t.tid, SIGKILL);
     for (const pidfd of this.critical) libcCalls.pidfdSendSignal(pidfd, SIGKILL, null, 0);
-    for (const pid of this.gofers.keys()) this.platform.kill(pid, SIGKILL);
+    for (const pid of this.children.keys()) this.platform.kill(pid, SIGKILL);
     for (let ev = this.platform.wait(); ev; ev = this.platform.wait()) {
       if (ev.kind !== EV.EXITED && ev.kind !== EV.SIGNALED) this.platform.kill(ev.pid, SIGKILL);
     }
@@ -432,14 +443,11 @@ export class Kernel {
   }
 
   private exited(ev: TrapEvent): void {
-    const gofer = this.gofers.get(ev.pid);
-    if (gofer) {
-      this.gofers.delete(ev.pid);
-      for (const c of gofer.users) {
-        if (!c.status) this.log.error({ pid: ev.pid, container: c.id }, 'a gofer died: ending the containers it served');
-        this.killContainer(c);
-        c.ended({ signal: SIGKILL, core: false });
-      }
+    const status: ExitStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };
+    const child = this.children.get(ev.pid);
+    if (child) {
+      this.children.delete(ev.pid);
+      child(status);
       return;
     }
     if (this.waitingOpens.size) this.endWaitingOpen(ev.pid, true);
@@ -459,7 +467,6 @@ export class Kernel {
       }
     }
     const launched = this.launched.get(ev.pid);
-    const status: ExitStatus = ev.kind === EV.EXITED ? { code: ev.status } : { signal: ev.status, core: ev.aux !== 0 };
     if (launched) {
       this.launched.delete(ev.pid);
       launched.exited?.(status);

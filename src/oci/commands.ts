@@ -3,7 +3,7 @@
 // commands and their flags. An error is one line on stderr (and a runc-style
 // entry in --log) and exit status 1.
 import { appendFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { CgroupError } from '../cgroup.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import type * as Runtime from './runtime.js';
@@ -30,16 +30,32 @@ function logLine(g: ReturnType<typeof globals>, level: string, msg: string): voi
   try { appendFileSync(g.log, line + '\n'); } catch { /* the log is the engine's; nothing more to tell */ }
 }
 
+/**
+ * A pod's warm command line (warm.ts) serving a command the front end (native/front.c) handed it: it serves a
+ * joining create, with the front end's waiter; anything else goes back to the front end, which runs it with Node.
+ */
+export interface WarmContext { waiter: { pid: number; sock: number }; toNode(): never }
+
+/** The command line's program: its version and parsing rules, for the CLI and a warm command line alike. */
+export function newProgram(): Command {
+  return new Command('tvisor')
+    .description('A gVisor-style sandbox: a userspace kernel serves the filesystem of untrusted Linux programs.')
+    .version('tvisor version 0.1.0\nspec: 1.2.0', '--version')
+    .enablePositionalOptions();
+}
+
 /** Runs a command: an expected error is one line and exit 1; anything else, its stack with --debug. */
 function action<A extends unknown[]>(program: Command, name: string,
-    f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown) {
+    f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown, warm?: WarmContext) {
   return async (...a: A) => {
+    if (warm && name !== 'create') warm.toNode();
     const g = globals(program);
     if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}`);
     try {
       const code = await f(g, await runtime(), ...a);
       process.exit(typeof code === 'number' ? code : 0);
     } catch (e) {
+      if (warm && e instanceof (await runtime()).NotAJoin) warm.toNode();
       const known = e instanceof RuntimeError || e instanceof ConfigError || e instanceof CgroupError;
       const msg = (e as Error).message;
       logLine(g, 'error', msg);
@@ -56,7 +72,7 @@ const integer = (v: string) => {
   return Number(v);
 };
 
-export function registerRuntime(program: Command): void {
+export function registerRuntime(program: Command, warm?: WarmContext): void {
   program
     .option('--root <dir>', 'where the containers\' state lives', DEFAULT_ROOT)
     .option('--log <file>', 'append the runtime\'s log (errors, and with --debug its commands) to file')
@@ -76,8 +92,8 @@ export function registerRuntime(program: Command): void {
     .option('--preserve-fds <n>', 'accepted with 0 only', integer, 0)
     .action(action(program, 'create', async (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
       if (o.preserveFds !== 0) throw new RuntimeError('--preserve-fds is not supported');
-      await rt.create(g, id, o);
-    }));
+      await rt.create(g, id, { ...o, ...(warm ? { waiter: warm.waiter } : {}) });
+    }, warm));
 
   program.command('start').description('start the container\'s process').argument('<container-id>')
     .action(action(program, 'start', (g, rt, id: string) => rt.start(g, id)));

@@ -93,15 +93,31 @@ function exitOf(child: ChildProcess): Promise<number> {
   return new Promise((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? osConstants.signals[sig] : 0))));
 }
 
-export interface CreateOptions { bundle: string; pidFile?: string; consoleSocket?: string }
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /**
+   * The waiter of a joining container started by the caller (a pod's warm command line gets it from the front end,
+   * native/front.c): its pid and the sandbox's end of its socket. Given, create serves a join only (NotAJoin otherwise).
+   */
+  waiter?: { pid: number; sock: number };
+}
 
-/** Creates the container: its sandbox boots, and waits for start. Returns the sandbox's pid. */
+/** A create given a waiter (a warm command line's) that is not a join: the front end runs the Node path instead. */
+export class NotAJoin extends Error {}
+
+/**
+ * Creates the container: its sandbox boots, and waits for start. Returns the pid engines wait for, and its end when
+ * it is this process's child (not for a waiter given by the caller).
+ */
 export async function create(g: GlobalOptions, id: string, o: CreateOptions, detached = true):
-    Promise<{ pid: number; exited: Promise<number> }> {
+    Promise<{ pid: number; exited: Promise<number> | null }> {
   const bundle = resolvePath(o.bundle);
   const config = loadConfig(bundle);
   const store = new StateStore(g.root);
   if (config.pod.kind === 'container') return joinPod(store, id, bundle, config, o, detached);
+  if (o.waiter) throw new NotAJoin(`${id} does not join a pod`);
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
@@ -116,6 +132,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
       ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
       gofer: { sockFd: GOFER_FDS, pidfdFd: GOFER_FDS + 1, pid: gofer.pid },
       podSandbox: config.pod.kind === 'sandbox' && config.pod.joinable,
+      ...(config.pod.kind === 'sandbox' && config.pod.joinable ? { warmSocket: join(store.dir(id), 'warm.sock') } : {}),
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
@@ -177,7 +194,7 @@ function startGofer(terminal: boolean, detached: boolean): Required<GoferProcess
  * code to exit with when the container's first process ends.
  */
 async function joinPod(store: StateStore, id: string, bundle: string, config: RuntimeConfig, o: CreateOptions,
-    detached: boolean): Promise<{ pid: number; exited: Promise<number> }> {
+    detached: boolean): Promise<{ pid: number; exited: Promise<number> | null }> {
   const pod = config.pod as Extract<RuntimeConfig['pod'], { kind: 'container' }>;
   const sandbox = store.read(pod.sandboxId) as StateWithCgroup;
   if (sandbox.pod) throw new RuntimeError(`${pod.sandboxId} is not the sandbox of a pod`);
@@ -188,23 +205,28 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
   store.claim(id);
   const pair = new Int32Array(2);
   let waiter: ChildProcess | null = null;
+  let waiterPid = o.waiter?.pid ?? 0;
   let sock = -1;
   try {
-    if (native.socketpair(pair) < 0) throw new RuntimeError('socketpair failed');
+    if (!o.waiter && native.socketpair(pair) < 0) throw new RuntimeError('socketpair failed');
+    const sandboxEnd = o.waiter?.sock ?? pair[0]!;
     // The request goes first: the sandbox mounts the container's tree while the waiter starts.
     sock = controlCall(() => sendRequest(store.controlSocket(pod.sandboxId), {
       createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
         spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }) },
-    }, terminal ? [pair[0]!] : [0, 1, 2, pair[0]!]));
-    // Its end of the pair is fd 3; create's stdio goes to the container, not to it.
-    waiter = spawn(WAITER, ['137'], { detached, stdio: ['ignore', 'ignore', 'ignore', pair[1]!] });
-    const exited = exitOf(waiter);
-    const waiterPid = waiter.pid ?? 0;
+    }, terminal ? [sandboxEnd] : [0, 1, 2, sandboxEnd]));
+    let exited: Promise<number> | null = null;
+    if (!o.waiter) {
+      // Its end of the pair is fd 3; create's stdio goes to the container, not to it.
+      waiter = spawn(WAITER, ['137'], { detached, stdio: ['ignore', 'ignore', 'ignore', pair[1]!] });
+      exited = exitOf(waiter);
+      waiterPid = waiter.pid ?? 0;
+    }
     const { fd: master } = controlCall(() => firstAnswer(sock));
     closeSync(sock);
     sock = -1;
     if (master >= 0) relayTerminal(master, o.consoleSocket);
-    if (detached) waiter.unref();
+    if (detached) waiter?.unref();
     const state: StateWithCgroup = {
       ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
       annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
@@ -216,7 +238,9 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
     // Its answer first: a DeleteContainer served before the CreateContainer would find nothing to delete.
     if (sock >= 0) try { receiveResponse(sock); } catch { /* answered already, or the sandbox hung up */ }
     try { request(store.controlSocket(pod.sandboxId), { deleteContainer: { containerId: id } }); } catch { /* not added */ }
+    // A waiter given by the caller is its child: killed here, reaped there.
     if (waiter?.pid) killAndWait(waiter.pid);
+    else if (o.waiter) native.kill(o.waiter.pid, 9);
     store.remove(id);
     throw e;
   } finally {
@@ -534,11 +558,12 @@ async function execDetached(g: GlobalOptions, id: string, args: string[], o: Exe
   return 0;
 }
 
-export async function run(g: GlobalOptions, id: string, o: CreateOptions & { detach: boolean }): Promise<number> {
+export async function run(g: GlobalOptions, id: string, o: Omit<CreateOptions, 'waiter'> & { detach: boolean }): Promise<number> {
   const { exited } = await create(g, id, o, o.detach);
   start(g, id);
   if (o.detach) return 0;
-  const code = await exited;
+  // This process started what the container's end is read from (no waiter was given).
+  const code = await exited!;
   deleteContainer(g, id, true);
   return code;
 }
