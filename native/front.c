@@ -91,6 +91,7 @@ static int parse_create(char **argv, const char **root, const char **bundle, con
   for (; argv[i] && argv[i][0] == '-'; i++) {
     if (option_value(argv, &i, "--root", root) || option_value(argv, &i, "--log", &ignored) ||
         option_value(argv, &i, "--log-format", &ignored) || option_value(argv, &i, "--debug-log", &ignored) ||
+        option_value(argv, &i, "--gofer-timeout", &ignored) ||
         flag(argv[i], global_flags)) continue;
     return 0;
   }

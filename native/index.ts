@@ -42,7 +42,7 @@ function bindings<T extends Record<string, Decl<unknown>>>(from: KoffiLib, decls
 /** Event kinds and slots, as in native/tvisor.c. */
 export const EV = {
   SECCOMP: 1, SYSCALL_ENTRY: 2, SYSCALL_EXIT: 3, FORK: 4, VFORK: 5, CLONE: 6, EXEC: 7,
-  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11, NOTIF: 12, FD: 13,
+  EXITED: 8, SIGNALED: 9, SIGNAL: 10, STOP: 11, NOTIF: 12, FD: 13, CHILD_STOP: 14,
 } as const;
 export const SLOT = { PID: 0, KIND: 1, STATUS: 2, AUX: 3, MSG: 4, NR: 6, ARGS: 8, RET: 20, IP: 22, SP: 24 } as const;
 export const EVENT_SLOTS = 32;

@@ -64,6 +64,7 @@ enum {
   TV_EV_STOP = 11,        // PTRACE_EVENT_STOP (group-stop or new child), status = signal
   TV_EV_NOTIF = 12,       // seccomp user notification: msg = id, nr + args
   TV_EV_FD = 13,          // a watched fd is readable (or hung up): aux = fd, pid = 0
+  TV_EV_CHILD_STOP = 14,  // a child the sentry does not trace (a gofer) stopped by a signal: status = signal
 };
 
 // Event layout (int32 slots), mirrored in native.ts.
@@ -188,9 +189,13 @@ static int decode_wait(pid_t got, int status, int32_t *ev) {
   case PTRACE_EVENT_STOP:
     ev[E_KIND] = TV_EV_STOP;
     return got;
-  default:
-    ev[E_KIND] = TV_EV_SIGNAL;
+  default: {
+    // Only these stop a process that no tracer holds: a child of the sentry's own (a gofer) stopped from outside.
+    siginfo_t si;
+    int stopping = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    ev[E_KIND] = stopping && ptrace(PTRACE_GETSIGINFO, got, 0, &si) < 0 && errno == ESRCH ? TV_EV_CHILD_STOP : TV_EV_SIGNAL;
     return got;
+  }
   }
 }
 
@@ -434,7 +439,9 @@ int tv_next_event(int listener, const int *watch, int nwatch, int32_t *ev) {
     // every notification in a row.
     if (!waiter_armed) {
       int status;
-      pid_t got = waitpid(-1, &status, __WALL | WNOHANG);
+      // WUNTRACED: a stopped child that is no tracee (a gofer) is consumed here; the waiter's waitid(WSTOPPED)
+      // would otherwise see it at once again, for ever, and the listener would never be read.
+      pid_t got = waitpid(-1, &status, __WALL | WNOHANG | WUNTRACED);
       if (got > 0) return decode_wait(got, status, ev);
       if (got < 0 && errno != EINTR) return -errno;
       waiter_armed = 1;

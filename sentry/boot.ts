@@ -4,6 +4,7 @@ import { openSync, writeFileSync } from 'node:fs';
 import { type Change, listChanges, writeChangesTar } from './fs/overlay/changes.js';
 import type { OverlayInode } from './fs/overlay/overlay.js';
 import { goferAttaches, type GoferProcess } from './fs/gofer/spawn.js';
+import { GOFER_DEADLINE_MS } from './fs/gofer/client.js';
 import { EmptyDir } from './host/emptydir.js';
 import { hostFifos } from './host/fifos.js';
 import { hostSockets } from './host/sockets.js';
@@ -55,6 +56,8 @@ export interface SandboxSpec extends ContainerSpec {
   strace: boolean;
   /** With strace (and no debugLog): the fd of the sandbox process the strace lines go to, instead of stderr. */
   straceFd?: number;
+  /** How long a gofer request may wait for its answer before the gofer counts as stalled; absent: GOFER_DEADLINE_MS. */
+  goferDeadlineMs?: number;
   /** The guests' memory limit in bytes (0 or absent: none); tmpfs sizes default to half of it. */
   memory?: number;
   /** The gofer the runtime's create started beside the sandbox process: its fds in the sandbox process, and its pid. */
@@ -89,7 +92,8 @@ export interface SandboxHooks {
 /** Runs the sandbox with its gofer (spawnGofer's, told to serve goferAttaches(spec)) until the main process exits. */
 export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: Log, hooks: SandboxHooks = {}): ExitStatus {
   const emptyDir = new EmptyDir();
-  const gofer = goferRef(goferProcess);
+  const goferDeadlineMs = spec.goferDeadlineMs ?? GOFER_DEADLINE_MS;
+  const gofer = goferRef(goferProcess, goferDeadlineMs, log);
   gofer.client.attach(goferAttaches(spec));
   // --strace shows the gofer's round trips too, each before the call it serves.
   if (spec.strace) gofer.client.onRequest = (op, path) => log.info({ gofer: op }, `gofer ${op}(${JSON.stringify(path)})`);
@@ -98,7 +102,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     let kernel: Kernel | undefined;
     const makeFs = (type: string, data = '', container: Container | null = null) =>
       makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 }, type, data, container);
-    const pod = new Pod({ emptyDir, log, memory: spec.memory ?? 0, makeFs, closers });
+    const pod = new Pod({ emptyDir, log, memory: spec.memory ?? 0, makeFs, closers, goferDeadlineMs });
     const ns = pod.ns;
     const opened: { pty: { master: number; slave: number; index: number } | null } = { pty: null };
     const { container: sandbox } = pod.mountContainer(spec.containerId ?? 'sandbox', spec, gofer, spec.containerId ?? 'sandbox',
@@ -154,7 +158,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     const shutdown = () => { closing = true; native.kill(initPid, 9); };
     const overlayRoot = sandbox.root.inode as OverlayInode;
     const control = spec.controlSocket ? new ControlServer(kernel, spec.controlSocket, {
-      startMain, shutdown, pod, log, podSandbox: spec.podSandbox ?? false,
+      startMain, shutdown, pod, log, podSandbox: spec.podSandbox ?? false, goferDeadlineMs,
       ...(spec.warmSocket && hooks.startWarm ? { warm: { socket: spec.warmSocket, start: hooks.startWarm } } : {}),
       changes: (fd, tar) => {
         if (tar) writeChangesTar(overlayRoot, fd);

@@ -87,6 +87,8 @@ export interface PodOptions {
   makeFs: (type: string, data: string, container: Container | null) => Filesystem;
   /** Run when the sandbox ends: the clients of gofers the sandbox process was handed (MountSpec.goferSocket). */
   closers: (() => void)[];
+  /** How long a gofer request may wait for its answer (GoferDeadline). */
+  goferDeadlineMs: number;
 }
 
 /** The place at `path` in `actor`'s view, or null when nothing is there. */
@@ -201,7 +203,9 @@ export class Pod {
         switch (m.type) {
           case 'bind': {
             if (m.goferSocket !== undefined) {
-              const client = new GoferClient(m.goferSocket);
+              // Its server is the library's host program, not a process of the sandbox: given up on, it is only hung up on.
+              const stalled = () => this.o.log.error({ destination: m.destination }, 'an in-memory volume did not answer in time: hung up');
+              const client = new GoferClient(m.goferSocket, { ms: this.o.goferDeadlineMs, stalled });
               this.o.closers.push(() => client.close());
               // An in-memory volume (src/api/volume.ts): its open files are memfds holding copies.
               fs = new GoferFs(client, 0, opts.flags.readonly, emptyDir, false);
@@ -311,7 +315,14 @@ function isWithin(m: { parent: typeof m | null }, top: object): boolean {
   return false;
 }
 
-/** A gofer process as the pod tracks it (its client still to tell it what to serve: GoferClient.attach). */
-export function goferRef(g: GoferProcess): GoferRef {
-  return { client: new GoferClient(g.sock), pid: g.pid, users: new Set() };
+/**
+ * A gofer process as the pod tracks it (its client still to tell it what to serve: GoferClient.attach). One that
+ * misses `deadlineMs` is killed: its death ends what it served (Kernel.watchGofer, Kernel.watchCritical).
+ */
+export function goferRef(g: GoferProcess, deadlineMs: number, log: Log): GoferRef {
+  const stalled = () => {
+    log.error({ pid: g.pid, deadlineMs }, 'a gofer did not answer in time: killing it');
+    try { process.kill(g.pid, 'SIGKILL'); } catch { /* gone already */ }
+  };
+  return { client: new GoferClient(g.sock, { ms: deadlineMs, stalled }), pid: g.pid, users: new Set() };
 }

@@ -8,7 +8,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Bind } from './api/spec.js';
 import { parseSize } from './cgroup.js';
 import type { DoOptions } from './do.js';
-import { newProgram, registerRuntime } from './oci/commands.js';
+import { goferTimeoutOption, newProgram, registerRuntime } from './oci/commands.js';
 
 /** Defaults of `do`'s limits: as Linux's tmpfs defaults to half of RAM, the sandbox's memory is half of RAM. */
 const DEFAULT_MEMORY = Math.floor(totalmem() / 2);
@@ -81,6 +81,7 @@ program.command('do')
   .addOption(new Option('--memory <size>', 'memory the sandbox\'s processes may use together, tmpfs files included (e.g. 512m, 2g; 0: no limit)')
     .argParser(parseMemory).default(DEFAULT_MEMORY, 'half of RAM'))
   .option('--pids <n>', 'processes and threads the sandbox may have together (0: no limit)', parseCount, DEFAULT_PIDS)
+  .addOption(goferTimeoutOption())
   .action(async (command: string[], opts: DoOptions) => (await import('./do.js')).doCommand(command, opts));
 
 registerRuntime(program);

@@ -16,6 +16,7 @@ export async function doRelayed(command: string[], opts: DoOptions): Promise<nev
     sandbox = await Sandbox.create({
       root: opts.root ?? '/', binds: opts.volume, env: [], limits: { memory: opts.memory, pids: opts.pids },
       strace: opts.strace ?? false, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
+      ...(opts.goferTimeout === undefined ? {} : { goferTimeoutMs: opts.goferTimeout }),
     });
   } catch (e) {
     if (e instanceof CgroupError) {

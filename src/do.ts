@@ -20,6 +20,8 @@ export interface DoOptions {
   diff?: boolean;
   volume: Bind[]; cwd?: string; root?: string; env: string[]; debugLog?: string; strace?: boolean; tty?: boolean; memory: number;
   pids: number;
+  /** --gofer-timeout, in ms. */
+  goferTimeout?: number;
 }
 
 const { SIGHUP, SIGINT, SIGQUIT, SIGTERM } = osConstants.signals;
@@ -64,6 +66,7 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
       rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.volume, [], 0), startAtBoot: true,
       process: { args: command, env: mergeEnv(env, opts.env), cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), uid: 0, gid: 0 },
       strace: opts.strace ?? false, memory: opts.memory, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
+      ...(opts.goferTimeout === undefined ? {} : { goferDeadlineMs: opts.goferTimeout }),
     };
     const [boot, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
     try {

@@ -63,3 +63,27 @@ describe('memfs volumes', () => {
     expect(vol.readFileSync('/shared', 'utf8')).toBe('01ab456789X');
   });
 });
+
+describe('an in-memory volume that stops answering', () => {
+  it('is hung up on after goferTimeoutMs: its mount answers EIO, and the sandbox keeps serving the rest', async () => {
+    const vol = new Volume();
+    vol.writeFileSync('/hang', '');
+    // A method that blocks this program's thread (the volume's server runs on it) longer than the deadline.
+    const lstatSync = vol.lstatSync.bind(vol);
+    const hanging = Object.assign(Object.create(vol), {
+      lstatSync: (p: string, ...rest: unknown[]) => {
+        if (String(p).endsWith('hang')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+        return (lstatSync as (...a: unknown[]) => ReturnType<typeof lstatSync>)(p, ...rest);
+      },
+    });
+    await expect(Sandbox.create({ goferTimeoutMs: -1 })).rejects.toThrow(TypeError);
+    const sb = await Sandbox.create({ volumes: { '/data': hanging }, goferTimeoutMs: 500, limits: { memory: 0, pids: 0 } });
+    try {
+      const r = await sb.exec(['sh', '-c', 'stat /data/hang; echo "stat $?"; ls /data; echo "ls $?"; echo rest > /tmp/f; cat /tmp/f']);
+      expect(r.stdout).toBe('stat 1\nls 2\nrest\n');
+      expect(r.stderr).toMatch(/stat: cannot statx? '\/data\/hang': Input\/output error\nls: cannot (open directory|access) '\/data'.*: Input\/output error\n/);
+    } finally {
+      await sb.close();
+    }
+  }, 60_000);
+});

@@ -470,6 +470,27 @@ describe('gofer: protocol and life cycle', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/^tvisor-gofer: request 0: /);
   });
 
+  it('is given up past its deadline when it stops answering: hung up on, told of once, and every later call fails', async () => {
+    const g = spawnGofer();
+    let stalls = 0;
+    const slow = new GoferClient(g.sock, { ms: 300, stalled: () => { stalls++; process.kill(g.pid, 'SIGKILL'); } });
+    slow.attach([{ path: rw, readonly: false }]);
+    expect(slow.lstat(0, 'dir/a').size).toBe(2);
+    process.kill(g.pid, 'SIGSTOP');
+    let err: unknown;
+    try { slow.lstat(0, 'dir/a'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(SysErr);
+    expect(err).toMatchObject({ errno: E.EIO, message: expect.stringMatching(/did not answer lstat within 300 ms/) });
+    expect(stalls).toBe(1);
+    expect(errnoOf(() => slow.readdir(0, ''))).toBe(E.EIO);
+    expect(stalls).toBe(1);
+    // Killed while stopped: it is gone, not left stopped.
+    for (let i = 0; i < 200 && existsSync(`/proc/${g.pid}`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${g.pid}/stat`, 'utf8')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(!existsSync(`/proc/${g.pid}`) || /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${g.pid}/stat`, 'utf8'))).toBe(true);
+  });
+
   it('exits 0 when the sentry hangs up, and non-zero with a message when it cannot confine itself or an attach is a kernel filesystem', async () => {
     const codec = loadCodec();
     // attach null: the sentry hangs up before saying what to serve (a pod's spare gofer at the pod's end).

@@ -1,8 +1,9 @@
 // A dying sentry or gofer takes every guest with it: none is left running untraced.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cgroupDirs, HANG_MS, TVISOR, tvisorDo } from './helpers.js';
+import { cgroupDirs, HANG_MS, tempDir, TVISOR, tvisorDo } from './helpers.js';
 import { children, cmdline } from '../src/proctree.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,8 +14,8 @@ function sleeping(pid: number): boolean {
 }
 
 // No deadline decides these tests: a busy machine starts a sandbox, or kills processes, many times slower.
-async function startSleeper() {
-  const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1000'], { stdio: 'ignore' });
+async function startSleeper(flags: string[] = [], command = ['sleep', '1000'], started = sleeping) {
+  const cli = spawn(process.execPath, [TVISOR, 'do', ...flags, '--', ...command], { stdio: 'ignore' });
   let ended = false;
   const exited = new Promise<number | null>((r) => cli.on('exit', (code) => { ended = true; r(code); }));
   while (!ended) {
@@ -23,9 +24,9 @@ async function startSleeper() {
     const kids = children(sandbox);
     const gofer = kids.find((p) => cmdline(p).includes('gofer/main.js'));
     const init = kids.find((p) => p !== gofer);
-    const guest = init ? children(init).find((p) => cmdline(p).includes('sleep')) : undefined;
-    // Started means sleeping: exec and the loader done, nothing more asked of the sentry.
-    if (gofer && guest && sleeping(guest)) return { cli, exited, sandbox, gofer, guest };
+    const guest = init ? children(init).find((p) => cmdline(p).includes(command[0]!)) : undefined;
+    // Started, for a sleeper, means sleeping: exec and the loader done, nothing more asked of the sentry.
+    if (gofer && guest && started(guest)) return { cli, exited, sandbox, gofer, guest };
     await sleep(50);
   }
   throw new Error('the sandbox ended before its guest started');
@@ -109,5 +110,27 @@ describe('lifecycle', () => {
     process.kill(s.gofer, 'SIGKILL');
     expect(await gone(s.guest)).toBe(true);
     expect(await s.exited).toBe(137);
+  });
+
+  it('a gofer that stops answering is given up after --gofer-timeout: the sandbox ends instead of hanging', async () => {
+    // Each turn of the loop asks the gofer: a bind mount is coherent with the host, so its stat is never
+    // served from a cache (the root's lower layer is). The gofer stops once the shell runs (the loader's
+    // command line): stopped earlier, the launch itself would fail.
+    const dir = tempDir('stall');
+    const log = join(dir, 'debug.log');
+    const s = await startSleeper(['--gofer-timeout', '1', '--debug-log', log, '-v', `${dir}:/data`],
+      ['sh', '-c', 'while :; do stat /data >/dev/null; sleep 0.1; done'], (p) => cmdline(p).includes('--argv0'));
+    process.kill(s.gofer, 'SIGSTOP');
+    expect(await gone(s.guest)).toBe(true);
+    expect(await gone(s.gofer)).toBe(true);
+    expect(await s.exited).toBe(137);
+    expect(readFileSync(log, 'utf8')).toMatch(/"deadlineMs":1000,"msg":"a gofer did not answer in time: killing it"/);
+  });
+
+  it('refuses a --gofer-timeout that is not a number of seconds, naming the flag', () => {
+    for (const bad of ['soon', '-1', '2x']) {
+      expect(tvisorDo(['true'], { flags: ['--gofer-timeout', bad] })).toMatchObject({ status: 1, stdout: '',
+        stderr: `error: option '--gofer-timeout <seconds>' argument '${bad}' is invalid. ${bad}: expected a number of seconds\n` });
+    }
   });
 });

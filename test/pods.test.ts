@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
 import { compile, FRONT_END, tempDir, TVISOR } from './helpers.js';
+import { cmdline } from '../src/proctree.js';
 
 ensurePackages(['busybox-static']);
 const base = tempDir('pods');
@@ -361,5 +362,48 @@ describe('a pod of three busybox containers, created with CRI annotations', () =
     expect(oci(['create', '--bundle', late, `${PREFIX}late`])).toMatchObject(
       { status: 1, stderr: `tvisor: container does not exist: ${SB}\n` });
     expect(readdirSync(STATE)).toEqual([]);
+  }, 120_000);
+});
+
+describe('a pod one of whose gofers stops answering', () => {
+  const SB = `${PREFIX}stall`;
+  const [X, Y] = [`${PREFIX}x`, `${PREFIX}y`];
+  const [DX, DY] = [join(base, 'stall-x'), join(base, 'stall-y')];
+
+  /** The gofers the sentry started, by the host directories in their mount tables. */
+  function goferServing(sentry: number, dir: string): number {
+    const out = spawnSync('pgrep', ['-P', String(sentry), '-f', 'gofer/main.js'], { encoding: 'utf8' }).stdout;
+    const pids = out.split('\n').filter(Boolean).map(Number)
+      .filter((p) => { try { return readFileSync(`/proc/${p}/mountinfo`, 'utf8').includes(dir); } catch { return false; } });
+    expect(pids).toHaveLength(1);
+    return pids[0]!;
+  }
+
+  it('ends the container that gofer serves after --gofer-timeout, and no other: the sentry keeps serving', async () => {
+    mkdirSync(DX);
+    mkdirSync(DY);
+    const pause = bundle('sandbox', SB, 'pause');
+    expect(oci(['--gofer-timeout', '1', 'create', '--bundle', pause, SB])).toMatchObject({ status: 0, stderr: '' });
+    expect(oci(['start', SB]).status).toBe(0);
+    const [sentry] = sentries().filter((p) => cmdline(p).includes(SB));
+    const bind = (source: string) => (c: Record<string, any>) => {
+      c.mounts.push({ destination: '/data', type: 'bind', source, options: ['rbind', 'rw'] });
+      // Each turn asks the gofer: a bind is coherent with the host, so its stat is never served from a cache.
+      c.process.args = ['sh', '-c', 'while :; do stat /data >/dev/null; sleep 0.1; done'];
+    };
+    createAndStart(bundle('container', SB, 'x', bind(DX)), X);
+    createAndStart(bundle('container', SB, 'y', bind(DY)), Y);
+    const gofer = goferServing(sentry!, DX);
+    process.kill(gofer, 'SIGSTOP');
+    await until(() => state(X).status === 'stopped');
+    await until(() => !alive(gofer));
+    // The rest of the pod is served: Y's own gofer, the sandbox's.
+    for (const id of [SB, Y]) expect(state(id).status).toBe('running');
+    expect(sh(Y, 'echo y > /data/f; cat /data/f; hostname')).toMatchObject({ status: 0, stdout: 'y\nthe-pod\n' });
+    expect(oci(['delete', X]).status).toBe(0);
+    expect(oci(['delete', '--force', SB]).status).toBe(0);
+    await until(() => state(Y).status === 'stopped');
+    expect(oci(['delete', Y]).status).toBe(0);
+    expect(alive(sentry!)).toBe(false);
   }, 120_000);
 });

@@ -35,6 +35,8 @@ export interface ControlHandlers {
    * socket (it is started again each time one exits 0, having served a command).
    */
   warm?: { socket: string; start(listenFd: number): number };
+  /** How long a request to a container's gofer may wait for its answer (GoferDeadline). */
+  goferDeadlineMs: number;
   log: Log;
 }
 
@@ -245,7 +247,7 @@ export class ControlServer {
    * it waits.
    */
   private startGofer(ahead = false): GoferRef {
-    const gofer = goferRef(spawnGofer({ ahead }));
+    const gofer = goferRef(spawnGofer({ ahead }), this.h.goferDeadlineMs, this.h.log);
     this.kernel.watchGofer(gofer);
     return gofer;
   }

@@ -224,6 +224,8 @@ export class Kernel {
       case EV.EXITED: case EV.SIGNALED: return this.exited(ev);
       case EV.SYSCALL_ENTRY: case EV.SYSCALL_EXIT: return this.platform.resume(ev.pid);
       case EV.FD: return this.watchers.get(ev.aux)?.();
+      // A gofer stopped from outside: nothing to do until it is asked something (its deadline, GoferClient).
+      case EV.CHILD_STOP: return this.log.warn({ pid: ev.pid, signal: ev.status }, 'a child of the sentry was stopped');
     }
   }
 

@@ -58,10 +58,18 @@ export class CommandNotFound extends Error {
   constructor(readonly program: string, detail: string) { super(`${nameText(program)}: ${detail}`); }
 }
 
+/** The lookup errors that mean "not here", as execvp skips them; any other (EIO of a stalled gofer) is the launch's error. */
+const ABSENT: ReadonlySet<number> = new Set([E.ENOENT, E.ENOTDIR, E.EACCES, E.ELOOP, E.ENAMETOOLONG]);
+
 /** The path to exec for argv[0]: found in PATH (from `cwd` for relative entries) when it has no slash. */
 export function findProgram(ctx: WalkContext, cwd: VfsPath, name: string, env: string[]): string {
   const exists = (p: string) => {
-    try { return resolve(ctx, cwd, p, { followFinal: true }).inode.fileType() !== S_IFDIR; } catch { return false; }
+    try {
+      return resolve(ctx, cwd, p, { followFinal: true }).inode.fileType() !== S_IFDIR;
+    } catch (e) {
+      if (e instanceof SysErr && ABSENT.has(e.errno)) return false;
+      throw e;
+    }
   };
   if (name.includes('/')) {
     if (!exists(name)) throw new CommandNotFound(name, 'No such file or directory');

@@ -66,6 +66,13 @@ export interface SandboxOptions {
   debugLog?: string;
   /** Where the sandbox process's own messages go: 'inherit' (this process's stderr, the default) or 'ignore'. */
   sandboxStderr?: 'inherit' | 'ignore';
+  /**
+   * How long the sentry waits for a gofer's answer (the binds' gofer, an
+   * in-memory volume's server in this process) before it gives it up:
+   * the binds' gofer is killed and the sandbox ends, a volume is hung up
+   * on and fails with EIO. Default 30 000; 0: wait forever.
+   */
+  goferTimeoutMs?: number;
 }
 
 /** A run's stdin: 'pipe' (run.stdin), 'inherit' (this process's), 'ignore' (empty), or an fd of this process. */
@@ -143,6 +150,10 @@ export class Sandbox {
   /** Boots a sandbox; it serves runs until close(). */
   static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
     if (opts.onSyscall && opts.debugLog) throw new TypeError('onSyscall and debugLog exclude each other: the debug log takes every record');
+    const timeout = opts.goferTimeoutMs;
+    if (timeout !== undefined && !(Number.isSafeInteger(timeout) && timeout >= 0)) {
+      throw new TypeError(`goferTimeoutMs: ${timeout}: expected a whole number of milliseconds, 0 or more`);
+    }
     const limits = opts.limits ?? {};
     const memory = typeof limits.memory === 'string' ? parseSize(limits.memory) : limits.memory ?? Math.floor(totalmem() / 2);
     // The first sandbox of a process has its pid as its cgroup's name: a stale one is then known by that pid.
@@ -173,6 +184,7 @@ export class Sandbox {
         controlSocket: join(dir, 'control'), strace: (opts.strace ?? false) || straceFd !== undefined, memory,
         ...(straceFd === undefined ? {} : { straceFd }),
         ...(opts.debugLog ? { debugLog: opts.debugLog } : {}), ...(cgroup ? { cgroup: cgroup.paths } : {}),
+        ...(opts.goferTimeoutMs === undefined ? {} : { goferDeadlineMs: opts.goferTimeoutMs }),
       };
       const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3', TVISOR_CLI_PID: String(process.pid) };
       delete env.TVISOR_CONSOLE_SOCKET;

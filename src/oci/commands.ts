@@ -14,12 +14,12 @@ const DEFAULT_ROOT = '/run/tvisor';
 /** The runtime's modules load the native glue and the codecs: only for a runtime command, not for `do`. */
 const runtime = (): Promise<typeof Runtime> => import('./runtime.js');
 
-interface Globals { root?: string; log?: string; logFormat?: string; debug?: boolean; debugLog?: string; strace?: boolean }
+interface Globals { root?: string; log?: string; logFormat?: string; debug?: boolean; debugLog?: string; strace?: boolean; goferTimeout?: number }
 
 function globals(program: Command): Runtime.GlobalOptions & { log?: string; logFormat: string; debug: boolean } {
   const g = program.opts<Globals>();
   return { root: g.root ?? DEFAULT_ROOT, debugLog: g.debugLog, strace: g.strace, log: g.log, logFormat: g.logFormat ?? 'text',
-    debug: g.debug ?? false };
+    debug: g.debug ?? false, ...(g.goferTimeout === undefined ? {} : { goferDeadlineMs: g.goferTimeout }) };
 }
 
 function logLine(g: ReturnType<typeof globals>, level: string, msg: string): void {
@@ -66,6 +66,19 @@ function action<A extends unknown[]>(program: Command, name: string,
   };
 }
 
+/**
+ * `--gofer-timeout SECONDS` (the CLI's `do` and the runtime's global flag): how long the sentry waits for a gofer's
+ * answer before it gives the gofer up as stalled; its value in ms.
+ */
+export function goferTimeoutOption(): Option {
+  return new Option('--gofer-timeout <seconds>', 'give a gofer that has not answered a request for this long up as dead ' +
+    '(the container it serves ends; 0: wait forever) [default: 30]').argParser((v: string) => {
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError(`${v}: expected a number of seconds`);
+    // Up: a positive timeout never becomes 0, which waits forever.
+    return Math.ceil(Number(v) * 1000);
+  });
+}
+
 const collect = (v: string, prev: string[]) => [...prev, v];
 const integer = (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${v}: expected a number`);
@@ -80,7 +93,8 @@ export function registerRuntime(program: Command, warm?: WarmContext): void {
     .option('--debug', 'log more, and show the stack of unexpected errors')
     .option('--systemd-cgroup', 'accepted for engines; the sandbox\'s cgroup is made by tvisor itself (cgroupfs)')
     .option('--debug-log <file>', 'the sandbox\'s own debug log (JSON lines)')
-    .option('--strace', 'log every trapped system call of the container to --debug-log');
+    .option('--strace', 'log every trapped system call of the container to --debug-log')
+    .addOption(goferTimeoutOption());
 
   program.command('create').description('create a container (its sandbox waits for start)')
     .argument('<container-id>')

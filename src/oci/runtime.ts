@@ -30,6 +30,8 @@ export interface GlobalOptions {
   root: string;
   debugLog?: string;
   strace?: boolean;
+  /** --gofer-timeout: the sandbox's (a joining container's gofer has its pod's). */
+  goferDeadlineMs?: number;
 }
 
 const VERSION = '0.1.0';
@@ -134,6 +136,7 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
       podSandbox: config.pod.kind === 'sandbox' && config.pod.joinable,
       ...(config.pod.kind === 'sandbox' && config.pod.joinable ? { warmSocket: join(store.dir(id), 'warm.sock') } : {}),
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
+      ...(g.goferDeadlineMs === undefined ? {} : { goferDeadlineMs: g.goferDeadlineMs }),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };

@@ -1,13 +1,16 @@
 // The sentry's side of the gofer protocol (gofer/gofer.proto): synchronous,
 // one request in flight. Each call blocks on the socket until the gofer
-// answers, and fails with the SysErr of the errno the gofer got.
+// answers, and fails with the SysErr of the errno the gofer got. The sentry
+// serves every container of a pod on one thread, so a gofer that stops
+// answering would hang them all: past a deadline the client gives the gofer
+// up as dead (docs/design.md, "A stalled gofer").
 import { closeSync } from 'node:fs';
 import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Response, type Timespec, UTIME_NOW,
   UTIME_OMIT, type WireStat, type WireStatFs } from '../../../gofer/protocol.js';
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import { bytesName, nameBytes } from '../../abi/names.js';
-import { native } from '../../host/native.js';
+import { libcCalls, native, sys } from '../../host/native.js';
 import { calls } from '../../vfs/inode.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
 
@@ -28,6 +31,20 @@ const READS: ReadonlySet<OpName> = new Set(['lstat', 'walkstat', 'readdir', 'rea
 /** Open flags that change the file (its size, or a new name). */
 const CHANGING_OPEN = O.CREAT | O.TRUNC | O.TMPFILE;
 
+/** How long a request waits for its answer before the gofer counts as stalled, by default. */
+export const GOFER_DEADLINE_MS = 30_000;
+
+/**
+ * The deadline of each request (0: none), and what else to do with a gofer
+ * that misses it, once hung up on (kill its process: its death then ends
+ * what it served).
+ */
+export interface GoferDeadline { ms: number; stalled: (() => void) | null }
+
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
+
 /** One codec per process: loading the .proto is the slow part. */
 let sharedCodec: Codec | null = null;
 
@@ -43,8 +60,17 @@ export class GoferClient {
   onRequest: ((op: OpName, path: string) => void) | null = null;
 
   /** sock: the sentry's end of a gofer's socketpair; the client owns it. */
-  constructor(private sock: number) {
+  constructor(private sock: number, private readonly deadline: GoferDeadline = { ms: 0, stalled: null }) {
     this.codec = sharedCodec ??= loadCodec();
+    // The socket's own timeouts: a deadline that costs no call of its own per request.
+    if (deadline.ms > 0) {
+      // struct timeval: two little-endian 64-bit longs, written as 32-bit halves (the array wraps each to its bits).
+      const sec = Math.floor(deadline.ms / 1000);
+      const tv = Int32Array.of(sec % 2 ** 32, Math.floor(sec / 2 ** 32), (deadline.ms % 1000) * 1000, 0);
+      for (const opt of [SO_RCVTIMEO, SO_SNDTIMEO]) {
+        sys(libcCalls.setsockoptInt(sock, SOL_SOCKET, opt, tv, tv.byteLength));
+      }
+    }
   }
 
   /**
@@ -81,8 +107,11 @@ export class GoferClient {
     const release = this.released.length > 0 ? this.released : undefined;
     if (release) this.released = [];
     const bytes = this.codec.encodeRequest({ seq, attach, path: nameBytes(path), release, [op]: args });
-    if (native.send(this.sock, bytes, bytes.length, null, 0) < 0) throw new SysErr(E.EIO, 'gofer gone');
+    const sent = native.send(this.sock, bytes, bytes.length, null, 0);
+    if (sent === -E.EAGAIN) this.stalled(op);
+    if (sent < 0) throw new SysErr(E.EIO, 'gofer gone');
     const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
+    if (n === -E.EAGAIN) this.stalled(op);
     const got = this.nfds[0]!;
     // One fd at most is meaningful; never leak the others.
     for (let i = 1; i < got; i++) closeSync(this.fds[i]!);
@@ -98,6 +127,13 @@ export class GoferClient {
     if (res.seq !== seq) return fail(new SysErr(E.EIO, `gofer answered request ${res.seq}, not ${seq}`));
     if (res.errno) return fail(new SysErr(res.errno));
     return { res, fd };
+  }
+
+  /** The gofer missed the deadline: it is given up (killed, hung up on), and this call and every later one fail. */
+  private stalled(op: OpName): never {
+    this.close();
+    this.deadline.stalled?.();
+    throw new SysErr(E.EIO, `the gofer did not answer ${op} within ${this.deadline.ms} ms`);
   }
 
   private request<K extends OpName>(op: K, attach: number, path: string, args: OpArgs[K]): Response {
