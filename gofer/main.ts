@@ -34,7 +34,8 @@ function receiveAttaches(sock: number, codec: Codec): Attach[] | null {
 
 try {
   const { sock, ahead } = parseArgs(process.argv.slice(2));
-  // The sentry sends the final mode of what it creates, its umask already applied.
+  // The sentry sends the mode of what it creates and the creator's umask, which the server applies for the call
+  // (withUmask in server.ts): the host then applies a directory's default ACL instead, as Linux does.
   process.umask(0);
   const codec = loadCodec();
   // Its first requests would otherwise generate the codec's code, on the sentry's critical path as a container joins.

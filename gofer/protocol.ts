@@ -32,9 +32,9 @@ export interface OpArgs {
   lstat: NoArgs;
   readdir: { cookie?: Uint8Array; withStat?: boolean; noatime?: boolean };
   readlink: NoArgs;
-  open: { flags: number; mode: number };
-  mkdir: { mode: number };
-  mknod: { mode: number; dev: number };
+  open: { flags: number; mode: number; umask?: number };
+  mkdir: { mode: number; umask?: number };
+  mknod: { mode: number; dev: number; umask?: number };
   symlink: { target: Uint8Array };
   link: { newPath: Uint8Array; newAttach?: number };
   unlink: NoArgs;

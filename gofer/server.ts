@@ -59,6 +59,17 @@ function split(path: string): { parent: string; name: string } {
   return slash < 0 ? { parent: '', name: path } : { parent: path.slice(0, slash), name: path.slice(slash + 1) };
 }
 
+/**
+ * Runs a create with the creator's umask as the process's (0 otherwise): the
+ * host kernel applies it, or in a directory with a default ACL that ACL
+ * instead (posix_acl_create), which the sentry does not read before a create.
+ */
+function withUmask<T>(umask: number | undefined, create: () => T): T {
+  if (!umask) return create();
+  process.umask(umask & 0o777);
+  try { return create(); } finally { process.umask(0); }
+}
+
 /** A uid or gid from the wire: -1 (leave unchanged) or a 32-bit id. */
 function id(x: number): number {
   if (x === -1) return 0xffffffff;
@@ -164,9 +175,13 @@ export class GoferServer {
     lstat: (root, path) => ({ reply: { stat: this.lstat(root, path) } }),
     readdir: (root, path, args) => ({ reply: this.readdir(root, path, args) }),
     readlink: (root, path) => ({ reply: { target: this.readlink(root, path) } }),
-    open: (root, path, args) => ({ fd: this.open(root, path, args.flags, args.mode) }),
-    mkdir: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mkdirat(dir, name, args.mode)); },
-    mknod: (root, path, args) => { this.inParent(root, path, (dir, name) => c.mknodat(dir, name, args.mode, args.dev)); },
+    open: (root, path, args) => ({ fd: withUmask(args.umask, () => this.open(root, path, args.flags, args.mode)) }),
+    mkdir: (root, path, args) => {
+      this.inParent(root, path, (dir, name) => withUmask(args.umask, () => c.mkdirat(dir, name, args.mode)));
+    },
+    mknod: (root, path, args) => {
+      this.inParent(root, path, (dir, name) => withUmask(args.umask, () => c.mknodat(dir, name, args.mode, args.dev)));
+    },
     symlink: (root, path, args) => { this.inParent(root, path, (dir, name) => c.symlinkat(bytesName(args.target), dir, name)); },
     link: (root, path, args) => {
       const newPath = bytesName(args.newPath);

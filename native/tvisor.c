@@ -320,14 +320,18 @@ static int fill_notif(int listener, int32_t *ev) {
   return req.pid;
 }
 
-// Waits up to timeout_ms for a notification; 0 on timeout, the task's tid, or -errno
-// (-ENOENT: it vanished before it was read).
+// Waits up to timeout_ms for a notification; 0 on timeout (or a signal to the
+// sentry), the task's tid, or -errno (-ENOENT: it vanished before it was read).
 int tv_notif_recv(int listener, int timeout_ms, int32_t *ev) {
   struct pollfd p = {listener, POLLIN, 0};
   int r = poll(&p, 1, timeout_ms);
   if (r < 0) return errno == EINTR ? 0 : -errno;
   if (r == 0) return 0;
-  return fill_notif(listener, ev);
+  // The listener polls readable as a notification is queued, a moment before
+  // RECV may take it: RECV then sleeps, and a signal to the sentry (a child's
+  // SIGCHLD) ends that sleep with EINTR, which is not the guest's error.
+  int n = fill_notif(listener, ev);
+  return n == -EINTR ? 0 : n;
 }
 
 static uint64_t id_of(uint32_t lo, uint32_t hi) { return ((uint64_t)hi << 32) | lo; }

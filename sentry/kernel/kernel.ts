@@ -1,6 +1,6 @@
 // The kernel: follows the guests' process tree and serves their traps.
 import type { Log } from '../log.js';
-import { EV, type Platform, type TrapEvent } from '../platform/platform.js';
+import { EV, type Platform, type StopHooks, type TrapEvent } from '../platform/platform.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
 import { closeQuietly, dupFd, openFifoBothWays } from '../host/fd.js';
 import { libcCalls, native } from '../host/native.js';
@@ -300,10 +300,9 @@ export class Kernel {
   private installFd(t: Task, ev: TrapEvent, d: FileDescription, cloexec: boolean, controlling: boolean): number {
     this.files.add(d);
     if ((d.flags & O.PATH || controlling) && ev.kind === EV.NOTIF) {
-      const hooks = { awaitStop: (kinds: readonly number[], resume: (pid: number) => void) => this.awaitStop(t, kinds, resume) };
+      const hooks = this.stopHooks(t);
       const fd = d.flags & O.PATH ? this.platform.replyPathFd(ev, d.hostFd, cloexec, hooks) :
         this.platform.replyTerminalFd(ev, d.hostFd, cloexec, hooks);
-      this.releaseSignals(t);
       if (fd >= 0) t.tg.fdHints.set(fd, d);
       return fd;
     }
@@ -323,12 +322,10 @@ export class Kernel {
   /**
    * At a ptrace stop: the fd as the call's result (or the errno a guest's own
    * filter gave the marker), with the caller's other registers as they were;
-   * signals that stop the task meanwhile are held, then sent.
+   * signals that stop the task meanwhile are held, then sent (StopHooks).
    */
   private injectFd(t: Task, hostFd: number, cloexec: boolean): number {
-    const fd = this.platform.injectFd(t.tid, hostFd, cloexec, (sig) => t.heldSignals.push(sig));
-    this.releaseSignals(t);
-    return fd;
+    return this.platform.injectFd(t.tid, hostFd, cloexec, this.stopHooks(t));
   }
 
   /** Puts a host fd into the guest as the call's result, keeping no description of it. */
@@ -508,9 +505,18 @@ export class Kernel {
     }
   }
 
-  /** Sends the signals held back during a multi-step call. */
+  /** Sends the signals held back during a multi-step call (to the task still stopped: see StopHooks). */
   releaseSignals(t: Task): void {
     for (const sig of t.heldSignals.splice(0)) this.platform.kill(t.tid, sig);
+  }
+
+  /** The kernel's side of a multi-step call of task `t` (platform.ts StopHooks). */
+  stopHooks(t: Task): StopHooks {
+    return {
+      awaitStop: (kinds, resume) => this.awaitStop(t, kinds, resume),
+      holdSignal: (sig) => t.heldSignals.push(sig),
+      releaseHeld: () => this.releaseSignals(t),
+    };
   }
 
   /** Replaces the task known as `formerTid` by `tid` after an exec by a non-leader thread. */

@@ -60,16 +60,25 @@ export interface ExecRequest {
   envp: number;
 }
 
-/** The kernel's side of a multi-step call: it routes the other guests' events meanwhile. */
+/**
+ * The kernel's side of a multi-step call: it routes the other guests' events
+ * meanwhile, and holds the signals that stop the task (awaitStop,
+ * holdSignal) until `releaseHeld`, which the platform calls while the task is
+ * still stopped, just before it runs on: so a held signal is delivered before
+ * the task's next instruction, as one the call raised would be (a guest's
+ * filter's SIGSYS), not at some later point of its program.
+ */
 export interface StopHooks {
   /** The task's next stop of one of `kinds`; others are deferred or resumed with `resume`. Null if it died. */
   awaitStop(kinds: readonly number[], resume: (pid: number) => void): TrapEvent | null;
+  /** A signal that stopped the task meanwhile, seen by the platform itself: sent again at releaseHeld. */
+  holdSignal(sig: number): void;
+  /** Sends the held signals to the task, still stopped. */
+  releaseHeld(): void;
 }
 
 /** The kernel's side of an exec. */
 export interface ExecHooks extends StopHooks {
-  /** A signal that stopped the task while its fd was put in: the kernel sends it again later. */
-  holdSignal(sig: number): void;
   /** The exec failed with ETXTBSY: the sentry drops its writable copies before the one retry. */
   beforeRetry(): void;
 }
@@ -127,9 +136,9 @@ export interface Platform {
   /**
    * Makes the call return a new descriptor of `hostFd` (or the errno a guest's
    * own seccomp filter gave the injection) and resumes the task with its
-   * registers as they were; signals that stop the task meanwhile go to holdSignal.
+   * registers as they were; signals that stop the task meanwhile are held (StopHooks).
    */
-  injectFd(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number;
+  injectFd(pid: number, hostFd: number, cloexec: boolean, hooks: StopHooks): number;
   /**
    * Runs an exec of an fd in place of the task's call (see ExecRequest),
    * following every call it injects to its end whatever the guest's own

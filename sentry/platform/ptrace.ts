@@ -170,12 +170,12 @@ export class PtracePlatform implements Platform {
     const saved = this.saveRegs(pid);
     let guestFd: number;
     try {
-      guestFd = this.injectFdAt(pid, req.hostFd, true, hooks.holdSignal);
+      guestFd = this.injectFdAt(pid, req.hostFd, true, hooks);
     } finally {
       closeSync(req.hostFd);
     }
     // The guest's own filter refused the marker: the exec fails with its answer.
-    if (guestFd < 0) return this.failExec(pid, saved, guestFd);
+    if (guestFd < 0) return this.failExec(pid, saved, guestFd, hooks);
     let done;
     for (let attempt = 0; ; attempt++) {
       done = this.rerun(pid, SYS_EXECVEAT, [guestFd, req.emptyAddr, req.argvAddr, req.envp, AT.EMPTY_PATH], hooks);
@@ -189,7 +189,7 @@ export class PtracePlatform implements Platform {
     if (done.kind === EV.EXEC) return { kind: 'exec', pid: done.pid, formerTid: done.msg };
     // A guest's filter that refuses close leaves it the (close-on-exec) fd.
     if (!this.rerun(pid, SYS_CLOSE, [guestFd], hooks)) return { kind: 'gone' };
-    return this.failExec(pid, saved, done.ret);
+    return this.failExec(pid, saved, done.ret, hooks);
   }
 
   /**
@@ -237,9 +237,10 @@ export class PtracePlatform implements Platform {
   }
 
   /** At a syscall-exit stop: the exec returns `err` (ENOSYS if it is no errno) with the caller's registers. */
-  private failExec(pid: number, saved: Uint8Array, err: number): ExecOutcome {
+  private failExec(pid: number, saved: Uint8Array, err: number, hooks: StopHooks): ExecOutcome {
     this.restoreRegs(pid, saved);
     this.setReturn(pid, err < 0 && err > -4096 ? err : -E.ENOSYS);
+    hooks.releaseHeld();
     this.resume(pid);
     return { kind: 'failed' };
   }
@@ -249,11 +250,12 @@ export class PtracePlatform implements Platform {
    * errno a guest's own filter gave the marker), with the caller's other
    * registers as they were, and the task runs on.
    */
-  injectFd(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number {
+  injectFd(pid: number, hostFd: number, cloexec: boolean, hooks: StopHooks): number {
     const saved = this.saveRegs(pid);
-    const fd = this.injectFdAt(pid, hostFd, cloexec, holdSignal);
+    const fd = this.injectFdAt(pid, hostFd, cloexec, hooks);
     this.restoreRegs(pid, saved);
     this.setReturn(pid, fd);
+    hooks.releaseHeld();
     this.resume(pid);
     return fd;
   }
@@ -268,10 +270,10 @@ export class PtracePlatform implements Platform {
    * notification that never comes. Returns the task's new fd, or a negative
    * errno when the marker never reached the sentry (ENOSYS when the guest's
    * filter gave no errno); throws ESRCH if the task died. Signals that stop
-   * the task meanwhile go to `holdSignal`; other guests' notifications are
+   * the task meanwhile are held (hooks.holdSignal); other guests' notifications are
    * kept for next().
    */
-  private injectFdAt(pid: number, hostFd: number, cloexec: boolean, holdSignal: (sig: number) => void): number {
+  private injectFdAt(pid: number, hostFd: number, cloexec: boolean, hooks: StopHooks): number {
     this.replace(pid, FD_MARKER_NR, []);
     this.resumeToSyscallStop(pid);
     let fd: number | null = null;
@@ -307,7 +309,7 @@ export class PtracePlatform implements Platform {
           if (isRestart(ev.ret) && hasUnblockedSignal(pid)) break;
           return ev.ret < 0 && ev.ret > -4096 ? ev.ret : -E.ENOSYS;
         case EV.SIGNAL:
-          holdSignal(ev.status);
+          hooks.holdSignal(ev.status);
           break;
       }
       // The restart's entry, a signal held back, or any other stop: on to the call's exit.
@@ -345,6 +347,7 @@ export class PtracePlatform implements Platform {
     if (result === null) return -E.ESRCH;
     this.restoreRegs(pid, saved);
     this.setReturn(pid, result);
+    hooks.releaseHeld();
     this.resume(pid);
     return result;
   }
@@ -366,6 +369,7 @@ export class PtracePlatform implements Platform {
     if (!this.rerun(pid, SYS_IOCTL, [fd, TIOCSCTTY, 0], hooks)) return -E.ESRCH;
     this.restoreRegs(pid, saved);
     this.setReturn(pid, fd);
+    hooks.releaseHeld();
     this.resume(pid);
     return fd;
   }
@@ -384,7 +388,10 @@ export class PtracePlatform implements Platform {
     // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
     if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
     if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;
-    if (fd < 0) this.resume(ev.pid);
+    if (fd < 0) {
+      hooks.releaseHeld();
+      this.resume(ev.pid);
+    }
     return fd;
   }
 

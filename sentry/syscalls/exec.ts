@@ -75,23 +75,19 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   }
   const p = k.platform;
   const outcome = p.execWithFd(t.tid, { hostFd: plan.hostFd, emptyAddr: staged.emptyAddr, argvAddr: staged.argvAddr, envp }, {
-    awaitStop: (kinds, resume) => k.awaitStop(t, kinds, resume),
-    holdSignal: (sig) => t.heldSignals.push(sig),
+    ...k.stopHooks(t),
     // The sentry's own copies of descriptions the guest closed may still be open for writing.
     beforeRetry: () => k.files.sweep(),
   });
-  if (outcome.kind === 'gone') return RESUMED;
-  if (outcome.kind === 'failed') {
-    k.releaseSignals(t);
-    return RESUMED;
-  }
+  // Failed: the task runs on with the errno, its held signals sent (StopHooks).
+  if (outcome.kind !== 'exec') return RESUMED;
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
   // Linux names the program after the path it ran (prctl PR_GET_NAME); the host named it after the fd.
   try {
-    if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), { awaitStop: (kinds, resume) => k.awaitStop(task, kinds, resume) })) {
+    if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), k.stopHooks(task))) {
       return RESUMED;
     }
   } catch (e) {
@@ -104,8 +100,9 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
   task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid;
   if (secureExec(task.creds)) markSecure(k, task);
-  p.resume(task.tid);
+  // The held signals first, to the stopped task: delivered before the new program's first instruction.
   k.releaseSignals(task);
+  p.resume(task.tid);
   return RESUMED;
 }
 

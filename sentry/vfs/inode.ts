@@ -24,8 +24,14 @@ export interface SetAttr {
   mtime?: Timespec | 'now';
 }
 
-/** Who creates a file: its owner and mode are decided by the VFS. */
-export interface Owner { uid: number; gid: number }
+/**
+ * Who creates a file: its owner and mode are decided by the VFS. `umask`,
+ * only for a filesystem whose host keeps the ACLs (hostKeepsAcls), is the
+ * creator's umask for the host to apply, unless the directory has a default
+ * ACL, which the host applies instead; every other filesystem gets the mode
+ * with the umask or the default ACL already applied.
+ */
+export interface Owner { uid: number; gid: number; umask?: number }
 
 export interface Filesystem {
   readonly name: string;
@@ -46,7 +52,10 @@ export interface Filesystem {
    * Its files are a host's, which keeps their POSIX ACLs itself: a guest's
    * system.posix_acl_* xattrs go to the host as they are, set with the
    * gofer's credentials, so the VFS applies the rules of set_posix_acl the
-   * host cannot judge for the guest (who may set one, the setgid bit).
+   * host cannot judge for the guest (who may set one, the setgid bit). The
+   * host applies a directory's default ACL to what is made in it (Owner.umask),
+   * and a chmod's rewrite of an access ACL; the VFS reads the access ACL back
+   * (Inode.acl) for its permission checks.
    */
   readonly hostKeepsAcls?: boolean;
 }

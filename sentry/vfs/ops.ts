@@ -25,24 +25,31 @@ export interface Actor extends WalkContext {
   readonly umask: number;
 }
 
-/** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid. */
-function newOwner(a: Actor, dir: Stat): Owner {
-  return { uid: a.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : a.creds.fsgid };
+/** The owner of a new entry in `dir`: the caller, or the directory's group when it is setgid; the umask left to the host (`m`). */
+function newOwner(a: Actor, dir: Stat, m?: NewMode): Owner {
+  const owner = { uid: a.creds.fsuid, gid: (dir.mode & S_ISGID) ? dir.gid : a.creds.fsgid };
+  return m?.umask ? { ...owner, umask: m.umask } : owner;
 }
 
-/** A new entry's permission bits, and the ACLs it inherits from its directory's default ACL (`dflt`). */
-interface NewMode { mode: number; access: Acl | null; dflt: Acl | null }
+/**
+ * A new entry's permission bits, the ACLs it inherits from its directory's
+ * default ACL (`dflt`), and the umask still to apply (Owner.umask).
+ */
+interface NewMode { mode: number; access: Acl | null; dflt: Acl | null; umask: number }
 
 /**
  * posix_acl_create: in a directory with a default ACL, the new entry's mode
  * (already umasked when `umasked`, else not: the default ACL stands for the
  * umask) is masked by that ACL, which becomes the entry's access ACL when the
- * mode cannot say it all; elsewhere the umask applies.
+ * mode cannot say it all; elsewhere the umask applies. A host's directory
+ * (hostKeepsAcls) gets the mode and the umask as they are: the host knows its
+ * default ACL, which reading before each create would cost a round trip.
  */
 function withDefaultAcl(a: Actor, dir: VfsPath, mode: number, umasked = false): NewMode {
+  if (dir.mount.fs.hostKeepsAcls) return { mode, access: null, dflt: null, umask: umasked ? 0 : a.umask };
   const dflt = dir.inode.acl('default');
-  if (!dflt) return { mode: umasked ? mode : mode & ~a.umask, access: null, dflt: null };
-  return { ...inheritAcl(dflt, mode), dflt };
+  if (!dflt) return { mode: umasked ? mode : mode & ~a.umask, access: null, dflt: null, umask: 0 };
+  return { ...inheritAcl(dflt, mode), dflt, umask: 0 };
 }
 
 /**
@@ -109,7 +116,7 @@ export function mkdirAt(a: Actor, start: VfsPath, path: string, mode: number): V
   const p = parentForCreate(a, start, path);
   const dirSt = checkCreate(a, p);
   const m = withDefaultAcl(a, p.dir, (mode & 0o1777) | (dirSt.mode & S_ISGID));
-  const inode = p.dir.inode.mkdir(p.name, m.mode, newOwner(a, dirSt));
+  const inode = p.dir.inode.mkdir(p.name, m.mode, newOwner(a, dirSt, m));
   inherit(inode, m, true);
   created(p.dir.inode, p.name, inode);
   return { mount: p.dir.mount, inode };
@@ -127,8 +134,8 @@ export function mknodAt(a: Actor, start: VfsPath, path: string, mode: number, de
   refuseTrailingSlash(p);
   const dirSt = checkCreate(a, p);
   const m = newMode(a, p.dir, dirSt, mode);
-  const inode = type === S_IFREG ? p.dir.inode.create(p.name, m.mode, newOwner(a, dirSt))
-    : p.dir.inode.mknod(p.name, type | m.mode, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt));
+  const inode = type === S_IFREG ? p.dir.inode.create(p.name, m.mode, newOwner(a, dirSt, m))
+    : p.dir.inode.mknod(p.name, type | m.mode, type === S_IFCHR || type === S_IFBLK ? dev : 0, newOwner(a, dirSt, m));
   inherit(inode, m, false);
   created(p.dir.inode, p.name, inode);
 }
@@ -301,7 +308,7 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
   const { dir, name } = end.missing;
   const dirSt = checkDirWritable(a, dir);
   const m = newMode(a, dir, dirSt, mode);
-  const inode = dir.inode.create(name, m.mode, newOwner(a, dirSt));
+  const inode = dir.inode.create(name, m.mode, newOwner(a, dirSt, m));
   inherit(inode, m, false);
   created(dir.inode, name, inode);
   return { at: { mount: dir.mount, inode }, created: true };
@@ -356,7 +363,7 @@ export function tmpfileAt(a: Actor, start: VfsPath, path: string, mode: number, 
   const dir = resolve(a, start, path, { followFinal: true, resolve: res });
   const dirSt = checkDirWritable(a, dir);
   const m = newMode(a, dir, dirSt, mode);
-  const inode = dir.inode.tmpfile(m.mode, newOwner(a, dirSt), linkable);
+  const inode = dir.inode.tmpfile(m.mode, newOwner(a, dirSt, m), linkable);
   inherit(inode, m, false);
   return { dir, at: { mount: dir.mount, inode } };
 }
@@ -391,7 +398,8 @@ function writable(p: VfsPath): void {
 /** Every attribute change: the filesystem's (a new mode rewrites an access ACL, posix_acl_chmod), then its events. */
 function changeAttr(p: AttrTarget, attr: SetAttr): void {
   p.inode.setattr(attr, p.hostFd);
-  if (attr.mode !== undefined) {
+  // A host that keeps the ACLs rewrites its own (p.inode.setAcl is absent).
+  if (attr.mode !== undefined && p.inode.setAcl) {
     const acl = p.inode.acl('access');
     if (acl) p.inode.setAcl!('access', chmodAcl(acl, attr.mode), true);
   }

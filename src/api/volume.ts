@@ -166,15 +166,17 @@ export class VolumeServer {
     lstat: (p) => ({ reply: { stat: this.stat(p) } }),
     readdir: (p, a) => ({ reply: this.readdir(p, a.withStat ?? false) }),
     readlink: (p) => ({ reply: { target: Buffer.from(String(this.vol.readlinkSync(p))) } }),
-    open: (p, a) => ({ fd: this.open(p, a.flags, a.mode) }),
+    // memfs keeps no ACLs: the creator's umask always applies.
+    open: (p, a) => ({ fd: this.open(p, a.flags, a.mode & ~(a.umask ?? 0)) }),
     mkdir: (p, a) => {
-      this.vol.mkdirSync(p, a.mode);
-      if ((this.vol.lstatSync(p).mode & 0o7777) !== (a.mode & 0o7777)) this.vol.chmodSync(p, a.mode & 0o7777);
+      const mode = a.mode & ~(a.umask ?? 0) & 0o7777;
+      this.vol.mkdirSync(p, mode);
+      if ((this.vol.lstatSync(p).mode & 0o7777) !== mode) this.vol.chmodSync(p, mode);
     },
     mknod: (p, a) => {
       // A volume holds files, directories and symlinks: memfs has no FIFOs, sockets or devices.
       if ((a.mode & S_IFMT) !== S_IFREG && (a.mode & S_IFMT) !== 0) throw new Errno(E.EPERM, 'volume');
-      this.create(p, a.mode);
+      this.create(p, a.mode & ~(a.umask ?? 0));
     },
     symlink: (p, a) => this.vol.symlinkSync(text(a.target), p),
     link: (p, a) => { const to = text(a.newPath); checkPath(to); this.vol.linkSync(p, '/' + to); },

@@ -180,10 +180,11 @@ export class GoferClient {
   /**
    * The file opened with these O_* flags (the gofer adds O_NOFOLLOW,
    * O_CLOEXEC, O_NOCTTY); the fd, close-on-exec, is the caller's. A FIFO is
-   * opened without waiting for its peer.
+   * opened without waiting for its peer. `umask`: the creator's, for a file
+   * it makes, which the gofer applies unless the directory has a default ACL.
    */
-  open(attach: number, path: string, flags: number, mode: number): number {
-    const { fd } = this.call('open', attach, path, { flags, mode });
+  open(attach: number, path: string, flags: number, mode: number, umask = 0): number {
+    const { fd } = this.call('open', attach, path, umask ? { flags, mode, umask } : { flags, mode });
     if (fd < 0) throw new SysErr(E.EIO, 'gofer sent no fd');
     return fd;
   }
@@ -193,8 +194,11 @@ export class GoferClient {
     return this.open(attach, path, O.PATH, 0);
   }
 
-  mkdir(attach: number, path: string, mode: number): void { this.request('mkdir', attach, path, { mode }); }
-  mknod(attach: number, path: string, mode: number, dev: number): void { this.request('mknod', attach, path, { mode, dev }); }
+  /** `umask`: as open's. */
+  mkdir(attach: number, path: string, mode: number, umask = 0): void { this.request('mkdir', attach, path, { mode, umask }); }
+  mknod(attach: number, path: string, mode: number, dev: number, umask = 0): void {
+    this.request('mknod', attach, path, { mode, dev, umask });
+  }
   /** Creates `path` as a symlink to `target`. */
   symlink(attach: number, path: string, target: string): void { this.request('symlink', attach, path, { target: nameBytes(target) }); }
   /** newAttach: the base of newPath, when not `attach` (a handle in the same attach). */

@@ -17,6 +17,7 @@ import { nameBytes } from '../../abi/names.js';
 import { libcCalls, sys } from '../../host/native.js';
 import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
+import { type Acl, ACL_XATTR, type AclKind, decodeAcl } from '../../vfs/acl.js';
 import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
 import { fgetxattr, flistxattr, fremovexattr, fsetxattr } from '../../host/xattr.js';
@@ -47,6 +48,8 @@ export class GoferFs implements Filesystem {
    * the host: asked again in each call.
    */
   permanent = false;
+  /** The host filesystem answered EOPNOTSUPP for an ACL: it keeps none (GoferInode.acl). */
+  noAcls = false;
   /** The directories the gofer holds for this tree (`pin`). */
   private readonly pinned = new Set<GoferInode>();
   private sweepAt = MIN_HELD;
@@ -183,6 +186,8 @@ export class GoferInode extends Inode {
 
   /** The call (`calls`) in which `cached` was fetched. */
   fetched = -1;
+  /** The host's ACLs as read at ctime `at` (`acl`); a kind not read yet is absent. */
+  private acls: { at: string; access?: Acl | null; default?: Acl | null } | null = null;
   /**
    * Its path leads to no file or to another one (unlinked, renamed over,
    * moved by the host): reached by identity since (an open description, an
@@ -415,24 +420,25 @@ export class GoferInode extends Inode {
    * created in one step does not show). The host takes set-id bits away on
    * chown, so they are set again after.
    */
-  private created(name: string, owner: Owner, mode = 0): Inode {
+  private created(name: string, owner: Owner): Inode {
     this.forgetName(name);
     const inode = this.lookup(name);
     const st = (inode as GoferInode).cached;
     if (st.uid === owner.uid && st.gid === owner.gid) return inode;
     this.c.chown(this.a, this.child(name), owner.uid, owner.gid);
-    if (mode & 0o6000) this.c.chmod(this.a, this.child(name), mode & 0o7777);
+    // The chown took the set-id bits of a file away: its mode as made (the umask or default ACL applied) again.
+    if (!isDir(st.mode) && (st.mode & 0o6000)) this.c.chmod(this.a, this.child(name), st.mode & 0o7777);
     return this.lookup(name);
   }
 
   override create(name: string, mode: number, owner: Owner): Inode {
-    const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode);
+    const fd = this.c.open(this.a, this.child(name), O.CREAT | O.EXCL | O.WRONLY, mode, owner.umask);
     closeSync(fd);
-    return this.created(name, owner, mode);
+    return this.created(name, owner);
   }
 
   override mkdir(name: string, mode: number, owner: Owner): Inode {
-    this.c.mkdir(this.a, this.child(name), mode);
+    this.c.mkdir(this.a, this.child(name), mode, owner.umask);
     return this.created(name, owner);
   }
 
@@ -442,8 +448,8 @@ export class GoferInode extends Inode {
   }
 
   override mknod(name: string, mode: number, rdev: number, owner: Owner): Inode {
-    this.c.mknod(this.a, this.child(name), mode, rdev);
-    return this.created(name, owner, mode);
+    this.c.mknod(this.a, this.child(name), mode, rdev, owner.umask);
+    return this.created(name, owner);
   }
 
   /**
@@ -452,12 +458,12 @@ export class GoferInode extends Inode {
    */
   override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
     if (!this.fs.openFdsAreFiles) throw new SysErr(E.EOPNOTSUPP);
-    const fd = this.c.open(this.a, this.path, O.TMPFILE | O.RDWR | (linkable ? 0 : O.EXCL), mode);
+    const fd = this.c.open(this.a, this.path, O.TMPFILE | O.RDWR | (linkable ? 0 : O.EXCL), mode, owner.umask);
     try {
       const st = hostFstat(fd);
       if (st.uid !== owner.uid || st.gid !== owner.gid) {
         setattrOpen(fd, { uid: owner.uid, gid: owner.gid });
-        if (mode & 0o6000) setattrOpen(fd, { mode });
+        if (st.mode & 0o6000) setattrOpen(fd, { mode: st.mode & 0o7777 });
       }
       return new GoferTmpfile(this.fs, fd, linkable);
     } catch (e) {
@@ -530,6 +536,35 @@ export class GoferInode extends Inode {
     if (a.uid !== undefined || a.gid !== undefined) this.c.chown(this.a, p, a.uid ?? -1, a.gid ?? -1);
     if (a.size !== undefined) this.c.truncate(this.a, p, a.size);
     if (a.atime !== undefined || a.mtime !== undefined) this.c.utimens(this.a, p, a.atime ?? 'omit', a.mtime ?? 'omit');
+  }
+
+  /**
+   * The host's ACL of the file, for the VFS's permission checks (the host
+   * keeps it: hostKeepsAcls). Read when a check needs it (a caller that is
+   * neither the owner nor capable, with group bits set) and kept while the
+   * file's ctime stays the same: any change of an ACL moves the ctime, which
+   * a coherent tree fetches in each call anyway.
+   */
+  override acl(kind: AclKind): Acl | null {
+    if (kind === 'default' && !isDir(this.cached.mode)) return null;
+    if (this.fs.noAcls) return null;
+    if (!this.removed && !this.fs.permanent && this.fetched !== calls.current) this.refetch();
+    if (this.removed || this.nameless) return this.acls?.[kind] ?? null;
+    const at = `${this.cached.ctime.sec}.${this.cached.ctime.nsec}`;
+    if (this.acls?.at !== at) this.acls = { at };
+    return this.acls[kind] ??= this.readAcl(kind);
+  }
+
+  private readAcl(kind: AclKind): Acl | null {
+    try {
+      return decodeAcl(this.c.getxattr(this.a, this.path, ACL_XATTR[kind]));
+    } catch (e) {
+      if (!(e instanceof SysErr)) throw e;
+      if (e.errno === E.ENODATA) return null;
+      // A host filesystem without ACLs (or an in-memory volume): none to read, in any file of the tree.
+      if (e.errno === E.EOPNOTSUPP) { this.fs.noAcls = true; return null; }
+      throw e;
+    }
   }
 
   // Through an open file's fd, its own xattrs, whatever became of its name (a directory's fd is EmptyDir's).
