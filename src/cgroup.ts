@@ -8,6 +8,10 @@
 //   tvisor-<CLI pid>/          the whole sandbox: guests' limits + the sentry's share
 //     sentry/                  the sandbox process (the sentry) and the gofer
 //     guests/                  init and every guest: the limits asked for
+//       <container id>/        a pod's sandbox only: one per container, with its own
+//                              limits (init is in the sandbox container's); guests/
+//                              then holds no process, as cgroup v2 requires of a
+//                              cgroup whose children have controllers
 //
 // The guests have a cgroup of their own so that hitting their limit kills or
 // fails a guest, never the sentry, which stays to report the death. The CLI
@@ -28,8 +32,14 @@ export interface Limits {
   freezer?: boolean;
 }
 
-/** A made cgroup, as a later command (the runtime's delete, pause, events) finds it again. */
-export interface CgroupRecord { dirs: { dir: string; controllers: Controller[]; v2: boolean }[]; limits: Limits }
+/**
+ * A made cgroup, as a later command (the runtime's delete, pause, events) finds it again; `leaf`: a pod's
+ * sandbox container's cgroup under guests/ (SandboxCgroup.create).
+ */
+export interface CgroupRecord { dirs: { dir: string; controllers: Controller[]; v2: boolean }[]; limits: Limits; leaf?: string }
+
+/** A container of a pod: its cgroup directories (one per hierarchy), and their cgroup.procs files. */
+export interface ContainerCgroup { dirs: string[]; procs: string[] }
 
 /** What the sandbox process needs: the cgroup.procs files it joins (sentry/) and puts init in (guests/). */
 export interface CgroupPaths { sentryProcs: string[]; guestProcs: string[] }
@@ -154,13 +164,52 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Does nothing run in sandbox cgroup `dir` or its sub-cgroups? */
+/** The child cgroups of `dir` (by name: guests/ before sentry/, whose sentry reports the guests' deaths). */
+function children(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+}
+
+/** A container id as a cgroup's name: one plain name. */
+function checkName(id: string): void {
+  if (id === '' || id === '.' || id === '..' || id.includes('/') || id.includes('\0')) {
+    throw new CgroupError(`${JSON.stringify(id)} cannot name a cgroup`);
+  }
+}
+
+/** Does nothing run in cgroup `dir` or its sub-cgroups? */
 function empty(dir: string): boolean {
   try {
-    return ['sentry', 'guests', ''].every((sub) => !existsSync(join(dir, sub)) || read(join(dir, sub, 'cgroup.procs')).trim() === '');
+    return read(join(dir, 'cgroup.procs')).trim() === '' && children(dir).every(empty);
   } catch {
     return false;
   }
+}
+
+/**
+ * Removes cgroup `dir` and its sub-cgroups: what still runs in them (the
+ * gofer, guests being torn down) is killed first.
+ */
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const child of children(dir)) removeTree(child);
+  // Killed processes leave their cgroup a moment after the signal: retry for a while.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const pid of read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+      }
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 200) return;
+      sleep(10);
+    }
+  }
+}
+
+/** Removes a pod container's cgroup (SandboxCgroup.addContainer), killing what still runs in it. */
+export function removeContainerCgroup(c: ContainerCgroup): void {
+  for (const dir of c.dirs) removeTree(dir);
 }
 
 /**
@@ -176,11 +225,8 @@ export function removeStale(base: string, now = Date.now()): void {
     const dir = join(base, name);
     const cli = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
     if (cli ? alive(Number(cli)) : young(dir, now)) continue;
-    if (!empty(dir)) continue;
-    try {
-      for (const sub of ['guests', 'sentry']) if (existsSync(join(dir, sub))) rmdirSync(join(dir, sub));
-      rmdirSync(dir);
-    } catch { /* a process moved in meanwhile: left to the next sweep */ }
+    // A process that moves in meanwhile is killed with the rest: nothing of a live sandbox's moves in after this age.
+    if (empty(dir)) removeTree(dir);
   }
 }
 
@@ -191,17 +237,23 @@ function young(dir: string, now: number): boolean {
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 export class SandboxCgroup {
-  private constructor(private readonly dirs: { h: Hierarchy; dir: string }[], readonly limits: Limits) {}
+  private constructor(private readonly dirs: { h: Hierarchy; dir: string }[], readonly limits: Limits,
+      private readonly leaf?: string) {}
 
   /**
    * Makes the sandbox's cgroup with `limits` (a 0 limit is not set); null
    * when both are 0. Throws CgroupError when the host gives no usable
-   * cgroup for a limit asked for: there is no silent fallback.
+   * cgroup for a limit asked for: there is no silent fallback. `podLeaf`:
+   * the sandbox of a pod, whose guests go in guests/<podLeaf> (its own
+   * container's) so that each container of the pod can have a cgroup of its
+   * own beside it (addContainer), with every controller a container's limits
+   * may ask for.
    */
-  static create(limits: Limits, name = String(process.pid)): SandboxCgroup | null {
-    const needed: Controller[] = (['memory', 'pids'] as const).filter((c) => limits[c] > 0);
-    if (limits.cpu && Object.values(limits.cpu).some((v) => v !== undefined && v > 0)) needed.push('cpu');
+  static create(limits: Limits, name = String(process.pid), podLeaf?: string): SandboxCgroup | null {
+    const needed: Controller[] = podLeaf ? ['memory', 'pids', 'cpu'] : (['memory', 'pids'] as const).filter((c) => limits[c] > 0);
+    if (!podLeaf && limits.cpu && Object.values(limits.cpu).some((v) => v !== undefined && v > 0)) needed.push('cpu');
     if (limits.freezer) needed.push('freezer');
+    if (podLeaf !== undefined) checkName(podLeaf);
     if (needed.length === 0) return null;
     let hierarchies: Hierarchy[];
     const v2 = v2Hierarchy(needed);
@@ -213,7 +265,7 @@ export class SandboxCgroup {
       hierarchies = v1;
     }
     const made: { h: Hierarchy; dir: string }[] = [];
-    const cgroup = new SandboxCgroup(made, limits);
+    const cgroup = new SandboxCgroup(made, limits, podLeaf);
     try {
       for (const h of hierarchies) {
         removeStale(h.base);
@@ -227,6 +279,10 @@ export class SandboxCgroup {
         setLimits(h, dir, limits, { memory: limits.memory > 0 ? SENTRY_MEMORY : 0, pids: limits.pids + SENTRY_PIDS });
         setLimits(h, join(dir, 'guests'), limits, { memory: 0, pids: 0 });
         if (h.controllers.includes('cpu') && limits.cpu) setCpu(h, join(dir, 'guests'), limits.cpu);
+        if (podLeaf !== undefined) {
+          if (h.v2) enableControllers(h, join(dir, 'guests'));
+          mkdirSync(join(dir, 'guests', podLeaf));
+        }
       }
     } catch (e) {
       cgroup.remove();
@@ -238,11 +294,38 @@ export class SandboxCgroup {
 
   /** What a later command needs to find this cgroup again (restore). */
   get record(): CgroupRecord {
-    return { dirs: this.dirs.map(({ h, dir }) => ({ dir, controllers: h.controllers, v2: h.v2 })), limits: this.limits };
+    return { dirs: this.dirs.map(({ h, dir }) => ({ dir, controllers: h.controllers, v2: h.v2 })), limits: this.limits,
+      ...(this.leaf === undefined ? {} : { leaf: this.leaf }) };
   }
 
   static restore(r: CgroupRecord): SandboxCgroup {
-    return new SandboxCgroup(r.dirs.map(({ dir, controllers, v2 }) => ({ h: { base: dirname(dir), controllers, v2 }, dir })), r.limits);
+    return new SandboxCgroup(r.dirs.map(({ dir, controllers, v2 }) => ({ h: { base: dirname(dir), controllers, v2 }, dir })), r.limits,
+      r.leaf);
+  }
+
+  /**
+   * A cgroup of its own for container `id` of this pod, beside the sandbox
+   * container's under guests/ (the pod's limits above both), with the
+   * container's limits: hitting them kills or fails its processes only.
+   */
+  addContainer(id: string, limits: Limits): ContainerCgroup {
+    if (this.leaf === undefined) throw new CgroupError('the sandbox is not a pod\'s: its containers have no cgroups of their own');
+    checkName(id);
+    const made: ContainerCgroup = { dirs: [], procs: [] };
+    try {
+      for (const { h, dir } of this.dirs) {
+        const own = join(dir, 'guests', id);
+        mkdirSync(own);
+        made.dirs.push(own);
+        made.procs.push(join(own, 'cgroup.procs'));
+        setLimits(h, own, limits, { memory: 0, pids: 0 });
+        if (h.controllers.includes('cpu') && limits.cpu) setCpu(h, own, limits.cpu);
+      }
+    } catch (e) {
+      removeContainerCgroup(made);
+      throw new CgroupError(`making the cgroup of container ${id}: ${(e as Error).message}`);
+    }
+    return made;
   }
 
   private guestsOf(c: Controller): { h: Hierarchy; dir: string } | undefined {
@@ -286,7 +369,7 @@ export class SandboxCgroup {
   get paths(): CgroupPaths {
     return {
       sentryProcs: this.dirs.map(({ dir }) => join(dir, 'sentry', 'cgroup.procs')),
-      guestProcs: this.dirs.map(({ dir }) => join(dir, 'guests', 'cgroup.procs')),
+      guestProcs: this.dirs.map(({ dir }) => join(dir, 'guests', this.leaf ?? '', 'cgroup.procs')),
     };
   }
 
@@ -320,25 +403,7 @@ export class SandboxCgroup {
    * in it (the gofer, guests being torn down) is killed first.
    */
   remove(): void {
-    for (const { dir } of [...this.dirs].reverse()) {
-      for (const sub of ['guests', 'sentry', '']) {
-        const d = join(dir, sub);
-        if (!existsSync(d)) continue;
-        // Killed processes leave their cgroup a moment after the signal: retry for a while.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            for (const pid of read(join(d, 'cgroup.procs')).split('\n').filter(Boolean)) {
-              try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
-            }
-            rmdirSync(d);
-            break;
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 200) break;
-            sleep(10);
-          }
-        }
-      }
-    }
+    for (const { dir } of [...this.dirs].reverse()) removeTree(dir);
   }
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
-import { compile, FRONT_END, tempDir, TVISOR } from './helpers.js';
+import { cgroupDirs, compile, FRONT_END, tempDir, TVISOR } from './helpers.js';
 import { cmdline } from '../src/proctree.js';
 
 ensurePackages(['busybox-static']);
@@ -405,5 +405,49 @@ describe('a pod one of whose gofers stops answering', () => {
     await until(() => state(Y).status === 'stopped');
     expect(oci(['delete', Y]).status).toBe(0);
     expect(alive(sentry!)).toBe(false);
+  }, 120_000);
+});
+
+describe('a pod whose containers have limits of their own', () => {
+  const SB = `${PREFIX}limits`;
+  const [L, M] = [`${PREFIX}l`, `${PREFIX}m`];
+
+  it('holds each container to its limits: a memory hog or a fork bomb in one fails there alone', () => {
+    createAndStart(bundle('sandbox', SB, 'pause'), SB);
+    createAndStart(bundle('container', SB, 'l', (c) => {
+      c.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 8 }, cpu: { shares: 512 } };
+    }), L);
+    createAndStart(bundle('container', SB, 'm'), M);
+    // From the host: the container's own cgroup under the pod's guests, with its limits (cgroup v2: one
+    // hierarchy; v1: one per controller).
+    const dirs = cgroupDirs(`tvisor-oci-${SB}`);
+    const withFile = (file: string) => {
+      const found = dirs.map((d) => join(d, 'guests')).filter((g) => existsSync(join(g, L, file)));
+      expect(found).toHaveLength(1);
+      return (id: string, name = file) => join(found[0]!, id, name);
+    };
+    const v2 = existsSync(withFile('pids.max')(L, 'memory.max'));
+    const memory = withFile(v2 ? 'memory.max' : 'memory.limit_in_bytes');
+    const pids = withFile('pids.max');
+    expect(readFileSync(memory(L), 'utf8')).toBe(`${64 * 1024 * 1024}\n`);
+    expect(readFileSync(pids(L), 'utf8')).toBe('8\n');
+    // Its first process is there.
+    expect(readFileSync(pids(L, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number)).toContain(
+      Number(oci(['ps', '--format', 'json', L]).stdout.match(/\d+/)![0]));
+    // A hog exec'd in L is killed by L's limit; L, M and the pod go on.
+    expect(sh(L, 'awk \'BEGIN { s = "x"; while (1) s = s s }\'; echo "hog $?"')).toMatchObject({ status: 0, stdout: 'hog 137\n' });
+    const events = v2 ? 'memory.events' : 'memory.oom_control';
+    expect(readFileSync(memory(L, events), 'utf8')).toMatch(/^oom_kill [1-9]/m);
+    expect(readFileSync(memory(M, events), 'utf8')).toMatch(/^oom_kill 0$/m);
+    // Forks in L fail past its pids limit; M forks as many as it asks.
+    expect(sh(L, 'for i in $(seq 1 20); do sleep 5 & done 2>&1 | grep -c "can.t fork" >/dev/null && echo refused').stdout).toBe('refused\n');
+    expect(sh(M, 'for i in $(seq 1 20); do sleep 1 & done; wait; echo forked')).toMatchObject({ status: 0, stdout: 'forked\n' });
+    for (const id of [SB, L, M]) expect(state(id).status).toBe('running');
+    // Deleting L takes its cgroup; deleting the pod, the rest.
+    expect(oci(['delete', '--force', L]).status).toBe(0);
+    for (const d of dirs) expect(existsSync(join(d, 'guests', L))).toBe(false);
+    expect(oci(['delete', '--force', M]).status).toBe(0);
+    expect(oci(['delete', '--force', SB]).status).toBe(0);
+    for (const d of dirs) expect(existsSync(d)).toBe(false);
   }, 120_000);
 });

@@ -32,8 +32,11 @@ export interface ProcessConfig {
 
 export const DEFAULT_UMASK = 0o022;
 
-/** A container as the runtime adds it to a pod (CreateContainer's spec): its tree and its first process. */
-export type ContainerConfig = ContainerSpec & { process: ProcessConfig };
+/**
+ * A container as the runtime adds it to a pod (CreateContainer's spec): its tree, its first process, and the
+ * cgroup.procs files of its own cgroup (the runtime made it with the container's limits), one per hierarchy.
+ */
+export type ContainerConfig = ContainerSpec & { process: ProcessConfig; cgroupProcs?: string[] };
 
 export function toProcessSpec(c: ProcessConfig): ProcessSpec {
   const caps = c.capabilities && {

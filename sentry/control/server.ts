@@ -271,6 +271,7 @@ export class ControlServer {
         fds.push(tty.slave);
         if (spec.process.consoleSize) native.setWinsize(tty.master, spec.process.consoleSize.height, spec.process.consoleSize.width);
       }
+      container.cgroupProcs = spec.cgroupProcs ?? [];
       this.kernel.addContainer(container);
       this.h.pod.sealContainer(container, spec);
     } catch (e) {

@@ -27,6 +27,12 @@ export class Container {
   readonly onEnd: ((s: ExitStatus) => void)[] = [];
   /** The gofers whose filesystems it mounts. */
   readonly gofers = new Set<GoferRef>();
+  /**
+   * The cgroup.procs files its processes are moved into as they are
+   * launched (its own cgroup in a pod, with its limits); none: they stay in
+   * init's, the sandbox's.
+   */
+  cgroupProcs: readonly string[] = [];
 
   constructor(
     readonly id: string,

@@ -1,4 +1,5 @@
 // The kernel: follows the guests' process tree and serves their traps.
+import { writeFileSync } from 'node:fs';
 import type { Log } from '../log.js';
 import { EV, type Platform, type StopHooks, type TrapEvent } from '../platform/platform.js';
 import type { MountNamespace, VfsPath } from '../vfs/mount.js';
@@ -420,6 +421,7 @@ export class Kernel {
     tg.container = container;
     this.tasks.set(child, new Task(child, tg, new FsContext(container.root, cwd, spec.umask), spec.creds, this.ns, this.platform));
     if (container.status) this.platform.kill(child, SIGKILL);
+    this.enterCgroup(child, container);
     if (containerInit) container.initTgid = child;
     for (const l of spec.rlimits) {
       if (libcCalls.prlimit(child, l.resource, BigUint64Array.of(l.soft, l.hard), null) < 0) {
@@ -429,6 +431,23 @@ export class Kernel {
     if (main) this.mainTgid = child;
     this.launched.set(child, hooks);
     hooks.started?.(child);
+  }
+
+  /**
+   * Moves a process the container launched into the container's cgroup,
+   * before it runs (its children follow it there). One that cannot go there
+   * is killed: it would run outside the container's limits.
+   */
+  private enterCgroup(child: number, container: Container): void {
+    for (const procs of container.cgroupProcs) {
+      try {
+        writeFileSync(procs, String(child));
+      } catch (e) {
+        this.log.error({ child, container: container.id, err: (e as Error).message }, 'cannot put a process in its container\'s cgroup: killing it');
+        this.platform.kill(child, SIGKILL);
+        return;
+      }
+    }
   }
 
   private stopped(ev: TrapEvent): void {

@@ -18,7 +18,7 @@ import type { ProcessConfig } from '../../sentry/control/process.js';
 import { connectUnix } from '../../sentry/host/sockets.js';
 import { type GoferProcess, spawnGofer } from '../../sentry/fs/gofer/spawn.js';
 import { textName } from '../../sentry/abi/names.js';
-import { type CgroupRecord, SandboxCgroup } from '../cgroup.js';
+import { type CgroupRecord, type ContainerCgroup, removeContainerCgroup, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
 import { CLI_MAIN, SANDBOX_MAIN, WAITER } from '../programs.js';
 import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
@@ -37,7 +37,8 @@ export interface GlobalOptions {
 const VERSION = '0.1.0';
 export const OCI_VERSION = '1.2.0';
 
-type StateWithCgroup = ContainerState & { cgroupRecord?: CgroupRecord };
+/** `cgroupRecord`: a sandbox's cgroup; `containerCgroup`: a pod's container's own, under it. */
+type StateWithCgroup = ContainerState & { cgroupRecord?: CgroupRecord; containerCgroup?: ContainerCgroup };
 
 function cgroupOf(s: StateWithCgroup): SandboxCgroup | null {
   return s.cgroupRecord ? SandboxCgroup.restore(s.cgroupRecord) : null;
@@ -128,13 +129,14 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   try {
     gofer = startGofer(terminal, detached);
     const { memory, pids, cpu } = config.resources;
-    cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`);
+    const joinable = config.pod.kind === 'sandbox' && config.pod.joinable;
+    // A pod's containers each get a cgroup of their own beside its sandbox container's (joinPod).
+    cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`, joinable ? id : undefined);
     cgroup?.enterSentry([gofer.pid]);
     const spec: SandboxSpec = {
       ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
       gofer: { sockFd: GOFER_FDS, pidfdFd: GOFER_FDS + 1, pid: gofer.pid },
-      podSandbox: config.pod.kind === 'sandbox' && config.pod.joinable,
-      ...(config.pod.kind === 'sandbox' && config.pod.joinable ? { warmSocket: join(store.dir(id), 'warm.sock') } : {}),
+      podSandbox: joinable, ...(joinable ? { warmSocket: join(store.dir(id), 'warm.sock') } : {}),
       strace: g.strace ?? false, ...(g.debugLog ? { debugLog: resolvePath(g.debugLog) } : {}),
       ...(g.goferDeadlineMs === undefined ? {} : { goferDeadlineMs: g.goferDeadlineMs }),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
@@ -210,13 +212,19 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
   let waiter: ChildProcess | null = null;
   let waiterPid = o.waiter?.pid ?? 0;
   let sock = -1;
+  let cgroup: ContainerCgroup | null = null;
   try {
+    // Its limits on its own processes: a container that exhausts them fails alone.
+    const podCgroup = cgroupOf(sandbox);
+    if (!podCgroup) throw new RuntimeError(`the pod's sandbox ${pod.sandboxId} has no cgroup`);
+    const own = podCgroup.addContainer(id, config.resources);
+    cgroup = own;
     if (!o.waiter && native.socketpair(pair) < 0) throw new RuntimeError('socketpair failed');
     const sandboxEnd = o.waiter?.sock ?? pair[0]!;
     // The request goes first: the sandbox mounts the container's tree while the waiter starts.
     sock = controlCall(() => sendRequest(store.controlSocket(pod.sandboxId), {
       createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
-        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc }) },
+        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc, cgroupProcs: own.procs }) },
     }, terminal ? [sandboxEnd] : [0, 1, 2, sandboxEnd]));
     let exited: Promise<number> | null = null;
     if (!o.waiter) {
@@ -233,7 +241,7 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
     const state: StateWithCgroup = {
       ociVersion: config.ociVersion, id, bundle, rootfs: config.sandbox.rootfs, created: new Date().toISOString(),
       annotations: config.annotations, sandboxPid: waiterPid, sandboxStart: startTime(waiterPid) ?? '',
-      initPid: sandbox.initPid, hooks: config.hooks, pod: { sandboxId: pod.sandboxId },
+      initPid: sandbox.initPid, hooks: config.hooks, pod: { sandboxId: pod.sandboxId }, containerCgroup: cgroup,
     };
     created(store, state, o);
     return { pid: waiterPid, exited };
@@ -244,6 +252,7 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
     // A waiter given by the caller is its child: killed here, reaped there.
     if (waiter?.pid) killAndWait(waiter.pid);
     else if (o.waiter) native.kill(o.waiter.pid, 9);
+    if (cgroup) removeContainerCgroup(cgroup);
     store.remove(id);
     throw e;
   } finally {
@@ -377,6 +386,7 @@ export function deleteContainer(g: GlobalOptions, id: string, force: boolean): v
     }
     if (sandboxAlive(s)) killAndWait(s.sandboxPid);
     cgroup?.remove();
+    if (s.containerCgroup) removeContainerCgroup(s.containerCgroup);
     try { runHooks('poststop', s.hooks.poststop, ociState(s, 'stopped', 0)); } catch (e) { warn((e as Error).message); }
   });
   store.remove(id);
