@@ -220,7 +220,7 @@ export class Kernel {
       case EV.SECCOMP: case EV.NOTIF: return this.trap(ev);
       case EV.FORK: case EV.VFORK: case EV.CLONE: return this.cloned(ev);
       case EV.STOP: return this.stopped(ev);
-      case EV.SIGNAL: return this.platform.resume(ev.pid, ev.status);
+      case EV.SIGNAL: return this.signalStop(ev);
       case EV.EXEC: return this.platform.resume(ev.pid);
       case EV.EXITED: case EV.SIGNALED: return this.exited(ev);
       case EV.SYSCALL_ENTRY: case EV.SYSCALL_EXIT: return this.platform.resume(ev.pid);
@@ -431,6 +431,22 @@ export class Kernel {
     if (main) this.mainTgid = child;
     this.launched.set(child, hooks);
     hooks.started?.(child);
+  }
+
+  /**
+   * A signal-delivery stop: the signal goes in. A call the sentry serves by
+   * notification that the signal interrupted before the sentry read it
+   * would fail with EINTR under a handler without SA_RESTART, where Linux,
+   * which never interrupts a stat or a mkdir, would have served it: it
+   * restarts after the handler instead, as if the signal had come just
+   * before it. (Once read, a call waits killably: WAIT_KILLABLE_RECV.)
+   */
+  private signalStop(ev: TrapEvent): void {
+    const call = this.platform.interruptedCall(ev.pid);
+    if (call && this.table.restartsAfterSignal(call.nr, call.args)) {
+      try { this.platform.restartAfterHandler(ev.pid); } catch { /* gone: its death comes next */ }
+    }
+    this.platform.resume(ev.pid, ev.status);
   }
 
   /**

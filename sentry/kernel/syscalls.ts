@@ -64,6 +64,13 @@ export interface SyscallTable {
    * as Linux does with no tracer of the guest's (ENOSYS).
    */
   tracedBySentry(ev: TrapEvent): boolean;
+  /**
+   * Whether call `nr` with these arguments (low 32 bits of each) is one
+   * the sentry serves by notification and Linux never interrupts: one that
+   * a signal interrupted before the sentry read it restarts after the
+   * handler, SA_RESTART or not (Kernel.signalStop).
+   */
+  restartsAfterSignal(nr: number, args: readonly number[]): boolean;
 }
 
 /** --strace's rendering of a call as it was made: its name and decoded arguments. */

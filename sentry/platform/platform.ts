@@ -160,6 +160,15 @@ export interface Platform {
 
   // Task control.
   resume(pid: number, sig?: number): void;
+  /**
+   * At a signal-delivery stop: the call the signal interrupted, whose result
+   * says "restart" (ERESTARTSYS, ERESTARTNOHAND: after an SA_RESTART handler
+   * the kernel restarts it, after any other it fails with EINTR); null if
+   * the task was in no call, or its call was not interrupted so.
+   */
+  interruptedCall(pid: number): { nr: number; args: number[] } | null;
+  /** At a signal-delivery stop: the interrupted call restarts after the handler, SA_RESTART or not (ERESTARTNOINTR). */
+  restartAfterHandler(pid: number): void;
   /** Leaves a task in its group-stop until SIGCONT. */
   listen(pid: number): void;
   kill(pid: number, sig: number): void;

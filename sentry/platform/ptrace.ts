@@ -42,6 +42,11 @@ const RED_ZONE = 128;
 /** user_regs_struct.rip, .rsp */
 const RIP_OFFSET = 16 * 8;
 const RSP_OFFSET = 19 * 8;
+const RAX_OFFSET = 10 * 8;
+const ORIG_RAX_OFFSET = 15 * 8;
+/** rdi, rsi, rdx, r10, r8, r9: a call's arguments in struct user_regs_struct. */
+const ARG_OFFSETS = [14 * 8, 13 * 8, 12 * 8, 7 * 8, 9 * 8, 8 * 8];
+const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514;
 
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the call is restarted after a signal. */
 const isRestart = (ret: number) => ret <= -512 && ret >= -516 && ret !== -515;
@@ -149,6 +154,18 @@ export class PtracePlatform implements Platform {
   }
   private restoreRegs(pid: number, regs: Uint8Array): void { tv(native.setRegs(pid, regs)); }
   private setReturn(pid: number, value: number): void { tv(native.setRet(pid, value)); }
+
+  interruptedCall(pid: number): { nr: number; args: number[] } | null {
+    const regs = new Uint8Array(this.regsSize);
+    if (native.getRegs(pid, regs) < 0) return null;
+    const v = new DataView(regs.buffer);
+    const nr = Number(v.getBigInt64(ORIG_RAX_OFFSET, true));
+    const ret = Number(v.getBigInt64(RAX_OFFSET, true));
+    if (nr < 0 || (ret !== -ERESTARTSYS && ret !== -ERESTARTNOHAND)) return null;
+    return { nr, args: ARG_OFFSETS.map((o) => v.getUint32(o, true)) };
+  }
+
+  restartAfterHandler(pid: number): void { tv(native.setRet(pid, -ERESTARTNOINTR)); }
 
   stackPointer(pid: number): number {
     return Number(new DataView(this.saveRegs(pid).buffer).getBigUint64(RSP_OFFSET, true));

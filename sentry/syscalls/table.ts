@@ -51,6 +51,13 @@ export const PASSTHROUGH: readonly string[] = [
 /** Calls the sentry serves at ptrace stops, because it must rewrite them. */
 const PTRACE_SERVED = ['execve', 'execveat'];
 
+/**
+ * Trapped calls the sentry may hand to the host to run as made (PASS), where
+ * they may block and a signal interrupt them as Linux does (a lock's wait, a
+ * send on a full socket): their EINTR is Linux's.
+ */
+const MAY_BLOCK_ON_HOST = ['fcntl', 'flock', 'sendto', 'sendmsg'];
+
 const CLONE_NAMESPACES = 0x00020000 /* NEWNS */ | 0x02000000 /* NEWCGROUP */ | 0x04000000 /* NEWUTS */ |
   0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | 0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */;
 
@@ -79,8 +86,11 @@ export function handlerTable(): SyscallTable {
   const entries = new Map<number, SyscallEntry>();
   for (const family of FAMILIES) for (const [name, e] of Object.entries(family)) entries.set(nr(name), e);
   const policy = seccompPolicy({ entries });
+  const blocking = new Set(MAY_BLOCK_ON_HOST.map(nr));
   return {
     entries,
+    restartsAfterSignal: (n, args) =>
+      !blocking.has(n) && verdict(policy.get(n) ?? FALLBACK, (i) => args[i] ?? 0) === 'notify',
     name: (n) => SYSCALL_NAMES[n] ?? `#${n}`,
     // The sentry's RET_TRACE carries its own data; a stop of a call its
     // policy does not trace comes from a guest's own filter, whatever its data.
