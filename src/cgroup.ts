@@ -38,8 +38,8 @@ export interface Limits {
  */
 export interface CgroupRecord { dirs: { dir: string; controllers: Controller[]; v2: boolean }[]; limits: Limits; leaf?: string }
 
-/** A container of a pod: its cgroup directories (one per hierarchy), and their cgroup.procs files. */
-export interface ContainerCgroup { dirs: string[]; procs: string[] }
+/** A container of a pod: its id, limits, cgroup directories (one per hierarchy) and their cgroup.procs files. */
+export interface ContainerCgroup { id: string; limits: Limits; dirs: string[]; procs: string[] }
 
 /** What the sandbox process needs: the cgroup.procs files it joins (sentry/) and puts init in (guests/). */
 export interface CgroupPaths { sentryProcs: string[]; guestProcs: string[] }
@@ -311,7 +311,7 @@ export class SandboxCgroup {
   addContainer(id: string, limits: Limits): ContainerCgroup {
     if (this.leaf === undefined) throw new CgroupError('the sandbox is not a pod\'s: its containers have no cgroups of their own');
     checkName(id);
-    const made: ContainerCgroup = { dirs: [], procs: [] };
+    const made: ContainerCgroup = { id, limits, dirs: [], procs: [] };
     try {
       for (const { h, dir } of this.dirs) {
         const own = join(dir, 'guests', id);
@@ -328,9 +328,10 @@ export class SandboxCgroup {
     return made;
   }
 
-  private guestsOf(c: Controller): { h: Hierarchy; dir: string } | undefined {
+  /** The guests' cgroup in the hierarchy of controller `c` (`container`: that container's, in a pod). */
+  private guestsOf(c: Controller, container = ''): { h: Hierarchy; dir: string } | undefined {
     const found = this.dirs.find(({ h }) => h.controllers.includes(c) || (h.v2 && c === 'freezer'));
-    return found && { h: found.h, dir: join(found.dir, 'guests') };
+    return found && { h: found.h, dir: join(found.dir, 'guests', container) };
   }
 
   /** Freezes or thaws every guest (the runtime's pause and resume). */
@@ -351,16 +352,18 @@ export class SandboxCgroup {
     }
   }
 
-  /** The guests' usage, as the runtime's events --stats reports it. */
-  stats(): { memory?: { usage: number; limit: number }; pids?: { current: number; limit: number }; cpu?: { total: number } } {
+  /** The guests' usage, as the runtime's events --stats reports it (`container`: one container's of a pod). */
+  stats(container?: ContainerCgroup): { memory?: { usage: number; limit: number }; pids?: { current: number; limit: number };
+      cpu?: { total: number } } {
     const out: ReturnType<SandboxCgroup['stats']> = {};
     const num = (f: string) => { try { const v = read(f).trim(); return v === 'max' ? 0 : Number(v); } catch { return 0; } };
-    const mem = this.guestsOf('memory');
-    if (mem) out.memory = mem.h.v2 ? { usage: num(join(mem.dir, 'memory.current')), limit: this.limits.memory }
-      : { usage: num(join(mem.dir, 'memory.usage_in_bytes')), limit: this.limits.memory };
-    const pids = this.guestsOf('pids');
-    if (pids) out.pids = { current: num(join(pids.dir, 'pids.current')), limit: this.limits.pids };
-    const cpu = this.guestsOf('cpu');
+    const limits = container?.limits ?? this.limits;
+    const mem = this.guestsOf('memory', container?.id);
+    if (mem) out.memory = mem.h.v2 ? { usage: num(join(mem.dir, 'memory.current')), limit: limits.memory }
+      : { usage: num(join(mem.dir, 'memory.usage_in_bytes')), limit: limits.memory };
+    const pids = this.guestsOf('pids', container?.id);
+    if (pids) out.pids = { current: num(join(pids.dir, 'pids.current')), limit: limits.pids };
+    const cpu = this.guestsOf('cpu', container?.id);
     if (cpu && !cpu.h.v2) out.cpu = { total: num(join(cpu.dir, 'cpuacct.usage')) };
     else if (cpu) out.cpu = { total: 1000 * Number(/^usage_usec (\d+)$/m.exec(read(join(cpu.dir, 'cpu.stat')))?.[1] ?? 0) };
     return out;

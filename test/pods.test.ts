@@ -431,9 +431,11 @@ describe('a pod whose containers have limits of their own', () => {
     const pids = withFile('pids.max');
     expect(readFileSync(memory(L), 'utf8')).toBe(`${64 * 1024 * 1024}\n`);
     expect(readFileSync(pids(L), 'utf8')).toBe('8\n');
-    // Its first process is there.
+    // Its first process is there, and events --stats reports its cgroup.
     expect(readFileSync(pids(L, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number)).toContain(
       Number(oci(['ps', '--format', 'json', L]).stdout.match(/\d+/)![0]));
+    expect(JSON.parse(oci(['events', '--stats', L]).stdout)).toMatchObject({ type: 'stats', id: L,
+      data: { memory: { usage: { limit: 64 * 1024 * 1024 } }, pids: { current: 1, limit: 8 } } });
     // A hog exec'd in L is killed by L's limit; L, M and the pod go on.
     expect(sh(L, 'awk \'BEGIN { s = "x"; while (1) s = s s }\'; echo "hog $?"')).toMatchObject({ status: 0, stdout: 'hog 137\n' });
     const events = v2 ? 'memory.events' : 'memory.oom_control';

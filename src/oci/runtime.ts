@@ -422,30 +422,13 @@ export function ps(g: GlobalOptions, id: string, format: string, psArgs: string[
 }
 
 /** A pod's container has no cgroup of its own: its usage is summed over its processes. */
-function podContainerStats(pids: number[]): { cpu: number; memory: number } {
-  let cpu = 0;
-  let memory = 0;
-  const tick = 1e9 / 100;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu += (Number(f[11]) + Number(f[12])) * tick;
-      memory += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-    } catch { /* ended meanwhile */ }
-  }
-  return { cpu, memory };
-}
-
+/** A container's usage from its cgroup: the sandbox's, or in a pod its own, under the pod's (SandboxCgroup.addContainer). */
 function statsEvent(store: StateStore, s: StateWithCgroup): object {
-  if (s.pod) {
-    const pids = containerPids(store, s);
-    const { cpu, memory } = podContainerStats(pids);
-    return { type: 'stats', id: s.id, data: {
-      cpu: { usage: { total: cpu } }, memory: { usage: { usage: memory, limit: 0 } }, pids: { current: pids.length, limit: 0 },
-    } };
-  }
-  const st = cgroupOf(s)?.stats() ?? {};
+  let cgroup: SandboxCgroup | null = null;
+  try {
+    cgroup = cgroupOf(s.pod ? store.read(s.pod.sandboxId) as StateWithCgroup : s);
+  } catch { /* the pod's sandbox is gone: nothing to report */ }
+  const st = cgroup?.stats(s.containerCgroup) ?? {};
   return { type: 'stats', id: s.id, data: {
     cpu: { usage: { total: st.cpu?.total ?? 0 } },
     memory: { usage: { usage: st.memory?.usage ?? 0, limit: st.memory?.limit ?? 0 } },
