@@ -67,6 +67,13 @@ export interface ContainerSpec {
   maskedPaths?: string[];
   /** Made read-only (absent paths are skipped). */
   readonlyPaths?: string[];
+  /**
+   * Its memory limit in bytes (0 or absent: the sandbox's): its root's
+   * upper layer and its tmpfs mounts default to half of it, as they do to
+   * half of the sandbox's, so that copy-ups into its root (which the sentry
+   * writes, outside the container's cgroup) stay within its share.
+   */
+  memory?: number;
 }
 
 const RW: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false };
@@ -179,13 +186,15 @@ export class Pod {
     const { emptyDir, makeFs } = this.o;
     const lower = new GoferFs(gofer.client, 0, true, emptyDir);
     const lowerRoot = lower.root.stat();
-    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid }, tmpfsLimits(this.o.memory));
+    const upper = new Tmpfs(emptyDir, lowerRoot.mode & 0o7777, { uid: lowerRoot.uid, gid: lowerRoot.gid },
+      tmpfsLimits(spec.memory || this.o.memory));
     const overlay = new Overlay(upper, lower.root);
     const at = this.placeOf(id);
     const rootMount = this.ns.mount(at, overlay, overlay.root, RW, 'overlay');
     const root: VfsPath = { mount: rootMount, inode: overlay.root };
     const devpts = makeFs('devpts', '', null) as DevptsFs;
     const container = new Container(id, root, pidGroup, devpts);
+    container.memoryLimit = spec.memory ?? 0;
     container.gofers.add(gofer);
     gofer.users.add(container);
     const actor = actorIn(this.ns, root);

@@ -6,7 +6,7 @@
 // one filesystem. Escapes from one container towards another's root and the
 // hidden directory are each tried, and fail.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
@@ -444,6 +444,18 @@ describe('a pod whose containers have limits of their own', () => {
     // Forks in L fail past its pids limit; M forks as many as it asks.
     expect(sh(L, 'for i in $(seq 1 20); do sleep 5 & done 2>&1 | grep -c "can.t fork" >/dev/null && echo refused').stdout).toBe('refused\n');
     expect(sh(M, 'for i in $(seq 1 20); do sleep 1 & done; wait; echo forked')).toMatchObject({ status: 0, stdout: 'forked\n' });
+    // A copy-up is the sentry's write, outside L's cgroup: L's root takes at most half of L's memory, so a
+    // lower file larger than that cannot be copied up (ENOSPC, as overlayfs over a full upper); M's can.
+    const big = join(ROOTFS, 'big');
+    writeFileSync(big, Buffer.alloc(40 << 20));
+    try {
+      const r = sh(L, 'echo x >> /big');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/No space left on device/);
+      expect(sh(M, 'echo x >> /big && wc -c < /big')).toMatchObject({ status: 0, stdout: `${(40 << 20) + 2}\n` });
+    } finally {
+      rmSync(big);
+    }
     for (const id of [SB, L, M]) expect(state(id).status).toBe('running');
     // Deleting L takes its cgroup; deleting the pod, the rest.
     expect(oci(['delete', '--force', L]).status).toBe(0);

@@ -68,7 +68,7 @@ export function makeFilesystem(ctx: FilesystemContext, type: string, data: strin
   switch (type) {
     case 'tmpfs': {
       const { mode, owner, limits } = tmpfsOptions(data);
-      return new Tmpfs(ctx.emptyDir, mode, owner, tmpfsLimits(ctx.memoryLimit, limits));
+      return new Tmpfs(ctx.emptyDir, mode, owner, tmpfsLimits(container?.memoryLimit || ctx.memoryLimit, limits));
     }
     case 'proc': return new ProcFs(ctx.kernel, ctx.emptyDir, MOUNTABLE, container);
     case 'sysfs': return new SysFs(ctx.emptyDir);

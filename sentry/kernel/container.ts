@@ -33,6 +33,8 @@ export class Container {
    * init's, the sandbox's.
    */
   cgroupProcs: readonly string[] = [];
+  /** Its own memory limit (ContainerSpec.memory; 0: the sandbox's): its tmpfs mounts default to half of it. */
+  memoryLimit = 0;
 
   constructor(
     readonly id: string,

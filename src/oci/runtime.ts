@@ -224,7 +224,8 @@ async function joinPod(store: StateStore, id: string, bundle: string, config: Ru
     // The request goes first: the sandbox mounts the container's tree while the waiter starts.
     sock = controlCall(() => sendRequest(store.controlSocket(pod.sandboxId), {
       createContainer: { containerId: id, sharePidNamespace: pod.sharePidNamespace,
-        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc, cgroupProcs: own.procs }) },
+        spec: JSON.stringify({ rootfs, rootReadonly, mounts, maskedPaths, readonlyPaths, process: proc, cgroupProcs: own.procs,
+          memory: config.resources.memory }) },
     }, terminal ? [sandboxEnd] : [0, 1, 2, sandboxEnd]));
     let exited: Promise<number> | null = null;
     if (!o.waiter) {
