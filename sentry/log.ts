@@ -8,15 +8,29 @@ export interface Log {
   error(obj: object, msg?: string): void;
 }
 
+import { writeSync } from 'node:fs';
+
 const nothing = () => {};
 export const silentLog: Log = { debug: nothing, info: nothing, warn: nothing, error: nothing };
 
+/** Errors only, one line each on fd `fd` ("tvisor: ", the message, and the error's if any), as a command line reports them. */
+function errorLines(fd: number): Log {
+  const error = (obj: object, msg?: string) => {
+    const err = (obj as { err?: unknown }).err;
+    const detail = err instanceof Error ? `: ${err.message}` : typeof err === 'string' ? `: ${err}` : '';
+    try { writeSync(fd, `tvisor: ${msg ?? 'error'}${detail}\n`); } catch { /* nowhere to say it */ }
+  };
+  return { debug: nothing, info: nothing, warn: nothing, error };
+}
+
 /**
  * JSON lines to `file` (everything, at debug level), or strace lines to
- * stderr (or to fd straceFd: the library API's onSyscall reads them).
+ * stderr (or to fd straceFd: the library API's onSyscall reads them);
+ * without either, the errors alone to fd `errorsTo` if given (`do`'s stderr:
+ * a gofer that died or stalled, a handler's fault), else nothing.
  */
-export async function openLog(opts: { debugLog?: string; strace: boolean; straceFd?: number }): Promise<Log> {
-  if (!opts.debugLog && !opts.strace) return silentLog;
+export async function openLog(opts: { debugLog?: string; strace: boolean; straceFd?: number; errorsTo?: number }): Promise<Log> {
+  if (!opts.debugLog && !opts.strace) return opts.errorsTo === undefined ? silentLog : errorLines(opts.errorsTo);
   const { default: pino } = await import('pino');
   const logger = opts.debugLog
     ? pino({ level: 'debug' }, pino.destination({ dest: opts.debugLog, sync: true }))

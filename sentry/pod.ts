@@ -330,7 +330,7 @@ function isWithin(m: { parent: typeof m | null }, top: object): boolean {
  */
 export function goferRef(g: GoferProcess, deadlineMs: number, log: Log): GoferRef {
   const stalled = () => {
-    log.error({ pid: g.pid, deadlineMs }, 'a gofer did not answer in time: killing it');
+    log.error({ pid: g.pid, deadlineMs }, `a gofer did not answer within ${deadlineMs} ms: killing it`);
     try { process.kill(g.pid, 'SIGKILL'); } catch { /* gone already */ }
   };
   return { client: new GoferClient(g.sock, { ms: deadlineMs, stalled }), pid: g.pid, users: new Set() };

@@ -70,7 +70,8 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
     };
     const [boot, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
     try {
-      const status = boot.runSandbox(spec, gofer, await openLog(spec), {
+      // The sentry's errors on stderr, as a command's: why a sandbox ended early is the user's to see.
+      const status = boot.runSandbox(spec, gofer, await openLog({ ...spec, errorsTo: 2 }), {
         guestCgroups, stopper, finished: (list) => { if (opts.diff) changes = list(); },
       });
       code = 'code' in status ? status.code : 128 + status.signal;

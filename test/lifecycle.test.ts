@@ -15,9 +15,12 @@ function sleeping(pid: number): boolean {
 
 // No deadline decides these tests: a busy machine starts a sandbox, or kills processes, many times slower.
 async function startSleeper(flags: string[] = [], command = ['sleep', '1000'], started = sleeping) {
-  const cli = spawn(process.execPath, [TVISOR, 'do', ...flags, '--', ...command], { stdio: 'ignore' });
+  const cli = spawn(process.execPath, [TVISOR, 'do', ...flags, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  cli.stderr!.on('data', (d) => { stderr += d; });
   let ended = false;
-  const exited = new Promise<number | null>((r) => cli.on('exit', (code) => { ended = true; r(code); }));
+  // Its code once its stderr is read to the end.
+  const exited = new Promise<number | null>((r) => cli.on('close', (code) => { ended = true; r(code); }));
   while (!ended) {
     // `do`'s command line is the sandbox process: CLI → { gofer, init → guest }
     const sandbox = cli.pid!;
@@ -26,7 +29,7 @@ async function startSleeper(flags: string[] = [], command = ['sleep', '1000'], s
     const init = kids.find((p) => p !== gofer);
     const guest = init ? children(init).find((p) => cmdline(p).includes(command[0]!)) : undefined;
     // Started, for a sleeper, means sleeping: exec and the loader done, nothing more asked of the sentry.
-    if (gofer && guest && started(guest)) return { cli, exited, sandbox, gofer, guest };
+    if (gofer && guest && started(guest)) return { cli, exited, sandbox, gofer, guest, stderr: () => stderr };
     await sleep(50);
   }
   throw new Error('the sandbox ended before its guest started');
@@ -110,6 +113,8 @@ describe('lifecycle', () => {
     process.kill(s.gofer, 'SIGKILL');
     expect(await gone(s.guest)).toBe(true);
     expect(await s.exited).toBe(137);
+    // Why, on stderr.
+    expect(s.stderr()).toBe('tvisor: the gofer died: stopping the sandbox\n');
   });
 
   it('a gofer that stops answering is given up after --gofer-timeout: the sandbox ends instead of hanging', async () => {
@@ -124,7 +129,7 @@ describe('lifecycle', () => {
     expect(await gone(s.guest)).toBe(true);
     expect(await gone(s.gofer)).toBe(true);
     expect(await s.exited).toBe(137);
-    expect(readFileSync(log, 'utf8')).toMatch(/"deadlineMs":1000,"msg":"a gofer did not answer in time: killing it"/);
+    expect(readFileSync(log, 'utf8')).toMatch(/"deadlineMs":1000,"msg":"a gofer did not answer within 1000 ms: killing it"/);
   });
 
   it('refuses a --gofer-timeout that is not a number of seconds, naming the flag', () => {
