@@ -187,21 +187,24 @@ function empty(dir: string): boolean {
 
 /**
  * Removes cgroup `dir` and its sub-cgroups: what still runs in them (the
- * gofer, guests being torn down) is killed first.
+ * gofer, guests being torn down) is killed first, unless `kill` is false
+ * (then a cgroup something runs in stays).
  */
-function removeTree(dir: string): void {
+function removeTree(dir: string, kill = true): void {
   if (!existsSync(dir)) return;
-  for (const child of children(dir)) removeTree(child);
+  for (const child of children(dir)) removeTree(child, kill);
   // Killed processes leave their cgroup a moment after the signal: retry for a while.
   for (let attempt = 0; ; attempt++) {
     try {
-      for (const pid of read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+      if (kill) {
+        for (const pid of read(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
+          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+        }
       }
       rmdirSync(dir);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 200) return;
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || !kill || attempt >= 200) return;
       sleep(10);
     }
   }
@@ -225,8 +228,8 @@ export function removeStale(base: string, now = Date.now()): void {
     const dir = join(base, name);
     const cli = new RegExp(`^${PREFIX}(\\d+)$`).exec(name)?.[1];
     if (cli ? alive(Number(cli)) : young(dir, now)) continue;
-    // A process that moves in meanwhile is killed with the rest: nothing of a live sandbox's moves in after this age.
-    if (empty(dir)) removeTree(dir);
+    // A process that moved in meanwhile keeps its cgroup: left to the next sweep.
+    if (empty(dir)) removeTree(dir, false);
   }
 }
 
