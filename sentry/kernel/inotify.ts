@@ -16,6 +16,7 @@ import { F, O } from '../abi/flags.js';
 import { closeQuietly } from '../host/fd.js';
 import { libcCalls, native, sys, tv } from '../host/native.js';
 import { bytesName, nameBytes } from '../abi/names.js';
+import { SO, SOL_SOCKET } from '../abi/socket.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { isDir, isReg } from '../abi/stat.js';
 import { deleted, IN, IN_ALL_EVENTS, type HostEvents, type Mark, addMark, beforeChange, marksOf, notifyEntry,
@@ -26,8 +27,6 @@ const DT_REG = 8;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SIOCOUTQ = 0x5411;
-const SOL_SOCKET = 1;
-const SO_SNDBUF = 7;
 const POLLHUP = 0x10;
 /** Linux's default fs.inotify.max_user_instances, per sandbox. */
 const MAX_INSTANCES = 128;
@@ -77,9 +76,9 @@ export class Instance {
 
   constructor(private readonly system: Inotify, readonly sock: number, readonly key: string) {
     const size = new Int32Array([1 << 22]);
-    libcCalls.setsockoptInt(sock, SOL_SOCKET, SO_SNDBUF, size, 4);
+    libcCalls.setsockoptInt(sock, SOL_SOCKET, SO.SNDBUF, size, 4);
     const got = new Uint32Array([4]);
-    sys(libcCalls.getsockoptInt(sock, SOL_SOCKET, SO_SNDBUF, size, got));
+    sys(libcCalls.getsockoptInt(sock, SOL_SOCKET, SO.SNDBUF, size, got));
     this.room = size[0]! - OVERFLOW_ROOM;
   }
 

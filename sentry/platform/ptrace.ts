@@ -7,6 +7,7 @@
 // which must be rewritten (seccomp RET_TRACE). One loop waits for both.
 import { E, SysErr } from '../abi/errno.js';
 import { AT } from '../abi/flags.js';
+import { SOL_SOCKET } from '../abi/socket.js';
 import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
 import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, type StopHooks, TrapEvent } from './platform.js';
@@ -35,7 +36,6 @@ const PR_SET_NAME = 15;
 const O_CLOEXEC = 0o2000000;
 const MSG_CTRUNC = 0x8;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 /** Below the stack pointer, what the x86-64 ABI lets a function use without moving it. */
 const RED_ZONE = 128;
@@ -46,10 +46,11 @@ const RAX_OFFSET = 10 * 8;
 const ORIG_RAX_OFFSET = 15 * 8;
 /** rdi, rsi, rdx, r10, r8, r9: a call's arguments in struct user_regs_struct. */
 const ARG_OFFSETS = [14 * 8, 13 * 8, 12 * 8, 7 * 8, 9 * 8, 8 * 8];
-const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514;
+const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
 
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the call is restarted after a signal. */
-const isRestart = (ret: number) => ret <= -512 && ret >= -516 && ret !== -515;
+const isRestart = (ret: number) =>
+  ret === -ERESTARTSYS || ret === -ERESTARTNOINTR || ret === -ERESTARTNOHAND || ret === -ERESTART_RESTARTBLOCK;
 
 /** The address of a syscall instruction (0f 05) in the task's vDSO, or null. */
 function vdsoSyscall(pid: number): number | null {

@@ -13,6 +13,7 @@ import { closeSync } from 'node:fs';
 import { connectUnixAt } from '../host/sockets.js';
 import { E, SysErr } from '../abi/errno.js';
 import { bytesName } from '../abi/names.js';
+import { SO, SOL_SOCKET } from '../abi/socket.js';
 import { ForeignFd } from '../host/foreign.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
@@ -27,8 +28,6 @@ import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.
 
 const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
-const SOL_SOCKET = 1;
-const SO = { TYPE: 3, SNDBUF: 7 } as const;
 const SOCK_DGRAM = 2;
 const MSG = { OOB: 0x1, DONTWAIT: 0x40, NOSIGNAL: 0x4000 } as const;
 /** The host uid and gid of every guest (see Credentials): what a datagram it sends natively carries. */

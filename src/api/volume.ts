@@ -85,6 +85,9 @@ function errnoOf(e: unknown): number {
 const ts = (ms: number): Timespec => ({ sec: Math.floor(ms / 1000), nsec: Math.round((ms % 1000) * 1e6) % 1e9 });
 const seconds = (t: Timespec) => t.sec + t.nsec / 1e9;
 
+/** A new file's mode: memfs keeps no ACLs, so the creator's umask always applies. */
+const umasked = (a: { mode: number; umask?: number }) => a.mode & ~(a.umask ?? 0);
+
 export class VolumeServer {
   private readonly buf = new Uint8Array(MAX_MESSAGE);
   private readonly fds = new Int32Array(4);
@@ -166,17 +169,16 @@ export class VolumeServer {
     lstat: (p) => ({ reply: { stat: this.stat(p) } }),
     readdir: (p, a) => ({ reply: this.readdir(p, a.withStat ?? false) }),
     readlink: (p) => ({ reply: { target: Buffer.from(String(this.vol.readlinkSync(p))) } }),
-    // memfs keeps no ACLs: the creator's umask always applies.
-    open: (p, a) => ({ fd: this.open(p, a.flags, a.mode & ~(a.umask ?? 0)) }),
+    open: (p, a) => ({ fd: this.open(p, a.flags, umasked(a)) }),
     mkdir: (p, a) => {
-      const mode = a.mode & ~(a.umask ?? 0) & 0o7777;
+      const mode = umasked(a) & 0o7777;
       this.vol.mkdirSync(p, mode);
       if ((this.vol.lstatSync(p).mode & 0o7777) !== mode) this.vol.chmodSync(p, mode);
     },
     mknod: (p, a) => {
       // A volume holds files, directories and symlinks: memfs has no FIFOs, sockets or devices.
       if ((a.mode & S_IFMT) !== S_IFREG && (a.mode & S_IFMT) !== 0) throw new Errno(E.EPERM, 'volume');
-      this.create(p, a.mode & ~(a.umask ?? 0));
+      this.create(p, umasked(a));
     },
     symlink: (p, a) => this.vol.symlinkSync(text(a.target), p),
     link: (p, a) => { const to = text(a.newPath); checkPath(to); this.vol.linkSync(p, '/' + to); },

@@ -10,6 +10,7 @@
 // sandbox starts the next when it ends (sentry/control/server.ts).
 import { closeSync } from 'node:fs';
 import { libcCalls, native } from '../../native/index.js';
+import { SO, SOL_SOCKET } from '../../sentry/abi/socket.js';
 import { controlCodec } from '../../sentry/control/codec.js';
 import { CLI_MAIN } from '../programs.js';
 import { newProgram, registerRuntime, type WarmContext } from './commands.js';
@@ -21,8 +22,6 @@ const ANSWER_NODE = 1;
 const MAX_REQUEST = 256 * 1024;
 
 const PR_SET_PDEATHSIG = 1;
-const SOL_SOCKET = 1;
-const SO_PEERCRED = 17;
 const SOCK_CLOEXEC = 0o2000000;
 
 interface Handed { cwd: string; argv: string[]; env: string[]; waiterPid: number; fds: number[] }
@@ -61,7 +60,7 @@ export async function serveWarm(listenFd: number, parent: number): Promise<void>
 function peerUid(conn: number): number {
   const cred = new Int32Array(3);
   const len = Uint32Array.of(12);
-  return libcCalls.getsockoptInt(conn, SOL_SOCKET, SO_PEERCRED, cred, len) < 0 ? -1 : cred[1]!;
+  return libcCalls.getsockoptInt(conn, SOL_SOCKET, SO.PEERCRED, cred, len) < 0 ? -1 : cred[1]!;
 }
 
 function receive(conn: number): Handed | null {

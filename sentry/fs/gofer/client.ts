@@ -10,6 +10,7 @@ import { type Codec, loadCodec, MAX_MESSAGE, type OpArgs, type OpName, type Resp
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import { bytesName, nameBytes } from '../../abi/names.js';
+import { SO, SOL_SOCKET } from '../../abi/socket.js';
 import { libcCalls, native, sys } from '../../host/native.js';
 import { calls } from '../../vfs/inode.js';
 import { type GoferAttach, type GoferOptions, spawnGofer } from './spawn.js';
@@ -41,10 +42,6 @@ export const GOFER_DEADLINE_MS = 30_000;
  */
 export interface GoferDeadline { ms: number; stalled: (() => void) | null }
 
-const SOL_SOCKET = 1;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
-
 /** One codec per process: loading the .proto is the slow part. */
 let sharedCodec: Codec | null = null;
 
@@ -67,7 +64,7 @@ export class GoferClient {
       // struct timeval: two little-endian 64-bit longs, written as 32-bit halves (the array wraps each to its bits).
       const sec = Math.floor(deadline.ms / 1000);
       const tv = Int32Array.of(sec % 2 ** 32, Math.floor(sec / 2 ** 32), (deadline.ms % 1000) * 1000, 0);
-      for (const opt of [SO_RCVTIMEO, SO_SNDTIMEO]) {
+      for (const opt of [SO.RCVTIMEO, SO.SNDTIMEO]) {
         sys(libcCalls.setsockoptInt(sock, SOL_SOCKET, opt, tv, tv.byteLength));
       }
     }

@@ -548,7 +548,8 @@ export class GoferInode extends Inode {
   override acl(kind: AclKind): Acl | null {
     if (kind === 'default' && !isDir(this.cached.mode)) return null;
     if (this.fs.noAcls) return null;
-    if (!this.removed && !this.fs.permanent && this.fetched !== calls.current) this.refetch();
+    // This call's attributes: their ctime keys what was read.
+    this.stat();
     if (this.removed || this.nameless) return this.acls?.[kind] ?? null;
     const at = `${this.cached.ctime.sec}.${this.cached.ctime.nsec}`;
     if (this.acls?.at !== at) this.acls = { at };
