@@ -84,6 +84,10 @@ export const native = bindings(lib, {
   kill: fn<(pid: number, sig: number) => number>('int tv_kill(int pid, int sig)'),
   bindAs: fn<(sock: number, addr: Uint8Array, len: number, root: number, cwd: number) => number>(
     'int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd)'),
+  connectAs: fn<(sock: number, pathFd: number, uid: number, gid: number) => number>(
+    'int tv_connect_as(int sock, int pathfd, int uid, int gid)'),
+  socketIn: fn<(nsfd: number, domain: number, type: number, protocol: number) => number>('int tv_socket_in(int nsfd, int domain, int type, int protocol)'),
+  unixPeer: fn<(nl: number, ino: number) => number>('int64_t tv_unix_peer(int nl, uint32_t ino)'),
   sendtoAs: fn<(sock: number, buf: Uint8Array, len: number, flags: number, pathFd: number, pid: number, uid: number, gid: number) => number>(
     'int64_t tv_sendto_as(int sock, const uint8_t *buf, size_t len, int flags, int pathfd, int pid, int uid, int gid)'),
   notifGive: fn<(listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number>('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)'),

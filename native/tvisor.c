@@ -39,6 +39,10 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/mount.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 // Linux 6.6; the distribution's headers may predate it.
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -403,20 +407,34 @@ static void *waiter_main(void *arg) {
   return NULL;
 }
 
-// A detached thread of the glue's, with every signal blocked: signals are
-// the sentry's thread's (Node's) business. Its id goes to *id when id is not
-// NULL (to cancel it). Returns 0 or -errno.
-static int start_thread(void *(*fn)(void *), void *arg, pthread_t *id) {
+// A thread of the glue's, with every signal blocked: signals are the
+// sentry's thread's (Node's) business. Returns 0 or -errno.
+static int create_thread(void *(*fn)(void *), void *arg, pthread_t *t) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  pthread_t t;
-  int r = pthread_create(&t, NULL, fn, arg);
+  int r = pthread_create(t, NULL, fn, arg);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (r != 0) return -r;
+  return -r;
+}
+
+// A detached one; its id goes to *id when id is not NULL (to cancel it).
+static int start_thread(void *(*fn)(void *), void *arg, pthread_t *id) {
+  pthread_t t;
+  int r = create_thread(fn, arg, &t);
+  if (r < 0) return r;
   if (id) *id = t;
   pthread_detach(t);
   return 0;
+}
+
+// One that does a step the sentry's own thread must not (take other
+// credentials, another root or namespace), waited for. Returns 0 or -errno.
+static int run_thread(void *(*fn)(void *), void *arg) {
+  pthread_t t;
+  int r = create_thread(fn, arg, &t);
+  if (r == 0) pthread_join(t, NULL);
+  return r;
 }
 
 static int start_waiter(void) {
@@ -592,15 +610,95 @@ static void *bind_as_thread(void *p) {
 
 int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd) {
   struct bind_as b = {sock, root, cwd, addr, (socklen_t)len, 0};
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t t;
-  int e = pthread_create(&t, NULL, bind_as_thread, &b);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (e) return -e;
-  pthread_join(t, NULL);
-  return -b.err;
+  int r = run_thread(bind_as_thread, &b);
+  return r < 0 ? r : -b.err;
+}
+
+// connect(2) of `sock` to the host socket node behind `pathfd`, as a guest
+// with effective ids `uid` and `gid`: the host records the connecting
+// thread's effective ids as the peer credentials of the socket the listener
+// accepts (SO_PEERCRED), and the sentry connects for the guest. A
+// short-lived thread takes them (raw calls change the calling thread only;
+// glibc's would change them all), with fs ids 0 so that the host's
+// permission checks stay the sentry's. Returns 0 or -errno.
+struct connect_as { int sock, pathfd; uid_t uid; gid_t gid; int err; };
+
+static int connect_path_fd(int sock, int pathfd) {
+  struct sockaddr_un to = {.sun_family = AF_UNIX};
+  int n = snprintf(to.sun_path, sizeof to.sun_path, "/proc/self/fd/%d", pathfd);
+  return connect(sock, (struct sockaddr *)&to, offsetof(struct sockaddr_un, sun_path) + n + 1) < 0 ? errno : 0;
+}
+
+static void *connect_as_thread(void *arg) {
+  struct connect_as *c = arg;
+  if (syscall(SYS_setresgid, -1, c->gid, -1) < 0 || syscall(SYS_setresuid, -1, c->uid, -1) < 0) {
+    c->err = errno;
+    return NULL;
+  }
+  syscall(SYS_setfsuid, 0);
+  syscall(SYS_setfsgid, 0);
+  if (syscall(SYS_setfsuid, -1) != 0 || syscall(SYS_setfsgid, -1) != 0) {
+    c->err = EPERM;
+    return NULL;
+  }
+  c->err = connect_path_fd(c->sock, c->pathfd);
+  return NULL;
+}
+
+int tv_connect_as(int sock, int pathfd, int uid, int gid) {
+  if ((uid_t)uid == geteuid() && (gid_t)gid == getegid()) return -connect_path_fd(sock, pathfd);
+  struct connect_as c = {sock, pathfd, (uid_t)uid, (gid_t)gid, 0};
+  // A change of effective ids makes the process non-dumpable (commit_creds): it is put back.
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  int r = run_thread(connect_as_thread, &c);
+  if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+  return r < 0 ? r : -c.err;
+}
+
+// A socket made in the network namespace `nsfd` (the guests'), by a
+// short-lived thread that joins it: the rest of the process stays where it
+// is. Returns the fd or -errno.
+struct socket_in { int nsfd, domain, type, protocol, fd; };
+
+static void *socket_in_thread(void *arg) {
+  struct socket_in *s = arg;
+  if (setns(s->nsfd, CLONE_NEWNET) < 0) s->fd = -errno;
+  else if ((s->fd = socket(s->domain, s->type | SOCK_CLOEXEC, s->protocol)) < 0) s->fd = -errno;
+  return NULL;
+}
+
+int tv_socket_in(int nsfd, int domain, int type, int protocol) {
+  struct socket_in s = {nsfd, domain, type, protocol, -EIO};
+  int r = run_thread(socket_in_thread, &s);
+  return r < 0 ? r : s.fd;
+}
+
+// The inode number of the peer of the unix socket whose inode is `ino`
+// (sock_diag's UNIX_DIAG_PEER), asked on `nl`, a NETLINK_SOCK_DIAG socket of
+// the socket's network namespace: 0 when it has none, or -errno (ENOENT: no
+// such socket there).
+int64_t tv_unix_peer(int nl, uint32_t ino) {
+  struct { struct nlmsghdr h; struct unix_diag_req r; } req = {
+      .h = {.nlmsg_len = sizeof req, .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST},
+      .r = {.sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = ino, .udiag_show = UDIAG_SHOW_PEER,
+            .udiag_cookie = {~0U, ~0U}}};
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  union { struct nlmsghdr h; char b[1024]; } answer;
+  int64_t r = -EIO;
+  ssize_t n;
+  if (sendto(nl, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  do n = recv(nl, answer.b, sizeof answer.b, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  if (!NLMSG_OK(&answer.h, (size_t)n)) return r;
+  if (answer.h.nlmsg_type == NLMSG_ERROR) return ((struct nlmsgerr *)NLMSG_DATA(&answer.h))->error;
+  if (answer.h.nlmsg_type != SOCK_DIAG_BY_FAMILY) return r;
+  struct rtattr *a = (struct rtattr *)((struct unix_diag_msg *)NLMSG_DATA(&answer.h) + 1);
+  int len = answer.h.nlmsg_len - NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+  r = 0;
+  for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+    if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t)) r = *(uint32_t *)RTA_DATA(a);
+  return r;
 }
 
 // A datagram a guest sent to a sandbox socket's path, sent by the sentry from

@@ -3,7 +3,7 @@
 // secret is out of the sandbox's view, and each case tries to get it back.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile, tempDir, tvisorDo } from './helpers.js';
 
@@ -81,6 +81,22 @@ describe('escapes', () => {
       'race: none', '',
     ].join('\n'));
     expect(out).toBe('ready\ndatagrams 0 connections 0\n');
+  });
+
+  it('a host daemon behind a bind-mounted socket sees the guest\'s ids, not the sentry\'s root', async () => {
+    const peercred = compile('peercred');
+    const dir = tempDir('peer');
+    chmodSync(dir, 0o755);
+    const host = spawn(peercred, ['serve', `${dir}/s`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    host.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exited = once(host, 'exit');
+    while (!out.includes('ready\n')) await once(host.stdout, 'data');
+    const r = tvisorDo([peercred, 'connect', '1000', '1001', '/peer/s'], { flags: ['-v', `${dir}:/peer`] });
+    if (r.stdout !== 'connected\n') host.kill();
+    await exited;
+    expect(r.stdout).toBe('connected\n');
+    expect(out).toBe('ready\npeer uid 1000 gid 1001\n');
   });
 
   it('a lazily unmounted copy of the root still has the runtime\'s mounts covering what they cover', () => {

@@ -46,11 +46,6 @@ export function connectUnix(sock: number, path: string): void {
   withShortPath(path, (p) => sys(libcCalls.connect(sock, sockaddrUn(p), 2 + p.length + 1)));
 }
 
-/** connect(2) of a host unix socket to the host socket node behind an O_PATH fd. */
-export function connectUnixAt(sock: number, pathFd: number): void {
-  connectUnix(sock, `/proc/self/fd/${pathFd}`);
-}
-
 /** A guest's socket to bind: the sentry's copy of it, and the address the guest gave (its bytes, as long as it said). */
 export interface GuestBind { sock: number; addr: Uint8Array }
 

@@ -10,6 +10,7 @@ import { O } from '../abi/flags.js';
 import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { calls, holders, type Inode } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
+import { PeerCredentials } from './peers.js';
 import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable, type TracedCall } from './syscalls.js';
@@ -48,6 +49,8 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly files: FileRegistry;
   readonly locks = new LockProxies();
+  /** Who the peer of a unix socket is in the sandbox (SO_PEERCRED). */
+  readonly peers = new PeerCredentials(process.pid, this.tasks, () => `/proc/${this.initPid}/ns/net`);
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
@@ -212,6 +215,7 @@ export class Kernel {
     }
     for (const t of this.tasks.values()) t.release();
     this.tasks.clear();
+    this.peers.close();
   }
 
   private handle(ev: TrapEvent): void {
@@ -498,6 +502,7 @@ export class Kernel {
         t.tg.end();
         this.files.dropUnheld((d) => d.locked);
         this.locks.dropProcess(t.tg);
+        this.peers.processEnded(t);
       }
     }
     const launched = this.launched.get(ev.pid);

@@ -10,7 +10,6 @@
 // guest that changes the address after the check only reaches its empty,
 // read-only host root.
 import { closeSync } from 'node:fs';
-import { connectUnixAt } from '../host/sockets.js';
 import { E, SysErr } from '../abi/errno.js';
 import { bytesName } from '../abi/names.js';
 import { SO, SOL_SOCKET } from '../abi/socket.js';
@@ -30,8 +29,6 @@ const AF_UNIX = 1;
 const SUN_PATH_MAX = 108;
 const SOCK_DGRAM = 2;
 const MSG = { OOB: 0x1, DONTWAIT: 0x40, NOSIGNAL: 0x4000 } as const;
-/** The host uid and gid of every guest (see Credentials): what a datagram it sends natively carries. */
-const GUEST_HOST_ID = 0;
 
 /** A unix socket address with a path: the path, and the address's bytes as the guest gave them. */
 interface UnixPath { path: string; addr: Uint8Array }
@@ -45,11 +42,12 @@ function unixPath(t: Task, addr: number, len: number): UnixPath | null {
   return { path: bytesName(raw.subarray(2, end < 0 ? len : end)), addr: raw };
 }
 
-/** Runs `f` with the sentry's copy of the guest's fd, which must be a socket (nothing else of the guest's is touched). */
-function withSocket<T>(t: Task, fd: number, f: (sock: number) => T): T {
+/** Runs `f` with the sentry's copy of the guest's fd, which must be a socket (nothing else of the guest's is touched), and its inode number. */
+function withSocket<T>(t: Task, fd: number, f: (sock: number, ino: number) => T): T {
   return ForeignFd.with(t, fd, (held) => {
-    if ((held.stat().mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
-    return f(held.hostFd);
+    const st = held.stat();
+    if ((st.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ENOTSOCK);
+    return f(held.hostFd, Number(st.ino));
   });
 }
 
@@ -77,8 +75,8 @@ function boundSocket(t: Task, path: string): number {
 }
 
 /** connect(2): the sandbox node must be a socket the caller may write, bound by a guest. */
-function connectTo(t: Task, fd: number, path: string): number {
-  return withSocket(t, fd, (sock) => {
+function connectTo(t: Task, k: Kernel, fd: number, path: string): number {
+  return withSocket(t, fd, (sock, ino) => {
     const pathFd = boundSocket(t, path);
     try {
       // The sentry must not wait for a full backlog: a blocking socket is made
@@ -86,7 +84,9 @@ function connectTo(t: Task, fd: number, path: string): number {
       const flags = sys(libcCalls.fcntl(sock, F.GETFL, 0));
       if (!(flags & O.NONBLOCK)) sys(libcCalls.fcntl(sock, F.SETFL, flags | O.NONBLOCK));
       try {
-        connectUnixAt(sock, pathFd);
+        // Made with the guest's effective ids, which the listener's SO_PEERCRED then shows.
+        tv(native.connectAs(sock, pathFd, t.creds.euid, t.creds.egid));
+        k.peers.connectedFor(t, ino);
       } finally {
         if (!(flags & O.NONBLOCK)) libcCalls.fcntl(sock, F.SETFL, flags);
       }
@@ -113,11 +113,31 @@ function sendtoPath(t: Task, fd: number, buf: number, len: number, flags: number
     try {
       // The sentry must not wait for room in the receiver's queue (known gap:
       // EAGAIN where Linux would wait). A datagram socket raises no SIGPIPE.
+      // It carries the sender's real ids, as Linux's SCM_CREDENTIALS do.
       return tv(native.sendtoAs(sock, data, len, flags | MSG.DONTWAIT | MSG.NOSIGNAL, pathFd, t.tg.tgid,
-        GUEST_HOST_ID, GUEST_HOST_ID));
+        t.creds.uid, t.creds.gid));
     } finally {
       closeSync(pathFd);
     }
+  });
+}
+
+/**
+ * getsockopt(2) of SO_PEERCRED (the one option trapped, table.ts): the
+ * host's answer for the sentry's copy of the socket, told as the sandbox
+ * knows its processes (kernel/peers.ts), in sock_getsockopt's order.
+ */
+function peerCredentials(t: Task, k: Kernel, fd: number, optval: number, optlen: number): number {
+  return withSocket(t, fd, (sock, ino) => {
+    const len = new DataView(t.mem.read(optlen, 4).buffer).getInt32(0, true);
+    if (len < 0) throw new SysErr(E.EINVAL);
+    const host = new Int32Array(3);
+    sys(libcCalls.getsockoptInt(sock, SOL_SOCKET, SO.PEERCRED, host, Uint32Array.of(host.byteLength)));
+    const cred = k.peers.translate({ pid: host[0]!, uid: host[1]! >>> 0, gid: host[2]! >>> 0 }, ino);
+    const out = new Uint8Array(Uint32Array.of(cred.pid, cred.uid, cred.gid).buffer, 0, Math.min(len, host.byteLength));
+    t.mem.write(optval, out);
+    t.mem.write(optlen, new Uint8Array(Int32Array.of(out.length).buffer));
+    return 0;
   });
 }
 
@@ -128,7 +148,10 @@ function unixCall(t: Task, addr: number, len: number, f: (to: UnixPath) => Reply
 
 export const socketFamily: SyscallFamily = {
   bind: entry(['fd', 'ptr', 'int'], (t, a, k) => unixCall(t, a.ptr(1), a.uint(2), (to) => bindAt(t, k, a.int(0), to))),
-  connect: entry(['fd', 'ptr', 'int'], (t, a) => unixCall(t, a.ptr(1), a.uint(2), (to) => connectTo(t, a.int(0), to.path))),
+  connect: entry(['fd', 'ptr', 'int'], (t, a, k) => unixCall(t, a.ptr(1), a.uint(2), (to) => connectTo(t, k, a.int(0), to.path))),
+  // Trapped only for SO_PEERCRED (table.ts); another level's option of that number runs natively.
+  getsockopt: entry(['fd', 'int', 'int', 'ptr', 'ptr'], (t, a, k) =>
+    a.int(1) === SOL_SOCKET ? peerCredentials(t, k, a.int(0), a.ptr(3), a.ptr(4)) : PASS),
   // Trapped only with an address (table.ts): without one it is the native data path.
   sendto: entry(['fd', 'ptr', 'int', 'hex', 'ptr', 'int'], (t, a) =>
     unixCall(t, a.ptr(4), a.uint(5), (to) => sendtoPath(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3), to))),

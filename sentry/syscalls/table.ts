@@ -3,6 +3,7 @@
 // Everything else reaches the sentry (as a user notification, or for exec a
 // ptrace stop): a handler serves it, or the sentry logs it and answers ENOSYS.
 import { F } from '../abi/flags.js';
+import { SO } from '../abi/socket.js';
 import { buildFilter, FD_MARKER_NR, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
@@ -29,7 +30,7 @@ export const PASSTHROUGH: readonly string[] = [
   'sched_yield', 'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2',
   'pause', 'nanosleep', 'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept',
   'recvfrom', 'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername',
-  'socketpair', 'setsockopt', 'getsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop',
+  'socketpair', 'setsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop',
   'semctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
   'sysinfo', 'times', 'setpgid', 'getppid', 'getpgrp', 'setsid', 'rt_sigpending', 'rt_sigtimedwait',
   'rt_sigsuspend', 'sigaltstack', 'personality', 'sched_get_priority_max', 'sched_get_priority_min', 'mlock',
@@ -110,6 +111,8 @@ export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number,
   policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
   // A call that names a process runs natively on the caller itself, and is checked on any other (pids.ts).
   for (const [name, args] of Object.entries(PID_CALL_RULES)) policy.set(nr(name), { kind: 'allowIfEqual', args });
+  // getsockopt runs natively but for SO_PEERCRED, whose peer the sandbox names (socket.ts).
+  policy.set(nr('getsockopt'), { kind: 'notifyIfOneOf', arg: 2, values: [SO.PEERCRED] });
   // sendto runs natively without an address (the data path of connected sockets); with one, it may name a path (socket.ts).
   policy.set(nr('sendto'), { kind: 'allowIfNull', arg: 4 });
   for (const n of table.entries.keys()) {

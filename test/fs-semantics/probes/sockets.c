@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <fcntl.h>
 
 static struct sockaddr_un addr_of(const char *path) {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -183,6 +185,107 @@ CASE(peer_credentials) {
   FACT("server sees the client's pid %d uid %d\n", u.pid == client, u.uid);
   write(go[1], "x", 1); waitpid(client, NULL, 0);
 }
+/** SO_PEERCRED names the process at the other end and its effective ids, whoever they are, and after it exited. */
+CASE(peer_credentials_of_users) {
+  int s = bound(SOCK_STREAM, "srv"); chmod("srv", 0777);
+  struct sockaddr_un a = addr_of("srv"); struct ucred u; socklen_t l; pid_t server = getpid();
+  char name[64]; int n = snprintf(name, sizeof name, "%cprobe-peercred-%d", 0, getpid());
+  struct sockaddr_un ab = {.sun_family = AF_UNIX}; memcpy(ab.sun_path, name, n);
+  socklen_t ablen = offsetof(struct sockaddr_un, sun_path) + n;
+  int as = socket(AF_UNIX, SOCK_STREAM, 0); bind(as, (struct sockaddr *)&ab, ablen); listen(as, 4);
+  int pids[2]; pipe(pids);
+  AS(1000, 1001, 1001) {
+    pid_t me = getpid(); write(pids[1], &me, sizeof me);
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    SHOW("connect to a path as 1000", connect(c, (struct sockaddr *)&a, len_of(&a)));
+    l = sizeof u; SHOW("client's SO_PEERCRED", getsockopt(c, SOL_SOCKET, SO_PEERCRED, &u, &l));
+    FACT("client sees the server: pid %d uid %d gid %d len %u\n", u.pid == server, u.uid, u.gid, l);
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    SHOW("connect to an abstract name as 1000", connect(c2, (struct sockaddr *)&ab, ablen));
+    int sp[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+    l = sizeof u; SHOW("socketpair's SO_PEERCRED", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &u, &l));
+    FACT("socketpair's peer: itself %d uid %d gid %d\n", u.pid == me, u.uid, u.gid);
+  }
+  pid_t client = 0; read(pids[0], &client, sizeof client);
+  // The client has exited: the accepted sockets still name it.
+  int x = accept(s, NULL, NULL); l = sizeof u;
+  SHOW("path server's SO_PEERCRED", getsockopt(x, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("path server sees the client's ids: uid %d gid %d\n", u.uid, u.gid);
+  int y = accept(as, NULL, NULL); l = sizeof u;
+  SHOW("abstract server's SO_PEERCRED", getsockopt(y, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("abstract server sees the client: pid %d uid %d gid %d\n", u.pid == client, u.uid, u.gid);
+}
+/** SO_PEERCRED's arguments: a short buffer, a negative length, bad pointers, other fds, no peer. */
+CASE(peer_credentials_arguments) {
+  int sp[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sp); struct ucred u; socklen_t l;
+  memset(&u, 0xff, sizeof u); l = 4; SHOW("length 4", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("length 4: got %u, pid is mine %d, uid untouched %d\n", l, u.pid == getpid(), u.uid == (uid_t)-1);
+  l = 64; char big[64]; SHOW("length 64", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, big, &l)); FACT("length 64: got %u\n", l);
+  l = 0; SHOW("length 0", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &u, &l)); FACT("length 0: got %u\n", l);
+  int neg = -1; SHOW("length -1", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &u, (socklen_t *)&neg));
+  l = sizeof u; SHOW("bad optval", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, (void *)8, &l));
+  SHOW("bad optlen", getsockopt(sp[0], SOL_SOCKET, SO_PEERCRED, &u, (socklen_t *)8));
+  l = sizeof u; SHOW("a file", getsockopt(open(".", O_RDONLY | O_DIRECTORY), SOL_SOCKET, SO_PEERCRED, &u, &l));
+  l = sizeof u; SHOW("a closed fd", getsockopt(1000, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  int lone = socket(AF_UNIX, SOCK_STREAM, 0); l = sizeof u;
+  SHOW("unconnected", getsockopt(lone, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("unconnected: pid %d uid %d gid %d\n", u.pid, (int)u.uid, (int)u.gid);
+  int listener = bound(SOCK_STREAM, "lst"); l = sizeof u;
+  SHOW("listening", getsockopt(listener, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  FACT("listening: pid is mine %d uid %d gid %d\n", u.pid == getpid(), (int)u.uid, (int)u.gid);
+  int tcp = socket(AF_INET, SOCK_STREAM, 0); l = sizeof u;
+  SHOW("an inet socket", getsockopt(tcp, SOL_SOCKET, SO_PEERCRED, &u, &l));
+  int v; l = sizeof v; SHOW("the same number at IPPROTO_IP", getsockopt(tcp, IPPROTO_IP, SO_PEERCRED, &v, &l));
+}
+/** The peer's ids are those it had at connect and listen, not those it has now. */
+CASE(peer_credentials_taken_at_connect) {
+  int s = bound(SOCK_STREAM, "srv"); chmod("srv", 0777); struct sockaddr_un a = addr_of("srv");
+  struct ucred u; socklen_t l; int connected[2], changed[2], done[2]; pipe(connected); pipe(changed); pipe(done); char ch;
+  pid_t child = fork();
+  if (child == 0) {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0); connect(c, (struct sockaddr *)&a, len_of(&a));
+    write(connected[1], "x", 1); read(changed[0], &ch, 1);
+    setegid(1001); seteuid(1000);
+    l = sizeof u; getsockopt(c, SOL_SOCKET, SO_PEERCRED, &u, &l);
+    printf("client, as 1000 now, sees the server (1003 now) as uid %d gid %d\n", u.uid, u.gid); fflush(stdout);
+    write(done[1], "x", 1); _exit(0);
+  }
+  read(connected[0], &ch, 1); setegid(1002); seteuid(1003); write(changed[1], "x", 1); read(done[0], &ch, 1);
+  int x = accept(s, NULL, NULL); l = sizeof u; getsockopt(x, SOL_SOCKET, SO_PEERCRED, &u, &l);
+  FACT("server, as 1003 now, sees the client (1000 now) as uid %d gid %d\n", u.uid, u.gid);
+  seteuid(0); setegid(0); waitpid(child, NULL, 0);
+}
+/** The ids a datagram to a path carries (SO_PASSCRED): the sender's real ids and pid. */
+static void sender_of(const char *label, int srv, pid_t expected) {
+  char b[8], ctl[CMSG_SPACE(sizeof(struct ucred))]; struct iovec iov = {b, sizeof b};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  if (recvmsg(srv, &m, MSG_DONTWAIT) < 0) { printf("%s: %s\n", label, strerrorname_np(errno)); return; }
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  if (!c || c->cmsg_type != SCM_CREDENTIALS) { printf("%s: no credentials\n", label); return; }
+  struct ucred u; memcpy(&u, CMSG_DATA(c), sizeof u);
+  FACT("%s: pid is the sender %d uid %d gid %d\n", label, u.pid == expected, u.uid, u.gid);
+}
+static pid_t send_as_user(const char *path, int connected) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    setresgid(1001, 1001, 1001); setresuid(1000, 1000, 1000);
+    int u = socket(AF_UNIX, SOCK_DGRAM, 0); struct sockaddr_un a = addr_of(path);
+    if (connected) { connect(u, (struct sockaddr *)&a, len_of(&a)); send(u, "x", 1, 0); }
+    else sendto(u, "x", 1, 0, (struct sockaddr *)&a, len_of(&a));
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+  return p;
+}
+CASE(scm_credentials_of_users) {
+  int srv = bound(SOCK_DGRAM, "dg"), one = 1; chmod("dg", 0777); setsockopt(srv, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  sender_of("sendto a path as 1000", srv, send_as_user("dg", 0));
+}
+CASE(scm_credentials_of_connected_sends) {
+  int srv = bound(SOCK_DGRAM, "dg"), one = 1; chmod("dg", 0777); setsockopt(srv, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  sender_of("send on a connected socket as 1000", srv, send_as_user("dg", 1));
+}
 CASE(abstract_and_unnamed) {
   char name[64]; int n = snprintf(name, sizeof name, "%cprobe-sockets-%d", 0, getpid());
   struct sockaddr_un a = {.sun_family = AF_UNIX}; memcpy(a.sun_path, name, n); socklen_t len = offsetof(struct sockaddr_un, sun_path) + n;
@@ -207,6 +310,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   RUN(getsockname_and_getpeername); RUN(accept_peer_of_bound_client); RUN(names_as_given); RUN(bind_errors); RUN(name_after_rename);
   RUN(proc_net_unix_path); RUN(dgram_sendto_path); RUN(dgram_sendto_errors); RUN(dgram_full_queue); RUN(sendmsg_to_path);
-  RUN(peer_credentials); RUN(abstract_and_unnamed);
+  RUN(peer_credentials); RUN(peer_credentials_of_users); RUN(peer_credentials_arguments);
+  RUN(peer_credentials_taken_at_connect); RUN(scm_credentials_of_users); RUN(scm_credentials_of_connected_sends);
+  RUN(abstract_and_unnamed);
   return 0;
 }
