@@ -112,6 +112,8 @@ export const libcCalls = bindings(libc, {
   mkfifo: fn<(path: string, mode: number) => number>('int mkfifo(const char *path, uint32_t mode)'),
   // Unix socket paths: the sentry binds and connects a guest's socket (taken with pidfd_getfd).
   pidfdOpen: fn<(pid: number, flags: number) => number>('int pidfd_open(int pid, unsigned int flags)'),
+  getpgid: fn<(pid: number) => number>('int getpgid(int pid)'),
+  getsid: fn<(pid: number) => number>('int getsid(int pid)'),
   pidfdSendSignal: fn<(pidfd: number, sig: number, info: null, flags: number) => number>('int pidfd_send_signal(int pidfd, int sig, void *info, unsigned int flags)'),
   pidfdGetfd: fn<(pidfd: number, fd: number, flags: number) => number>('int pidfd_getfd(int pidfd, int fd, unsigned int flags)'),
   bind: fn<(fd: number, addr: Uint8Array, len: number) => number>('int bind(int fd, const uint8_t *addr, uint32_t len)'),

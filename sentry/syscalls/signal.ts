@@ -4,10 +4,15 @@
 // host pid namespace; a container's own pid namespace is the sentry's view
 // (as proc's is), so a pid of another container is ESRCH, as a pid of
 // another namespace is on Linux, and kill(-1) reaches the caller's
-// namespace only. What is allowed runs natively (the host checks
-// permissions and delivers).
+// namespace only. Every guest is host uid 0, so the host would let any guest
+// signal any other: the sentry checks Linux's permission (check_kill_permission)
+// with the sandbox's credentials, and what it allows runs natively (the host
+// delivers).
 import { E, SysErr } from '../abi/errno.js';
 import { CAP, capable } from '../auth/creds.js';
+import { readFileSync } from 'node:fs';
+import { ForeignFd } from '../host/foreign.js';
+import { libcCalls } from '../host/native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
@@ -42,6 +47,77 @@ function maySignal(from: Task, to: Task): boolean {
   return capable(a, CAP.KILL) || [a.uid, a.euid].some((u) => u === b.uid || u === b.suid);
 }
 
+const SIGCONT = 18;
+/** pidfd_send_signal's flag: to the process group the pidfd's process leads. */
+const PIDFD_SIGNAL_PROCESS_GROUP = 4;
+const validSignal = (sig: number) => sig >= 0 && sig <= 64;
+
+/**
+ * check_kill_permission: a process may signal its own threads, a process its
+ * credentials may (maySignal), and with SIGCONT one of its session. Signal 0
+ * is checked too (kill(pid, 0) tells whether the caller may).
+ */
+function permitted(from: Task, to: Task, sig: number): boolean {
+  return from.tg === to.tg || maySignal(from, to) ||
+    (sig === SIGCONT && libcCalls.getsid(from.tid) === libcCalls.getsid(to.tid));
+}
+
+/**
+ * A signal to one process or thread: ESRCH outside the caller's pid
+ * namespace, EPERM where Linux refuses it; else the host delivers it. An
+ * invalid signal is the host's to refuse (EINVAL).
+ */
+function toOne(t: Task, k: Kernel, id: number, sig: number): Reply {
+  passIfInView(t, k, id);
+  const target = id > 0 ? taskOf(k, id) : undefined;
+  if (target && validSignal(sig) && !permitted(t, target, sig)) throw new SysErr(E.EPERM);
+  return PASS;
+}
+
+/**
+ * A signal to a process group (kill(0) or kill(-pgid)): as __kill_pgrp_info,
+ * each member the caller may signal gets it, and the call fails (EPERM) only
+ * when none may. When all may, the host delivers to the group itself.
+ */
+function toGroup(t: Task, k: Kernel, hostPgid: number, sig: number): Reply {
+  if (!validSignal(sig)) return PASS;
+  const members = [...k.threadGroups()].filter((tg) => tg.tasks.size > 0 && libcCalls.getpgid(tg.tgid) === hostPgid &&
+    tg.container?.pidGroup === t.tg.container?.pidGroup);
+  const allowed = members.filter((tg) => permitted(t, tg.tasks.values().next().value!, sig));
+  if (allowed.length === members.length) return PASS;
+  if (allowed.length === 0) throw new SysErr(E.EPERM);
+  if (sig !== 0) for (const tg of allowed) k.platform.kill(tg.tgid, sig);
+  return 0;
+}
+
+/** kill(2) of a pid, of the caller's group (0) or of a group (-pgid): to one, to a group, or to all (-1, killAll). */
+function kill(t: Task, k: Kernel, pid: number, sig: number): Reply {
+  if (pid === -1) return killAll(t, k, sig);
+  if (pid > 0) return toOne(t, k, pid, sig);
+  if (pid === 0) return toGroup(t, k, libcCalls.getpgid(t.tid), sig);
+  // A group named by its leader, which must be in view.
+  passIfInView(t, k, -pid);
+  const leader = taskOf(k, -pid);
+  return leader ? toGroup(t, k, leader.tg.tgid, sig) : PASS;
+}
+
+/**
+ * pidfd_send_signal(2): the process the pidfd names (its host pid, from the
+ * fdinfo of the sentry's copy) is checked as kill's target. Anything else
+ * (not a pidfd, a process that ended, one that is not a guest) is the host's
+ * to answer.
+ */
+function pidfdSignal(t: Task, k: Kernel, pidfd: number, sig: number, flags: number): Reply {
+  const hostPid = ForeignFd.with(t, pidfd, (held) => {
+    const m = /^Pid:\s*(-?\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${held.hostFd}`, 'latin1'));
+    return m ? Number(m[1]) : -1;
+  });
+  if (hostPid > 0 && flags & PIDFD_SIGNAL_PROCESS_GROUP) return toGroup(t, k, hostPid, sig);
+  const target = hostPid > 0 ? k.tasks.get(hostPid) : undefined;
+  if (target && validSignal(sig) && !permitted(t, target, sig)) throw new SysErr(E.EPERM);
+  return PASS;
+}
+
 /** kill(-1): every process of the caller's namespace but itself and init. */
 function killAll(t: Task, k: Kernel, sig: number): number {
   if (sig < 0 || sig > 64) throw new SysErr(E.EINVAL);
@@ -60,21 +136,17 @@ function killAll(t: Task, k: Kernel, sig: number): number {
 }
 
 export const signalFamily: SyscallFamily = {
-  kill: entry(['int', 'int'], (t, a, k) => {
-    const pid = a.int(0);
-    if (pid === -1) return killAll(t, k, a.int(1));
-    // 0: the caller's own process group; -pgid: a group, named by its leader, which must be in view.
-    return passIfInView(t, k, pid < -1 ? -pid : pid);
-  }),
-  tkill: entry(['int', 'int'], (t, a, k) => passIfInView(t, k, a.int(0))),
+  kill: entry(['int', 'int'], (t, a, k) => kill(t, k, a.int(0), a.int(1))),
+  tkill: entry(['int', 'int'], (t, a, k) => toOne(t, k, a.int(0), a.int(1))),
   tgkill: entry(['int', 'int', 'int'], (t, a, k) => {
     passIfInView(t, k, a.int(0));
-    return passIfInView(t, k, a.int(1));
+    return toOne(t, k, a.int(1), a.int(2));
   }),
-  rt_sigqueueinfo: entry(['int', 'int', 'ptr'], (t, a, k) => passIfInView(t, k, a.int(0))),
+  rt_sigqueueinfo: entry(['int', 'int', 'ptr'], (t, a, k) => toOne(t, k, a.int(0), a.int(1))),
   rt_tgsigqueueinfo: entry(['int', 'int', 'int', 'ptr'], (t, a, k) => {
     passIfInView(t, k, a.int(0));
-    return passIfInView(t, k, a.int(1));
+    return toOne(t, k, a.int(1), a.int(2));
   }),
   pidfd_open: entry(['int', 'hex'], (t, a, k) => passIfInView(t, k, a.int(0))),
+  pidfd_send_signal: entry(['fd', 'int', 'ptr', 'hex'], (t, a, k) => pidfdSignal(t, k, a.int(0), a.int(1), a.uint(3))),
 };

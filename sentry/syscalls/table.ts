@@ -43,7 +43,7 @@ export const PASSTHROUGH: readonly string[] = [
   'timerfd_create', 'eventfd', 'fallocate', 'timerfd_settime', 'timerfd_gettime', 'accept4', 'signalfd4',
   'eventfd2', 'epoll_create1', 'dup3', 'pipe2', 'preadv', 'pwritev', 'recvmmsg', 'syncfs', 'sendmmsg',
   'getcpu', 'seccomp', 'getrandom', 'memfd_create', 'membarrier', 'mlock2', 'copy_file_range', 'preadv2',
-  'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'pidfd_send_signal', 'close_range',
+  'pwritev2', 'pkey_mprotect', 'pkey_alloc', 'pkey_free', 'rseq', 'close_range',
   'epoll_pwait2', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue', 'mseal',
   // POSIX message queues live in the sandbox's own ipc namespace and are named, not reached by path.
   'mq_open', 'mq_unlink', 'mq_timedsend', 'mq_timedreceive', 'mq_notify', 'mq_getsetattr',

@@ -1,0 +1,107 @@
+// Signals between the sandbox's users: who may signal whom (kill, tgkill,
+// sigqueue, pidfd_send_signal, a process group), as check_kill_permission
+// decides it from the sender's and the target's ids, with SIGCONT allowed
+// within a session.
+#include "probe.h"
+#include <signal.h>
+
+/** A child that waits in pause() for a signal (SIGUSR1 reports on `report` and goes on); setresuid'd when uid >= 0. */
+static pid_t waiter(int uid, int report) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    if (uid >= 0 && (setresgid(uid + 1, uid + 1, uid + 1) || setresuid(uid, uid, uid))) _exit(1);
+    if (report >= 0) {
+      sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR1); sigprocmask(SIG_BLOCK, &s, NULL);
+      int sig; sigwait(&s, &sig); (void)!write(report, "u", 1);
+    }
+    for (;;) pause();
+  }
+  return p;
+}
+static void reap(pid_t p) { kill(p, SIGKILL); waitpid(p, NULL, 0); }
+#define AS_USER(uid) for (pid_t _u = (fflush(stdout), fork()); _u >= 0; _u = _u == 0 ? (fflush(stdout), _exit(0), -1) : (waitpid(_u, NULL, 0), -1)) \
+  if (_u == 0 && (setresgid(uid + 1, uid + 1, uid + 1) || setresuid(uid, uid, uid))) _exit(1); else if (_u == 0)
+
+CASE(kill_between_users) {
+  pid_t root = waiter(-1, -1), user = waiter(1000, -1), other = waiter(2000, -1);
+  AS_USER(1000) {
+    SHOW("kill root 0", kill(root, 0)); SHOW("kill root TERM", kill(root, SIGTERM));
+    SHOW("kill other user", kill(other, SIGTERM)); SHOW("kill own uid 0", kill(user, 0));
+    SHOW("tgkill root", syscall(SYS_tgkill, root, root, SIGTERM)); SHOW("tkill root", syscall(SYS_tkill, root, SIGTERM));
+    union sigval v = {0}; SHOW("sigqueue root", sigqueue(root, SIGTERM, v));
+    SHOW("kill root bad signal", kill(root, 99)); SHOW("kill none", kill(99999, 0));
+  }
+  SHOW("root kills the user 0", kill(user, 0));
+  int st; SHOW("root still runs", waitpid(root, &st, WNOHANG));
+  reap(root); reap(user); reap(other);
+}
+CASE(kill_by_real_uid) {
+  pid_t target = waiter(1000, -1);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    // Real uid 1000, effective 2000: the real uid matches the target's.
+    setresgid(1001, 1001, 1001); setresuid(1000, 2000, 1000);
+    SHOW("ruid matches", kill(target, 0));
+    setresuid(2000, 2000, 1000);
+    SHOW("saved uid does not count for the sender", kill(target, 0));
+    fflush(stdout); _exit(0);
+  }
+  waitpid(p, NULL, 0);
+  reap(target);
+}
+CASE(pidfd_signal_between_users) {
+  pid_t root = waiter(-1, -1), user = waiter(1000, -1);
+  AS_USER(1000) {
+    int fd = syscall(SYS_pidfd_open, root, 0); OK("pidfd_open root", fd);
+    SHOW("pidfd_send_signal root", syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0));
+    int mine = syscall(SYS_pidfd_open, user, 0);
+    SHOW("pidfd_send_signal own uid 0", syscall(SYS_pidfd_send_signal, mine, 0, NULL, 0));
+    SHOW("pidfd_send_signal a file", syscall(SYS_pidfd_send_signal, open(".", O_RDONLY), 0, NULL, 0));
+  }
+  int st; SHOW("root still runs", waitpid(root, &st, WNOHANG));
+  reap(root); reap(user);
+}
+CASE(sigcont_within_a_session) {
+  pid_t root = waiter(-1, -1);
+  AS_USER(1000) {
+    SHOW("SIGCONT to root in the session", kill(root, SIGCONT));
+    SHOW("SIGTERM to root in the session", kill(root, SIGTERM));
+    setsid();
+    SHOW("SIGCONT to root after setsid", kill(root, SIGCONT));
+  }
+  reap(root);
+}
+CASE(process_group_of_users) {
+  int report[2]; pipe(report);
+  setpgid(0, 0);
+  pid_t root = waiter(-1, report[1]), user = waiter(1000, report[1]);
+  setpgid(root, getpid()); setpgid(user, getpid());
+  signal(SIGUSR1, SIG_IGN);
+  AS_USER(1000) {
+    SHOW("kill group USR1 as 1000", kill(-getpgrp(), SIGUSR1));
+    SHOW("kill own group 0", kill(0, 0));
+  }
+  AS_USER(3000) {
+    setpgid(0, getppid());
+    SHOW("kill group as 3000 (itself a member)", kill(0, SIGUSR1));
+  }
+  usleep(100000);
+  char got[8]; fcntl(report[0], F_SETFL, O_NONBLOCK); long n = read(report[0], got, sizeof got);
+  FACT("members that got it: %ld\n", n < 0 ? 0 : n);
+  reap(root); reap(user); signal(SIGUSR1, SIG_DFL);
+  fflush(stdout);
+  pid_t lone = fork();
+  if (lone == 0) { setpgid(0, 0); for (;;) pause(); }
+  setpgid(lone, lone);
+  AS_USER(1000) { SHOW("kill a group of root's", kill(-lone, SIGUSR1)); }
+  reap(lone);
+}
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv);
+  RUN(kill_between_users); RUN(kill_by_real_uid); RUN(pidfd_signal_between_users); RUN(sigcont_within_a_session);
+  RUN(process_group_of_users);
+  return 0;
+}
