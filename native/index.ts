@@ -88,6 +88,9 @@ export const native = bindings(lib, {
     'int tv_connect_as(int sock, int pathfd, int uid, int gid)'),
   socketIn: fn<(nsfd: number, domain: number, type: number, protocol: number) => number>('int tv_socket_in(int nsfd, int domain, int type, int protocol)'),
   unixPeer: fn<(nl: number, ino: number) => number>('int64_t tv_unix_peer(int nl, uint32_t ino)'),
+  ipcAs: fn<(nsfd: number, uid: number, gid: number, fsgid: number, groups: Uint32Array, ngroups: number, capsLo: number,
+    capsHi: number, nr: number, args: BigInt64Array, buf: Uint8Array | null, bufarg: number) => number>(
+    'int64_t tv_ipc_as(int nsfd, int uid, int gid, int fsgid, const uint32_t *groups, int ngroups, uint32_t caps_lo, uint32_t caps_hi, int nr, const int64_t *args, _Inout_ uint8_t *buf, int bufarg)'),
   sendtoAs: fn<(sock: number, buf: Uint8Array, len: number, flags: number, pathFd: number, pid: number, uid: number, gid: number) => number>(
     'int64_t tv_sendto_as(int sock, const uint8_t *buf, size_t len, int flags, int pathfd, int pid, int uid, int gid)'),
   notifGive: fn<(listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number>('int tv_notif_give(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)'),

@@ -429,11 +429,15 @@ static int start_thread(void *(*fn)(void *), void *arg, pthread_t *id) {
 }
 
 // One that does a step the sentry's own thread must not (take other
-// credentials, another root or namespace), waited for. Returns 0 or -errno.
+// credentials, another root or namespace), waited for. A thread that takes
+// other effective ids makes the process non-dumpable (commit_creds): that is
+// put back. Returns 0 or -errno.
 static int run_thread(void *(*fn)(void *), void *arg) {
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   pthread_t t;
   int r = create_thread(fn, arg, &t);
   if (r == 0) pthread_join(t, NULL);
+  if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   return r;
 }
 
@@ -648,10 +652,7 @@ static void *connect_as_thread(void *arg) {
 int tv_connect_as(int sock, int pathfd, int uid, int gid) {
   if ((uid_t)uid == geteuid() && (gid_t)gid == getegid()) return -connect_path_fd(sock, pathfd);
   struct connect_as c = {sock, pathfd, (uid_t)uid, (gid_t)gid, 0};
-  // A change of effective ids makes the process non-dumpable (commit_creds): it is put back.
-  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
   int r = run_thread(connect_as_thread, &c);
-  if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   return r < 0 ? r : -c.err;
 }
 
@@ -701,6 +702,53 @@ int64_t tv_unix_peer(int nl, uint32_t ino) {
   return r;
 }
 
+// A System V IPC call (`nr`, its arguments in `args`) made in the ipc
+// namespace `nsfd` (the guests') as a guest: with effective ids `uid` and
+// `gid`, fs gid `fsgid`, supplementary groups `groups` and effective
+// capabilities `caps` (low and high words), so that the host decides it as
+// Linux decides it for that guest, and records those ids as an object's
+// creator and owner. uid -1: as the sentry. When `buf` is given it stands for
+// argument `bufarg` (a struct the call reads or writes). On a short-lived
+// thread of its own; returns the call's result or -errno.
+struct ipc_as {
+  int nsfd, uid, gid, fsgid, ngroups, nr, bufarg;
+  const uint32_t *groups;
+  uint32_t caps[2];
+  const int64_t *args;
+  uint8_t *buf;
+  int64_t result;
+};
+
+static void *ipc_as_thread(void *arg) {
+  struct ipc_as *c = arg;
+  if (setns(c->nsfd, CLONE_NEWIPC) < 0) { c->result = -errno; return NULL; }
+  if (c->uid >= 0) {
+    if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0 || syscall(SYS_setresgid, -1, c->gid, -1) < 0 ||
+        syscall(SYS_setresuid, -1, c->uid, -1) < 0) {
+      c->result = -errno;
+      return NULL;
+    }
+    syscall(SYS_setfsgid, c->fsgid);
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0) { c->result = -errno; return NULL; }
+    for (int i = 0; i < 2; i++) d[i].effective &= c->caps[i];
+    if (syscall(SYS_capset, &h, d) < 0) { c->result = -errno; return NULL; }
+  }
+  long a[4];
+  for (int i = 0; i < 4; i++) a[i] = i == c->bufarg && c->buf ? (long)c->buf : (long)c->args[i];
+  long r = syscall(c->nr, a[0], a[1], a[2], a[3]);
+  c->result = r < 0 ? -errno : r;
+  return NULL;
+}
+
+int64_t tv_ipc_as(int nsfd, int uid, int gid, int fsgid, const uint32_t *groups, int ngroups, uint32_t caps_lo,
+                  uint32_t caps_hi, int nr, const int64_t *args, uint8_t *buf, int bufarg) {
+  struct ipc_as c = {nsfd, uid, gid, fsgid, ngroups, nr, bufarg, groups, {caps_lo, caps_hi}, args, buf, -EIO};
+  int r = run_thread(ipc_as_thread, &c);
+  return r < 0 ? r : c.result;
+}
+
 // A datagram a guest sent to a sandbox socket's path, sent by the sentry from
 // its copy of the guest's socket to the host socket node behind `pathfd`,
 // with the guest's credentials (host pid and ids: SCM_CREDENTIALS, which
@@ -731,18 +779,31 @@ static int child_fail(int sync, int err) {
   _exit(126);
 }
 
+// Init and every guest keep one host capability, CAP_IPC_OWNER, and no
+// other: the host then lets them at every System V IPC object of their own
+// ipc namespace, and the sentry, which traps every IPC call, decides with
+// the sandbox's credentials (sentry/syscalls/ipc.ts). It is an ambient
+// capability, so exec keeps it; nothing else can be raised.
 static void drop_privileges(int sync) {
   for (int cap = 0; cap <= 63; cap++)
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(sync, errno);
+    if (cap != CAP_IPC_OWNER && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(sync, errno);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) child_fail(sync, errno);
+  // Inheritable first (an ambient capability must be), then ambient, then the
+  // securebits (CAP_SETPCAP still effective), then nothing else.
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0) child_fail(sync, errno);
+  d[0].inheritable = 1u << CAP_IPC_OWNER;
+  d[1].inheritable = 0;
+  if (syscall(SYS_capset, &h, d) < 0) child_fail(sync, errno);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_IPC_OWNER, 0, 0) < 0) child_fail(sync, errno);
   if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
             0, 0, 0) < 0)
     child_fail(sync, errno);
-  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct d[2];
   memset(d, 0, sizeof d);
+  d[0].effective = d[0].permitted = d[0].inheritable = 1u << CAP_IPC_OWNER;
   if (syscall(SYS_capset, &h, d) < 0) child_fail(sync, errno);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(sync, errno);
 }

@@ -11,6 +11,7 @@ import { FileDescription, FileRegistry, isOutOfFds } from './files.js';
 import { calls, holders, type Inode } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
 import { PeerCredentials } from './peers.js';
+import { IpcObjects } from './ipc.js';
 import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable, type TracedCall } from './syscalls.js';
@@ -51,6 +52,8 @@ export class Kernel {
   readonly locks = new LockProxies();
   /** Who the peer of a unix socket is in the sandbox (SO_PEERCRED). */
   readonly peers = new PeerCredentials(process.pid, this.tasks, () => `/proc/${this.initPid}/ns/net`);
+  /** The sandbox's System V IPC objects' owners (syscalls/ipc.ts). */
+  readonly ipc = new IpcObjects(() => `/proc/${this.initPid}/ns/ipc`);
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
@@ -216,6 +219,7 @@ export class Kernel {
     for (const t of this.tasks.values()) t.release();
     this.tasks.clear();
     this.peers.close();
+    this.ipc.close();
   }
 
   private handle(ev: TrapEvent): void {

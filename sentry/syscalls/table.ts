@@ -8,6 +8,7 @@ import { buildFilter, FD_MARKER_NR, SENTRY_TRACE_DATA, verdict, type Action } fr
 import { attrFamily } from './attr.js';
 import { CREDS_PRCTLS, credsFamily } from './creds.js';
 import { socketFamily } from './socket.js';
+import { ipcFamily } from './ipc.js';
 import { dirFamily } from './dir.js';
 import { execFamily } from './exec.js';
 import { linkFamily } from './link.js';
@@ -27,16 +28,16 @@ import type { SyscallEntry, SyscallFamily, SyscallTable } from '../kernel/syscal
 export const PASSTHROUGH: readonly string[] = [
   'read', 'write', 'close', 'poll', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
   'rt_sigprocmask', 'rt_sigreturn', 'pread64', 'pwrite64', 'readv', 'writev', 'pipe', 'select',
-  'sched_yield', 'mremap', 'msync', 'mincore', 'madvise', 'shmget', 'shmat', 'shmctl', 'dup', 'dup2',
+  'sched_yield', 'mremap', 'msync', 'mincore', 'madvise', 'dup', 'dup2',
   'pause', 'nanosleep', 'getitimer', 'alarm', 'setitimer', 'getpid', 'sendfile', 'socket', 'accept',
   'recvfrom', 'sendmsg', 'recvmsg', 'shutdown', 'listen', 'getsockname', 'getpeername',
-  'socketpair', 'setsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname', 'semget', 'semop',
-  'semctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
+  'socketpair', 'setsockopt', 'fork', 'vfork', 'exit', 'wait4', 'uname',
+  'shmdt', 'fsync', 'fdatasync', 'ftruncate', 'getrusage',
   'sysinfo', 'times', 'setpgid', 'getppid', 'getpgrp', 'setsid', 'rt_sigpending', 'rt_sigtimedwait',
   'rt_sigsuspend', 'sigaltstack', 'personality', 'sched_get_priority_max', 'sched_get_priority_min', 'mlock',
   'munlock', 'mlockall', 'munlockall', 'arch_prctl', 'setrlimit', 'getrlimit', 'sync', 'gettid', 'readahead',
   'time', 'futex', 'set_thread_area', 'get_thread_area', 'io_setup', 'io_destroy', 'io_getevents',
-  'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall', 'semtimedop', 'fadvise64',
+  'io_submit', 'io_cancel', 'epoll_create', 'set_tid_address', 'restart_syscall', 'fadvise64',
   'timer_create', 'timer_settime', 'timer_gettime', 'timer_getoverrun', 'timer_delete', 'clock_gettime',
   'clock_getres', 'clock_nanosleep', 'exit_group', 'epoll_wait', 'epoll_ctl', 'waitid', 'pselect6', 'ppoll',
   'set_robust_list', 'splice', 'tee', 'sync_file_range', 'vmsplice', 'epoll_pwait', 'signalfd',
@@ -57,7 +58,7 @@ const PTRACE_SERVED = ['execve', 'execveat'];
  * they may block and a signal interrupt them as Linux does (a lock's wait, a
  * send on a full socket): their EINTR is Linux's.
  */
-const MAY_BLOCK_ON_HOST = ['fcntl', 'flock', 'sendto', 'sendmsg'];
+const MAY_BLOCK_ON_HOST = ['fcntl', 'flock', 'sendto', 'sendmsg', 'semop', 'semtimedop', 'msgsnd', 'msgrcv'];
 
 const CLONE_NAMESPACES = 0x00020000 /* NEWNS */ | 0x02000000 /* NEWCGROUP */ | 0x04000000 /* NEWUTS */ |
   0x08000000 /* NEWIPC */ | 0x10000000 /* NEWUSER */ | 0x20000000 /* NEWPID */ | 0x40000000 /* NEWNET */;
@@ -71,7 +72,7 @@ const NATIVE_IOCTLS = [
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
   mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily, credsFamily, socketFamily,
-  signalFamily, pidsFamily];
+  signalFamily, pidsFamily, ipcFamily];
 
 function nr(name: string): number {
   const n = SYSCALLS[name];
