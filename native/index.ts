@@ -69,7 +69,7 @@ export const native = bindings(lib, {
   nextEvent: fn<(listener: number, watch: Int32Array, nwatch: number, ev: Int32Array) => number>('int tv_next_event(int listener, const int *watch, int nwatch, _Out_ int32_t *ev)'),
   notifRecv: fn<(listener: number, timeoutMs: number, ev: Int32Array) => number>('int tv_notif_recv(int listener, int timeout_ms, _Out_ int32_t *ev)'),
   notifSend: fn<(listener: number, idLo: number, idHi: number, val: number, error: number, cont: number) => number>('int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int error, int cont)'),
-  notifAddfd: fn<(listener: number, idLo: number, idHi: number, srcfd: number, cloexec: number) => number>('int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec)'),
+  notifAddfd: fn<(listener: number, idLo: number, idHi: number, tid: number, srcfd: number, cloexec: number) => number>('int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec)'),
   send: fn<(sock: number, buf: Uint8Array, len: number, fds: Int32Array | null, nfds: number) => number>('int tv_send(int sock, const uint8_t *buf, int len, const int *fds, int nfds)'),
   recv: fn<(sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number>('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)'),
   socketpair: fn<(out: Int32Array) => number>('int tv_socketpair(_Out_ int *out)'),
@@ -181,8 +181,13 @@ export interface HostStat {
 export const STAT_SIZE = 144;
 
 /** Decodes a struct stat without BigInt (no field of interest exceeds 2^53). */
+let lastStatBuf: Uint8Array | null = null;
+let lastStatView: DataView | null = null;
+
 export function decodeStat(b: Uint8Array): HostStat {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  // Callers pass their one stat buffer each time: its view is made once.
+  if (b !== lastStatBuf) { lastStatBuf = b; lastStatView = new DataView(b.buffer, b.byteOffset, b.byteLength); }
+  const v = lastStatView!;
   const u = (o: number) => v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
   const i = (o: number) => v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
   return {

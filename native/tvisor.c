@@ -374,10 +374,44 @@ static int addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cl
   return fd < 0 ? -err : fd;
 }
 
-// Answers a notification with a new descriptor: the sentry's `srcfd`, duplicated
-// into the task, is the call's return value.
-int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int srcfd, int cloexec) {
-  return addfd(listener, id_lo, id_hi, srcfd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
+// A thread held to one CPU, and the mask it had.
+struct held { pid_t tid; int on; cpu_set_t mask; };
+
+// Holds thread `tid` (0: the calling thread) to the CPU this one runs on, if
+// its mask allows that CPU; release() gives it its own mask back.
+static struct held hold_here(pid_t tid) {
+  struct held h = {.tid = tid, .on = 0};
+  int cpu = sched_getcpu();
+  if (cpu < 0 || sched_getaffinity(tid, sizeof h.mask, &h.mask) < 0 || !CPU_ISSET(cpu, &h.mask)) return h;
+  cpu_set_t here;
+  CPU_ZERO(&here);
+  CPU_SET(cpu, &here);
+  h.on = sched_setaffinity(tid, sizeof here, &here) == 0;
+  return h;
+}
+
+static void release(struct held *h) {
+  if (h->on) sched_setaffinity(h->tid, sizeof h->mask, &h->mask);
+}
+
+// Answers a notification with a new descriptor: the sentry's `srcfd`,
+// duplicated into task `tid`, is the call's return value. ADDFD wakes the
+// task with a plain wake-up to install the descriptor and waits for it to
+// have done so, and the scheduler puts each of those wake-ups on the other,
+// idle CPU where it can: on a VM, waking an idle CPU costs tens of µs, where
+// NOTIF_SEND's SYNC_WAKE_UP hands this CPU over. So the task and this thread
+// are held to this CPU for the install (the task waits in the notification
+// meanwhile: none of its own code runs while it is held), then get their own
+// masks back, and NOTIF_SEND answers. Returns the task's fd or -errno (the
+// notification is then not answered).
+int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec) {
+  struct held task = hold_here(tid), self = hold_here(0);
+  int fd = addfd(listener, id_lo, id_hi, srcfd, cloexec, 0);
+  release(&self);
+  release(&task);
+  if (fd < 0) return fd;
+  int r = tv_notif_send(listener, id_lo, id_hi, fd, 0, 0);
+  return r < 0 ? r : fd;
 }
 
 // ---- one loop for ptrace stops and notifications ----

@@ -282,6 +282,8 @@ export class Kernel {
     if (typeof reply === 'number') {
       if (notified) this.platform.reply(ev, reply);
       else this.platform.answer(t.tid, reply);
+      // Formatted for --strace only: most calls end here.
+      if (!call) return;
       shown = reply < 0 && reply > -4096 ? `-1 ${errnoName(-reply)}` : String(reply);
     } else if (reply === RESUMED) {
       if (notified) throw new Error('a notified call cannot be resumed by its handler');

@@ -126,7 +126,7 @@ export class PtracePlatform implements Platform {
 
   /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
   replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
-    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
   }
 
   // ---- ptrace ----
@@ -302,7 +302,7 @@ export class PtracePlatform implements Platform {
           const ev = new TrapEvent(this.buf);
           if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
           else {
-            fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+            fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
             // Refused (EMFILE: the guest's table is full): the call still waits, and gets the errno.
             // ENOENT: the task was killed meanwhile; its death comes next.
             if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
@@ -402,7 +402,7 @@ export class PtracePlatform implements Platform {
     const interrupted = native.interrupt(ev.pid);
     // The task is gone (ESRCH), and its notification with it.
     if (interrupted < 0) return interrupted;
-    const fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, hostFd, cloexec ? 1 : 0);
+    const fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
     // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
     if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
     if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;

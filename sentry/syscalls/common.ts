@@ -94,9 +94,13 @@ function set64(v: DataView, off: number, n: number): void {
 }
 
 /** struct stat (x86-64). */
+const statOut = new Uint8Array(144);
+const statOutView = new DataView(statOut.buffer);
+
+/** struct stat, in a buffer of the module's that the next call overwrites: the caller writes it out at once. */
 export function encodeStat(st: Stat): Uint8Array {
-  const b = new Uint8Array(144);
-  const v = new DataView(b.buffer);
+  const b = statOut;
+  const v = statOutView;
   set64(v, 0, st.dev);
   set64(v, 8, st.ino);
   set64(v, 16, st.nlink);

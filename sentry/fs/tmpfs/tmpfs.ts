@@ -366,8 +366,9 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   private statFrom(s: HostStat): Stat {
-    return { ...s, dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink,
-      rdev: 0, blksize: PAGE, btime: this.meta.btime };
+    return { dev: this.fs.dev, ino: this.ino, mode: S_IFREG | (s.mode & 0o7777), nlink: this.meta.nlink, uid: s.uid,
+      gid: s.gid, rdev: 0, size: s.size, blksize: PAGE, blocks: s.blocks, atime: s.atime, mtime: s.mtime, ctime: s.ctime,
+      btime: this.meta.btime };
   }
 
   override stat(): Stat { return this.statFrom(this.hostStat()); }
