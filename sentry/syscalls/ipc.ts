@@ -32,8 +32,9 @@ const SEMOPM = 500;
 
 /** A get: run as the guest, so the host checks an existing object's mode against its ids and makes a new one theirs. */
 function get(kind: IpcKind, nr: number) {
-  return entry(['hex', 'int', 'hex'], (t, a, k) => {
-    const id = k.ipc.call(t.creds, nr, [a.int(0), a.int(1), a.int(2)]);
+  // The second argument is shmget's size_t (the kernel takes an int of semget's and ignores msgget's).
+  return entry(['hex', 'ptr', 'hex'], (t, a, k) => {
+    const id = k.ipc.call(t.creds, nr, [a.int(0), a.long(1), a.int(2)]);
     k.ipc.forget(kind, id);
     return id;
   });
