@@ -10,6 +10,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import { type Creds, inGroup } from '../auth/creds.js';
+import { host } from '../host/fd.js';
 import { native } from '../host/native.js';
 
 export type IpcKind = 'shm' | 'sem' | 'msg';
@@ -36,7 +37,7 @@ export class IpcObjects {
    * sentry); `buf` stands for argument `bufArg`. Its result, or SysErr.
    */
   call(creds: Creds | null, nr: number, args: readonly number[], buf: Uint8Array | null = null, bufArg = -1): number {
-    if (this.nsfd < 0) this.nsfd = openSync(this.nsPath(), 'r');
+    if (this.nsfd < 0) this.nsfd = host(() => openSync(this.nsPath(), 'r'));
     const a = BigInt64Array.from(args.map((v) => BigInt(v)));
     const c = creds;
     const r = native.ipcAs(this.nsfd, c ? c.euid : -1, c?.egid ?? 0, c?.fsgid ?? 0, Uint32Array.from(c?.groups ?? []),

@@ -5,7 +5,8 @@
 // the guest (syscalls/socket.ts). The host's record says who on the host;
 // this says who in the sandbox.
 import { closeSync, openSync } from 'node:fs';
-import { closeQuietly } from '../host/fd.js';
+import { SysErr } from '../abi/errno.js';
+import { closeQuietly, host } from '../host/fd.js';
 import { native } from '../host/native.js';
 import type { Task, ThreadGroup } from './task.js';
 
@@ -68,8 +69,14 @@ export class PeerCredentials {
   private peerOf(ino: number): number {
     if (this.diag === 0) {
       const AF_NETLINK = 16, SOCK_DGRAM = 2, NETLINK_SOCK_DIAG = 4;
-      const ns = openSync(this.netns(), 'r');
-      try { this.diag = native.socketIn(ns, AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG); } finally { closeSync(ns); }
+      try {
+        const ns = host(() => openSync(this.netns(), 'r'));
+        try { this.diag = native.socketIn(ns, AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG); } finally { closeSync(ns); }
+      } catch (e) {
+        // No namespace to ask in (init gone): the peer stays unknown, as without unix_diag.
+        if (!(e instanceof SysErr)) throw e;
+        this.diag = -e.errno;
+      }
     }
     return this.diag > 0 ? native.unixPeer(this.diag, ino) : this.diag;
   }
