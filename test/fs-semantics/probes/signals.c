@@ -3,20 +3,31 @@
 // decides it from the sender's and the target's ids, with SIGCONT allowed
 // within a session.
 #include "probe.h"
+#include <poll.h>
 #include <signal.h>
 
-/** A child that waits in pause() for a signal (SIGUSR1 reports on `report` and goes on); setresuid'd when uid >= 0. */
+/**
+ * A child that waits in pause() for a signal (SIGUSR1 reports on `report` and goes on); setresuid'd when
+ * uid >= 0. Returns once the child has its ids (and has blocked SIGUSR1), so no case races its start.
+ */
 static pid_t waiter(int uid, int report) {
+  int ready[2];
+  if (pipe(ready)) return -1;
   fflush(stdout);
   pid_t p = fork();
   if (p == 0) {
     if (uid >= 0 && (setresgid(uid + 1, uid + 1, uid + 1) || setresuid(uid, uid, uid))) _exit(1);
+    sigset_t usr1; sigemptyset(&usr1); sigaddset(&usr1, SIGUSR1);
+    if (report >= 0) sigprocmask(SIG_BLOCK, &usr1, NULL);
+    (void)!write(ready[1], "r", 1);
     if (report >= 0) {
-      sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR1); sigprocmask(SIG_BLOCK, &s, NULL);
-      int sig; sigwait(&s, &sig); (void)!write(report, "u", 1);
+      int sig; sigwait(&usr1, &sig); (void)!write(report, "u", 1);
     }
     for (;;) pause();
   }
+  char c;
+  (void)!read(ready[0], &c, 1);
+  close(ready[0]); close(ready[1]);
   return p;
 }
 static void reap(pid_t p) { kill(p, SIGKILL); waitpid(p, NULL, 0); }
@@ -87,9 +98,13 @@ CASE(process_group_of_users) {
     setpgid(0, getppid());
     SHOW("kill group as 3000 (itself a member)", kill(0, SIGUSR1));
   }
-  usleep(100000);
-  char got[8]; fcntl(report[0], F_SETFL, O_NONBLOCK); long n = read(report[0], got, sizeof got);
-  FACT("members that got it: %ld\n", n < 0 ? 0 : n);
+  // The user's waiter reports; root's must not: wait for the first report, then a moment for a second.
+  struct pollfd pf = {report[0], POLLIN, 0};
+  char got[8]; long n = poll(&pf, 1, 10000) == 1 ? read(report[0], got, 1) : 0;
+  usleep(50000);
+  fcntl(report[0], F_SETFL, O_NONBLOCK);
+  long more = read(report[0], got, sizeof got);
+  FACT("members that got it: %ld\n", n + (more > 0 ? more : 0));
   reap(root); reap(user); signal(SIGUSR1, SIG_DFL);
   fflush(stdout);
   pid_t lone = fork();
