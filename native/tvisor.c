@@ -656,8 +656,7 @@ int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd) {
 // with effective ids `uid` and `gid`: the host records the connecting
 // thread's effective ids as the peer credentials of the socket the listener
 // accepts (SO_PEERCRED), and the sentry connects for the guest. A
-// short-lived thread takes them (raw calls change the calling thread only;
-// glibc's would change them all), with fs ids 0 so that the host's
+// short-lived thread takes them (take_ids), with fs ids 0 so that the host's
 // permission checks stay the sentry's. Returns 0 or -errno.
 struct connect_as { int sock, pathfd; uid_t uid; gid_t gid; int err; };
 
@@ -667,10 +666,18 @@ static int connect_path_fd(int sock, int pathfd) {
   return connect(sock, (struct sockaddr *)&to, offsetof(struct sockaddr_un, sun_path) + n + 1) < 0 ? errno : 0;
 }
 
+// The calling thread takes effective ids `uid` and `gid` (its fs ids follow):
+// raw calls, which change this thread only (glibc's would change them all).
+// Returns 0 or -errno.
+static int take_ids(uid_t uid, gid_t gid) {
+  return syscall(SYS_setresgid, -1, gid, -1) < 0 || syscall(SYS_setresuid, -1, uid, -1) < 0 ? -errno : 0;
+}
+
 static void *connect_as_thread(void *arg) {
   struct connect_as *c = arg;
-  if (syscall(SYS_setresgid, -1, c->gid, -1) < 0 || syscall(SYS_setresuid, -1, c->uid, -1) < 0) {
-    c->err = errno;
+  int r = take_ids(c->uid, c->gid);
+  if (r < 0) {
+    c->err = -r;
     return NULL;
   }
   syscall(SYS_setfsuid, 0);
@@ -757,11 +764,9 @@ static void *ipc_as_thread(void *arg) {
   struct ipc_as *c = arg;
   if (setns(c->nsfd, CLONE_NEWIPC) < 0) { c->result = -errno; return NULL; }
   if (c->uid >= 0) {
-    if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0 || syscall(SYS_setresgid, -1, c->gid, -1) < 0 ||
-        syscall(SYS_setresuid, -1, c->uid, -1) < 0) {
-      c->result = -errno;
-      return NULL;
-    }
+    if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0) { c->result = -errno; return NULL; }
+    int r = take_ids(c->uid, c->gid);
+    if (r < 0) { c->result = r; return NULL; }
     syscall(SYS_setfsgid, c->fsgid);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];

@@ -9,7 +9,7 @@
 // calls itself, as Linux would.
 import { closeSync, openSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
-import { type Creds, inGroup } from '../auth/creds.js';
+import { CAP, capable, type Creds, inGroup } from '../auth/creds.js';
 import { host } from '../host/fd.js';
 import { native } from '../host/native.js';
 
@@ -22,7 +22,6 @@ export interface IpcPerm { uid: number; gid: number; cuid: number; cgid: number;
 export interface IpcCtl { kind: IpcKind; nr: number; cmdArg: number; bufArg: number; size: number }
 
 export const IPC_STAT = 2;
-const CAP_IPC_OWNER = 15;
 
 export class IpcObjects {
   /** The guests' ipc namespace (init's), opened at the first need. */
@@ -84,10 +83,10 @@ export class IpcObjects {
 }
 
 /** ipcperms: the owner's or creator's bits, else the group's (owner or creator group), else the others', or CAP_IPC_OWNER. */
-export function mayUse(c: Creds, p: IpcPerm, flag: number): boolean {
+function mayUse(c: Creds, p: IpcPerm, flag: number): boolean {
   const requested = ((flag >> 6) | (flag >> 3) | flag) & 0o7;
   let granted = p.mode;
   if (c.euid === p.cuid || c.euid === p.uid) granted >>= 6;
   else if (inGroup(c, p.cgid) || inGroup(c, p.gid)) granted >>= 3;
-  return (requested & ~granted & 0o7) === 0 || (c.capEff & (1n << BigInt(CAP_IPC_OWNER))) !== 0n;
+  return (requested & ~granted & 0o7) === 0 || capable(c, CAP.IPC_OWNER);
 }
