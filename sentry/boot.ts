@@ -100,6 +100,13 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
   const closers: (() => void)[] = [];
   try {
     let kernel: Kernel | undefined;
+    // Init is made while the gofer starts (its answers are what the mount tree below waits for): init needs
+    // nothing of that tree, and its namespaces, cgroups and filter are then off the start-up's critical path.
+    const table = handlerTable();
+    const { initPid, listener, initCtl, proc } = spawnInit(spec, table, emptyDir, hooks.guestCgroups ?? []);
+    closers.push(() => { closeQuietly(initCtl); proc.close(); });
+    // Until the kernel owns init, a failure here ends it; afterwards the kernel's shutdown does.
+    closers.push(() => { if (!kernel) { closeQuietly(listener); native.kill(initPid, 9); native.wait(initPid, new Int32Array(32)); } });
     const makeFs = (type: string, data = '', container: Container | null = null) =>
       makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 }, type, data, container);
     const pod = new Pod({ emptyDir, log, memory: spec.memory ?? 0, makeFs, closers, goferDeadlineMs });
@@ -114,18 +121,6 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     pod.addVolumes(spec.volumes ?? [], gofer, 1 + spec.mounts.filter((m) => m.type === 'bind' && m.goferSocket === undefined).length);
     registerDevices();
-    const table = handlerTable();
-    const filter = guestFilter(table);
-    const fds = new Int32Array(3);
-    const netns = spec.netns ? openNetns(spec.netns) : -1;
-    const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
-      spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(hooks.guestCgroups ?? []), hooks.guestCgroups?.length ?? 0, fds);
-    if (netns >= 0) closeQuietly(netns);
-    if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
-    const [listener, procFd, initCtl] = [fds[0]!, fds[1]!, fds[2]!];
-    closers.push(() => closeQuietly(initCtl));
-    const proc = new SandboxProc(procFd);
-    closers.push(() => proc.close());
     kernel = new Kernel({
       platform: new PtracePlatform(listener), ns, table, log, strace: spec.strace ? formatCall : null,
       root: pod.top, initPid, initCtl, proc, makeFilesystem: makeFs,
@@ -191,6 +186,20 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     hostFifos.dispose();
     hostSockets.dispose();
   }
+}
+
+interface Init { initPid: number; listener: number; initCtl: number; proc: SandboxProc }
+
+/** Spawns the sandbox's init (native tv_spawn): its namespaces, an empty root, the guests' cgroups and the guest filter. */
+function spawnInit(spec: SandboxSpec, table: ReturnType<typeof handlerTable>, emptyDir: EmptyDir, guestCgroups: number[]): Init {
+  const filter = guestFilter(table);
+  const fds = new Int32Array(3);
+  const netns = spec.netns ? openNetns(spec.netns) : -1;
+  const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
+    spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(guestCgroups), guestCgroups.length, fds);
+  if (netns >= 0) closeQuietly(netns);
+  if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
+  return { initPid, listener: fds[0]!, initCtl: fds[2]!, proc: new SandboxProc(fds[1]!) };
 }
 
 function openNetns(path: string): number {
