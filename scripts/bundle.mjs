@@ -1,28 +1,62 @@
 // Bundles the programs tvisor starts (the command line, the sandbox process,
-// the gofer) from the compiled modules in dist/ into dist/bundle/, with the
-// same layout: a Node start-up then reads and compiles a few files instead of
-// about a hundred (docs/design.md, "Start-up"). Modules imported lazily stay
-// lazy (split into chunks). koffi (a native addon) and pino (loaded only for
-// logs, and it starts worker threads by file name) stay packages.
-import { rmSync } from 'node:fs';
+// the gofer, a pod's warm command line) from the compiled modules in dist/
+// into dist/bundle/, with the same layout: a Node start-up then reads one
+// file instead of about a hundred (docs/design.md, "Start-up"). Each program
+// is one CommonJS file (NAME.cjs) with the V8 code cache of all its functions
+// beside it (NAME.cjs.cache), and NAME.js, what tvisor starts, runs it with
+// that cache (src/bundles.ts): Node 20 takes no code cache for ES modules.
+// Modules imported lazily are still evaluated only when imported. koffi (a
+// native addon) and pino (loaded only for logs, and it starts worker threads
+// by file name) stay packages.
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { writeCodeCache } from '../dist/src/bundles.js';
 
-// Chunks are named by their hash: a new build leaves no old one beside it.
+const PROGRAMS = { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/sandbox-main.js', 'gofer/main': 'dist/gofer/main.js',
+  'src/warm-main': 'dist/src/warm-main.js' };
+
+// protobufjs requires long.js for 64-bit fields if it can, and long.js compiles a WebAssembly module as it loads
+// (≈ 6 ms of every process's start-up); the codecs decode 64-bit fields to numbers (util.Long unset, see
+// gofer/protocol.ts), so the bundle gives protobufjs no long.js, as if it were not installed.
+const withoutLong = {
+  name: 'without-long',
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'without-long' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+
 rmSync('dist/bundle', { recursive: true, force: true });
 
-await build({
-  entryPoints: { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/sandbox-main.js', 'gofer/main': 'dist/gofer/main.js',
-    'src/warm-main': 'dist/src/warm-main.js' },
+const { metafile } = await build({
+  entryPoints: PROGRAMS,
   outdir: 'dist/bundle',
-  chunkNames: 'src/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['koffi', 'pino'],
   sourcemap: true,
-  // Packages written as CommonJS (commander, protobufjs) call require().
-  banner: { js: "import { createRequire as __tvisorRequire } from 'node:module'; const require = __tvisorRequire(import.meta.url);" },
+  // The modules find the repository's files from their own URL (native/repo.ts): the bundle's.
+  define: { 'import.meta.url': '__tvisorUrl' },
+  banner: { js: "var __tvisorUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [withoutLong],
+  metafile: true,
   logLevel: 'warning',
 });
+
+// A script run from a code cache has no loader for import() (src/bundles.ts): a package left outside the bundle is
+// required.
+for (const [out, { imports }] of Object.entries(metafile.outputs)) {
+  const dynamic = imports.filter((i) => i.kind === 'dynamic-import');
+  if (dynamic.length > 0) throw new Error(`${out} would import() ${dynamic.map((i) => i.path).join(', ')}: require it instead`);
+}
+
+// Every program is one directory below dist/bundle/, as dist/src/bundles.js is below dist/.
+for (const name of Object.keys(PROGRAMS)) {
+  writeCodeCache(`dist/bundle/${name}.cjs`);
+  const base = name.split('/')[1];
+  writeFileSync(`dist/bundle/${name}.js`, `// Made by scripts/bundle.mjs: runs ${base}.cjs with its code cache.\n` +
+    `import { runBundle } from '../../src/bundles.js';\nrunBundle(new URL('./${base}.cjs', import.meta.url));\n`);
+}

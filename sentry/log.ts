@@ -9,6 +9,8 @@ export interface Log {
 }
 
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type Pino from 'pino';
 
 const nothing = () => {};
 export const silentLog: Log = { debug: nothing, info: nothing, warn: nothing, error: nothing };
@@ -31,7 +33,9 @@ function errorLines(fd: number): Log {
  */
 export async function openLog(opts: { debugLog?: string; strace: boolean; straceFd?: number; errorsTo?: number }): Promise<Log> {
   if (!opts.debugLog && !opts.strace) return opts.errorsTo === undefined ? silentLog : errorLines(opts.errorsTo);
-  const { default: pino } = await import('pino');
+  // required, not imported: the programs' bundles are CommonJS run from a code cache, where import() has no loader
+  // (src/bundles.ts).
+  const pino = createRequire(import.meta.url)('pino') as typeof Pino;
   const logger = opts.debugLog
     ? pino({ level: 'debug' }, pino.destination({ dest: opts.debugLog, sync: true }))
     : pino({ level: 'info', base: undefined, timestamp: false }, pino.destination({ dest: opts.straceFd ?? 2, sync: true }));

@@ -82,32 +82,38 @@ function startWarm(listenFd: number): number {
   return child.pid;
 }
 
-let boot: typeof import('../sentry/boot.js') | undefined;
-let status;
-let guestCgroups: number[] = [];
-try {
-  raiseFdLimit();
-  guestCgroups = enterCgroup();
-  keepInheritedFds();
-  // The runtime's create starts it beside this process; otherwise it is started first, to overlap the rest.
-  const gofer = spec.gofer ? { sock: spec.gofer.sockFd, pid: spec.gofer.pid, pidfd: spec.gofer.pidfdFd } : spawnGofer();
-  const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
-  boot = sentry;
-  const hooks: SandboxHooks = {
-    guestCgroups,
-    ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
-    startWarm,
-  };
-  if (spec.process?.terminal) {
-    hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
-      : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
+/** Runs the sandbox until its first process ends, and exits with its status (125: the sandbox failed; 127: no such command). */
+async function main(): Promise<never> {
+  let boot: typeof import('../sentry/boot.js') | undefined;
+  let status;
+  let guestCgroups: number[] = [];
+  try {
+    raiseFdLimit();
+    guestCgroups = enterCgroup();
+    keepInheritedFds();
+    // The runtime's create starts it beside this process; otherwise it is started first, to overlap the rest.
+    const gofer = spec.gofer ? { sock: spec.gofer.sockFd, pid: spec.gofer.pid, pidfd: spec.gofer.pidfdFd } : spawnGofer();
+    const [sentry, { openLog }] = await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
+    boot = sentry;
+    const hooks: SandboxHooks = {
+      guestCgroups,
+      ready: ({ initPid }) => tellRuntime(`ready ${initPid}`),
+      startWarm,
+    };
+    if (spec.process?.terminal) {
+      hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
+        : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
+    }
+    status = sentry.runSandbox(spec, gofer, await openLog(spec), hooks);
+  } catch (e) {
+    tellRuntime(`error ${(e as Error).message}`);
+    process.stderr.write(`tvisor: ${(e as Error).message}\n`);
+    if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(boot && e instanceof boot.CommandNotFound ? 127 : 125);
   }
-  status = sentry.runSandbox(spec, gofer, await openLog(spec), hooks);
-} catch (e) {
-  tellRuntime(`error ${(e as Error).message}`);
-  process.stderr.write(`tvisor: ${(e as Error).message}\n`);
-  if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-  process.exit(boot && e instanceof boot.CommandNotFound ? 127 : 125);
+  for (const fd of guestCgroups) closeSync(fd);
+  process.exit('code' in status ? status.code : 128 + status.signal);
 }
-for (const fd of guestCgroups) closeSync(fd);
-process.exit('code' in status ? status.code : 128 + status.signal);
+
+// Its bundle is CommonJS (scripts/bundle.mjs), which has no top-level await.
+void main();

@@ -7,4 +7,6 @@ if (!Number.isInteger(parent) || parent <= 0) {
   process.stderr.write('usage: warm-main.js SANDBOX_PID (the warm socket on fd 3)\n');
   process.exit(2);
 }
-await serveWarm(3, parent);
+// Its bundle is CommonJS (scripts/bundle.mjs): no top-level await. A failure is an unhandled rejection, which ends
+// the process with its error as a failed top-level await would.
+void serveWarm(3, parent);
