@@ -9,13 +9,9 @@ import { confine, type Attach } from './confine.js';
 import { type Codec, loadCodec, MAX_MESSAGE } from './protocol.js';
 import { GoferServer } from './server.js';
 
-/** --ahead: started before anyone needs it (a pod's next container's), so it has time to prepare. */
-function parseArgs(argv: string[]): { sock: number; ahead: boolean } {
-  const ahead = argv[2] === '--ahead';
-  if (argv.length !== (ahead ? 3 : 2) || argv[0] !== '--sock-fd' || !(Number(argv[1]) >= 0)) {
-    throw new Error('usage: gofer --sock-fd N [--ahead]');
-  }
-  return { sock: Number(argv[1]), ahead };
+function parseArgs(argv: string[]): { sock: number } {
+  if (argv.length !== 2 || argv[0] !== '--sock-fd' || !(Number(argv[1]) >= 0)) throw new Error('usage: gofer --sock-fd N');
+  return { sock: Number(argv[1]) };
 }
 
 /** The first message: the attaches, or null if the sentry hung up first. */
@@ -33,13 +29,11 @@ function receiveAttaches(sock: number, codec: Codec): Attach[] | null {
 }
 
 try {
-  const { sock, ahead } = parseArgs(process.argv.slice(2));
+  const { sock } = parseArgs(process.argv.slice(2));
   // The sentry sends the mode of what it creates and the creator's umask, which the server applies for the call
   // (withUmask in server.ts): the host then applies a directory's default ACL instead, as Linux does.
   process.umask(0);
   const codec = loadCodec();
-  // Its first requests would otherwise generate the codec's code, on the sentry's critical path as a container joins.
-  if (ahead) codec.prepare();
   const attaches = receiveAttaches(sock, codec);
   if (attaches === null) process.exit(0);
   const { isDir } = confine(attaches, '/tmp');

@@ -1,14 +1,10 @@
-// The gofer's messages (gofer.proto) as TypeScript types, and their codec,
-// loaded once. 64-bit fields decode to plain numbers: no inode, size or time
-// here needs more than 2^53 (the one value that may, a directory position,
-// travels as opaque bytes). Names and paths are bytes (see gofer.proto):
-// each end turns them into its strings of one character per byte
-// (sentry/abi/names.ts).
-import protobuf from 'protobufjs/light.js';
-import { loadProto } from '../native/protos.js';
-
-protobuf.util.Long = undefined as never;
-protobuf.configure();
+// The gofer's messages (gofer.proto) as TypeScript types, and their codec:
+// the code scripts/protos.mjs generates from gofer.proto. 64-bit fields
+// decode to plain numbers (native/protos.ts). Names and paths are bytes (see
+// gofer.proto): each end turns them into its strings of one character per
+// byte (sentry/abi/names.ts).
+import '../native/protos.js';
+import generated from './gofer.pb.cjs';
 
 export interface Timespec { sec: number; nsec: number }
 
@@ -83,31 +79,21 @@ export interface Codec {
   decodeRequest(b: Uint8Array): DecodedRequest;
   encodeResponse(r: Partial<Response> & { seq: number }): Uint8Array;
   decodeResponse(b: Uint8Array): Response;
-  /** Generates every message's encoder and decoder now, and runs them once, rather than at their first use (a gofer started ahead). */
-  prepare(): void;
 }
 
 /**
  * The codec of gofer.proto. Messages are encoded straight from plain
- * objects, without fromObject's conversion pass: both ends build them with
- * the right types.
+ * objects, and decoded to messages whose unset fields read as their
+ * defaults: both ends build them with the right types.
  */
 export function loadCodec(): Codec {
-  const root = loadProto('gofer');
-  const Req = root.lookupType('tvisor.gofer.Request');
-  const Res = root.lookupType('tvisor.gofer.Response');
-  const Attaches = root.lookupType('tvisor.gofer.Attaches');
+  const { Attaches, Request: Req, Response: Res } = generated.tvisor.gofer;
   return {
     encodeAttaches: (attach) => Attaches.encode({ attach }).finish(),
-    decodeAttaches: (b) => (Attaches.toObject(Attaches.decode(b), { defaults: true, arrays: true }) as { attach: WireAttach[] }).attach,
+    decodeAttaches: (b) => (Attaches.decode(b) as { attach: WireAttach[] }).attach,
     encodeRequest: (r) => Req.encode(r).finish(),
-    decodeRequest: (b) => Req.decode(b) as unknown as DecodedRequest,
+    decodeRequest: (b) => Req.decode(b) as DecodedRequest,
     encodeResponse: (r) => Res.encode(r).finish(),
-    decodeResponse: (b) => Res.decode(b) as unknown as Response,
-    prepare: () => {
-      for (const t of (root.lookup('tvisor.gofer') as protobuf.Namespace).nestedArray) if (t instanceof protobuf.Type) t.setup();
-      Res.decode(Res.encode({ seq: 1, errno: 2, stat: { ino: 1 } }).finish());
-      Req.decode(Req.encode({ seq: 1, attach: 0, path: new Uint8Array(1), lstat: {} }).finish());
-    },
+    decodeResponse: (b) => Res.decode(b) as Response,
   };
 }

@@ -1,11 +1,9 @@
-// The protobuf schemas (the .proto files) as the build wrote them:
-// protobufjs's JSON descriptors in dist/protos/ (scripts/protos.mjs), loaded
-// with its light build, which has no .proto parser to load or run.
-import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs/light.js';
-import { repoFile } from './repo.js';
+// protobufjs's runtime as the generated codecs (NAME.pb.cjs, made from each
+// .proto by scripts/protos.mjs) use it. 64-bit fields are plain numbers: no
+// inode, size or time tvisor sends needs more than 2^53 (a directory
+// position, which may, travels as bytes). A codec imports this module before
+// its generated module, which sets its messages' 64-bit defaults as it loads.
+import protobuf from 'protobufjs/minimal.js';
 
-/** The schema of `name` (control: sentry/control/control.proto, gofer: gofer/gofer.proto). */
-export function loadProto(name: 'control' | 'gofer'): protobuf.Root {
-  return protobuf.Root.fromJSON(JSON.parse(readFileSync(repoFile(`dist/protos/${name}.json`), 'utf8')) as protobuf.INamespace);
-}
+protobuf.util.Long = undefined as never;
+protobuf.configure();

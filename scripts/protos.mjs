@@ -1,14 +1,32 @@
-// Writes each .proto of the repository as protobufjs's JSON descriptor
-// (dist/protos/<name>.json), which the codecs load with the light build of
-// protobufjs: parsing a .proto costs every process that talks protobuf (the
-// command line, the sandbox process, each gofer) milliseconds of its
-// start-up, and the parser's code (docs/design.md, "Start-up").
-import { mkdirSync, writeFileSync } from 'node:fs';
-import protobuf from 'protobufjs';
+// Generates each .proto's codec as code (protobufjs's static module, NAME.pb.cjs beside the .proto, and the same in
+// dist/), before tsc: the codecs then need neither the schema at run time nor protobufjs's reflection, which built
+// and compiled every encoder and decoder as each process first used it, milliseconds of every start-up
+// (docs/design.md, "Start-up"). NAME.pb.d.cts, written by hand, types what the codecs use of it.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pbjs } from 'protobufjs-cli';
 
-const PROTOS = { control: 'sentry/control/control.proto', gofer: 'gofer/gofer.proto' };
+const PROTOS = [
+  // The control codec turns messages into plain objects (toObject) and back (fromObject): its readers test which
+  // fields were sent.
+  { proto: 'sentry/control/control.proto', root: 'control', convert: true },
+  { proto: 'gofer/gofer.proto', root: 'gofer', convert: false },
+];
 
-mkdirSync('dist/protos', { recursive: true });
-for (const [name, path] of Object.entries(PROTOS)) {
-  writeFileSync(`dist/protos/${name}.json`, JSON.stringify(protobuf.loadSync(path).toJSON()));
+function generate({ proto, root, convert }) {
+  const args = ['-t', 'static-module', '-w', 'commonjs', '-r', root, '--no-comments', '--no-verify', '--no-delimited',
+    '--no-typeurl', '--no-service', '--no-create', ...(convert ? [] : ['--no-convert']), proto];
+  return new Promise((resolve, reject) => pbjs.main(args, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+for (const p of PROTOS) {
+  const code = await generate(p);
+  const out = p.proto.replace(/\.proto$/, '.pb.cjs');
+  for (const file of [out, `dist/${out}`]) {
+    mkdirSync(dirname(file), { recursive: true });
+    // Unchanged output is not rewritten: vitest and tsc watch these files.
+    let old = null;
+    try { old = readFileSync(file, 'utf8'); } catch { /* first build */ }
+    if (old !== code) writeFileSync(file, code);
+  }
 }

@@ -35,8 +35,6 @@ export function sendRequest(path: string, req: ControlRequest, fds: number[] = [
     closeSync(sock);
     throw new ControlError('cannot send to the sandbox');
   }
-  // Every request is answered: its codec is built while the sandbox serves the request, not after.
-  controlCodec.prepareResponse();
   return sock;
 }
 

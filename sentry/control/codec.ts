@@ -1,7 +1,9 @@
 // The control socket's messages (control.proto), shared by the sandbox that
-// serves them and the runtime's commands that send them.
-import type protobuf from 'protobufjs/light.js';
-import { loadProto } from '../../native/protos.js';
+// serves them and the runtime's commands that send them: the code
+// scripts/protos.mjs generates from control.proto.
+import type { IConversionOptions } from 'protobufjs';
+import '../../native/protos.js';
+import generated from './control.pb.cjs';
 import type { ProcessConfig } from './process.js';
 
 export type ControlRequest = { start: { containerId?: string } } | { exec: { process: ProcessConfig; containerId?: string } }
@@ -20,25 +22,14 @@ export interface ControlResponse {
   pids?: number[];
 }
 
-let root: protobuf.Root | undefined;
-function type(name: string): protobuf.Type {
-  root ??= loadProto('control');
-  return root.lookupType(`tvisor.control.${name}`);
-}
+const { Request, Response } = generated.tvisor.control;
 
-const CONVERSION: protobuf.IConversionOptions = { longs: String, defaults: false, arrays: false, oneofs: false };
+/** Plain objects with the fields that were sent, and no others: readers test which were. */
+const CONVERSION: IConversionOptions = { longs: String, defaults: false, arrays: false, oneofs: false };
 
 export const controlCodec = {
-  encodeRequest: (r: ControlRequest): Uint8Array => type('Request').encode(type('Request').fromObject(r)).finish(),
-  decodeRequest: (b: Uint8Array): ControlRequest => {
-    const t = type('Request');
-    return t.toObject(t.decode(b), CONVERSION) as ControlRequest;
-  },
-  encodeResponse: (r: ControlResponse): Uint8Array => type('Response').encode(type('Response').fromObject(r)).finish(),
-  /** Builds the Response codec now (protobufjs generates it at its first use), for a runtime command to do while the sandbox works. */
-  prepareResponse: (): void => { type('Response').setup(); },
-  decodeResponse: (b: Uint8Array): ControlResponse => {
-    const t = type('Response');
-    return t.toObject(t.decode(b), CONVERSION) as ControlResponse;
-  },
+  encodeRequest: (r: ControlRequest): Uint8Array => Request.encode(Request.fromObject(r)).finish(),
+  decodeRequest: (b: Uint8Array): ControlRequest => Request.toObject(Request.decode(b), CONVERSION) as ControlRequest,
+  encodeResponse: (r: ControlResponse): Uint8Array => Response.encode(Response.fromObject(r)).finish(),
+  decodeResponse: (b: Uint8Array): ControlResponse => Response.toObject(Response.decode(b), CONVERSION) as ControlResponse,
 };

@@ -68,7 +68,7 @@ export class ControlServer {
   constructor(private readonly kernel: Kernel, private readonly path: string, private readonly h: ControlHandlers) {
     this.listenFd = listenAt(path);
     kernel.watch(this.listenFd, () => this.accept());
-    this.spare = h.podSandbox ? this.startGofer(true) : null;
+    this.spare = h.podSandbox ? this.startGofer() : null;
     // Blocking: the warm command line waits in accept; the sentry never reads it. A front end that comes before the
     // first one has started waits in the backlog.
     if (h.warm) this.warmListenFd = listenAt(h.warm.socket, false);
@@ -238,16 +238,12 @@ export class ControlServer {
     if (master >= 0) closeQuietly(master);
     this.hangUp(conn);
     // After the answer: the next container's gofer starts while this one's create goes on.
-    if (this.h.podSandbox) this.spare ??= this.startGofer(true);
+    if (this.h.podSandbox) this.spare ??= this.startGofer();
   }
 
-  /**
-   * A gofer the kernel watches (it kills it with the sandbox, and ends the
-   * containers it serves if it dies); `ahead`: a spare, which prepares while
-   * it waits.
-   */
-  private startGofer(ahead = false): GoferRef {
-    const gofer = goferRef(spawnGofer({ ahead }), this.h.goferDeadlineMs, this.h.log);
+  /** A gofer the kernel watches (it kills it with the sandbox, and ends the containers it serves if it dies). */
+  private startGofer(): GoferRef {
+    const gofer = goferRef(spawnGofer(), this.h.goferDeadlineMs, this.h.log);
     this.kernel.watchGofer(gofer);
     return gofer;
   }

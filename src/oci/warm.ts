@@ -1,5 +1,5 @@
 // A pod's warm command line: a Node process that the pod's sandbox starts
-// ahead, with the runtime's modules loaded and its codecs built, waiting on
+// ahead, with the runtime's modules loaded, waiting on
 // the pod's warm socket (<root>/<sandbox id>/warm.sock) for one `create` that
 // the front end (native/front.c) hands it: the command's argv, cwd,
 // environment and stdio, and the waiter the front end started. It runs the
@@ -11,7 +11,6 @@
 import { closeSync } from 'node:fs';
 import { libcCalls, native } from '../../native/index.js';
 import { SO, SOL_SOCKET } from '../../sentry/abi/socket.js';
-import { controlCodec } from '../../sentry/control/codec.js';
 import { CLI_MAIN } from '../programs.js';
 import { newProgram, registerRuntime, type WarmContext } from './commands.js';
 
@@ -32,8 +31,6 @@ export async function serveWarm(listenFd: number, parent: number): Promise<void>
   libcCalls.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0);
   if (process.ppid !== parent) process.exit(2);
   await import('./runtime.js');
-  controlCodec.encodeRequest({ start: {} });
-  controlCodec.prepareResponse();
   const conn = libcCalls.accept4(listenFd, null, null, SOCK_CLOEXEC);
   closeSync(listenFd);
   if (conn < 0) process.exit(3);

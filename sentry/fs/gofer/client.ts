@@ -42,7 +42,7 @@ export const GOFER_DEADLINE_MS = 30_000;
  */
 export interface GoferDeadline { ms: number; stalled: (() => void) | null }
 
-/** One codec per process: loading the .proto is the slow part. */
+/** One codec per process, made at the first client. */
 let sharedCodec: Codec | null = null;
 
 export class GoferClient {

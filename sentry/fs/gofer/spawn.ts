@@ -18,11 +18,10 @@ export interface GoferProcess { sock: number; pid: number; pidfd?: number }
  */
 export interface GoferAttach { path: string; readonly: boolean; recursive?: boolean }
 /**
- * logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr; quiet: nowhere. ahead: started
- * before anything needs it (a pod's spare), so it prepares its codec while it waits to be told what to serve.
- * detached: in a session of its own (the runtime's create starts it beside a daemonized sandbox process).
+ * logFile: where the gofer's stderr goes (appended), instead of the sentry's stderr; quiet: nowhere. detached: in a
+ * session of its own (the runtime's create starts it beside a daemonized sandbox process).
  */
-export interface GoferOptions { logFile?: string; quiet?: boolean; ahead?: boolean; detached?: boolean }
+export interface GoferOptions { logFile?: string; quiet?: boolean; detached?: boolean }
 
 /** A runtime mount as far as the gofer cares (boot.ts's MountSpec). */
 interface MountLike { type: string; source?: string; options: string[]; goferSocket?: number }
@@ -47,7 +46,7 @@ export function spawnGofer(opts: GoferOptions = {}): GoferProcess {
   tv(native.socketpair(pair));
   const log = opts.logFile !== undefined ? openSync(opts.logFile, 'a') : opts.quiet ? 'ignore' : 'inherit';
   try {
-    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3', ...(opts.ahead ? ['--ahead'] : [])],
+    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3'],
       { stdio: ['ignore', 'ignore', log, pair[1]!], detached: opts.detached ?? false });
     if (child.pid === undefined) throw new Error('cannot start the gofer');
     // Its parent reaps it; Node's loop must not wait for it.
