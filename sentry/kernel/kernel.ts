@@ -27,6 +27,7 @@ export type { ExitStatus };
 const CLONE_FS = 0x200;
 const CLONE_THREAD = 0x10000;
 const SIGKILL = 9;
+const SIGTRAP = 5;
 
 export interface KernelOptions {
   platform: Platform;
@@ -482,6 +483,9 @@ export class Kernel {
       this.earlyStops.add(ev.pid);
       return;
     }
+    // PTRACE_EVENT_STOP with SIGTRAP is no group-stop but the notice of a SIGCONT (or of an interrupt) to a task
+    // whose group is not stopped (do_jobctl_trap): it runs on, as it would untraced.
+    if (ev.status === SIGTRAP) return this.platform.resume(ev.pid);
     // A group-stop (SIGSTOP, SIGTSTP…): stay stopped until SIGCONT, as without a tracer.
     this.platform.listen(ev.pid);
   }

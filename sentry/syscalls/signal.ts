@@ -118,21 +118,24 @@ function pidfdSignal(t: Task, k: Kernel, pidfd: number, sig: number, flags: numb
   return PASS;
 }
 
-/** kill(-1): every process of the caller's namespace but itself and init. */
+/**
+ * kill(-1): every process of the caller's namespace but itself and init, as
+ * kill_something_info: each one the caller may signal (permitted) gets it,
+ * and the call reports no EPERM, only that there was none (ESRCH) or an
+ * invalid signal (EINVAL, when there is one to refuse it).
+ */
 function killAll(t: Task, k: Kernel, sig: number): number {
-  if (sig < 0 || sig > 64) throw new SysErr(E.EINVAL);
-  let sent = 0;
-  let denied = false;
+  let count = 0;
   for (const tg of k.threadGroups()) {
     if (tg === t.tg || tg.container?.pidGroup !== t.tg.container?.pidGroup) continue;
     const leader = [...tg.tasks][0];
     if (!leader) continue;
-    if (!maySignal(t, leader)) { denied = true; continue; }
-    if (sig !== 0) k.platform.kill(tg.tgid, sig);
-    sent++;
+    count++;
+    if (validSignal(sig) && sig !== 0 && permitted(t, leader, sig)) k.platform.kill(tg.tgid, sig);
   }
-  if (sent > 0) return 0;
-  throw new SysErr(denied ? E.EPERM : E.ESRCH);
+  if (count === 0) throw new SysErr(E.ESRCH);
+  if (!validSignal(sig)) throw new SysErr(E.EINVAL);
+  return 0;
 }
 
 export const signalFamily: SyscallFamily = {

@@ -1,7 +1,8 @@
 // Signals between the sandbox's users: who may signal whom (kill, tgkill,
-// sigqueue, pidfd_send_signal, a process group), as check_kill_permission
-// decides it from the sender's and the target's ids, with SIGCONT allowed
-// within a session.
+// sigqueue, pidfd_send_signal, a process group, all), as
+// check_kill_permission decides it from the sender's and the target's ids,
+// with SIGCONT allowed within a session; and job control's stop and
+// continue, which a tracer must not turn into a stop that never ends.
 #include "probe.h"
 #include <poll.h>
 #include <signal.h>
@@ -114,9 +115,43 @@ CASE(process_group_of_users) {
   reap(lone);
 }
 
+CASE(stop_and_continue) {
+  int go[2]; (void)!pipe(go);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { char b; (void)!read(go[0], &b, 1); _exit(7); }
+  usleep(20000);
+  SHOW("SIGCONT to a running child", kill(c, SIGCONT));
+  SHOW("SIGSTOP", kill(c, SIGSTOP));
+  int st; pid_t r = waitpid(c, &st, WUNTRACED);
+  FACT("stopped: %d by %d\n", r == c && WIFSTOPPED(st), WIFSTOPPED(st) ? WSTOPSIG(st) : 0);
+  SHOW("SIGCONT", kill(c, SIGCONT));
+  r = waitpid(c, &st, WCONTINUED); FACT("continued: %d\n", r == c && WIFCONTINUED(st));
+  (void)!write(go[1], "g", 1);
+  r = waitpid(c, &st, 0); FACT("exited: %d with %d\n", r == c && WIFEXITED(st), WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+CASE(kill_all_processes) {
+  fflush(stdout);
+  pid_t leader = fork();
+  if (leader == 0) {
+    // A session of its own: natively, kill(-1) as a user reaches this session and that user's processes only.
+    setsid();
+    pid_t root = waiter(-1, -1);
+    AS_USER(1000) {
+      SHOW("SIGCONT to all, root's waiter in the session", kill(-1, SIGCONT));
+      SHOW("signal 0 to all, none of them the user's", kill(-1, 0));
+      SHOW("a bad signal to all", kill(-1, 99));
+    }
+    int st; SHOW("root's waiter still runs", waitpid(root, &st, WNOHANG));
+    reap(root);
+    fflush(stdout); _exit(0);
+  }
+  waitpid(leader, NULL, 0);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(kill_between_users); RUN(kill_by_real_uid); RUN(pidfd_signal_between_users); RUN(sigcont_within_a_session);
-  RUN(process_group_of_users);
+  RUN(process_group_of_users); RUN(kill_all_processes); RUN(stop_and_continue);
   return 0;
 }
