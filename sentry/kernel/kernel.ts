@@ -483,10 +483,15 @@ export class Kernel {
       this.earlyStops.add(ev.pid);
       return;
     }
+    const t = this.tasks.get(ev.pid);
     // PTRACE_EVENT_STOP with SIGTRAP is no group-stop but the notice of a SIGCONT (or of an interrupt) to a task
     // whose group is not stopped (do_jobctl_trap): it runs on, as it would untraced.
-    if (ev.status === SIGTRAP) return this.platform.resume(ev.pid);
+    if (ev.status === SIGTRAP) {
+      if (t) t.groupStopped = false;
+      return this.platform.resume(ev.pid);
+    }
     // A group-stop (SIGSTOP, SIGTSTP…): stay stopped until SIGCONT, as without a tracer.
+    if (t) t.groupStopped = true;
     this.platform.listen(ev.pid);
   }
 

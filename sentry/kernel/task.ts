@@ -107,6 +107,8 @@ export class Task implements Actor {
   readonly mem: GuestMemory;
   /** Signals that arrived while the sentry drove a multi-step call. */
   readonly heldSignals: number[] = [];
+  /** In a group-stop (SIGSTOP, SIGTSTP…), which the sentry keeps as Linux would until SIGCONT. */
+  groupStopped = false;
 
   constructor(
     public tid: number,

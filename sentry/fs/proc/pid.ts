@@ -59,9 +59,16 @@ function commOf(k: Kernel, p: ProcessRef, rel: string): string {
   return p.tg.comm;
 }
 
-/** stat with the sandbox's name for the program (field 2, between the first '(' and the last ')'). */
-function statOf(text: string, comm: string): string {
-  return `${text.slice(0, text.indexOf('('))}(${comm})${text.slice(text.lastIndexOf(')') + 1)}`;
+/**
+ * The host shows a task the sentry holds in its group-stop as in a tracing
+ * stop ('t'); Linux shows an untraced one stopped ('T').
+ */
+const inGroupStop = (t: Task | null) => t?.groupStopped ?? false;
+
+/** stat with the sandbox's name for the program (field 2, between the first '(' and the last ')'), and its state (field 3). */
+function statOf(text: string, comm: string, t: Task | null): string {
+  const rest = text.slice(text.lastIndexOf(')') + 1);
+  return `${text.slice(0, text.indexOf('('))}(${comm})${inGroupStop(t) ? rest.replace(/^ t /, ' T ') : rest}`;
 }
 
 const capHex = (caps: bigint) => caps.toString(16).padStart(16, '0');
@@ -71,6 +78,7 @@ function statusOf(text: string, comm: string, t: Task | null): string {
   const c = t?.creds ?? rootCreds([]);
   const replace: Record<string, string> = {
     Name: comm,
+    ...(inGroupStop(t) ? { State: 'T (stopped)' } : {}),
     Uid: `${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`, Gid: `${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     Groups: c.groups.join(' ') + (c.groups.length ? ' ' : ''),
     ...(t ? { Umask: t.fs.umask.toString(8).padStart(4, '0') } : {}),
@@ -93,7 +101,7 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
     new ProcFile(fs, `${key}/${name}`, content, perm, (flags) => k.proc.open(`${rel}/${name}`, flags));
   const comm = () => commOf(k, p, rel);
   const m: Entries = new Map<string, () => Inode>([
-    ['stat', snapshot('stat', () => statOf(k.proc.text(`${rel}/stat`), comm()))],
+    ['stat', snapshot('stat', () => statOf(k.proc.text(`${rel}/stat`), comm(), task()))],
     ['status', snapshot('status', () => statusOf(k.proc.text(`${rel}/status`), comm(), task()))],
     ['sched', snapshot('sched', () => k.proc.text(`${rel}/sched`).replace(/^.*? \(/, `${comm()} (`), 0o644)],
     ...KERNEL_FILES.map((name) => [name, kernelFile(name)] as const),

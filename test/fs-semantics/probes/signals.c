@@ -125,6 +125,14 @@ CASE(stop_and_continue) {
   SHOW("SIGSTOP", kill(c, SIGSTOP));
   int st; pid_t r = waitpid(c, &st, WUNTRACED);
   FACT("stopped: %d by %d\n", r == c && WIFSTOPPED(st), WIFSTOPPED(st) ? WSTOPSIG(st) : 0);
+  char path[64], buf[4096]; snprintf(path, sizeof path, "/proc/%d/status", c);
+  int fd = open(path, O_RDONLY); long n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1; if (fd >= 0) close(fd);
+  buf[n > 0 ? n : 0] = 0; char *state = strstr(buf, "State:"); if (state) *strchrnul(state, '\n') = 0;
+  FACT("%s\n", state ? state : "no State line");
+  snprintf(path, sizeof path, "/proc/%d/stat", c);
+  fd = open(path, O_RDONLY); n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1; if (fd >= 0) close(fd);
+  buf[n > 0 ? n : 0] = 0; char *end = strrchr(buf, ')');
+  FACT("stat state: %c\n", end && end[1] ? end[2] : '?');
   SHOW("SIGCONT", kill(c, SIGCONT));
   r = waitpid(c, &st, WCONTINUED); FACT("continued: %d\n", r == c && WIFCONTINUED(st));
   (void)!write(go[1], "g", 1);
