@@ -132,7 +132,6 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const joinable = config.pod.kind === 'sandbox' && config.pod.joinable;
     // A pod's containers each get a cgroup of their own beside its sandbox container's (joinPod).
     cgroup = SandboxCgroup.create({ memory, pids, cpu, freezer: true }, `oci-${id}`, joinable ? id : undefined);
-    cgroup?.enterSentry([gofer.pid]);
     const spec: SandboxSpec = {
       ...config.sandbox, containerId: id, startAtBoot: false, controlSocket: store.controlSocket(id), memory,
       gofer: { sockFd: GOFER_FDS, pidfdFd: GOFER_FDS + 1, pid: gofer.pid },
@@ -144,8 +143,12 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
     const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
     delete env.TVISOR_CLI_PID;
     if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    const { child, exited, line } = await spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], terminal,
+    const reported = spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], terminal,
       detached, env, (pid) => { sandboxPid = pid; }, [gofer.sock, gofer.pidfd]);
+    // While the sandbox process starts: a move into a cgroup waits for an RCU grace period (≈ 10 ms here), which
+    // the sandbox's start then need not wait for. The gofer serves nothing until the sandbox process tells it what.
+    cgroup?.enterSentry([gofer.pid]);
+    const { child, exited, line } = await reported;
     if (!line.startsWith('ready ')) {
       throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
     }
