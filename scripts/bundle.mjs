@@ -17,7 +17,7 @@ const PROGRAMS = { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/s
 
 // protobufjs requires long.js for 64-bit fields if it can, and long.js compiles a WebAssembly module as it loads
 // (≈ 6 ms of every process's start-up); the codecs decode 64-bit fields to numbers (util.Long unset, see
-// gofer/protocol.ts), so the bundle gives protobufjs no long.js, as if it were not installed.
+// native/protos.ts), so the bundle gives protobufjs no long.js, as if it were not installed.
 const withoutLong = {
   name: 'without-long',
   setup(b) {

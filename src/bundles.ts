@@ -55,7 +55,7 @@ export function runBundle(url: URL): void {
  * of tvisor's functions. V8 keys a cache to its flags: --lazy is set back
  * before the cache is taken, so it matches a Node run without flags.
  */
-export function writeCodeCache(file: string): number {
+export function writeCodeCache(file: string): void {
   setFlagsFromString('--no-lazy');
   let script: Script;
   try {
@@ -63,7 +63,5 @@ export function writeCodeCache(file: string): number {
   } finally {
     setFlagsFromString('--lazy');
   }
-  const data = script.createCachedData();
-  writeFileSync(cacheOf(file), data);
-  return data.length;
+  writeFileSync(cacheOf(file), script.createCachedData());
 }

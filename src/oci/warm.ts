@@ -1,7 +1,7 @@
 // A pod's warm command line: a Node process that the pod's sandbox starts
-// ahead, with the runtime's modules loaded, waiting on
-// the pod's warm socket (<root>/<sandbox id>/warm.sock) for one `create` that
-// the front end (native/front.c) hands it: the command's argv, cwd,
+// ahead, with the runtime's modules loaded, waiting on the pod's warm socket
+// (<root>/<sandbox id>/warm.sock) for one `create` that the front end
+// (native/front.c) hands it: the command's argv, cwd,
 // environment and stdio, and the waiter the front end started. It runs the
 // command as the Node command line would — the same program, parsed by
 // commander, with create's own checks — and answers with its exit code, or
