@@ -12,6 +12,7 @@ import { calls, holders, type Inode } from '../vfs/inode.js';
 import { LockProxies } from './locks.js';
 import { PeerCredentials } from './peers.js';
 import { IpcObjects } from './ipc.js';
+import { Zombies } from './zombies.js';
 import { Inotify } from './inotify.js';
 import { FsContext, nsIdOf, Task, ThreadGroup } from './task.js';
 import { type CallFormatter, PASS, type Reply, RESUMED, type SyscallTable, type TracedCall } from './syscalls.js';
@@ -55,6 +56,8 @@ export class Kernel {
   readonly peers = new PeerCredentials(process.pid, this.tasks, () => `/proc/${this.initPid}/ns/net`);
   /** The sandbox's System V IPC objects' owners (syscalls/ipc.ts). */
   readonly ipc = new IpcObjects(() => `/proc/${this.initPid}/ns/ipc`);
+  /** Processes that ended and that their parent has not waited for, which Linux still finds by pid. */
+  readonly zombies = new Zombies();
   readonly platform: Platform;
   readonly ns: MountNamespace;
   readonly log: Log;
@@ -410,6 +413,7 @@ export class Kernel {
         const flags = ev.kind === EV.CLONE ? ev.uint(0) : 0;
             const thread = (flags & CLONE_THREAD) !== 0;
         const nsPid = thread ? parent.tg.nsPid : nsIdOf(child);
+        if (!thread) this.zombies.forget(nsPid);
         this.tasks.set(child, parent.clone(child, nsPid, { thread, shareFs: (flags & CLONE_FS) !== 0 }));
       }
     }
@@ -429,6 +433,7 @@ export class Kernel {
     }
     const { spec, cwd, hooks, main, container, containerInit } = launch;
     const tg = new ThreadGroup(child, nsIdOf(child), null);
+    this.zombies.forget(tg.nsPid);
     tg.container = container;
     this.tasks.set(child, new Task(child, tg, new FsContext(container.root, cwd, spec.umask), spec.creds, this.ns, this.platform));
     if (container.status) this.platform.kill(child, SIGKILL);
@@ -515,6 +520,7 @@ export class Kernel {
       // its POSIX locks on files whose locks the sentry keeps go with it.
       if (t.tg.tasks.size === 0) {
         t.tg.end();
+        this.zombies.ended(t.tg, t.creds);
         this.files.dropUnheld((d) => d.locked);
         this.locks.dropProcess(t.tg);
         this.peers.processEnded(t);

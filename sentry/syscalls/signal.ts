@@ -16,15 +16,19 @@ import { libcCalls } from '../host/native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
+import type { ProcessIds } from '../kernel/zombies.js';
 
 /** The sandbox's init: pid 1 of every container's view (the host keeps it from signals it does not handle). */
 const INIT = 1;
 
-/** The task with sandbox id `id` (a process's or a thread's), if the sentry follows it. */
-function taskOf(k: Kernel, id: number): Task | undefined {
+/**
+ * The process or thread with sandbox id `id`: a task the sentry follows, or
+ * a zombie its parent has not waited for (Linux still finds it by its pid).
+ */
+function taskOf(k: Kernel, id: number): ProcessIds | undefined {
   for (const t of k.tasks.values()) if (t.tg.nsPid === id && t.tid === t.tg.tgid) return t;
   for (const t of k.tasks.values()) if (t.nsTid() === id) return t;
-  return undefined;
+  return k.zombies.find(id);
 }
 
 /** Is `id` (a pid or tid) in the caller's pid namespace? */
@@ -41,7 +45,7 @@ export function passIfInView(t: Task, k: Kernel, id: number): Reply {
 }
 
 /** Linux's kill_ok_by_cred: CAP_KILL, or the sender's uid or euid is the target's uid or saved uid. */
-function maySignal(from: Task, to: Task): boolean {
+function maySignal(from: Task, to: ProcessIds): boolean {
   const a = from.creds;
   const b = to.creds;
   return capable(a, CAP.KILL) || [a.uid, a.euid].some((u) => u === b.uid || u === b.suid);
@@ -57,7 +61,7 @@ const validSignal = (sig: number) => sig >= 0 && sig <= 64;
  * credentials may (maySignal), and with SIGCONT one of its session. Signal 0
  * is checked too (kill(pid, 0) tells whether the caller may).
  */
-function permitted(from: Task, to: Task, sig: number): boolean {
+function permitted(from: Task, to: ProcessIds, sig: number): boolean {
   return from.tg === to.tg || maySignal(from, to) ||
     (sig === SIGCONT && libcCalls.getsid(from.tid) === libcCalls.getsid(to.tid));
 }

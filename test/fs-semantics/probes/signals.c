@@ -1,8 +1,9 @@
 // Signals between the sandbox's users: who may signal whom (kill, tgkill,
 // sigqueue, pidfd_send_signal, a process group, all), as
 // check_kill_permission decides it from the sender's and the target's ids,
-// with SIGCONT allowed within a session; and job control's stop and
-// continue, which a tracer must not turn into a stop that never ends.
+// with SIGCONT allowed within a session, a zombie included; and job
+// control's stop and continue, which a tracer must not turn into a stop that
+// never ends.
 #include "probe.h"
 #include <poll.h>
 #include <signal.h>
@@ -138,6 +139,22 @@ CASE(stop_and_continue) {
   (void)!write(go[1], "g", 1);
   r = waitpid(c, &st, 0); FACT("exited: %d with %d\n", r == c && WIFEXITED(st), WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
+// A child that has exited and is not yet waited for is still found by its pid, with its ids; reaped, it is not.
+CASE(signals_to_a_zombie) {
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) _exit(3);
+  siginfo_t si; waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+  SHOW("signal 0 to the zombie", kill(c, 0));
+  SHOW("SIGTERM to the zombie", kill(c, SIGTERM));
+  FACT("getpgid of the zombie is ours: %d\n", getpgid(c) == getpgrp());
+  FACT("getsid of the zombie is ours: %d\n", getsid(c) == getsid(0));
+  int fd = syscall(SYS_pidfd_open, c, 0); FACT("pidfd_open of the zombie: %d\n", fd >= 0);
+  if (fd >= 0) close(fd);
+  AS_USER(1000) { SHOW("signal 0 to root's zombie as 1000", kill(c, 0)); }
+  int st; waitpid(c, &st, 0); FACT("reaped with %d\n", WEXITSTATUS(st));
+  SHOW("signal 0 after the reap", kill(c, 0));
+}
 CASE(kill_all_processes) {
   fflush(stdout);
   pid_t leader = fork();
@@ -160,6 +177,6 @@ CASE(kill_all_processes) {
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(kill_between_users); RUN(kill_by_real_uid); RUN(pidfd_signal_between_users); RUN(sigcont_within_a_session);
-  RUN(process_group_of_users); RUN(kill_all_processes); RUN(stop_and_continue);
+  RUN(process_group_of_users); RUN(kill_all_processes); RUN(stop_and_continue); RUN(signals_to_a_zombie);
   return 0;
 }
