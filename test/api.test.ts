@@ -39,8 +39,11 @@ describe('Sandbox', () => {
     const writer = sb.run(['sh', '-c', 'echo through > /tmp/api-fifo']);
     const out: Buffer[] = [];
     reader.stdout!.on('data', (d: Buffer) => out.push(d));
+    // exit is the process's end; its output may still be on its way (as child_process's 'exit' and 'close').
+    const drained = new Promise((r) => reader.stdout!.on('end', r));
     expect(await Promise.all([reader.exit, writer.exit])).toEqual([
       { code: 0, signal: null, timedOut: false }, { code: 0, signal: null, timedOut: false }]);
+    await drained;
     expect(Buffer.concat(out).toString()).toBe('through\n');
   });
 

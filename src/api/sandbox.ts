@@ -332,7 +332,10 @@ export class Run {
   stderr: Readable | null = null;
   /** The process's host pid, once it has started; rejects (SandboxError) if it could not start. */
   readonly started: Promise<number>;
-  /** How it ended; rejects as `started` does. */
+  /**
+   * How it ended; rejects as `started` does. The end of the process, not of its output: what it wrote last may
+   * still be on its way on stdout and stderr, which end on their own ('end'), as child_process's 'exit' and 'close'.
+   */
   readonly exit: Promise<Exit>;
   private pid = 0;
   private master = -1;
