@@ -20,6 +20,7 @@
 // the next `tvisor do` (when nothing runs in it any more).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { hostStatFields } from '../sentry/host/proc-stat.js';
 
 export interface Limits {
   /** Bytes of memory the guests may use together (tmpfs data included); 0: no limit. */
@@ -157,8 +158,7 @@ const STALE_AFTER_MS = 60_000;
 /** Is pid a live process (a zombie is not: it has ended, its parent just has not reaped it)? */
 function alive(pid: number): boolean {
   try {
-    const stat = read(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return hostStatFields(pid)[0] !== 'Z';
   } catch {
     return false;
   }

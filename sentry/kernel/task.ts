@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { libcCalls, sys } from '../host/native.js';
 import { closeQuietly, host } from '../host/fd.js';
 import { FdList } from '../host/fdlist.js';
+import { hostStatFields } from '../host/proc-stat.js';
 import { O } from '../abi/flags.js';
 import type { Container } from './container.js';
 
@@ -138,8 +139,7 @@ export class Task implements Actor {
    * are the host kernel's.
    */
   leadsSessionWithoutTerminal(): boolean {
-    const stat = host(() => readFileSync(`/proc/${this.tid}/stat`, 'latin1'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = host(() => hostStatFields(this.tid));
     return Number(fields[3]) === this.tg.tgid && Number(fields[4]) === 0;
   }
 

@@ -7,8 +7,8 @@
 // whether one is still a zombie when its pid is asked for. What is found here
 // only lets a call through to the host, which answers for the pid as it is
 // then: a stale entry cannot make a call reach a process it would not.
-import { readFileSync } from 'node:fs';
 import type { Creds } from '../auth/creds.js';
+import { hostStatFields } from '../host/proc-stat.js';
 import type { ThreadGroup } from './task.js';
 
 /** What a signal's permission check reads of a process (kill's target): a zombie has no task left. */
@@ -43,11 +43,10 @@ export class Zombies {
   }
 }
 
-/** The host process `pid` has exited and is not reaped (state Z, after the last ')' of its stat). */
+/** The host process `pid` has exited and is not reaped (state Z). */
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+    return hostStatFields(pid)[0] === 'Z';
   } catch {
     return false;
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { libcCalls } from '../../native/index.js';
 import type { Hooks } from './config.js';
 import { RuntimeError } from './errors.js';
+import { hostStatFields } from '../../sentry/host/proc-stat.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -105,8 +106,7 @@ export class StateStore {
 /** A process's start time, or null when it is gone or a zombie (ended, not yet reaped). */
 export function startTime(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = hostStatFields(pid);
     if (fields[0] === 'Z' || fields[0] === 'X') return null;
     return fields[19] ?? null;
   } catch {

@@ -2,7 +2,7 @@
 // keeps no state that one sandbox could see of another; /dev/tty is the
 // caller's controlling terminal. Registered in the VFS's device table at
 // boot (registerDevices), through which any filesystem's nodes reach them.
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import { S_IFCHR, S_IFMT } from '../../abi/stat.js';
@@ -11,6 +11,7 @@ import { ForeignFd, reopenAllowed } from '../../host/foreign.js';
 import type { Context } from '../../vfs/context.js';
 import { makedev, registerCharDevice } from '../../vfs/devices.js';
 import type { VfsPath } from '../../vfs/mount.js';
+import { hostStatFields } from '../../host/proc-stat.js';
 import { type Actor, mkdirAt, mknodAt, symlinkAt } from '../../vfs/ops.js';
 
 const HOST_DEVICES = new Map<number, string>([
@@ -50,8 +51,8 @@ function openControllingTerminal(flags: number, ctx: Context): number {
   const t = ctx;
   if (t.tid === null || !t.pidfd) throw new SysErr(E.ENXIO);
   const caller = { pidfd: t.pidfd.bind(t) };
-  const stat = host(() => readFileSync(`/proc/${t.tid}/stat`, 'latin1'));
-  const ttyNr = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4]);
+  const tid = t.tid;
+  const ttyNr = Number(host(() => hostStatFields(tid))[4]);
   if (!ttyNr) throw new SysErr(E.ENXIO);
   let refused = false;
   for (const fd of host(() => readdirSync(`/proc/${t.tid}/fd`))) {
