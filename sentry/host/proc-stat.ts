@@ -1,10 +1,14 @@
-// A host process's /proc/<pid>/stat. Its second field, the command name in
+// A process's /proc/<pid>/stat. Its second field, the command name in
 // parentheses, may hold spaces and parentheses itself: it ends at the last
 // ')', and the other fields follow, separated by spaces.
 import { readFileSync } from 'node:fs';
 
-/** The fields of /proc/<pid>/stat after the command name: [0] is the state (proc(5)'s field 3), [n - 3] field n. Throws as readFileSync does. */
-export function hostStatFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+/** The fields of a stat file's text after the command name: [0] is the state (proc(5)'s field 3), [n - 3] field n. */
+export function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The fields of the host's /proc/<pid>/stat after the command name (statFields). Throws as readFileSync does. */
+export function hostStatFields(pid: number): string[] {
+  return statFields(readFileSync(`/proc/${pid}/stat`, 'latin1'));
 }

@@ -13,9 +13,10 @@ import { CAP, capable } from '../auth/creds.js';
 import { readFileSync } from 'node:fs';
 import { ForeignFd } from '../host/foreign.js';
 import { libcCalls } from '../host/native.js';
+import { statFields } from '../host/proc-stat.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, PASS, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
-import type { Task } from '../kernel/task.js';
+import type { Task, ThreadGroup } from '../kernel/task.js';
 import type { ProcessIds } from '../kernel/zombies.js';
 
 /** The sandbox's init: pid 1 of every container's view (the host keeps it from signals it does not handle). */
@@ -99,10 +100,27 @@ function kill(t: Task, k: Kernel, pid: number, sig: number): Reply {
   if (pid === -1) return killAll(t, k, sig);
   if (pid > 0) return toOne(t, k, pid, sig);
   if (pid === 0) return toGroup(t, k, libcCalls.getpgid(t.tid), sig);
-  // A group named by its leader, which must be in view.
-  passIfInView(t, k, -pid);
+  // A group named by its id, its leader's pid: the leader (in view), or, once the leader has been reaped, one of
+  // its members (Linux finds a group while any member lives).
   const leader = taskOf(k, -pid);
-  return leader ? toGroup(t, k, leader.tg.tgid, sig) : PASS;
+  if (leader) {
+    if (leader.tg.container?.pidGroup !== t.tg.container?.pidGroup) throw new SysErr(E.ESRCH);
+    return toGroup(t, k, leader.tg.tgid, sig);
+  }
+  const member = groupMember(t, k, -pid);
+  if (!member) throw new SysErr(E.ESRCH);
+  return toGroup(t, k, libcCalls.getpgid(member.tgid), sig);
+}
+
+/** A live process of the caller's pid group in the process group `nsPgid`, by the sandbox's proc (sandbox ids). */
+function groupMember(t: Task, k: Kernel, nsPgid: number): ThreadGroup | undefined {
+  for (const tg of k.threadGroups()) {
+    if (tg.tasks.size === 0 || tg.container?.pidGroup !== t.tg.container?.pidGroup) continue;
+    try {
+      if (Number(statFields(k.proc.text(`${tg.nsPid}/stat`))[2]) === nsPgid) return tg;
+    } catch { /* it ended meanwhile */ }
+  }
+  return undefined;
 }
 
 /**

@@ -155,6 +155,29 @@ CASE(signals_to_a_zombie) {
   int st; waitpid(c, &st, 0); FACT("reaped with %d\n", WEXITSTATUS(st));
   SHOW("signal 0 after the reap", kill(c, 0));
 }
+// A process group lives on after its leader has been reaped, while one of its members does.
+CASE(group_outlives_its_leader) {
+  int ready[2], report[2]; (void)!pipe(ready); (void)!pipe(report);
+  fflush(stdout);
+  pid_t leader = fork();
+  if (leader == 0) {
+    setpgid(0, 0);
+    if (fork() == 0) {
+      sigset_t usr1; sigemptyset(&usr1); sigaddset(&usr1, SIGUSR1); sigprocmask(SIG_BLOCK, &usr1, NULL);
+      (void)!write(ready[1], "r", 1);
+      int sig; sigwait(&usr1, &sig); (void)!write(report[1], "u", 1);
+      _exit(0);
+    }
+    _exit(0);
+  }
+  waitpid(leader, NULL, 0);
+  char c; (void)!read(ready[0], &c, 1);
+  SHOW("signal 0 to the group", kill(-leader, 0));
+  SHOW("SIGUSR1 to the group", kill(-leader, SIGUSR1));
+  struct pollfd pf = {report[0], POLLIN, 0};
+  FACT("the member got it: %d\n", poll(&pf, 1, 10000) == 1 && read(report[0], &c, 1) == 1);
+  SHOW("signal 0 to a group that is not", kill(-999999, 0));
+}
 CASE(kill_all_processes) {
   fflush(stdout);
   pid_t leader = fork();
@@ -178,5 +201,6 @@ int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(kill_between_users); RUN(kill_by_real_uid); RUN(pidfd_signal_between_users); RUN(sigcont_within_a_session);
   RUN(process_group_of_users); RUN(kill_all_processes); RUN(stop_and_continue); RUN(signals_to_a_zombie);
+  RUN(group_outlives_its_leader);
   return 0;
 }
