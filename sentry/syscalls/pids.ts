@@ -14,7 +14,7 @@ import { ioprio as hostIoprio, libcCalls } from '../host/native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { entry, PASS, type SyscallFamily } from '../kernel/syscalls.js';
 import type { Task } from '../kernel/task.js';
-import { passIfInView } from './signal.js';
+import { inCallersView, passIfInView } from './signal.js';
 
 /** setpriority's and ioprio_set's `which` (their numbers differ). */
 const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 };
@@ -45,7 +45,7 @@ function byWho(kinds: { PROCESS: number; PGRP: number; USER: number }, forUser: 
 
 /** The threads of the caller's pid namespace whose real uid is `uid` (Linux's task_uid). */
 function* threadsOf(t: Task, k: Kernel, uid: number): Iterable<Task> {
-  for (const p of k.tasks.values()) if (p.creds.uid === uid && p.tg.container?.pidGroup === t.tg.container?.pidGroup) yield p;
+  for (const p of k.tasks.values()) if (p.creds.uid === uid && inCallersView(t, p.tg)) yield p;
 }
 
 /** A host call on one thread: its value, or null if the thread is gone meanwhile. */

@@ -32,11 +32,16 @@ function taskOf(k: Kernel, id: number): ProcessIds | undefined {
   return k.zombies.find(id);
 }
 
+/** Is the process `tg` in the caller's pid namespace (its container's pid group)? */
+export function inCallersView(t: Task, tg: ThreadGroup): boolean {
+  return tg.container?.pidGroup === t.tg.container?.pidGroup;
+}
+
 /** Is `id` (a pid or tid) in the caller's pid namespace? */
 function inView(t: Task, k: Kernel, id: number): boolean {
   if (id === INIT) return true;
   const target = taskOf(k, id);
-  return target !== undefined && target.tg.container?.pidGroup === t.tg.container?.pidGroup;
+  return target !== undefined && inCallersView(t, target.tg);
 }
 
 /** ESRCH unless `id` is in the caller's pid namespace; then the host serves the call. */
@@ -87,7 +92,7 @@ function toOne(t: Task, k: Kernel, id: number, sig: number): Reply {
 function toGroup(t: Task, k: Kernel, hostPgid: number, sig: number): Reply {
   if (!validSignal(sig)) return PASS;
   const members = [...k.threadGroups()].filter((tg) => tg.tasks.size > 0 && libcCalls.getpgid(tg.tgid) === hostPgid &&
-    tg.container?.pidGroup === t.tg.container?.pidGroup);
+    inCallersView(t, tg));
   const allowed = members.filter((tg) => permitted(t, tg.tasks.values().next().value!, sig));
   if (allowed.length === members.length) return PASS;
   if (allowed.length === 0) throw new SysErr(E.EPERM);
@@ -104,7 +109,7 @@ function kill(t: Task, k: Kernel, pid: number, sig: number): Reply {
   // its members (Linux finds a group while any member lives).
   const leader = taskOf(k, -pid);
   if (leader) {
-    if (leader.tg.container?.pidGroup !== t.tg.container?.pidGroup) throw new SysErr(E.ESRCH);
+    if (!inCallersView(t, leader.tg)) throw new SysErr(E.ESRCH);
     return toGroup(t, k, leader.tg.tgid, sig);
   }
   const member = groupMember(t, k, -pid);
@@ -115,7 +120,7 @@ function kill(t: Task, k: Kernel, pid: number, sig: number): Reply {
 /** A live process of the caller's pid group in the process group `nsPgid`, by the sandbox's proc (sandbox ids). */
 function groupMember(t: Task, k: Kernel, nsPgid: number): ThreadGroup | undefined {
   for (const tg of k.threadGroups()) {
-    if (tg.tasks.size === 0 || tg.container?.pidGroup !== t.tg.container?.pidGroup) continue;
+    if (tg.tasks.size === 0 || !inCallersView(t, tg)) continue;
     try {
       if (Number(statFields(k.proc.text(`${tg.nsPid}/stat`))[2]) === nsPgid) return tg;
     } catch { /* it ended meanwhile */ }
@@ -149,7 +154,7 @@ function pidfdSignal(t: Task, k: Kernel, pidfd: number, sig: number, flags: numb
 function killAll(t: Task, k: Kernel, sig: number): number {
   let count = 0;
   for (const tg of k.threadGroups()) {
-    if (tg === t.tg || tg.container?.pidGroup !== t.tg.container?.pidGroup) continue;
+    if (tg === t.tg || !inCallersView(t, tg)) continue;
     const leader = [...tg.tasks][0];
     if (!leader) continue;
     count++;
