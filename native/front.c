@@ -1,24 +1,31 @@
 // tvisor (native/build/tvisor): the runtime's command line as engines run
-// it. It runs bin/tvisor.js with Node for every command, except one it can
-// hand to a process that has started already: a `create` of a container of
-// a running pod goes to the pod's warm command line (src/oci/warm.ts), a
-// Node process the pod's sandbox keeps with the runtime's modules loaded,
-// listening at <root>/<sandbox id>/warm.sock. A join then costs no Node
-// start-up (docs/design.md, "Pods").
+// it. A command goes to a process that has started already, when there is
+// one, instead of a new Node:
+// - a `create` of a container of a running pod to the pod's warm command
+//   line (src/oci/warm.ts), a Node process the pod's sandbox keeps with the
+//   runtime's modules loaded, listening at <root>/<sandbox id>/warm.sock;
+// - any other command to the state root's warm command lines, listening at
+//   <root>/@warm.sock, which a command run with Node leaves behind for the
+//   next ones (they serve a new sandbox's create and the short commands that
+//   start nothing engines wait for: start, state, kill, delete, ...).
+// Then a command costs no Node start-up (docs/design.md, "Warm command lines").
 //
 // It decides nothing about the container: it finds the socket (the pod's
 // sandbox id is the CRI or CRI-O annotation of config.json), starts the
-// waiter engines wait for (native/waiter.c, as the Node command line would),
-// and sends the command as it was given (argv, cwd, environment, stdio, the
-// waiter). The warm command line parses and checks it with the runtime's
-// own code and answers with the exit code, or asks for the Node path (a
-// create that is not a join): nothing was done, and this program runs Node.
-// Whenever the socket is not there or not answering, Node runs the command.
+// process engines wait for a create (a join's waiter, native/waiter.c, or a
+// spare sandbox process, as the Node command line would start either), and
+// sends the command as it was given (argv, cwd, environment, stdio, that
+// process). The warm command line parses and checks
+// it with the runtime's own code and answers with the exit code, or asks
+// for the Node path (a command it does not serve): nothing was done, and
+// this program runs Node. Whenever the socket is not there or not
+// answering, Node runs the command, told (TVISOR_WARM=start) that the root
+// has no warm command line.
 //
-// Request (one SOCK_SEQPACKET message): int32 magic, argc, envc, the waiter's
-// pid, then cwd, argv[1..] and environ, NUL-terminated; SCM_RIGHTS: fds 0,
-// 1, 2 and the sandbox's end of the waiter's socket. Answer: int32 kind
-// (TV_WARM_EXIT, TV_WARM_NODE), int32 exit code.
+// Request (one SOCK_SEQPACKET message): int32 magic, argc, envc, the pid of
+// the waiter or spare (0: none), then cwd, argv[1..] and environ,
+// NUL-terminated; SCM_RIGHTS: fds 0, 1, 2 and, with a waiter or spare, the
+// other end of its socket. Answer: int32 kind (TV_WARM_EXIT, TV_WARM_NODE), int32 exit code.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -48,13 +55,14 @@ extern char **environ;
 static char self_dir[PATH_MAX];
 
 // Runs the command with Node: the only way out but a warm answer.
-static void run_node(char **argv) {
+static void run_node(char **argv, int root_has_warm) {
   char cli[PATH_MAX + 32];
   snprintf(cli, sizeof cli, "%s/../../bin/tvisor.js", self_dir);
   int argc = 0;
   while (argv[argc]) argc++;
   char **args = calloc(argc + 2, sizeof *args);
   if (!args) _exit(127);
+  if (!root_has_warm) setenv("TVISOR_WARM", "start", 1);
   args[0] = "node";
   args[1] = cli;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
@@ -79,15 +87,12 @@ static int flag(const char *arg, const char *const *names) {
   return 0;
 }
 
-// argv as `[globals] create [options] ID`: the root, bundle and id; 0 for anything else.
-static int parse_create(char **argv, const char **root, const char **bundle, const char **id) {
+// argv as `[globals] COMMAND ...`: the root, and COMMAND's index; 0 if the globals do not parse.
+static int parse_globals(char **argv, const char **root) {
   static const char *const global_flags[] = {"--debug", "--systemd-cgroup", "--strace", NULL};
-  static const char *const create_flags[] = {"--no-pivot", "--no-new-keyring", NULL};
   const char *ignored;
   int i = 1;
   *root = "/run/tvisor";
-  *bundle = ".";
-  *id = NULL;
   for (; argv[i] && argv[i][0] == '-'; i++) {
     if (option_value(argv, &i, "--root", root) || option_value(argv, &i, "--log", &ignored) ||
         option_value(argv, &i, "--log-format", &ignored) || option_value(argv, &i, "--debug-log", &ignored) ||
@@ -95,7 +100,17 @@ static int parse_create(char **argv, const char **root, const char **bundle, con
         flag(argv[i], global_flags)) continue;
     return 0;
   }
-  if (!argv[i] || strcmp(argv[i], "create") != 0) return 0;
+  return argv[i] ? i : 0;
+}
+
+// argv as `[globals] create [options] ID`: the root, bundle and id; 0 for anything else.
+static int parse_create(char **argv, const char **root, const char **bundle, const char **id) {
+  static const char *const create_flags[] = {"--no-pivot", "--no-new-keyring", NULL};
+  const char *ignored;
+  int i = parse_globals(argv, root);
+  *bundle = ".";
+  *id = NULL;
+  if (!i || strcmp(argv[i], "create") != 0) return 0;
   for (i++; argv[i]; i++) {
     if (argv[i][0] != '-') {
       if (*id) return 0;
@@ -144,9 +159,11 @@ static int annotation(const char *json, const char *key, char *out, size_t cap) 
   return n > 0;
 }
 
+// The warm command line of a pod's sandbox, or with no sandbox the root's.
 static int connect_warm(const char *root, const char *sandbox) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s/warm.sock", root, sandbox);
+  int n = sandbox ? snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s/warm.sock", root, sandbox)
+                  : snprintf(addr.sun_path, sizeof addr.sun_path, "%s/@warm.sock", root);
   if (n < 0 || n >= (int)sizeof addr.sun_path) return -1;
   int sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (sock < 0) return -1;
@@ -154,19 +171,38 @@ static int connect_warm(const char *root, const char *sandbox) {
   return sock;
 }
 
-// The waiter (native/waiter.c) with `end` as its fd 3, in a session of its own as create's is.
-static pid_t start_waiter(int end) {
-  char path[PATH_MAX + 32];
-  snprintf(path, sizeof path, "%s/tvisor-waiter", self_dir);
+// A process of the command's, in a session of its own as create's sandbox is, with `end` as its fd 3.
+static pid_t start_child(int end, const char *path, char *const *args, int null_stdio) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   setsid();
   if (end == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(end, 3) < 0) _exit(125);
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd < 3; fd++) if (null < 0 || dup2(null, fd) < 0) _exit(125);
+  if (null_stdio) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; fd++) if (null < 0 || dup2(null, fd) < 0) _exit(125);
+  }
   syscall(SYS_close_range, 4, ~0U, 0);
-  execl(path, path, "137", (char *)NULL);
+  execv(path, args);
+  execvp(args[0], args);
   _exit(125);
+}
+
+// The waiter (native/waiter.c), what engines wait for when a container joins a pod.
+static pid_t start_waiter(int end) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/tvisor-waiter", self_dir);
+  char *const args[] = {path, "137", NULL};
+  return start_child(end, path, args, 1);
+}
+
+// A spare sandbox process (src/sandbox-main.ts --spare) for a create the root's warm command line serves: with
+// create's stdio, it loads the sentry meanwhile and takes its spec from `end`. Its last argument only names it (ps).
+static pid_t start_spare(int end, const char *root, const char *id) {
+  char script[PATH_MAX + 64], name[2 * PATH_MAX];
+  snprintf(script, sizeof script, "%s/../../dist/bundle/src/sandbox-main.js", self_dir);
+  snprintf(name, sizeof name, "%s/%s", root, id);
+  char *const args[] = {"node", script, "--spare", name, NULL};
+  return start_child(end, TV_NODE, args, 0);
 }
 
 static int send_request(int sock, char **argv, pid_t waiter, int end) {
@@ -183,14 +219,15 @@ static int send_request(int sock, char **argv, pid_t waiter, int end) {
 #undef PUT
   memcpy(buf, hdr, sizeof hdr);
   int fds[4] = {0, 1, 2, end};
+  size_t nfds = end >= 0 ? 4 : 3;
   char ctl[CMSG_SPACE(sizeof fds)] = {0};
   struct iovec iov = {buf, len};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = CMSG_SPACE(nfds * sizeof *fds)};
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof fds);
-  memcpy(CMSG_DATA(c), fds, sizeof fds);
+  c->cmsg_len = CMSG_LEN(nfds * sizeof *fds);
+  memcpy(CMSG_DATA(c), fds, nfds * sizeof *fds);
   ssize_t n;
   do n = sendmsg(sock, &m, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
@@ -198,13 +235,23 @@ static int send_request(int sock, char **argv, pid_t waiter, int end) {
   return n == (ssize_t)len ? 0 : -1;
 }
 
-static void stop_waiter(pid_t waiter) {
-  kill(waiter, SIGKILL);
-  while (waitpid(waiter, NULL, 0) < 0 && errno == EINTR) {}
+static void stop_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+}
+
+// The warm command line's answer on sock: its exit code, or -1 (the Node path, or no answer: then *answered is 0).
+static int await_answer(int sock, int *answered) {
+  int32_t answer[2] = {TV_WARM_NODE, 0};
+  ssize_t n;
+  do n = recv(sock, answer, sizeof answer, 0);
+  while (n < 0 && errno == EINTR);
+  *answered = n == (ssize_t)sizeof answer;
+  return *answered && answer[0] == TV_WARM_EXIT && answer[1] >= 0 ? answer[1] : -1;
 }
 
 // A pod's join served by its warm command line: the exit code, or -1 for Node to run the command.
-static int run_warm(char **argv) {
+static int run_join(char **argv) {
   const char *root, *bundle, *id;
   if (!parse_create(argv, &root, &bundle, &id)) return -1;
   char path[PATH_MAX + 16], sandbox[256];
@@ -221,23 +268,46 @@ static int run_warm(char **argv) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) { close(sock); return -1; }
   pid_t waiter = start_waiter(pair[1]);
   close(pair[1]);
-  int32_t answer[2] = {TV_WARM_NODE, 0};
-  ssize_t n = -1;
+  int code = -1, answered;
   if (waiter > 0 && send_request(sock, argv, waiter, pair[0]) == 0) {
     close(pair[0]);
     pair[0] = -1;
-    do n = recv(sock, answer, sizeof answer, 0);
-    while (n < 0 && errno == EINTR);
+    code = await_answer(sock, &answered);
   }
   if (pair[0] >= 0) close(pair[0]);
   close(sock);
   // No answer: the warm command line ended first (its sandbox did); Node serves the command.
-  if (n != (ssize_t)sizeof answer || answer[0] != TV_WARM_EXIT) {
-    if (waiter > 0) stop_waiter(waiter);
-    return -1;
+  if (code != 0 && waiter > 0) stop_child(waiter);
+  return code;
+}
+
+// Any command served by the root's warm command line (a create with a spare sandbox process): the exit code, or -1
+// for Node to run it. *present: whether the root has one (it answered).
+static int run_root_warm(char **argv, int *present) {
+  const char *root, *bundle, *id;
+  *present = 0;
+  int creating = parse_create(argv, &root, &bundle, &id);
+  if (!creating && !parse_globals(argv, &root)) return -1;
+  int sock = connect_warm(root, NULL);
+  if (sock < 0) return -1;
+  int pair[2] = {-1, -1};
+  pid_t spare = 0;
+  if (creating) {
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) { close(sock); return -1; }
+    spare = start_spare(pair[1], root, id);
+    close(pair[1]);
   }
-  if (answer[1] != 0) stop_waiter(waiter);
-  return answer[1];
+  int code = -1;
+  if (spare >= 0 && send_request(sock, argv, spare, pair[0]) == 0) {
+    if (pair[0] >= 0) close(pair[0]);
+    pair[0] = -1;
+    code = await_answer(sock, present);
+  }
+  if (pair[0] >= 0) close(pair[0]);
+  close(sock);
+  // The spare is the container's sandbox only when create succeeded.
+  if (code != 0 && spare > 0) stop_child(spare);
+  return code;
 }
 
 int main(int argc, char **argv) {
@@ -246,7 +316,10 @@ int main(int argc, char **argv) {
   if (n <= 0) { fprintf(stderr, "tvisor: cannot find itself\n"); return 127; }
   self_dir[n] = 0;
   *strrchr(self_dir, '/') = 0;
-  int code = run_warm(argv);
+  int code = run_join(argv);
   if (code >= 0) return code;
-  run_node(argv);
+  int present;
+  code = run_root_warm(argv, &present);
+  if (code >= 0) return code;
+  run_node(argv, present);
 }

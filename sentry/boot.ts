@@ -66,6 +66,12 @@ export interface SandboxSpec extends ContainerSpec {
   cgroup?: { sentryProcs: string[]; guestProcs: string[] };
 }
 
+/**
+ * What the runtime's create sends a spare sandbox process (src/sandbox-main.ts) in place of argv and environment:
+ * the spec (its gofer's fds are the two sent with it) and the console socket of a terminal.
+ */
+export interface SpareSpec { spec: SandboxSpec; consoleSocket?: string }
+
 /** The hostname when the spec gives none. */
 export const SANDBOX_HOSTNAME = 'tvisor';
 

@@ -1,14 +1,18 @@
 // The sandbox process: the sentry serving one sandbox. Started with the
 // sandbox's spec as JSON in argv[2], by `tvisor do` (which it never
 // outlives) or by the runtime's `create` (daemonized: it lives until its
-// container ends, and tells create on fd TVISOR_READY_FD when it is up).
+// container ends, and tells create on fd TVISOR_READY_FD when it is up);
+// or as a spare (`--spare <root>/<id>`: the name is for ps) by the front
+// end (native/front.c) for a `create` a root's warm command line serves: it
+// loads the sentry while create gets ready, and takes its spec from fd 3
+// (SpareSpec), which then carries the ready line back.
 // Exits as the guest's main process did (128 + signal for a signal). The
 // gofer is started first, so that its start-up overlaps the loading of the
 // sentry.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
-import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
+import type { SandboxHooks, SandboxSpec, SpareSpec } from '../sentry/boot.js';
 import { libcCalls, native } from '../native/index.js';
 import { connectUnix } from '../sentry/host/sockets.js';
 import { textName } from '../sentry/abi/names.js';
@@ -17,11 +21,14 @@ import { WARM_MAIN } from './programs.js';
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
-const spec = JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
-/** The runtime's create waits on this pipe: "ready <init pid>", or an error. */
-const readyFd = process.env.TVISOR_READY_FD === undefined ? -1 : Number(process.env.TVISOR_READY_FD);
+/** A spare's socket to the create that serves it. */
+const SPARE_SOCKET = 3;
+const spare = process.argv[2] === '--spare';
+let spec = spare ? {} as SandboxSpec : JSON.parse(process.argv[2] ?? '{}') as SandboxSpec;
+/** The runtime's create waits on this pipe (a spare's socket): "ready <init pid>", or an error. */
+const readyFd = spare ? SPARE_SOCKET : process.env.TVISOR_READY_FD === undefined ? -1 : Number(process.env.TVISOR_READY_FD);
 /** With a terminal: where its master goes (an engine's console socket), else to `do` over fd 3. */
-const consoleSocket = process.env.TVISOR_CONSOLE_SOCKET;
+let consoleSocket = process.env.TVISOR_CONSOLE_SOCKET;
 
 // Under `do`, the sandbox lives no longer than the CLI that runs it:
 // orphaned, it would serve on with no one to see its end.
@@ -82,12 +89,38 @@ function startWarm(listenFd: number): number {
   return child.pid;
 }
 
+/**
+ * A spare's spec, from the create that serves it (one message on fd 3, with the gofer's socket and pidfd as
+ * SCM_RIGHTS): it stands for the argv, environment and fds a create gives the sandbox process it spawns. The process
+ * has the front end's stdio, which is create's; with a terminal it has none, as a spawned one.
+ */
+function takeSpareSpec(): void {
+  const buf = new Uint8Array(1 << 20);
+  const fds = new Int32Array(2);
+  const nfds = new Int32Array(1);
+  const n = native.recv(SPARE_SOCKET, buf, buf.length, fds, fds.length, nfds);
+  // Nothing: the create ended without serving it (the front end ends it too).
+  if (n <= 0 || nfds[0] !== 2) process.exit(125);
+  const handed = JSON.parse(Buffer.from(buf.subarray(0, n)).toString()) as SpareSpec;
+  spec = { ...handed.spec, gofer: { ...handed.spec.gofer!, sockFd: fds[0]!, pidfdFd: fds[1]! } };
+  consoleSocket = handed.consoleSocket;
+  if (spec.process?.terminal) {
+    const nul = openSync('/dev/null', 'r+');
+    for (let fd = 0; fd < 3; fd++) libcCalls.dup3(nul, fd, 0);
+    closeSync(nul);
+  }
+}
+
 /** Runs the sandbox until its first process ends, and exits with its status (125: the sandbox failed; 127: no such command). */
 async function main(): Promise<never> {
   let boot: typeof import('../sentry/boot.js') | undefined;
   let status;
   let guestCgroups: number[] = [];
   try {
+    if (spare) {
+      await Promise.all([import('../sentry/boot.js'), import('../sentry/log.js')]);
+      takeSpareSpec();
+    }
     raiseFdLimit();
     guestCgroups = enterCgroup();
     keepInheritedFds();
@@ -101,7 +134,8 @@ async function main(): Promise<never> {
       startWarm,
     };
     if (spec.process?.terminal) {
-      hooks.terminal = consoleSocket ? (master) => sendToConsoleSocket(consoleSocket, master)
+      const socket = consoleSocket;
+      hooks.terminal = socket ? (master) => sendToConsoleSocket(socket, master)
         : (master) => handTerminalTo(TERMINAL_SOCKET, master, '\x01');
     }
     status = sentry.runSandbox(spec, gofer, await openLog(spec), hooks);

@@ -13,7 +13,7 @@ import { Podman } from './engines/podman.js';
 import { Containerd } from './engines/containerd.js';
 import { alive, processesMentioning, run, sleep, type Leftovers } from './engines/host.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { compile, FRONT_END } from './helpers.js';
+import { compile, FRONT_END, rootWarmsEnded } from './helpers.js';
 
 const parent = process.env.TVISOR_TEST_TMP ?? '/tmp';
 const NOTHING: Leftovers = { processes: [], mounts: [], paths: [] };
@@ -72,18 +72,33 @@ function wrapper(name: string, pre: string[], frontEnd = false): string {
   return path;
 }
 
-/** What of tvisor outlives a test: sandbox processes of this test's rootfs/engine, new tvisor-oci-* cgroups, state entries. */
-function tvisorLeftovers(engineRoot: string, stateRoot?: string): string[] {
+/**
+ * What of tvisor outlives a test: sandbox processes and warm command lines of this test's rootfs/engine, new
+ * tvisor-oci-* cgroups, state entries (the root's warm command lines, which end 5 s after the root is empty,
+ * waited for first).
+ */
+async function tvisorLeftovers(engineRoot: string, stateRoot?: string): Promise<string[]> {
+  for (const root of [stateRoot, ...runtimeRoots(engineRoot)]) if (root) await rootWarmsEnded(root);
   const sandboxes = [...processesMentioning(work), ...processesMentioning(engineRoot)]
-    .filter((p) => p.cmdline.includes('sandbox-main.js')).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`);
+    .filter((p) => /(sandbox|warm)-main\.js/.test(p.cmdline)).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`);
   const cgroups = ociCgroups().filter((c) => !cgroupsBefore.includes(c));
   const state = stateRoot ? stateEntries(stateRoot).map((n) => join(stateRoot, n)) : [];
   return [...new Set(sandboxes), ...cgroups, ...state];
 }
 
-/** The container state dirs of a tvisor state root (engines remove the root itself only with their own). */
+/** The entries of a tvisor state root (engines remove the root itself only with their own). */
 function stateEntries(root: string): string[] {
   return existsSync(root) ? readdirSync(root) : [];
+}
+
+/** The containers of a tvisor state root: its entries but its warm command lines' socket (src/oci/warm.ts). */
+function containersIn(root: string): string[] {
+  return stateEntries(root).filter((e) => e !== '@warm.sock');
+}
+
+/** The state roots docker's and containerd's runtime calls give (--root), under the engine's own root. */
+function runtimeRoots(engineRoot: string): string[] {
+  return [join(engineRoot, 'exec/runtime-runc/moby'), join(engineRoot, 'runc/default'), join(engineRoot, 'runc/k8s.io')];
 }
 
 /** Polls `f` until it returns true (a detached container's first output arrives asynchronously). */
@@ -102,7 +117,7 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
   it('runs with output and exit status, read-only root, a volume, detached exec/logs/stop/rm, and leaves nothing behind', async () => {
     const stateRoot = join(work, 'podman-state');
     mkdirSync(stateRoot);
-    const p = await Podman.create(wrapper('tvisor-podman', ['--root', stateRoot, '--log', join(work, 'podman-runtime.log'), '--log-format', 'json']));
+    const p = await Podman.create(wrapper('tvisor-podman', ['--root', stateRoot, '--log', join(work, 'podman-runtime.log'), '--log-format', 'json'], true));
     let left: Leftovers | undefined;
     try {
       const hi = await p.podman(['run', '--rm', '--network', 'none', '--rootfs', rootfs.dir, 'echo', 'hi']);
@@ -149,7 +164,7 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
       left = await p.destroy();
     }
     expect(left).toEqual(NOTHING);
-    expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
+    expect(await tvisorLeftovers(p.root, stateRoot)).toEqual([]);
   });
   it('runs -it under a pty: the container sees a terminal, its output and exit status come back', async () => {
     const stateRoot = join(work, 'podman-tty-state');
@@ -168,14 +183,14 @@ describe.skipIf(!podmanPkgs.ok)(`podman --runtime tvisor${skipName(podmanPkgs)}`
       left = await p.destroy();
     }
     expect(left).toEqual(NOTHING);
-    expect(tvisorLeftovers(p.root, stateRoot)).toEqual([]);
+    expect(await tvisorLeftovers(p.root, stateRoot)).toEqual([]);
   });
 });
 
 const dockerPkgs = base.ok ? packages(['docker.io']) : base;
 describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`, () => {
   it('runs with output and exit status, detached exec/logs/stop, -it, and leaves nothing behind', async () => {
-    const d = await Dockerd.start({ runtimes: { tvisor: wrapper('tvisor-docker', []) } });
+    const d = await Dockerd.start({ runtimes: { tvisor: wrapper('tvisor-docker', [], true) } });
     let left: Leftovers | undefined;
     try {
       await d.importImage(rootfs.tar, 'bb:1');
@@ -194,7 +209,7 @@ describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`
       expect((await d.docker(['exec', 'c1', 'echo', 'from-exec'])).stdout).toBe('from-exec\n');
       expect((await d.docker(['exec', 'c1', 'sh', '-c', 'exit 3'])).code).toBe(3);
       const id = (await d.docker(['inspect', '-f', '{{.Id}}', 'c1'])).stdout.trim();
-      expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([id]);
+      expect(containersIn(join(d.root, 'exec/runtime-runc/moby'))).toEqual([id]);
       // docker top: the runtime's `ps --format json` gives the host pids, docker runs ps(1) on them.
       const top = await d.docker(['top', 'c1']);
       expect(top.stderr).toBe('');
@@ -212,13 +227,15 @@ describe.skipIf(!dockerPkgs.ok)(`docker --runtime=tvisor${skipName(dockerPkgs)}`
         '--network none bb:1 sh -c \'tty; test -t 0 && echo stdin-is-a-tty; exit 5\'', '/dev/null']);
       expect(withoutScriptEcho(tty.stdout)).toMatch(/^\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n$/);
       expect(tty.code).toBe(5);
-      // The runtime's state (docker's --root for it): every container was deleted, so nothing is left in it.
+      // The runtime's state (docker's --root for it): every container was deleted, so nothing is left in it once its
+      // warm command lines have gone.
+      expect(await rootWarmsEnded(join(d.root, 'exec/runtime-runc/moby'))).toBe(true);
       expect(stateEntries(join(d.root, 'exec/runtime-runc/moby'))).toEqual([]);
     } finally {
       left = await d.stop();
     }
     expect(left).toEqual(NOTHING);
-    expect(tvisorLeftovers(d.root)).toEqual([]);
+    expect(await tvisorLeftovers(d.root)).toEqual([]);
   });
 });
 
@@ -240,7 +257,7 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect(started.code).toBe(0);
       const ex = await c.ctr(['task', 'exec', '--fifo-dir', join(c.root, 'fifo'), '--exec-id', 'e1', 't2', 'echo', 'from-exec']);
       expect(ex.stdout).toBe('from-exec\n');
-      expect(stateEntries(join(c.root, 'runc/default'))).toEqual(['t2']);
+      expect(containersIn(join(c.root, 'runc/default'))).toEqual(['t2']);
       expect((await c.ctr(['task', 'pause', 't2'])).code).toBe(0);
       expect((await c.ctr(['task', 'ls'])).stdout).toMatch(/t2\s+\d+\s+PAUSED/);
       expect((await c.ctr(['task', 'resume', 't2'])).code).toBe(0);
@@ -252,12 +269,13 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       expect(await until(async () => /t2\s+\d+\s+STOPPED/.test((await c.ctr(['task', 'ls'])).stdout))).toBe(true);
       expect((await c.ctr(['task', 'delete', 't2'])).code).toBe(0);
       expect((await c.ctr(['container', 'delete', 't2'])).code).toBe(0);
+      expect(await rootWarmsEnded(join(c.root, 'runc/default'))).toBe(true);
       expect(stateEntries(join(c.root, 'runc/default'))).toEqual([]);
     } finally {
       left = await c.stop();
     }
     expect(left).toEqual(NOTHING);
-    expect(tvisorLeftovers(c.root)).toEqual([]);
+    expect(await tvisorLeftovers(c.root)).toEqual([]);
   });
 
   it('runs a pod (CRI annotations) in one sentry: a shared volume and its locks, own /tmp and roots, delete of one container', async () => {
@@ -324,7 +342,7 @@ describe.skipIf(!containerdPkgs.ok)(`containerd ctr --runc-binary tvisor${skipNa
       left = await c.stop();
     }
     expect(left).toEqual(NOTHING);
-    expect(tvisorLeftovers(c.root)).toEqual([]);
+    expect(await tvisorLeftovers(c.root)).toEqual([]);
     // The pod's warm command line went with its sandbox.
     expect(lastWarm).toBeGreaterThan(0);
     expect(alive(lastWarm)).toBe(false);

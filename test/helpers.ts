@@ -1,13 +1,34 @@
 // Running tvisor and compiling test programs, for the test suites.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { type Dirent, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type Dirent, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const TVISOR = join(REPO, 'bin', 'tvisor.js');
-/** The runtime's front end as engines run it (native/front.c): Node for every command but a pod's joining create. */
+/**
+ * The runtime's front end as engines run it (native/front.c): a command goes to a warm command line (a pod's for a
+ * joining create, else the state root's) when one answers, else to Node.
+ */
 export const FRONT_END = join(REPO, 'native', 'build', 'tvisor');
+
+/** The warm command lines of a runtime state root (src/oci/warm.ts): their pids. */
+export function rootWarms(root: string): number[] {
+  const out = spawnSync('pgrep', ['-f', `warm-main.js --root ${root}$`], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+/**
+ * Waits for a state root's warm command lines to end, as they do 5 s after the root holds no container (or
+ * after 30 s without a command): true once none is left, nor their socket. A bound against hangs, not a measure.
+ */
+export async function rootWarmsEnded(root: string): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    if (rootWarms(root).length === 0 && !(existsSync(root) && readdirSync(root).includes('@warm.sock'))) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
 
 export interface RunResult { status: number | null; stdout: string; stderr: string }
 

@@ -7,8 +7,7 @@ import { unlinkSync, writeSync } from 'node:fs';
 import { E, errnoName, SysErr } from '../abi/errno.js';
 import { closeQuietly } from '../host/fd.js';
 import { libcCalls, native } from '../host/native.js';
-import { bindUnix } from '../host/sockets.js';
-import { textName } from '../abi/names.js';
+import { listenAt } from '../host/sockets.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { CommandNotFound, type ExitStatus, type LaunchHooks, type Stdio } from '../kernel/launch.js';
 import type { Log } from '../log.js';
@@ -43,9 +42,7 @@ export interface ControlHandlers {
 /** A container added to the pod whose process waits for Start: its process and stdio (the server's copies). */
 interface Waiting { process: ProcessConfig; stdio: Stdio; closeFds: number[] }
 
-const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
-const SOCK_NONBLOCK = 0o4000;
 const MAX_REQUEST = 512 * 1024;
 
 export class ControlServer {
@@ -339,18 +336,4 @@ function failure(e: unknown): ControlResponse {
   if (e instanceof CommandNotFound) return { errno: E.ENOENT, message: e.message, notFound: true };
   if (e instanceof SysErr) return { errno: e.errno, message: e.message };
   return { errno: E.EIO, message: (e as Error).message };
-}
-
-/** A listening SOCK_SEQPACKET socket bound at `path`. */
-function listenAt(path: string, nonblocking = true): number {
-  const fd = libcCalls.socket(1 /* AF_UNIX */, SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
-  if (fd < 0) throw new Error('control socket: socket failed');
-  try {
-    bindUnix(fd, textName(path));
-    if (libcCalls.listen(fd, 16) < 0) throw new Error('listen failed');
-  } catch (e) {
-    closeQuietly(fd);
-    throw new Error(`control socket: cannot listen at ${path}: ${(e as Error).message}`);
-  }
-  return fd;
 }

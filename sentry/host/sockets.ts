@@ -2,7 +2,7 @@
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { E, SysErr } from '../abi/errno.js';
-import { bytesName, nameBytes } from '../abi/names.js';
+import { bytesName, nameBytes, textName } from '../abi/names.js';
 import { libcCalls, native, sys, tv } from './native.js';
 import { SHM } from './shm.js';
 import { host } from './fd.js';
@@ -44,6 +44,24 @@ export function bindUnix(sock: number, path: string): void {
 /** connect(2) of a host unix socket to a host path. */
 export function connectUnix(sock: number, path: string): void {
   withShortPath(path, (p) => sys(libcCalls.connect(sock, sockaddrUn(p), 2 + p.length + 1)));
+}
+
+const SOCK_SEQPACKET = 5;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+
+/** A listening SOCK_SEQPACKET socket bound at the host path `path` (a control or warm socket). */
+export function listenAt(path: string, nonblocking = true): number {
+  const fd = libcCalls.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+  if (fd < 0) throw new Error('control socket: socket failed');
+  try {
+    bindUnix(fd, textName(path));
+    if (libcCalls.listen(fd, 16) < 0) throw new Error('listen failed');
+  } catch (e) {
+    closeSync(fd);
+    throw new Error(`control socket: cannot listen at ${path}: ${(e as Error).message}`);
+  }
+  return fd;
 }
 
 /** A guest's socket to bind: the sentry's copy of it, and the address the guest gave (its bytes, as long as it said). */

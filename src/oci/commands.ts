@@ -31,10 +31,17 @@ function logLine(g: ReturnType<typeof globals>, level: string, msg: string): voi
 }
 
 /**
- * A pod's warm command line (warm.ts) serving a command the front end (native/front.c) handed it: it serves a
- * joining create, with the front end's waiter; anything else goes back to the front end, which runs it with Node.
+ * A warm command line (warm.ts) serving a command the front end (native/front.c) handed it: the commands it serves
+ * (a pod's: a joining create, with the front end's waiter; a root's: a new sandbox's create, with the spare sandbox
+ * process the front end started, or a command that starts nothing); anything else goes back to the front end, which
+ * runs it with Node.
  */
-export interface WarmContext { waiter: { pid: number; sock: number }; toNode(): never }
+export interface WarmContext {
+  waiter?: { pid: number; sock: number };
+  spare?: { pid: number; sock: number };
+  serves(command: string): boolean;
+  toNode(): never;
+}
 
 /** The command line's program: its version and parsing rules, for the CLI and a warm command line alike. */
 export function newProgram(): Command {
@@ -44,24 +51,37 @@ export function newProgram(): Command {
     .enablePositionalOptions();
 }
 
+/**
+ * The front end (native/front.c) ran this command with Node because the state root has no warm command line
+ * (TVISOR_WARM=start): the command starts them for the next ones. Not passed on to what the command starts.
+ */
+const startRootWarm = process.env.TVISOR_WARM === 'start';
+delete process.env.TVISOR_WARM;
+
+/** Ends a command with `code`, having started the root's warm command lines if it is to. */
+async function exit(g: ReturnType<typeof globals>, name: string, code: number): Promise<never> {
+  if (startRootWarm && name !== 'spec' && name !== 'features') (await import('./warm.js')).startRootWarm(g.root);
+  process.exit(code);
+}
+
 /** Runs a command: an expected error is one line and exit 1; anything else, its stack with --debug. */
 function action<A extends unknown[]>(program: Command, name: string,
     f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown, warm?: WarmContext) {
   return async (...a: A) => {
-    if (warm && name !== 'create') warm.toNode();
+    if (warm && !warm.serves(name)) warm.toNode();
     const g = globals(program);
-    if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}`);
+    if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}${warm ? ' (served by a warm command line)' : ''}`);
     try {
       const code = await f(g, await runtime(), ...a);
-      process.exit(typeof code === 'number' ? code : 0);
+      await exit(g, name, typeof code === 'number' ? code : 0);
     } catch (e) {
-      if (warm && e instanceof (await runtime()).NotAJoin) warm.toNode();
+      if (warm && e instanceof (await runtime()).ForNode) warm.toNode();
       const known = e instanceof RuntimeError || e instanceof ConfigError || e instanceof CgroupError;
       const msg = (e as Error).message;
       logLine(g, 'error', msg);
       process.stderr.write(`tvisor: ${msg}\n`);
       if (!known || g.debug) process.stderr.write(`${(e as Error).stack}\n`);
-      process.exit(1);
+      await exit(g, name, 1);
     }
   };
 }
@@ -86,6 +106,8 @@ const integer = (v: string) => {
 };
 
 export function registerRuntime(program: Command, warm?: WarmContext): void {
+  const act = <A extends unknown[]>(name: string, f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown) =>
+    action(program, name, f, warm);
   program
     .option('--root <dir>', 'where the containers\' state lives', DEFAULT_ROOT)
     .option('--log <file>', 'append the runtime\'s log (errors, and with --debug its commands) to file')
@@ -104,13 +126,13 @@ export function registerRuntime(program: Command, warm?: WarmContext): void {
     .option('--no-pivot', 'accepted (the sandbox never pivots the host\'s root)')
     .option('--no-new-keyring', 'accepted (the sandbox has no host keyring)')
     .option('--preserve-fds <n>', 'accepted with 0 only', integer, 0)
-    .action(action(program, 'create', async (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
+    .action(act('create', async (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
       if (o.preserveFds !== 0) throw new RuntimeError('--preserve-fds is not supported');
-      await rt.create(g, id, { ...o, ...(warm ? { waiter: warm.waiter } : {}) });
-    }, warm));
+      await rt.create(g, id, { ...o, ...(warm?.waiter ? { waiter: warm.waiter } : {}), ...(warm?.spare ? { spare: warm.spare } : {}) });
+    }));
 
   program.command('start').description('start the container\'s process').argument('<container-id>')
-    .action(action(program, 'start', (g, rt, id: string) => rt.start(g, id)));
+    .action(act('start', (g, rt, id: string) => rt.start(g, id)));
 
   program.command('run').description('create and start a container; wait for it unless --detach').argument('<container-id>')
     .option('-b, --bundle <dir>', 'the bundle', '.')
@@ -119,38 +141,38 @@ export function registerRuntime(program: Command, warm?: WarmContext): void {
     .option('-d, --detach', 'return once the container runs')
     .option('--no-pivot', 'accepted')
     .option('--no-new-keyring', 'accepted')
-    .action(action(program, 'run', (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; detach?: boolean }) => rt.run(g, id, { ...o, detach: o.detach ?? false })));
+    .action(act('run', (g, rt, id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; detach?: boolean }) => rt.run(g, id, { ...o, detach: o.detach ?? false })));
 
   program.command('state').description('the container\'s state as JSON').argument('<container-id>')
-    .action(action(program, 'state', (g, rt, id: string) => rt.state(g, id)));
+    .action(act('state', (g, rt, id: string) => rt.state(g, id)));
 
   program.command('kill').description('send a signal to the container\'s process (default SIGTERM)')
     .argument('<container-id>').argument('[signal]', 'a name (TERM, SIGKILL) or a number', 'SIGTERM')
     .option('-a, --all', 'to every process of the container')
-    .action(action(program, 'kill', (g, rt, id: string, sig: string, o: { all?: boolean }) => rt.kill(g, id, sig, o.all ?? false)));
+    .action(act('kill', (g, rt, id: string, sig: string, o: { all?: boolean }) => rt.kill(g, id, sig, o.all ?? false)));
 
   program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<container-id>')
     .option('-f, --force', 'kill it first if it runs')
-    .action(action(program, 'delete', (g, rt, id: string, o: { force?: boolean }) => rt.deleteContainer(g, id, o.force ?? false)));
+    .action(act('delete', (g, rt, id: string, o: { force?: boolean }) => rt.deleteContainer(g, id, o.force ?? false)));
 
   program.command('list').description('list the containers')
     .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'ids only')
-    .action(action(program, 'list', (g, rt, o: { format: string; quiet?: boolean }) => rt.list(g, o.format, o.quiet ?? false)));
+    .action(act('list', (g, rt, o: { format: string; quiet?: boolean }) => rt.list(g, o.format, o.quiet ?? false)));
 
   program.command('ps').description('the container\'s processes (host pids)').argument('<container-id>').argument('[ps-args...]')
     .addOption(new Option('-f, --format <format>', 'table or json').choices(['table', 'json']).default('table'))
-    .action(action(program, 'ps', (g, rt, id: string, psArgs: string[], o: { format: string }) => rt.ps(g, id, o.format, psArgs)));
+    .action(act('ps', (g, rt, id: string, psArgs: string[], o: { format: string }) => rt.ps(g, id, o.format, psArgs)));
 
   program.command('events').description('the container\'s resource usage as JSON events').argument('<container-id>')
     .option('--stats', 'one stats event, then exit')
     .option('--interval <seconds>', 'between stats events', integer, 5)
-    .action(action(program, 'events', (g, rt, id: string, o: { stats?: boolean; interval: number }) => rt.events(g, id, o.stats ?? false, o.interval)));
+    .action(act('events', (g, rt, id: string, o: { stats?: boolean; interval: number }) => rt.events(g, id, o.stats ?? false, o.interval)));
 
   program.command('pause').description('freeze every process of the container').argument('<container-id>')
-    .action(action(program, 'pause', (g, rt, id: string) => rt.pause(g, id, true)));
+    .action(act('pause', (g, rt, id: string) => rt.pause(g, id, true)));
   program.command('resume').description('thaw a paused container').argument('<container-id>')
-    .action(action(program, 'resume', (g, rt, id: string) => rt.pause(g, id, false)));
+    .action(act('resume', (g, rt, id: string) => rt.pause(g, id, false)));
 
   program.command('exec').description('run another process in a running container').argument('<container-id>').argument('[command...]')
     .passThroughOptions()
@@ -163,15 +185,15 @@ export function registerRuntime(program: Command, warm?: WarmContext): void {
     .option('--pid-file <file>', 'write the pid to wait for here')
     .option('--console-socket <path>', 'send the terminal\'s master here')
     .option('--notify-fd <fd>', 'internal: a detached exec\'s waiter reports on this fd', integer)
-    .action(action(program, 'exec', (g, rt, id: string, args: string[], o: Omit<Runtime.ExecOptions, 'env' | 'tty' | 'detach'> &
+    .action(act('exec', (g, rt, id: string, args: string[], o: Omit<Runtime.ExecOptions, 'env' | 'tty' | 'detach'> &
         { env: string[]; tty?: boolean; detach?: boolean }) => rt.exec(g, id, args, { ...o, tty: o.tty ?? false, detach: o.detach ?? false })));
 
   // Internal: the waiter of a container joining its pod (create starts it; see runtime.ts's joinPod).
 
   program.command('spec').description('write a default config.json').option('-b, --bundle <dir>', 'where', '.')
     .option('--rootless', 'accepted (the same spec)')
-    .action(action(program, 'spec', (_g, rt, o: { bundle: string }) => rt.spec(o.bundle)));
+    .action(act('spec', (_g, rt, o: { bundle: string }) => rt.spec(o.bundle)));
 
   program.command('features').description('what this runtime supports, as JSON')
-    .action(action(program, 'features', (_g, rt) => rt.features()));
+    .action(act('features', (_g, rt) => rt.features()));
 }

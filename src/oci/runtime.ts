@@ -11,7 +11,7 @@ import { ReadStream, WriteStream } from 'node:tty';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { libcCalls, native } from '../../native/index.js';
-import type { SandboxSpec } from '../../sentry/boot.js';
+import type { SandboxSpec, SpareSpec } from '../../sentry/boot.js';
 import { type ControlRequest } from '../../sentry/control/codec.js';
 import { awaitEnd, ControlError, firstAnswer, receiveResponse, request as controlRequest, sendRequest } from '../../sentry/control/client.js';
 import type { ProcessConfig } from '../../sentry/control/process.js';
@@ -91,6 +91,20 @@ async function spawnReporting(argv: string[], terminal: boolean, detached: boole
   return { child, exited, line };
 }
 
+/**
+ * Sends a spare sandbox process (CreateOptions.spare) what a spawned one gets as argv, environment and fds, and waits
+ * for its one line on the same socket. It is not this process's child: its end is the caller's to see.
+ */
+async function handToSpare(sock: number, spare: SpareSpec, fds: number[]): Promise<{ child: null; exited: null; line: string }> {
+  const bytes = new Uint8Array(Buffer.from(JSON.stringify(spare)));
+  if (native.send(sock, bytes, bytes.length, Int32Array.from(fds), fds.length) < 0) {
+    throw new RuntimeError('the spare sandbox process ended before its spec came');
+  }
+  const buf = new Uint8Array(4096);
+  const n = native.recv(sock, buf, buf.length, new Int32Array(1), 0, new Int32Array(1));
+  return { child: null, exited: null, line: n > 0 ? Buffer.from(buf.subarray(0, n)).toString().trim() : '' };
+}
+
 /** How the process that stands for a container ended, as an exit code (128 + the signal for a signal). */
 function exitOf(child: ChildProcess): Promise<number> {
   return new Promise((res) => child.on('exit', (code, sig) => res(code ?? 128 + (sig ? osConstants.signals[sig] : 0))));
@@ -102,13 +116,21 @@ export interface CreateOptions {
   consoleSocket?: string;
   /**
    * The waiter of a joining container started by the caller (a pod's warm command line gets it from the front end,
-   * native/front.c): its pid and the sandbox's end of its socket. Given, create serves a join only (NotAJoin otherwise).
+   * native/front.c): its pid and the sandbox's end of its socket. Given, create serves a join only (ForNode otherwise).
    */
   waiter?: { pid: number; sock: number };
+  /**
+   * A spare sandbox process started by the caller (a root's warm command line gets it from the front end): its pid
+   * and this end of its socket. Given, create serves a new sandbox only (ForNode otherwise), with that process.
+   */
+  spare?: { pid: number; sock: number };
 }
 
-/** A create given a waiter (a warm command line's) that is not a join: the front end runs the Node path instead. */
-export class NotAJoin extends Error {}
+/**
+ * A create a warm command line does not serve (a join with a spare sandbox, a new sandbox with a join's waiter):
+ * nothing was done, and the front end runs it with Node.
+ */
+export class ForNode extends Error {}
 
 /**
  * Creates the container: its sandbox boots, and waits for start. Returns the pid engines wait for, and its end when
@@ -119,8 +141,11 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
   const bundle = resolvePath(o.bundle);
   const config = loadConfig(bundle);
   const store = new StateStore(g.root);
-  if (config.pod.kind === 'container') return joinPod(store, id, bundle, config, o, detached);
-  if (o.waiter) throw new NotAJoin(`${id} does not join a pod`);
+  if (config.pod.kind === 'container') {
+    if (o.spare) throw new ForNode(`${id} joins a pod`);
+    return joinPod(store, id, bundle, config, o, detached);
+  }
+  if (o.waiter) throw new ForNode(`${id} does not join a pod`);
   store.claim(id);
   let cgroup: SandboxCgroup | null = null;
   let sandboxPid = 0;
@@ -140,20 +165,31 @@ export async function create(g: GlobalOptions, id: string, o: CreateOptions, det
       ...(g.goferDeadlineMs === undefined ? {} : { goferDeadlineMs: g.goferDeadlineMs }),
       ...(cgroup ? { cgroup: cgroup.paths } : {}),
     };
-    const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
-    delete env.TVISOR_CLI_PID;
-    if (o.consoleSocket) env.TVISOR_CONSOLE_SOCKET = resolvePath(o.consoleSocket);
-    const reported = spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], terminal,
-      detached, env, (pid) => { sandboxPid = pid; }, [gofer.sock, gofer.pidfd]);
-    // While the sandbox process starts: a move into a cgroup waits for an RCU grace period (≈ 10 ms here), which
-    // the sandbox's start then need not wait for. The gofer serves nothing until the sandbox process tells it what.
-    cgroup?.enterSentry([gofer.pid]);
+    const consoleSocket = o.consoleSocket ? resolvePath(o.consoleSocket) : undefined;
+    let reported: Promise<{ child: ChildProcess | null; exited: Promise<number> | null; line: string }>;
+    if (o.spare) {
+      sandboxPid = o.spare.pid;
+      // Moved with the gofer while it still loads, before it has its spec: its own move would wait for an RCU grace
+      // period (≈ 10 ms here) on its start's path.
+      cgroup?.enterSentry([o.spare.pid, gofer.pid]);
+      const moved = spec.cgroup ? { ...spec, cgroup: { ...spec.cgroup, sentryProcs: [] } } : spec;
+      reported = handToSpare(o.spare.sock, { spec: moved, ...(consoleSocket ? { consoleSocket } : {}) }, [gofer.sock, gofer.pidfd]);
+    } else {
+      const env: NodeJS.ProcessEnv = { ...process.env, TVISOR_READY_FD: '3' };
+      delete env.TVISOR_CLI_PID;
+      if (consoleSocket) env.TVISOR_CONSOLE_SOCKET = consoleSocket;
+      reported = spawnReporting([SANDBOX_MAIN, JSON.stringify(spec)], terminal,
+        detached, env, (pid) => { sandboxPid = pid; }, [gofer.sock, gofer.pidfd]);
+      // While the sandbox process starts: a move into a cgroup waits for an RCU grace period, which the sandbox's
+      // start then need not wait for. The gofer serves nothing until the sandbox process tells it what.
+      cgroup?.enterSentry([gofer.pid]);
+    }
     const { child, exited, line } = await reported;
     if (!line.startsWith('ready ')) {
       throw new RuntimeError(line.startsWith('error ') ? line.slice(6) : 'the sandbox ended while it started');
     }
     const initPid = Number(line.slice(6));
-    if (detached) child.unref();
+    if (detached) child?.unref();
     applySysctls(initPid, config.sysctl);
     if (config.oomScoreAdj !== undefined) writeFileSync(`/proc/${sandboxPid}/oom_score_adj`, String(config.oomScoreAdj));
     const state: StateWithCgroup = {

@@ -40,6 +40,9 @@ export interface ContainerState {
   pod?: { sandboxId: string };
 }
 
+/** runc's container ids: a name in the root's directory, never a path. */
+const validId = (id: string) => /^[\w+.-]+$/.test(id) && id !== '.' && id !== '..';
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -48,7 +51,7 @@ export class StateStore {
 
   /** Claims the id: fails if a container has it. */
   claim(id: string): void {
-    if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..') throw new RuntimeError(`invalid container id: ${id}`);
+    if (!validId(id)) throw new RuntimeError(`invalid container id: ${id}`);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
       mkdirSync(this.dir(id), { mode: 0o711 });
@@ -88,7 +91,8 @@ export class StateStore {
     renameSync(tmp, join(this.dir(s.id), 'state.json'));
   }
 
-  remove(id: string): void { rmSync(this.dir(id), { recursive: true, force: true }); }
+  /** Removes a container's state; an id no container can have names none (`delete --force ../x` removes nothing). */
+  remove(id: string): void { if (validId(id)) rmSync(this.dir(id), { recursive: true, force: true }); }
 
   ids(): string[] {
     try {
@@ -99,6 +103,7 @@ export class StateStore {
   }
 
   exists(id: string): boolean {
+    if (!validId(id)) return false;
     try { readFileSync(join(this.dir(id), 'state.json')); return true; } catch { return false; }
   }
 }
