@@ -1,8 +1,9 @@
 // A state root's warm command lines (src/oci/warm.ts): the runtime's
 // commands through the front end (native/front.c), as engines are told to
 // run it. The first command runs with Node and leaves warm command lines
-// for the next ones; a served command's output, errors and exit status are
-// those of the Node command line; a create they serve runs its sandbox in
+// for the next ones, which serve them one after another, each back in its
+// own place between two; a served command's output, errors and exit status
+// are those of the Node command line; a create they serve runs its sandbox in
 // the spare process the front end started (the process engines wait for);
 // what they do not serve goes to Node; they end once the root is empty, and
 // a root whose lines were killed gets new ones.
@@ -21,8 +22,8 @@ const { dir: ROOTFS } = buildBusyboxRootfs(base);
 const STATE = join(base, 'state');
 mkdirSync(STATE);
 const PREFIX = `w${process.pid}-`;
-/** ROOT_SPARES in src/oci/warm.ts. */
-const SPARES = 3;
+/** ROOT_LINES in src/oci/warm.ts. */
+const LINES = 2;
 
 interface Result { status: number | null; stdout: string; stderr: string }
 
@@ -31,7 +32,7 @@ function oci(args: string[], { node = false, out = join(base, 'cmd.out'), err = 
   const fds = [openSync(out, 'w'), openSync(err, 'w')];
   try {
     const [program, pre] = node ? [process.execPath, [TVISOR]] : [FRONT_END, []];
-    const r = spawnSync(program, [...pre, '--root', STATE, ...args], { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 120_000 });
+    const r = spawnSync(program, [...pre, '--root', STATE, ...args], { cwd: base, stdio: ['ignore', fds[0]!, fds[1]!], timeout: 120_000 });
     return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
     for (const fd of fds) closeSync(fd);
@@ -62,12 +63,15 @@ async function until(f: () => boolean): Promise<boolean> {
   return false;
 }
 
+/** A warm command line's fds 0 to 4 and its cwd. */
+const placeOf = (pid: number) => [...[0, 1, 2, 3, 4].map((k) => readlinkSync(`/proc/${pid}/fd/${k}`)), readlinkSync(`/proc/${pid}/cwd`)];
+
 /**
  * One command through the front end with --debug, and whether a warm command line served it (its debug line in the
  * runtime's --log says so; Node's does not).
  */
 async function servedBy(args: string[], opts: Parameters<typeof oci>[1] = {}): Promise<{ r: Result; served: boolean }> {
-  expect(await until(() => rootWarms(STATE).length === SPARES)).toBe(true);
+  expect(await until(() => rootWarms(STATE).length === LINES)).toBe(true);
   const log = join(base, 'runtime.log');
   writeFileSync(log, '');
   const r = oci(['--log', log, '--debug', ...args], opts);
@@ -82,20 +86,16 @@ afterAll(async () => {
 });
 
 describe('the state root\'s warm command lines', () => {
-  it('are left by a command run with Node, and serve the next: start, state, kill, delete, errors as Node\'s', async () => {
+  it('are left by a command run with Node, and serve the next ones: start, state, kill, delete, errors as Node\'s', async () => {
     const id = `${PREFIX}a`;
     const out = join(base, 'a.out');
     expect(rootWarms(STATE)).toEqual([]);
     expect(oci(['create', '--bundle', bundle(['sh', '-c', 'echo started; exec sleep 1000']), id], { out }).status).toBe(0);
-    expect(await until(() => rootWarms(STATE).length === SPARES)).toBe(true);
-    for (const warm of rootWarms(STATE)) {
-      // Nothing of a caller's: stdio /dev/null, the root's socket and the root itself (its lock), in /.
-      const fd = (k: number) => readlinkSync(`/proc/${warm}/fd/${k}`);
-      expect([fd(0), fd(1), fd(2)]).toEqual(['/dev/null', '/dev/null', '/dev/null']);
-      expect(fd(3)).toMatch(/^socket:/);
-      expect(fd(4)).toBe(STATE);
-      expect(readlinkSync(`/proc/${warm}/cwd`)).toBe('/');
-    }
+    expect(await until(() => rootWarms(STATE).length === LINES)).toBe(true);
+    // Nothing of a caller's: stdio /dev/null, the root's socket and the root itself (its lock), in /.
+    const lines = rootWarms(STATE);
+    const place = ['/dev/null', '/dev/null', '/dev/null', expect.stringMatching(/^socket:/), STATE, '/'];
+    for (const warm of lines) expect(placeOf(warm)).toEqual(place);
     expect(readdirSync(STATE).sort()).toEqual(['@warm.sock', id]);
 
     const start = await servedBy(['start', id]);
@@ -110,6 +110,9 @@ describe('the state root\'s warm command lines', () => {
     const firstLine = (r: Result) => r.stderr.split('\n')[0];
     expect(firstLine(missing.r)).toBe(`tvisor: container does not exist: ${PREFIX}missing`);
     expect(firstLine(oci(['--debug', 'state', `${PREFIX}missing`], { node: true }))).toBe(firstLine(missing.r));
+    // The same two served them all, each back in its own place between two commands: no caller's stdio or cwd.
+    expect(rootWarms(STATE)).toEqual(lines);
+    for (const warm of lines) expect(placeOf(warm)).toEqual(place);
     const kill = await servedBy(['kill', id, 'KILL']);
     expect(kill).toMatchObject({ served: true, r: { status: 0 } });
     expect(await until(() => state(id).status === 'stopped')).toBe(true);
@@ -153,7 +156,7 @@ describe('the state root\'s warm command lines', () => {
   it('send to Node what they do not serve, and are started again once killed', async () => {
     const id = `${PREFIX}c`;
     expect(oci(['create', '--bundle', bundle(['sleep', '1000']), id]).status).toBe(0);
-    expect(await until(() => rootWarms(STATE).length === SPARES)).toBe(true);
+    expect(await until(() => rootWarms(STATE).length === LINES)).toBe(true);
     // `do`, help and an unknown command are the Node command line's: nothing served them.
     for (const [args, expected] of [
       [['do', '--', '/bin/echo', 'hi'], { status: 0, stdout: 'hi\n' }],
@@ -174,7 +177,7 @@ describe('the state root\'s warm command lines', () => {
     expect(await until(() => rootWarms(STATE).length === 0)).toBe(true);
     expect(readdirSync(STATE)).toContain('@warm.sock');
     expect(JSON.parse(oci(['state', id]).stdout)).toMatchObject({ status: 'created' });
-    expect(await until(() => rootWarms(STATE).length === SPARES)).toBe(true);
+    expect(await until(() => rootWarms(STATE).length === LINES)).toBe(true);
     expect((await servedBy(['delete', '--force', id])).served).toBe(true);
     expect(await rootWarmsEnded(STATE)).toBe(true);
     expect(readdirSync(STATE)).toEqual([]);

@@ -40,7 +40,10 @@ export interface WarmContext {
   waiter?: { pid: number; sock: number };
   spare?: { pid: number; sock: number };
   serves(command: string): boolean;
-  toNode(): never;
+  /** Sends the command back to the front end unserved (nothing was done). */
+  toNode(): void;
+  /** Ends the served command with its exit status (the Node command line's process.exit). */
+  finish(code: number): void;
 }
 
 /** The command line's program: its version and parsing rules, for the CLI and a warm command line alike. */
@@ -58,8 +61,9 @@ export function newProgram(): Command {
 const startRootWarm = process.env.TVISOR_WARM === 'start';
 delete process.env.TVISOR_WARM;
 
-/** Ends a command with `code`, having started the root's warm command lines if it is to. */
-async function exit(g: ReturnType<typeof globals>, name: string, code: number): Promise<never> {
+/** Ends a command with `code`, having started the root's warm command lines if it is to; or a warm one's. */
+async function end(g: ReturnType<typeof globals>, name: string, code: number, warm?: WarmContext): Promise<void> {
+  if (warm) return warm.finish(code);
   if (startRootWarm && name !== 'spec' && name !== 'features') (await import('./warm.js')).startRootWarm(g.root);
   process.exit(code);
 }
@@ -68,21 +72,23 @@ async function exit(g: ReturnType<typeof globals>, name: string, code: number): 
 function action<A extends unknown[]>(program: Command, name: string,
     f: (g: ReturnType<typeof globals>, rt: typeof Runtime, ...a: A) => unknown, warm?: WarmContext) {
   return async (...a: A) => {
-    if (warm && !warm.serves(name)) warm.toNode();
+    if (warm && !warm.serves(name)) return warm.toNode();
     const g = globals(program);
     if (g.debug) logLine(g, 'debug', `${name} ${process.argv.slice(2).join(' ')}${warm ? ' (served by a warm command line)' : ''}`);
+    let code: number;
     try {
-      const code = await f(g, await runtime(), ...a);
-      await exit(g, name, typeof code === 'number' ? code : 0);
+      const r = await f(g, await runtime(), ...a);
+      code = typeof r === 'number' ? r : 0;
     } catch (e) {
-      if (warm && e instanceof (await runtime()).ForNode) warm.toNode();
+      if (warm && e instanceof (await runtime()).ForNode) return warm.toNode();
       const known = e instanceof RuntimeError || e instanceof ConfigError || e instanceof CgroupError;
       const msg = (e as Error).message;
       logLine(g, 'error', msg);
       process.stderr.write(`tvisor: ${msg}\n`);
       if (!known || g.debug) process.stderr.write(`${(e as Error).stack}\n`);
-      await exit(g, name, 1);
+      code = 1;
     }
+    await end(g, name, code, warm);
   };
 }
 
