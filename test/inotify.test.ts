@@ -56,6 +56,28 @@ describe('inotify', () => {
     expect(existsSync(join(dir, 'w', 'new2'))).toBe(false);
   });
 
+  it('shows a host process\'s changes made while the sandbox makes its own there, none lost, none twice', async () => {
+    const watch = compile('inotifywatch');
+    const dir = tempDir('inotify-race');
+    mkdirSync(join(dir, 'w'));
+    const [guestFiles, hostFiles] = [3000, 100];
+    // The host creates its files while the guest creates its own in the same watched directory (a shell's
+    // redirections: the sandbox's changes one after another): the host's report of the sandbox's changes is
+    // dropped, and nothing the host process did meanwhile.
+    const hostSide = spawn('/bin/sh', ['-c', `cd ${dir} && for i in $(seq 300); do [ -e go ] && break; sleep 0.1; done &&
+      for i in $(seq ${hostFiles}); do : > w/h$i; sleep 0.002; done`], { stdio: 'ignore' });
+    const done = new Promise((resolve) => hostSide.on('exit', resolve));
+    const r = tvisorDo(['/bin/sh', '-c', `(${watch} /b/ready ${guestFiles + hostFiles} /b/w > /tmp/events; echo $? > /tmp/status) &
+      for i in $(seq 300); do [ -e /b/ready ] && break; sleep 0.1; done; : > /b/go;
+      i=0; while [ $i -lt ${guestFiles} ]; do i=$((i+1)); : > /b/w/g$i; done;
+      while [ ! -e /tmp/status ]; do sleep 0.1; done; cat /tmp/status /tmp/events`], { flags: ['-v', `${dir}:/b`], timeoutMs: 120_000 });
+    await done;
+    expect(r.stderr).toBe('');
+    const [status, ...events] = r.stdout.trim().split('\n');
+    const created = (prefix: string) => events.filter((e) => new RegExp(` 0x100 ${prefix}\\d+$`).test(e)).length;
+    expect({ status, host: created('h'), guest: created('g') }).toEqual({ status: '0', host: hostFiles, guest: guestFiles });
+  });
+
   it("never shows what a host process does in the host's root (the overlay's lower layer)", async () => {
     const watch = compile('inotifywatch');
     const dir = tempDir('inotify-lower');

@@ -19,7 +19,7 @@ import { bytesName, nameBytes } from '../abi/names.js';
 import { SO, SOL_SOCKET } from '../abi/socket.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { isDir, isReg } from '../abi/stat.js';
-import { deleted, IN, IN_ALL_EVENTS, type HostEvents, type Mark, addMark, beforeChange, marksOf, notifyEntry,
+import { deleted, IN, IN_ALL_EVENTS, type HostEvents, type Mark, type OwnChange, addMark, beforeChange, marksOf, notifyEntry,
   notifyInode, removeMark, setHostEvents } from '../vfs/notify.js';
 
 const EVENT_SIZE = 16;
@@ -320,9 +320,19 @@ export class Inotify implements HostEvents {
     for (const ev of this.read()) this.translate(ev.wd, ev.mask, ev.cookie, ev.name);
   }
 
-  /** Drops the host's queued events: they are the sentry's own change, which the VFS reports itself. */
-  discard(): void {
-    for (const _ of this.read()) { /* dropped */ }
+  afterOwn(own: OwnChange): void {
+    for (const ev of this.read()) {
+      if (!(ev.mask & IN.IGNORED) && this.isOwn(own, ev.wd, ev.name)) continue;
+      this.translate(ev.wd, ev.mask, ev.cookie, ev.name);
+    }
+  }
+
+  /** Whether the host's event (on the files watched through `wd`, about entry `name` or, with none, themselves) is `own`'s. */
+  private isOwn(own: OwnChange, wd: number, name: string): boolean {
+    const watched = this.byHostWd.get(wd);
+    if (!watched) return true;
+    if (name === '') return own.files.some((f) => watched.has(f));
+    return own.entries.some(([dir, n]) => n === name && watched.has(dir));
   }
 
   private *read(): Iterable<{ wd: number; mask: number; cookie: number; name: string }> {

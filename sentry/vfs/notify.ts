@@ -26,9 +26,13 @@ export interface Mark {
 }
 
 /** The host's view: drains its pending events before a change (they came first), drops the ones the change itself causes after. */
+/** The sentry's own change, as the host may report it: entries of directories, and files themselves. */
+export interface OwnChange { entries: [dir: Inode, name: string][]; files: Inode[] }
+
 export interface HostEvents {
   drain(): void;
-  discard(): void;
+  /** Reads what the host has queued: its report of `own` is dropped, the rest (other processes' changes) delivered. */
+  afterOwn(own: OwnChange): void;
   /** The marks on `inode` changed, or its data may now live in another host file (a copy-up): (re)watch it on the host. */
   track(inode: Inode): void;
   /** Entry `name` of `dir` now names `child` (`added`), or no longer does: a watched directory's files are followed. */
@@ -67,9 +71,12 @@ export function beforeChange(): void {
   if (count !== 0) host?.drain();
 }
 
-/** After it: what the host saw of the sentry's own change is the sentry's to report, in Linux's order. */
-function afterChange(): void {
-  host?.discard();
+/**
+ * After it: what the host saw of the sentry's own change is the sentry's to report, in Linux's order; a change a
+ * host process made meanwhile is that process's, and is delivered.
+ */
+function afterChange(own: OwnChange): void {
+  host?.afterOwn(own);
 }
 
 /** An event on `inode` itself. */
@@ -105,7 +112,7 @@ export function deleted(inode: Inode): void {
 
 export function created(dir: Inode, name: string, child: Inode): void {
   if (count === 0) return;
-  afterChange();
+  afterChange({ entries: [[dir, name]], files: [child] });
   host?.entry(dir, name, child, true);
   notifyEntry(dir, name, child, IN.CREATE | dirBit(child));
 }
@@ -113,7 +120,7 @@ export function created(dir: Inode, name: string, child: Inode): void {
 /** link(2): the file's link count changed, then the new name. */
 export function linked(dir: Inode, name: string, target: Inode): void {
   if (count === 0) return;
-  afterChange();
+  afterChange({ entries: [[dir, name]], files: [target] });
   host?.entry(dir, name, target, true);
   notifyInode(target, IN.ATTRIB);
   notifyEntry(dir, name, target, IN.CREATE);
@@ -122,7 +129,7 @@ export function linked(dir: Inode, name: string, target: Inode): void {
 /** unlink(2) or rmdir(2) of `victim`, named `name` in `dir`; `gone`: that was its last name. */
 export function removed(dir: Inode, name: string, victim: Inode, wasDir: boolean, gone: boolean): void {
   if (count === 0) return;
-  afterChange();
+  afterChange({ entries: [[dir, name]], files: [victim] });
   host?.entry(dir, name, victim, false);
   if (!wasDir) notifyInode(victim, IN.ATTRIB);
   if (gone) deleted(victim);
@@ -133,7 +140,7 @@ export function removed(dir: Inode, name: string, victim: Inode, wasDir: boolean
 export function moved(fromDir: Inode, fromName: string, toDir: Inode, toName: string, moving: Inode,
     replaced: Inode | null, exchange: boolean, replacedGone: boolean): void {
   if (count === 0) return;
-  afterChange();
+  afterChange({ entries: [[fromDir, fromName], [toDir, toName]], files: replaced ? [moving, replaced] : [moving] });
   const move = (fd: Inode, fn: string, td: Inode, tn: string, what: Inode, target: Inode | null) => {
     if (target) host?.entry(td, tn, target, false);
     host?.entry(fd, fn, what, false);
@@ -159,7 +166,7 @@ export function moved(fromDir: Inode, fromName: string, toDir: Inode, toName: st
  */
 export function attrChanged(inode: Inode, attr: SetAttr): void {
   if (count === 0) return;
-  afterChange();
+  afterChange(ownSelf(inode));
   let mask = 0;
   if (attr.uid !== undefined || attr.gid !== undefined || attr.mode !== undefined) mask |= IN.ATTRIB;
   if (attr.size !== undefined) mask |= IN.MODIFY;
@@ -172,7 +179,7 @@ export function attrChanged(inode: Inode, attr: SetAttr): void {
 /** An xattr was set or removed: IN_ATTRIB. */
 export function xattrChanged(inode: Inode): void {
   if (count === 0) return;
-  afterChange();
+  afterChange(ownSelf(inode));
   changedSelf(inode, IN.ATTRIB | dirBit(inode));
 }
 
@@ -184,6 +191,11 @@ export function opened(inode: Inode): void {
   host?.drain();
   host?.track(inode);
   changedSelf(inode, IN.OPEN | dirBit(inode));
+}
+
+/** A change of the file itself: the host reports it on the file and on its entry in its parent. */
+function ownSelf(inode: Inode): OwnChange {
+  return { entries: inode.parent ? [[inode.parent, inode.name]] : [], files: [inode] };
 }
 
 /**
