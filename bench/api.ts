@@ -19,7 +19,7 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
 
 const rows: Record<string, number[]> = { do: [], api: [], 'api create': [], 'first run': [], 'later run': [] };
 for (let i = 0; i < reps; i++) {
-  rows.do!.push(await time(() => spawnSync(process.execPath, [repoFile('bin/tvisor.js'), 'do', '--memory=0', '--pids=0', '--', '/bin/true'])));
+  rows.do!.push(await time(() => spawnSync(repoFile('bin/tvisor'), ['do', '--memory=0', '--pids=0', '--', '/bin/true'])));
   rows.api!.push(await time(async () => {
     const sb = await Sandbox.create({ limits });
     await sb.exec(['/bin/true']);

@@ -55,7 +55,8 @@ function ensureRunsc(): string | null {
 function runners(): Runner[] {
   const out: Runner[] = [
     { name: 'native', command: (argv) => argv },
-    { name: 'tvisor', command: (argv) => [process.execPath, repoFile('bin/tvisor.js'), 'do', '--', ...argv] },
+    // As `npx tvisor` runs it: bin/tvisor, through the front end (its gofer started beside the command line).
+    { name: 'tvisor', command: (argv) => [repoFile('bin/tvisor'), 'do', '--', ...argv] },
   ];
   const runsc = ensureRunsc();
   if (runsc) out.push({ name: 'runsc', command: (argv) => [runsc, '--platform=ptrace', '--network=none', 'do', ...argv] });

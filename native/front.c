@@ -1,6 +1,8 @@
-// tvisor (native/build/tvisor): the runtime's command line as engines run
-// it. A command goes to a process that has started already, when there is
-// one, instead of a new Node:
+// tvisor (native/build/tvisor): the command line as bin/tvisor (npx) and
+// engines run it. For `do` it starts the gofer beside the Node command line,
+// so that their start-ups overlap (docs/design.md, "Start-up"). A runtime
+// command goes to a process that has started already, when there is one,
+// instead of a new Node:
 // - a `create` of a container of a running pod to the pod's warm command
 //   line (src/oci/warm.ts), a Node process the pod's sandbox keeps with the
 //   runtime's modules loaded, listening at <root>/<sandbox id>/warm.sock;
@@ -310,12 +312,43 @@ static int run_root_warm(char **argv, int *present) {
   return code;
 }
 
+// `do`'s gofer (dist/bundle/gofer/main.js), started beside the command line instead of by it, so that the two Node
+// start-ups run side by side (docs/design.md, "Start-up"): in the same session, /dev/null for stdin and stdout, its
+// socket as fd 3. The command line finds it in TVISOR_GOFER ("fd,pid"); after the exec it is the command line's child.
+static void start_do_gofer(void) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (dup2(pair[1], 3) < 0) _exit(125);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(125);
+    syscall(SYS_close_range, 4, ~0U, 0);
+    char script[PATH_MAX + 64];
+    snprintf(script, sizeof script, "%s/../../dist/bundle/gofer/main.js", self_dir);
+    char *const args[] = {"node", script, "--sock-fd", "3", NULL};
+    execv(TV_NODE, args);
+    execvp("node", args);
+    _exit(125);
+  }
+  close(pair[1]);
+  char handed[64];
+  if (pid < 0 || fcntl(pair[0], F_SETFD, 0) < 0) { close(pair[0]); return; }
+  snprintf(handed, sizeof handed, "%d,%d", pair[0], (int)pid);
+  setenv("TVISOR_GOFER", handed, 1);
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   ssize_t n = readlink("/proc/self/exe", self_dir, sizeof self_dir - 1);
   if (n <= 0) { fprintf(stderr, "tvisor: cannot find itself\n"); return 127; }
   self_dir[n] = 0;
   *strrchr(self_dir, '/') = 0;
+  // `do` is no runtime command: no warm command line serves it.
+  if (argv[1] && strcmp(argv[1], "do") == 0) {
+    start_do_gofer();
+    run_node(argv, 1);
+  }
   int code = run_join(argv);
   if (code >= 0) return code;
   int present;

@@ -10,8 +10,8 @@ import { resolve as resolvePath } from 'node:path';
 import type { Change } from '../sentry/fs/overlay/changes.js';
 import type { ExitStatus } from '../sentry/kernel/kernel.js';
 import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
-import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
-import { native } from '../native/index.js';
+import { type GoferProcess, spawnGofer } from '../sentry/fs/gofer/spawn.js';
+import { libcCalls, native } from '../native/index.js';
 import { raiseFdLimit } from '../sentry/host/fd.js';
 import { type Bind, mergeEnv, sandboxMounts } from './api/spec.js';
 import { CgroupError, SandboxCgroup } from './cgroup.js';
@@ -49,9 +49,14 @@ function signalStopper(): NonNullable<SandboxHooks['stopper']> {
 
 /** `do`: the sandbox runs the command and ends with it; its exit status is ours (128 + signal, 127: not found). */
 export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
-  if (opts.tty) return (await import('./do-relayed.js')).doRelayed(command, opts);
+  const handed = handedGofer();
+  if (opts.tty) {
+    // The API's sandbox process starts its own.
+    if (handed) endGofer(handed.pid);
+    return (await import('./do-relayed.js')).doRelayed(command, opts);
+  }
   const stopper = signalStopper();
-  const gofer = spawnGofer();
+  const gofer = handed ?? spawnGofer();
   let cgroup: SandboxCgroup | null = null;
   const guestCgroups: number[] = [];
   let changes: Change[] | null = null;
@@ -88,11 +93,30 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
   }
   for (const fd of guestCgroups) closeSync(fd);
   // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes.
-  native.kill(gofer.pid, 9);
-  native.wait(gofer.pid, new Int32Array(32));
+  endGofer(gofer.pid);
   if (changes) printChanges(changes);
   if (cgroup) endCgroup(cgroup, opts.memory);
   process.exit(code);
+}
+
+/**
+ * The gofer the front end (native/front.c) started beside this process, when it did (TVISOR_GOFER="fd,pid"): this
+ * process's child since the front end's exec. Taken out of the environment, which the command gets.
+ */
+function handedGofer(): GoferProcess | null {
+  const given = process.env.TVISOR_GOFER;
+  delete process.env.TVISOR_GOFER;
+  const m = given === undefined ? null : /^(\d+),(\d+)$/.exec(given);
+  if (!m) return null;
+  const sock = Number(m[1]);
+  // Not for what this process starts (init, and through it the guests).
+  if (libcCalls.fcntl(sock, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */) < 0) return null;
+  return { sock, pid: Number(m[2]) };
+}
+
+function endGofer(pid: number): void {
+  native.kill(pid, 9);
+  native.wait(pid, new Int32Array(32));
 }
 
 function endCgroup(cgroup: SandboxCgroup, memory: number): void {

@@ -1,7 +1,9 @@
 // `tvisor do` as a user runs it: real programs on the sandbox's filesystem.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, hostSh, sandboxSh, tempDir, tvisorDo } from './helpers.js';
+import { compile, FRONT_END, hostSh, REPO, sandboxSh, tempDir, tvisorDo } from './helpers.js';
 
 describe('tvisor do', () => {
   it('writes to /tmp inside the sandbox and never on the host', () => {
@@ -116,6 +118,44 @@ describe('tvisor do', () => {
 
   it('passes stdin through', () => {
     expect(tvisorDo(['cat'], { input: 'piped in\n' }).stdout).toBe('piped in\n');
+  });
+});
+
+describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
+  /** Gofers of this test: those that serve `dir`. */
+  const gofersOf = (dir: string) => spawnSync('pgrep', ['-f', 'gofer/main.js'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    .filter((pid) => { try { return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(dir); } catch { return false; } });
+
+  it('runs the command with the gofer it started, which the command never sees, and leaves no gofer', async () => {
+    const dir = tempDir('front-do');
+    const run = (args: string[]) => spawnSync(join(REPO, 'bin', 'tvisor'), ['do', ...args], { encoding: 'utf8', cwd: dir,
+      env: { ...process.env, TVISOR_TEST_MARK: dir }, timeout: 120_000 });
+    // The command gets neither the front end's gofer's fd nor its place in the environment.
+    const r = run(['-v', `${dir}:/data`, '--', 'sh', '-c', 'echo hi > /data/f; env | grep -c "^TVISOR_GOFER"; ls /proc/self/fd | wc -l']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toBe('0\n4\n');
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('hi\n');
+    expect(run(['--', 'sh', '-c', 'exit 9']).status).toBe(9);
+    // The gofer is the front end's: its argv[0] is the `node` the front end runs (one Node spawns has Node's path),
+    // and the command line, the same process as the front end after its exec, is its parent.
+    const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '5'], { cwd: dir, env: { ...process.env, TVISOR_TEST_MARK: dir } });
+    try {
+      let gofers: string[] = [];
+      for (let i = 0; i < 600 && gofers.length === 0; i++) { gofers = gofersOf(dir); await new Promise((res) => setTimeout(res, 50)); }
+      expect(gofers).toHaveLength(1);
+      expect(readFileSync(`/proc/${gofers[0]}/cmdline`, 'utf8').split('\0')[0]).toBe('node');
+      expect(readFileSync(`/proc/${gofers[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]).toBe(String(cli.pid));
+    } finally {
+      cli.kill('SIGTERM');
+      await new Promise((res) => cli.on('exit', res));
+    }
+    expect(run(['--', '/no/such']).status).toBe(127);
+    // With -t the API's sandbox process starts its own: the front end's is ended.
+    expect(spawnSync('script', ['-qec', `${join(REPO, 'bin', 'tvisor')} do -t -- sh -c 'exit 4'`, '/dev/null'], { cwd: dir, timeout: 120_000,
+      env: { ...process.env, TVISOR_TEST_MARK: dir } }).status).toBe(4);
+    expect(gofersOf(dir)).toEqual([]);
+    expect(readFileSync(join(REPO, 'package.json'), 'utf8')).toContain('"tvisor": "bin/tvisor"');
+    expect(existsSync(FRONT_END)).toBe(true);
   });
 });
 
