@@ -37,6 +37,15 @@ export class Zombies {
     return z;
   }
 
+  /** Whether an unreaped zombie satisfies `f` (the stale entries met on the way are dropped). */
+  some(f: (z: ProcessIds) => boolean): boolean {
+    for (const [nsPid, z] of [...this.byNsPid]) {
+      if (!isZombie(z.tid)) this.byNsPid.delete(nsPid);
+      else if (f(z)) return true;
+    }
+    return false;
+  }
+
   /** A new process has the pid: the one that ended with it is gone. */
   forget(nsPid: number): void {
     this.byNsPid.delete(nsPid);

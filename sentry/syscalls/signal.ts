@@ -149,7 +149,8 @@ function pidfdSignal(t: Task, k: Kernel, pidfd: number, sig: number, flags: numb
  * kill(-1): every process of the caller's namespace but itself and init, as
  * kill_something_info: each one the caller may signal (permitted) gets it,
  * and the call reports no EPERM, only that there was none (ESRCH) or an
- * invalid signal (EINVAL, when there is one to refuse it).
+ * invalid signal (EINVAL, when there is one to refuse it). A zombie counts
+ * (Linux walks every task it still has) and takes nothing.
  */
 function killAll(t: Task, k: Kernel, sig: number): number {
   let count = 0;
@@ -160,7 +161,7 @@ function killAll(t: Task, k: Kernel, sig: number): number {
     count++;
     if (validSignal(sig) && sig !== 0 && permitted(t, leader, sig)) k.platform.kill(tg.tgid, sig);
   }
-  if (count === 0) throw new SysErr(E.ESRCH);
+  if (count === 0 && !k.zombies.some((z) => z.tg !== t.tg && inCallersView(t, z.tg))) throw new SysErr(E.ESRCH);
   if (!validSignal(sig)) throw new SysErr(E.EINVAL);
   return 0;
 }

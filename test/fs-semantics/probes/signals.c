@@ -197,10 +197,22 @@ CASE(kill_all_processes) {
   waitpid(leader, NULL, 0);
 }
 
+// kill(-1) counts every process but the caller and init, a zombie too (kill_something_info walks every task Linux
+// still has): with an unreaped child the only other process, it finds one (natively the host has others as well).
+CASE(kill_all_finds_a_zombie) {
+  fflush(stdout);
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  siginfo_t si;
+  waitid(P_PID, child, &si, WEXITED | WNOWAIT);
+  SHOW("signal 0 to all, an unreaped child the only other process", kill(-1, 0));
+  reap(child);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(kill_between_users); RUN(kill_by_real_uid); RUN(pidfd_signal_between_users); RUN(sigcont_within_a_session);
   RUN(process_group_of_users); RUN(kill_all_processes); RUN(stop_and_continue); RUN(signals_to_a_zombie);
-  RUN(group_outlives_its_leader);
+  RUN(group_outlives_its_leader); RUN(kill_all_finds_a_zombie);
   return 0;
 }
