@@ -25,10 +25,10 @@ export interface Mark {
   ignored(): void;
 }
 
-/** The host's view: drains its pending events before a change (they came first), drops the ones the change itself causes after. */
 /** The sentry's own change, as the host may report it: entries of directories, and files themselves. */
 export interface OwnChange { entries: [dir: Inode, name: string][]; files: Inode[] }
 
+/** The host's view: drains its pending events before a change (they came first), drops the ones the change itself causes after. */
 export interface HostEvents {
   drain(): void;
   /** Reads what the host has queued: its report of `own` is dropped, the rest (other processes' changes) delivered. */
