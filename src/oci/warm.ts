@@ -69,18 +69,10 @@ export async function serveWarm(listenFd: number, parent: number): Promise<void>
   const conn = libcCalls.accept4(listenFd, null, null, SOCK_CLOEXEC);
   closeSync(listenFd);
   if (conn < 0) process.exit(3);
-  const handed = receive(conn);
-  const answer = answering(conn);
   // Whatever the command's status, this process served it: the pod's sandbox replaces a warm command line that
   // exits 0.
-  const end = (kind: number, code: number) => { answer(kind, code); process.exit(0); };
-  await serve(handed, {
-    context: (h) => h.fds.length === 4
-      ? { waiter: { pid: h.waiterPid, sock: h.fds[3]! }, serves: (c) => c === 'create', toNode: () => end(ANSWER_NODE, 0),
-        finish: (code) => end(ANSWER_EXIT, code) }
-      : null,
-    toNode: () => end(ANSWER_NODE, 0),
-  });
+  await serve(conn, receive(conn), (h) => h.fds.length === 4
+    ? { waiter: { pid: h.waiterPid, sock: h.fds[3]! }, serves: (c) => c === 'create' } : null, () => process.exit(0));
 }
 
 /**
@@ -97,21 +89,10 @@ export async function serveRoot(listenFd: number, lockFd: number, root: string):
   for (let served = 0; served < ROOT_COMMANDS_EACH; served++) {
     const conn = nextConnection(listenFd, root);
     const handed = receive(conn);
-    const answer = answering(conn);
-    await new Promise<void>((done) => {
-      const end = (kind: number, code: number) => { answer(kind, code); done(); };
-      void serve(handed, {
-        context: (h) => {
-          const toNode = () => end(ANSWER_NODE, 0);
-          const finish = (code: number) => end(ANSWER_EXIT, code);
-          if (h.fds.length === 4 && h.waiterPid > 0) {
-            return { spare: { pid: h.waiterPid, sock: h.fds[3]! }, serves: (c) => c === 'create', toNode, finish };
-          }
-          return h.fds.length === 3 && h.waiterPid === 0 ? { serves: (c) => ROOT_COMMANDS.has(c), toNode, finish } : null;
-        },
-        toNode: () => end(ANSWER_NODE, 0),
-      });
-    });
+    await new Promise<void>((done) => void serve(conn, handed, (h) => {
+      if (h.fds.length === 4 && h.waiterPid > 0) return { spare: { pid: h.waiterPid, sock: h.fds[3]! }, serves: (c) => c === 'create' };
+      return h.fds.length === 3 && h.waiterPid === 0 ? { serves: (c) => ROOT_COMMANDS.has(c) } : null;
+    }, done));
     backInPlace(own, conn, handed);
   }
   spawnRootWarm(listenFd, lockFd, root, own.env);
@@ -186,31 +167,29 @@ function holdsContainers(root: string): boolean {
   try { return readdirSync(root, { withFileTypes: true }).some((d) => d.isDirectory()); } catch { return false; }
 }
 
-/** How a command is answered on `conn`, once. */
-function answering(conn: number): (kind: number, code: number) => void {
-  let answered = false;
-  return (kind, code) => {
-    if (answered) return;
-    answered = true;
+/** What a warm command line offers a request: the commands it serves it, with the waiter or spare it came with. */
+type Offer = Pick<WarmContext, 'waiter' | 'spare' | 'serves'>;
+
+/**
+ * Runs the handed command in the caller's place if `offer` serves it (null: it does not), answers it on `conn`
+ * once, with its exit status or "Node", and then calls `answered`.
+ */
+async function serve(conn: number, handed: Handed | null, offer: (h: Handed) => Offer | null, answered: () => void): Promise<void> {
+  let sent = false;
+  const end = (kind: number, code: number) => {
+    if (sent) return;
+    sent = true;
     const bytes = new Uint8Array(Int32Array.of(kind, code).buffer);
     native.send(conn, bytes, bytes.length, null, 0);
+    answered();
   };
-}
-
-interface Serving {
-  /** The command's context if the request is one this warm command line serves, else null. */
-  context(h: Handed): WarmContext | null;
-  /** Sends a request back unserved. */
-  toNode(): void;
-}
-
-/** Runs the handed command in the caller's place, if `s` serves it; its context answers it. */
-async function serve(handed: Handed | null, s: Serving): Promise<void> {
-  const warm = handed && s.context(handed);
+  const toNode = () => end(ANSWER_NODE, 0);
+  const served = handed && offer(handed);
   // Help is the Node command line's (it has `do` as well); so is any command the runtime's program does not have.
-  if (!handed || !warm || handed.argv.some((a) => a === '--help' || a === '-h' || a === 'help') || !becomeCaller(handed)) {
-    return s.toNode();
+  if (!handed || !served || handed.argv.some((a) => a === '--help' || a === '-h' || a === 'help') || !becomeCaller(handed)) {
+    return toNode();
   }
+  const warm: WarmContext = { ...served, toNode, finish: (code) => end(ANSWER_EXIT, code) };
   const program = newProgram().exitOverride();
   registerRuntime(program, warm);
   program.on('command:*', () => warm.toNode());
