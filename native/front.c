@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +55,29 @@ enum { TV_WARM_MAGIC = 0x7476776d, TV_WARM_EXIT = 0, TV_WARM_NODE = 1 };
 
 extern char **environ;
 
+// The fd table every Node process started here begins with (slots).
+#define TV_FD_TABLE 4096
+
+// A Node process has threads from its start, which share its fd table, so each time the table grows (the kernel
+// doubles it: past 256 fds, 512, 1024, ...) expand_fdtable waits for an RCU grace period, 16-24 ms on these VMs,
+// with the process's fd calls blocked: the sentry crossed 256 and 512 fds within its first few hundred opens (one
+// for each guest description it keeps until its sweep). Grown here, where this process has one thread, the table
+// costs no wait, and exec keeps it (fork does not: each child grows its own before its exec). The fd limit is
+// raised for that one dup2 only.
+static void presize_fd_table(void) {
+  struct rlimit was, raised;
+  if (getrlimit(RLIMIT_NOFILE, &was) != 0) return;
+  raised = was;
+  if (raised.rlim_cur != RLIM_INFINITY && raised.rlim_cur < TV_FD_TABLE)
+    raised.rlim_cur = raised.rlim_max == RLIM_INFINITY || raised.rlim_max >= TV_FD_TABLE ? TV_FD_TABLE : raised.rlim_max;
+  if (raised.rlim_cur != was.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) != 0) raised = was;
+  int top = raised.rlim_cur == RLIM_INFINITY || raised.rlim_cur >= TV_FD_TABLE ? TV_FD_TABLE - 1 : (int)raised.rlim_cur - 1;
+  int any = open("/", O_PATH | O_CLOEXEC);
+  if (any >= 0 && top > any && dup3(any, top, O_CLOEXEC) == top) close(top);
+  if (any >= 0) close(any);
+  if (raised.rlim_cur != was.rlim_cur) setrlimit(RLIMIT_NOFILE, &was);
+}
+
 static char self_dir[PATH_MAX];
 
 // Runs the command with Node: the only way out but a warm answer.
@@ -68,6 +92,7 @@ static void run_node(char **argv, int root_has_warm) {
   args[0] = "node";
   args[1] = cli;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  presize_fd_table();
   execv(TV_NODE, args);
   execvp("node", args);
   fprintf(stderr, "tvisor: cannot run node: %s\n", strerror(errno));
@@ -174,7 +199,7 @@ static int connect_warm(const char *root, const char *sandbox) {
 }
 
 // A process of the command's, in a session of its own as create's sandbox is, with `end` as its fd 3.
-static pid_t start_child(int end, const char *path, char *const *args, int null_stdio) {
+static pid_t start_child(int end, const char *path, char *const *args, int null_stdio, int is_node) {
   pid_t pid = fork();
   if (pid != 0) return pid;
   setsid();
@@ -184,6 +209,7 @@ static pid_t start_child(int end, const char *path, char *const *args, int null_
     for (int fd = 0; fd < 3; fd++) if (null < 0 || dup2(null, fd) < 0) _exit(125);
   }
   syscall(SYS_close_range, 4, ~0U, 0);
+  if (is_node) presize_fd_table();
   execv(path, args);
   execvp(args[0], args);
   _exit(125);
@@ -194,7 +220,7 @@ static pid_t start_waiter(int end) {
   char path[PATH_MAX + 32];
   snprintf(path, sizeof path, "%s/tvisor-waiter", self_dir);
   char *const args[] = {path, "137", NULL};
-  return start_child(end, path, args, 1);
+  return start_child(end, path, args, 1, 0);
 }
 
 // A spare sandbox process (src/sandbox-main.ts --spare) for a create the root's warm command line serves: with
@@ -204,7 +230,7 @@ static pid_t start_spare(int end, const char *root, const char *id) {
   snprintf(script, sizeof script, "%s/../../dist/bundle/src/sandbox-main.js", self_dir);
   snprintf(name, sizeof name, "%s/%s", root, id);
   char *const args[] = {"node", script, "--spare", name, NULL};
-  return start_child(end, TV_NODE, args, 0);
+  return start_child(end, TV_NODE, args, 0, 1);
 }
 
 static int send_request(int sock, char **argv, pid_t waiter, int end) {
@@ -327,6 +353,7 @@ static void start_do_gofer(void) {
     char script[PATH_MAX + 64];
     snprintf(script, sizeof script, "%s/../../dist/bundle/gofer/main.js", self_dir);
     char *const args[] = {"node", script, "--sock-fd", "3", NULL};
+    presize_fd_table();
     execv(TV_NODE, args);
     execvp("node", args);
     _exit(125);

@@ -145,6 +145,11 @@ describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
       expect(gofers).toHaveLength(1);
       expect(readFileSync(`/proc/${gofers[0]}/cmdline`, 'utf8').split('\0')[0]).toBe('node');
       expect(readFileSync(`/proc/${gofers[0]}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]).toBe(String(cli.pid));
+      // Both Node processes start with an fd table of 4096 slots, grown before their threads existed, so that theirs
+      // never grows with the threads sharing it (each growth waits for an RCU grace period).
+      const fdSize = (pid: number | string) => Number(/FDSize:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      expect(fdSize(gofers[0]!)).toBe(4096);
+      expect(fdSize(cli.pid!)).toBe(4096);
     } finally {
       cli.kill('SIGTERM');
       await new Promise((res) => cli.on('exit', res));
