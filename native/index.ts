@@ -71,6 +71,7 @@ export const native = bindings(lib, {
   notifSend: fn<(listener: number, idLo: number, idHi: number, val: number, error: number, cont: number) => number>('int tv_notif_send(int listener, uint32_t id_lo, uint32_t id_hi, int64_t val, int error, int cont)'),
   notifAddfd: fn<(listener: number, idLo: number, idHi: number, tid: number, srcfd: number, cloexec: number) => number>('int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec)'),
   send: fn<(sock: number, buf: Uint8Array, len: number, fds: Int32Array | null, nfds: number) => number>('int tv_send(int sock, const uint8_t *buf, int len, const int *fds, int nfds)'),
+  sendHere: fn<(sock: number, buf: Uint8Array, len: number, peer: number, peerCpu: Int32Array) => number>('int tv_send_here(int sock, const uint8_t *buf, int len, int peer, _Inout_ int *peer_cpu)'),
   recv: fn<(sock: number, buf: Uint8Array, cap: number, fds: Int32Array, maxfds: number, nfds: Int32Array) => number>('int tv_recv(int sock, _Out_ uint8_t *buf, int cap, _Out_ int *fds, int maxfds, _Out_ int *nfds)'),
   socketpair: fn<(out: Int32Array) => number>('int tv_socketpair(_Out_ int *out)'),
   signalPipe: fn<(signals: Int32Array, n: number) => number>('int tv_signal_pipe(const int *signals, int n)'),

@@ -333,5 +333,5 @@ export function goferRef(g: GoferProcess, deadlineMs: number, log: Log): GoferRe
     log.error({ pid: g.pid, deadlineMs }, `a gofer did not answer within ${deadlineMs} ms: killing it`);
     try { process.kill(g.pid, 'SIGKILL'); } catch { /* gone already */ }
   };
-  return { client: new GoferClient(g.sock, { ms: deadlineMs, stalled }), pid: g.pid, users: new Set() };
+  return { client: new GoferClient(g.sock, { ms: deadlineMs, stalled }, g.pid), pid: g.pid, users: new Set() };
 }

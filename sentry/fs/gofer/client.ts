@@ -56,8 +56,18 @@ export class GoferClient {
   /** Called before each request (--strace shows the round trips). */
   onRequest: ((op: OpName, path: string) => void) | null = null;
 
-  /** sock: the sentry's end of a gofer's socketpair; the client owns it. */
-  constructor(private sock: number, private readonly deadline: GoferDeadline = { ms: 0, stalled: null }) {
+  /** The CPU the gofer's process was last held to (native.sendHere), -1 before the first request. */
+  private readonly peerCpu = Int32Array.of(-1);
+
+  /**
+   * sock: the sentry's end of a gofer's socketpair; the client owns it.
+   * peer: the gofer's pid, held to the CPU the sentry sends from, so that
+   * each round trip hands one CPU over instead of waking an idle one each
+   * way (docs/design.md, "Round trips of a walk"); 0 for a server that is not
+   * the sandbox's process (an in-memory volume is the host program's).
+   */
+  constructor(private sock: number, private readonly deadline: GoferDeadline = { ms: 0, stalled: null },
+    private readonly peer = 0) {
     this.codec = sharedCodec ??= loadCodec();
     // The socket's own timeouts: a deadline that costs no call of its own per request.
     if (deadline.ms > 0) {
@@ -76,7 +86,7 @@ export class GoferClient {
    */
   static start(attaches: GoferAttach[], opts: GoferOptions = {}): { client: GoferClient; pid: number } {
     const gofer = spawnGofer(opts);
-    const client = new GoferClient(gofer.sock);
+    const client = new GoferClient(gofer.sock, undefined, gofer.pid);
     client.attach(attaches);
     return { client, pid: gofer.pid };
   }
@@ -104,7 +114,7 @@ export class GoferClient {
     const release = this.released.length > 0 ? this.released : undefined;
     if (release) this.released = [];
     const bytes = this.codec.encodeRequest({ seq, attach, path: nameBytes(path), release, [op]: args });
-    const sent = native.send(this.sock, bytes, bytes.length, null, 0);
+    const sent = native.sendHere(this.sock, bytes, bytes.length, this.peer, this.peerCpu);
     if (sent === -E.EAGAIN) this.stalled(op);
     if (sent < 0) throw new SysErr(E.EIO, 'gofer gone');
     const n = native.recv(this.sock, this.buf, this.buf.length, this.fds, this.fds.length, this.nfds);
