@@ -9,7 +9,7 @@
 // AttachRoot); anything that needs a directory of it gets ENOTDIR.
 import { closeSync, fstatSync } from 'node:fs';
 import { native } from '../native/index.js';
-import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, type Response, UTIME_OMIT,
+import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName, PACKED_STAT_BYTES, type Response, UTIME_OMIT,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
 import { E } from '../sentry/abi/errno.js';
 import { AT, F, O, RESOLVE } from '../sentry/abi/flags.js';
@@ -22,8 +22,8 @@ const SEEK_SET = 0;
 const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
 const READDIR_PAGE_BYTES = 96 * 1024;
-/** What one entry's lstat adds to a page, encoded. */
-const STAT_BYTES = 120;
+/** What one entry's lstat adds to a page, encoded (its bytes and their field's tag and length). */
+const STAT_BYTES = PACKED_STAT_BYTES + 2;
 /** XATTR_SIZE_MAX, XATTR_LIST_MAX; also more than PATH_MAX for readlink. */
 const XATTR_MAX = 65536;
 

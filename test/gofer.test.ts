@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
   readlinkSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCodec, MAX_MESSAGE } from '../gofer/protocol.js';
+import { loadCodec, MAX_MESSAGE, packStat, unpackStat, type WireStat } from '../gofer/protocol.js';
 import { GoferClient } from '../sentry/fs/gofer/client.js';
 import { spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import { E, SysErr } from '../sentry/abi/errno.js';
@@ -468,6 +468,38 @@ describe('gofer: protocol and life cycle', () => {
     closeSync(g.sock);
     // What could not be decoded is logged, where the sentry asked.
     expect(readFileSync(log, 'utf8')).toMatch(/^tvisor-gofer: request 0: /);
+  });
+
+  it('carries attributes exactly, packed: 53-bit numbers, times before 1970, with and without a birth time', () => {
+    const st: WireStat = { dev: 2 ** 53 - 1, ino: 2 ** 53 - 2, mode: S_IFREG | 0o4755, nlink: 2 ** 32 + 1, uid: 2 ** 32 - 1,
+      gid: 65534, rdev: 0x1234_5678_9a, size: 2 ** 52 + 3, blksize: 4096, blocks: 2 ** 40, atime: { sec: -1, nsec: 999_999_999 },
+      mtime: { sec: -(2 ** 40), nsec: 0 }, ctime: { sec: 2 ** 40, nsec: 1 }, btime: { sec: 0, nsec: 5 } };
+    expect(unpackStat(packStat(st))).toEqual(st);
+    const { btime: _, ...unborn } = st;
+    expect(unpackStat(packStat(unborn))).toEqual(unborn);
+    const codec = loadCodec();
+    const res = codec.decodeResponse(codec.encodeResponse({ seq: 7, stat: st, stats: [unborn, st],
+      dirents: [{ name: Buffer.from('a'), ino: 3, type: DT_REG, stat: st }, { name: Buffer.from('b'), ino: 4, type: DT_DIR }] }));
+    expect(res).toMatchObject({ seq: 7, stat: st, stats: [unborn, st] });
+    expect(res.dirents[0]!.stat).toEqual(st);
+    expect(res.dirents[1]!.stat).toBeUndefined();
+    expect(codec.decodeResponse(codec.encodeResponse({ seq: 8, errno: E.ENOENT })).stat).toBeNull();
+    expect(() => unpackStat(new Uint8Array(10))).toThrow(RangeError);
+  });
+
+  it('runs on the CPU its client sends from: each round trip hands that CPU over instead of waking another', () => {
+    const allowed = (p: number) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1];
+    // One CPU given to the client's thread, so that it cannot move between its request and the look below.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const own = allowed(tid);
+    const first = own.split(/[,-]/)[0]!;
+    execFileSync('taskset', ['-pc', first, String(tid)]);
+    try {
+      client.lstat(0, 'dir/a');
+      expect(allowed(pid)).toBe(first);
+    } finally {
+      execFileSync('taskset', ['-pc', own, String(tid)]);
+    }
   });
 
   it('is given up past its deadline when it stops answering: hung up on, told of once, and every later call fails', async () => {
