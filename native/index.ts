@@ -152,6 +152,9 @@ export const libcCalls = bindings(libc, {
   inotifyInit1: fn<(flags: number) => number>('int inotify_init1(int flags)'),
   inotifyAddWatch: fn<(fd: number, path: string, mask: number) => number>('int inotify_add_watch(int fd, const char *path, uint32_t mask)'),
   inotifyRmWatch: fn<(fd: number, wd: number) => number>('int inotify_rm_watch(int fd, int wd)'),
+  // The check for inotify's close events (sentry/kernel/inotify.ts).
+  timerfdCreate: fn<(clock: number, flags: number) => number>('int timerfd_create(int clock, int flags)'),
+  timerfdSettime: fn<(fd: number, flags: number, spec: BigInt64Array, old: null) => number>('int timerfd_settime(int fd, int flags, const int64_t *spec, void *old)'),
   send: fn<(fd: number, buf: Uint8Array, len: number, flags: number) => number>('int64_t send(int fd, const uint8_t *buf, size_t len, int flags)'),
   ioctlInt: fn<(fd: number, req: number, out: Int32Array) => number>('int ioctl(int fd, unsigned long req, _Out_ int32_t *out)'),
   poll: fn<(fds: Int16Array, n: number, timeout: number) => number>('int poll(_Inout_ int16_t *fds, uint64_t n, int timeout)'),

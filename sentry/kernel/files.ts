@@ -226,13 +226,16 @@ export class FileRegistry {
 
   /**
    * Closes the sentry's copy of the descriptions `which` selects that no
-   * guest process holds any more. The sentry's copy would otherwise keep
-   * their flock and OFD locks (which belong to the description) alive.
+   * guest process holds any more, and says how many of them one still holds.
+   * The sentry's copy would otherwise keep their flock and OFD locks (which
+   * belong to the description) alive, and hide their last close from inotify.
    */
-  dropUnheld(which: (d: FileDescription) => boolean): void {
+  dropUnheld(which: (d: FileDescription) => boolean): number {
     const candidates = this.select(which);
-    if (candidates.size === 0) return;
-    this.drop(candidates, this.held(candidates, candidates.size));
+    if (candidates.size === 0) return 0;
+    const live = this.held(candidates, candidates.size);
+    this.drop(candidates, live);
+    return live.size;
   }
 
   /**

@@ -8,7 +8,11 @@
 // instance per sandbox watches the host files behind watched sandbox files
 // (a tmpfs file's host file, a bind mount's host files) and its events are
 // translated to the guest's watches: native writes and reads, and the
-// changes host processes make in a bind mount.
+// changes host processes make in a bind mount. close(2) runs natively too,
+// and the sentry's copy of each description keeps the host file open past
+// the guest's last close: the last close of a watched file is found by
+// looking (the file registry's held check), before each change and on a
+// timer while such a file is open, and the copy is closed then.
 import { closeSync, readSync } from 'node:fs';
 import koffi from '../../native/koffi.js';
 import { E, SysErr } from '../abi/errno.js';
@@ -19,8 +23,9 @@ import { bytesName, nameBytes } from '../abi/names.js';
 import { SO, SOL_SOCKET } from '../abi/socket.js';
 import { type Inode, lookupChild } from '../vfs/inode.js';
 import { isDir, isReg } from '../abi/stat.js';
-import { deleted, IN, IN_ALL_EVENTS, type HostEvents, type Mark, type OwnChange, addMark, beforeChange, marksOf, notifyEntry,
-  notifyInode, removeMark, setHostEvents } from '../vfs/notify.js';
+import { closed, deleted, IN, IN_ALL_EVENTS, IN_CLOSE, type HostEvents, type Mark, type OwnChange, addMark, beforeChange,
+  marksOf, notifyEntry, notifyInode, removeMark, setHostEvents, wantsClose } from '../vfs/notify.js';
+import type { FileDescription } from './files.js';
 
 const EVENT_SIZE = 16;
 const DT_REG = 8;
@@ -34,6 +39,21 @@ const MAX_INSTANCES = 128;
 const MAX_WATCHES = 8192;
 /** Room kept in the queue for IN_Q_OVERFLOW (one event's socket buffer charge, generously). */
 const OVERFLOW_ROOM = 2048;
+/** How long a guest's last close of a watched file may wait for its event when no other call comes first. */
+const CLOSE_CHECK_NS = 10_000_000n;
+const CLOCK_MONOTONIC = 1;
+const TFD_NONBLOCK = 0o4000, TFD_CLOEXEC = 0o2000000;
+
+/** The descriptions whose last close a watch wants (an O_PATH one has none). */
+const closeWatched = (d: FileDescription) => !(d.flags & O.PATH) && wantsClose(d.at.inode);
+
+/** What the kernel does for inotify: its event loop watches fds; its file registry drops the copies no guest holds. */
+export interface InotifyKernel {
+  watch(fd: number, f: () => void): void;
+  unwatch(fd: number): void;
+  /** FileRegistry.dropUnheld: each copy closed reaches `lastClose`; answers how many of those selected are still held. */
+  dropUnheld(which: (d: FileDescription) => boolean): number;
+}
 
 /** struct inotify_event, its name NUL-padded to a multiple of 16 as Linux pads it. */
 function encodeEvent(wd: number, mask: number, cookie: number, name: string): Uint8Array {
@@ -88,11 +108,15 @@ export class Instance {
     const w = this.byInode.get(inode);
     if (w) {
       if (mask & IN.MASK_CREATE) throw new SysErr(E.EEXIST);
-      w.mask = mask & IN.MASK_ADD ? w.mask | bits : bits;
+      const now = mask & IN.MASK_ADD ? w.mask | bits : bits;
+      if (now & IN_CLOSE && !(w.mask & IN_CLOSE)) this.system.closesWatched(inode, 1);
+      else if (w.mask & IN_CLOSE && !(now & IN_CLOSE)) this.system.closesWatched(inode, -1);
+      w.mask = now;
       addMark(inode, w);
       return w.wd;
     }
     if (this.system.watches >= MAX_WATCHES) throw new SysErr(E.ENOSPC);
+    if (bits & IN_CLOSE) this.system.closesWatched(inode, 1);
     const nw = new Watch(this, this.nextWd++, inode, bits);
     this.byWd.set(nw.wd, nw);
     this.byInode.set(inode, nw);
@@ -115,6 +139,7 @@ export class Instance {
     this.byWd.delete(w.wd);
     this.byInode.delete(w.inode);
     this.system.watches--;
+    if (w.mask & IN_CLOSE) this.system.closesWatched(w.inode, -1);
     removeMark(w.inode, w);
     return true;
   }
@@ -164,8 +189,15 @@ export class Inotify implements HostEvents {
   /** Watched directories followed file by file (track), and those files' names in them. */
   private readonly dirFiles = new Map<Inode, Map<string, Inode>>();
   private readonly namesOf = new Map<Inode, Array<[Inode, string]>>();
+  /** Watches that want close events: while there are any, the copies of the files they watch are checked. */
+  private closeWatches = 0;
+  /** A one-shot timer (timerfd) for the check when no other call comes; -1 until the first. */
+  private closeTimer = -1;
+  private closeTimerArmed = false;
+  private readonly closeTimerSpec = BigInt64Array.of(0n, 0n, 0n, CLOSE_CHECK_NS);
+  private readonly timerBuf = new Uint8Array(8);
 
-  constructor(private readonly k: { watch(fd: number, f: () => void): void; unwatch(fd: number): void }) {
+  constructor(private readonly k: InotifyKernel) {
     setHostEvents(this);
   }
 
@@ -223,6 +255,47 @@ export class Inotify implements HostEvents {
     inst.close();
   }
 
+  // ---- close events ----
+
+  /**
+   * A watch on `inode` starts (+1) or stops (-1) wanting close events.
+   * Before it starts, what is due goes to the watches that were there, and
+   * the copies of `inode`'s (or its entries') descriptions that no guest
+   * holds already are closed unreported: their last close came before the
+   * watch, which Linux would not tell it.
+   */
+  closesWatched(inode: Inode, change: 1 | -1): void {
+    if (change > 0) {
+      this.drain();
+      this.k.dropUnheld((d) => d.at.inode === inode || d.at.inode.parent === inode);
+    }
+    this.closeWatches += change;
+  }
+
+  /** The sentry closed its copy of `d`, which no guest held any more: its last close (fsnotify_close). */
+  lastClose(d: FileDescription): void {
+    if (!(d.flags & O.PATH)) closed(d.at.inode, (d.flags & O.ACCMODE) !== O.RDONLY);
+  }
+
+  /** Reports the last closes of watched files so far; while one is still open, the timer looks again. */
+  private closes(): void {
+    if (this.closeWatches > 0 && this.k.dropUnheld(closeWatched) > 0) this.armCloseTimer();
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimerArmed) return;
+    if (this.closeTimer < 0) {
+      this.closeTimer = sys(libcCalls.timerfdCreate(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+      this.k.watch(this.closeTimer, () => {
+        try { readSync(this.closeTimer, this.timerBuf); } catch { /* EAGAIN: read already */ }
+        this.closeTimerArmed = false;
+        this.drain();
+      });
+    }
+    sys(libcCalls.timerfdSettime(this.closeTimer, 0, this.closeTimerSpec, null));
+    this.closeTimerArmed = true;
+  }
+
   // ---- the host's inotify ----
 
   private hostInotify(): number {
@@ -244,6 +317,7 @@ export class Inotify implements HostEvents {
    * their data events go to the directory's watches with that name.
    */
   track(inode: Inode): void {
+    if (this.closeWatches > 0 && wantsClose(inode)) this.armCloseTimer();
     const watched = (marksOf(inode)?.size ?? 0) > 0;
     const wanted = watched || this.namesOf.has(inode);
     if (!wanted && !this.hostWdOf.has(inode) && !this.dirFiles.has(inode)) return;
@@ -315,9 +389,14 @@ export class Inotify implements HostEvents {
     set.add(inode);
   }
 
-  /** Reads the host's queued events and hands them to the sandbox's watches. */
+  /**
+   * Reads the host's queued events and hands them to the sandbox's watches,
+   * then the last closes of watched files: a native write comes before the
+   * close that follows it, and both before the sentry's next change.
+   */
   drain(): void {
     for (const ev of this.read()) this.translate(ev.wd, ev.mask, ev.cookie, ev.name);
+    this.closes();
   }
 
   afterOwn(own: OwnChange): void {

@@ -93,7 +93,9 @@ export class Kernel {
   /** The sandbox place of each host FIFO the sandbox opened ("dev:ino"), for fstat of the fds it gave. */
   readonly fifos = new Map<string, VfsPath>();
   /** The sandbox's inotify instances (and the host inotify behind them). */
-  readonly inotify = new Inotify(this);
+  readonly inotify = new Inotify({
+    watch: (fd, f) => this.watch(fd, f), unwatch: (fd) => this.unwatch(fd), dropUnheld: (which) => this.files.dropUnheld(which),
+  });
 
   constructor(o: KernelOptions) {
     this.platform = o.platform;
@@ -106,7 +108,10 @@ export class Kernel {
     this.initCtl = o.initCtl;
     this.proc = o.proc;
     this.makeFilesystem = o.makeFilesystem;
-    this.files = new FileRegistry(() => this.threadGroups(), (d) => this.locks.dropDescription(d));
+    this.files = new FileRegistry(() => this.threadGroups(), (d) => {
+      this.locks.dropDescription(d);
+      this.inotify.lastClose(d);
+    });
     holders.inodes = () => this.heldInodes();
   }
 

@@ -16,9 +16,12 @@ export const IN = {
   MASK_ADD: 0x20000000, ISDIR: 0x40000000, ONESHOT: 0x80000000,
 } as const;
 export const IN_ALL_EVENTS = 0xfff;
+export const IN_CLOSE = IN.CLOSE_WRITE | IN.CLOSE_NOWRITE;
 
 /** Who watches an inode: `event` gets every event on it, the caller filters by its mask. */
 export interface Mark {
+  /** The events it wants (IN_* bits). */
+  readonly mask: number;
   /** `name`: the child's name for an event on a watched directory's entry; '' for the inode itself. */
   event(mask: number, cookie: number, name: string): void;
   /** The inode is gone (deleted, or the watch removed by the host): IN_IGNORED, and the mark goes. */
@@ -191,6 +194,26 @@ export function opened(inode: Inode): void {
   host?.drain();
   host?.track(inode);
   changedSelf(inode, IN.OPEN | dirBit(inode));
+}
+
+/** Does a mark on `inode`, or on its parent (whose marks get its events with its name), want its close events? */
+export function wantsClose(inode: Inode): boolean {
+  if (count === 0) return false;
+  for (const i of [inode, inode.parent]) {
+    const s = i ? marks.get(i) : undefined;
+    if (s) for (const m of s) if (m.mask & IN_CLOSE) return true;
+  }
+  return false;
+}
+
+/**
+ * The last of an open's descriptors went (fsnotify_close, at the last fput):
+ * IN_CLOSE_WRITE if the open was for writing, else IN_CLOSE_NOWRITE. The
+ * kernel finds it after the fact: close(2) runs natively (kernel/inotify.ts).
+ */
+export function closed(inode: Inode, forWriting: boolean): void {
+  if (count === 0) return;
+  changedSelf(inode, (forWriting ? IN.CLOSE_WRITE : IN.CLOSE_NOWRITE) | dirBit(inode));
 }
 
 /** A change of the file itself: the host reports it on the file and on its entry in its parent. */

@@ -172,6 +172,39 @@ CASE(close_events) {
   touch("f"); int in = watching("f", IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
   close(open("f", O_RDONLY)); close(open("f", O_WRONLY)); drain(in);
 }
+/* The close that counts is the description's last: a dup's, then a forked child's exit, leave it open. */
+CASE(close_last_of_shared) {
+  touch("f"); int in = watching("f", IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+  int fd = open("f", O_RDWR), two = dup(fd);
+  close(fd); FACT("after the first of two fds\n"); drain(in);
+  pid_t p = fork();
+  if (p == 0) { close(two); _exit(0); }
+  waitpid(p, NULL, 0); FACT("after the child's close\n"); drain(in);
+  close(two); FACT("after the last\n"); drain(in);
+}
+/* A process that exits with the file open closes it; so does exec's close-on-exec. */
+CASE(close_at_exit_and_exec) {
+  touch("f"); int in = watching("f", IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+  pid_t p = fork();
+  if (p == 0) { open("f", O_WRONLY); _exit(0); }
+  waitpid(p, NULL, 0); FACT("exit\n"); drain(in);
+  p = fork();
+  if (p == 0) { open("f", O_RDONLY | O_CLOEXEC); execl("/bin/true", "true", (char *)NULL); _exit(127); }
+  waitpid(p, NULL, 0); FACT("exec\n"); drain(in);
+}
+/* A directory's watch gets its entries' closes with their names, and its own (IN_ISDIR); a close before the watch is none. */
+CASE(close_in_watched_dir) {
+  mkdir("d", 0755); touch("d/a"); touch("d/b");
+  int early = open("d/b", O_WRONLY); close(early);
+  int in = watching("d", IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+  close(open("d/a", O_WRONLY | O_TRUNC)); close(open("d", O_RDONLY | O_DIRECTORY)); close(open("d", O_PATH));
+  drain(in);
+}
+/* Other events and the close keep their order: the write, the close, then a rename. */
+CASE(close_then_rename) {
+  mkdir("d", 0755); int in = watching("d", IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO);
+  int fd = open("d/a", O_CREAT | O_WRONLY, 0644); write(fd, "x", 1); close(fd); rename("d/a", "d/b"); drain(in);
+}
 
 static volatile int dn_signals;
 static void on_dnotify(int s) { (void)s; dn_signals++; }
@@ -191,7 +224,8 @@ int main(int argc, char **argv) {
   RUN(file_self_events); RUN(dir_and_child_watches); RUN(rmdir_watched); RUN(rename_over); RUN(rename_exchange); RUN(dir_self_events);
   RUN(link_and_symlink); RUN(attrib_changes); RUN(open_events); RUN(oneshot); RUN(rm_watch_events); RUN(mask_update);
   RUN(dont_follow); RUN(modify_coalesced); RUN(modify_then_open); RUN(modify_by_another_process); RUN(nonblock_and_fionread); RUN(small_buffer);
-  RUN(dir_child_modify); RUN(close_events);
+  RUN(dir_child_modify); RUN(close_events); RUN(close_last_of_shared); RUN(close_at_exit_and_exec); RUN(close_in_watched_dir);
+  RUN(close_then_rename);
   RUN(dnotify_errors); RUN(dnotify_dir);
   return 0;
 }
