@@ -83,6 +83,8 @@ export const native = bindings(lib, {
   setWinsize: fn<(fd: number, rows: number, cols: number) => number>('int tv_set_winsize(int fd, int rows, int cols)'),
   sysctlIn: fn<(nsfile: string, nstype: number, path: string, value: string) => number>('int tv_sysctl_in(const char *nsfile, int nstype, const char *path, const char *value)'),
   kill: fn<(pid: number, sig: number) => number>('int tv_kill(int pid, int sig)'),
+  // Called with .async (src/cgroup.ts: a move into a cgroup, which waits for an RCU grace period).
+  writeAll: fn<KoffiFunction>('int tv_write_all(int fd, const uint8_t *buf, int len)'),
   bindAs: fn<(sock: number, addr: Uint8Array, len: number, root: number, cwd: number) => number>(
     'int tv_bind_as(int sock, const uint8_t *addr, int len, int root, int cwd)'),
   connectAs: fn<(sock: number, pathFd: number, uid: number, gid: number) => number>(

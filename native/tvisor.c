@@ -1163,6 +1163,18 @@ int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_op
 
 int tv_kill(int pid, int sig) { return kill(pid, sig) < 0 ? -errno : 0; }
 
+// write(2) of the whole of buf, or -errno: for koffi's asynchronous calls,
+// which run on a worker thread whose errno the caller cannot read.
+int tv_write_all(int fd, const void *buf, int len) {
+  for (int done = 0; done < len;) {
+    ssize_t n = write(fd, (const char *)buf + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    done += n;
+  }
+  return len;
+}
+
 // ---- opens that wait (FIFOs) ----
 //
 // Opening a FIFO waits for its peer. The sentry's thread must not wait, so

@@ -18,8 +18,10 @@
 // makes the cgroup before the sandbox process starts and removes it when
 // that process has ended; one left by a CLI that was killed is removed by
 // the next `tvisor do` (when nothing runs in it any more).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { native } from '../native/index.js';
+import { errnoName } from '../sentry/abi/errno.js';
 import { hostStatFields } from '../sentry/host/proc-stat.js';
 
 export interface Limits {
@@ -388,6 +390,18 @@ export class SandboxCgroup {
     for (const procs of this.paths.sentryProcs) for (const pid of pids) writeFileSync(procs, String(pid));
   }
 
+  /**
+   * enterSentry without waiting for it: a move into a cgroup waits in the
+   * kernel for an RCU grace period (10-25 ms here), which a worker thread
+   * then waits out instead of the caller (koffi's asynchronous call). Settles
+   * once every move is made, rejecting with the first failure; until then
+   * the processes must not end, nor the cgroup go.
+   */
+  enterSentryMeanwhile(pids: number[]): Promise<void> {
+    return Promise.all(this.paths.sentryProcs.flatMap((procs) => pids.map((pid) => writeMeanwhile(procs, String(pid)))))
+      .then(() => undefined);
+  }
+
   /** Takes this process back to the cgroups it was made from. */
   leave(): void {
     for (const { h } of this.dirs) if (h.home) writeFileSync(join(h.home, 'cgroup.procs'), String(process.pid));
@@ -442,4 +456,20 @@ export function parseSize(value: string): number {
   if (!m) throw new Error(`${value}: expected a size such as 512m or 2g`);
   const shift = { '': 0, k: 10, m: 20, g: 30, t: 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   return Number(m[1]) * 2 ** shift;
+}
+
+type WriteAll = { async(fd: number, buf: Uint8Array, len: number, cb: (err: unknown, r: number) => void): void };
+
+/** Writes `text` to the file at `path` on a worker thread. */
+function writeMeanwhile(path: string, text: string): Promise<void> {
+  const fd = openSync(path, 'w');
+  const bytes = Buffer.from(text);
+  return new Promise((resolve, reject) => {
+    (native.writeAll as unknown as WriteAll).async(fd, bytes, bytes.length, (err, r) => {
+      closeSync(fd);
+      if (err) reject(err);
+      else if (r < 0) reject(new CgroupError(`moving process ${text} into ${path}: ${errnoName(-r)}`));
+      else resolve();
+    });
+  });
 }

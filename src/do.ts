@@ -58,12 +58,14 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
   const stopper = signalStopper();
   const gofer = handed ?? spawnGofer();
   let cgroup: SandboxCgroup | null = null;
+  let entered: Promise<void> | null = null;
   const guestCgroups: number[] = [];
   let changes: Change[] | null = null;
   let code = 125;
   try {
     cgroup = SandboxCgroup.create({ memory: opts.memory, pids: opts.pids });
-    cgroup?.enterSentry([process.pid, gofer.pid]);
+    // The moves wait for an RCU grace period each (10-25 ms here): a worker thread waits while the sandbox starts.
+    entered = cgroup?.enterSentryMeanwhile([process.pid, gofer.pid]) ?? null;
     if (cgroup) for (const procs of cgroup.paths.guestProcs) guestCgroups.push(openSync(procs, 'w'));
     raiseFdLimit();
     const env = Object.entries(process.env).flatMap(([k, v]) => v === undefined ? [] : [`${k}=${v}`]);
@@ -84,7 +86,10 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
       if (e instanceof boot.CommandNotFound) code = 127;
       throw e;
     }
+    // Made long before (a grace period's wait): one that failed is told now, and fails the command as it would have.
+    await entered;
   } catch (e) {
+    if (e instanceof CgroupError) code = 125;
     process.stderr.write(e instanceof CgroupError
       ? `tvisor: cannot limit the sandbox's memory and processes: ${e.message}\n` +
         'tvisor: run it with --memory=0 --pids=0 to go without these limits\n'
@@ -92,6 +97,8 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
     if (process.env.TVISOR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   }
   for (const fd of guestCgroups) closeSync(fd);
+  // Nothing leaves or ends mid-move (after another failure, that one was told).
+  await entered?.catch(() => {});
   // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes.
   endGofer(gofer.pid);
   if (changes) printChanges(changes);

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compile, sandboxSh, TVISOR, tvisorDo } from './helpers.js';
+import { compile, REPO, sandboxSh, TVISOR, tvisorDo } from './helpers.js';
 
 describe('mount limit', () => {
   it('refuses an rbind past fs.mount-max (100 000) with ENOSPC, whole, and keeps serving', async () => {
@@ -72,6 +72,29 @@ describe('process and memory limits of do', () => {
     const inShell = tvisorDo(['/bin/sh', '-c', `${hog}; echo status=$?; ls -d /usr`], { flags: ['--memory', '64m'] });
     expect(inShell.stdout).toBe('status=137\n/usr\n');
     expect(inShell.status).toBe(0);
+  });
+
+  it('puts the sandbox process and its gofer in the sandbox\'s cgroup (sentry/), the guests in guests/, as the sandbox runs', async () => {
+    const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '2'], { stdio: 'ignore' });
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    const pids = (d: string, s: string) => readFileSync(join(d, s, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    try {
+      while (leftCgroups(cli.pid).length === 0) await pause();
+      const dirs = leftCgroups(cli.pid);
+      // The moves into sentry/ are made beside the sandbox's start; the guests are in guests/ before they run.
+      while (!dirs.every((d) => pids(d, 'guests').length > 0 && pids(d, 'sentry').length >= 2)) await pause();
+      for (const d of dirs) {
+        const sentry = pids(d, 'sentry');
+        expect(sentry).toContain(cli.pid);
+        expect(sentry.filter((p) => p !== cli.pid).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8'))).toEqual(
+          [expect.stringContaining('gofer/main.js')]);
+        expect(pids(d, 'guests')).not.toContain(cli.pid);
+      }
+    } finally {
+      const exited = new Promise((r) => cli.on('exit', r));
+      cli.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('removes the cgroup a killed CLI left, once its sandbox has ended', async () => {
