@@ -83,7 +83,7 @@ static char self_dir[PATH_MAX];
 // Runs the command with Node: the only way out but a warm answer.
 static void run_node(char **argv, int root_has_warm) {
   char cli[PATH_MAX + 32];
-  snprintf(cli, sizeof cli, "%s/../../bin/tvisor.js", self_dir);
+  snprintf(cli, sizeof cli, "%s/../../dist/bundle/src/cli.js", self_dir);
   int argc = 0;
   while (argv[argc]) argc++;
   char **args = calloc(argc + 2, sizeof *args);

@@ -4,13 +4,13 @@
 // file instead of about a hundred (docs/design.md, "Start-up"). Each program
 // is one CommonJS file (NAME.cjs) with the V8 code cache of all its functions
 // beside it (NAME.cjs.cache), and NAME.js, what tvisor starts, runs it with
-// that cache (src/bundles.ts): Node 20 takes no code cache for ES modules.
+// that cache (src/bundles.cts): Node 20 takes no code cache for ES modules.
 // Modules imported lazily are still evaluated only when imported. koffi (a
 // native addon) and pino (loaded only for logs, and it starts worker threads
 // by file name) stay packages.
 import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { writeCodeCache } from '../dist/src/bundles.js';
+import bundles from '../dist/src/bundles.cjs';
 
 const PROGRAMS = { 'src/cli': 'dist/src/cli.js', 'src/sandbox-main': 'dist/src/sandbox-main.js', 'gofer/main': 'dist/gofer/main.js',
   'src/warm-main': 'dist/src/warm-main.js' };
@@ -46,17 +46,19 @@ const { metafile } = await build({
   logLevel: 'warning',
 });
 
-// A script run from a code cache has no loader for import() (src/bundles.ts): a package left outside the bundle is
+// A script run from a code cache has no loader for import() (src/bundles.cts): a package left outside the bundle is
 // required.
 for (const [out, { imports }] of Object.entries(metafile.outputs)) {
   const dynamic = imports.filter((i) => i.kind === 'dynamic-import');
   if (dynamic.length > 0) throw new Error(`${out} would import() ${dynamic.map((i) => i.path).join(', ')}: require it instead`);
 }
 
-// Every program is one directory below dist/bundle/, as dist/src/bundles.js is below dist/.
+// Every program is one directory below dist/bundle/, as dist/src/bundles.cjs is below dist/. Its launcher, NAME.js,
+// is CommonJS (dist/bundle/package.json says so): no ES module loader on a program's start.
+writeFileSync('dist/bundle/package.json', '{ "type": "commonjs" }\n');
 for (const name of Object.keys(PROGRAMS)) {
-  writeCodeCache(`dist/bundle/${name}.cjs`);
+  bundles.writeCodeCache(`dist/bundle/${name}.cjs`);
   const base = name.split('/')[1];
   writeFileSync(`dist/bundle/${name}.js`, `// Made by scripts/bundle.mjs: runs ${base}.cjs with its code cache.\n` +
-    `import { runBundle } from '../../src/bundles.js';\nrunBundle(new URL('./${base}.cjs', import.meta.url));\n`);
+    `require('../../src/bundles.cjs').runBundle(require('node:path').join(__dirname, '${base}.cjs'));\n`);
 }

@@ -34,7 +34,7 @@ function errorLines(fd: number): Log {
 export async function openLog(opts: { debugLog?: string; strace: boolean; straceFd?: number; errorsTo?: number }): Promise<Log> {
   if (!opts.debugLog && !opts.strace) return opts.errorsTo === undefined ? silentLog : errorLines(opts.errorsTo);
   // required, not imported: the programs' bundles are CommonJS run from a code cache, where import() has no loader
-  // (src/bundles.ts).
+  // (src/bundles.cts).
   const pino = createRequire(import.meta.url)('pino') as typeof Pino;
   const logger = opts.debugLog
     ? pino({ level: 'debug' }, pino.destination({ dest: opts.debugLog, sync: true }))

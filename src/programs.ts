@@ -4,8 +4,8 @@
 // hundred (docs/design.md, "Start-up").
 import { repoFile } from '../native/repo.js';
 
-/** The command line (bin/tvisor.js runs it), for a command that starts another of itself. */
-export const CLI_MAIN = repoFile('bin/tvisor.js');
+/** The command line (the front end runs it, and bin/tvisor.js), for a command that starts another of itself. */
+export const CLI_MAIN = repoFile('dist/bundle/src/cli.js');
 /** The sandbox process: the sentry, its gofer's parent. */
 export const SANDBOX_MAIN = repoFile('dist/bundle/src/sandbox-main.js');
 /** A pod's warm command line (src/oci/warm.ts), which serves a joining create handed over by native/build/tvisor. */
