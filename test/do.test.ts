@@ -15,6 +15,19 @@ describe('tvisor do', () => {
     expect(existsSync(`/tmp/${name}`)).toBe(false);
   });
 
+  it('names a program after the path it ran, static or dynamic, by its own name or a symlink\'s', () => {
+    // A static program's host name (the file's, since Linux 6.14) is often the one Linux gives, and then the
+    // sentry leaves it; a dynamic one runs as its loader, and a symlink's name is not the file's.
+    const dir = tempDir('progname');
+    for (const [kind, flags] of [['static', ['-static']], ['dynamic', []]] as const) {
+      const bin = compile('progname', [...flags]);
+      hostSh(`cp ${bin} ${dir}/prog-${kind} && ln -sf prog-${kind} ${dir}/another-${kind}-name-longer-than-15`);
+      const r = sandboxSh(`${dir}/prog-${kind}; ${dir}/another-${kind}-name-longer-than-15`);
+      const long = `another-${kind}-name-longer-than-15`.slice(0, 15);
+      expect(r).toMatchObject({ status: 0, stderr: '', stdout: `prog-${kind} prog-${kind}\n${long} ${long}\n` });
+    }
+  });
+
   it('passes the exit status through, and 128+signal for a signal', () => {
     expect(sandboxSh('exit 7').status).toBe(7);
     expect(sandboxSh('kill -9 $$').status).toBe(137);

@@ -85,16 +85,22 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
-  // Linux names the program after the path it ran (prctl PR_GET_NAME); the host named it after the fd.
-  try {
-    if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), k.stopHooks(task))) {
-      return RESUMED;
+  // Linux names the program after the path it ran (prctl PR_GET_NAME). The host named it after the fd (before
+  // Linux 6.14) or the file's own name (since: the same unless the path ran a symlink or a tmpfs file, whose host
+  // file has a name of its own); only another name costs the injected prctl.
+  let comm = hostComm(task.tid);
+  if (comm !== task.tg.comm) {
+    try {
+      if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), k.stopHooks(task))) {
+        return RESUMED;
+      }
+    } catch (e) {
+      if (!(e instanceof SysErr)) throw e;
+      k.log.warn({ err: e, tid: task.tid }, 'the program keeps the name the host gave it');
     }
-  } catch (e) {
-    if (!(e instanceof SysErr)) throw e;
-    k.log.warn({ err: e, tid: task.tid }, 'the program keeps the name the host gave it');
+    comm = hostComm(task.tid);
   }
-  task.tg.execComm = hostComm(task.tid);
+  task.tg.execComm = comm;
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
