@@ -63,7 +63,7 @@ extern char **environ;
 // with the process's fd calls blocked: the sentry crossed 256 and 512 fds within its first few hundred opens (one
 // for each guest description it keeps until its sweep). Grown here, where this process has one thread, the table
 // costs no wait, and exec keeps it (fork does not: each child grows its own before its exec). The fd limit is
-// raised for that one dup2 only.
+// raised for that one dup3 only.
 static void presize_fd_table(void) {
   struct rlimit was, raised;
   if (getrlimit(RLIMIT_NOFILE, &was) != 0) return;

@@ -66,6 +66,8 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
     cgroup = SandboxCgroup.create({ memory: opts.memory, pids: opts.pids });
     // The moves wait for an RCU grace period each (10-25 ms here): a worker thread waits while the sandbox starts.
     entered = cgroup?.enterSentryMeanwhile([process.pid, gofer.pid]) ?? null;
+    // Awaited below: a failure that comes while the sandbox starts is no unhandled rejection.
+    entered?.catch(() => {});
     if (cgroup) for (const procs of cgroup.paths.guestProcs) guestCgroups.push(openSync(procs, 'w'));
     raiseFdLimit();
     const env = Object.entries(process.env).flatMap(([k, v]) => v === undefined ? [] : [`${k}=${v}`]);

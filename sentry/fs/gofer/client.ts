@@ -63,7 +63,7 @@ export class GoferClient {
    * sock: the sentry's end of a gofer's socketpair; the client owns it.
    * peer: the gofer's pid, held to the CPU the sentry sends from, so that
    * each round trip hands one CPU over instead of waking an idle one each
-   * way (docs/design.md, "Round trips of a walk"); 0 for a server that is not
+   * way (docs/design.md, "A round trip's cost"); 0 for a server that is not
    * the sandbox's process (an in-memory volume is the host program's).
    */
   constructor(private sock: number, private readonly deadline: GoferDeadline = { ms: 0, stalled: null },
