@@ -338,6 +338,16 @@ static int run_root_warm(char **argv, int *present) {
   return code;
 }
 
+// The caller's RLIMIT_NOFILE, in TVISOR_NOFILE ("soft:hard"): Node raises its soft limit to the hard one as it
+// starts, and `do` gives its command the caller's, as a command run natively has it.
+static void note_fd_limit(void) {
+  struct rlimit rl;
+  char text[64];
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  snprintf(text, sizeof text, "%llu:%llu", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  setenv("TVISOR_NOFILE", text, 1);
+}
+
 // `do`'s gofer (dist/bundle/gofer/main.js), started beside the command line instead of by it, so that the two Node
 // start-ups run side by side (docs/design.md, "Start-up"): in the same session, /dev/null for stdin and stdout, its
 // socket as fd 3. The command line finds it in TVISOR_GOFER ("fd,pid"); after the exec it is the command line's child.
@@ -373,6 +383,7 @@ int main(int argc, char **argv) {
   *strrchr(self_dir, '/') = 0;
   // `do` is no runtime command: no warm command line serves it.
   if (argv[1] && strcmp(argv[1], "do") == 0) {
+    note_fd_limit();
     start_do_gofer();
     run_node(argv, 1);
   }

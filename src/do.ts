@@ -10,6 +10,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Change } from '../sentry/fs/overlay/changes.js';
 import type { ExitStatus } from '../sentry/kernel/kernel.js';
 import type { SandboxHooks, SandboxSpec } from '../sentry/boot.js';
+import type { RlimitConfig } from '../sentry/control/process.js';
 import { type GoferProcess, spawnGofer } from '../sentry/fs/gofer/spawn.js';
 import { libcCalls, native } from '../native/index.js';
 import { raiseFdLimit } from '../sentry/host/fd.js';
@@ -50,6 +51,7 @@ function signalStopper(): NonNullable<SandboxHooks['stopper']> {
 /** `do`: the sandbox runs the command and ends with it; its exit status is ours (128 + signal, 127: not found). */
 export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
   const handed = handedGofer();
+  const fdLimit = callersFdLimit();
   if (opts.tty) {
     // The API's sandbox process starts its own.
     if (handed) endGofer(handed.pid);
@@ -73,7 +75,8 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
     const env = Object.entries(process.env).flatMap(([k, v]) => v === undefined ? [] : [`${k}=${v}`]);
     const spec: SandboxSpec = {
       rootfs: opts.root ?? '/', mounts: sandboxMounts(opts.volume, [], 0), startAtBoot: true,
-      process: { args: command, env: mergeEnv(env, opts.env), cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), uid: 0, gid: 0 },
+      process: { args: command, env: mergeEnv(env, opts.env), cwd: opts.cwd ?? (opts.root ? '/' : process.cwd()), uid: 0, gid: 0,
+        rlimits: fdLimit },
       strace: opts.strace ?? false, memory: opts.memory, ...(opts.debugLog ? { debugLog: resolvePath(opts.debugLog) } : {}),
       ...(opts.goferTimeout === undefined ? {} : { goferDeadlineMs: opts.goferTimeout }),
     };
@@ -106,6 +109,20 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
   if (changes) printChanges(changes);
   if (cgroup) endCgroup(cgroup, opts.memory);
   process.exit(code);
+}
+
+const RLIMIT_NOFILE = 7;
+
+/**
+ * The caller's RLIMIT_NOFILE for the command, as the front end (native/front.c) found it before Node raised the
+ * soft limit to the hard one (TVISOR_NOFILE="soft:hard"; taken out of the environment, which the command gets).
+ * Without the front end (`node bin/tvisor.js do`) it is not known: the command has Node's.
+ */
+function callersFdLimit(): RlimitConfig[] {
+  const given = process.env.TVISOR_NOFILE;
+  delete process.env.TVISOR_NOFILE;
+  const m = /^(\d+):(\d+)$/.exec(given ?? '');
+  return m ? [{ resource: RLIMIT_NOFILE, soft: m[1]!, hard: m[2]! }] : [];
 }
 
 /**

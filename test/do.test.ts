@@ -149,6 +149,11 @@ describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
     expect(r.stdout).toBe('0\n4\n');
     expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('hi\n');
     expect(run(['--', 'sh', '-c', 'exit 9']).status).toBe(9);
+    // The command gets the caller's fd limit, which Node raises for itself as it starts.
+    const limited = spawnSync('prlimit', ['--nofile=512:', join(REPO, 'bin', 'tvisor'), 'do', '--', 'sh', '-c',
+      'ulimit -n; ulimit -Hn; env | grep -c ^TVISOR_NOFILE'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+    expect(limited).toMatchObject({ status: 1, stderr: '' });
+    expect(limited.stdout).toBe(`512\n${spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()}\n0\n`);
     // The gofer is the front end's: its argv[0] is the `node` the front end runs (one Node spawns has Node's path),
     // and the command line, the same process as the front end after its exec, is its parent.
     const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '5'], { cwd: dir, env: { ...process.env, TVISOR_TEST_MARK: dir } });
