@@ -375,8 +375,25 @@ static void start_do_gofer(void) {
   setenv("TVISOR_GOFER", handed, 1);
 }
 
+// `tvisor --node ARGS...` (src/programs.ts nodeProgram): Node with ARGS, its fd table grown first; how the
+// sandbox processes that Node spawns start (the API's, a create that Node runs).
+static void run_node_program(char **argv) {
+  int argc = 0;
+  while (argv[argc]) argc++;
+  char **args = calloc(argc + 2, sizeof *args);
+  if (!args) _exit(127);
+  args[0] = "node";
+  for (int i = 0; i < argc; i++) args[i + 1] = argv[i];
+  presize_fd_table();
+  execv(TV_NODE, args);
+  execvp("node", args);
+  fprintf(stderr, "tvisor: cannot run node: %s\n", strerror(errno));
+  _exit(127);
+}
+
 int main(int argc, char **argv) {
   (void)argc;
+  if (argv[1] && strcmp(argv[1], "--node") == 0) run_node_program(argv + 2);
   ssize_t n = readlink("/proc/self/exe", self_dir, sizeof self_dir - 1);
   if (n <= 0) { fprintf(stderr, "tvisor: cannot find itself\n"); return 127; }
   self_dir[n] = 0;

@@ -105,6 +105,8 @@ describe('limits and close', () => {
     const before = mountinfo();
     const sb = await Sandbox.create({ limits: { memory: '256m', pids: 64 } });
     const pid = sb.pid;
+    // Started through the front end (`tvisor --node`): its fd table grown before Node's threads share it.
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^FDSize:\s*4096$/m);
     const run = sb.run(['sleep', '1000']);
     await run.started;
     await sb.exec(['sh', '-c', 'mkfifo /tmp/f; ls / > /dev/null']);

@@ -19,7 +19,7 @@ import type { ControlRequest, ControlResponse } from '../../sentry/control/codec
 import type { ProcessConfig } from '../../sentry/control/process.js';
 import { parseSize, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
-import { SANDBOX_MAIN } from '../programs.js';
+import { nodeProgram, SANDBOX_MAIN } from '../programs.js';
 import { readiness } from './readiness.js';
 import { type Bind, DEFAULT_PATH, envList, mergeEnv, sandboxMounts } from './spec.js';
 import { type VolumeFs, VolumeServer } from './volume.js';
@@ -190,7 +190,7 @@ export class Sandbox {
       delete env.TVISOR_CONSOLE_SOCKET;
       // TVISOR_SENTRY_CPU_PROF=DIR: the sentry writes a V8 CPU profile there (design.md: where a trapped call's time goes).
       const profile = process.env.TVISOR_SENTRY_CPU_PROF;
-      const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), SANDBOX_MAIN, JSON.stringify(spec)],
+      const child = spawn(...nodeProgram([...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), SANDBOX_MAIN, JSON.stringify(spec)]),
         { env, stdio: ['ignore', 'ignore', opts.sandboxStderr ?? 'inherit', 'pipe', ...theirs] });
       for (const fd of theirs.splice(0)) closeSync(fd);
       const line = await new Promise<string>((res) => {

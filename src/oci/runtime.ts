@@ -20,7 +20,7 @@ import { type GoferProcess, spawnGofer } from '../../sentry/fs/gofer/spawn.js';
 import { textName } from '../../sentry/abi/names.js';
 import { type CgroupRecord, type ContainerCgroup, removeContainerCgroup, SandboxCgroup } from '../cgroup.js';
 import { descendants } from '../proctree.js';
-import { CLI_MAIN, SANDBOX_MAIN, WAITER } from '../programs.js';
+import { CLI_MAIN, nodeProgram, SANDBOX_MAIN, WAITER } from '../programs.js';
 import { loadConfig, processConfig, type RuntimeConfig } from './config.js';
 import { ConfigError, RuntimeError } from './errors.js';
 import { runHooks } from './hooks.js';
@@ -80,7 +80,7 @@ function applySysctls(initPid: number, sysctl: Record<string, string>): void {
 async function spawnReporting(argv: string[], terminal: boolean, detached: boolean, env: NodeJS.ProcessEnv,
     onPid: (pid: number) => void, fds: number[] = []): Promise<{ child: ChildProcess; exited: Promise<number>; line: string }> {
   const stdio: StdioOptions = [...(terminal ? ['ignore', 'ignore', 'ignore'] as const : ['inherit', 'inherit', 'inherit'] as const), 'pipe', ...fds];
-  const child = spawn(process.execPath, argv, { detached, env, stdio });
+  const child = spawn(...nodeProgram(argv), { detached, env, stdio });
   onPid(child.pid ?? 0);
   const exited = exitOf(child);
   const line = await new Promise<string>((res) => {
