@@ -80,23 +80,29 @@ static void presize_fd_table(void) {
 
 static char self_dir[PATH_MAX];
 
-// Runs the command with Node: the only way out but a warm answer.
-static void run_node(char **argv, int root_has_warm) {
-  char cli[PATH_MAX + 32];
-  snprintf(cli, sizeof cli, "%s/../../dist/bundle/src/cli.js", self_dir);
-  int argc = 0;
-  while (argv[argc]) argc++;
-  char **args = calloc(argc + 2, sizeof *args);
+// Execs Node with `script` (when not NULL) and then `rest`, its fd table grown first; 127 if it cannot.
+static void exec_node(const char *script, char **rest) {
+  int n = 0;
+  while (rest[n]) n++;
+  char **args = calloc(n + 3, sizeof *args);
   if (!args) _exit(127);
-  if (!root_has_warm) setenv("TVISOR_WARM", "start", 1);
-  args[0] = "node";
-  args[1] = cli;
-  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  int i = 0;
+  args[i++] = "node";
+  if (script) args[i++] = (char *)script;
+  for (int j = 0; j < n; j++) args[i++] = rest[j];
   presize_fd_table();
   execv(TV_NODE, args);
   execvp("node", args);
   fprintf(stderr, "tvisor: cannot run node: %s\n", strerror(errno));
   _exit(127);
+}
+
+// Runs the command with Node: the only way out but a warm answer.
+static void run_node(char **argv, int root_has_warm) {
+  char cli[PATH_MAX + 32];
+  snprintf(cli, sizeof cli, "%s/../../dist/bundle/src/cli.js", self_dir);
+  if (!root_has_warm) setenv("TVISOR_WARM", "start", 1);
+  exec_node(cli, argv + 1);
 }
 
 // The value of a global or create option that takes one: "--opt v" or "--opt=v".
@@ -375,25 +381,11 @@ static void start_do_gofer(void) {
   setenv("TVISOR_GOFER", handed, 1);
 }
 
-// `tvisor --node ARGS...` (src/programs.ts nodeProgram): Node with ARGS, its fd table grown first; how the
-// sandbox processes that Node spawns start (the API's, a create that Node runs).
-static void run_node_program(char **argv) {
-  int argc = 0;
-  while (argv[argc]) argc++;
-  char **args = calloc(argc + 2, sizeof *args);
-  if (!args) _exit(127);
-  args[0] = "node";
-  for (int i = 0; i < argc; i++) args[i + 1] = argv[i];
-  presize_fd_table();
-  execv(TV_NODE, args);
-  execvp("node", args);
-  fprintf(stderr, "tvisor: cannot run node: %s\n", strerror(errno));
-  _exit(127);
-}
-
 int main(int argc, char **argv) {
   (void)argc;
-  if (argv[1] && strcmp(argv[1], "--node") == 0) run_node_program(argv + 2);
+  // `tvisor --node ARGS...` (src/programs.ts nodeProgram): Node with ARGS, its fd table grown first; how the
+  // sandbox processes that Node spawns start (the API's, a create that Node runs).
+  if (argv[1] && strcmp(argv[1], "--node") == 0) exec_node(NULL, argv + 2);
   ssize_t n = readlink("/proc/self/exe", self_dir, sizeof self_dir - 1);
   if (n <= 0) { fprintf(stderr, "tvisor: cannot find itself\n"); return 127; }
   self_dir[n] = 0;

@@ -394,6 +394,21 @@ static void release(struct held *h) {
   if (h->on) sched_setaffinity(h->tid, sizeof h->mask, &h->mask);
 }
 
+// Keeps thread `tid` on the CPU this thread runs on, for a thread that only
+// ever runs while this one waits for it (the gofer, the ptrace waiter): held
+// there when that is not `*held_cpu`, the CPU it was last held to (-1: none
+// yet), which it updates. A CPU it may not use (another cpuset) is noted and
+// not asked again.
+static void keep_here(pid_t tid, int *held_cpu) {
+  int cpu = sched_getcpu();
+  if (tid <= 0 || cpu < 0 || cpu == *held_cpu) return;
+  cpu_set_t here;
+  CPU_ZERO(&here);
+  CPU_SET(cpu, &here);
+  sched_setaffinity(tid, sizeof here, &here);
+  *held_cpu = cpu;
+}
+
 // Answers a notification with a new descriptor: the sentry's `srcfd`,
 // duplicated into task `tid`, is the call's return value. ADDFD wakes the
 // task with a plain wake-up to install the descriptor and waits for it to
@@ -486,21 +501,6 @@ static int start_waiter(void) {
   return start_thread(waiter_main, NULL, NULL);
 }
 
-// Holds the waiter thread to the CPU this thread runs on, when it moved: the
-// waiter's wake-ups (by this thread's sem_post, by a guest's stop) and its
-// eventfd's (of this thread) then stay on one CPU where they can, instead of
-// waking an idle one each (tens of µs on a VM), as for the gofer (tv_send_here).
-static void hold_waiter_here(void) {
-  int cpu = sched_getcpu();
-  pid_t tid = waiter_tid;
-  if (cpu < 0 || tid <= 0 || cpu == waiter_cpu) return;
-  cpu_set_t here;
-  CPU_ZERO(&here);
-  CPU_SET(cpu, &here);
-  sched_setaffinity(tid, sizeof here, &here);
-  waiter_cpu = cpu;
-}
-
 // The next ptrace event of any guest, notification on `listener`, or one
 // of the nwatch fds in `watch` readable (TV_EV_FD: the sentry's control
 // connections). Returns the task's pid/tid (0 for TV_EV_FD), or -ECHILD
@@ -524,7 +524,9 @@ int tv_next_event(int listener, const int *watch, int nwatch, int32_t *ev) {
       if (got > 0) return decode_wait(got, status, ev);
       if (got < 0 && errno != EINTR) return -errno;
       waiter_armed = 1;
-      hold_waiter_here();
+      // The waiter's wake-ups (this sem_post, a guest's stop) and its eventfd's then stay on one CPU where they
+      // can, instead of waking an idle one each (tens of µs on a VM), as for the gofer (tv_send_here).
+      keep_here(waiter_tid, &waiter_cpu);
       sem_post(&waiter_go);
     }
     struct pollfd p[2 + TV_MAX_WATCH] = {{listener, POLLIN, 0}, {waiter_efd, POLLIN, 0}};
@@ -580,21 +582,12 @@ int tv_send(int sock, const void *buf, int len, const int *fds, int nfds) {
 }
 
 // tv_send without descriptors, for a request whose sender then waits for the
-// answer: first holds thread `peer` (the process that answers) to the CPU
-// this thread runs on, when that is not `*peer_cpu`, the CPU it was last held
-// to (-1: none yet), which it updates. The peer is then woken on this CPU and
-// wakes this thread there in turn: a hand-over, where a peer asleep on an
-// idle CPU costs a wake-up of that CPU each way (tens of µs on a VM). A CPU
-// the peer may not use (another cpuset) is noted and not asked again.
+// answer: first keeps thread `peer` (the process that answers; 0: none) on
+// this thread's CPU (keep_here, *peer_cpu its record). The peer is then woken
+// on this CPU and wakes this thread there in turn: a hand-over, where a peer
+// asleep on an idle CPU costs a wake-up of that CPU each way (tens of µs on a VM).
 int tv_send_here(int sock, const void *buf, int len, int peer, int *peer_cpu) {
-  int cpu = sched_getcpu();
-  if (peer > 0 && cpu >= 0 && cpu != *peer_cpu) {
-    cpu_set_t here;
-    CPU_ZERO(&here);
-    CPU_SET(cpu, &here);
-    sched_setaffinity(peer, sizeof here, &here);
-    *peer_cpu = cpu;
-  }
+  keep_here(peer, peer_cpu);
   return tv_send(sock, buf, len, NULL, 0);
 }
 
