@@ -14,7 +14,7 @@ import { ensurePackages } from '../test/engines/apt.js';
 import { Dockerd } from '../test/engines/docker.js';
 import type { Run } from '../test/engines/host.js';
 import { Podman } from '../test/engines/podman.js';
-import { buildBusyboxRootfs } from '../test/engines/rootfs.js';
+import { buildBusyboxRootfs, editBundle } from '../test/engines/rootfs.js';
 import { fmt } from './compare.js';
 
 const reps = Number(process.env.BENCH_REPS ?? process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5);
@@ -53,11 +53,7 @@ const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catc
 function bundle(dir: string, rootfs: string, args: string[]): string {
   mkdirSync(dir);
   sh([process.execPath, repoFile('bin/tvisor.js'), 'spec', '--bundle', dir], join(dir, 'spec.log'));
-  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  c.root.path = rootfs;
-  c.process.terminal = false;
-  c.process.args = args;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+  editBundle(dir, rootfs, (c) => { c.process.args = args; });
   return dir;
 }
 

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, lchownSync, 
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeStale } from '../src/cgroup.js';
-import { buildBusyboxRootfs } from './engines/rootfs.js';
+import { buildBusyboxRootfs, editBundle } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
 import { cgroupDirs, compile, tempDir, TVISOR } from './helpers.js';
 import { children, cmdline } from '../src/proctree.js';
@@ -53,12 +53,7 @@ function bundle(edit: (c: Record<string, any>) => void): string {
   const dir = join(base, `b${++n}`);
   mkdirSync(dir);
   expect(oci(['spec', '--bundle', dir]).status).toBe(0);
-  const path = join(dir, 'config.json');
-  const c = JSON.parse(readFileSync(path, 'utf8'));
-  c.root.path = ROOTFS;
-  c.process.terminal = false;
-  edit(c);
-  writeFileSync(path, JSON.stringify(c));
+  editBundle(dir, ROOTFS, edit);
   return dir;
 }
 

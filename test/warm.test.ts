@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBusyboxRootfs } from './engines/rootfs.js';
+import { buildBusyboxRootfs, editBundle } from './engines/rootfs.js';
 import { ensurePackages } from './engines/apt.js';
 import { FRONT_END, rootWarms, rootWarmsEnded, tempDir, TVISOR } from './helpers.js';
 import { cmdline } from '../src/proctree.js';
@@ -44,11 +44,7 @@ function bundle(args: string[]): string {
   const dir = join(base, `b${++n}`);
   mkdirSync(dir);
   expect(oci(['spec', '--bundle', dir], { node: true }).status).toBe(0);
-  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  c.root.path = ROOTFS;
-  c.process.terminal = false;
-  c.process.args = args;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+  editBundle(dir, ROOTFS, (c) => { c.process.args = args; });
   return dir;
 }
 

@@ -2,7 +2,7 @@
 // no image is pulled (the machine reaches no registry), and the same tree
 // serves podman/ctr (--rootfs DIR) and docker (a tar for `docker import`).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BUSYBOX = '/bin/busybox';
@@ -25,4 +25,14 @@ export function buildBusyboxRootfs(parent: string): Rootfs {
   const t = spawnSync('tar', ['-C', dir, '-cf', tar, '.'], { encoding: 'utf8' });
   if (t.status !== 0) throw new Error(`tar of the rootfs failed: ${t.stderr}`);
   return { dir, tar };
+}
+
+/** Points the bundle `tvisor spec` made in `dir` at `rootfs`, its process without a terminal, and lets `edit` change the rest. */
+export function editBundle(dir: string, rootfs: string, edit: (config: Record<string, any>) => void): void {
+  const path = join(dir, 'config.json');
+  const c = JSON.parse(readFileSync(path, 'utf8'));
+  c.root.path = rootfs;
+  c.process.terminal = false;
+  edit(c);
+  writeFileSync(path, JSON.stringify(c));
 }
