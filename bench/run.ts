@@ -128,7 +128,7 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** The sentry's resident memory (the sandbox process, the CLI's child) once the guest script prints "ready". */
+/** The sentry's resident memory (`do`'s command line is the sandbox process) once the guest script prints "ready". */
 async function sentryRss(script: string): Promise<number> {
   const cli = spawn(process.execPath, [repoFile('bin/tvisor.js'), 'do', '--', '/bin/sh', '-c', script],
     { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -140,8 +140,7 @@ async function sentryRss(script: string): Promise<number> {
   });
   let rss = NaN;
   try {
-    const sandbox = Number(readFileSync(`/proc/${cli.pid}/task/${cli.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-    rss = rssKiB(sandbox) / 1024;
+    rss = rssKiB(cli.pid!) / 1024;
   } finally {
     cli.kill('SIGTERM');
     await exited;

@@ -1,6 +1,7 @@
 // tvisor (native/build/tvisor): the command line as bin/tvisor (npx) and
 // engines run it. For `do` it starts the gofer beside the Node command line,
-// so that their start-ups overlap (docs/design.md, "Start-up"). A runtime
+// so that their start-ups overlap, and removes the command line's cgroups
+// once it has exited (docs/design.md, "Start-up"). A runtime
 // command goes to a process that has started already, when there is one,
 // instead of a new Node:
 // - a `create` of a container of a running pod to the pod's warm command
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -381,6 +383,74 @@ static void start_do_gofer(void) {
   setenv("TVISOR_GOFER", handed, 1);
 }
 
+static pid_t do_child;
+
+static void pass_on(int sig) {
+  kill(do_child, sig);
+}
+
+// Removes each NUL-terminated directory of list[0..len), in order; one that something is leaving may be busy a moment.
+static void remove_dirs(char *list, ssize_t len) {
+  for (char *dir = list; dir < list + len; dir += strlen(dir) + 1) {
+    int tries = 0, r;
+    while ((r = rmdir(dir)) < 0 && errno == EBUSY && tries++ < 200) usleep(5000);
+    if (r < 0 && errno != ENOENT) fprintf(stderr, "tvisor: cannot remove %s: %s\n", dir, strerror(errno));
+  }
+}
+
+// `do`: the command line runs as this process's child, which this process waits for, so that the cgroups the command
+// line is in can be removed after it has exited: removing them itself, it would first move out, a write to
+// cgroup.procs that waits for an RCU grace period (10-20 ms here) at the end of every run. It names them on a pipe
+// (TVISOR_AFTER_EXIT="fd"; NUL-terminated directories, removed in order) and this process removes what it was told,
+// then exits as the command line did. SIGTERM and SIGHUP, which end a sandbox, are passed on; SIGINT and SIGQUIT,
+// which a terminal sends its whole foreground group (the command line and the guests are in it), are left to them.
+// If this process dies first, the command line gets SIGTERM (PR_SET_PDEATHSIG), ends the sandbox and removes the
+// cgroups itself.
+static int run_do(char **argv) {
+  int after[2];
+  pid_t parent = getpid();
+  if (pipe2(after, O_CLOEXEC) < 0 || (do_child = fork()) < 0) {
+    fprintf(stderr, "tvisor: cannot start the command line: %s\n", strerror(errno));
+    return 125;
+  }
+  if (do_child == 0) {
+    char fd[16];
+    close(after[0]);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || fcntl(after[1], F_SETFD, 0) < 0) _exit(125);
+    snprintf(fd, sizeof fd, "%d", after[1]);
+    setenv("TVISOR_AFTER_EXIT", fd, 1);
+    note_fd_limit();
+    start_do_gofer();
+    run_node(argv, 1);
+  }
+  close(after[1]);
+  struct sigaction pass = {.sa_handler = pass_on, .sa_flags = SA_RESTART}, ignore = {.sa_handler = SIG_IGN};
+  sigaction(SIGTERM, &pass, NULL);
+  sigaction(SIGHUP, &pass, NULL);
+  sigaction(SIGINT, &ignore, NULL);
+  sigaction(SIGQUIT, &ignore, NULL);
+  int status;
+  while (waitpid(do_child, &status, 0) < 0)
+    if (errno != EINTR) return 125;
+  // Written before it exited: there is nothing more to wait for.
+  char list[16 * 1024];
+  fcntl(after[0], F_SETFL, O_NONBLOCK);
+  ssize_t len = read(after[0], list, sizeof list);
+  if (len > 0 && list[len - 1] == 0) remove_dirs(list, len);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  // Ended by a signal: so does this process, without a core of its own.
+  int sig = WTERMSIG(status);
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  signal(sig, SIG_DFL);
+  sigset_t just;
+  sigemptyset(&just);
+  sigaddset(&just, sig);
+  sigprocmask(SIG_UNBLOCK, &just, NULL);
+  raise(sig);
+  return 128 + sig;
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   // `tvisor --node ARGS...` (src/programs.ts nodeProgram): Node with ARGS, its fd table grown first; how the
@@ -391,11 +461,7 @@ int main(int argc, char **argv) {
   self_dir[n] = 0;
   *strrchr(self_dir, '/') = 0;
   // `do` is no runtime command: no warm command line serves it.
-  if (argv[1] && strcmp(argv[1], "do") == 0) {
-    note_fd_limit();
-    start_do_gofer();
-    run_node(argv, 1);
-  }
+  if (argv[1] && strcmp(argv[1], "do") == 0) return run_do(argv);
   int code = run_join(argv);
   if (code >= 0) return code;
   int present;

@@ -425,6 +425,23 @@ export class SandboxCgroup {
   remove(): void {
     for (const { dir } of [...this.dirs].reverse()) removeTree(dir);
   }
+
+  /**
+   * remove() for a sandbox process that is still in `sentry/` and about to
+   * exit, without leaving it (a wait for an RCU grace period): kills what
+   * still runs in the other cgroups (removing those) and returns the
+   * cgroups, each after its children, for a process that outlives this one
+   * to remove once it has exited.
+   */
+  removalAfterExit(): string[] {
+    const out: string[] = [];
+    const collect = (dir: string): void => { for (const child of children(dir)) collect(child); out.push(dir); };
+    for (const { dir } of [...this.dirs].reverse()) {
+      for (const child of children(dir)) if (child !== join(dir, 'sentry') && !empty(child)) removeTree(child);
+      collect(dir);
+    }
+    return out;
+  }
 }
 
 function setCpu(h: Hierarchy, dir: string, cpu: NonNullable<Limits['cpu']>): void {

@@ -4,7 +4,7 @@
 // this process loads the sentry (docs/design.md, "Start-up"). With a
 // terminal (-t) `do` goes through the API instead (do-relayed.ts): relaying
 // the pty needs an event loop, and the sentry's main thread runs none.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { Change } from '../sentry/fs/overlay/changes.js';
@@ -52,6 +52,7 @@ function signalStopper(): NonNullable<SandboxHooks['stopper']> {
 export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
   const handed = handedGofer();
   const fdLimit = callersFdLimit();
+  const remover = frontEndRemover();
   if (opts.tty) {
     // The API's sandbox process starts its own.
     if (handed) endGofer(handed.pid);
@@ -107,7 +108,7 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
   // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes.
   endGofer(gofer.pid);
   if (changes) printChanges(changes);
-  if (cgroup) endCgroup(cgroup, opts.memory);
+  if (cgroup) endCgroup(cgroup, opts.memory, remover);
   process.exit(code);
 }
 
@@ -123,6 +124,29 @@ function callersFdLimit(): RlimitConfig[] {
   delete process.env.TVISOR_NOFILE;
   const m = /^(\d+):(\d+)$/.exec(given ?? '');
   return m ? [{ resource: RLIMIT_NOFILE, soft: m[1]!, hard: m[2]! }] : [];
+}
+
+/**
+ * The pipe of the front end (native/front.c) when it waits for this process (TVISOR_AFTER_EXIT="fd"): it removes the
+ * directories written there, each NUL-terminated, once this process has exited. Taken out of the environment.
+ */
+function frontEndRemover(): number | null {
+  const given = process.env.TVISOR_AFTER_EXIT;
+  delete process.env.TVISOR_AFTER_EXIT;
+  const fd = /^\d+$/.test(given ?? '') ? Number(given) : null;
+  // Not for what this process starts.
+  return fd !== null && libcCalls.fcntl(fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */) >= 0 ? fd : null;
+}
+
+/** Gives `dirs` to the front end to remove (see frontEndRemover); false if it cannot take them. */
+function handOver(remover: number, dirs: string[]): boolean {
+  const list = Buffer.from(dirs.map((d) => `${d}\0`).join(''));
+  try {
+    return writeSync(remover, list) === list.length;
+  } catch {
+    // The front end is gone (EPIPE).
+    return false;
+  }
 }
 
 /**
@@ -145,10 +169,16 @@ function endGofer(pid: number): void {
   native.wait(pid, new Int32Array(32));
 }
 
-function endCgroup(cgroup: SandboxCgroup, memory: number): void {
-  cgroup.leave();
+/**
+ * Removes the sandbox's cgroup; with the front end waiting (`remover`), the cgroups this process is in are left to it,
+ * to remove once this process has exited: leaving them first waits for an RCU grace period (10-20 ms here).
+ */
+function endCgroup(cgroup: SandboxCgroup, memory: number, remover: number | null): void {
   const kills = cgroup.oomKills();
-  cgroup.remove();
+  if (remover === null || !handOver(remover, cgroup.removalAfterExit())) {
+    cgroup.leave();
+    cgroup.remove();
+  }
   if (kills > 0) {
     process.stderr.write(`tvisor: the sandbox reached its memory limit (--memory ${memory} bytes): ` +
       `the kernel killed ${kills} process${kills > 1 ? 'es' : ''}\n`);

@@ -52,6 +52,24 @@ function leftCgroups(onlyPid?: number): string[] {
   return found;
 }
 
+const pause = () => new Promise((r) => setTimeout(r, 50));
+const procsOf = (dir: string, sub: string) => readFileSync(join(dir, sub, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+
+/**
+ * The command line a front end (bin/tvisor do) runs as its child, once its sandbox runs: its pid and its cgroups,
+ * with the sandbox process and the gofer in sentry/ and the guests in guests/.
+ */
+async function sandboxRunning(frontEnd: number): Promise<{ cli: number; dirs: string[] }> {
+  const children = () => { try { return readFileSync(`/proc/${frontEnd}/task/${frontEnd}/children`, 'utf8').trim(); } catch { return ''; } };
+  while (children() === '') await pause();
+  const cli = Number(children());
+  while (leftCgroups(cli).length === 0) await pause();
+  const dirs = leftCgroups(cli);
+  // The moves into sentry/ are made beside the sandbox's start; the guests are in guests/ before they run.
+  while (!dirs.every((d) => procsOf(d, 'guests').length > 0 && procsOf(d, 'sentry').length >= 2)) await pause();
+  return { cli, dirs };
+}
+
 describe('process and memory limits of do', () => {
   afterAll(() => expect(leftCgroups()).toEqual([]));
 
@@ -75,31 +93,45 @@ describe('process and memory limits of do', () => {
   });
 
   it('puts the sandbox process and its gofer in the sandbox\'s cgroup (sentry/), the guests in guests/, as the sandbox runs', async () => {
-    const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '2'], { stdio: 'ignore' });
-    const pause = () => new Promise((r) => setTimeout(r, 50));
-    const pids = (d: string, s: string) => readFileSync(join(d, s, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const frontEnd = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '2'], { stdio: 'ignore' });
     try {
-      while (leftCgroups(cli.pid).length === 0) await pause();
-      const dirs = leftCgroups(cli.pid);
-      // The moves into sentry/ are made beside the sandbox's start; the guests are in guests/ before they run.
-      while (!dirs.every((d) => pids(d, 'guests').length > 0 && pids(d, 'sentry').length >= 2)) await pause();
+      const { cli, dirs } = await sandboxRunning(frontEnd.pid!);
       for (const d of dirs) {
-        const sentry = pids(d, 'sentry');
-        expect(sentry).toContain(cli.pid);
-        expect(sentry.filter((p) => p !== cli.pid).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8'))).toEqual(
+        const sentry = procsOf(d, 'sentry');
+        expect(sentry).toContain(cli);
+        expect(sentry.filter((p) => p !== cli).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8'))).toEqual(
           [expect.stringContaining('gofer/main.js')]);
-        expect(pids(d, 'guests')).not.toContain(cli.pid);
+        expect(procsOf(d, 'guests')).not.toContain(cli);
+        expect(procsOf(d, 'sentry')).not.toContain(frontEnd.pid);
       }
     } finally {
-      const exited = new Promise((r) => cli.on('exit', r));
-      cli.kill('SIGTERM');
+      const exited = new Promise((r) => frontEnd.on('exit', r));
+      frontEnd.kill('SIGTERM');
       await exited;
     }
   });
 
+  it('through the front end: it removes the cgroups once the command line has exited, passes SIGTERM on, and its death ends the sandbox', async () => {
+    // The front end waits for the command line, its child, and removes the cgroups the command line was in.
+    const frontEnd = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '30'], { stdio: 'ignore' });
+    const ended = new Promise<[number | null, string | null]>((r) => frontEnd.on('exit', (code, sig) => r([code, sig])));
+    const { cli, dirs } = await sandboxRunning(frontEnd.pid!);
+    frontEnd.kill('SIGTERM');
+    expect(await ended).toEqual([143, null]);
+    expect(existsSync(`/proc/${cli}`)).toBe(false);
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
+    // Killed, the front end leaves the command line SIGTERM (PR_SET_PDEATHSIG): it ends the sandbox and removes them itself.
+    const killed = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '30'], { stdio: 'ignore' });
+    const orphan = await sandboxRunning(killed.pid!);
+    killed.kill('SIGKILL');
+    for (let i = 0; i < 600 && existsSync(`/proc/${orphan.cli}`); i++) await pause();
+    expect(existsSync(`/proc/${orphan.cli}`)).toBe(false);
+    expect(orphan.dirs.filter((d) => existsSync(d))).toEqual([]);
+    expect(spawnSync(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sh', '-c', 'exit 7'], { encoding: 'utf8' })).toMatchObject({ status: 7, stderr: '' });
+  });
+
   it('removes the cgroup a killed CLI left, once its sandbox has ended', async () => {
     const cli = spawn(process.execPath, [TVISOR, 'do', '--', 'sleep', '1'], { stdio: 'ignore' });
-    const pause = () => new Promise((r) => setTimeout(r, 50));
     const procs = (d: string) => ['sentry', 'guests'].map((s) => readFileSync(join(d, s, 'cgroup.procs'), 'utf8')).join('');
     const guestsRun = (d: string) => readFileSync(join(d, 'guests', 'cgroup.procs'), 'utf8') !== '';
     while (leftCgroups(cli.pid).length === 0) await pause();
