@@ -97,9 +97,11 @@ function walk(ctx: WalkContext, start: VfsPath, path: string, followFinal: boole
  * (open_last_lookups): '.', '..', '/' or a trailing slash are EISDIR, and a
  * last name that does not exist, in the path or in the body of a final
  * symlink followed, ends the walk with its directory and name (Missing).
+ * `then`: the names the walk goes on with after this one (a symlink's body
+ * is walked before the rest of its path), offered to prefetch as well.
  */
-function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget, creating: boolean):
-    VfsPath | Missing {
+function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boolean, b: Budget, creating: boolean,
+    then: readonly string[] = []): VfsPath | Missing {
   checkLength(path);
   let cur = start;
   if (path.startsWith('/')) {
@@ -115,7 +117,8 @@ function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boo
     const last = i === parts.length - 1;
     if (cur.inode.prefetch && cur.inode !== prefetched) {
       prefetched = cur.inode;
-      cur.inode.prefetch(plainNames(parts, i));
+      const names = plainNames(parts, i);
+      cur.inode.prefetch(then.length === 0 || names.length < parts.length - i ? names : [...names, ...plainNames(then, 0)]);
     }
     searchable(ctx, cur);
     let child: Inode | null = null;
@@ -141,7 +144,7 @@ function walkTo(ctx: WalkContext, start: VfsPath, path: string, followFinal: boo
       // Following a link reads it, so its atime moves as readlink's does (Linux's pick_link touches it).
       if (!magic && !next.mount.readonly) next.inode.accessed();
       // A final link's body is walked as the path's own end: its missing last name is the one to create.
-      next = magic ?? walkTo(ctx, cur, next.inode.readlink(ctx), true, b, creating && last);
+      next = magic ?? walkTo(ctx, cur, next.inode.readlink(ctx), true, b, creating && last, [...parts.slice(i + 1), ...then]);
       if (next instanceof Missing) return next;
     }
     cur = next;

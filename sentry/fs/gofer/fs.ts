@@ -320,9 +320,10 @@ export class GoferInode extends Inode {
    * directory or does not exist.
    */
   override prefetch(names: readonly string[]): void {
-    if (names.length === 0 || this.removed || !isDir(this.cached.mode)) return;
+    // A lower layer knows its own attributes for good: for one name, its lookup's lstat is the cheaper request.
+    if (names.length < (this.fs.permanent ? 2 : 1) || this.removed || !isDir(this.cached.mode)) return;
     const first = names[0]!;
-    if (this.fs.permanent ? this.children.has(first) : this.fs.recentLookup(this.key(first)) !== undefined) return;
+    if (this.fs.permanent ? this.children.has(first) || this.absent.has(first) : this.fs.recentLookup(this.key(first)) !== undefined) return;
     const { stats, missing } = this.c.walkStat(this.a, this.path, names);
     if (stats.length === 0) return;
     this.cached = stats[0]!;

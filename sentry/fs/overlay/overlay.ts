@@ -92,6 +92,17 @@ export class OverlayInode extends Inode {
     return this.adopt(name, this.fs.inodeFor(up, lo));
   }
 
+  /**
+   * The walk's next names, when the first is not known here: the lower
+   * layer fetches what it lacks of them in one round trip (GoferInode's
+   * WalkStat) instead of one lookup a name.
+   */
+  override prefetch(names: readonly string[]): void {
+    if (this.opaque || !this.lower?.prefetch || names.length === 0) return;
+    if (this.children.has(names[0]!) || this.whiteouts.has(names[0]!)) return;
+    this.lower.prefetch(names);
+  }
+
   private adopt(name: string, child: OverlayInode): OverlayInode {
     child.parent = this;
     child.name = name;
