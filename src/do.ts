@@ -50,6 +50,7 @@ function signalStopper(): NonNullable<SandboxHooks['stopper']> {
 
 /** `do`: the sandbox runs the command and ends with it; its exit status is ours (128 + signal, 127: not found). */
 export async function doCommand(command: string[], opts: DoOptions): Promise<never> {
+  callersNodeCerts();
   const handed = handedGofer();
   const fdLimit = callersFdLimit();
   const remover = frontEndRemover();
@@ -124,6 +125,16 @@ function callersFdLimit(): RlimitConfig[] {
   delete process.env.TVISOR_NOFILE;
   const m = /^(\d+):(\d+)$/.exec(given ?? '');
   return m ? [{ resource: RLIMIT_NOFILE, soft: m[1]!, hard: m[2]! }] : [];
+}
+
+/**
+ * The caller's NODE_EXTRA_CA_CERTS, which the front end (native/front.c) kept from tvisor's Node programs (it makes
+ * each load all the certificates as it starts) in TVISOR_NODE_EXTRA_CA_CERTS: the command's environment is the caller's.
+ */
+function callersNodeCerts(): void {
+  const kept = process.env.TVISOR_NODE_EXTRA_CA_CERTS;
+  delete process.env.TVISOR_NODE_EXTRA_CA_CERTS;
+  if (kept !== undefined) process.env.NODE_EXTRA_CA_CERTS = kept;
 }
 
 /**

@@ -149,6 +149,11 @@ describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
     expect(r.stdout).toBe('0\n4\n');
     expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('hi\n');
     expect(run(['--', 'sh', '-c', 'exit 9']).status).toBe(9);
+    // The command has the caller's NODE_EXTRA_CA_CERTS, which tvisor's own Node processes start without (one that
+    // does not load would make each of them warn).
+    const certs = spawnSync(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"; env | grep -c ^TVISOR_NODE'],
+      { encoding: 'utf8', cwd: dir, env: { ...process.env, NODE_EXTRA_CA_CERTS: '/no/such/certs.pem' }, timeout: 120_000 });
+    expect(certs).toMatchObject({ status: 1, stdout: '/no/such/certs.pem\n0\n', stderr: '' });
     // The command gets the caller's fd limit, which Node raises for itself as it starts.
     const limited = spawnSync('prlimit', ['--nofile=512:', join(REPO, 'bin', 'tvisor'), 'do', '--', 'sh', '-c',
       'ulimit -n; ulimit -Hn; env | grep -c ^TVISOR_NOFILE'], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
@@ -156,7 +161,8 @@ describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
     expect(limited.stdout).toBe(`512\n${spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()}\n0\n`);
     // The gofer is the front end's: its argv[0] is the `node` the front end runs (one Node spawns has Node's path),
     // and the command line, the front end's child (which the front end waits for), is its parent.
-    const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '5'], { cwd: dir, env: { ...process.env, TVISOR_TEST_MARK: dir } });
+    const cli = spawn(join(REPO, 'bin', 'tvisor'), ['do', '--', 'sleep', '5'],
+      { cwd: dir, env: { ...process.env, TVISOR_TEST_MARK: dir, NODE_EXTRA_CA_CERTS: '/no/such/certs.pem' } });
     try {
       let gofers: string[] = [];
       for (let i = 0; i < 600 && gofers.length === 0; i++) { gofers = gofersOf(dir); await new Promise((res) => setTimeout(res, 50)); }
@@ -169,6 +175,12 @@ describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
       const fdSize = (pid: number | string) => Number(/FDSize:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
       expect(fdSize(gofers[0]!)).toBe(4096);
       expect(fdSize(commandLine)).toBe(4096);
+      // Neither starts with the caller's NODE_EXTRA_CA_CERTS, which would make each load every certificate.
+      const environ = (pid: number | string) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      for (const pid of [gofers[0]!, commandLine]) {
+        expect(environ(pid).filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
+        expect(environ(pid)).toContain('TVISOR_NODE_EXTRA_CA_CERTS=/no/such/certs.pem');
+      }
     } finally {
       cli.kill('SIGTERM');
       await new Promise((res) => cli.on('exit', res));
