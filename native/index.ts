@@ -77,6 +77,7 @@ export const native = bindings(lib, {
   signalPipe: fn<(signals: Int32Array, n: number) => number>('int tv_signal_pipe(const int *signals, int n)'),
   spawn: fn<(root: string, filter: Uint8Array, filterLen: number, ptraceOptions: number, hostname: string, netns: number,
      join: Int32Array, njoin: number, fds: Int32Array) => number>('int tv_spawn(const char *root, const uint8_t *filter, int filterLen, int ptraceOptions, const char *hostname, int netns, const int *join, int njoin, _Out_ int *fds)'),
+  initReady: fn<(pid: number, pending: Int32Array, fds: Int32Array) => number>('int tv_init_ready(int pid, const int *pending, _Out_ int *fds)'),
   devptsMount: fn<() => number>('int tv_devpts_mount(void)'),
   fsmount: fn<(type: string, optbuf: Uint8Array, nopts: number, attrs: number) => number>('int tv_fsmount(const char *type, const uint8_t *optbuf, int nopts, uint32_t attrs)'),
   openPty: fn<(devpts: number, out: Int32Array) => number>('int tv_open_pty(int devpts, _Out_ int *out)'),

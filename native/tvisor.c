@@ -1054,11 +1054,12 @@ static void init_serve(int ctl) {
 // guests the sentry asks for (init_serve) and reaps orphans.
 // With netns >= 0, the sandbox joins that network namespace instead of a
 // new one (an engine's, given in the OCI config).
-// Before init runs, its pid is written to each of the njoin files `join`
-// (cgroup.procs files: every guest starts in those cgroups).
-// Returns init's host pid and stores in fds the seccomp listener, a
-// detached read-only proc mount of the sandbox's pid namespace, and the
-// sentry's end of init's request socket.
+// Before it does anything else, init writes itself to each of the njoin
+// files `join` (cgroup.procs files: every guest starts in those cgroups).
+// Returns init's host pid once init is seized and let go: init sets itself
+// up (a move into a cgroup waits for an RCU grace period) while the caller
+// goes on, and tv_init_ready waits for it. fds gets the two ends that
+// tv_init_ready takes: init's answer socket and its error pipe.
 int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_options, const char *hostname,
              int netns, const int *join, int njoin, int *fds) {
   struct sock_fprog prog = {(unsigned short)filter_len, (struct sock_filter *)filter};
@@ -1089,6 +1090,9 @@ int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_op
     char c;
     // EOF here means the sentry died before attaching.
     if (read(syncp[0], &c, 1) != 1) _exit(125);
+    // "0" is the writer itself.
+    for (int i = 0; i < njoin; i++)
+      if (write(join[i], "0", 1) != 1) child_fail(ew, errno);
     if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0) child_fail(ew, errno);
     // Init keeps the sandbox's stdio, whatever Node marked close-on-exec,
     // and nothing else of the sandbox process.
@@ -1131,46 +1135,49 @@ int tv_spawn(const char *root, const void *filter, int filter_len, int ptrace_op
   close(sock[1]);
   close(ctl[1]);
   int result = (int)pid;
-  for (int i = 0; i < njoin && result > 0; i++) {
-    char num[16];
-    int len = snprintf(num, sizeof num, "%ld", pid);
-    if (write(join[i], num, len) != len) {
-      result = -errno;
-      kill(pid, SIGKILL);
-    }
-  }
-  if (result > 0 && ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+  if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
     result = -errno;
     kill(pid, SIGKILL);
   }
   char go = 1;
   if (result > 0 && write(syncp[1], &go, 1) != 1) result = -errno;
   close(syncp[1]);
-  if (result > 0) {
-    char b;
-    int n;
-    int rc = tv_recv(sock[0], &b, 1, fds, 2, &n);
-    if (rc <= 0 || n != 2) {
-      for (int i = 0; i < n; i++) close(fds[i]);
-      int err = 0;
-      if (read(errp[0], &err, sizeof err) == sizeof err && err > 0) result = -err;
-      else result = rc < 0 ? rc : -ECHILD;
-      kill(pid, SIGKILL);
-    }
+  if (result < 0) {
+    close(sock[0]);
+    close(errp[0]);
+    close(ctl[0]);
+    waitpid(pid, NULL, __WALL);
+    return result;
+  }
+  fds[0] = sock[0];
+  fds[1] = errp[0];
+  fds[2] = ctl[0];
+  return result;
+}
+
+// Waits for the init tv_spawn started to be set up, and closes the two ends
+// tv_spawn gave for it (pending[0..1]). Returns 0 and stores in fds the
+// seccomp listener and a detached read-only proc mount of the sandbox's pid
+// namespace; or -errno, init's own failure if it told one, and kills it.
+int tv_init_ready(int pid, const int *pending, int *fds) {
+  char b;
+  int n, result = 0;
+  int rc = tv_recv(pending[0], &b, 1, fds, 2, &n);
+  if (rc <= 0 || n != 2) {
+    for (int i = 0; i < n; i++) close(fds[i]);
+    int err = 0;
+    if (read(pending[1], &err, sizeof err) == sizeof err && err > 0) result = -err;
+    else result = rc < 0 ? rc : -ECHILD;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, __WALL);
   }
   // Synchronous wake-ups (Linux 6.6): the guest's notification runs the
   // sentry on the guest's CPU and the answer runs the guest on the sentry's,
   // as a hand-off rather than two remote wake-ups. An older kernel refuses
   // the flag and the listener works as before, only slower.
-  if (result > 0) (void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-  close(errp[0]);
-  close(sock[0]);
-  if (result < 0) {
-    close(ctl[0]);
-    waitpid(pid, NULL, __WALL);
-  } else {
-    fds[2] = ctl[0];
-  }
+  if (result == 0) (void)ioctl(fds[0], SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+  close(pending[0]);
+  close(pending[1]);
   return result;
 }
 

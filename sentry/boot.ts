@@ -106,13 +106,14 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
   const closers: (() => void)[] = [];
   try {
     let kernel: Kernel | undefined;
-    // Init is made while the gofer starts (its answers are what the mount tree below waits for): init needs
-    // nothing of that tree, and its namespaces, cgroups and filter are then off the start-up's critical path.
+    // Init is made while the gofer starts and sets itself up while the mount tree below is built (from the
+    // gofer's answers): init needs nothing of that tree, and its namespaces, cgroups and filter are then off the
+    // start-up's critical path.
     const table = handlerTable();
-    const { initPid, listener, initCtl, proc } = spawnInit(spec, table, emptyDir, hooks.guestCgroups ?? []);
-    closers.push(() => { closeQuietly(initCtl); proc.close(); });
+    const init = spawnInit(spec, table, emptyDir, hooks.guestCgroups ?? []);
+    const { initPid, initCtl } = init;
     // Until the kernel owns init, a failure here ends it; afterwards the kernel's shutdown does.
-    closers.push(() => { if (!kernel) { closeQuietly(listener); native.kill(initPid, 9); native.wait(initPid, new Int32Array(32)); } });
+    closers.push(() => init.close(!kernel));
     const makeFs = (type: string, data = '', container: Container | null = null) =>
       makeFilesystem({ emptyDir, kernel: () => kernel!, memoryLimit: spec.memory ?? 0 }, type, data, container);
     const pod = new Pod({ emptyDir, log, memory: spec.memory ?? 0, makeFs, closers, goferDeadlineMs });
@@ -127,6 +128,7 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
     if (terminal) closers.push(() => { closeQuietly(terminal.master); closeQuietly(terminal.slave); });
     pod.addVolumes(spec.volumes ?? [], gofer, 1 + spec.mounts.filter((m) => m.type === 'bind' && m.goferSocket === undefined).length);
     registerDevices();
+    const { listener, proc } = init.ready();
     kernel = new Kernel({
       platform: new PtracePlatform(listener), ns, table, log, strace: spec.strace ? formatCall : null,
       root: pod.top, initPid, initCtl, proc, makeFilesystem: makeFs,
@@ -194,18 +196,52 @@ export function runSandbox(spec: SandboxSpec, goferProcess: GoferProcess, log: L
   }
 }
 
-interface Init { initPid: number; listener: number; initCtl: number; proc: SandboxProc }
+/** The sandbox's init, started: ready() waits until it has set itself up; close() lets go of it (ending it: `end`). */
+interface Init {
+  initPid: number;
+  initCtl: number;
+  ready(): { listener: number; proc: SandboxProc };
+  close(end: boolean): void;
+}
 
-/** Spawns the sandbox's init (native tv_spawn): its namespaces, an empty root, the guests' cgroups and the guest filter. */
+/**
+ * Spawns the sandbox's init (native tv_spawn): its namespaces, an empty root, the guests' cgroups and the guest
+ * filter. Init sets itself up while the sentry goes on (joining a cgroup waits for an RCU grace period, 3-8 ms
+ * here); ready() waits for it, once, and gives its seccomp listener and its proc mount.
+ */
 function spawnInit(spec: SandboxSpec, table: ReturnType<typeof handlerTable>, emptyDir: EmptyDir, guestCgroups: number[]): Init {
   const filter = guestFilter(table);
-  const fds = new Int32Array(3);
+  const pending = new Int32Array(3);
   const netns = spec.netns ? openNetns(spec.netns) : -1;
   const initPid = native.spawn(emptyDir.path, filter.bytes, filter.length, PTRACE_OPTIONS,
-    spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(guestCgroups), guestCgroups.length, fds);
+    spec.hostname ?? SANDBOX_HOSTNAME, netns, Int32Array.from(guestCgroups), guestCgroups.length, pending);
   if (netns >= 0) closeQuietly(netns);
   if (initPid < 0) throw new SysErr(-initPid, 'starting the sandbox\'s init');
-  return { initPid, listener: fds[0]!, initCtl: fds[2]!, proc: new SandboxProc(fds[1]!) };
+  const initCtl = pending[2]!;
+  let waited = false;
+  let set: { listener: number; proc: SandboxProc } | null = null;
+  const waitForInit = () => {
+    // tv_init_ready closes both pending ends, whatever it answers.
+    waited = true;
+    const fds = new Int32Array(2);
+    const r = native.initReady(initPid, pending, fds);
+    if (r < 0) throw new SysErr(-r, 'starting the sandbox\'s init');
+    return { listener: fds[0]!, proc: new SandboxProc(fds[1]!) };
+  };
+  return {
+    initPid,
+    initCtl,
+    ready: () => (set ??= waitForInit()),
+    close: (end) => {
+      closeQuietly(initCtl);
+      if (!waited) { closeQuietly(pending[0]!); closeQuietly(pending[1]!); }
+      set?.proc.close();
+      if (!end) return;
+      if (set) closeQuietly(set.listener);
+      native.kill(initPid, 9);
+      native.wait(initPid, new Int32Array(32));
+    },
+  };
 }
 
 function openNetns(path: string): number {
