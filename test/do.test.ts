@@ -135,6 +135,17 @@ describe('tvisor do', () => {
 });
 
 describe('tvisor do through the front end (bin/tvisor, as npx runs it)', () => {
+  it('starts programs whose bundles are ASCII and run from their code caches', () => {
+    // A character outside ASCII would make V8 hold a bundle as a two-byte string, decoded the slow way at each start.
+    for (const name of ['src/cli', 'src/sandbox-main', 'src/warm-main', 'gofer/main']) {
+      expect(readFileSync(join(REPO, 'dist', 'bundle', `${name}.cjs`), 'latin1')).toMatch(/^[\x00-\x7f]*$/);
+    }
+    const r = spawnSync(join(REPO, 'bin', 'tvisor'), ['do', '--', 'true'], { encoding: 'utf8', env: { ...process.env, TVISOR_DEBUG: '1' },
+      timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/code cache/);
+  });
+
   /** Gofers of this test: those that serve `dir`. */
   const gofersOf = (dir: string) => spawnSync('pgrep', ['-f', 'gofer/main.js'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
     .filter((pid) => { try { return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(dir); } catch { return false; } });
