@@ -358,10 +358,12 @@ static void note_fd_limit(void) {
 
 // `do`'s gofer (dist/bundle/gofer/main.js), started beside the command line instead of by it, so that the two Node
 // start-ups run side by side (docs/design.md, "Start-up"): in the same session, /dev/null for stdin and stdout, its
-// socket as fd 3. The command line finds it in TVISOR_GOFER ("fd,pid"); after the exec it is the command line's child.
-static void start_do_gofer(void) {
+// socket as fd 3. The command line finds it in TVISOR_GOFER ("fd,pid"). It is this process's child, which this
+// process reaps once the command line has exited (the command line does not wait for its end). Returns its pid, and
+// in *sock this process's copy of the command line's end, or -1.
+static pid_t start_do_gofer(int *sock) {
   int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return -1;
   pid_t pid = fork();
   if (pid == 0) {
     if (dup2(pair[1], 3) < 0) _exit(125);
@@ -377,10 +379,16 @@ static void start_do_gofer(void) {
     _exit(125);
   }
   close(pair[1]);
+  if (pid < 0 || fcntl(pair[0], F_SETFD, 0) < 0) {
+    close(pair[0]);
+    if (pid > 0) stop_child(pid);
+    return -1;
+  }
   char handed[64];
-  if (pid < 0 || fcntl(pair[0], F_SETFD, 0) < 0) { close(pair[0]); return; }
   snprintf(handed, sizeof handed, "%d,%d", pair[0], (int)pid);
   setenv("TVISOR_GOFER", handed, 1);
+  *sock = pair[0];
+  return pid;
 }
 
 static pid_t do_child;
@@ -398,8 +406,8 @@ static void remove_dirs(char *list, ssize_t len) {
   }
 }
 
-// `do`: the command line runs as this process's child, which this process waits for, so that the cgroups the command
-// line is in can be removed after it has exited: removing them itself, it would first move out, a write to
+// `do`: the command line and its gofer run as this process's children, which this process waits for, so that the
+// cgroups the command line is in can be removed after both have exited: removing them itself, it would first move out, a write to
 // cgroup.procs that waits for an RCU grace period (10-20 ms here) at the end of every run. It names them on a pipe
 // (TVISOR_AFTER_EXIT="fd"; NUL-terminated directories, removed in order) and this process removes what it was told,
 // then exits as the command line did. SIGTERM and SIGHUP, which end a sandbox, are passed on; SIGINT and SIGQUIT,
@@ -407,10 +415,13 @@ static void remove_dirs(char *list, ssize_t len) {
 // If this process dies first, the command line gets SIGTERM (PR_SET_PDEATHSIG), ends the sandbox and removes the
 // cgroups itself.
 static int run_do(char **argv) {
-  int after[2];
+  int after[2], gofer_sock = -1;
   pid_t parent = getpid();
+  note_fd_limit();
+  pid_t gofer = start_do_gofer(&gofer_sock);
   if (pipe2(after, O_CLOEXEC) < 0 || (do_child = fork()) < 0) {
     fprintf(stderr, "tvisor: cannot start the command line: %s\n", strerror(errno));
+    if (gofer > 0) stop_child(gofer);
     return 125;
   }
   if (do_child == 0) {
@@ -419,11 +430,10 @@ static int run_do(char **argv) {
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || fcntl(after[1], F_SETFD, 0) < 0) _exit(125);
     snprintf(fd, sizeof fd, "%d", after[1]);
     setenv("TVISOR_AFTER_EXIT", fd, 1);
-    note_fd_limit();
-    start_do_gofer();
     run_node(argv, 1);
   }
   close(after[1]);
+  if (gofer_sock >= 0) close(gofer_sock);
   struct sigaction pass = {.sa_handler = pass_on, .sa_flags = SA_RESTART}, ignore = {.sa_handler = SIG_IGN};
   sigaction(SIGTERM, &pass, NULL);
   sigaction(SIGHUP, &pass, NULL);
@@ -432,6 +442,8 @@ static int run_do(char **argv) {
   int status;
   while (waitpid(do_child, &status, 0) < 0)
     if (errno != EINTR) return 125;
+  // The gofer serves the command line only (which ended it unless it failed first): its cgroup is left once it is gone.
+  if (gofer > 0) stop_child(gofer);
   // Written before it exited: there is nothing more to wait for.
   char list[16 * 1024];
   fcntl(after[0], F_SETFL, O_NONBLOCK);

@@ -106,7 +106,8 @@ export async function doCommand(command: string[], opts: DoOptions): Promise<nev
   for (const fd of guestCgroups) closeSync(fd);
   // Nothing leaves or ends mid-move (after another failure, that one was told).
   await entered?.catch(() => {});
-  // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes.
+  // The gofer serves no one now (it may be mid-start if the sandbox failed early): reaped before its cgroup goes, by
+  // this process if it is its child, else by the front end once this process has exited.
   endGofer(gofer.pid);
   if (changes) printChanges(changes);
   if (cgroup) endCgroup(cgroup, opts.memory, remover);
@@ -161,8 +162,9 @@ function handOver(remover: number, dirs: string[]): boolean {
 }
 
 /**
- * The gofer the front end (native/front.c) started beside this process, when it did (TVISOR_GOFER="fd,pid"): this
- * process's child since the front end's exec. Taken out of the environment, which the command gets.
+ * The gofer the front end (native/front.c) started beside this process, when it did (TVISOR_GOFER="fd,pid"): the
+ * front end's child, which the front end reaps once this process has exited. Taken out of the environment, which the
+ * command gets.
  */
 function handedGofer(): GoferProcess | null {
   const given = process.env.TVISOR_GOFER;
@@ -175,6 +177,7 @@ function handedGofer(): GoferProcess | null {
   return { sock, pid: Number(m[2]) };
 }
 
+/** Kills the gofer, and reaps it if it is this process's child (ECHILD otherwise). */
 function endGofer(pid: number): void {
   native.kill(pid, 9);
   native.wait(pid, new Int32Array(32));

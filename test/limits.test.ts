@@ -56,13 +56,18 @@ const pause = () => new Promise((r) => setTimeout(r, 50));
 const procsOf = (dir: string, sub: string) => readFileSync(join(dir, sub, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
 
 /**
- * The command line a front end (bin/tvisor do) runs as its child, once its sandbox runs: its pid and its cgroups,
- * with the sandbox process and the gofer in sentry/ and the guests in guests/.
+ * The command line a front end (bin/tvisor do) runs as its child beside the gofer, once its sandbox runs: its pid
+ * and its cgroups, with the sandbox process and the gofer in sentry/ and the guests in guests/.
  */
 async function sandboxRunning(frontEnd: number): Promise<{ cli: number; dirs: string[] }> {
-  const children = () => { try { return readFileSync(`/proc/${frontEnd}/task/${frontEnd}/children`, 'utf8').trim(); } catch { return ''; } };
-  while (children() === '') await pause();
-  const cli = Number(children());
+  const commandLine = () => {
+    try {
+      return readFileSync(`/proc/${frontEnd}/task/${frontEnd}/children`, 'utf8').trim().split(' ').filter(Boolean)
+        .find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli.js'));
+    } catch { return undefined; }
+  };
+  while (commandLine() === undefined) await pause();
+  const cli = Number(commandLine());
   while (leftCgroups(cli).length === 0) await pause();
   const dirs = leftCgroups(cli);
   // The moves into sentry/ are made beside the sandbox's start; the guests are in guests/ before they run.
