@@ -22,9 +22,12 @@ describe('tvisor do', () => {
     for (const [kind, flags] of [['static', ['-static']], ['dynamic', []]] as const) {
       const bin = compile('progname', [...flags]);
       hostSh(`cp ${bin} ${dir}/prog-${kind} && ln -sf prog-${kind} ${dir}/another-${kind}-name-longer-than-15`);
-      const r = sandboxSh(`${dir}/prog-${kind}; ${dir}/another-${kind}-name-longer-than-15`);
+      const r = sandboxSh(`${dir}/prog-${kind}; ${dir}/another-${kind}-name-longer-than-15 threads`);
       const long = `another-${kind}-name-longer-than-15`.slice(0, 15);
-      expect(r).toMatchObject({ status: 0, stderr: '', stdout: `prog-${kind} prog-${kind}\n${long} ${long}\n` });
+      // A new thread has the program's name; one the program sets itself is its own.
+      expect(r).toMatchObject({ status: 0, stderr: '',
+        stdout: `prog-${kind} prog-${kind}\n${long} ${long}\n${long} ${long}\nrenamed renamed\n` });
+      expect(hostSh(`${dir}/another-${kind}-name-longer-than-15 threads`).stdout).toBe(`${long} ${long}\n`.repeat(2) + 'renamed renamed\n');
     }
   });
 

@@ -49,6 +49,15 @@ export class ThreadGroup {
   execComm = '';
   /** The program's name as exec gives it (comm): the last component of the path it was run by. */
   comm = '';
+
+  /**
+   * The name Linux gives a thread of this process whose name on the host is
+   * `host`: the program's while the thread has the one the host gave at exec
+   * (execComm), its own once it set one (prctl PR_SET_NAME, a comm write).
+   */
+  shownComm(host: string): string {
+    return host === this.execComm ? this.comm : host;
+  }
   /**
    * Regular files the process opened, with the path it opened them by:
    * what its memory maps are named after in /proc/<pid>/maps. A fork shares

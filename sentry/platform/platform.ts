@@ -145,13 +145,6 @@ export interface Platform {
    * seccomp filters make of it; a failure leaves the caller's registers with the errno.
    */
   execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome;
-  /**
-   * At a new program's exec event: gives it the name `comm` (at most 15
-   * bytes), which prctl(PR_GET_NAME) reads, as Linux names a program after the
-   * file it ran; the host named it after the fd it ran. The task stays
-   * stopped, its registers as they were. False if it died.
-   */
-  nameProgram(pid: number, comm: Uint8Array, hooks: StopHooks): boolean;
   /** The stopped task's stack pointer. */
   stackPointer(pid: number): number;
 

@@ -31,16 +31,13 @@ const TIOCSCTTY = 0x540e;
 const SYS_RECVMSG = 47;
 const SYS_DUP3 = 292;
 const SYS_EXECVEAT = 322;
-const SYS_PRCTL = 157;
-const PR_SET_NAME = 15;
 const O_CLOEXEC = 0o2000000;
 const MSG_CTRUNC = 0x8;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SCM_RIGHTS = 1;
 /** Below the stack pointer, what the x86-64 ABI lets a function use without moving it. */
 const RED_ZONE = 128;
-/** user_regs_struct.rip, .rsp */
-const RIP_OFFSET = 16 * 8;
+/** user_regs_struct.rsp */
 const RSP_OFFSET = 19 * 8;
 const RAX_OFFSET = 10 * 8;
 const ORIG_RAX_OFFSET = 15 * 8;
@@ -51,17 +48,6 @@ const ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RE
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the call is restarted after a signal. */
 const isRestart = (ret: number) =>
   ret === -ERESTARTSYS || ret === -ERESTARTNOINTR || ret === -ERESTARTNOHAND || ret === -ERESTART_RESTARTBLOCK;
-
-/** The address of a syscall instruction (0f 05) in the task's vDSO, or null. */
-function vdsoSyscall(pid: number): number | null {
-  const line = readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n').find((l) => l.endsWith('[vdso]'));
-  if (!line) return null;
-  const [lo, hi] = line.slice(0, line.indexOf(' ')).split('-').map((h) => parseInt(h, 16)) as [number, number];
-  const code = new Uint8Array(hi - lo);
-  if (native.readMem(pid, lo, code, code.length) !== code.length) return null;
-  for (let i = 0; i + 1 < code.length; i++) if (code[i] === 0x0f && code[i + 1] === 0x05) return lo + i;
-  return null;
-}
 
 /**
  * Whether the stopped task has a signal it does not block pending, so that a
@@ -208,32 +194,6 @@ export class PtracePlatform implements Platform {
     // A guest's filter that refuses close leaves it the (close-on-exec) fd.
     if (!this.rerun(pid, SYS_CLOSE, [guestFd], hooks)) return { kind: 'gone' };
     return this.failExec(pid, saved, done.ret, hooks);
-  }
-
-  /**
-   * PR_SET_NAME run by the task at the exit of its exec, the name written
-   * below the new program's stack (nothing lives there yet). The program's
-   * code has no syscall instruction where the task stands, so the call runs
-   * from one in the task's vDSO, which every process has mapped executable.
-   */
-  nameProgram(pid: number, comm: Uint8Array, hooks: StopHooks): boolean {
-    this.resumeToSyscallStop(pid);
-    if (!hooks.awaitStop([EV.SYSCALL_EXIT], (p) => this.resumeToSyscallStop(p))) return false;
-    const insn = vdsoSyscall(pid);
-    if (insn === null) throw new SysErr(E.ENOEXEC, 'no syscall instruction in the vDSO');
-    const saved = this.saveRegs(pid);
-    const regs = saved.slice();
-    const view = new DataView(regs.buffer);
-    const at = Math.floor((Number(view.getBigUint64(RSP_OFFSET, true)) - RED_ZONE - 32) / 16) * 16;
-    const name = new Uint8Array(16);
-    name.set(comm.subarray(0, 15));
-    if (native.writeMem(pid, at, name, name.length) !== name.length) throw new SysErr(E.EFAULT, 'the new stack');
-    // rerun rewinds over a 2-byte syscall instruction: stand just after the vDSO's.
-    view.setBigUint64(RIP_OFFSET, BigInt(insn + 2), true);
-    this.restoreRegs(pid, regs);
-    if (!this.rerun(pid, SYS_PRCTL, [PR_SET_NAME, at], hooks)) return false;
-    this.restoreRegs(pid, saved);
-    return true;
   }
 
   /**

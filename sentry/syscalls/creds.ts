@@ -104,11 +104,11 @@ const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
 const PR_GET_NO_NEW_PRIVS = 39;
 
-/** The prctl options about credentials, which the filter sends here; every other option is the host's. */
+/** The prctl options about credentials, which the filter sends here (prctl.ts); every other option is the host's. */
 export const CREDS_PRCTLS = [PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_CAPBSET_READ,
   PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS];
 
-function prctl(t: Task, option: number, arg: number, rest: number[]): number {
+export function credsPrctl(t: Task, option: number, arg: number, rest: number[]): number {
   switch (option) {
     case PR_GET_DUMPABLE: return t.tg.dumpable ? 1 : 0;
     case PR_SET_DUMPABLE:
@@ -141,7 +141,6 @@ function prctl(t: Task, option: number, arg: number, rest: number[]): number {
 }
 
 export const credsFamily: SyscallFamily = {
-  prctl: entry(['int', 'hex', 'hex', 'hex', 'hex'], (t, a) => prctl(t, a.int(0), a.ptr(1), [a.ptr(2), a.ptr(3), a.ptr(4)])),
   getuid: entry([], (t) => t.creds.uid),
   geteuid: entry([], (t) => t.creds.euid),
   getgid: entry([], (t) => t.creds.gid),

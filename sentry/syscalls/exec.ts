@@ -7,7 +7,7 @@
 // writes argv and "" below the red zone; the platform (execWithFd) puts the
 // fd in and runs the execveat in place of the call (if the guest's own
 // seccomp filter refuses either, the exec fails with that filter's errno).
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { type Creds, execCreds } from '../auth/creds.js';
 import { E, SysErr } from '../abi/errno.js';
 import { nameBytes } from '../abi/names.js';
@@ -15,6 +15,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
+import { hostComm } from '../host/proc-stat.js';
 import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
@@ -40,11 +41,6 @@ function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emp
   addrs.forEach((a, i) => blob.writeBigUInt64LE(BigInt(a), ptrOff + 8 * i));
   t.mem.write(base, blob);
   return { argvAddr: base + ptrOff, emptyAddr, base };
-}
-
-/** The name the host gave a program it ran from an fd (that file's host name, not the sandbox's). */
-function hostComm(tid: number): string {
-  try { return readFileSync(`/proc/${tid}/comm`, 'latin1').replace(/\n$/, ''); } catch { return ''; }
 }
 
 /**
@@ -85,22 +81,10 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
-  // Linux names the program after the path it ran (prctl PR_GET_NAME). The host named it after the fd (before
-  // Linux 6.14) or the file's own name (since: the same unless the path ran a symlink or a tmpfs file, whose host
-  // file has a name of its own); only another name costs the injected prctl.
-  let comm = hostComm(task.tid);
-  if (comm !== task.tg.comm) {
-    try {
-      if (!p.nameProgram(task.tid, nameBytes(task.tg.comm), k.stopHooks(task))) {
-        return RESUMED;
-      }
-    } catch (e) {
-      if (!(e instanceof SysErr)) throw e;
-      k.log.warn({ err: e, tid: task.tid }, 'the program keeps the name the host gave it');
-    }
-    comm = hostComm(task.tid);
-  }
-  task.tg.execComm = comm;
+  // Linux names the program after the path it ran. The host named it after the fd (before Linux 6.14) or the file's
+  // own name (since: the loader's for a dynamic program, a tmpfs file's host name): /proc and prctl(PR_GET_NAME) show
+  // the program's name for as long as a thread has the host's (ThreadGroup.shownComm).
+  task.tg.execComm = hostComm(task.tid);
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.

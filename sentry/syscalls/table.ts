@@ -6,7 +6,8 @@ import { F } from '../abi/flags.js';
 import { SO } from '../abi/socket.js';
 import { buildFilter, FD_MARKER_NR, SENTRY_TRACE_DATA, verdict, type Action } from '../platform/seccomp.js';
 import { attrFamily } from './attr.js';
-import { CREDS_PRCTLS, credsFamily } from './creds.js';
+import { credsFamily } from './creds.js';
+import { prctlFamily, TRAPPED_PRCTLS } from './prctl.js';
 import { socketFamily } from './socket.js';
 import { ipcFamily } from './ipc.js';
 import { dirFamily } from './dir.js';
@@ -71,7 +72,7 @@ const NATIVE_IOCTLS = [
 ];
 
 const FAMILIES: readonly SyscallFamily[] = [openFamily, statFamily, dirFamily, linkFamily, attrFamily, execFamily,
-  mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily, credsFamily, socketFamily,
+  mountFamily, miscFamily, lockFamily, fcntlFamily, notifyFamily, credsFamily, prctlFamily, socketFamily,
   signalFamily, pidsFamily, ipcFamily];
 
 function nr(name: string): number {
@@ -106,10 +107,10 @@ export function seccompPolicy(table: Pick<SyscallTable, 'entries'>): Map<number,
   for (const name of PASSTHROUGH) policy.set(nr(name), { kind: 'allow' });
   policy.set(nr('clone'), { kind: 'allowUnlessBits', arg: 0, mask: CLONE_NAMESPACES, errno: 1 /* EPERM */ });
   policy.set(nr('ioctl'), { kind: 'allowIfOneOf', arg: 1, values: NATIVE_IOCTLS });
-  // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options (creds.ts).
+  // fcntl runs natively but for a few commands (fcntl.ts), prctl but for the credential options and the name (prctl.ts).
   policy.set(nr('fcntl'), { kind: 'notifyIfOneOf', arg: 1, values: TRAPPED_FCNTL_COMMANDS,
     masked: { value: F.SETFL, arg: 2, mask: TRAPPED_SETFL_BITS } });
-  policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: CREDS_PRCTLS });
+  policy.set(nr('prctl'), { kind: 'notifyIfOneOf', arg: 0, values: TRAPPED_PRCTLS });
   // A call that names a process runs natively on the caller itself, and is checked on any other (pids.ts).
   for (const [name, args] of Object.entries(PID_CALL_RULES)) policy.set(nr(name), { kind: 'allowIfEqual', args });
   // getsockopt runs natively but for SO_PEERCRED, whose peer the sandbox names (socket.ts).

@@ -47,16 +47,10 @@ function leader(tg: ThreadGroup): Task {
   return t;
 }
 
-/**
- * The program's name. The host names a program exec'd by the sentry after
- * the descriptor it ran it from, so that name means "the program's base
- * name"; any other is the guest's own (prctl PR_SET_NAME, a comm write).
- */
+/** The program's name, or the thread's own (ThreadGroup.shownComm). */
 function commOf(k: Kernel, p: ProcessRef, rel: string): string {
   if (!p.tg) return INIT_NAME;
-  const host = k.proc.text(`${rel}/comm`).replace(/\n$/, '');
-  if (host !== p.tg.execComm) return host;
-  return p.tg.comm;
+  return p.tg.shownComm(k.proc.text(`${rel}/comm`).replace(/\n$/, ''));
 }
 
 /**
