@@ -1,7 +1,7 @@
 // A guest's own seccomp filters against the sentry's mechanisms: one case
 // per action a filter can give the sentry's fd-injection marker, execveat
 // (what the sentry makes an execve run as) and the close it injects after a
-// failed exec, and the prctl(PR_SET_NAME) that names the new program. Each case runs in a child that installs its filter and calls
+// failed exec, and prctl, which an exec must not call behind the program's back. Each case runs in a child that installs its filter and calls
 // execve; the parent prints what became of it. The sandbox must keep serving
 // everyone whatever a guest's filter does to the guest itself.
 //   guestseccomp            all cases, then a last fork+exec without filter
