@@ -25,7 +25,7 @@ type NoArgs = Record<string, never>;
 
 /** Each operation's own arguments: the members of Request's `op` oneof. */
 export interface OpArgs {
-  lstat: NoArgs;
+  lstat: { pathFd?: boolean };
   readdir: { cookie?: Uint8Array; withStat?: boolean; noatime?: boolean };
   readlink: NoArgs;
   open: { flags: number; mode: number; umask?: number };
@@ -45,7 +45,7 @@ export interface OpArgs {
   setxattr: { name: Uint8Array; value: Uint8Array; flags: number };
   listxattr: NoArgs;
   removexattr: { name: Uint8Array };
-  walkstat: { names: Uint8Array[] };
+  walkstat: { names: Uint8Array[]; pathFd?: boolean };
   hold: NoArgs;
 }
 

@@ -172,7 +172,11 @@ export class GoferServer {
 
   /** The operations, by the name of their member in Request's `op` oneof. */
   private readonly handlers: Handlers = {
-    lstat: (root, path) => ({ reply: { stat: this.lstat(root, path) } }),
+    lstat: (root, path, args) => {
+      if (!args.pathFd || path === '') return { reply: { stat: this.lstat(root, path) } };
+      const { stat, fd } = this.inParent(root, path, (dir, name) => this.statByPathFd(dir, name));
+      return fd >= 0 ? { reply: { stat }, fd } : { reply: { stat } };
+    },
     readdir: (root, path, args) => ({ reply: this.readdir(root, path, args) }),
     readlink: (root, path) => ({ reply: { target: this.readlink(root, path) } }),
     open: (root, path, args) => ({ fd: withUmask(args.umask, () => this.open(root, path, args.flags, args.mode)) }),
@@ -242,7 +246,7 @@ export class GoferServer {
       return { reply: { names } };
     },
     removexattr: (root, path, args) => { this.byName(root, path, (name) => c.lremovexattr(name, bytesName(args.name))); },
-    walkstat: (root, path, args) => ({ reply: this.walkStat(root, path, args.names.map(bytesName)) }),
+    walkstat: (root, path, args) => this.walkStat(root, path, args.names.map(bytesName), args.pathFd),
     hold: (root, path) => {
       const fd = this.openBeneath(root, path, O.PATH | O.DIRECTORY, 0);
       try {
@@ -320,6 +324,36 @@ export class GoferServer {
     return this.atFile(root, path, (dir, name, flags) => this.statx(dir, name, flags));
   }
 
+  /**
+   * The lstat of `name` in `dir`, taken from an O_PATH fd of it, which is
+   * kept for a regular file (Lstat.path_fd, WalkStat.path_fd) and else
+   * closed (fd -1).
+   */
+  private statByPathFd(dir: number, name: string): { stat: WireStat; fd: number } {
+    const fd = c.openat2(dir, name, O.PATH | O.NOFOLLOW | O.CLOEXEC, 0, BENEATH);
+    let stat: WireStat;
+    try {
+      stat = this.statx(fd, '', AT.EMPTY_PATH);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if ((stat.mode & S_IFMT) === S_IFREG) return { stat, fd };
+    closeSync(fd);
+    return { stat, fd: -1 };
+  }
+
+  /** statByPathFd of a name found a regular file: null if it is gone or no longer one. */
+  private regularByPathFd(dir: number, name: string): { stat: WireStat; fd: number } | null {
+    try {
+      const found = this.statByPathFd(dir, name);
+      return found.fd >= 0 ? found : null;
+    } catch (e) {
+      if (e instanceof Errno) return null;
+      throw e;
+    }
+  }
+
   /** statx(2), for the birth time that stat(2) does not give, decoded as the wire's Stat. */
   private statx(dir: number, name: string, flags: number): WireStat {
     c.statx(dir, name, flags, STATX_BASIC_STATS | STATX_BTIME, this.statBuf);
@@ -348,13 +382,13 @@ export class GoferServer {
    * A name swapped for a symlink between its statx and its open ends the walk
    * there (ELOOP), as any other failure does: the sentry asks by name.
    */
-  private walkStat(root: Root, path: string, names: string[]): Partial<Response> {
+  private walkStat(root: Root, path: string, names: string[], pathFd = false): Outcome {
     for (const name of names) {
       if (name === '' || name.includes('/')) throw new Errno(E.EINVAL, 'name');
       checkPath(name);
     }
     const stats = [this.lstat(root, path)];
-    if (names.length === 0 || (stats[0]!.mode & S_IFMT) !== S_IFDIR) return { stats };
+    if (names.length === 0 || (stats[0]!.mode & S_IFMT) !== S_IFDIR) return { reply: { stats } };
     let dir = path === '' ? root.fd : this.openBeneath(root, path, O.PATH | O.DIRECTORY, 0);
     try {
       for (let i = 0; i < names.length; i++) {
@@ -363,7 +397,13 @@ export class GoferServer {
           st = this.statx(dir, names[i]!, AT.SYMLINK_NOFOLLOW);
         } catch (e) {
           if (!(e instanceof Errno)) throw e;
-          return { stats, missing: e.errno === E.ENOENT };
+          return { reply: { stats, missing: e.errno === E.ENOENT } };
+        }
+        if (pathFd && (st.mode & S_IFMT) === S_IFREG) {
+          // The walk ends at a regular file: with its O_PATH fd, the stat taken from that (unless it was swapped for
+          // something else meanwhile: then as without).
+          const byFd = this.regularByPathFd(dir, names[i]!);
+          if (byFd) return { reply: { stats: [...stats, byFd.stat] }, fd: byFd.fd };
         }
         stats.push(st);
         if ((st.mode & S_IFMT) !== S_IFDIR || i === names.length - 1) break;
@@ -377,7 +417,7 @@ export class GoferServer {
         if (dir !== root.fd) closeSync(dir);
         dir = next;
       }
-      return { stats };
+      return { reply: { stats } };
     } finally {
       if (dir !== root.fd) closeSync(dir);
     }

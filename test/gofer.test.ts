@@ -137,6 +137,23 @@ describe('gofer: reading', () => {
     closeSync(fd);
   });
 
+  it('lstats with the O_PATH fd of a regular file, its stat taken from that fd, and with no fd of anything else', () => {
+    const { stat, fd } = client.lstatWithPathFd(1, 'file');
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(fdFlags(fd) & O_PATH).toBe(O_PATH);
+    expect(fstatSync(fd).ino).toBe(lstatSync(`${ro}/file`).ino);
+    expect(stat.ino).toBe(fstatSync(fd).ino);
+    closeSync(fd);
+    for (const [path, type] of [['dir', S_IFDIR], ['abs', S_IFLNK], ['up', S_IFLNK]] as const) {
+      const other = client.lstatWithPathFd(0, path);
+      expect([other.fd, other.stat.mode & S_IFMT]).toEqual([-1, type]);
+    }
+    expect(errnoOf(() => client.lstatWithPathFd(0, 'nothing'))).toBe(E.ENOENT);
+    // Never through a symlink: as lstat (ENOTDIR: the symlink itself is no directory).
+    expect(errnoOf(() => client.lstatWithPathFd(0, 'up/passwd'))).toBe(E.ENOTDIR);
+    expect(errnoOf(() => client.lstat(0, 'up/passwd'))).toBe(E.ENOTDIR);
+  });
+
   it('gives statfs of the filesystem holding the path', () => {
     const fs = client.statfs(0, 'dir/a');
     expect([EXT4_SUPER_MAGIC, TMPFS_MAGIC]).toContain(fs.type);
@@ -160,6 +177,19 @@ describe('gofer: walks in one round trip (WalkStat)', () => {
     expect(inos(gone.stats)).toEqual(want.slice(0, 2));
     expect(gone.missing).toBe(true);
     expect(inos(client.walkStat(1, '', ['file']).stats)).toEqual([lstatSync(ro).ino, lstatSync(`${ro}/file`).ino]);
+  });
+
+  it('brings the O_PATH fd of the regular file a walk ends at, when asked, and none otherwise', () => {
+    const r = client.walkStat(0, '', ['dir', 'a'], true);
+    expect(r.fd).toBeGreaterThanOrEqual(0);
+    expect(fdFlags(r.fd) & O_PATH).toBe(O_PATH);
+    expect(fstatSync(r.fd).ino).toBe(lstatSync(`${rw}/dir/a`).ino);
+    expect(r.stats.at(-1)!.ino).toBe(fstatSync(r.fd).ino);
+    closeSync(r.fd);
+    expect(client.walkStat(0, '', ['dir', 'a']).fd).toBe(-1);
+    expect(client.walkStat(0, '', ['dir'], true).fd).toBe(-1);
+    expect(client.walkStat(0, '', ['abs', 'x'], true).fd).toBe(-1);
+    expect(client.walkStat(0, '', ['dir', 'nothing'], true)).toMatchObject({ fd: -1, missing: true });
   });
 
   it('stops at a symlink (its own lstat), never walking through it out of the tree', () => {

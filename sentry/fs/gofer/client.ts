@@ -154,6 +154,12 @@ export class GoferClient {
     return this.request('lstat', attach, path, {}).stat!;
   }
 
+  /** lstat, with an O_PATH fd of a regular file (-1 for any other), the caller's: its stat is the fd's. */
+  lstatWithPathFd(attach: number, path: string): { stat: GoferStat; fd: number } {
+    const { res, fd } = this.call('lstat', attach, path, { pathFd: true });
+    return { stat: res.stat!, fd };
+  }
+
   /** All entries but `.` and `..`, fetched page by page; withStat: each with its lstat. */
   readdir(attach: number, path: string, withStat = false, noatime = false): GoferDirent[] {
     const out: GoferDirent[] = [];
@@ -173,11 +179,12 @@ export class GoferClient {
   /**
    * `path`'s lstat, then each of `names`' in turn below it, in one round
    * trip: it ends after a name that is not a directory, or before one that
-   * does not exist (`missing`) or fails otherwise.
+   * does not exist (`missing`) or fails otherwise. With `pathFd`, one that
+   * ends at a regular file brings its O_PATH fd (else -1), the caller's.
    */
-  walkStat(attach: number, path: string, names: readonly string[]): { stats: GoferStat[]; missing: boolean } {
-    const res = this.request('walkstat', attach, path, { names: names.map(nameBytes) });
-    return { stats: res.stats, missing: res.missing };
+  walkStat(attach: number, path: string, names: readonly string[], pathFd = false): { stats: GoferStat[]; missing: boolean; fd: number } {
+    const { res, fd } = this.call('walkstat', attach, path, pathFd ? { names: names.map(nameBytes), pathFd } : { names: names.map(nameBytes) });
+    return { stats: res.stats, missing: res.missing, fd };
   }
 
   readlink(attach: number, path: string): string {

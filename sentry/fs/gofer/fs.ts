@@ -153,13 +153,22 @@ export class GoferFs implements Filesystem {
       closeSync(fd);
       return -1;
     }
+    this.keepPathFd(inode, fd);
+    return fd;
+  }
+
+  /** Keeps `fd`, an O_PATH fd of the regular file `inode` is (its stat taken from it), for pathFdOf. */
+  keepPathFd(inode: GoferInode, fd: number): void {
+    if (this.pathFds.has(inode)) {
+      closeQuietly(fd);
+      return;
+    }
     this.pathFds.set(inode, fd);
     if (this.pathFds.size > PATH_FDS) {
       const [oldest, old] = this.pathFds.entries().next().value!;
       this.pathFds.delete(oldest);
       closeQuietly(old);
     }
-    return fd;
   }
 
   forget(inode: GoferInode): void {
@@ -287,7 +296,12 @@ export class GoferInode extends Inode {
       if (recent && recent.parent === this && recent.name === name && recent.fetched === calls.current) return recent;
     }
     try {
-      return this.found(name, this.c.lstat(this.a, this.child(name)));
+      if (!this.fs.permanent) return this.found(name, this.c.lstat(this.a, this.child(name)));
+      // A lower layer's regular file comes with the O_PATH fd an open of it reopens (pathFdOf): no round trip then.
+      const { stat, fd } = this.c.lstatWithPathFd(this.a, this.child(name));
+      const inode = this.found(name, stat);
+      if (fd >= 0) this.fs.keepPathFd(inode, fd);
+      return inode;
     } catch (e) {
       if (this.fs.permanent && e instanceof SysErr && e.errno === E.ENOENT) this.noteAbsent(name);
       throw e;
@@ -324,8 +338,11 @@ export class GoferInode extends Inode {
     if (names.length < (this.fs.permanent ? 2 : 1) || this.removed || !isDir(this.cached.mode)) return;
     const first = names[0]!;
     if (this.fs.permanent ? this.children.has(first) || this.absent.has(first) : this.fs.recentLookup(this.key(first)) !== undefined) return;
-    const { stats, missing } = this.c.walkStat(this.a, this.path, names);
-    if (stats.length === 0) return;
+    const { stats, missing, fd } = this.c.walkStat(this.a, this.path, names, this.fs.permanent);
+    if (stats.length === 0) {
+      if (fd >= 0) closeQuietly(fd);
+      return;
+    }
     this.cached = stats[0]!;
     this.fetched = calls.current;
     let dir: GoferInode = this;
@@ -333,6 +350,8 @@ export class GoferInode extends Inode {
       const name = names[i - 1]!;
       dir = (this.fs.permanent && dir.children.get(name)) || dir.found(name, stats[i]!);
     }
+    // A lower layer's walk that ended at a regular file brought its O_PATH fd, for an open of it (pathFdOf).
+    if (fd >= 0) this.fs.keepPathFd(dir, fd);
     if (missing && stats.length - 1 < names.length) {
       const name = names[stats.length - 1]!;
       if (this.fs.permanent) dir.noteAbsent(name);
