@@ -238,7 +238,7 @@ async function main() {
     (rssAfterUntar === null ? '' : `, ${fmt(rssAfterUntar)} MiB after the untar`));
   console.log(`\n${result.date}, ${result.machine.cpus} × ${result.machine.model}, ${result.machine.memoryGiB} GiB, Linux ${result.machine.kernel}`);
   console.log(`raw results: ${join(outDir, file)}${quick ? '' : `; plot: ${join(outDir, 'ratios.svg')}`}`);
-  if (before) console.log(`\n${compare(before, summary)}`);
+  if (before) console.log(`\n${compare(before, summary, result.machine)}`);
 }
 
 /** What each workload asks of the sentry: its trapped calls, counted from --strace. */

@@ -13,13 +13,13 @@ import { type Codec, type DecodedRequest, MAX_MESSAGE, type OpArgs, type OpName,
   type WireDirent, type WireStat, type WireStatFs } from './protocol.js';
 import { E } from '../sentry/abi/errno.js';
 import { AT, F, O, RESOLVE } from '../sentry/abi/flags.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../sentry/abi/stat.js';
+import { decodeStatx, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_BTIME, STATX_SIZE } from '../sentry/abi/stat.js';
+import { direntCookie, type Dirent64, forEachDirent64, isDots } from '../sentry/abi/dirent.js';
 import { bytesName } from '../sentry/abi/names.js';
 import { c, Errno } from './syscalls.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
 const SEEK_SET = 0;
-const STATX_BASIC_STATS = 0x7ff, STATX_BTIME = 0x800;
 /** A READDIR page's budget: a SOCK_SEQPACKET message must fit in the socket's send buffer (≈ 200 KiB by default). */
 const READDIR_PAGE_BYTES = 96 * 1024;
 /** What one entry's lstat adds to a page, encoded (its bytes and their field's tag and length). */
@@ -83,7 +83,7 @@ export class GoferServer {
   private readonly nfds = new Int32Array(1);
   private readonly donated = new Int32Array(1);
   /** struct statx. */
-  private readonly statBuf = new Uint8Array(256);
+  private readonly statBuf = new Uint8Array(STATX_SIZE);
   private readonly direntBuf = new Uint8Array(65536);
   private readonly valueBuf = new Uint8Array(XATTR_MAX);
   /** Where the working directory returns after an xattr call, so that it pins no directory of a tree. */
@@ -357,22 +357,7 @@ export class GoferServer {
   /** statx(2), for the birth time that stat(2) does not give, decoded as the wire's Stat. */
   private statx(dir: number, name: string, flags: number): WireStat {
     c.statx(dir, name, flags, STATX_BASIC_STATS | STATX_BTIME, this.statBuf);
-    const v = new DataView(this.statBuf.buffer, this.statBuf.byteOffset, this.statBuf.byteLength);
-    const u64 = (o: number) => v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
-    const ts = (o: number) => ({ sec: v.getInt32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true),
-      nsec: v.getUint32(o + 8, true) });
-    // st_dev and st_rdev as stat(2) encodes them (new_encode_dev).
-    const dev = (o: number) => {
-      const major = v.getUint32(o, true), minor = v.getUint32(o + 4, true);
-      return (minor & 0xff) + major * 256 + (minor - (minor & 0xff)) * 4096;
-    };
-    const st: WireStat = {
-      dev: dev(136), ino: u64(32), mode: v.getUint16(28, true), nlink: v.getUint32(16, true), uid: v.getUint32(20, true),
-      gid: v.getUint32(24, true), rdev: dev(128), size: u64(40), blksize: v.getUint32(4, true), blocks: u64(48),
-      atime: ts(64), mtime: ts(112), ctime: ts(96),
-    };
-    if (v.getUint32(0, true) & STATX_BTIME) st.btime = ts(80);
-    return st;
+    return decodeStatx(this.statBuf);
   }
 
   /**
@@ -479,39 +464,35 @@ export class GoferServer {
         c.lseek(fd, new DataView(start.buffer, start.byteOffset, 8).getBigInt64(0, true), SEEK_SET);
       }
       const buf = this.direntBuf;
-      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       const dirents: WireDirent[] = [];
       const cookie = new Uint8Array(8);
       let bytes = 0;
       for (;;) {
         const n = c.getdents64(fd, buf, buf.length);
         if (n === 0) return { dirents, more: false };
-        // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
-        for (let off = 0; off < n; off += view.getUint16(off + 16, true)) {
-          const end = buf.indexOf(0, off + 19);
-          const name = buf.subarray(off + 19, end);
-          const dots = name.length <= 2 && name[0] === 0x2e && (name.length === 1 || name[1] === 0x2e);
-          if (!dots) {
-            bytes += end - off + (args.withStat ? STAT_BYTES : 0);
-            if (bytes > READDIR_PAGE_BYTES) return { dirents, more: true, cookie };
-            dirents.push(this.dirent(fd, name, view, off, args.withStat ?? false));
+        let full = false;
+        forEachDirent64(buf, n, (d) => {
+          if (!isDots(d.name)) {
+            bytes += 19 + d.name.length + (args.withStat ? STAT_BYTES : 0);
+            if (bytes > READDIR_PAGE_BYTES) return !(full = true);
+            dirents.push(this.dirent(fd, d, args.withStat ?? false));
           }
-          cookie.set(buf.subarray(off + 8, off + 16));
-        }
+          cookie.set(direntCookie(buf, d.at));
+        });
+        if (full) return { dirents, more: true, cookie };
       }
     } finally {
       closeSync(fd);
     }
   }
 
-  /** The entry at `off` of the getdents64 buffer, with its lstat if asked (none if it vanished meanwhile). */
-  private dirent(dir: number, name: Uint8Array, view: DataView, off: number, withStat: boolean): WireDirent {
+  /** A record of the getdents64 buffer, with its lstat if asked (none if it vanished meanwhile). */
+  private dirent(dir: number, d: Dirent64, withStat: boolean): WireDirent {
     // A copy: direntBuf is reused for the next getdents64.
-    const entry: WireDirent = { name: name.slice(), ino: view.getUint32(off + 4, true) * 0x1_0000_0000 + view.getUint32(off, true),
-      type: view.getUint8(off + 18) };
+    const entry: WireDirent = { name: d.name.slice(), ino: d.ino, type: d.type };
     if (withStat) {
       try {
-        entry.stat = this.statx(dir, bytesName(name), AT.SYMLINK_NOFOLLOW);
+        entry.stat = this.statx(dir, bytesName(d.name), AT.SYMLINK_NOFOLLOW);
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
       }

@@ -140,6 +140,9 @@ export const libcCalls = bindings(libc, {
   // A socket a guest bound on a bind mount, moved from its scratch tree to its name (RENAME_NOREPLACE).
   renameat2: fn<(oldDirFd: number, oldPath: Uint8Array, newDirFd: number, newPath: Uint8Array, flags: number) => number>(
     'int renameat2(int olddirfd, const uint8_t *oldpath, int newdirfd, const uint8_t *newpath, unsigned int flags)'),
+  // The overlay's lower layer, read through the gofer's directory fds (sentry/fs/gofer/direct.ts); names are C strings of their bytes.
+  statx: fn<(dirFd: number, name: Uint8Array, flags: number, mask: number, buf: Uint8Array) => number>('int statx(int dirfd, const uint8_t *name, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
+  readlinkat: fn<(dirFd: number, name: Uint8Array, buf: Uint8Array, size: number) => number>('int64_t readlinkat(int dirfd, const uint8_t *name, _Out_ uint8_t *buf, size_t size)'),
   // A uid's priorities (PRIO_USER, IOPRIO_WHO_USER), set and read by the sentry thread by thread.
   getpriority: fn<(which: number, who: number) => number>('int getpriority(int which, int who)'),
   setpriority: fn<(which: number, who: number, prio: number) => number>('int setpriority(int which, int who, int prio)'),

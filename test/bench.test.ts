@@ -30,4 +30,13 @@ describe('bench --quick comparison', () => {
     expect(lines.find((l) => l.startsWith('| untar'))).toMatch(/faster \(0\.50×\)/);
     expect(out).not.toContain('new row');
   });
+
+  it('says so, and calls nothing out, when the committed results were made on another machine', () => {
+    const before = { date: '2026-12-07', machine: { cpus: 2, model: 'Intel(R) Xeon(R) Processor' }, summary: { 'micro: stat': row(57, 0.25) } };
+    const out = compare(before, { 'micro: stat': row(33, 1.15) }, { cpus: 2, model: 'AMD EPYC' });
+    expect(out.split('\n')[1]).toBe('(made on another machine, 2 × Intel(R) Xeon(R) Processor, not this 2 × AMD EPYC: ' +
+      'the ratios are not comparable; a baseline is the committed build run here)');
+    expect(out.split('\n').find((l) => l.startsWith('| micro: stat'))).toMatch(/0\.25× → 1\.15× \|  \|$/);
+    expect(compare(before, { 'micro: stat': row(33, 1.15) }, before.machine)).toMatch(/slower \(4\.60×\)/);
+  });
 });

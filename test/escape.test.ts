@@ -3,9 +3,11 @@
 // secret is out of the sandbox's view, and each case tries to get it back.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, tempDir, tvisorDo } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBusyboxRootfs } from './engines/rootfs.js';
+import { compile, ensureCommands, tempDir, tvisorDo } from './helpers.js';
 
 let escape: string;
 let hidden: string;
@@ -115,5 +117,37 @@ describe('escapes', () => {
 
   it('an exec racing a path change never runs a host file', () => {
     expect(run('exec-race', secret).stdout).toBe('exec-race: ENOENT\n');
+  });
+});
+
+// The overlay's lower layer is read by the sentry itself, through O_PATH fds of its directories
+// that the gofer opened (sentry/fs/gofer/direct.ts): one name at a time, no symlink followed, a
+// host mount inside the tree crossed by the gofer. A root of our own holds links to the secret.
+describe('the lower layer read through the gofer\'s directory fds', () => {
+  let root: string;
+  let sub: string;
+  beforeAll(() => {
+    ensureCommands({ busybox: 'busybox-static' });
+    root = buildBusyboxRootfs(tempDir('direct-lower')).dir;
+    symlinkSync(secret, `${root}/abs`);
+    symlinkSync('../../../../../../..' + secret, `${root}/rel`);
+    symlinkSync(hidden, `${root}/absdir`);
+    symlinkSync('/', `${root}/bin/up`);
+    sub = `${root}/sub`;
+    mkdirSync(sub);
+    writeFileSync(`${sub}/under`, 'covered by the mount\n');
+    expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', sub]).status).toBe(0);
+    mkdirSync(`${sub}/d`);
+    writeFileSync(`${sub}/d/file`, 'on the mount\n');
+  });
+  afterAll(() => { spawnSync('umount', [sub]); });
+
+  it('follows no symlink out of the tree, and shows a mount inside it as the host does', () => {
+    const r = tvisorDo(['sh', '-c', 'for p in /abs /rel /absdir/secret /bin/up/abs /bin/up/../..' + secret + '; do cat $p; done; ' +
+      'ls /absdir; ls /sub; ls /sub/d; cat /sub/d/file /sub/d/../d/file; cd /sub/d && ls .. && cat ../../sub/d/file'],
+    { flags: ['--root', root] });
+    expect(r.stdout).toBe('d\nfile\non the mount\non the mount\nd\non the mount\n');
+    expect(r.stderr).not.toMatch(/host secret/);
+    expect(r.stderr.match(/No such file or directory/g)).toHaveLength(6);
   });
 });

@@ -44,6 +44,36 @@ export function closeQuietly(fd: number): void {
   try { closeSync(fd); } catch { /* not ours any more */ }
 }
 
+/** Fds kept by key, at most `max` of them: one more closes the least recently used. */
+export class FdCache<K> {
+  private readonly fds = new Map<K, number>();
+  constructor(private readonly max: number) {}
+
+  /** The fd kept for `key`, now the most recently used; undefined if none is. */
+  get(key: K): number | undefined {
+    const fd = this.fds.get(key);
+    if (fd !== undefined) {
+      this.fds.delete(key);
+      this.fds.set(key, fd);
+    }
+    return fd;
+  }
+
+  /** Keeps `fd` for `key`, or closes it if one is kept already. */
+  keep(key: K, fd: number): void {
+    if (this.fds.has(key)) {
+      closeQuietly(fd);
+      return;
+    }
+    this.fds.set(key, fd);
+    if (this.fds.size > this.max) {
+      const [oldest, old] = this.fds.entries().next().value!;
+      this.fds.delete(oldest);
+      closeQuietly(old);
+    }
+  }
+}
+
 const statBuf = new Uint8Array(STAT_SIZE);
 
 /** stat(2) of a host path (the sentry's /proc/<tid>/fd/N links). */

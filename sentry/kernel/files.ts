@@ -59,6 +59,9 @@ const KCMP_LESS = 1;
 /** An fd of a guest process. */
 interface GuestFd { pid: number; fd: number }
 
+/** How many of the newest fresh descriptions a search compares before it places them all (FileRegistry.search). */
+const FRESH_FIRST = 4;
+
 export class FileRegistry {
   /** The descriptions whose place in the kernel's order of open file descriptions (kcmp's order) is known, in that order. */
   private readonly byFile: FileDescription[] = [];
@@ -115,10 +118,24 @@ export class FileRegistry {
     return { index: lo, found: false };
   }
 
-  /** place, over the whole registry. */
-  private search(pid: number, fd: number): { index: number; found: boolean } | number {
+  /**
+   * The description fd `fd` of `pid` is, over the whole registry (null: none
+   * of the sentry's; a negative errno when kcmp fails). The newest fresh
+   * descriptions are compared first: an fd without a hint is most often a
+   * dup of one just given (fts dups each directory it opens), and a fresh
+   * description found so is left unplaced, as the sweep may close it
+   * unplaced. Then the fresh ones are placed and the registry searched.
+   */
+  private search(pid: number, fd: number): FileDescription | null | number {
+    for (let i = this.fresh.length - 1; i >= Math.max(0, this.fresh.length - FRESH_FIRST); i--) {
+      const r = native.kcmpFile(pid, this.self, fd, this.fresh[i]!.hostFd);
+      if (r === KCMP_EQUAL) return this.fresh[i]!;
+      if (r < 0) return r;
+    }
     this.settle();
-    return this.place(pid, fd);
+    const at = this.place(pid, fd);
+    if (typeof at === 'number') return at;
+    return at.found ? this.byFile[at.index]! : null;
   }
 
   /** Puts the fresh descriptions in their places. */
@@ -157,10 +174,9 @@ export class FileRegistry {
   lookup(t: Task, fd: number): FileDescription | null {
     const hint = this.hinted(t, fd);
     if (hint) return hint;
-    const at = this.search(t.tid, fd);
-    if (typeof at === 'number') throw new SysErr(-at);
-    if (at.found) {
-      const d = this.byFile[at.index]!;
+    const d = this.search(t.tid, fd);
+    if (typeof d === 'number') throw new SysErr(-d);
+    if (d) {
       t.tg.fdHints.set(fd, d);
       return d;
     }
@@ -191,10 +207,9 @@ export class FileRegistry {
     const hint = this.hinted(t, fd);
     if (hint) return hint;
     const held = ForeignFd.take(t, fd);
-    const at = this.search(this.self, held.hostFd);
-    if (typeof at !== 'number' && at.found) {
+    const d = this.search(this.self, held.hostFd);
+    if (d !== null && typeof d !== 'number') {
       held.close();
-      const d = this.byFile[at.index]!;
       t.tg.fdHints.set(fd, d);
       return d;
     }

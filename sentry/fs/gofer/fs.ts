@@ -18,10 +18,11 @@ import { libcCalls, sys } from '../../host/native.js';
 import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
 import { type Acl, ACL_XATTR, type AclKind, decodeAcl } from '../../vfs/acl.js';
-import { closeQuietly, host, hostFstat, reopen } from '../../host/fd.js';
+import { closeQuietly, FdCache, host, hostFstat, reopen } from '../../host/fd.js';
 import { futimens } from '../../host/times.js';
 import { fgetxattr, flistxattr, fremovexattr, fsetxattr } from '../../host/xattr.js';
 import type { GoferClient, GoferStat } from './client.js';
+import { type DirectEntry, DirectLower } from './direct.js';
 
 /** How many O_PATH fds a lower layer keeps for reopening (GoferFs.pathFdOf). */
 const PATH_FDS = 256;
@@ -78,7 +79,18 @@ export class GoferFs implements Filesystem {
     return inode;
   }
 
-  lowerLayer(): void { this.permanent = true; }
+  /** The lower layer of host files, read through its directories' fds (direct.ts); null for every other tree. */
+  direct: DirectLower | null = null;
+
+  lowerLayer(): void {
+    this.permanent = true;
+    if (this.openFdsAreFiles) this.direct = new DirectLower((dir) => this.client.open(dir.base, dir.path, O.PATH | O.DIRECTORY, 0));
+  }
+
+  /** The fd of directory `dir` of the lower layer read directly, or -1 (then the gofer is asked). */
+  directFd(dir: GoferInode): number {
+    return this.direct ? this.direct.dirFd(dir) : -1;
+  }
 
   /** What a lookup of `key` (GoferInode.key) found in this call: an inode, null (none), or undefined (not looked up). */
   recentLookup(key: string): GoferInode | null | undefined {
@@ -137,17 +149,15 @@ export class GoferFs implements Filesystem {
    * /proc/self/fd, with no round trip, on the same read-only, nodev mount
    * of the gofer's confined tree.
    */
-  private readonly pathFds = new Map<GoferInode, number>();
+  private readonly pathFds = new FdCache<GoferInode>(PATH_FDS);
 
   /** The O_PATH fd of `inode` (a lower layer's regular file), or -1 when the host file is no longer the one cached. */
   pathFdOf(inode: GoferInode): number {
     let fd = this.pathFds.get(inode);
-    if (fd !== undefined) {
-      this.pathFds.delete(inode);
-      this.pathFds.set(inode, fd);
-      return fd;
-    }
-    fd = this.client.openPath(inode.base, inode.path);
+    if (fd !== undefined) return fd;
+    const dirFd = inode.parent ? this.directFd(inode.parent as GoferInode) : -1;
+    fd = dirFd >= 0 ? this.direct!.openFile(dirFd, inode.name) : this.client.openPath(inode.base, inode.path);
+    if (fd < 0) return -1;
     const st = hostFstat(fd);
     if (st.ino !== inode.cached.ino || st.dev !== inode.cached.dev || !isReg(st.mode)) {
       closeSync(fd);
@@ -159,16 +169,7 @@ export class GoferFs implements Filesystem {
 
   /** Keeps `fd`, an O_PATH fd of the regular file `inode` is (its stat taken from it), for pathFdOf. */
   keepPathFd(inode: GoferInode, fd: number): void {
-    if (this.pathFds.has(inode)) {
-      closeQuietly(fd);
-      return;
-    }
-    this.pathFds.set(inode, fd);
-    if (this.pathFds.size > PATH_FDS) {
-      const [oldest, old] = this.pathFds.entries().next().value!;
-      this.pathFds.delete(oldest);
-      closeQuietly(old);
-    }
+    this.pathFds.keep(inode, fd);
   }
 
   forget(inode: GoferInode): void {
@@ -297,6 +298,8 @@ export class GoferInode extends Inode {
     }
     try {
       if (!this.fs.permanent) return this.found(name, this.c.lstat(this.a, this.child(name)));
+      const dirFd = this.fs.directFd(this);
+      if (dirFd >= 0) return this.found(name, this.fs.direct!.lstat(dirFd, name));
       // A lower layer's regular file comes with the O_PATH fd an open of it reopens (pathFdOf): no round trip then.
       const { stat, fd } = this.c.lstatWithPathFd(this.a, this.child(name));
       const inode = this.found(name, stat);
@@ -335,7 +338,7 @@ export class GoferInode extends Inode {
    */
   override prefetch(names: readonly string[]): void {
     // A lower layer knows its own attributes for good: for one name, its lookup's lstat is the cheaper request.
-    if (names.length < (this.fs.permanent ? 2 : 1) || this.removed || !isDir(this.cached.mode)) return;
+    if (names.length < (this.fs.permanent ? 2 : 1) || this.removed || !isDir(this.cached.mode) || this.fs.direct) return;
     const first = names[0]!;
     if (this.fs.permanent ? this.children.has(first) || this.absent.has(first) : this.fs.recentLookup(this.key(first)) !== undefined) return;
     const { stats, missing, fd } = this.c.walkStat(this.a, this.path, names, this.fs.permanent);
@@ -361,7 +364,8 @@ export class GoferInode extends Inode {
 
   /** A lower layer's listing brings each entry's attributes: the walks that follow need no lookup. */
   override readdir(noatime = false): DirEntry[] {
-    const entries = this.c.readdir(this.a, this.path, this.fs.permanent, noatime);
+    const dirFd = this.fs.permanent ? this.fs.directFd(this) : -1;
+    const entries: DirectEntry[] = dirFd >= 0 ? this.fs.direct!.list(dirFd, noatime) : this.c.readdir(this.a, this.path, this.fs.permanent, noatime);
     if (this.fs.permanent) {
       for (const e of entries) {
         if (e.stat && !this.children.has(e.name)) this.children.set(e.name, this.fs.inodeFor(this, e.name, e.stat));
@@ -375,7 +379,8 @@ export class GoferInode extends Inode {
 
   override readlink(): string {
     if (!this.fs.permanent) return this.c.readlink(this.a, this.path);
-    return this.target ??= this.c.readlink(this.a, this.path);
+    const dirFd = this.parent ? this.fs.directFd(this.parent as GoferInode) : -1;
+    return this.target ??= dirFd >= 0 ? this.fs.direct!.readlink(dirFd, this.name) : this.c.readlink(this.a, this.path);
   }
 
   /** A host directory takes a whiteout (a 0:0 device node); an in-memory volume has no device nodes. */
