@@ -135,6 +135,9 @@ export const libcCalls = bindings(libc, {
   fsetxattr: fn<(fd: number, name: Uint8Array, value: Uint8Array, size: number, flags: number) => number>('int fsetxattr(int fd, const uint8_t *name, const uint8_t *value, size_t size, int flags)'),
   flistxattr: fn<(fd: number, list: Uint8Array, size: number) => number>('int64_t flistxattr(int fd, _Out_ uint8_t *list, size_t size)'),
   fremovexattr: fn<(fd: number, name: Uint8Array) => number>('int fremovexattr(int fd, const uint8_t *name)'),
+  // Those of an entry of a directory fd, by a path through /proc/self/fd (sentry/fs/gofer/direct.ts).
+  lgetxattr: fn<(path: Uint8Array, name: Uint8Array, value: Uint8Array, size: number) => number>('int64_t lgetxattr(const uint8_t *path, const uint8_t *name, _Out_ uint8_t *value, size_t size)'),
+  llistxattr: fn<(path: Uint8Array, list: Uint8Array, size: number) => number>('int64_t llistxattr(const uint8_t *path, _Out_ uint8_t *list, size_t size)'),
   // An O_TMPFILE file of a bind given a name (through /proc/self/fd, AT_SYMLINK_FOLLOW); the new name is a C string of its bytes.
   linkat: fn<(oldDirFd: number, oldPath: string, newDirFd: number, newPath: Uint8Array, flags: number) => number>('int linkat(int olddirfd, const char *oldpath, int newdirfd, const uint8_t *newpath, int flags)'),
   // A socket a guest bound on a bind mount, moved from its scratch tree to its name (RENAME_NOREPLACE).

@@ -136,8 +136,8 @@ describe('tvisor do -v of a tree with a host mount beneath it', () => {
 });
 
 describe('gofer round trips of a walk on a bind mount', () => {
-  /** A gofer request that looks up, lists, reads a symlink or opens in `tree` (extended attributes are the gofer's still). */
-  const lowerReads = (tree: string) => new RegExp(`gofer (lstat|walkstat|readdir|readlink|open)\\(\\\\"${tree.slice(1)}`);
+  /** A gofer request that looks up, lists, reads a symlink or an xattr, or opens in `tree`. */
+  const lowerReads = (tree: string) => new RegExp(`gofer (lstat|walkstat|readdir|readlink|getxattr|listxattr|open)\\(\\\\"${tree.slice(1)}`);
 
   /** The gofer requests --strace shows right before the trapped call matching `call`. */
   function goferTripsBefore(stderr: string, call: RegExp): string[] {
@@ -191,6 +191,30 @@ describe('gofer round trips of a walk on a bind mount', () => {
     // undefined); nothing reached the host tree.
     expect(r.stderr).not.toMatch(lowerReads(tree));
     expect(readdirSync(tree)).toEqual([]);
+  });
+
+  it('reads the lower layer\'s extended attributes as the host has them, without the gofer', () => {
+    const tree = `${dir}/trips-xattr`;
+    mkdirSync(`${tree}/d`, { recursive: true });
+    writeFileSync(`${tree}/f`, '');
+    symlinkSync('f', `${tree}/l`);
+    // A user xattr on a file and a directory, a trusted one on a symlink (user xattrs are refused there), an ACL.
+    const show = 'import os, sys\n' +
+      'for p in sys.argv[1:]:\n' +
+      '  names = sorted(n for n in os.listxattr(p, follow_symlinks=False) if not n.startswith("security."))\n' +
+      '  print(p.rsplit("/", 1)[1] or "/", [(n, os.getxattr(p, n, follow_symlinks=False)) for n in names])\n' +
+      'try: os.getxattr(sys.argv[1], "user.none", follow_symlinks=False)\n' +
+      'except OSError as e: print(e.strerror)\n';
+    const set = 'import os, sys\nt = sys.argv[1]\nos.setxattr(t + "/f", "user.k", b"v")\nos.setxattr(t + "/d", "user.d", b"1")\n' +
+      'os.setxattr(t + "/l", "trusted.t", b"2", follow_symlinks=False)\n' +
+      'os.setxattr(t + "/d", "system.posix_acl_default", bytes.fromhex("0200000001000700ffffffff04000500ffffffff20000500ffffffff"))\n';
+    execFileSync('python3', ['-c', set, tree]);
+    const paths = ['f', 'd', 'l'].map((n) => `${tree}/${n}`);
+    const native = execFileSync('python3', ['-c', show, ...paths], { encoding: 'utf8' });
+    expect(native).toMatch(/user\.k/);
+    const r = tvisorDo(['/usr/bin/python3', '-c', show, ...paths], { flags: ['--strace'] });
+    expect(r.stdout).toBe(native);
+    expect(r.stderr).not.toMatch(new RegExp(`gofer (getxattr|listxattr)\\(\\\\"${tree.slice(1)}`));
   });
 
   it('sees each call\'s changes: a symlink in the path, a missing name then made, a chmod then a stat', () => {

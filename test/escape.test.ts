@@ -1,9 +1,9 @@
 // The guest must never reach a host file it was not given. A host directory
 // holds a secret; the sandbox mounts an empty directory over it, so the
 // secret is out of the sandbox's view, and each case tries to get it back.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxRootfs } from './engines/rootfs.js';
@@ -139,14 +139,18 @@ describe('the lower layer read through the gofer\'s directory fds', () => {
     expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', sub]).status).toBe(0);
     mkdirSync(`${sub}/d`);
     writeFileSync(`${sub}/d/file`, 'on the mount\n');
+    // One file bound over another, as engines bind /etc/hosts.
+    writeFileSync(`${root}/filemount`, 'covered by the bind\n');
+    writeFileSync(`${dirname(root)}/bound`, 'a bound file\n');
+    expect(spawnSync('mount', ['--bind', `${dirname(root)}/bound`, `${root}/filemount`]).status).toBe(0);
   });
-  afterAll(() => { spawnSync('umount', [sub]); });
+  afterAll(() => { spawnSync('umount', [sub]); spawnSync('umount', [`${root}/filemount`]); });
 
   it('follows no symlink out of the tree, and shows a mount inside it as the host does', () => {
     const r = tvisorDo(['sh', '-c', 'for p in /abs /rel /absdir/secret /bin/up/abs /bin/up/../..' + secret + '; do cat $p; done; ' +
-      'ls /absdir; ls /sub; ls /sub/d; cat /sub/d/file /sub/d/../d/file; cd /sub/d && ls .. && cat ../../sub/d/file'],
+      'ls /absdir; ls /sub; ls /sub/d; cat /sub/d/file /sub/d/../d/file; cd /sub/d && ls .. && cat ../../sub/d/file /filemount'],
     { flags: ['--root', root] });
-    expect(r.stdout).toBe('d\nfile\non the mount\non the mount\nd\non the mount\n');
+    expect(r.stdout).toBe('d\nfile\non the mount\non the mount\nd\non the mount\na bound file\n');
     expect(r.stderr).not.toMatch(/host secret/);
     expect(r.stderr.match(/No such file or directory/g)).toHaveLength(6);
   });

@@ -2,22 +2,24 @@
 // its directories that the gofer opened in its confined tree (gVisor's
 // directfs, for this one read-only tree): a lookup is a statx of one name in
 // its directory's fd, a listing the getdents64 of that directory reopened, a
-// symlink's body a readlinkat, an open of a file the reopening of its O_PATH
-// fd: no gofer round trip. Each call names one plain entry of a directory fd
-// (never "", ".", ".." nor a name with a "/") and follows no symlink; a
-// directory's fd is opened from its parent's with openat2(RESOLVE_BENEATH |
-// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) and must be
-// the directory its lookup found. So what the sentry reads is what the gofer
-// would have read for it, on the same read-only, nodev, nosuid mount; a
-// directory on another mount of the host's tree (which RESOLVE_NO_XDEV
+// symlink's body a readlinkat, an xattr an lgetxattr of the entry through its
+// directory's /proc/self/fd link, an open of a file the reopening of its
+// O_PATH fd: no gofer round trip. Each call names one plain entry of a
+// directory fd (never "", ".", ".." nor a name with a "/") and follows no
+// symlink; an fd is opened from its directory's with openat2(RESOLVE_BENEATH
+// | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) and must
+// be the file its lookup found. So what the sentry reads is what the gofer
+// would have read for it, on the same read-only, nodev, nosuid mount; a file
+// or directory on another mount of the host's tree (which RESOLVE_NO_XDEV
 // refuses) is opened by the gofer, as is the root. docs/design.md, "The
 // lower layer read directly".
 import { E, SysErr } from '../../abi/errno.js';
 import { forEachDirent64, isDots } from '../../abi/dirent.js';
 import { AT, O, RESOLVE } from '../../abi/flags.js';
 import { bytesName, nameBytes } from '../../abi/names.js';
-import { decodeStatx, isDir, isReg, type Stat, STATX_BASIC_STATS, STATX_BTIME, STATX_SIZE } from '../../abi/stat.js';
+import { decodeStatx, isDir, type Stat, STATX_BASIC_STATS, STATX_BTIME, STATX_SIZE } from '../../abi/stat.js';
 import { closeQuietly, FdCache, hostFstat, reopen } from '../../host/fd.js';
+import { lgetxattrAt, llistxattrAt } from '../../host/xattr.js';
 import { libcCalls, sys } from '../../host/native.js';
 import type { GoferInode } from './fs.js';
 
@@ -35,6 +37,12 @@ export interface DirectEntry { name: string; ino: number; type: number; stat?: S
 function plainName(name: string): Buffer {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new SysErr(E.EINVAL);
   return nameBytes(name + '\0');
+}
+
+/** Entry `name` of `dirFd` (null: the directory itself) as a path through the fd's /proc/self/fd link. */
+function entryPath(dirFd: number, name: string | null): string {
+  if (name !== null) plainName(name);
+  return `/proc/self/fd/${dirFd}/${name ?? '.'}`;
 }
 
 export class DirectLower {
@@ -84,12 +92,18 @@ export class DirectLower {
     return decodeStatx(this.statBuf);
   }
 
-  /** An O_PATH fd of the regular file `name` in `dirFd`, or -1 if it is not one (the caller checks it is the one it looked up). */
-  openFile(dirFd: number, name: string): number {
-    const fd = this.openat2(dirFd, name, O.PATH | O.NOFOLLOW);
-    if (isReg(hostFstat(fd).mode)) return fd;
-    closeQuietly(fd);
-    return -1;
+  /**
+   * An O_PATH fd of entry `name` of `dirFd` (the caller checks it is the file
+   * it looked up), or null for a mount point of another mount (a host's bind
+   * of one file), which the gofer opens.
+   */
+  openEntry(dirFd: number, name: string): number | null {
+    try {
+      return this.openat2(dirFd, name, O.PATH | O.NOFOLLOW);
+    } catch (e) {
+      if (e instanceof SysErr && e.errno === E.EXDEV) return null;
+      throw e;
+    }
   }
 
   /**
@@ -111,6 +125,20 @@ export class DirectLower {
     } finally {
       closeQuietly(fd);
     }
+  }
+
+  /**
+   * The xattr `attr` of entry `name` of `dirFd` (null: of the directory
+   * itself), not following it: lgetxattr of its path through dirFd's
+   * /proc/self/fd link, which the xattr calls need (they refuse an O_PATH fd).
+   */
+  getxattr(dirFd: number, name: string | null, attr: string): Uint8Array {
+    return lgetxattrAt(entryPath(dirFd, name), attr);
+  }
+
+  /** The xattr names of entry `name` of `dirFd`, as getxattr. */
+  listxattr(dirFd: number, name: string | null): string[] {
+    return llistxattrAt(entryPath(dirFd, name));
   }
 
   /** The body of the symlink `name` in `dirFd`. */

@@ -156,8 +156,7 @@ export class GoferFs implements Filesystem {
     let fd = this.pathFds.get(inode);
     if (fd !== undefined) return fd;
     const dirFd = inode.parent ? this.directFd(inode.parent as GoferInode) : -1;
-    fd = dirFd >= 0 ? this.direct!.openFile(dirFd, inode.name) : this.client.openPath(inode.base, inode.path);
-    if (fd < 0) return -1;
+    fd = (dirFd >= 0 ? this.direct!.openEntry(dirFd, inode.name) : null) ?? this.client.openPath(inode.base, inode.path);
     const st = hostFstat(fd);
     if (st.ino !== inode.cached.ino || st.dev !== inode.cached.dev || !isReg(st.mode)) {
       closeSync(fd);
@@ -583,7 +582,7 @@ export class GoferInode extends Inode {
 
   private readAcl(kind: AclKind): Acl | null {
     try {
-      return decodeAcl(this.c.getxattr(this.a, this.path, ACL_XATTR[kind]));
+      return decodeAcl(this.readXattr(ACL_XATTR[kind]));
     } catch (e) {
       if (!(e instanceof SysErr)) throw e;
       if (e.errno === E.ENODATA) return null;
@@ -596,11 +595,25 @@ export class GoferInode extends Inode {
   // Through an open file's fd, its own xattrs, whatever became of its name (a directory's fd is EmptyDir's).
   override getxattr(name: string, hostFd?: number): Uint8Array {
     if (this.throughFd(hostFd)) return fgetxattr(hostFd, name);
-    return this.c.getxattr(this.a, this.path, name);
+    return this.readXattr(name);
   }
   override listxattr(hostFd?: number): string[] {
     if (this.throughFd(hostFd)) return flistxattr(hostFd);
-    return this.c.listxattr(this.a, this.path);
+    const at = this.directEntry();
+    return at ? this.fs.direct!.listxattr(at.dirFd, at.name) : this.c.listxattr(this.a, this.path);
+  }
+
+  /** The xattr `name` of the file at this inode's name: read directly in the lower layer, else asked of the gofer. */
+  private readXattr(name: string): Uint8Array {
+    const at = this.directEntry();
+    return at ? this.fs.direct!.getxattr(at.dirFd, at.name, name) : this.c.getxattr(this.a, this.path, name);
+  }
+
+  /** This file of the lower layer read directly (direct.ts) as its directory's fd and its name (null: the root); null: ask the gofer. */
+  private directEntry(): { dirFd: number; name: string | null } | null {
+    if (!this.fs.direct || this.removed) return null;
+    const dirFd = this.fs.directFd(this.parent ? this.parent as GoferInode : this);
+    return dirFd < 0 ? null : { dirFd, name: this.parent ? this.name : null };
   }
   override setxattr(name: string, value: Uint8Array, flags: number, hostFd?: number): void {
     if (!this.throughFd(hostFd)) return this.c.setxattr(this.a, this.path, name, value, flags);
