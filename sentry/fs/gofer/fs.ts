@@ -361,7 +361,11 @@ export class GoferInode extends Inode {
     }
   }
 
-  /** A lower layer's listing brings each entry's attributes: the walks that follow need no lookup. */
+  /**
+   * A lower layer's listing by the gofer brings each entry's attributes, so
+   * the walks that follow need no round trip; one the sentry reads itself
+   * (direct.ts) brings none, as a lookup there is one statx.
+   */
   override readdir(noatime = false): DirEntry[] {
     const dirFd = this.fs.permanent ? this.fs.directFd(this) : -1;
     const entries: DirectEntry[] = dirFd >= 0 ? this.fs.direct!.list(dirFd, noatime) : this.c.readdir(this.a, this.path, this.fs.permanent, noatime);
