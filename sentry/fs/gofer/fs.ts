@@ -2,7 +2,8 @@
 // an inode is a base (the attach root, or a directory the gofer holds open
 // for it: a cwd, a root, an open directory; see `pin`) and a path relative to
 // it, walked by the gofer without following symlinks. An overlay's lower
-// layer caches what it looks up (nothing may change it under the mount);
+// layer caches what it looks up (nothing may change it under the mount), and
+// the sentry reads it itself through the gofer's directory fds (direct.ts);
 // every other tree, a bind mount, asks the gofer again in each system call
 // that looks up or stats (see vfs/inode.ts `calls`), and a walk asks for all
 // its names at once (WalkStat).
