@@ -15,7 +15,7 @@ import { E } from '../sentry/abi/errno.js';
 import { AT, F, O, RESOLVE } from '../sentry/abi/flags.js';
 import { decodeStatx, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, STATX_BASIC_STATS, STATX_BTIME, STATX_SIZE } from '../sentry/abi/stat.js';
 import { direntCookie, type Dirent64, forEachDirent64, isDots } from '../sentry/abi/dirent.js';
-import { bytesName } from '../sentry/abi/names.js';
+import { bytesName, isPlainName } from '../sentry/abi/names.js';
 import { c, Errno } from './syscalls.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS;
@@ -48,7 +48,7 @@ type Handlers = { [K in OpName]: (root: Root, path: string, args: OpArgs[K]) => 
 export function checkPath(path: string): void {
   if (path === '') return;
   for (const part of path.split('/')) {
-    if (part === '' || part === '.' || part === '..' || part.includes('\0')) throw new Errno(E.EINVAL, 'path');
+    if (!isPlainName(part)) throw new Errno(E.EINVAL, 'path');
   }
 }
 
@@ -369,8 +369,7 @@ export class GoferServer {
    */
   private walkStat(root: Root, path: string, names: string[], pathFd = false): Outcome {
     for (const name of names) {
-      if (name === '' || name.includes('/')) throw new Errno(E.EINVAL, 'name');
-      checkPath(name);
+      if (!isPlainName(name)) throw new Errno(E.EINVAL, 'name');
     }
     const stats = [this.lstat(root, path)];
     if (names.length === 0 || (stats[0]!.mode & S_IFMT) !== S_IFDIR) return { reply: { stats } };

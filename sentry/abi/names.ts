@@ -18,6 +18,11 @@ export function bytesName(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/** One name of a directory, as the *at calls take one to stay in it: not "", ".", "..", nor with a "/" or a NUL. */
+export function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
 /** UTF-8 text (a config's path, an argument) as the name its bytes spell. */
 export function textName(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');

@@ -16,7 +16,7 @@
 import { E, SysErr } from '../../abi/errno.js';
 import { forEachDirent64, isDots } from '../../abi/dirent.js';
 import { AT, O, RESOLVE } from '../../abi/flags.js';
-import { bytesName, nameBytes } from '../../abi/names.js';
+import { bytesName, isPlainName, nameBytes } from '../../abi/names.js';
 import { decodeStatx, isDir, type Stat, STATX_BASIC_STATS, STATX_BTIME, STATX_SIZE } from '../../abi/stat.js';
 import { closeQuietly, FdCache, hostFstat, reopen } from '../../host/fd.js';
 import { lgetxattrAt, llistxattrAt } from '../../host/xattr.js';
@@ -35,7 +35,7 @@ export interface DirectEntry { name: string; ino: number; type: number; stat?: S
 
 /** A directory entry's name as a C string, or EINVAL for anything but one plain name. */
 function plainName(name: string): Buffer {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new SysErr(E.EINVAL);
+  if (!isPlainName(name)) throw new SysErr(E.EINVAL);
   return nameBytes(name + '\0');
 }
 

@@ -14,7 +14,7 @@ import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, typ
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
 import { AT, F, O, RENAME } from '../../abi/flags.js';
-import { nameBytes } from '../../abi/names.js';
+import { isPlainName, nameBytes } from '../../abi/names.js';
 import { libcCalls, sys } from '../../host/native.js';
 import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { type EmptyDir } from '../../host/emptydir.js';
@@ -517,7 +517,7 @@ export class GoferInode extends Inode {
    * `name` is one plain name of it.
    */
   private linkTmpfile(name: string, target: GoferTmpfile): void {
-    if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new SysErr(E.EINVAL);
+    if (!isPlainName(name)) throw new SysErr(E.EINVAL);
     const file = target.linkableFd();
     const dir = this.c.open(this.a, this.path, O.PATH | O.DIRECTORY, 0);
     try {
