@@ -65,6 +65,21 @@ sys.stdout.write(out.decode()); sys.exit(p.returncode)
 `;
 
 describe('foreign fds', () => {
+  it('a host pipe reopens as a FIFO with at most the access of the end held (a stdout pipe: to write, not to read)', () => {
+    // A real pipe to `cat` (Node's stdio pipes are socket pairs, which no one reopens).
+    const piped = (script: string) => spawnSync('/bin/sh', ['-c', '"$@" | cat', 'sh', process.execPath, TVISOR, 'do', '--', '/bin/sh', '-c', script],
+      { encoding: 'utf8', timeout: HANG_MS });
+    // The caller reads the pipe: a write end reopened through /proc/self/fd (or /dev/stdout) reaches it, as on Linux,
+    // and the new end is the same pipe, foreign as the first.
+    const w = piped('exec 3>/proc/self/fd/1; echo through-the-link >&3; echo through-dev-stdout > /dev/stdout; ' +
+      '[ "$(readlink /proc/$$/fd/3)" = "$(readlink /proc/$$/fd/1)" ] && readlink /proc/$$/fd/3 | sed "s/[0-9]*]/N]/"');
+    expect(w.stderr).toBe('');
+    expect(w.stdout).toBe('through-the-link\nthrough-dev-stdout\npipe:[N]\n');
+    // Reading it would take what the caller is to read: the held end writes only.
+    const r = piped('exec 4>&1; cat /proc/self/fd/4 >&2');
+    expect(r.stderr).toMatch(/Permission denied/);
+  });
+
   it('a read-only stdin cannot be reopened for writing (/proc/self/fd/0, /dev/stdin)', () => {
     const ro = openSync(victim, 'r');
     try {

@@ -22,7 +22,7 @@ export interface Creds {
 
 export const CAP = {
   CHOWN: 0, DAC_OVERRIDE: 1, DAC_READ_SEARCH: 2, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7,
-  SETPCAP: 8, LINUX_IMMUTABLE: 9, IPC_OWNER: 15, SYS_CHROOT: 18, SYS_ADMIN: 21, SYS_NICE: 23, MKNOD: 27, MAC_OVERRIDE: 32,
+  SETPCAP: 8, LINUX_IMMUTABLE: 9, IPC_OWNER: 15, SYS_CHROOT: 18, SYS_PTRACE: 19, SYS_ADMIN: 21, SYS_NICE: 23, MKNOD: 27, MAC_OVERRIDE: 32,
 } as const;
 
 const bit = (cap: number) => 1n << BigInt(cap);
@@ -86,6 +86,18 @@ export function capable(c: Creds, cap: number): boolean {
 /** in_group_p: the fs gid or a supplementary group. */
 export function inGroup(c: Creds, gid: number): boolean {
   return c.fsgid === gid || c.groups.includes(gid);
+}
+
+/**
+ * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), for a caller outside the target's process (its own process always
+ * may): the caller's fs ids are each of the target's uids and gids, or it has CAP_SYS_PTRACE; and a target that is
+ * not dumpable needs CAP_SYS_PTRACE either way. Yama restricts attaching only.
+ */
+export function mayReadProcess(c: Creds, target: Creds, targetDumpable: boolean): boolean {
+  const sameIds = c.fsuid === target.uid && c.fsuid === target.euid && c.fsuid === target.suid &&
+    c.fsgid === target.gid && c.fsgid === target.egid && c.fsgid === target.sgid;
+  const traceCap = capable(c, CAP.SYS_PTRACE);
+  return (sameIds || traceCap) && (targetDumpable || traceCap);
 }
 
 /** The credentials access(2) checks with: real ids, and root's capabilities only for a real root. */

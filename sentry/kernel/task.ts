@@ -152,6 +152,20 @@ export class Task implements Actor {
     return Number(fields[3]) === this.tg.tgid && Number(fields[4]) === 0;
   }
 
+  /**
+   * Runs fn with `c` as the task's credentials, as override_creds does for faccessat's walk: nothing is committed
+   * (the process's dumpable flag stays), and the task's own come back after.
+   */
+  withCredsOverride<T>(c: Creds, fn: () => T): T {
+    const own = this.credsNow;
+    this.credsNow = c;
+    try {
+      return fn();
+    } finally {
+      this.credsNow = own;
+    }
+  }
+
   get root(): VfsPath { return this.fs.root; }
   get umask(): number { return this.fs.umask; }
 

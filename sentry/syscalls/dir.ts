@@ -117,7 +117,7 @@ export function rmdirAt(t: Task, k: Kernel, dirfd: number, path: string): number
 function changeDir(t: Task, to: VfsPath): number {
   const st = to.inode.stat();
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  checkAccess(t.creds, st, MAY_EXEC, to.inode);
+  checkAccess(t, st, MAY_EXEC, to.inode);
   to.inode.pin();
   t.fs.cwd = to;
   return 0;
@@ -149,7 +149,7 @@ export const dirFamily: SyscallFamily = {
     const to = resolve(t, t.fs.cwd, t.mem.readPath(a.ptr(0)), { followFinal: true });
     const st = to.inode.stat();
     if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-    checkAccess(t.creds, st, MAY_EXEC, to.inode);
+    checkAccess(t, st, MAY_EXEC, to.inode);
     if (!capable(t.creds, CAP.SYS_CHROOT)) throw new SysErr(E.EPERM);
     to.inode.pin();
     t.fs.root = to;

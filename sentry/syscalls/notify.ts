@@ -34,7 +34,7 @@ function inotifyAddWatch(t: Task, k: Kernel, fd: number, pathAddr: number, mask:
   const p = lookupAt(k, t, AT.FDCWD, t.mem.readPath(pathAddr), mask & IN.DONT_FOLLOW ? AT.SYMLINK_NOFOLLOW : 0);
   const st = p.inode.stat();
   if ((mask & IN.ONLYDIR) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  checkAccess(t.creds, st, MAY_READ, p.inode);
+  checkAccess(t, st, MAY_READ, p.inode);
   return inst.addWatch(p.inode, mask);
 }
 

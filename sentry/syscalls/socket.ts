@@ -69,7 +69,7 @@ function bindAt(t: Task, k: Kernel, fd: number, to: UnixPath): number {
 function boundSocket(t: Task, path: string): number {
   const at = resolve(t, t.fs.cwd, path, { followFinal: true });
   const st = at.inode.stat();
-  checkAccess(t.creds, st, MAY_WRITE, at.inode);
+  checkAccess(t, st, MAY_WRITE, at.inode);
   if ((st.mode & S_IFMT) !== S_IFSOCK) throw new SysErr(E.ECONNREFUSED);
   return at.inode.hostSocket();
 }

@@ -4,7 +4,7 @@ import { E, SysErr } from '../abi/errno.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { mayAccess } from '../vfs/permissions.js';
+import { inodePermission } from '../vfs/permissions.js';
 import { AT } from '../abi/flags.js';
 import { nameBytes } from '../abi/names.js';
 import { isLnk, isReg, type Stat } from '../abi/stat.js';
@@ -57,14 +57,11 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
   if (mode & ~ACCESS_MODES) throw new SysErr(E.EINVAL);
   if (flags & ~(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysErr(E.EINVAL);
   // access(2) walks and checks with the real ids unless AT_EACCESS, as faccessat's override_creds.
-  const own = t.creds;
-  const creds = (flags & AT.EACCESS) ? own : accessCreds(own);
-  t.creds = creds;
-  let p: VfsPath;
-  try { p = lookupAt(k, t, dirfd, path, flags); } finally { t.creds = own; }
+  const creds = (flags & AT.EACCESS) ? t.creds : accessCreds(t.creds);
+  const p = t.withCredsOverride(creds, () => lookupAt(k, t, dirfd, path, flags));
   if (mode === F_OK) return 0;
   const st = p.inode.stat();
-  if (!mayAccess(creds, st, mode, p.inode)) throw new SysErr(E.EACCES);
+  if (!inodePermission({ creds, tid: t.tid }, st, mode, p.inode)) throw new SysErr(E.EACCES);
   if ((mode & 2) && p.mount.readonly && !isLnk(st.mode)) throw new SysErr(E.EROFS);
   if ((mode & 1) && p.mount.flags.noexec && isReg(st.mode)) throw new SysErr(E.EACCES);
   return 0;

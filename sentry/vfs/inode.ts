@@ -213,11 +213,12 @@ export abstract class Inode {
   hostKey(): string | null { return null; }
 
   /**
-   * For a FIFO: an O_PATH host fd of the host FIFO behind it (the caller
-   * closes it). The sentry opens the FIFO through it, so that every open of a
-   * sandbox FIFO, whatever filesystem holds it, meets the same host pipe.
+   * For a FIFO: an O_PATH host fd of the host FIFO behind it, for an open
+   * with `flags` (the caller closes it). The sentry opens the FIFO through
+   * it, so that every open of a sandbox FIFO, whatever filesystem holds it,
+   * meets the same host pipe.
    */
-  fifo(): number { throw new SysErr(E.ENXIO); }
+  fifo(_flags: number): number { throw new SysErr(E.ENXIO); }
 
   /**
    * bind(2) of a unix socket at `name` in this directory: makes the socket

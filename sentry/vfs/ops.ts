@@ -74,7 +74,7 @@ function checkDirWritable(a: Actor, dir: VfsPath): Stat {
   // A removed directory (still open, or the cwd) takes no new entries.
   if (st.nlink === 0) throw new SysErr(E.ENOENT);
   if (dir.mount.readonly) throw new SysErr(E.EROFS);
-  checkAccess(a.creds, st, MAY_WRITE | MAY_EXEC, dir.inode);
+  checkAccess(a, st, MAY_WRITE | MAY_EXEC, dir.inode);
   return st;
 }
 
@@ -257,8 +257,8 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
     }
   }
   if (from.dir.inode !== to.dir.inode) {
-    if (isDir(mst.mode)) checkAccess(a.creds, mst, MAY_WRITE, moving);
-    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a.creds, replaced.stat(), MAY_WRITE, replaced);
+    if (isDir(mst.mode)) checkAccess(a, mst, MAY_WRITE, moving);
+    if (replaced && (flags & RENAME.EXCHANGE) && isDir(replaced.stat().mode)) checkAccess(a, replaced.stat(), MAY_WRITE, replaced);
   }
   if (samePath(from.dir, to.dir) && from.name === to.name) return null;
   // Its last name goes (a directory's only one): IN_DELETE_SELF after the move's events.
@@ -339,7 +339,7 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
       // Access mode 3 neither reads nor writes (ioctl only) but needs both permissions.
       const want = (acc === O.RDONLY ? MAY_READ : acc === O.WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE) |
         (flags & O.TRUNC ? MAY_WRITE : 0);
-      checkAccess(a.creds, st, want, at.inode);
+      checkAccess(a, st, want, at.inode);
     }
     if ((flags & O.NOATIME) && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, { ...at, hostFd: through }, st);
@@ -376,7 +376,7 @@ export function openExecutable(a: Actor, at: VfsPath): number {
   const st = at.inode.stat();
   if (!isReg(st.mode)) throw new SysErr(E.EACCES);
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
-  checkAccess(a.creds, st, MAY_EXEC, at.inode);
+  checkAccess(a, st, MAY_EXEC, at.inode);
   return at.inode.open(O.RDONLY, a);
 }
 
@@ -457,7 +457,7 @@ export function setTimes(a: Actor, p: AttrTarget, atime: TimeChange, mtime: Time
   const touch = atime === 'now' && mtime === 'now';
   if (!isOwnerOrRoot(a.creds, st)) {
     if (!touch) throw new SysErr(E.EPERM);
-    checkAccess(a.creds, st, MAY_WRITE, p.inode);
+    checkAccess(a, st, MAY_WRITE, p.inode);
   }
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;
@@ -478,7 +478,7 @@ export function truncateAt(a: Actor, p: VfsPath, length: number, limit: FileSize
   if (isDir(st.mode)) throw new SysErr(E.EISDIR);
   if (!isReg(st.mode)) throw new SysErr(E.EINVAL);
   writable(p);
-  checkAccess(a.creds, st, MAY_WRITE, p.inode);
+  checkAccess(a, st, MAY_WRITE, p.inode);
   if (length > st.size && length > limit.soft()) {
     limit.exceeded();
     throw new SysErr(E.EFBIG);
@@ -504,7 +504,7 @@ export function checkXattrAccess(a: Actor, p: AttrTarget, name: string, want: ty
   if (!name.startsWith('user.')) return;
   if (!isReg(st.mode) && !isDir(st.mode)) throw new SysErr(want === MAY_WRITE ? E.EPERM : E.ENODATA);
   if (isDir(st.mode) && (st.mode & S_ISVTX) && want === MAY_WRITE && !isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
-  checkAccess(a.creds, st, want, p.inode);
+  checkAccess(a, st, want, p.inode);
 }
 
 /**

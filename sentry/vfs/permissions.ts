@@ -12,8 +12,18 @@ export const MAY_READ = 4;
 
 export interface Perm { mode: number; uid: number; gid: number }
 
-/** Where a check finds the file's access ACL: its inode (Inode.acl), null for none (the answer of most filesystems). */
-export interface AclHolder { acl(kind: 'access'): Acl | null }
+/** Who a check is for: the credentials it uses and the calling thread (Linux's current), as a task, a walk or an actor has them. */
+export interface Accessor { readonly creds: Creds; readonly tid: number | null }
+
+/**
+ * What a check asks of the file's inode: its access ACL (Inode.acl; null for none, the answer of most filesystems),
+ * and, of a filesystem that decides access itself (Linux's inode_operations.permission: proc's fd/ and fdinfo/ of a
+ * process), the answer, given the generic one.
+ */
+export interface AclHolder {
+  acl(kind: 'access'): Acl | null;
+  permission?(who: Accessor, generic: boolean): boolean;
+}
 
 /**
  * acl_permission_check: the owner gets the owner bits; anyone else, when the
@@ -49,8 +59,14 @@ function capabilitiesAllow(c: Creds, p: Perm, want: number): boolean {
   return want === MAY_READ && capable(c, CAP.DAC_READ_SEARCH);
 }
 
-export function checkAccess(c: Creds, p: Perm, want: number, acls: AclHolder | null): void {
-  if (!mayAccess(c, p, want, acls)) throw new SysErr(E.EACCES);
+/** inode_permission: the generic answer, or the inode's own when its filesystem decides (AclHolder.permission). */
+export function inodePermission(who: Accessor, p: Perm, want: number, inode: AclHolder | null): boolean {
+  const generic = mayAccess(who.creds, p, want, inode);
+  return inode?.permission ? inode.permission(who, generic) : generic;
+}
+
+export function checkAccess(who: Accessor, p: Perm, want: number, inode: AclHolder | null): void {
+  if (!inodePermission(who, p, want, inode)) throw new SysErr(E.EACCES);
 }
 
 /** inode_owner_or_capable: may `c` change the attributes of a file owned by p.uid (chmod, utimes with values)? */

@@ -60,7 +60,7 @@ function searchable(ctx: WalkContext, dir: VfsPath): void {
     throw e;
   }
   if (!isDir(st.mode)) throw new SysErr(E.ENOTDIR);
-  checkAccess(ctx.creds, st, MAY_EXEC, dir.inode);
+  checkAccess(ctx, st, MAY_EXEC, dir.inode);
 }
 
 /** Looks `name` up in `dir` and enters whatever is mounted on the result. */

@@ -71,7 +71,7 @@ export class OverlayInode extends Inode {
   override fileType(): number { return this.top.fileType(); }
   // A FIFO of the host's root is copied up before it opens: the sandbox gets a
   // pipe of its own, never one a host process listens on.
-  override fifo(): number { return this.copyUp().fifo(); }
+  override fifo(flags: number): number { return this.copyUp().fifo(flags); }
   // A socket of the host's root is never the sandbox's to reach.
   override hostSocket(): number {
     if (!this.upper) throw new SysErr(E.ECONNREFUSED);

@@ -98,6 +98,12 @@ class ForeignFile extends Inode {
     return withHeld(this.t, this.fd, (held) => held.reopen(flags));
   }
 
+  /** A pipe (a FIFO) opens as the sandbox's FIFOs do, from its held description, with at most its access. */
+  override fifo(flags: number): number {
+    if (this.pinned) throw new SysErr(E.EACCES);
+    return withHeld(this.t, this.fd, (held) => held.pathForOpen(flags));
+  }
+
   /** O_TRUNC of the reopened file (ftruncate runs natively on the guest's own fd, so it is no more than it holds). */
   override setattr(attr: SetAttr): void {
     if (this.pinned || Object.keys(attr).some((k) => k !== 'size')) throw new SysErr(E.EPERM);

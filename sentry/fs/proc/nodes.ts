@@ -8,6 +8,7 @@ import { libcCalls, native, tv } from '../../host/native.js';
 import type { Context } from '../../vfs/context.js';
 import { type DirEntry, Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
+import type { Accessor } from '../../vfs/permissions.js';
 import { dtype, S_IFDIR, S_IFLNK, S_IFREG, type Stat } from '../../abi/stat.js';
 import { O } from '../../abi/flags.js';
 import { pathOf } from '../../vfs/walk.js';
@@ -35,15 +36,14 @@ export const ROOT_OWNER: ProcOwner = { uid: 0, gid: 0 };
 /**
  * The owner of a proc inode of mode `mode`: the nearest process directory's,
  * or root's above them. Of a process that is not dumpable, only the
- * directories anyone may list and enter (its own, task/<tid>) stay its own
+ * directories anyone may list and enter (its own, task/<tid>, fdinfo/) stay its own
  * (task_dump_owner: ps reads a process's effective ids from them); the rest is root's.
  */
 function ownerOf(inode: Inode, mode: number): ProcOwner {
   for (let i: Inode | null = inode; i; i = i.parent) {
     if (!(i instanceof ProcInode) || !i.owner) continue;
     const o = i.owner();
-    const ownProcess = inode instanceof ProcDir && inode.enteredByItsProcess;
-    return o.dumpable === false && mode !== (S_IFDIR | 0o555) && !ownProcess ? ROOT_OWNER : o;
+    return o.dumpable === false && mode !== (S_IFDIR | 0o555) ? ROOT_OWNER : o;
   }
   return ROOT_OWNER;
 }
@@ -69,13 +69,8 @@ abstract class ProcInode extends Inode {
 }
 
 export class ProcDir extends ProcInode {
-  /**
-   * fd/ and fdinfo/ of a process, which Linux lets the process itself into
-   * whoever owns them (proc_fd_permission, ptrace_may_access): the sentry's
-   * checks know no such rule, so these stay the process's own while it is
-   * not dumpable (a known gap: Linux shows them root's).
-   */
-  enteredByItsProcess = false;
+  /** Of fd/ and fdinfo/ of a process, which decide who may enter them (pid.ts): the answer, given the generic one. */
+  permission?: (who: Accessor, generic: boolean) => boolean;
   constructor(fs: ProcFs, key: string, perm: number, private readonly entries: () => Entries) {
     super(fs, key, S_IFDIR | perm);
   }

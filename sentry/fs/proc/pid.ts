@@ -1,7 +1,7 @@
 // /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
-import { rootCreds } from '../../auth/creds.js';
+import { mayReadProcess, rootCreds } from '../../auth/creds.js';
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -12,6 +12,7 @@ import { fdinfoOf, mapsOf, mountinfoOf, mountsOf } from './maps.js';
 import { type Entries, KernelProcFile, ProcDir, ProcFile, ProcLink, named, ROOT_OWNER, placeLink, self } from './nodes.js';
 import type { FileDescription } from '../../kernel/files.js';
 import type { Context } from '../../vfs/context.js';
+import type { Accessor } from '../../vfs/permissions.js';
 import { pathOf } from '../../vfs/walk.js';
 import type { ProcFs } from './procfs.js';
 import { ForeignFdLink } from './foreign.js';
@@ -115,7 +116,7 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
     m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => fs.initRoot));
     m.set('root', () => placeLink(fs, `${key}/root`, () => fs.initRoot));
     m.set('fd', () => new ProcDir(fs, `${key}/fd`, 0o500, () => new Map()));
-    m.set('fdinfo', () => new ProcDir(fs, `${key}/fdinfo`, 0o500, () => new Map()));
+    m.set('fdinfo', () => initsFdinfo(new ProcDir(fs, `${key}/fdinfo`, 0o555, () => new Map())));
     return m;
   }
   const owner = () => task() ?? leader(tg);
@@ -125,8 +126,9 @@ function commonEntries(fs: ProcFs, p: ProcessRef, key: string, rel: string, task
   m.set('exe', () => new ProcLink(fs, `${key}/exe`, () => tg.exe));
   m.set('cwd', () => placeLink(fs, `${key}/cwd`, () => owner().fs.cwd));
   m.set('root', () => placeLink(fs, `${key}/root`, () => owner().fs.root));
-  m.set('fd', () => ownProcessDir(new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, rel, owner()))));
-  m.set('fdinfo', () => ownProcessDir(new ProcDir(fs, `${key}/fdinfo`, 0o500, () => fdinfoEntries(fs, `${key}/fdinfo`, rel, owner()))));
+  m.set('fd', () => enteredByItsProcess(fs, owner, new ProcDir(fs, `${key}/fd`, 0o500, () => fdEntries(fs, `${key}/fd`, rel, owner()))));
+  m.set('fdinfo', () => enteredByItsReaders(fs, owner,
+    new ProcDir(fs, `${key}/fdinfo`, 0o555, () => fdinfoEntries(fs, `${key}/fdinfo`, rel, owner()))));
   return m;
 }
 
@@ -159,8 +161,32 @@ function ownedBy(task: () => Task | null, dir: ProcDir): ProcDir {
   return dir;
 }
 
-function ownProcessDir(dir: ProcDir): ProcDir {
-  dir.enteredByItsProcess = true;
+/** Init's fdinfo/, as enteredByItsReaders's of a root process that no guest is. */
+function initsFdinfo(dir: ProcDir): ProcDir {
+  dir.permission = (who, generic) => generic && mayReadProcess(who.creds, rootCreds(), true);
+  return dir;
+}
+
+/** The task of the calling thread; null for the sentry's own work. */
+function callerTask(fs: ProcFs, who: Accessor): Task | null {
+  return who.tid === null ? null : fs.kernel.tasks.get(who.tid) ?? null;
+}
+
+/**
+ * proc_fd_permission: fd/ lets its own process in whoever owns it (root, while the process is not dumpable), and
+ * others by its mode.
+ */
+function enteredByItsProcess(fs: ProcFs, task: () => Task, dir: ProcDir): ProcDir {
+  dir.permission = (who, generic) => generic || callerTask(fs, who)?.tg === task().tg;
+  return dir;
+}
+
+/** proc_fdinfo_permission: fdinfo/ (mode 0555) lets in whom ptrace_may_access lets read the process, by its mode. */
+function enteredByItsReaders(fs: ProcFs, task: () => Task, dir: ProcDir): ProcDir {
+  dir.permission = (who, generic) => {
+    const t = task();
+    return generic && (callerTask(fs, who)?.tg === t.tg || mayReadProcess(who.creds, t.creds, t.tg.dumpable));
+  };
   return dir;
 }
 

@@ -161,13 +161,45 @@ CASE(dumpable_follows_ids) {
 /** A process that is not dumpable still lists its own fd/ (proc_fd_permission), which Linux shows root's. */
 CASE(dumpable_fd_dir) {
   struct stat st;
+  char link[64], target[256], other[64];
   IN_CHILD {
     SHOW("seteuid", setresuid(-1, 1000, -1));
     SHOW("dumpable", prctl(PR_GET_DUMPABLE));
-    if (stat("/proc/self/fd", &st) == 0) FACT("fd owner %u:%u\n", st.st_uid, st.st_gid);
-    DIR *d = opendir("/proc/self/fd");
-    FACT("opendir: %s\n", d ? "ok" : strerrorname_np(errno));
-    if (d) closedir(d);
+    for (int i = 0; i < 2; i++) {
+      const char *dir = i ? "/proc/self/fdinfo" : "/proc/self/fd";
+      if (stat(dir, &st) == 0) FACT("%s owner %u:%u mode %o\n", dir, st.st_uid, st.st_gid, st.st_mode & 07777);
+      DIR *d = opendir(dir);
+      FACT("opendir %s: %s\n", dir, d ? "ok" : strerrorname_np(errno));
+      if (d) closedir(d);
+    }
+    snprintf(link, sizeof link, "/proc/%d/fd/0", getpid());
+    SHOW("readlink of its fd", readlink(link, target, sizeof target) > 0);
+    SHOW("fdinfo of its fd", open("/proc/self/fdinfo/0", O_RDONLY) >= 0);
+    // Real ids too: access(2) checks with them, and the process still gets in (proc_fd_permission).
+    SHOW("setuid", setresuid(1000, 1000, 0));
+    SHOW("access of its fd dir", access("/proc/self/fd", R_OK | X_OK));
+    snprintf(other, sizeof other, "/proc/%d/fd", getpid());
+    // Another process of the same ids is not let in: the directory is root's.
+    IN_CHILD {
+      SHOW("child dumpable", prctl(PR_GET_DUMPABLE));
+      DIR *d = opendir(other);
+      FACT("child opendir of the parent's fd: %s\n", d ? "ok" : strerrorname_np(errno));
+      if (d) closedir(d);
+      SHOW("child access", access(other, X_OK));
+    }
+  }
+}
+
+// access(2) checks with the real ids for the call only (override_creds): the process's dumpable flag stays.
+CASE(dumpable_kept_by_access) {
+  IN_CHILD {
+    SHOW("seteuid", setresuid(-1, 1000, -1));
+    SHOW("set dumpable", prctl(PR_SET_DUMPABLE, 1));
+    SHOW("access", access("/", F_OK));
+    SHOW("faccessat", faccessat(AT_FDCWD, "/", R_OK, 0));
+    SHOW("dumpable after", prctl(PR_GET_DUMPABLE));
+    SHOW("eaccess", faccessat(AT_FDCWD, "/", R_OK, AT_EACCESS));
+    SHOW("dumpable after eaccess", prctl(PR_GET_DUMPABLE));
   }
 }
 
@@ -177,6 +209,6 @@ int main(int argc, char **argv) {
   RUN(fdinfo_pos_and_flags); RUN(fdinfo_of_missing_fd); RUN(reopen_through_fd_link); RUN(reopen_deleted_file); RUN(reopen_dir_fd_link);
   RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
   RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
-  RUN(fd_dir_of_non_root_process); RUN(dumpable_follows_ids); RUN(dumpable_fd_dir);
+  RUN(fd_dir_of_non_root_process); RUN(dumpable_follows_ids); RUN(dumpable_fd_dir); RUN(dumpable_kept_by_access);
   return 0;
 }
