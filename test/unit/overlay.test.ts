@@ -83,6 +83,30 @@ describe('overlay', () => {
     expect(errnoOf(() => fresh.lookup('conf'))).toBe(E.ENOENT);
   });
 
+  it('keeps a lower entry hidden when what was made over its whiteout goes: removed, or renamed away', () => {
+    const { overlay } = layers();
+    const etc = overlay.root.lookup('etc');
+    // A directory over a removed lower file, removed in turn: the file stays gone (it came back, and mkdir said EEXIST).
+    etc.unlink('gone');
+    etc.mkdir('gone', 0o755, ROOT_OWNER);
+    etc.rmdir('gone');
+    expect(errnoOf(() => etc.lookup('gone'))).toBe(E.ENOENT);
+    expect(names(etc)).toEqual(['conf']);
+    etc.mkdir('gone', 0o755, ROOT_OWNER);
+    expect(names(etc.lookup('gone'))).toEqual([]);
+    // A file over a removed lower file, renamed away: the old name stays empty.
+    etc.unlink('conf');
+    write(etc.create('conf', 0o644, ROOT_OWNER), 'new');
+    etc.rename('conf', etc, 'moved', 0);
+    expect(errnoOf(() => etc.lookup('conf'))).toBe(E.ENOENT);
+    expect(read(etc.lookup('moved'))).toBe('new');
+    // Renamed onto a whiteout, then removed: the lower entry under that name stays hidden too.
+    etc.rename('moved', etc, 'conf', 0);
+    etc.unlink('conf');
+    expect(errnoOf(() => etc.lookup('conf'))).toBe(E.ENOENT);
+    expect(names(etc)).toEqual(['gone']);
+  });
+
   it('refuses to rename a directory that has a lower layer (EXDEV, as without redirect_dir)', () => {
     const { overlay } = layers();
     overlay.root.lookup('etc');

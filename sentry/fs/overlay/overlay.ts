@@ -52,6 +52,11 @@ export class OverlayInode extends Inode {
   private readonly children = new Map<string, OverlayInode>();
   /** Lower entries removed in this directory. */
   private readonly whiteouts = new Set<string>();
+  /**
+   * Names whose upper entry was made over one of those (a whiteout it took the place of): the lower entry is still
+   * there beneath, so the entry's removal or rename leaves the whiteout again.
+   */
+  private readonly covering = new Set<string>();
   /** A directory recreated over a removed one: the lower directory no longer shows through. */
   private opaque = false;
 
@@ -152,8 +157,13 @@ export class OverlayInode extends Inode {
       if (dirWanted) up.rmdir(name);
       else up.unlink(name);
     }
-    if (child.lower) this.whiteouts.add(name);
+    this.leaveName(name, child);
     this.children.delete(name);
+  }
+
+  /** `name`, which `child` held, is empty now: a lower entry beneath it (the child's own, or one it covered) stays hidden. */
+  private leaveName(name: string, child: OverlayInode): void {
+    if (this.covering.delete(name) || child.lower) this.whiteouts.add(name);
   }
 
   override unlink(name: string): void {
@@ -168,9 +178,13 @@ export class OverlayInode extends Inode {
 
   private createWith(name: string, make: (up: Inode) => Inode): Inode {
     if (lookupChild(this, name)) throw new SysErr(E.EEXIST);
-    const wasWhiteout = this.whiteouts.delete(name);
+    const wasWhiteout = this.whiteouts.has(name);
     const child = this.fs.inodeFor(make(this.copyUp()), null);
-    if (wasWhiteout && isDir(child.fileType())) child.opaque = true;
+    if (wasWhiteout) {
+      this.whiteouts.delete(name);
+      this.covering.add(name);
+      if (isDir(child.fileType())) child.opaque = true;
+    }
     return this.adopt(name, child);
   }
 
@@ -223,12 +237,14 @@ export class OverlayInode extends Inode {
     }
     fromUp.rename(oldName, toUp, newName, flags);
     this.children.delete(oldName);
-    if (moving.lower) this.whiteouts.add(oldName);
     if (flags & 2) {
+      // Both names stay taken: what each covered stays covered.
       this.adopt(oldName, replaced!);
-    } else if (replaced?.lower) {
+    } else {
+      this.leaveName(oldName, moving);
       // The lower entry under the new name must stay hidden: the upper entry covers it.
-      replaced.lower = null;
+      if (replaced?.lower || newDir.covering.has(newName) || newDir.whiteouts.has(newName)) newDir.covering.add(newName);
+      if (replaced?.lower) replaced.lower = null;
     }
     newDir.whiteouts.delete(newName);
     newDir.children.delete(newName);
