@@ -1,8 +1,15 @@
 // Starting a gofer process. Kept apart from the client so that the sandbox
 // can start it first thing, before loading the rest of the sentry.
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { native, repoFile, tv } from '../../host/native.js';
+
+/**
+ * node:child_process, loaded when a gofer is spawned here: with net, dgram and the streams under it, ≈ 5 ms of a
+ * start-up, which `do` (whose gofer the front end starts) and the runtime's commands do not need.
+ */
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof ChildProcess;
 
 /** The gofer's program: its bundle (scripts/bundle.mjs), one file to load. */
 const GOFER_MAIN = repoFile('dist/bundle/gofer/main.js');
@@ -46,7 +53,7 @@ export function spawnGofer(opts: GoferOptions = {}): GoferProcess {
   tv(native.socketpair(pair));
   const log = opts.logFile !== undefined ? openSync(opts.logFile, 'a') : opts.quiet ? 'ignore' : 'inherit';
   try {
-    const child = spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3'],
+    const child = childProcess().spawn(process.execPath, [GOFER_MAIN, '--sock-fd', '3'],
       { stdio: ['ignore', 'ignore', log, pair[1]!], detached: opts.detached ?? false });
     if (child.pid === undefined) throw new Error('cannot start the gofer');
     // Its parent reaps it; Node's loop must not wait for it.
