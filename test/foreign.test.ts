@@ -78,6 +78,14 @@ describe('foreign fds', () => {
     // Reading it would take what the caller is to read: the held end writes only.
     const r = piped('exec 4>&1; cat /proc/self/fd/4 >&2');
     expect(r.stderr).toMatch(/Permission denied/);
+    // A host FIFO with a path, as stdin: reopened to read, the same host object, named as anonymous as the first end.
+    const fifo = join(dir, 'host-fifo');
+    const f = spawnSync('/bin/sh', ['-c', 'mkfifo "$1" && shift && { { echo fifo-data; sleep 2; } > "$FIFO" & } && "$@" < "$FIFO"', 'sh', fifo,
+      process.execPath, TVISOR, 'do', '--', '/bin/sh', '-c',
+      'exec 3</proc/self/fd/0; cat <&3; readlink /proc/$$/fd/3; [ "$(readlink /proc/$$/fd/3)" = "$(readlink /proc/$$/fd/0)" ] && echo alike'],
+    { encoding: 'utf8', timeout: HANG_MS, env: { ...process.env, FIFO: fifo } });
+    expect(f.stderr).toBe('');
+    expect(f.stdout).toBe('fifo-data\nanon_inode:[host]\nalike\n');
   });
 
   it('a read-only stdin cannot be reopened for writing (/proc/self/fd/0, /dev/stdin)', () => {

@@ -5,7 +5,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Task } from '../kernel/task.js';
 import { throughFd, type VfsPath } from '../vfs/mount.js';
 import * as vfs from '../vfs/ops.js';
-import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { host, hostFstat } from '../host/fd.js';
 import { AT, O, RESOLVE } from '../abi/flags.js';
 import { isDir, isFifo, isReg } from '../abi/stat.js';
@@ -77,8 +77,8 @@ function openFifo(k: Kernel, at: VfsPath, flags: number): GiveFd | WaitingOpen {
   const pathFd = at.inode.fifo(flags);
   const cloexec = (flags & O.CLOEXEC) !== 0;
   const hs = hostFstat(pathFd);
-  // A pipe reopened through /proc/<pid>/fd has no sandbox place: its ends stay foreign (pipe:[…]).
-  if (!isPipe(pathFd)) k.fifos.set(`${hs.dev}:${hs.ino}`, at);
+  // A host pipe or FIFO reopened through a foreign fd's link has no sandbox place: its ends stay foreign (pipe:[…]).
+  if (!at.inode.isForeign()) k.fifos.set(`${hs.dev}:${hs.ino}`, at);
   const open = flags & (O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME);
   if ((flags & O.ACCMODE) !== O.RDWR && !(flags & O.NONBLOCK)) return { pathFd, flags: open, cloexec };
   try {
@@ -86,11 +86,6 @@ function openFifo(k: Kernel, at: VfsPath, flags: number): GiveFd | WaitingOpen {
   } finally {
     closeSync(pathFd);
   }
-}
-
-/** Is the FIFO behind host fd `fd` an anonymous pipe (the host names it pipe:[…]), not a FIFO that has a path? */
-function isPipe(fd: number): boolean {
-  return host(() => readlinkSync(`/proc/self/fd/${fd}`, 'latin1')).startsWith('pipe:');
 }
 
 /** O_TMPFILE: an unnamed file in the directory `path`, open for writing. */

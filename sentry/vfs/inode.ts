@@ -180,6 +180,12 @@ export abstract class Inode {
   /** Does open take `through` (and its attributes come through it)? Files named by path do; others reach an unnamed file anyway. */
   opensThrough(): boolean { return false; }
   /**
+   * Is it a host object reached through a guest's description that the
+   * sentry did not make (a foreign fd's /proc link)? Opened again, it stays
+   * that host object: the sentry records no sandbox place for its new ends.
+   */
+  isForeign(): boolean { return false; }
+  /**
    * Is it a pty slave, which an open without O_NOCTTY makes the controlling
    * terminal of a session leader that has none (Linux's tty_open)?
    */

@@ -98,6 +98,8 @@ class ForeignFile extends Inode {
     return withHeld(this.t, this.fd, (held) => held.reopen(flags));
   }
 
+  override isForeign(): boolean { return true; }
+
   /** A pipe (a FIFO) opens as the sandbox's FIFOs do, from its held description, with at most its access. */
   override fifo(flags: number): number {
     if (this.pinned) throw new SysErr(E.EACCES);
