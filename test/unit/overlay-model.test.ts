@@ -1,8 +1,12 @@
-// The overlay against a model of what its tree must show: random creates, mkdirs, unlinks, rmdirs and renames over
-// a lower tree, each followed by a comparison of every directory's listing and lookups. Names made and removed over
-// lower entries (whiteouts, entries made over them, renames onto and away from them) are where it went wrong once.
+// The overlay against a model of what its tree must show: random creates, mkdirs, unlinks, rmdirs, renames, writes,
+// hard links and exchanges over a lower tree, each followed by a comparison of every directory's listing, lookups
+// and every file's content. Names made and removed over lower entries (whiteouts, entries made over them, renames
+// onto and away from them, exchanges) are where it went wrong: it finds both bugs fixed with it.
+import { closeSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { E, SysErr } from '../../sentry/abi/errno.js';
+import { O, RENAME } from '../../sentry/abi/flags.js';
+import { NO_TASK } from '../../sentry/vfs/context.js';
 import { isDir } from '../../sentry/abi/stat.js';
 import { Overlay } from '../../sentry/fs/overlay/overlay.js';
 import type { Inode } from '../../sentry/vfs/inode.js';
@@ -10,16 +14,19 @@ import { ROOT_OWNER, tmpfs } from './fixtures.js';
 
 const NAMES = ['x', 'y', 'z'];
 
-/** What the overlay must show: each path's type, and for a directory whether a lower one is merged into it (EXDEV to rename). */
-type Entry = { dir: boolean; merged: boolean };
+/**
+ * What the overlay must show at a path: a directory, and whether a lower one is merged into it (EXDEV to rename, as
+ * overlayfs without redirect_dir); or a file and its content (`file`: one object for every hard link of it).
+ */
+type Entry = { dir: boolean; merged: boolean; file?: { text: string } };
 
 /** A lower tree that uses the names the operations use, as files and as directories. */
 function lowerTree(): { overlay: Overlay; model: Map<string, Entry> } {
   const lower = tmpfs();
   const model = new Map<string, Entry>([['', { dir: true, merged: true }]]);
   const file = (path: string) => {
-    walk(lower.root, parentOf(path)).create(baseOf(path), 0o644, ROOT_OWNER);
-    model.set(path, { dir: false, merged: false });
+    write(walk(lower.root, parentOf(path)).create(baseOf(path), 0o644, ROOT_OWNER), path);
+    model.set(path, { dir: false, merged: false, file: { text: path } });
   };
   const dir = (path: string) => {
     walk(lower.root, parentOf(path)).mkdir(baseOf(path), 0o755, ROOT_OWNER);
@@ -41,6 +48,19 @@ const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}
 const childrenOf = (model: Map<string, Entry>, dir: string) =>
   [...model.keys()].filter((p) => p !== '' && parentOf(p) === dir).map(baseOf).sort();
 
+/** Replaces a file's content (O_TRUNC is the VFS's, above the inode: the host fd is truncated here). */
+function write(inode: Inode, text: string): void {
+  const fd = inode.open(O.WRONLY, NO_TASK);
+  try { ftruncateSync(fd, 0); writeSync(fd, text); } finally { closeSync(fd); }
+}
+function read(inode: Inode): string {
+  const fd = inode.open(O.RDONLY, NO_TASK);
+  try {
+    const buf = Buffer.alloc(256);
+    return buf.subarray(0, readSync(fd, buf)).toString();
+  } finally { closeSync(fd); }
+}
+
 function errnoOf(f: () => unknown): number {
   try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
   return 0;
@@ -57,6 +77,7 @@ function check(overlay: Overlay, model: Map<string, Entry>, step: string): void 
   for (const [path, e] of model) {
     const inode = walk(overlay.root, path);
     expect(isDir(inode.stat().mode), `${step}: type of ${path}`).toBe(e.dir);
+    if (e.file) expect(read(inode), `${step}: content of ${path}`).toBe(e.file.text);
     if (!e.dir) continue;
     expect(inode.readdir().map((d) => d.name).sort(), `${step}: listing of /${path}`).toEqual(childrenOf(model, path));
     for (const n of NAMES) {
@@ -73,12 +94,42 @@ function step(overlay: Overlay, model: Map<string, Entry>, pick: (n: number) => 
   const path = join(parent, name);
   const at = walk(overlay.root, parent);
   const here = model.get(path);
-  switch (pick(5)) {
+  const files = [...model].filter(([, e]) => e.file);
+  switch (pick(8)) {
     case 0:
       if (here) { expect(errnoOf(() => at.create(name, 0o644, ROOT_OWNER))).toBe(E.EEXIST); return `create ${path}: EEXIST`; }
       at.create(name, 0o644, ROOT_OWNER);
-      model.set(path, { dir: false, merged: false });
+      model.set(path, { dir: false, merged: false, file: { text: '' } });
       return `create ${path}`;
+    case 5: {
+      // A write: a lower file is copied up first, and its other names see it.
+      if (files.length === 0) return 'no write';
+      const [p, e] = files[pick(files.length)]!;
+      const text = `w${pick(1000)}`;
+      write(walk(overlay.root, p), text);
+      e.file!.text = text;
+      return `write ${p}`;
+    }
+    case 6: {
+      // A hard link of a file to a new name.
+      if (files.length === 0 || here) return 'no link';
+      const [p, e] = files[pick(files.length)]!;
+      at.link(name, walk(overlay.root, p));
+      model.set(path, { dir: false, merged: false, file: e.file! });
+      return `link ${p} ${path}`;
+    }
+    case 7: {
+      // RENAME_EXCHANGE of two files (lower ones too: both are copied up).
+      if (files.length < 2) return 'no exchange';
+      const [a, ea] = files[pick(files.length)]!;
+      const [b, eb] = files[pick(files.length)]!;
+      if (a === b) return 'no exchange';
+      const exchange = () => walk(overlay.root, parentOf(a)).rename(baseOf(a), walk(overlay.root, parentOf(b)), baseOf(b), RENAME.EXCHANGE);
+      exchange();
+      model.set(a, eb);
+      model.set(b, ea);
+      return `exchange ${a} ${b}`;
+    }
     case 1:
       if (here) { expect(errnoOf(() => at.mkdir(name, 0o755, ROOT_OWNER))).toBe(E.EEXIST); return `mkdir ${path}: EEXIST`; }
       at.mkdir(name, 0o755, ROOT_OWNER);
@@ -115,7 +166,7 @@ function step(overlay: Overlay, model: Map<string, Entry>, pick: (n: number) => 
 }
 
 describe('overlay against a model', () => {
-  it.each([1, 7, 42, 1234, 99991])('shows what the operations left, seed %i', (seed) => {
+  it.each([1, 7, 42, 1234, 7922, 87112, 99991])('shows what the operations left, seed %i', (seed) => {
     const { overlay, model } = lowerTree();
     const pick = random(seed);
     const done: string[] = [];

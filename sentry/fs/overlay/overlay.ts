@@ -53,10 +53,11 @@ export class OverlayInode extends Inode {
   /** Lower entries removed in this directory. */
   private readonly whiteouts = new Set<string>();
   /**
-   * Names whose upper entry was made over one of those (a whiteout it took the place of): the lower entry is still
-   * there beneath, so the entry's removal or rename leaves the whiteout again.
+   * Names with a lower entry beneath whatever they hold now (the lower entry itself, a copy of it, or an entry made
+   * over its whiteout or renamed onto it): the name's removal, or its entry's rename away, leaves a whiteout. Kept by
+   * name, not by inode: the hard links of a file share one inode, each name over its own lower entry or none.
    */
-  private readonly covering = new Set<string>();
+  private readonly overLower = new Set<string>();
   /** A directory recreated over a removed one: the lower directory no longer shows through. */
   private opaque = false;
 
@@ -91,6 +92,7 @@ export class OverlayInode extends Inode {
     let lo: Inode | null = null;
     if (!this.opaque && this.lower && (!up || isDir(up.fileType()))) {
       lo = lookupChild(this.lower, name);
+      if (lo) this.overLower.add(name);
       if (lo && up && !isDir(lo.fileType())) lo = null;
     }
     if (!up && !lo) throw new SysErr(E.ENOENT);
@@ -157,13 +159,13 @@ export class OverlayInode extends Inode {
       if (dirWanted) up.rmdir(name);
       else up.unlink(name);
     }
-    this.leaveName(name, child);
+    this.leaveName(name);
     this.children.delete(name);
   }
 
-  /** `name`, which `child` held, is empty now: a lower entry beneath it (the child's own, or one it covered) stays hidden. */
-  private leaveName(name: string, child: OverlayInode): void {
-    if (this.covering.delete(name) || child.lower) this.whiteouts.add(name);
+  /** `name` is empty now: a lower entry beneath it stays hidden. */
+  private leaveName(name: string): void {
+    if (this.overLower.delete(name)) this.whiteouts.add(name);
   }
 
   override unlink(name: string): void {
@@ -182,7 +184,7 @@ export class OverlayInode extends Inode {
     const child = this.fs.inodeFor(make(this.copyUp()), null);
     if (wasWhiteout) {
       this.whiteouts.delete(name);
-      this.covering.add(name);
+      this.overLower.add(name);
       if (isDir(child.fileType())) child.opaque = true;
     }
     return this.adopt(name, child);
@@ -223,12 +225,13 @@ export class OverlayInode extends Inode {
     if (flags & 2 /* RENAME_EXCHANGE */) {
       if (!replaced) throw new SysErr(E.ENOENT);
       if (replaced.lower && isDir(replaced.fileType())) throw new SysErr(E.EXDEV);
-      if (moving.lower || replaced.lower) throw new SysErr(E.EXDEV);
     }
     if (replaced && !(flags & 2) && isDir(replaced.fileType()) && replaced.readdir().length > 0) {
       throw new SysErr(E.ENOTEMPTY);
     }
     moving.copyUp();
+    // Exchanged, both are the upper layer's files (overlayfs copies both up: only a merged directory cannot move).
+    if (flags & 2) replaced!.copyUp();
     const fromUp = this.copyUp();
     const toUp = newDir.copyUp();
     if (replaced && !(flags & 2) && !replaced.upper) {
@@ -238,13 +241,14 @@ export class OverlayInode extends Inode {
     fromUp.rename(oldName, toUp, newName, flags);
     this.children.delete(oldName);
     if (flags & 2) {
-      // Both names stay taken: what each covered stays covered.
+      // Both names stay taken, each over the lower entry it had (overLower), whichever file it holds now.
       this.adopt(oldName, replaced!);
     } else {
-      this.leaveName(oldName, moving);
-      // The lower entry under the new name must stay hidden: the upper entry covers it.
-      if (replaced?.lower || newDir.covering.has(newName) || newDir.whiteouts.has(newName)) newDir.covering.add(newName);
-      if (replaced?.lower) replaced.lower = null;
+      this.leaveName(oldName);
+      // A lower entry under the new name stays hidden: the entry moved there covers it.
+      if (newDir.whiteouts.has(newName)) newDir.overLower.add(newName);
+      // A replaced directory, empty, may still be someone's cwd: nothing of the lower one shows through it.
+      if (replaced?.lower && isDir(replaced.fileType())) replaced.lower = null;
     }
     newDir.whiteouts.delete(newName);
     newDir.children.delete(newName);
