@@ -3,7 +3,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { E, SysErr } from '../../sentry/abi/errno.js';
 import { O } from '../../sentry/abi/flags.js';
-import { Overlay } from '../../sentry/fs/overlay/overlay.js';
+import { Overlay, type OverlayInode } from '../../sentry/fs/overlay/overlay.js';
 import { NO_TASK } from '../../sentry/vfs/context.js';
 import type { Inode } from '../../sentry/vfs/inode.js';
 import { mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
@@ -105,6 +105,20 @@ describe('overlay', () => {
     etc.unlink('conf');
     expect(errnoOf(() => etc.lookup('conf'))).toBe(E.ENOENT);
     expect(names(etc)).toEqual(['gone']);
+  });
+
+  it('makes a directory renamed onto a removed lower one opaque, as one made there', () => {
+    const { overlay } = layers();
+    const etc = overlay.root.lookup('etc');
+    etc.unlink('conf');
+    etc.unlink('gone');
+    overlay.root.rmdir('etc');
+    const mine = overlay.root.mkdir('mine', 0o755, ROOT_OWNER) as OverlayInode;
+    expect(mine.isOpaque).toBe(false);
+    overlay.root.rename('mine', overlay.root, 'etc', 0);
+    expect(overlay.root.lookup('etc')).toBe(mine);
+    expect(mine.isOpaque).toBe(true);
+    expect(names(mine)).toEqual([]);
   });
 
   it('refuses to rename a directory that has a lower layer (EXDEV, as without redirect_dir)', () => {

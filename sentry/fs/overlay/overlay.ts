@@ -247,6 +247,8 @@ export class OverlayInode extends Inode {
       this.leaveName(oldName);
       // A lower entry under the new name stays hidden: the entry moved there covers it.
       if (newDir.whiteouts.has(newName)) newDir.overLower.add(newName);
+      // A directory moved there hides the lower entry whole, in a layer of the changes too (.wh..wh..opq).
+      if (newDir.overLower.has(newName) && isDir(moving.fileType())) moving.opaque = true;
       // A replaced directory, empty, may still be someone's cwd: nothing of the lower one shows through it.
       if (replaced?.lower && isDir(replaced.fileType())) replaced.lower = null;
     }
