@@ -27,6 +27,8 @@ export const F = {
 export const RENAME = { NOREPLACE: 1, EXCHANGE: 2, WHITEOUT: 4 } as const;
 
 export const PATH_MAX = 4096;
+/** The longest argv or envp string execve takes, its NUL included (32 pages): E2BIG past it. */
+export const MAX_ARG_STRLEN = 32 * 4096;
 export const NAME_MAX = 255;
 /** Linux's MAXSYMLINKS: symlinks one path walk may follow. */
 export const SYMLINK_MAX_FOLLOWS = 40;

@@ -4,7 +4,7 @@
 // reading through shared mappings) gives its own, and no handler changes.
 import { E, SysErr } from '../abi/errno.js';
 import { native } from '../host/native.js';
-import { PATH_MAX } from '../abi/flags.js';
+import { MAX_ARG_STRLEN, PATH_MAX } from '../abi/flags.js';
 
 /** Whose memory: a thread, by its current host tid (it changes when another thread of its group execs). */
 export interface MemoryOwner {
@@ -27,6 +27,8 @@ export interface GuestMemory {
 }
 
 const strBuf = Buffer.alloc(PATH_MAX + 1);
+/** For the longer strings (exec's arguments and environment), made when one is first read. */
+let longBuf: Buffer | null = null;
 
 /**
  * A thread's memory through process_vm_readv/writev (the C glue's readStr
@@ -37,10 +39,11 @@ export class ProcessVmMemory implements GuestMemory {
   constructor(private readonly owner: MemoryOwner) {}
 
   readString(addr: number, max = PATH_MAX - 1): string {
-    const n = native.readStr(this.owner.tid, addr, strBuf, Math.min(max, PATH_MAX));
+    const buf = max <= PATH_MAX ? strBuf : (longBuf ??= Buffer.alloc(MAX_ARG_STRLEN + 1));
+    const n = native.readStr(this.owner.tid, addr, buf, Math.min(max, buf.length - 1));
     if (n < 0) throw new SysErr(-n);
     // Names are bytes: 'latin1' keeps each one as one character (abi/names.ts).
-    return strBuf.toString('latin1', 0, n);
+    return buf.toString('latin1', 0, n);
   }
 
   readPath(addr: number): string {
@@ -74,7 +77,12 @@ export class ProcessVmMemory implements GuestMemory {
       if (i >= maxCount) throw new SysErr(E.E2BIG);
       const p = this.readU64(addr + 8 * i);
       if (p === 0) return out;
-      out.push(this.readString(p, 131072));
+      try {
+        out.push(this.readString(p, MAX_ARG_STRLEN - 1));
+      } catch (e) {
+        // A string longer than execve takes is E2BIG (copy_strings), not a name too long.
+        throw e instanceof SysErr && e.errno === E.ENAMETOOLONG ? new SysErr(E.E2BIG) : e;
+      }
     }
   }
 }

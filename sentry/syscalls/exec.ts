@@ -21,7 +21,7 @@ import { sentryFile, startOf } from './common.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 
 const RED_ZONE = 128;
-/** Linux's limit on argv + envp strings (MAX_ARG_STRLEN * 32 = 4 MiB applies per string; this is the total we stage). */
+/** What the sentry stages of argv and envp in all (Linux bounds each string by MAX_ARG_STRLEN, and all by a quarter of the stack limit). */
 const MAX_STAGED = 2 * 1024 * 1024;
 
 /** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */

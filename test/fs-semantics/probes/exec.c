@@ -46,8 +46,38 @@ CASE(exec_name_bytes) {
   int st; waitpid(p, &st, 0);
 }
 
+/** Execs this program with one argument (or environment string) of `len` bytes; the copy prints what it got. */
+static void exec_with_long(const char *label, size_t len, int in_env) {
+  char *s = malloc(len + 1);
+  memset(s, 'a', len); s[len] = 0;
+  if (in_env) memcpy(s, "PROBE_LONG=", 11);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    char *args[] = {self, in_env ? "env" : s, NULL};
+    char *env[] = {"PROBE_PRINT_LENGTH=1", in_env ? s : NULL, NULL};
+    execve(self, args, env);
+    printf("%s: %s\n", label, strerrorname_np(errno));
+    _exit(0);
+  }
+  int st; waitpid(p, &st, 0);
+  free(s);
+}
+/** Strings longer than a page reach the program; past MAX_ARG_STRLEN (32 pages, its NUL included) execve gives E2BIG. */
+CASE(exec_long_arguments) {
+  exec_with_long("5000", 5000, 0); exec_with_long("131072", 131072, 0);
+  exec_with_long("env 70000", 70000, 1); exec_with_long("env 131072", 131072, 1);
+}
+/** Arguments of more than the stack the caller has mapped below its stack pointer (≈ 128 KiB). */
+CASE(exec_arguments_past_the_stack) { exec_with_long("131071", 131071, 0); }
+
 int main(int argc, char **argv) {
   if (getenv("PROBE_PRINT_NAMES")) return print_names();
+  if (getenv("PROBE_PRINT_LENGTH")) {
+    const char *env = getenv("PROBE_LONG");
+    printf("argv[1] %zu env %zu\n", strlen(argv[1]), env ? strlen(env) : 0);
+    return 0;
+  }
   if (getenv("PROBE_PRINT_HEX")) {
     char n[17] = {0}; prctl(PR_GET_NAME, n);
     printf("prctl"); for (char *c = n; *c; c++) printf(" %02x", (unsigned char)*c); printf("\n");
@@ -55,6 +85,6 @@ int main(int argc, char **argv) {
   }
   long n = readlink("/proc/self/exe", self, sizeof self - 1); self[n > 0 ? n : 0] = 0;
   probe_init(argc, argv);
-  RUN(exec_name_from_path); RUN(exec_name_of_symlink); RUN(exec_name_of_fd); RUN(exec_name_bytes);
+  RUN(exec_name_from_path); RUN(exec_name_of_symlink); RUN(exec_name_of_fd); RUN(exec_name_bytes); RUN(exec_long_arguments); RUN(exec_arguments_past_the_stack);
   return 0;
 }
