@@ -54,10 +54,15 @@ export class TrapEvent {
 export interface ExecRequest {
   /** The program, as a sentry fd; the platform closes it. */
   hostFd: number;
-  /** Guest addresses of the empty path, argv and envp arrays, already written. */
+  /** Guest addresses of the empty path, argv and envp arrays, already written (unless `mapped`). */
   emptyAddr: number;
   argvAddr: number;
   envp: number;
+  /**
+   * What the caller could not write where the task's memory is mapped (below its stack pointer): the platform maps
+   * `size` bytes in the task for the exec (unmapped if it fails), and `write` puts them there, giving the addresses.
+   */
+  mapped?: { size: number; write(base: number): { emptyAddr: number; argvAddr: number; envp: number } };
 }
 
 /**

@@ -26,6 +26,10 @@ export const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRAC
   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 const SYS_CLOSE = 3;
+const SYS_MMAP = 9;
+const SYS_MUNMAP = 11;
+const PROT_READ_WRITE = 0x3;
+const MAP_PRIVATE_ANONYMOUS = 0x22;
 const SYS_IOCTL = 16;
 const TIOCSCTTY = 0x540e;
 const SYS_RECVMSG = 47;
@@ -180,9 +184,23 @@ export class PtracePlatform implements Platform {
     }
     // The guest's own filter refused the marker: the exec fails with its answer.
     if (guestFd < 0) return this.failExec(pid, saved, guestFd, hooks);
+    let at = { emptyAddr: req.emptyAddr, argvAddr: req.argvAddr, envp: req.envp };
+    let mapping: { addr: number; size: number } | null = null;
+    if (req.mapped) {
+      const m = this.rerun(pid, SYS_MMAP, [0, req.mapped.size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0], hooks);
+      if (!m) return { kind: 'gone' };
+      if (m.ret < 0 && m.ret > -4096) return this.closeAndFail(pid, saved, guestFd, m.ret, null, hooks);
+      mapping = { addr: m.ret, size: req.mapped.size };
+      try {
+        at = req.mapped.write(mapping.addr);
+      } catch (e) {
+        if (!(e instanceof SysErr)) throw e;
+        return this.closeAndFail(pid, saved, guestFd, -e.errno, mapping, hooks);
+      }
+    }
     let done;
     for (let attempt = 0; ; attempt++) {
-      done = this.rerun(pid, SYS_EXECVEAT, [guestFd, req.emptyAddr, req.argvAddr, req.envp, AT.EMPTY_PATH], hooks);
+      done = this.rerun(pid, SYS_EXECVEAT, [guestFd, at.emptyAddr, at.argvAddr, at.envp, AT.EMPTY_PATH], hooks);
       if (!done) return { kind: 'gone' };
       if (done.kind === EV.SYSCALL_EXIT && done.ret === -E.ETXTBSY && attempt === 0) {
         hooks.beforeRetry();
@@ -191,9 +209,15 @@ export class PtracePlatform implements Platform {
       break;
     }
     if (done.kind === EV.EXEC) return { kind: 'exec', pid: done.pid, formerTid: done.msg };
-    // A guest's filter that refuses close leaves it the (close-on-exec) fd.
+    return this.closeAndFail(pid, saved, guestFd, done.ret, mapping, hooks);
+  }
+
+  /** The exec failed: its fd closed (a guest's filter that refuses close leaves it the close-on-exec fd), its mapping gone. */
+  private closeAndFail(pid: number, saved: Uint8Array, guestFd: number, err: number, mapping: { addr: number; size: number } | null,
+      hooks: StopHooks): ExecOutcome {
     if (!this.rerun(pid, SYS_CLOSE, [guestFd], hooks)) return { kind: 'gone' };
-    return this.failExec(pid, saved, done.ret, hooks);
+    if (mapping && !this.rerun(pid, SYS_MUNMAP, [mapping.addr, mapping.size], hooks)) return { kind: 'gone' };
+    return this.failExec(pid, saved, err, hooks);
   }
 
   /**

@@ -19,28 +19,46 @@ import { hostComm } from '../host/proc-stat.js';
 import { AT } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
+import type { ExecRequest } from '../platform/platform.js';
 
 const RED_ZONE = 128;
 /** What the sentry stages of argv and envp in all (Linux bounds each string by MAX_ARG_STRLEN, and all by a quarter of the stack limit). */
 const MAX_STAGED = 2 * 1024 * 1024;
 
-/** Lays out argv strings, their pointer array and an empty string in guest memory below `sp`. */
-function stageArgv(t: Task, sp: number, argv: string[]): { argvAddr: number; emptyAddr: number; base: number } {
-  const strings = argv.map((s) => nameBytes(s + '\0'));
-  const strBytes = strings.reduce((n, b) => n + b.length, 0) + 1;
-  if (strBytes > MAX_STAGED) throw new SysErr(E.E2BIG);
-  const ptrBytes = 8 * (argv.length + 1);
-  const total = ((strBytes + 7) & ~7) + ptrBytes;
-  const base = Math.floor((sp - RED_ZONE - total - 64) / 16) * 16;
-  const blob = Buffer.alloc(total);
+/** The bytes of a string array as staged: its strings (NUL-terminated), an empty string, then its pointer array. */
+function arraySize(strings: Buffer[]): number {
+  return ((strings.reduce((n, b) => n + b.length, 0) + 1 + 7) & ~7) + 8 * (strings.length + 1);
+}
+
+/** Writes a string array at `base` (arraySize bytes): its pointer array's address, and the empty string's. */
+function writeArray(t: Task, base: number, strings: Buffer[]): { arrayAddr: number; emptyAddr: number } {
+  const blob = Buffer.alloc(arraySize(strings));
   let off = 0;
   const addrs: number[] = [];
   for (const s of strings) { addrs.push(base + off); s.copy(blob, off); off += s.length; }
   const emptyAddr = base + off;
-  const ptrOff = (strBytes + 7) & ~7;
+  const ptrOff = (off + 1 + 7) & ~7;
   addrs.forEach((a, i) => blob.writeBigUInt64LE(BigInt(a), ptrOff + 8 * i));
   t.mem.write(base, blob);
-  return { argvAddr: base + ptrOff, emptyAddr, base };
+  return { arrayAddr: base + ptrOff, emptyAddr };
+}
+
+/**
+ * What an exec writes into the caller's memory: the program's argv, the empty path of the execveat, and for a
+ * secure exec its filtered environment (null: the caller's own envp stands).
+ */
+class Staging {
+  readonly size: number;
+  constructor(private readonly argv: Buffer[], private readonly env: Buffer[] | null, private readonly envp: number) {
+    this.size = arraySize(argv) + (env ? arraySize(env) : 0);
+    if (this.size > MAX_STAGED) throw new SysErr(E.E2BIG);
+  }
+  /** Writes it at `base` (size bytes): the addresses the execveat takes. */
+  writeAt(t: Task, base: number): { emptyAddr: number; argvAddr: number; envp: number } {
+    const a = writeArray(t, base, this.argv);
+    const envp = this.env ? writeArray(t, base + arraySize(this.argv), this.env).arrayAddr : this.envp;
+    return { emptyAddr: a.emptyAddr, argvAddr: a.arrayAddr, envp };
+  }
 }
 
 /**
@@ -59,18 +77,26 @@ const unsecure = (entry: string) => {
 };
 
 function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
-  let staged;
+  let request: ExecRequest;
   try {
-    staged = stageArgv(t, sp, plan.hostArgv);
-    if (secureExec(execCreds(t.creds, plan.setuid, plan.setgid))) {
-      envp = stageArgv(t, staged.base, t.mem.readStringArray(envp).filter((e) => !unsecure(e))).argvAddr;
+    const strings = (list: string[]) => list.map((s) => nameBytes(s + '\0'));
+    const env = secureExec(execCreds(t.creds, plan.setuid, plan.setgid))
+      ? strings(t.mem.readStringArray(envp).filter((e) => !unsecure(e))) : null;
+    const staging = new Staging(strings(plan.hostArgv), env, envp);
+    try {
+      // Below the caller's red zone, where its stack is mapped...
+      request = { hostFd: plan.hostFd, ...staging.writeAt(t, Math.floor((sp - RED_ZONE - staging.size - 64) / 16) * 16) };
+    } catch (e) {
+      if (!(e instanceof SysErr && e.errno === E.EFAULT)) throw e;
+      // ...or, past it (the sentry cannot grow another process's stack), in a mapping the platform makes for the exec.
+      request = { hostFd: plan.hostFd, emptyAddr: 0, argvAddr: 0, envp, mapped: { size: staging.size, write: (base) => staging.writeAt(t, base) } };
     }
   } catch (e) {
     closeSync(plan.hostFd);
     throw e;
   }
   const p = k.platform;
-  const outcome = p.execWithFd(t.tid, { hostFd: plan.hostFd, emptyAddr: staged.emptyAddr, argvAddr: staged.argvAddr, envp }, {
+  const outcome = p.execWithFd(t.tid, request, {
     ...k.stopHooks(t),
     // The sentry's own copies of descriptions the guest closed may still be open for writing.
     beforeRetry: () => k.files.sweep(),

@@ -68,7 +68,7 @@ CASE(exec_long_arguments) {
   exec_with_long("5000", 5000, 0); exec_with_long("131072", 131072, 0);
   exec_with_long("env 70000", 70000, 1); exec_with_long("env 131072", 131072, 1);
 }
-/** Arguments of more than the stack the caller has mapped below its stack pointer (≈ 128 KiB). */
+/** Arguments of more than the stack the caller has mapped below its stack pointer (≈ 128 KiB), where exec stages them. */
 CASE(exec_arguments_past_the_stack) { exec_with_long("131071", 131071, 0); }
 
 int main(int argc, char **argv) {
