@@ -1,14 +1,11 @@
 // Credentials: Linux's rules for changing ids and capabilities (kernel/sys.c, commoncap.c), in-process.
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
+import { E } from '../../sentry/abi/errno.js';
+import { errnoOf } from './fixtures.js';
 import { accessCreds, CAP, capable, type Creds, execCreds, inGroup, NO_ID, rootCreds, setgroups, setresuid,
   setreuid, setuid } from '../../sentry/auth/creds.js';
 
 const root = () => rootCreds([10, 4]);
-const errnoOf = (f: () => unknown) => {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-};
 
 describe('credentials', () => {
   it('root starts with every id 0, sorted groups and its capabilities', () => {

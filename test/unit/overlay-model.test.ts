@@ -2,15 +2,13 @@
 // hard links and exchanges over a lower tree, each followed by a comparison of every directory's listing, lookups
 // and every file's content. Names made and removed over lower entries (whiteouts, entries made over them, renames
 // onto and away from them, exchanges) are where it went wrong: it finds both bugs fixed with it.
-import { closeSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
-import { O, RENAME } from '../../sentry/abi/flags.js';
-import { NO_TASK } from '../../sentry/vfs/context.js';
+import { E } from '../../sentry/abi/errno.js';
+import { RENAME } from '../../sentry/abi/flags.js';
 import { isDir } from '../../sentry/abi/stat.js';
 import { Overlay } from '../../sentry/fs/overlay/overlay.js';
 import type { Inode } from '../../sentry/vfs/inode.js';
-import { ROOT_OWNER, tmpfs } from './fixtures.js';
+import { errnoOf, readFile, ROOT_OWNER, tmpfs, writeFile } from './fixtures.js';
 
 const NAMES = ['x', 'y', 'z'];
 
@@ -25,7 +23,7 @@ function lowerTree(): { overlay: Overlay; model: Map<string, Entry> } {
   const lower = tmpfs();
   const model = new Map<string, Entry>([['', { dir: true, merged: true }]]);
   const file = (path: string) => {
-    write(walk(lower.root, parentOf(path)).create(baseOf(path), 0o644, ROOT_OWNER), path);
+    writeFile(walk(lower.root, parentOf(path)).create(baseOf(path), 0o644, ROOT_OWNER), path);
     model.set(path, { dir: false, merged: false, file: { text: path } });
   };
   const dir = (path: string) => {
@@ -48,24 +46,6 @@ const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}
 const childrenOf = (model: Map<string, Entry>, dir: string) =>
   [...model.keys()].filter((p) => p !== '' && parentOf(p) === dir).map(baseOf).sort();
 
-/** Replaces a file's content (O_TRUNC is the VFS's, above the inode: the host fd is truncated here). */
-function write(inode: Inode, text: string): void {
-  const fd = inode.open(O.WRONLY, NO_TASK);
-  try { ftruncateSync(fd, 0); writeSync(fd, text); } finally { closeSync(fd); }
-}
-function read(inode: Inode): string {
-  const fd = inode.open(O.RDONLY, NO_TASK);
-  try {
-    const buf = Buffer.alloc(256);
-    return buf.subarray(0, readSync(fd, buf)).toString();
-  } finally { closeSync(fd); }
-}
-
-function errnoOf(f: () => unknown): number {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-}
-
 /** xorshift32: the same operations for a seed, every run. */
 function random(seed: number): (n: number) => number {
   let s = seed;
@@ -77,7 +57,7 @@ function check(overlay: Overlay, model: Map<string, Entry>, step: string): void 
   for (const [path, e] of model) {
     const inode = walk(overlay.root, path);
     expect(isDir(inode.stat().mode), `${step}: type of ${path}`).toBe(e.dir);
-    if (e.file) expect(read(inode), `${step}: content of ${path}`).toBe(e.file.text);
+    if (e.file) expect(readFile(inode), `${step}: content of ${path}`).toBe(e.file.text);
     if (!e.dir) continue;
     expect(inode.readdir().map((d) => d.name).sort(), `${step}: listing of /${path}`).toEqual(childrenOf(model, path));
     for (const n of NAMES) {
@@ -106,7 +86,7 @@ function step(overlay: Overlay, model: Map<string, Entry>, pick: (n: number) => 
       if (files.length === 0) return 'no write';
       const [p, e] = files[pick(files.length)]!;
       const text = `w${pick(1000)}`;
-      write(walk(overlay.root, p), text);
+      writeFile(walk(overlay.root, p), text);
       e.file!.text = text;
       return `write ${p}`;
     }

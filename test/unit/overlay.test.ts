@@ -1,37 +1,18 @@
 // The overlay (fs/overlay) in-process, over two tmpfs layers: lookups through, copy-up, whiteouts, opaque directories.
-import { closeSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
-import { O } from '../../sentry/abi/flags.js';
+import { E } from '../../sentry/abi/errno.js';
 import { Overlay, type OverlayInode } from '../../sentry/fs/overlay/overlay.js';
-import { NO_TASK } from '../../sentry/vfs/context.js';
 import type { Inode } from '../../sentry/vfs/inode.js';
-import { mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
+import { errnoOf, mkdirs, readFile, ROOT_OWNER, tmpfs, writeFile } from './fixtures.js';
 import { type Acl, ACL_TAG, ACL_UNDEFINED_ID } from '../../sentry/vfs/acl.js';
 
-const errnoOf = (f: () => unknown) => {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-};
 const names = (dir: Inode) => dir.readdir().map((e) => e.name).sort();
-
-function write(inode: Inode, text: string, flags = O.WRONLY | O.TRUNC): void {
-  const fd = inode.open(flags, NO_TASK);
-  try { writeSync(fd, text); } finally { closeSync(fd); }
-}
-function read(inode: Inode): string {
-  const fd = inode.open(O.RDONLY, NO_TASK);
-  try {
-    const buf = Buffer.alloc(256);
-    return buf.subarray(0, readSync(fd, buf)).toString();
-  } finally { closeSync(fd); }
-}
 
 /** A lower tree (etc/conf holding "lower", etc/gone) under an empty upper. */
 function layers() {
   const lower = tmpfs();
   const etc = mkdirs(lower.root, 'etc');
-  write(etc.create('conf', 0o644, { uid: 5, gid: 6 }), 'lower');
+  writeFile(etc.create('conf', 0o644, { uid: 5, gid: 6 }), 'lower');
   etc.create('gone', 0o644, ROOT_OWNER);
   const upper = tmpfs();
   return { lower, upper, overlay: new Overlay(upper, lower.root) };
@@ -41,7 +22,7 @@ describe('overlay', () => {
   it('shows the lower layer through, with its own device and inode numbers', () => {
     const { overlay } = layers();
     const conf = overlay.root.lookup('etc').lookup('conf');
-    expect(read(conf)).toBe('lower');
+    expect(readFile(conf)).toBe('lower');
     const st = conf.stat();
     expect([st.uid, st.gid, st.dev]).toEqual([5, 6, overlay.dev]);
     expect(names(overlay.root.lookup('etc'))).toEqual(['conf', 'gone']);
@@ -50,11 +31,11 @@ describe('overlay', () => {
   it('copies a file up on its first write, and the lower layer stays as it was', () => {
     const { lower, upper, overlay } = layers();
     const conf = overlay.root.lookup('etc').lookup('conf');
-    write(conf, 'upper');
-    expect(read(conf)).toBe('upper');
-    expect(read(lower.root.lookup('etc').lookup('conf'))).toBe('lower');
+    writeFile(conf, 'upper');
+    expect(readFile(conf)).toBe('upper');
+    expect(readFile(lower.root.lookup('etc').lookup('conf'))).toBe('lower');
     const copied = upper.root.lookup('etc').lookup('conf');
-    expect(read(copied)).toBe('upper');
+    expect(readFile(copied)).toBe('upper');
     // Copy-up keeps the owner.
     expect([copied.stat().uid, copied.stat().gid]).toEqual([5, 6]);
   });
@@ -69,7 +50,7 @@ describe('overlay', () => {
     expect(names(lower.root.lookup('etc'))).toEqual(['conf', 'gone']);
     // A new file of that name hides nothing and is new.
     const again = etc.create('gone', 0o600, ROOT_OWNER);
-    expect(read(again)).toBe('');
+    expect(readFile(again)).toBe('');
   });
 
   it('makes a directory recreated over a removed one opaque', () => {
@@ -96,10 +77,10 @@ describe('overlay', () => {
     expect(names(etc.lookup('gone'))).toEqual([]);
     // A file over a removed lower file, renamed away: the old name stays empty.
     etc.unlink('conf');
-    write(etc.create('conf', 0o644, ROOT_OWNER), 'new');
+    writeFile(etc.create('conf', 0o644, ROOT_OWNER), 'new');
     etc.rename('conf', etc, 'moved', 0);
     expect(errnoOf(() => etc.lookup('conf'))).toBe(E.ENOENT);
-    expect(read(etc.lookup('moved'))).toBe('new');
+    expect(readFile(etc.lookup('moved'))).toBe('new');
     // Renamed onto a whiteout, then removed: the lower entry under that name stays hidden too.
     etc.rename('moved', etc, 'conf', 0);
     etc.unlink('conf');
@@ -144,7 +125,7 @@ describe('overlay', () => {
     etc.setAcl!('default', acl);
     const conf = overlay.root.lookup('etc').lookup('conf');
     expect(conf.acl('access')).toEqual(acl);
-    write(conf, 'upper');
+    writeFile(conf, 'upper');
     const copied = upper.root.lookup('etc').lookup('conf');
     expect(copied.acl('access')).toEqual(acl);
     expect([...copied.getxattr('user.kept')]).toEqual([1, 2]);

@@ -1,16 +1,12 @@
 // tmpfs (fs/tmpfs) in-process: the directory operations, link counts, rename rules, and data through its memfds.
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
+import { E } from '../../sentry/abi/errno.js';
 import { O, RENAME } from '../../sentry/abi/flags.js';
 import { isDir, isLnk, S_IFIFO, S_IFMT } from '../../sentry/abi/stat.js';
 import { NO_TASK } from '../../sentry/vfs/context.js';
-import { mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
+import { errnoOf, mkdirs, ROOT_OWNER, tmpfs } from './fixtures.js';
 
-const errnoOf = (f: () => unknown) => {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-};
 const names = (dir: { readdir(): { name: string }[] }) => dir.readdir().map((e) => e.name).sort();
 
 describe('tmpfs', () => {

@@ -1,7 +1,7 @@
 // The VFS operations (vfs/ops.ts) in-process: the EROFS, sticky, permission, owner and busy-mount rules in one place.
 import { closeSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
+import { E } from '../../sentry/abi/errno.js';
 import { O, RENAME } from '../../sentry/abi/flags.js';
 import { isDir, S_IFCHR, S_ISGID, S_ISUID, S_ISVTX } from '../../sentry/abi/stat.js';
 import { rootCreds, setgroups, setuid } from '../../sentry/auth/creds.js';
@@ -10,12 +10,8 @@ import { type Actor, checkXattrAccess, type FileSizeLimit, linkAt, mkdirAt, mkno
   setTimes, symlinkAt, truncateAt, unlinkAt, visibleXattrs } from '../../sentry/vfs/ops.js';
 import { MAY_READ, MAY_WRITE } from '../../sentry/vfs/permissions.js';
 import { resolve } from '../../sentry/vfs/walk.js';
-import { rootedTree, RW, tmpfs } from './fixtures.js';
+import { errnoOf, rootedTree, RW, tmpfs } from './fixtures.js';
 
-const errnoOf = (f: () => unknown) => {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-};
 
 /** A tree with root's actor (umask 022) and a user's (uid 1000, group 100) in it. */
 function world() {

@@ -1,16 +1,12 @@
 // The path walk (vfs/walk.ts) on an in-process tree: components, `..`, symlinks, mounts, RESOLVE_*, permissions.
 import { describe, expect, it } from 'vitest';
-import { E, SysErr } from '../../sentry/abi/errno.js';
+import { E } from '../../sentry/abi/errno.js';
 import { RESOLVE } from '../../sentry/abi/flags.js';
 import { rootCreds, setuid } from '../../sentry/auth/creds.js';
 import { MountNamespace } from '../../sentry/vfs/mount.js';
 import { pathOf, resolve, resolveParent } from '../../sentry/vfs/walk.js';
-import { mkdirs, ROOT_OWNER, rootedTree, RW, tmpfs } from './fixtures.js';
+import { errnoOf, mkdirs, ROOT_OWNER, rootedTree, RW, tmpfs } from './fixtures.js';
 
-const errnoOf = (f: () => unknown) => {
-  try { f(); } catch (e) { if (e instanceof SysErr) return e.errno; throw e; }
-  return 0;
-};
 
 describe('the path walk', () => {
   it('finds nested entries, and "." and ".." within them', () => {
