@@ -88,12 +88,15 @@ export function inGroup(c: Creds, gid: number): boolean {
   return c.fsgid === gid || c.groups.includes(gid);
 }
 
+/** A process's real, effective and saved ids. */
+export type ProcessIds = Pick<Creds, 'uid' | 'euid' | 'suid' | 'gid' | 'egid' | 'sgid'>;
+
 /**
  * ptrace_may_access(PTRACE_MODE_READ_FSCREDS), for a caller outside the target's process (its own process always
  * may): the caller's fs ids are each of the target's uids and gids, or it has CAP_SYS_PTRACE; and a target that is
  * not dumpable needs CAP_SYS_PTRACE either way. Yama restricts attaching only.
  */
-export function mayReadProcess(c: Creds, target: Creds, targetDumpable: boolean): boolean {
+export function mayReadProcess(c: Creds, target: ProcessIds, targetDumpable: boolean): boolean {
   const sameIds = c.fsuid === target.uid && c.fsuid === target.euid && c.fsuid === target.suid &&
     c.fsgid === target.gid && c.fsgid === target.egid && c.fsgid === target.sgid;
   const traceCap = capable(c, CAP.SYS_PTRACE);

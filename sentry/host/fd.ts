@@ -23,6 +23,11 @@ export function reopen(fd: number, flags: number): number {
   return host(() => openSync(`/proc/self/fd/${fd}`, (flags & FILE_STATUS_FLAGS) | O.CLOEXEC | O.NOCTTY));
 }
 
+/** An O_PATH fd of the host file behind `fd` (a FIFO's, to open it as a FIFO end later, perhaps after a wait). */
+export function reopenAsPath(fd: number): number {
+  return host(() => openSync(`/proc/self/fd/${fd}`, O.PATH | O.CLOEXEC));
+}
+
 const F_DUPFD_CLOEXEC = 1030;
 
 /**

@@ -7,11 +7,11 @@
 // /proc/<tid>/fd/N a second time: what it checks is what it uses, whatever
 // another guest thread does to the fd table meanwhile, and a reopen gets at
 // most the access the held description gives.
-import { closeSync, openSync, readlinkSync, statfsSync, type StatsFs } from 'node:fs';
+import { closeSync, readlinkSync, statfsSync, type StatsFs } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import { F, O } from '../abi/flags.js';
 import { isDir } from '../abi/stat.js';
-import { host, hostFstat, reopen } from './fd.js';
+import { hostFstat, reopen, reopenAsPath } from './fd.js';
 import { type HostStat, libcCalls, sys } from './native.js';
 
 /** Whose fds: a guest thread, by a pidfd of it (a kernel task is one). */
@@ -86,7 +86,7 @@ export class ForeignFd {
    */
   pathForOpen(flags: number): number {
     if (!reopenAllowed(this.flags(), flags)) throw new SysErr(E.EACCES);
-    return host(() => openSync(`/proc/self/fd/${this.hostFd}`, O.PATH | O.CLOEXEC));
+    return reopenAsPath(this.hostFd);
   }
 
   /** O_TRUNC through a reopen: only with a description that may write. */

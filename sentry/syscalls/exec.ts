@@ -48,15 +48,17 @@ function writeArray(t: Task, base: number, strings: Buffer[]): { arrayAddr: numb
  * secure exec its filtered environment (null: the caller's own envp stands).
  */
 class Staging {
+  private readonly argvSize: number;
   readonly size: number;
   constructor(private readonly argv: Buffer[], private readonly env: Buffer[] | null, private readonly envp: number) {
-    this.size = arraySize(argv) + (env ? arraySize(env) : 0);
+    this.argvSize = arraySize(argv);
+    this.size = this.argvSize + (env ? arraySize(env) : 0);
     if (this.size > MAX_STAGED) throw new SysErr(E.E2BIG);
   }
   /** Writes it at `base` (size bytes): the addresses the execveat takes. */
   writeAt(t: Task, base: number): { emptyAddr: number; argvAddr: number; envp: number } {
     const a = writeArray(t, base, this.argv);
-    const envp = this.env ? writeArray(t, base + arraySize(this.argv), this.env).arrayAddr : this.envp;
+    const envp = this.env ? writeArray(t, base + this.argvSize, this.env).arrayAddr : this.envp;
     return { emptyAddr: a.emptyAddr, argvAddr: a.arrayAddr, envp };
   }
 }

@@ -76,9 +76,11 @@ function openAsPath(at: VfsPath, flags: number): number {
 function openFifo(k: Kernel, at: VfsPath, flags: number): GiveFd | WaitingOpen {
   const pathFd = at.inode.fifo(flags);
   const cloexec = (flags & O.CLOEXEC) !== 0;
-  const hs = hostFstat(pathFd);
   // A host pipe or FIFO reopened through a foreign fd's link has no sandbox place: its ends stay foreign (pipe:[…]).
-  if (!at.inode.isForeign()) k.fifos.set(`${hs.dev}:${hs.ino}`, at);
+  if (!at.inode.isForeign()) {
+    const hs = hostFstat(pathFd);
+    k.fifos.set(`${hs.dev}:${hs.ino}`, at);
+  }
   const open = flags & (O.ACCMODE | O.APPEND | O.NONBLOCK | O.NOATIME);
   if ((flags & O.ACCMODE) !== O.RDWR && !(flags & O.NONBLOCK)) return { pathFd, flags: open, cloexec };
   try {

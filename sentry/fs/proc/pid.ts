@@ -1,7 +1,7 @@
 // /proc/<pid> and /proc/<pid>/task/<tid>: one directory per sandbox process
 // and thread, built from the kernel's proc of the sandbox (state, memory,
 // limits) and the sentry's view (names, paths, credentials, descriptors).
-import { mayReadProcess, rootCreds } from '../../auth/creds.js';
+import { mayReadProcess, type ProcessIds, rootCreds } from '../../auth/creds.js';
 import { E, SysErr } from '../../abi/errno.js';
 import { O } from '../../abi/flags.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -161,9 +161,12 @@ function ownedBy(task: () => Task | null, dir: ProcDir): ProcDir {
   return dir;
 }
 
+/** Init's ids: root's. */
+const INIT_IDS: ProcessIds = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0 };
+
 /** Init's fdinfo/, as enteredByItsReaders's of a root process that no guest is. */
 function initsFdinfo(dir: ProcDir): ProcDir {
-  dir.permission = (who, generic) => generic && mayReadProcess(who.creds, rootCreds(), true);
+  dir.permission = (who, generic) => generic && mayReadProcess(who.creds, INIT_IDS, true);
   return dir;
 }
 

@@ -16,7 +16,7 @@ import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
 import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
 import { EmptyDir } from '../../host/emptydir.js';
-import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen } from '../../host/fd.js';
+import { dupFd, FILE_STATUS_FLAGS, host, hostFstat, reopen, reopenAsPath } from '../../host/fd.js';
 import { hostFifos } from '../../host/fifos.js';
 import { futimens, utimensPath } from '../../host/times.js';
 import { HostTmpfs } from './instance.js';
@@ -552,7 +552,7 @@ export class TmpfsSpecial extends TmpfsInode {
 
   override fifo(): number {
     if (this.hostFifo < 0) throw new SysErr(E.ENXIO);
-    return host(() => openSync(`/proc/self/fd/${this.hostFifo}`, O.PATH | O.CLOEXEC));
+    return reopenAsPath(this.hostFifo);
   }
 }
 
