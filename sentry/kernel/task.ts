@@ -38,6 +38,12 @@ export class FsContext {
   copy(): FsContext { return new FsContext(this.root, this.cwd, this.umask); }
 }
 
+/**
+ * A dynamic program for its loader to open: the path the loader was given, and the file the exec checked, reached
+ * through the sentry's open host file of it (at.through), which still reaches it when its name is gone.
+ */
+export interface LoaderProgram { readonly path: string; readonly at: VfsPath; release(): void }
+
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
   /** Which description a guest fd number was last seen to be: a hint, checked with kcmp before use. */
@@ -77,6 +83,22 @@ export class ThreadGroup {
    * (its host credentials do not change): this is the sandbox's.
    */
   dumpable = true;
+  /** What the last exec left for its loader to open (takeLoaderProgram). */
+  private loaderProgram: LoaderProgram | null = null;
+
+  /** An exec ran `program` (null: a static one). */
+  setLoaderProgram(program: LoaderProgram | null): void {
+    this.loaderProgram?.release();
+    this.loaderProgram = program;
+  }
+
+  /** The program the last exec left for its loader, if `path` is the one the loader was given; the caller releases it. */
+  takeLoaderProgram(path: string): LoaderProgram | null {
+    const program = this.loaderProgram;
+    if (program === null || program.path !== path) return null;
+    this.loaderProgram = null;
+    return program;
+  }
 
   get opened(): ReadonlyMap<Inode, string> { return this.openedFiles.files; }
 
@@ -103,6 +125,7 @@ export class ThreadGroup {
     this.ended = true;
     this.openedFiles.users--;
     this.fds.close();
+    this.setLoaderProgram(null);
   }
 
   /** Its fd numbers, for the sweep. */

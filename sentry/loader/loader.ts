@@ -3,10 +3,11 @@
 // the host kernel would otherwise look up on the host.
 import { closeSync, readSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
-import type { Task } from '../kernel/task.js';
+import type { LoaderProgram, Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { S_ISGID, S_ISUID } from '../abi/stat.js';
-import { openExecutable } from '../vfs/ops.js';
+import { openExecutable, placeStat } from '../vfs/ops.js';
+import { inodePermission, MAY_READ } from '../vfs/permissions.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 
 /** binfmt_script's limit on interpreter nesting. */
@@ -26,6 +27,13 @@ export interface ExecPlan {
   /** The ids a set-user-ID or set-group-ID program runs with (null: the caller's). */
   setuid: number | null;
   setgid: number | null;
+  /**
+   * A dynamic program, which its loader opens by a path: that path, and the file the exec checked, which that open
+   * gets (ThreadGroup.takeLoaderProgram). Linux maps the very file it checked; the path may name another by then.
+   */
+  program: LoaderProgram | null;
+  /** The caller may not read the program or its loader: the new image is not dumpable (would_dump). */
+  unreadable: boolean;
 }
 
 /**
@@ -33,12 +41,33 @@ export interface ExecPlan {
  * no_new_privs (bprm_fill_uid); a script's do not count.
  */
 function setIds(t: Task, at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
-  const st = at.inode.stat();
+  const st = placeStat(at);
   if (at.mount.flags.nosuid || t.creds.noNewPrivs) return { setuid: null, setgid: null };
   return {
     setuid: (st.mode & S_ISUID) ? st.uid : null,
     setgid: (st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) ? st.gid : null,
   };
+}
+
+function unreadable(t: Task, ...files: VfsPath[]): boolean {
+  return files.some((at) => !inodePermission(t, placeStat(at), MAY_READ, at.inode));
+}
+
+/** The program, held open by the sentry until its loader has opened it: that open reaches the file through it. */
+class HeldProgram implements LoaderProgram {
+  readonly at: VfsPath;
+  private readonly file: { readonly hostFd: number; closed: boolean };
+
+  constructor(readonly path: string, at: VfsPath, hostFd: number) {
+    this.file = { hostFd, closed: false };
+    this.at = { mount: at.mount, inode: at.inode, through: this.file };
+  }
+
+  release(): void {
+    if (this.file.closed) return;
+    this.file.closed = true;
+    closeSync(this.file.hostFd);
+  }
 }
 
 function openProgram(t: Task, at: VfsPath): number {
@@ -118,13 +147,16 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;
-      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(t, at) };
+      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(t, at), program: null, unreadable: unreadable(t, at) };
     }
     const interpAt = resolve(t, t.fs.root, interp, { followFinal: true });
+    const ids = { ...setIds(t, at), unreadable: unreadable(t, at, interpAt) };
     const interpFd = openProgram(t, interpAt);
-    // The loader opens the program itself, through the sentry, from the same cwd.
-    const program = path.startsWith('/') || start === t.fs.cwd ? path : exe;
-    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(t, at) };
+    // The loader opens the program itself, through the sentry, from the same cwd (by a path with a slash: it looks a
+    // bare name up in its library directories).
+    const program = path.startsWith('/') ? path : start !== t.fs.cwd ? exe : path.includes('/') ? path : './' + path;
+    keep = true;
+    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...ids, program: new HeldProgram(program, at, fd) };
   } finally {
     if (!keep) closeSync(fd);
   }

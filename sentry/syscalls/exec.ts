@@ -16,12 +16,13 @@ import type { Task } from '../kernel/task.js';
 import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
 import { hostComm } from '../host/proc-stat.js';
-import { AT } from '../abi/flags.js';
+import { AT, O } from '../abi/flags.js';
 import { sentryFile, startOf } from './common.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { ExecRequest } from '../platform/platform.js';
 
 const RED_ZONE = 128;
+const SIGKILL = 9;
 /** What the sentry stages of argv and envp in all (Linux bounds each string by MAX_ARG_STRLEN, and all by a quarter of the stack limit). */
 const MAX_STAGED = 2 * 1024 * 1024;
 
@@ -43,6 +44,10 @@ function writeArray(t: Task, base: number, strings: Buffer[]): { arrayAddr: numb
   return { arrayAddr: base + ptrOff, emptyAddr };
 }
 
+function same(got: string[], staged: Buffer[]): boolean {
+  return got.length === staged.length && got.every((g, i) => nameBytes(g + '\0').equals(staged[i]!));
+}
+
 /**
  * What an exec writes into the caller's memory: the program's argv, the empty path of the execveat, and for a
  * secure exec its filtered environment (null: the caller's own envp stands).
@@ -54,6 +59,15 @@ class Staging {
     this.argvSize = arraySize(argv);
     this.size = this.argvSize + (env ? arraySize(env) : 0);
     if (this.size > MAX_STAGED) throw new SysErr(E.E2BIG);
+  }
+  /**
+   * Whether the new program, stopped at its exec with its stack at `sp`, got what was staged: another thread of the
+   * caller may have rewritten it before the host kernel copied it.
+   */
+  arrived(t: Task, sp: number): boolean {
+    const argc = t.mem.readU64(sp);
+    return same(t.mem.readStringArray(sp + 8, argc + 1), this.argv) &&
+      (this.env === null || same(t.mem.readStringArray(sp + 8 * (argc + 2), this.env.length + 1), this.env));
   }
   /** Writes it at `base` (size bytes): the addresses the execveat takes. */
   writeAt(t: Task, base: number): { emptyAddr: number; argvAddr: number; envp: number } {
@@ -80,21 +94,24 @@ const unsecure = (entry: string) => {
 
 function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
   let request: ExecRequest;
+  let staging: Staging;
   try {
     const strings = (list: string[]) => list.map((s) => nameBytes(s + '\0'));
     const env = secureExec(execCreds(t.creds, plan.setuid, plan.setgid))
       ? strings(t.mem.readStringArray(envp).filter((e) => !unsecure(e))) : null;
-    const staging = new Staging(strings(plan.hostArgv), env, envp);
+    staging = new Staging(strings(plan.hostArgv), env, envp);
     try {
       // Below the caller's red zone, where its stack is mapped...
       request = { hostFd: plan.hostFd, ...staging.writeAt(t, Math.floor((sp - RED_ZONE - staging.size - 64) / 16) * 16) };
     } catch (e) {
       if (!(e instanceof SysErr && e.errno === E.EFAULT)) throw e;
       // ...or, past it (the sentry cannot grow another process's stack), in a mapping the platform makes for the exec.
-      request = { hostFd: plan.hostFd, emptyAddr: 0, argvAddr: 0, envp, mapped: { size: staging.size, write: (base) => staging.writeAt(t, base) } };
+      const staged = staging;
+      request = { hostFd: plan.hostFd, emptyAddr: 0, argvAddr: 0, envp, mapped: { size: staged.size, write: (base) => staged.writeAt(t, base) } };
     }
   } catch (e) {
     closeSync(plan.hostFd);
+    plan.program?.release();
     throw e;
   }
   const p = k.platform;
@@ -104,8 +121,19 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
     beforeRetry: () => k.files.sweep(),
   });
   // Failed: the task runs on with the errno, its held signals sent (StopHooks).
-  if (outcome.kind !== 'exec') return RESUMED;
+  if (outcome.kind !== 'exec') {
+    plan.program?.release();
+    return RESUMED;
+  }
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
+  // A set-id program must run with the arguments the sentry checked: the loader's program is one of them.
+  if ((plan.setuid !== null || plan.setgid !== null) && !staging.arrived(task, p.stackPointer(task.tid))) {
+    k.log.warn({ tid: task.tid, exe: plan.exe }, 'a set-id exec\'s arguments changed before the kernel copied them: killed');
+    plan.program?.release();
+    p.kill(task.tid, SIGKILL);
+    p.resume(task.tid);
+    return RESUMED;
+  }
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
   task.tg.comm = name.slice(name.lastIndexOf('/') + 1).slice(0, 15);
@@ -116,7 +144,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   task.tg.fdHints.clear();
   task.creds = execCreds(task.creds, plan.setuid, plan.setgid);
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
-  task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid;
+  task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid && !plan.unreadable;
+  task.tg.setLoaderProgram(plan.program);
   if (secureExec(task.creds)) markSecure(k, task);
   // The held signals first, to the stopped task: delivered before the new program's first instruction.
   k.releaseSignals(task);
@@ -162,7 +191,9 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
   if (path === '' && (flags & AT.EMPTY_PATH)) {
     const d = sentryFile(k, t, dirfd, E.EACCES);
     name = pathOf(t, d.at).path;
-    plan = k.files.withRoom(() => planExecOf(t, d.at, t.fs.root, name, argv));
+    // Through the description (not an O_PATH one's stand-in), which reaches the file when its name is gone.
+    const at = d.flags & O.PATH ? d.at : { ...d.at, through: d };
+    plan = k.files.withRoom(() => planExecOf(t, at, t.fs.root, name, argv));
   } else {
     plan = k.files.withRoom(() => planExec(t, startOf(k, t, dirfd, path), path, argv));
   }

@@ -8,7 +8,7 @@ import * as vfs from '../vfs/ops.js';
 import { closeSync, openSync } from 'node:fs';
 import { host, hostFstat } from '../host/fd.js';
 import { AT, O, RESOLVE } from '../abi/flags.js';
-import { isDir, isFifo, isReg } from '../abi/stat.js';
+import { isDir, isFifo, isReg, type Stat } from '../abi/stat.js';
 import { pathOf } from '../vfs/walk.js';
 import { opened } from '../vfs/notify.js';
 import { startOf } from './common.js';
@@ -30,7 +30,22 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
   if ((flags & (O.DIRECTORY | O.CREAT)) === (O.DIRECTORY | O.CREAT)) throw new SysErr(E.EINVAL);
   if ((flags & O.TMPFILE) === O.TMPFILE) return openTmpfile(k, t, dirfd, path, flags, mode, res);
   if (flags & O.PATH) flags &= PATH_FLAGS;
+  // The loader's open of the dynamic program an exec ran gets the file the exec checked, whatever the path names by
+  // now, and asks no read permission, as the kernel's mapping of a program asks none (LoaderProgram).
+  const program = dirfd === AT.FDCWD && (flags & ~(O.CLOEXEC | O.LARGEFILE)) === O.RDONLY ? t.tg.takeLoaderProgram(path) : null;
+  if (program) {
+    try {
+      return openPlace(k, t, program.at, vfs.placeStat(program.at), flags);
+    } finally {
+      program.release();
+    }
+  }
   const { at, st } = vfs.openAt(t, openStart(k, t, dirfd, path, res), path, flags, mode, res);
+  return openPlace(k, t, at, st, flags);
+}
+
+/** The rest of every open, of a place the VFS has checked: a new description, or a FIFO's end. */
+function openPlace(k: Kernel, t: Task, at: VfsPath, st: Stat, flags: number): Reply {
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   // Before the open, so that a failure to hold the directory (or to read the caller's session) leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();

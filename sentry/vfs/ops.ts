@@ -325,7 +325,7 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
   if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
   const through = throughFd(at);
-  const st = through === undefined ? at.inode.stat() : at.inode.statOpen(through);
+  const st = placeStat(at);
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
@@ -345,6 +345,12 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
     if ((flags & O.TRUNC) && isReg(st.mode) && !created) truncateOnOpen(a, { ...at, hostFd: through }, st);
   }
   return { at, st };
+}
+
+/** The stat of a place: through the open host file it was reached through, if any (its name may be gone). */
+export function placeStat(at: VfsPath): Stat {
+  const through = throughFd(at);
+  return through === undefined ? at.inode.stat() : at.inode.statOpen(through);
 }
 
 /**
@@ -373,11 +379,11 @@ export function tmpfileAt(a: Actor, start: VfsPath, path: string, mode: number, 
  * mount without noexec, executable by the actor. Its host fd, read-only.
  */
 export function openExecutable(a: Actor, at: VfsPath): number {
-  const st = at.inode.stat();
+  const st = placeStat(at);
   if (!isReg(st.mode)) throw new SysErr(E.EACCES);
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
   checkAccess(a, st, MAY_EXEC, at.inode);
-  return at.inode.open(O.RDONLY, a);
+  return at.inode.open(O.RDONLY, a, throughFd(at));
 }
 
 /**

@@ -2,6 +2,7 @@
 // Linux takes from the last component of the path it was run by (truncated to
 // 15 bytes), or from the file's name for an exec of an fd.
 #include "probe.h"
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -29,6 +30,7 @@ static void by_short_name(void) { execl("./p", "x", (char *)NULL); }
 static void by_symlink(void) { execl("./link-name", "x", (char *)NULL); }
 static void by_fd(void) { int fd = open("./p", O_RDONLY); char *argv[] = {"x", NULL}; fexecve(fd, argv, environ); }
 static void by_bytes_name(void) { execl("./n\xff", "x", (char *)NULL); }
+static void by_bare_name(void) { execl("p", "x", (char *)NULL); }
 
 /** A name for this program: a symlink (a hard link works only where the binary's filesystem is the case's). */
 static void copy_self(const char *to) { symlink(self, to); }
@@ -71,6 +73,49 @@ CASE(exec_long_arguments) {
 /** Arguments of more than the stack the caller has mapped below its stack pointer (≈ 128 KiB), where exec stages them. */
 CASE(exec_arguments_past_the_stack) { exec_with_long("131071", 131071, 0); }
 
+/** A bare name is a path relative to the cwd for execve; a dynamic program's loader looks such a name up in its library directories. */
+CASE(exec_bare_name) { copy_self("p"); run_child("bare name", by_bare_name); }
+
+/** A copy of this program, `mode`: a file of its own where the case's filesystem is. */
+static void copy_file(const char *to, mode_t mode) {
+  int in = open(self, O_RDONLY), out = open(to, O_CREAT | O_WRONLY | O_TRUNC, 0700);
+  char buf[65536]; ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0) write(out, buf, n);
+  close(in); close(out); chmod(to, mode);
+}
+/** Runs `prog` (or fexecve's `fd`) with PROBE_PRINT_DUMPABLE: the copy says it ran, and whether it is dumpable. */
+static void run_dumpable(const char *label, const char *prog, int fd) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    char *args[] = {"x", NULL}, *env[] = {"PROBE_PRINT_DUMPABLE=1", NULL};
+    if (fd >= 0) fexecve(fd, args, env); else execve(prog, args, env);
+    printf("%s: %s\n", label, strerrorname_np(errno));
+    _exit(1);
+  }
+  int st; waitpid(p, &st, 0);
+}
+/** The kernel maps a program without reading it as the caller: an execute-only one runs, not dumpable (would_dump). */
+CASE(exec_execute_only) {
+  copy_file("xo", 0711); copy_file("rx", 0755);
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000)) _exit(1);
+    run_dumpable("execute-only", "./xo", -1); run_dumpable("readable", "./rx", -1);
+    _exit(0);
+  }
+  int st; waitpid(p, &st, 0);
+}
+/** fexecve runs the file its fd holds, though its name is gone. */
+CASE(exec_unlinked_by_fd) {
+  copy_file("u", 0755);
+  int fd = open("u", O_RDONLY);
+  unlink("u");
+  run_dumpable("unlinked", NULL, fd);
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   if (getenv("PROBE_PRINT_NAMES")) return print_names();
   if (getenv("PROBE_PRINT_LENGTH")) {
@@ -78,6 +123,7 @@ int main(int argc, char **argv) {
     printf("argv[1] %zu env %zu\n", strlen(argv[1]), env ? strlen(env) : 0);
     return 0;
   }
+  if (getenv("PROBE_PRINT_DUMPABLE")) { printf("ran, dumpable %d\n", prctl(PR_GET_DUMPABLE)); return 0; }
   if (getenv("PROBE_PRINT_HEX")) {
     char n[17] = {0}; prctl(PR_GET_NAME, n);
     printf("prctl"); for (char *c = n; *c; c++) printf(" %02x", (unsigned char)*c); printf("\n");
@@ -86,5 +132,6 @@ int main(int argc, char **argv) {
   long n = readlink("/proc/self/exe", self, sizeof self - 1); self[n > 0 ? n : 0] = 0;
   probe_init(argc, argv);
   RUN(exec_name_from_path); RUN(exec_name_of_symlink); RUN(exec_name_of_fd); RUN(exec_name_bytes); RUN(exec_long_arguments); RUN(exec_arguments_past_the_stack);
+  RUN(exec_bare_name); RUN(exec_execute_only); RUN(exec_unlinked_by_fd);
   return 0;
 }
