@@ -17,6 +17,8 @@ export class EmptyDir {
   readonly path: string;
   private readonly perDir = new WeakMap<object, string>();
   private made = 0;
+  /** The other way round, for a guest's description of one that the sentry has to know again (FileRegistry.adopt). */
+  private readonly byPath = new Map<string, WeakRef<object>>();
   constructor() {
     removeStaleEmptyDirs();
     this.path = mkdtempSync(`${SHM}/tvisor-dir-${process.pid}-`);
@@ -32,8 +34,13 @@ export class EmptyDir {
       path = `${this.path}/${this.made++}`;
       host(() => mkdirSync(path!, 0o555));
       this.perDir.set(dir, path);
+      this.byPath.set(path, new WeakRef(dir));
     }
     return openEmpty(path, flags);
+  }
+  /** The sandbox directory whose host directory is at `hostPath` (as /proc/self/fd names it), if it is alive. */
+  dirAt(hostPath: string): object | null {
+    return this.byPath.get(hostPath)?.deref() ?? null;
   }
   /** A description of an empty directory that stands for no sandbox directory in particular. */
   open(flags: number): number {

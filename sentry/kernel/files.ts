@@ -10,11 +10,13 @@
 // kcmp; descriptions no guest holds any more are swept.
 import { E, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
-import { isFifo, S_IFMT, S_IFSOCK } from '../abi/stat.js';
+import { isDir, isFifo, S_IFDIR, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/stat.js';
+import { hostFileKey } from '../vfs/devices.js';
 import { native } from '../host/native.js';
 import { closeQuietly, hostFstat, hostStat } from '../host/fd.js';
 import type { HostStat } from '../host/native.js';
 import type { DirEntry, Inode } from '../vfs/inode.js';
+import type { EmptyDir } from '../host/emptydir.js';
 import type { Mount, VfsPath } from '../vfs/mount.js';
 import type { Task, ThreadGroup } from './task.js';
 import type { Creds } from '../auth/creds.js';
@@ -61,6 +63,10 @@ interface GuestFd { pid: number; fd: number }
 
 /** How many of the newest fresh descriptions a search compares before it places them all (FileRegistry.search). */
 const FRESH_FIRST = 4;
+/** How many files' descriptions closed last the registry remembers, for one that was in flight then (adopt). */
+const CLOSED_KEPT = 4096;
+/** What of a description a guest's copy shows: its access mode and O_APPEND. */
+const ACCESS = O.ACCMODE | O.APPEND;
 
 export class FileRegistry {
   /** The descriptions whose place in the kernel's order of open file descriptions (kcmp's order) is known, in that order. */
@@ -75,10 +81,18 @@ export class FileRegistry {
   private fresh: FileDescription[] = [];
   private sweepAt = 512;
   private readonly self = process.pid;
+  /**
+   * The description it closed last of each regular file (by host file and access) and directory (by inode), for
+   * the CLOSED_KEPT files closed last, the oldest first: one was perhaps in flight, in a unix socket message no
+   * guest had received yet, when no guest held it (adopt).
+   */
+  private readonly lately = new Map<string | Inode, FileDescription>();
 
   constructor(private readonly liveGroups: () => Iterable<ThreadGroup>,
     /** Called for each description the sentry closes (its lock proxy goes with it). */
-    private readonly closed: (d: FileDescription) => void = () => {}) {}
+    private readonly closed: (d: FileDescription) => void = () => {},
+    /** The host directories behind the sandbox's directories. */
+    private readonly emptyDir: EmptyDir | null = null) {}
 
   get size(): number { return this.byFile.length + this.fresh.length; }
 
@@ -182,7 +196,27 @@ export class FileRegistry {
     }
     if (native.kcmpFile(t.tid, t.tid, fd, fd) === -E.EBADF) throw new SysErr(E.EBADF);
     t.tg.fdHints.delete(fd);
-    return null;
+    return this.lately.size === 0 ? null : this.adoptFd(t, fd);
+  }
+
+  /** adopt for fd `fd` of `t`: null for a pipe or a socket (most fds the sentry has no description of), at once. */
+  private adoptFd(t: Task, fd: number): FileDescription | null {
+    let held: ForeignFd;
+    try {
+      if (!adoptable(hostStat(`/proc/${t.tid}/fd/${fd}`))) return null;
+      held = ForeignFd.take(t, fd);
+    } catch (e) {
+      // The fd or the task went meanwhile: nothing to take back.
+      if (e instanceof SysErr) return null;
+      throw e;
+    }
+    const adopted = this.adopt(held);
+    if (!adopted) {
+      held.close();
+      return null;
+    }
+    t.tg.fdHints.set(fd, adopted);
+    return adopted;
   }
 
   /**
@@ -212,6 +246,11 @@ export class FileRegistry {
       held.close();
       t.tg.fdHints.set(fd, d);
       return d;
+    }
+    const adopted = this.adopt(held);
+    if (adopted) {
+      t.tg.fdHints.set(fd, adopted);
+      return adopted;
     }
     t.tg.fdHints.delete(fd);
     return held;
@@ -279,12 +318,50 @@ export class FileRegistry {
       d.closed = true;
       closeQuietly(d.hostFd);
       this.closed(d);
+      this.remember(d);
       return false;
     };
     let kept = 0;
     for (const d of this.byFile) if (keep(d)) this.byFile[kept++] = d;
     this.byFile.length = kept;
     this.fresh = this.fresh.filter(keep);
+  }
+
+  private remember(d: FileDescription): void {
+    const inode = d.at.inode;
+    let type: number;
+    try { type = inode.fileType(); } catch { return; } // a /proc file of a process gone
+    const file = type === S_IFREG ? inode.hostKey() : null;
+    const key = type === S_IFDIR ? inode : file !== null ? `${file}/${d.flags & ACCESS}` : null;
+    if (key === null) return;
+    this.lately.delete(key);
+    this.lately.set(key, d);
+    if (this.lately.size > CLOSED_KEPT) this.lately.delete(this.lately.keys().next().value!);
+  }
+
+  /**
+   * Takes back a description the sentry closed when no guest held it, if the
+   * guest's copy `held` is one: it was in flight then, in a unix socket message
+   * (SCM_RIGHTS) that a guest has received since. Known by its host file and
+   * access mode (a regular file), or by its host directory (EmptyDir.dirAt);
+   * `held` becomes the sentry's copy. Null when none is (the guest's fd is
+   * foreign); nothing is looked at unless the guest's fd is a regular file or a
+   * directory and the sentry closed some lately.
+   */
+  private adopt(held: ForeignFd): FileDescription | null {
+    if (this.lately.size === 0) return null;
+    const s = held.stat();
+    if (!adoptable(s)) return null;
+    // A directory by its host directory's path, which names the sandbox directory it stands for (EmptyDir).
+    const key = isDir(s.mode) ? this.emptyDir?.dirAt(held.hostName()) : `${hostFileKey(s)}/${held.flags() & ACCESS}`;
+    const gone = key ? this.lately.get(key as string | Inode) : undefined;
+    if (!gone) return null;
+    this.lately.delete(key as string | Inode);
+    const d = new FileDescription(held.hostFd, gone.at, gone.flags, gone.path, gone.creds);
+    d.privateLocks = gone.privateLocks;
+    d.dirents = gone.dirents;
+    this.fresh.push(d);
+    return d;
   }
 
   /**
@@ -399,4 +476,10 @@ function filesOf(fds: GuestFd[]): Map<string, GuestFd[]> {
 function hostFileOf(d: FileDescription): string {
   const s = hostFstat(d.hostFd);
   return `${s.dev}:${s.ino}`;
+}
+
+/** A regular file or a directory: what a description the sentry made stands for. */
+function adoptable(s: HostStat): boolean {
+  const type = s.mode & S_IFMT;
+  return type === S_IFREG || type === S_IFDIR;
 }

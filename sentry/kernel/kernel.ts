@@ -111,7 +111,7 @@ export class Kernel {
     this.files = new FileRegistry(() => this.threadGroups(), (d) => {
       this.locks.dropDescription(d);
       this.inotify.lastClose(d);
-    });
+    }, o.root.mount.fs.emptyDir);
     holders.inodes = () => this.heldInodes();
   }
 

@@ -42,7 +42,8 @@ export interface ExecPlan {
  */
 function setIds(t: Task, at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
   const st = placeStat(at);
-  if (at.mount.flags.nosuid || t.creds.noNewPrivs) return { setuid: null, setgid: null };
+  // A host object's ids and mode bits are not the sandbox's to honour.
+  if (at.mount.flags.nosuid || t.creds.noNewPrivs || at.inode.isForeign()) return { setuid: null, setgid: null };
   return {
     setuid: (st.mode & S_ISUID) ? st.uid : null,
     setgid: (st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010) ? st.gid : null,
@@ -143,7 +144,8 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
       return planExec(t, start, interp, scriptArgv, depth + 1);
     }
     if (head.readUInt32BE(0) !== 0x7f454c46 /* \x7fELF */) throw new SysErr(E.ENOEXEC);
-    const exe = pathOf(t, at).path;
+    // A host object (a memfd) has no place in the sandbox: it is named as its fd's link names it.
+    const exe = at.inode.isForeign() ? path : pathOf(t, at).path;
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;

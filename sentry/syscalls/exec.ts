@@ -17,7 +17,8 @@ import { planExec, planExecOf, type ExecPlan } from '../loader/loader.js';
 import { pathOf } from '../vfs/walk.js';
 import { hostComm } from '../host/proc-stat.js';
 import { AT, O } from '../abi/flags.js';
-import { sentryFile, startOf } from './common.js';
+import { startOf } from './common.js';
+import { memfdProgram } from '../loader/memfd.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { ExecRequest } from '../platform/platform.js';
 
@@ -189,15 +190,31 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
   // The program's name (comm) is the path's last component, or the file's name for fexecve.
   let name = path;
   if (path === '' && (flags & AT.EMPTY_PATH)) {
-    const d = sentryFile(k, t, dirfd, E.EACCES);
-    name = pathOf(t, d.at).path;
-    // Through the description (not an O_PATH one's stand-in), which reaches the file when its name is gone.
-    const at = d.flags & O.PATH ? d.at : { ...d.at, through: d };
-    plan = k.files.withRoom(() => planExecOf(t, at, t.fs.root, name, argv));
+    ({ plan, name } = planFdExec(k, t, dirfd, argv));
   } else {
     plan = k.files.withRoom(() => planExec(t, startOf(k, t, dirfd, path), path, argv));
   }
   return runExec(t, k, plan, name, sp, envp);
+}
+
+/**
+ * The program of an fexecve: a description the sentry made, or a memfd the guest made natively (EBADF without an
+ * fd); its name (comm) is the file's.
+ */
+function planFdExec(k: Kernel, t: Task, fd: number, argv: string[]): { plan: ExecPlan; name: string } {
+  const d = k.files.lookup(t, fd);
+  if (d === null) {
+    const memfd = memfdProgram(t, fd);
+    try {
+      return { plan: k.files.withRoom(() => planExecOf(t, memfd.at, t.fs.root, memfd.link, argv)), name: memfd.name };
+    } finally {
+      memfd.release();
+    }
+  }
+  const name = pathOf(t, d.at).path;
+  // Through the description (not an O_PATH one's stand-in), which reaches the file when its name is gone.
+  const at = d.flags & O.PATH ? d.at : { ...d.at, through: d };
+  return { plan: k.files.withRoom(() => planExecOf(t, at, t.fs.root, name, argv)), name };
 }
 
 export const execFamily: SyscallFamily = {

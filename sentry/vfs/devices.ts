@@ -13,6 +13,9 @@ export function makedev(major: number, minor: number): number {
 export function major(dev: number): number { return (dev >> 8) & 0xfff; }
 export function minor(dev: number): number { return (dev & 0xff) | ((dev >> 12) & 0xfff00); }
 
+/** A host file's identity as Inode.hostKey gives it (major:minor:ino), from a host stat of it. */
+export function hostFileKey(s: { dev: number; ino: number }): string { return `${major(s.dev)}:${minor(s.dev)}:${s.ino}`; }
+
 /** An anonymous device number (major 0), as Linux gives tmpfs, proc and overlay. */
 export function allocDev(): number {
   return makedev(0, nextMinor++);

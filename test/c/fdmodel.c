@@ -123,6 +123,21 @@ int main(int argc, char **argv) {
   send_fd(sv[0], hi);
   waitpid(p, 0, 0);
 
+  // Descriptions in flight in a socket message while the sentry sweeps (no process holds them then): still
+  // the same files once received.
+  int fl = open("f4", O_RDWR), dl = open(".", O_RDONLY | O_DIRECTORY);
+  send_fd(sv[0], fl);
+  send_fd(sv[0], dl);
+  close(fl);
+  close(dl);
+  for (int i = 0; i < 1500; i++) close(open("f0", O_RDONLY));
+  int rf = recv_fd(sv[1]), rd = recv_fd(sv[1]);
+  int chmodded = fchmod(rf, 0600);
+  int mode = fstat(rf, &st) == 0 ? st.st_mode & 0777 : 0;
+  printf("in flight through a sweep: fchmod %d mode %o, dir %d entries\n", chmodded, mode, count_entries(rd));
+  close(rf);
+  close(rd);
+
   int g = open("f1", O_RDONLY);
   unlink("f1");
   char path[64];

@@ -9,7 +9,7 @@
 // its names at once (WalkStat).
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, mkdirSync, rmSync } from 'node:fs';
 import { E, SysErr } from '../../abi/errno.js';
-import { allocDev, major, minor } from '../../vfs/devices.js';
+import { allocDev, hostFileKey } from '../../vfs/devices.js';
 import { calls, type DirEntry, type Filesystem, holders, Inode, lookupChild, type Owner, type SetAttr,
   type StatFs } from '../../vfs/inode.js';
 import { isDir, isReg, S_IFIFO, S_IFMT, S_IFSOCK, type Stat } from '../../abi/stat.js';
@@ -193,6 +193,8 @@ export class GoferInode extends Inode {
   private readonly absent = new Set<string>();
   /** A directory the sandbox removed: it has no path left to ask the gofer about. */
   private removed = false;
+  /** An in-memory volume's file, once opened: the host file its descriptions are (its memfd), as maps shows it. */
+  private memfdKey: string | null = null;
 
   /** The call (`calls`) in which `cached` was fetched. */
   fetched = -1;
@@ -278,7 +280,7 @@ export class GoferInode extends Inode {
     try { return this.c.open(this.a, this.path, O.PATH, 0); } catch { return -1; }
   }
 
-  override hostKey(): string { return `${major(this.cached.dev)}:${minor(this.cached.dev)}:${this.cached.ino}`; }
+  override hostKey(): string { return this.memfdKey ?? hostFileKey(this.cached); }
 
   /** An open regular file is the host file itself: fstat it (an unlinked file has no path to ask the gofer about). */
   override statOpen(hostFd: number): Stat {
@@ -403,7 +405,11 @@ export class GoferInode extends Inode {
       if (pathFd >= 0) return reopen(pathFd, flags);
       // The host replaced the file since it was looked up: opened by its path, as any other open.
     }
-    return this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
+    const fd = this.c.open(this.a, this.path, flags & ~(O.CREAT | O.EXCL | O.TRUNC | O.CLOEXEC | O.NOCTTY), 0);
+    if (!this.fs.openFdsAreFiles && isReg(this.cached.mode)) {
+      this.memfdKey = hostFileKey(hostFstat(fd));
+    }
+    return fd;
   }
 
   /**
@@ -694,7 +700,7 @@ export class GoferTmpfile extends Inode {
 
   override statOpen(hostFd: number): Stat { return { ...hostFstat(hostFd), dev: this.fs.dev }; }
   override fileType(): number { return this.last.mode & S_IFMT; }
-  override hostKey(): string { return `${major(this.dev)}:${minor(this.dev)}:${this.ino}`; }
+  override hostKey(): string { return hostFileKey({ dev: this.dev, ino: this.ino }); }
 
   override open(flags: number): number {
     const fd = reopen(this.fd(), flags);

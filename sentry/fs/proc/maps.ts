@@ -5,6 +5,9 @@ import type { Inode } from '../../vfs/inode.js';
 import { major, minor } from '../../vfs/devices.js';
 import type { Mount, MountNamespace, VfsPath } from '../../vfs/mount.js';
 import { pathOf } from '../../vfs/walk.js';
+import { closeSync } from 'node:fs';
+import { hostFstat } from '../../host/fd.js';
+import { native, tv } from '../../host/native.js';
 
 /** Whose view paths are told in: a task, or the sandbox's root for init. */
 export interface View { ns: MountNamespace; root: VfsPath }
@@ -23,11 +26,28 @@ function knownFiles(tg: ThreadGroup): Map<string, Known> {
 
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 
+/** The host device of memfds (the kernel's internal shmem mount), as maps writes it: found once, from a memfd of our own. */
+let memfdDevice: string | null = null;
+function memfdDev(): string {
+  if (memfdDevice === null) {
+    const fd = tv(native.memfd('tvisor-dev', 0));
+    try {
+      const { dev } = hostFstat(fd);
+      memfdDevice = `${hex(major(dev))}:${hex(minor(dev))}`;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return memfdDevice;
+}
+
 /**
  * maps and smaps: each mapping of a file names the sandbox file it came from,
  * with its sandbox device and inode number. A mapping of a host file the
  * process never opened through the sentry cannot be named without telling
- * a host path, so it shows no name.
+ * a host path, so it shows no name; but a memfd's (a guest makes them
+ * natively) is its maker's name, /memfd:NAME (deleted), with the device and
+ * inode number fstat of it shows.
  */
 export function mapsOf(k: Kernel, tg: ThreadGroup, text: string): string {
   let known: Map<string, Known> | null = null;
@@ -38,7 +58,7 @@ export function mapsOf(k: Kernel, tg: ThreadGroup, text: string): string {
     known ??= knownFiles(tg);
     const hostKey = `${parseInt(m[2]!, 16)}:${parseInt(m[3]!, 16)}:${m[4]}`;
     const f = known.get(hostKey);
-    if (!f) return `${m[1]} 00:00 0`;
+    if (!f) return m[6]!.startsWith('/memfd:') && `${m[2]}:${m[3]}` === memfdDev() ? line : `${m[1]} 00:00 0`;
     const st = f.inode.stat();
     const head = `${m[1]} ${hex(major(st.dev))}:${hex(minor(st.dev))} ${st.ino}`;
     return `${head.padEnd(72)} ${f.path}${st.nlink === 0 ? ' (deleted)' : ''}`;

@@ -10,7 +10,7 @@ import { E, SysErr } from '../../abi/errno.js';
 import type { HostStat } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import type { Context } from '../../vfs/context.js';
-import { allocDev, major, minor, openCharDevice } from '../../vfs/devices.js';
+import { allocDev, hostFileKey, major, minor, openCharDevice } from '../../vfs/devices.js';
 import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
@@ -347,7 +347,7 @@ export class TmpfsFile extends TmpfsInode {
       futimens(fd, 'now', 'now');
       const s = hostFstat(fd);
       this.meta.btime = s.ctime;
-      this.key = `${major(s.dev)}:${minor(s.dev)}:${s.ino}`;
+      this.key = hostFileKey(s);
     } catch (e) {
       closeSync(fd);
       if (!unnamed) fs.host.unlink(this.hostName);

@@ -3,6 +3,7 @@
 // 15 bytes), or from the file's name for an exec of an fd.
 #include "probe.h"
 #include <grp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -115,12 +116,41 @@ CASE(exec_unlinked_by_fd) {
   run_dumpable("unlinked", NULL, fd);
   close(fd);
 }
+/** fexecve of a memfd (made natively, with or without MFD_CLOEXEC): it runs, named after the memfd, not dumpable only if unreadable. */
+CASE(exec_memfd) {
+  for (int cloexec = 0; cloexec < 2; cloexec++) {
+    int fd = memfd_create("probe-prog", cloexec ? MFD_CLOEXEC : 0), in = open(self, O_RDONLY);
+    char buf[65536]; ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) write(fd, buf, n);
+    close(in);
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+      char *args[] = {"x", NULL}, *env[] = {"PROBE_PRINT_EXE=1", NULL};
+      fexecve(fd, args, env);
+      printf("memfd: %s\n", strerrorname_np(errno));
+      _exit(1);
+    }
+    int st; waitpid(p, &st, 0);
+    close(fd);
+  }
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) { char *args[] = {"x", NULL}; fexecve(987, args, environ); printf("no fd: %s\n", strerrorname_np(errno)); _exit(1); }
+  int st; waitpid(p, &st, 0);
+}
 
 int main(int argc, char **argv) {
   if (getenv("PROBE_PRINT_NAMES")) return print_names();
   if (getenv("PROBE_PRINT_LENGTH")) {
     const char *env = getenv("PROBE_LONG");
     printf("argv[1] %zu env %zu\n", strlen(argv[1]), env ? strlen(env) : 0);
+    return 0;
+  }
+  if (getenv("PROBE_PRINT_EXE")) {
+    char exe[256] = {0}, n[17] = {0};
+    readlink("/proc/self/exe", exe, sizeof exe - 1); prctl(PR_GET_NAME, n);
+    printf("exe %s comm %s dumpable %d\n", exe, n, prctl(PR_GET_DUMPABLE));
     return 0;
   }
   if (getenv("PROBE_PRINT_DUMPABLE")) { printf("ran, dumpable %d\n", prctl(PR_GET_DUMPABLE)); return 0; }
@@ -132,6 +162,6 @@ int main(int argc, char **argv) {
   long n = readlink("/proc/self/exe", self, sizeof self - 1); self[n > 0 ? n : 0] = 0;
   probe_init(argc, argv);
   RUN(exec_name_from_path); RUN(exec_name_of_symlink); RUN(exec_name_of_fd); RUN(exec_name_bytes); RUN(exec_long_arguments); RUN(exec_arguments_past_the_stack);
-  RUN(exec_bare_name); RUN(exec_execute_only); RUN(exec_unlinked_by_fd);
+  RUN(exec_bare_name); RUN(exec_execute_only); RUN(exec_unlinked_by_fd); RUN(exec_memfd);
   return 0;
 }

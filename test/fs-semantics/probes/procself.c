@@ -2,6 +2,7 @@
 // renamed and special files, fdinfo's pos and flags, reopening through
 // /proc/self/fd with other modes, cwd and root links, and the fd directory.
 #include "probe.h"
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include "as.h"
@@ -203,6 +204,29 @@ CASE(dumpable_kept_by_access) {
   }
 }
 
+/** The name /proc/self/maps gives the mapping at `addr`: the last component of a file's path, a memfd's whole. */
+static void show_mapping(const char *label, void *addr) {
+  FILE *f = fopen("/proc/self/maps", "r"); char l[4096]; unsigned long want = (unsigned long)addr;
+  while (fgets(l, sizeof l, f)) {
+    if (strtoul(l, NULL, 16) != want) continue;
+    l[strcspn(l, "\n")] = 0;
+    char *name = strchr(l, '/'), *last = name ? strrchr(name, '/') : NULL;
+    printf("%s: %s\n", label, !name ? "(none)" : !strncmp(name, "/memfd:", 7) ? name : last + 1);
+    fclose(f); return;
+  }
+  printf("%s: not mapped\n", label); fclose(f);
+}
+/** maps names each file mapping: a sandbox file by its path (deleted once unlinked), a memfd by its name. */
+CASE(maps_names) {
+  int fd = open("mapped", O_CREAT | O_RDWR, 0644), gone = open("gone", O_CREAT | O_RDWR, 0644);
+  int mfd = memfd_create("probe-map", MFD_CLOEXEC);
+  ftruncate(fd, 4096); ftruncate(gone, 4096); ftruncate(mfd, 4096);
+  void *a = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0), *b = mmap(NULL, 4096, PROT_READ, MAP_SHARED, gone, 0);
+  void *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+  close(fd); close(gone); close(mfd); unlink("gone");
+  show_mapping("file", a); show_mapping("unlinked file", b); show_mapping("memfd", c);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   RUN(fd_link_of_deleted_file); RUN(fd_link_of_deleted_dir); RUN(fd_link_of_dir_and_cwd); RUN(fd_link_of_symlink_opath); RUN(fd_link_of_fifo);
@@ -210,5 +234,6 @@ int main(int argc, char **argv) {
   RUN(fd_dir_listing); RUN(proc_self_links); RUN(proc_self_cwd_after_rmdir);
   RUN(fd_link_modes); RUN(fdinfo_of_dir_and_opath); RUN(fdinfo_pos_shared_after_fork); RUN(fd_entries_follow_dup2_and_close);
   RUN(fd_dir_of_non_root_process); RUN(dumpable_follows_ids); RUN(dumpable_fd_dir); RUN(dumpable_kept_by_access);
+  RUN(maps_names);
   return 0;
 }
