@@ -34,5 +34,10 @@ export function futimens(fd: number, atime: TimeArg, mtime: TimeArg): void {
 
 /** utimensat(2) of a path the sentry made (an O_PATH fd's /proc/self/fd link: futimens needs an open file). */
 export function utimensPath(path: string, atime: TimeArg, mtime: TimeArg): void {
-  if (utimensatC(AT_FDCWD, path, timesOf(atime, mtime), 0) < 0) throw new SysErr(koffi.errno());
+  utimensAt(AT_FDCWD, path, atime, mtime, 0);
+}
+
+/** utimensat(2) of `path` under directory fd `dirfd`. */
+export function utimensAt(dirfd: number, path: string, atime: TimeArg, mtime: TimeArg, flags: number): void {
+  if (utimensatC(dirfd, path, timesOf(atime, mtime), flags) < 0) throw new SysErr(koffi.errno());
 }

@@ -10,6 +10,7 @@ import koffi from '../../../native/koffi.js';
 import { SysErr } from '../../abi/errno.js';
 import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
 import { AT, O } from '../../abi/flags.js';
+import { type TimeArg, utimensAt } from '../../host/times.js';
 
 const libc = koffi.load('libc.so.6');
 const openatC = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)') as
@@ -20,6 +21,10 @@ const linkatC = libc.func('int linkat(int olddirfd, const char *oldpath, int new
   (oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number) => number;
 const fstatatC = libc.func('int fstatat(int dirfd, const char *path, _Out_ uint8_t *buf, int flags)') as
   (dirfd: number, path: string, buf: Uint8Array, flags: number) => number;
+const fchmodatC = libc.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)') as
+  (dirfd: number, path: string, mode: number, flags: number) => number;
+const fchownatC = libc.func('int fchownat(int dirfd, const char *path, int uid, int gid, int flags)') as
+  (dirfd: number, path: string, uid: number, gid: number, flags: number) => number;
 
 const MOUNT_ATTR_NOSUID = 0x2;
 const MOUNT_ATTR_NODEV = 0x4;
@@ -67,6 +72,25 @@ export class HostTmpfs {
   stat(name: string): HostStat {
     check(fstatatC(this.root, name, statBuf, AT.SYMLINK_NOFOLLOW));
     return decodeStat(statBuf);
+  }
+
+  /**
+   * Attribute changes of host file `name`, each one call by its name (an open, the call and a close on an fd
+   * cost three): its mode, its owner (-1: unchanged), its times.
+   */
+  chmod(name: string, mode: number): void {
+    check(fchmodatC(this.root, name, mode, 0));
+  }
+  chown(name: string, uid: number, gid: number): void {
+    check(fchownatC(this.root, name, uid, gid, AT.SYMLINK_NOFOLLOW));
+  }
+  utimens(name: string, atime: TimeArg, mtime: TimeArg): void {
+    utimensAt(this.root, name, atime, mtime, AT.SYMLINK_NOFOLLOW);
+  }
+
+  /** Moves host file `name`'s ctime to now, as a chmod to its own mode does. */
+  touchCtime(name: string): void {
+    this.chmod(name, this.stat(name).mode & 0o7777);
   }
 
   unlink(name: string): void {

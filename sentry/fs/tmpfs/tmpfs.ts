@@ -414,6 +414,13 @@ export class TmpfsFile extends TmpfsInode {
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
       return;
     }
+    if (this.named) {
+      const { host: h } = this.fs;
+      if (a.mode !== undefined) h.chmod(this.hostName, a.mode & 0o7777);
+      if (a.uid !== undefined || a.gid !== undefined) h.chown(this.hostName, a.uid ?? -1, a.gid ?? -1);
+      if (a.atime !== undefined || a.mtime !== undefined) h.utimens(this.hostName, a.atime ?? 'omit', a.mtime ?? 'omit');
+      return;
+    }
     this.withFd(O.RDONLY, (fd) => {
       if (a.mode !== undefined) host(() => fchmodSync(fd, a.mode! & 0o7777));
       if (a.uid !== undefined || a.gid !== undefined) {
@@ -426,7 +433,8 @@ export class TmpfsFile extends TmpfsInode {
 
   /** chmod to the same mode: the host sets ctime, as a link count change must. */
   override touchChanged(): void {
-    if (!this.named && this.reachable() < 0) return;
+    if (this.named) return this.fs.host.touchCtime(this.hostName);
+    if (this.reachable() < 0) return;
     this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, hostFstat(fd).mode & 0o7777)));
   }
 
