@@ -23,6 +23,17 @@ export function reopen(fd: number, flags: number): number {
   return host(() => openSync(`/proc/self/fd/${fd}`, (flags & FILE_STATUS_FLAGS) | O.CLOEXEC | O.NOCTTY));
 }
 
+/** A host fd the sentry holds for a while (an OpenHostFile, VfsPath.through): `closed` once let go. */
+export class HeldFd {
+  closed = false;
+  constructor(readonly hostFd: number) {}
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.hostFd);
+  }
+}
+
 /** An O_PATH fd of the host file behind `fd` (a FIFO's, to open it as a FIFO end later, perhaps after a wait). */
 export function reopenAsPath(fd: number): number {
   return host(() => openSync(`/proc/self/fd/${fd}`, O.PATH | O.CLOEXEC));

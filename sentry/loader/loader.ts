@@ -5,8 +5,9 @@ import { closeSync, readSync } from 'node:fs';
 import { E, SysErr } from '../abi/errno.js';
 import type { LoaderProgram, Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
-import { S_ISGID, S_ISUID } from '../abi/stat.js';
-import { openExecutable, placeStat } from '../vfs/ops.js';
+import { S_ISGID, S_ISUID, type Stat } from '../abi/stat.js';
+import { HeldFd } from '../host/fd.js';
+import { openExecutable } from '../vfs/ops.js';
 import { inodePermission, MAY_READ } from '../vfs/permissions.js';
 import { pathOf, resolve } from '../vfs/walk.js';
 
@@ -37,11 +38,10 @@ export interface ExecPlan {
 }
 
 /**
- * The program's set-id bits, unless its mount is nosuid or the task has
- * no_new_privs (bprm_fill_uid); a script's do not count.
+ * The program's set-id bits (`st`), unless its mount is nosuid or the task
+ * has no_new_privs (bprm_fill_uid); a script's do not count.
  */
-function setIds(t: Task, at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
-  const st = placeStat(at);
+function setIds(t: Task, at: VfsPath, st: Stat): Pick<ExecPlan, 'setuid' | 'setgid'> {
   // A host object's ids and mode bits are not the sandbox's to honour.
   if (at.mount.flags.nosuid || t.creds.noNewPrivs || at.inode.isForeign()) return { setuid: null, setgid: null };
   return {
@@ -50,31 +50,18 @@ function setIds(t: Task, at: VfsPath): Pick<ExecPlan, 'setuid' | 'setgid'> {
   };
 }
 
-function unreadable(t: Task, ...files: VfsPath[]): boolean {
-  return files.some((at) => !inodePermission(t, placeStat(at), MAY_READ, at.inode));
-}
+/** A program file open for the exec, with the attributes it was checked by. */
+interface Opened { at: VfsPath; hostFd: number; st: Stat }
 
-/** The program, held open by the sentry until its loader has opened it: that open reaches the file through it. */
-class HeldProgram implements LoaderProgram {
-  readonly at: VfsPath;
-  private readonly file: { readonly hostFd: number; closed: boolean };
-
-  constructor(readonly path: string, at: VfsPath, hostFd: number) {
-    this.file = { hostFd, closed: false };
-    this.at = { mount: at.mount, inode: at.inode, through: this.file };
-  }
-
-  release(): void {
-    if (this.file.closed) return;
-    this.file.closed = true;
-    closeSync(this.file.hostFd);
-  }
-}
-
-function openProgram(t: Task, at: VfsPath): number {
-  const fd = openExecutable(t, at);
+function openProgram(t: Task, at: VfsPath): Opened {
+  const { hostFd, st } = openExecutable(t, at);
   t.tg.noteOpened(at.inode, pathOf(t, at).path);
-  return fd;
+  return { at, hostFd, st };
+}
+
+/** The caller may not read one of `files` (would_dump). */
+function unreadable(t: Task, ...files: Opened[]): boolean {
+  return files.some((f) => !inodePermission(t, f.st, MAY_READ, f.at.inode));
 }
 
 function readAt(fd: number, len: number, pos: number): Buffer {
@@ -133,7 +120,8 @@ export function planExec(t: Task, start: VfsPath, path: string, argv: string[], 
 
 /** The same for a program already found (fexecve): `path` is how the loader may reopen it. */
 export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, argv: string[], depth = 0): ExecPlan {
-  const fd = openProgram(t, at);
+  const opened = openProgram(t, at);
+  const fd = opened.hostFd;
   let keep = false;
   try {
     const head = readAt(fd, BINPRM_BUF_SIZE, 0);
@@ -149,16 +137,19 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;
-      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(t, at), program: null, unreadable: unreadable(t, at) };
+      return { hostFd: fd, hostArgv: argv, argv, exe, ...setIds(t, at, opened.st), program: null, unreadable: unreadable(t, opened) };
     }
-    const interpAt = resolve(t, t.fs.root, interp, { followFinal: true });
-    const ids = { ...setIds(t, at), unreadable: unreadable(t, at, interpAt) };
-    const interpFd = openProgram(t, interpAt);
+    const loader = openProgram(t, resolve(t, t.fs.root, interp, { followFinal: true }));
     // The loader opens the program itself, through the sentry, from the same cwd (by a path with a slash: it looks a
-    // bare name up in its library directories).
+    // bare name up in its library directories), and gets the file opened here, held until then.
     const program = path.startsWith('/') ? path : start !== t.fs.cwd ? exe : path.includes('/') ? path : './' + path;
+    const held = new HeldFd(fd);
     keep = true;
-    return { hostFd: interpFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...ids, program: new HeldProgram(program, at, fd) };
+    return {
+      hostFd: loader.hostFd, hostArgv: loaderArgv(interp, argv, program), argv, exe, ...setIds(t, at, opened.st),
+      unreadable: unreadable(t, opened, loader),
+      program: { path: program, at: { mount: at.mount, inode: at.inode, through: held }, release: () => held.close() },
+    };
   } finally {
     if (!keep) closeSync(fd);
   }

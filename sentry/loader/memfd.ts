@@ -4,7 +4,7 @@
 import { E, SysErr } from '../abi/errno.js';
 import { O } from '../abi/flags.js';
 import { isReg, type Stat } from '../abi/stat.js';
-import { hostFstat, reopen } from '../host/fd.js';
+import { HeldFd, hostFstat, reopen } from '../host/fd.js';
 import { ForeignFd, reopenAllowed } from '../host/foreign.js';
 import type { Task } from '../kernel/task.js';
 import { Inode } from '../vfs/inode.js';
@@ -49,12 +49,12 @@ export function memfdProgram(t: Task, fd: number): { at: VfsPath; link: string; 
   const held = ForeignFd.take(t, fd);
   try {
     if (!isReg(held.stat().mode) || !held.isMemfd() || !reopenAllowed(held.flags(), O.RDONLY)) throw new SysErr(E.EACCES);
-    const file = { hostFd: held.hostFd, closed: false };
+    const file = new HeldFd(held.hostFd);
     const mount = t.fs.root.mount;
     const link = held.hostName();
     return {
       at: { mount, inode: new MemfdProgram(mount.fs, file) }, link, name: link.slice(1).replace(/ \(deleted\)$/, ''),
-      release: () => { file.closed = true; held.close(); },
+      release: () => file.close(),
     };
   } catch (e) {
     held.close();

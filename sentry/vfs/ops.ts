@@ -376,14 +376,15 @@ export function tmpfileAt(a: Actor, start: VfsPath, path: string, mode: number, 
 
 /**
  * The program file of an exec (may_open with MAY_EXEC): a regular file on a
- * mount without noexec, executable by the actor. Its host fd, read-only.
+ * mount without noexec, executable by the actor. Its host fd, read-only, and
+ * the attributes it was checked by.
  */
-export function openExecutable(a: Actor, at: VfsPath): number {
+export function openExecutable(a: Actor, at: VfsPath): { hostFd: number; st: Stat } {
   const st = placeStat(at);
   if (!isReg(st.mode)) throw new SysErr(E.EACCES);
   if (at.mount.flags.noexec) throw new SysErr(E.EACCES);
   checkAccess(a, st, MAY_EXEC, at.inode);
-  return at.inode.open(O.RDONLY, a, throughFd(at));
+  return { hostFd: at.inode.open(O.RDONLY, a, throughFd(at)), st };
 }
 
 /**
