@@ -17,17 +17,19 @@ describe('tvisor do', () => {
 
   it('names a program after the path it ran, static or dynamic, by its own name or a symlink\'s', () => {
     // A static program's host name (the file's, since Linux 6.14) is often the one Linux gives, and then the
-    // sentry leaves it; a dynamic one runs as its loader, and a symlink's name is not the file's.
+    // sentry leaves it; a dynamic one runs as its loader, and a symlink's name is not the file's. The host runs
+    // each from an fd, and its AT_EXECFN names that fd (/dev/fd/N): the path it was run by, as Linux gives it.
     const dir = tempDir('progname');
     for (const [kind, flags] of [['static', ['-static']], ['dynamic', []]] as const) {
       const bin = compile('progname', [...flags]);
       hostSh(`cp ${bin} ${dir}/prog-${kind} && ln -sf prog-${kind} ${dir}/another-${kind}-name-longer-than-15`);
-      const r = sandboxSh(`${dir}/prog-${kind}; ${dir}/another-${kind}-name-longer-than-15 threads`);
+      const run = `${dir}/prog-${kind}; cd ${dir} && ./another-${kind}-name-longer-than-15 threads`;
       const long = `another-${kind}-name-longer-than-15`.slice(0, 15);
       // A new thread has the program's name; one the program sets itself is its own.
-      expect(r).toMatchObject({ status: 0, stderr: '',
-        stdout: `prog-${kind} prog-${kind}\n${long} ${long}\n${long} ${long}\nrenamed renamed\n` });
-      expect(hostSh(`${dir}/another-${kind}-name-longer-than-15 threads`).stdout).toBe(`${long} ${long}\n`.repeat(2) + 'renamed renamed\n');
+      const expected = `execfn ${dir}/prog-${kind}\nprog-${kind} prog-${kind}\n` +
+        `execfn ./another-${kind}-name-longer-than-15\n${long} ${long}\n${long} ${long}\nrenamed renamed\n`;
+      expect(sandboxSh(run)).toMatchObject({ status: 0, stderr: '', stdout: expected });
+      expect(hostSh(run).stdout).toBe(expected);
     }
   });
 

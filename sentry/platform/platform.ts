@@ -152,6 +152,7 @@ export interface Platform {
   execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome;
   /** The stopped task's stack pointer. */
   stackPointer(pid: number): number;
+  setStackPointer(pid: number, sp: number): void;
 
   /** A thread's memory (read and written on every call that takes a pointer: the hot path). */
   memory(owner: MemoryOwner): GuestMemory;

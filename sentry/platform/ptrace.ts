@@ -162,6 +162,12 @@ export class PtracePlatform implements Platform {
     return Number(new DataView(this.saveRegs(pid).buffer).getBigUint64(RSP_OFFSET, true));
   }
 
+  setStackPointer(pid: number, sp: number): void {
+    const regs = this.saveRegs(pid);
+    new DataView(regs.buffer).setBigUint64(RSP_OFFSET, BigInt(sp), true);
+    this.restoreRegs(pid, regs);
+  }
+
   /**
    * The exec at ptrace stops of the calling task (see syscalls/exec.ts):
    *   1. at the seccomp stop of execve, the call becomes the fd marker; the fd

@@ -21,6 +21,7 @@ import { startOf } from './common.js';
 import { memfdProgram } from '../loader/memfd.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { ExecRequest } from '../platform/platform.js';
+import { InitialStack } from '../loader/initial-stack.js';
 
 const RED_ZONE = 128;
 const SIGKILL = 9;
@@ -93,7 +94,16 @@ const unsecure = (entry: string) => {
   return name.startsWith('LD_') || UNSECURE_ENV.has(name);
 };
 
-function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, envp: number): Reply {
+/**
+ * What Linux puts in AT_EXECFN for execveat(dirfd, path): the path as given, or one through /dev/fd for a path
+ * relative to an fd or none (fexecve).
+ */
+function execFilename(dirfd: number, path: string): string {
+  if (path === '') return `/dev/fd/${dirfd}`;
+  return path.startsWith('/') || dirfd === AT.FDCWD ? path : `/dev/fd/${dirfd}/${path}`;
+}
+
+function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, filename: string, sp: number, envp: number): Reply {
   let request: ExecRequest;
   let staging: Staging;
   try {
@@ -147,38 +157,31 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, sp: number, e
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
   task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid && !plan.unreadable;
   task.tg.setLoaderProgram(plan.program);
-  if (secureExec(task.creds)) markSecure(k, task);
+  fixInitialStack(k, task, plan, filename);
   // The held signals first, to the stopped task: delivered before the new program's first instruction.
   k.releaseSignals(task);
   p.resume(task.tid);
   return RESUMED;
 }
 
+/**
+ * The new program's auxiliary vector as Linux makes it: AT_SECURE for a secure exec (the host, seeing no change of
+ * ids, left it 0), and for a static program AT_EXECFN naming the path it was run by, not the fd the host ran (a
+ * dynamic program's loader points it at the path it was given, see loader/).
+ */
+function fixInitialStack(k: Kernel, t: Task, plan: ExecPlan, filename: string): void {
+  const secure = secureExec(t.creds);
+  if (!secure && plan.program !== null) return;
+  const stack = InitialStack.read(t.mem, k.platform.stackPointer(t.tid));
+  if (secure) stack.markSecure();
+  if (plan.program === null) stack.nameProgram(nameBytes(filename + '\0'));
+  const sp = stack.write(t.mem);
+  if (plan.program === null) k.platform.setStackPointer(t.tid, sp);
+}
+
 /** commoncap's secureexec: ids that differ from the real ones, or capabilities without a real root. */
 function secureExec(c: Creds): boolean {
   return c.euid !== c.uid || c.egid !== c.gid || (c.uid !== 0 && c.capEff !== 0n);
-}
-
-const AT_NULL = 0;
-const AT_SECURE = 23;
-
-/**
- * Sets AT_SECURE in the new program's auxiliary vector, which the host
- * (seeing no change of ids) left 0, so that its loader and libc run in
- * secure mode (no LD_PRELOAD, LD_LIBRARY_PATH…) as Linux makes them.
- */
-function markSecure(k: Kernel, t: Task): void {
-  const sp = k.platform.stackPointer(t.tid);
-  let p = sp + 8 * (t.mem.readU64(sp) + 2);
-  while (t.mem.readU64(p) !== 0) p += 8;
-  for (p += 8; ; p += 16) {
-    const type = t.mem.readU64(p);
-    if (type === AT_NULL) throw new Error('no AT_SECURE in the auxiliary vector');
-    if (type === AT_SECURE) {
-      t.mem.write(p + 8, new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
-      return;
-    }
-  }
 }
 
 function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: number, envp: number, flags: number,
@@ -194,7 +197,7 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
   } else {
     plan = k.files.withRoom(() => planExec(t, startOf(k, t, dirfd, path), path, argv));
   }
-  return runExec(t, k, plan, name, sp, envp);
+  return runExec(t, k, plan, name, execFilename(dirfd, path), sp, envp);
 }
 
 /**

@@ -1,9 +1,11 @@
-// Prints the name the kernel gives this program (prctl PR_GET_NAME) and /proc/self/comm's, then a new thread's
+// Prints the path it was run by (AT_EXECFN), the name the kernel gives this program (prctl PR_GET_NAME) and
+// /proc/self/comm's, then a new thread's
 // (/proc/self/task/<tid>/comm and its PR_GET_NAME), then both after the program names itself "renamed".
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@ static void *thread(void *arg) {
 
 int main(int argc, char **argv) {
   char name[17] = {0}, comm[64], in_thread[128] = {0};
+  printf("execfn %s\n", (const char *)getauxval(AT_EXECFN));
   prctl(PR_GET_NAME, name);
   read_comm("/proc/self/comm", comm, sizeof comm);
   printf("%s %s\n", name, comm);
