@@ -4,7 +4,7 @@
 // /proc/<pid>/fd, and after exec, but never with more access than the
 // description the guest holds.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compile, ensureCommands, HANG_MS, tempDir, TVISOR } from './helpers.js';
@@ -118,6 +118,28 @@ describe('foreign fds', () => {
     const text = readFileSync(victim, 'utf8');
     expect(text.match(/HOST-SECRET/g)).toHaveLength(1);
     expect(text).toMatch(/appended\n$/);
+  });
+
+  it('a host program handed in runs by fexecve when its description is readable, never named by its host path', () => {
+    const program = join(dir, 'program');
+    copyFileSync(compile('progname', ['-static']), program);
+    const exec = (fd: number) => `python3 -c "import os; os.execve(${fd}, ['x'], {})"`;
+    const ro = openSync(program, 'r');
+    try {
+      expect(shWithStdio(exec(0), [ro, 'pipe', 'pipe'])).toMatchObject({
+        status: 0, stderr: '', stdout: 'execfn /dev/fd/0\nanon_inode:[hos anon_inode:[hos\n' });
+    } finally {
+      closeSync(ro);
+    }
+    // Read access, as the loader needs it (the host kernel would map a file the guest may only write).
+    const wo = openSync(program, 'a');
+    try {
+      const r = shWithStdio(exec(1), ['pipe', wo, 'pipe']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/PermissionError/);
+    } finally {
+      closeSync(wo);
+    }
   });
 
   it('fds a host process sends keep their access, across exec and from other processes', () => {

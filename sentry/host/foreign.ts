@@ -33,6 +33,9 @@ export function reopenAllowed(held: number, flags: number): boolean {
 }
 
 /** The sentry's copy of the open file description behind one guest fd. */
+/** The name a guest sees for a host file that is not a memfd or a device of the sandbox's /dev: never its host path. */
+export const ANONYMOUS_HOST_FILE = 'anon_inode:[host]';
+
 export class ForeignFd {
   private constructor(readonly hostFd: number) {}
 

@@ -7,6 +7,7 @@ import type { LoaderProgram, Task } from '../kernel/task.js';
 import type { VfsPath } from '../vfs/mount.js';
 import { S_ISGID, S_ISUID, type Stat } from '../abi/stat.js';
 import { HeldFd } from '../host/fd.js';
+import { ForeignProgram } from './foreign.js';
 import { openExecutable } from '../vfs/ops.js';
 import { inodePermission, MAY_READ } from '../vfs/permissions.js';
 import { pathOf, resolve } from '../vfs/walk.js';
@@ -132,8 +133,8 @@ export function planExecOf(t: Task, at: VfsPath, start: VfsPath, path: string, a
       return planExec(t, start, interp, scriptArgv, depth + 1);
     }
     if (head.readUInt32BE(0) !== 0x7f454c46 /* \x7fELF */) throw new SysErr(E.ENOEXEC);
-    // A host object (a memfd) has no place in the sandbox: it is named as its fd's link names it.
-    const exe = at.inode.isForeign() ? path : pathOf(t, at).path;
+    // A host object has no place in the sandbox: it is named as its fd's link names it.
+    const exe = at.inode instanceof ForeignProgram ? at.inode.shownAs : at.inode.isForeign() ? path : pathOf(t, at).path;
     const interp = elfInterpreter(fd, head);
     if (interp === null) {
       keep = true;

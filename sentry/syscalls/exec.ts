@@ -18,7 +18,7 @@ import { pathOf } from '../vfs/walk.js';
 import { hostComm } from '../host/proc-stat.js';
 import { AT, O } from '../abi/flags.js';
 import { startOf } from './common.js';
-import { memfdProgram } from '../loader/memfd.js';
+import { foreignProgram } from '../loader/foreign.js';
 import { entry, RESUMED, type Reply, type SyscallFamily } from '../kernel/syscalls.js';
 import type { ExecRequest } from '../platform/platform.js';
 import { InitialStack } from '../loader/initial-stack.js';
@@ -201,17 +201,19 @@ function execAt(t: Task, k: Kernel, dirfd: number, pathAddr: number, argvAddr: n
 }
 
 /**
- * The program of an fexecve: a description the sentry made, or a memfd the guest made natively (EBADF without an
- * fd); its name (comm) is the file's.
+ * The program of an fexecve: a description the sentry made, or a host file the sentry did not open (a memfd the guest
+ * made natively, a file the caller handed in; EBADF without an fd); its name (comm) is the file's. The path by which
+ * a foreign program's loader or a script's interpreter opens it is Linux's, /dev/fd/N (the loader's open gets the
+ * file whatever the path names, see LoaderProgram).
  */
 function planFdExec(k: Kernel, t: Task, fd: number, argv: string[]): { plan: ExecPlan; name: string } {
   const d = k.files.lookup(t, fd);
   if (d === null) {
-    const memfd = memfdProgram(t, fd);
+    const program = foreignProgram(t, fd);
     try {
-      return { plan: k.files.withRoom(() => planExecOf(t, memfd.at, t.fs.root, memfd.link, argv)), name: memfd.name };
+      return { plan: k.files.withRoom(() => planExecOf(t, program.at, t.fs.root, `/dev/fd/${fd}`, argv)), name: program.name };
     } finally {
-      memfd.release();
+      program.release();
     }
   }
   const name = pathOf(t, d.at).path;

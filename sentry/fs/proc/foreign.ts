@@ -3,7 +3,7 @@
 // names anonymous objects, and reopened from the guest's own description
 // with at most its access (host/foreign.ts), never as the host's root.
 import { E, SysErr } from '../../abi/errno.js';
-import { ForeignFd } from '../../host/foreign.js';
+import { ANONYMOUS_HOST_FILE, ForeignFd } from '../../host/foreign.js';
 import type { Task } from '../../kernel/task.js';
 import { Inode, type SetAttr } from '../../vfs/inode.js';
 import type { VfsPath } from '../../vfs/mount.js';
@@ -64,7 +64,7 @@ function nameOf(held: ForeignFd): string {
   const target = host(() => held.hostName());
   if (!target.startsWith('/') || (target.startsWith('/memfd:') && held.isMemfd())) return target;
   const s = held.stat();
-  return ((s.mode & S_IFMT) === S_IFCHR ? devicePath(s.rdev) : null) ?? 'anon_inode:[host]';
+  return ((s.mode & S_IFMT) === S_IFCHR ? devicePath(s.rdev) : null) ?? ANONYMOUS_HOST_FILE;
 }
 
 /**
