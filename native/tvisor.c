@@ -194,10 +194,13 @@ static int decode_wait(pid_t got, int status, int32_t *ev) {
     ev[E_KIND] = TV_EV_STOP;
     return got;
   default: {
-    // Only these stop a process that no tracer holds: a child of the sentry's own (a gofer) stopped from outside.
+    // A signal-delivery stop, with the signal's si_code in aux (who raised it: a fault's is positive). Only the
+    // stopping signals stop a process that no tracer holds: a child of the sentry's own (a gofer) stopped from outside.
     siginfo_t si;
+    int traced = ptrace(PTRACE_GETSIGINFO, got, 0, &si) == 0;
     int stopping = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-    ev[E_KIND] = stopping && ptrace(PTRACE_GETSIGINFO, got, 0, &si) < 0 && errno == ESRCH ? TV_EV_CHILD_STOP : TV_EV_SIGNAL;
+    ev[E_KIND] = stopping && !traced && errno == ESRCH ? TV_EV_CHILD_STOP : TV_EV_SIGNAL;
+    ev[E_AUX] = traced ? si.si_code : 0;
     return got;
   }
   }

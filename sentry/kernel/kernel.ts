@@ -557,7 +557,7 @@ export class Kernel {
    * inside this one, whose waits would take this one's stops. Signals for
    * `t` are held back and sent again when the call is done. Null if `t` died.
    */
-  awaitStop(t: Task, wanted: readonly number[], resumeAfterSignal: (pid: number) => void): TrapEvent | null {
+  awaitStop(t: Task, wanted: readonly number[], resumeAfterSignal: (pid: number, sig?: number) => void): TrapEvent | null {
     for (;;) {
       const ev = this.platform.wait();
       if (!ev) return null;
@@ -565,6 +565,8 @@ export class Kernel {
       if (!mine) { this.platform.defer(ev); continue; }
       if (wanted.includes(ev.kind)) return ev;
       if (ev.kind === EV.EXITED || ev.kind === EV.SIGNALED) { this.exited(ev); return null; }
+      // A fault goes in at once (the task dies of it unless it handles it), any other signal after the call.
+      if (ev.fault) { resumeAfterSignal(ev.pid, ev.status); continue; }
       if (ev.kind === EV.SIGNAL) t.heldSignals.push(ev.status);
       else this.log.debug({ tid: t.tid, kind: ev.kind }, 'unexpected stop during a multi-step call');
       resumeAfterSignal(ev.pid);

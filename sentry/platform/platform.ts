@@ -9,6 +9,9 @@ import type { GuestMemory, MemoryOwner } from './memory.js';
 
 export { EV };
 
+/** The signals an instruction's fault raises: SIGILL, SIGBUS, SIGFPE, SIGSEGV. */
+const FAULTS = new Set([4, 7, 8, 11]);
+
 /** One decoded event; the numbers are copied out of the shared event buffer. */
 export class TrapEvent {
   readonly pid: number;
@@ -37,6 +40,12 @@ export class TrapEvent {
   get nr(): number { return this.raw[SLOT.NR]!; }
   /** The stack pointer, at ptrace stops. */
   get sp(): number { return this.u64(SLOT.SP); }
+  /**
+   * At a signal-delivery stop: the signal is a fault of the task's own instruction (SIGSEGV, SIGBUS, SIGILL, SIGFPE
+   * raised by the kernel, si_code > 0, as for an exec that fails past its point of no return), which must go in now:
+   * held back, the task would run the instruction again and fault again, for ever.
+   */
+  get fault(): boolean { return this.kind === EV.SIGNAL && FAULTS.has(this.status) && this.aux > 0; }
   /** The return value at a syscall-exit stop (a negative errno on failure). */
   get ret(): number { return this.i64(SLOT.RET); }
 
@@ -74,8 +83,11 @@ export interface ExecRequest {
  * filter's SIGSYS), not at some later point of its program.
  */
 export interface StopHooks {
-  /** The task's next stop of one of `kinds`; others are deferred or resumed with `resume`. Null if it died. */
-  awaitStop(kinds: readonly number[], resume: (pid: number) => void): TrapEvent | null;
+  /**
+   * The task's next stop of one of `kinds`; others are deferred or resumed with `resume` (with the signal, for a
+   * fault: TrapEvent.fault). Null if it died.
+   */
+  awaitStop(kinds: readonly number[], resume: (pid: number, sig?: number) => void): TrapEvent | null;
   /** A signal that stopped the task meanwhile, seen by the platform itself: sent again at releaseHeld. */
   holdSignal(sig: number): void;
   /** Sends the held signals to the task, still stopped. */

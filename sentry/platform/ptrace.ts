@@ -234,7 +234,7 @@ export class PtracePlatform implements Platform {
    * errno, SIGSYS, death, a RET_TRACE stop).
    */
   private rerun(pid: number, nr: number, args: readonly number[], hooks: StopHooks): TrapEvent | null {
-    const resumeSys = (p: number) => this.resumeToSyscallStop(p);
+    const resumeSys = (p: number, sig?: number) => this.resumeToSyscallStop(p, sig);
     this.rewind(pid, nr, args);
     this.resumeToSyscallStop(pid);
     for (;;) {
@@ -317,6 +317,8 @@ export class PtracePlatform implements Platform {
           if (isRestart(ev.ret) && hasUnblockedSignal(pid)) break;
           return ev.ret < 0 && ev.ret > -4096 ? ev.ret : -E.ENOSYS;
         case EV.SIGNAL:
+          // A fault goes in at once (awaitStop): held back, the instruction would fault again.
+          if (ev.fault) { this.resumeToSyscallStop(pid, ev.status); continue; }
           hooks.holdSignal(ev.status);
           break;
       }
@@ -395,7 +397,7 @@ export class PtracePlatform implements Platform {
     const fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
     // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
     if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
-    if (!hooks.awaitStop([EV.STOP], (p) => this.resume(p))) return -E.ESRCH;
+    if (!hooks.awaitStop([EV.STOP], (p, sig) => this.resume(p, sig))) return -E.ESRCH;
     if (fd < 0) {
       hooks.releaseHeld();
       this.resume(ev.pid);
