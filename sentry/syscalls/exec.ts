@@ -139,11 +139,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, filename: str
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
   // A set-id program must run with the arguments the sentry checked: the loader's program is one of them.
   if ((plan.setuid !== null || plan.setgid !== null) && !staging.arrived(task, p.stackPointer(task.tid))) {
-    k.log.warn({ tid: task.tid, exe: plan.exe }, 'a set-id exec\'s arguments changed before the kernel copied them: killed');
     plan.program?.release();
-    p.kill(task.tid, SIGKILL);
-    p.resume(task.tid);
-    return RESUMED;
+    return killAtExec(k, task, plan, 'a set-id exec\'s arguments changed before the kernel copied them: killed');
   }
   task.tg.exe = plan.exe;
   task.tg.argv = plan.argv;
@@ -157,26 +154,46 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, filename: str
   // begin_new_exec: the new program is dumpable unless its effective ids differ from the real ones.
   task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid && !plan.unreadable;
   task.tg.setLoaderProgram(plan.program);
-  fixInitialStack(k, task, plan, filename);
+  const secure = secureExec(task.creds);
+  if (!fixInitialStack(k, task, secure, plan.program === null ? nameBytes(filename + '\0') : null) && secure) {
+    return killAtExec(k, task, plan, 'a secure exec\'s auxiliary vector could not be marked: killed');
+  }
   // The held signals first, to the stopped task: delivered before the new program's first instruction.
   k.releaseSignals(task);
   p.resume(task.tid);
   return RESUMED;
 }
 
+/** Kills the new image at its exec stop, before its first instruction. */
+function killAtExec(k: Kernel, t: Task, plan: ExecPlan, why: string): Reply {
+  k.log.warn({ tid: t.tid, exe: plan.exe }, why);
+  k.platform.kill(t.tid, SIGKILL);
+  k.platform.resume(t.tid);
+  return RESUMED;
+}
+
 /**
  * The new program's auxiliary vector as Linux makes it: AT_SECURE for a secure exec (the host, seeing no change of
  * ids, left it 0), and for a static program AT_EXECFN naming the path it was run by, not the fd the host ran (a
- * dynamic program's loader points it at the path it was given, see loader/).
+ * dynamic program's loader points it at the path it was given, see loader/). False if the stack could not take it
+ * (mapped too little below its pointers, as under a stack limit of a few pages): the program then keeps /dev/fd/N,
+ * and a secure exec is not run.
  */
-function fixInitialStack(k: Kernel, t: Task, plan: ExecPlan, filename: string): void {
-  const secure = secureExec(t.creds);
-  if (!secure && plan.program !== null) return;
-  const stack = InitialStack.read(t.mem, k.platform.stackPointer(t.tid));
-  if (secure) stack.markSecure();
-  if (plan.program === null) stack.nameProgram(nameBytes(filename + '\0'));
-  const sp = stack.write(t.mem);
-  if (plan.program === null) k.platform.setStackPointer(t.tid, sp);
+function fixInitialStack(k: Kernel, t: Task, secure: boolean, name: Buffer | null): boolean {
+  if (!secure && name === null) return true;
+  const before = k.platform.stackPointer(t.tid);
+  try {
+    const stack = InitialStack.read(t.mem, before);
+    if (secure) stack.markSecure();
+    if (name) stack.nameProgram(name);
+    const sp = stack.write(t.mem);
+    if (sp !== before) k.platform.setStackPointer(t.tid, sp);
+    return true;
+  } catch (e) {
+    if (!(e instanceof SysErr && e.errno === E.EFAULT)) throw e;
+    k.log.warn({ tid: t.tid }, 'the new program\'s stack has no room for its name (AT_EXECFN)');
+    return name !== null && fixInitialStack(k, t, secure, null);
+  }
 }
 
 /** commoncap's secureexec: ids that differ from the real ones, or capabilities without a real root. */
