@@ -32,10 +32,10 @@ export function reopenAllowed(held: number, flags: number): boolean {
   return (!needRead || reads(have)) && (!needWrite || writes(have));
 }
 
-/** The sentry's copy of the open file description behind one guest fd. */
 /** The name a guest sees for a host file that is not a memfd or a device of the sandbox's /dev: never its host path. */
 export const ANONYMOUS_HOST_FILE = 'anon_inode:[host]';
 
+/** The sentry's copy of the open file description behind one guest fd. */
 export class ForeignFd {
   private constructor(readonly hostFd: number) {}
 

@@ -228,7 +228,8 @@ function planFdExec(k: Kernel, t: Task, fd: number, argv: string[]): { plan: Exe
   if (d === null) {
     const program = foreignProgram(t, fd);
     try {
-      return { plan: k.files.withRoom(() => planExecOf(t, program.at, t.fs.root, `/dev/fd/${fd}`, argv)), name: program.name };
+      const plan = k.files.withRoom(() => planExecOf(t, program.at, t.fs.root, `/dev/fd/${fd}`, argv));
+      return { plan, name: program.name };
     } finally {
       program.release();
     }
