@@ -22,6 +22,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.hangMs ?? 240_000);
     child.on('error', (e) => { stderr += String(e); });
+    // A command that ends without reading its input closes the pipe first (EPIPE): its output tells what it did.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') stderr += String(e); });
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
     child.stdin.end(opts.input ?? '');
   });
