@@ -464,7 +464,7 @@ function filesOf(fds: GuestFd[]): Map<string, GuestFd[]> {
     let s: HostStat;
     try { s = hostStat(`/proc/${g.pid}/fd/${g.fd}`); } catch { continue; }
     if (isFifo(s.mode) || (s.mode & S_IFMT) === S_IFSOCK) continue;
-    const key = `${s.dev}:${s.ino}`;
+    const key = hostFileKey(s);
     const list = out.get(key);
     if (list) list.push(g);
     else out.set(key, [g]);
@@ -472,10 +472,9 @@ function filesOf(fds: GuestFd[]): Map<string, GuestFd[]> {
   return out;
 }
 
-/** The host file ("dev:ino") the sentry's copy of `d` has open. */
+/** The host file the sentry's copy of `d` has open (hostFileKey). */
 function hostFileOf(d: FileDescription): string {
-  const s = hostFstat(d.hostFd);
-  return `${s.dev}:${s.ino}`;
+  return hostFileKey(hostFstat(d.hostFd));
 }
 
 /** A regular file or a directory: what a description the sentry made stands for. */

@@ -100,8 +100,12 @@ export interface ExecHooks extends StopHooks {
   beforeRetry(): void;
 }
 
-/** exec: the new program runs (stopped at its exec event, `pid` is the thread group leader); failed: the error is returned; gone: the task died. */
-export type ExecOutcome = { kind: 'exec'; pid: number; formerTid: number } | { kind: 'failed' } | { kind: 'gone' };
+/**
+ * exec: the new program runs (stopped at its exec event, `pid` is the thread group leader, `sp` its initial stack
+ * pointer); failed: the error is returned; gone: the task died.
+ */
+export type ExecOutcome =
+  | { kind: 'exec'; pid: number; formerTid: number; sp: number } | { kind: 'failed' } | { kind: 'gone' };
 
 export interface Platform {
   /** The next event of any guest, or EV.FD (aux: the fd) when a watched fd is readable; null when no guest is left. */
@@ -162,8 +166,7 @@ export interface Platform {
    * seccomp filters make of it; a failure leaves the caller's registers with the errno.
    */
   execWithFd(pid: number, req: ExecRequest, hooks: ExecHooks): ExecOutcome;
-  /** The stopped task's stack pointer. */
-  stackPointer(pid: number): number;
+  /** Sets the stopped task's stack pointer. */
   setStackPointer(pid: number, sp: number): void;
 
   /** A thread's memory (read and written on every call that takes a pointer: the hot path). */

@@ -158,10 +158,6 @@ export class PtracePlatform implements Platform {
 
   restartAfterHandler(pid: number): void { tv(native.setRet(pid, -ERESTARTNOINTR)); }
 
-  stackPointer(pid: number): number {
-    return Number(new DataView(this.saveRegs(pid).buffer).getBigUint64(RSP_OFFSET, true));
-  }
-
   setStackPointer(pid: number, sp: number): void {
     const regs = this.saveRegs(pid);
     new DataView(regs.buffer).setBigUint64(RSP_OFFSET, BigInt(sp), true);
@@ -214,7 +210,7 @@ export class PtracePlatform implements Platform {
       }
       break;
     }
-    if (done.kind === EV.EXEC) return { kind: 'exec', pid: done.pid, formerTid: done.msg };
+    if (done.kind === EV.EXEC) return { kind: 'exec', pid: done.pid, formerTid: done.msg, sp: done.sp };
     return this.closeAndFail(pid, saved, guestFd, done.ret, mapping, hooks);
   }
 

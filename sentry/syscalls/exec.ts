@@ -138,7 +138,7 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, filename: str
   }
   const task = k.renameTask(outcome.formerTid, outcome.pid) ?? t;
   // A set-id program must run with the arguments the sentry checked: the loader's program is one of them.
-  if ((plan.setuid !== null || plan.setgid !== null) && !staging.arrived(task, p.stackPointer(task.tid))) {
+  if ((plan.setuid !== null || plan.setgid !== null) && !staging.arrived(task, outcome.sp)) {
     plan.program?.release();
     return killAtExec(k, task, plan, 'a set-id exec\'s arguments changed before the kernel copied them: killed');
   }
@@ -155,7 +155,8 @@ function runExec(t: Task, k: Kernel, plan: ExecPlan, name: string, filename: str
   task.tg.dumpable = task.creds.euid === task.creds.uid && task.creds.egid === task.creds.gid && !plan.unreadable;
   task.tg.setLoaderProgram(plan.program);
   const secure = secureExec(task.creds);
-  if (!fixInitialStack(k, task, secure, plan.program === null ? nameBytes(filename + '\0') : null) && secure) {
+  const execfn = plan.program === null ? nameBytes(filename + '\0') : null;
+  if (!fixInitialStack(k, task, outcome.sp, secure, execfn) && secure) {
     return killAtExec(k, task, plan, 'a secure exec\'s auxiliary vector could not be marked: killed');
   }
   // The held signals first, to the stopped task: delivered before the new program's first instruction.
@@ -173,15 +174,14 @@ function killAtExec(k: Kernel, t: Task, plan: ExecPlan, why: string): Reply {
 }
 
 /**
- * The new program's auxiliary vector as Linux makes it: AT_SECURE for a secure exec (the host, seeing no change of
- * ids, left it 0), and for a static program AT_EXECFN naming the path it was run by, not the fd the host ran (a
- * dynamic program's loader points it at the path it was given, see loader/). False if the stack could not take it
- * (mapped too little below its pointers, as under a stack limit of a few pages): the program then keeps /dev/fd/N,
- * and a secure exec is not run.
+ * The new program's auxiliary vector, on its stack at `before`, as Linux makes it: AT_SECURE for a secure exec (the
+ * host, seeing no change of ids, left it 0), and for a static program AT_EXECFN naming the path it was run by, not the
+ * fd the host ran (a dynamic program's loader points it at the path it was given, see loader/). False if the stack
+ * could not take it (mapped too little below its pointers, as under a stack limit of a few pages): the program then
+ * keeps /dev/fd/N, and a secure exec is not run.
  */
-function fixInitialStack(k: Kernel, t: Task, secure: boolean, name: Buffer | null): boolean {
+function fixInitialStack(k: Kernel, t: Task, before: number, secure: boolean, name: Buffer | null): boolean {
   if (!secure && name === null) return true;
-  const before = k.platform.stackPointer(t.tid);
   try {
     const stack = InitialStack.read(t.mem, before);
     if (secure) stack.markSecure();
@@ -192,7 +192,7 @@ function fixInitialStack(k: Kernel, t: Task, secure: boolean, name: Buffer | nul
   } catch (e) {
     if (!(e instanceof SysErr && e.errno === E.EFAULT)) throw e;
     k.log.warn({ tid: t.tid }, 'the new program\'s stack has no room for its name (AT_EXECFN)');
-    return name !== null && fixInitialStack(k, t, secure, null);
+    return name !== null && fixInitialStack(k, t, before, secure, null);
   }
 }
 
