@@ -31,7 +31,7 @@ export class Dockerd {
   static async start(opts: DockerdOptions): Promise<Dockerd> {
     const globals = new GlobalDirs(GLOBAL);
     const root = await privateDir('d');
-    for (const d of ['data', 'exec']) mkdirSync(join(root, d));
+    for (const d of ['data', 'exec', 'tmp']) mkdirSync(join(root, d));
     const config = {
       runtimes: Object.fromEntries(Object.entries(opts.runtimes).map(([name, path]) => [name, { path }])),
       ...(opts.defaultRuntime ? { 'default-runtime': opts.defaultRuntime } : {}),
@@ -43,7 +43,12 @@ export class Dockerd {
       '--config-file', join(root, 'daemon.json'),
       '--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'),
       '--pidfile', join(root, 'docker.pid'), '-H', `unix://${join(root, 'docker.sock')}`,
-    ], { stdio: ['ignore', logFd, logFd] });
+    ], {
+      stdio: ['ignore', logFd, logFd],
+      // Its containerd's temporary files (the goroutine dump dockerd asks of a containerd that misses its health
+      // checks, as on a loaded machine: /tmp/containerd.PID.stacks.log) go with the rest of its state.
+      env: { ...process.env, TMPDIR: join(root, 'tmp') },
+    });
     closeSync(logFd);
     const d = new Dockerd(root, daemon, globals);
     let exited = false;
