@@ -413,16 +413,20 @@ static void keep_here(pid_t tid, int *held_cpu) {
 }
 
 // Answers a notification with a new descriptor: the sentry's `srcfd`,
-// duplicated into task `tid`, is the call's return value. ADDFD wakes the
-// task with a plain wake-up to install the descriptor and waits for it to
-// have done so, and the scheduler puts each of those wake-ups on the other,
-// idle CPU where it can: on a VM, waking an idle CPU costs tens of µs, where
-// NOTIF_SEND's SYNC_WAKE_UP hands this CPU over. So the task and this thread
-// are held to this CPU for the install (the task waits in the notification
-// meanwhile: none of its own code runs while it is held), then get their own
-// masks back, and NOTIF_SEND answers. Returns the task's fd or -errno (the
-// notification is then not answered).
-int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec) {
+// duplicated into task `tid`, is the call's return value. Two ways, which
+// the caller chooses:
+// - direct (`hold` 0): ADDFD with its SEND flag, one ioctl. ADDFD wakes the
+//   task with a plain wake-up to install the descriptor and return, and
+//   waits for it to have installed it; the scheduler puts that wake-up, and
+//   the task's wake-up of this thread, on the other CPU where it is idle.
+// - held (`hold` 1): the task and this thread are held to this CPU for the
+//   install (the task waits in the notification meanwhile: none of its own
+//   code runs while it is held), get their own masks back, and NOTIF_SEND
+//   answers with its SYNC_WAKE_UP hand-off. Four affinity calls more, for
+//   wake-ups on this CPU instead of an idle one's.
+// Returns the task's fd or -errno (the notification is then not answered).
+int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec, int hold) {
+  if (!hold) return addfd(listener, id_lo, id_hi, srcfd, cloexec, SECCOMP_ADDFD_FLAG_SEND);
   struct held task = hold_here(tid), self = hold_here(0);
   int fd = addfd(listener, id_lo, id_hi, srcfd, cloexec, 0);
   release(&self);

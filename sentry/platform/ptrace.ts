@@ -12,6 +12,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { EV, EVENT_SLOTS, native, tv } from '../host/native.js';
 import { type ExecHooks, type ExecOutcome, type ExecRequest, type Platform, type StopHooks, TrapEvent } from './platform.js';
 import { FD_MARKER_NR } from './seccomp.js';
+import { FdInstallChooser } from './fd-install.js';
 import { type GuestMemory, type MemoryOwner, ProcessVmMemory } from './memory.js';
 
 const PTRACE_O_TRACESYSGOOD = 0x01;
@@ -73,6 +74,8 @@ export class PtracePlatform implements Platform {
   private readonly deferred: TrapEvent[] = [];
   /** Fds whose readiness is an event too (EV.FD): the sentry's control connections. */
   private watched = new Int32Array(0);
+  /** Which way new descriptors go into notified tasks (fd-install.ts). */
+  readonly fdInstall = new FdInstallChooser();
 
   constructor(readonly listener: number) {}
 
@@ -116,7 +119,8 @@ export class PtracePlatform implements Platform {
 
   /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
   replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
-    return native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
+    return this.fdInstall.install((hold) =>
+      native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0, hold ? 1 : 0));
   }
 
   // ---- ptrace ----
@@ -288,7 +292,7 @@ export class PtracePlatform implements Platform {
           const ev = new TrapEvent(this.buf);
           if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
           else {
-            fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
+            fd = this.replyFd(ev, hostFd, cloexec);
             // Refused (EMFILE: the guest's table is full): the call still waits, and gets the errno.
             // ENOENT: the task was killed meanwhile; its death comes next.
             if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
@@ -390,7 +394,7 @@ export class PtracePlatform implements Platform {
     const interrupted = native.interrupt(ev.pid);
     // The task is gone (ESRCH), and its notification with it.
     if (interrupted < 0) return interrupted;
-    const fd = native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0);
+    const fd = this.replyFd(ev, hostFd, cloexec);
     // ENOENT: the task was killed meanwhile; anything else, it still waits for an answer.
     if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
     if (!hooks.awaitStop([EV.STOP], (p, sig) => this.resume(p, sig))) return -E.ESRCH;
