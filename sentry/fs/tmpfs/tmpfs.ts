@@ -10,7 +10,7 @@ import { E, SysErr } from '../../abi/errno.js';
 import type { HostStat } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import type { Context } from '../../vfs/context.js';
-import { allocDev, hostFileKey, major, minor, openCharDevice } from '../../vfs/devices.js';
+import { allocDev, hostFileKey, openCharDevice } from '../../vfs/devices.js';
 import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
@@ -329,7 +329,7 @@ export class TmpfsFile extends TmpfsInode {
    * file once its name is gone; an fd number may have been closed and
    * reused, so each is checked against `key` before use.
    */
-  private opened: number[] | null = null;
+  private readonly opened = new Set<number>();
   private pruneAt = 16;
   /** The fd of an O_TMPFILE file until its first open. */
   private unnamedFd = -1;
@@ -386,12 +386,7 @@ export class TmpfsFile extends TmpfsInode {
   /** An fd of the unnamed host file that the sentry still holds, or -1. */
   private reachable(): number {
     if (this.unnamedFd >= 0) return this.unnamedFd;
-    for (const fd of this.opened ?? []) {
-      try {
-        const s = hostFstat(fd);
-        if (`${major(s.dev)}:${minor(s.dev)}:${s.ino}` === this.key) return fd;
-      } catch { /* closed */ }
-    }
+    for (const fd of this.opened) if (this.isOurs(fd)) return fd;
     return -1;
   }
 
@@ -462,21 +457,21 @@ export class TmpfsFile extends TmpfsInode {
     return fd;
   }
 
+  /**
+   * The sentry reuses the numbers of the fds it closes, so the set stays about
+   * as large as its fd table: pruned (the numbers not of this file any more)
+   * only when it has doubled since.
+   */
   private remember(fd: number): void {
-    if (!this.opened) {
-      this.opened = [fd];
-      return;
-    }
-    this.opened.push(fd);
-    if (this.opened.length < this.pruneAt) return;
-    this.opened = this.opened.filter((x, i, all) => all.indexOf(x) === i && this.isOurs(x));
-    this.pruneAt = Math.max(16, 2 * this.opened.length);
+    this.opened.add(fd);
+    if (this.opened.size < this.pruneAt) return;
+    for (const x of this.opened) if (!this.isOurs(x)) this.opened.delete(x);
+    this.pruneAt = Math.max(16, 2 * this.opened.size);
   }
 
   private isOurs(fd: number): boolean {
     try {
-      const s = hostFstat(fd);
-      return `${major(s.dev)}:${minor(s.dev)}:${s.ino}` === this.key;
+      return hostFileKey(hostFstat(fd)) === this.key;
     } catch {
       return false;
     }
