@@ -18,6 +18,11 @@ const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 
 const buf = new Uint8Array(16384);
+/**
+ * The largest record of /proc/<pid>/fd: a name of 10 digits, 8-byte aligned. proc fills the buffer while the
+ * next entry fits, so a listing that left room for one more is the whole directory: no getdents64 to say 0.
+ */
+const LARGEST_RECORD = 32;
 const view = new DataView(buf.buffer);
 
 export class FdList {
@@ -39,13 +44,13 @@ export class FdList {
     const fds: number[] = [];
     for (;;) {
       const n = sys(Number(libcCalls.getdents64(this.dir, buf, buf.length)));
-      if (n === 0) return fds;
       for (let at = 0; at < n; at += view.getUint16(at + RECLEN, true)) {
         if (buf[at + NAME] === DOT) continue;
         let fd = 0;
         for (let i = at + NAME; buf[i] !== 0; i++) fd = fd * 10 + buf[i]! - DIGIT_0;
         fds.push(fd);
       }
+      if (n <= buf.length - LARGEST_RECORD) return fds;
     }
   }
 

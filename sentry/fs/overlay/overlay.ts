@@ -190,8 +190,8 @@ export class OverlayInode extends Inode {
     return this.adopt(name, child);
   }
 
-  override create(name: string, mode: number, owner: Owner): Inode {
-    return this.createWith(name, (up) => up.create(name, mode, owner));
+  override create(name: string, mode: number, owner: Owner, opening?: number): Inode {
+    return this.createWith(name, (up) => up.create(name, mode, owner, opening));
   }
   override mkdir(name: string, mode: number, owner: Owner): Inode {
     return this.createWith(name, (up) => up.mkdir(name, mode, owner));

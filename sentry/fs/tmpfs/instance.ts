@@ -10,11 +10,14 @@ import koffi from '../../../native/koffi.js';
 import { SysErr } from '../../abi/errno.js';
 import { decodeStat, type HostStat, native, STAT_SIZE, tv } from '../../host/native.js';
 import { AT, O } from '../../abi/flags.js';
+import { S_IFREG } from '../../abi/stat.js';
 import { type TimeArg, utimensAt } from '../../host/times.js';
 
 const libc = koffi.load('libc.so.6');
 const openatC = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)') as
   (dirfd: number, path: string, flags: number, mode: number) => number;
+const mknodatC = libc.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)') as
+  (dirfd: number, path: string, mode: number, dev: number) => number;
 const unlinkatC = libc.func('int unlinkat(int dirfd, const char *path, int flags)') as
   (dirfd: number, path: string, flags: number) => number;
 const linkatC = libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') as
@@ -50,14 +53,23 @@ export class HostTmpfs {
     this.root = tv(native.fsmount('tmpfs', buf, options.length, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
   }
 
-  /** Makes host file `name` (it must not exist); returns an fd of it opened O_RDWR. */
-  create(name: string): number {
-    return check(openatC(this.root, name, O.CREAT | O.EXCL | O.RDWR | O.CLOEXEC | O.NOFOLLOW, 0o600));
+  /**
+   * Makes host file `name` (it must not exist) with `mode` (less the sentry's
+   * umask); returns an fd of it opened `access` (as `open` opens: F_GETFL
+   * shows no more).
+   */
+  create(name: string, access: number, mode: number): number {
+    return check(openatC(this.root, name, O.CREAT | O.EXCL | access | O.CLOEXEC | O.NOCTTY, mode));
   }
 
-  /** An unnamed host file (O_TMPFILE, linkable): an fd of it, O_RDWR. */
-  tmpfile(): number {
-    return check(openatC(this.root, '.', O.TMPFILE | O.RDWR | O.CLOEXEC, 0o600));
+  /** Makes empty host file `name` (it must not exist), which only counts an inode: one call, no fd. */
+  placeholder(name: string): void {
+    check(mknodatC(this.root, name, S_IFREG | 0o600, 0));
+  }
+
+  /** An unnamed host file (O_TMPFILE, linkable) with `mode` (less the sentry's umask): an fd of it, O_RDWR. */
+  tmpfile(mode: number): number {
+    return check(openatC(this.root, '.', O.TMPFILE | O.RDWR | O.CLOEXEC, mode));
   }
 
   /**

@@ -75,7 +75,7 @@ export abstract class TmpfsInode extends Inode {
   constructor(readonly fs: Tmpfs, mode: number, owner: Owner, placeholder = true) {
     super();
     this.ino = fs.allocIno();
-    if (placeholder) closeSync(fs.host.create(this.hostName));
+    if (placeholder) fs.host.placeholder(this.hostName);
     this.named = placeholder;
     const t = now();
     this.meta = { mode, uid: owner.uid, gid: owner.gid, nlink: 1, atime: t, mtime: t, ctime: t, btime: t };
@@ -86,14 +86,18 @@ export abstract class TmpfsInode extends Inode {
   get nlink(): number { return this.meta.nlink; }
   set nlink(n: number) {
     this.meta.nlink = n;
-    this.touchChanged();
     if (n === 0 && this.named) this.unname();
+    else this.touchChanged();
   }
 
-  /** Its last name is gone: the host file goes (a regular file's data stays while a description holds it). */
+  /**
+   * Its last name is gone: the host file goes (a regular file's data stays
+   * while a description holds it), and the ctime moves.
+   */
   protected unname(): void {
     this.fs.host.unlink(this.hostName);
     this.named = false;
+    this.meta.ctime = now();
   }
 
   stat(): Stat {
@@ -210,9 +214,9 @@ export class TmpfsDir extends TmpfsInode {
     return inode;
   }
 
-  override create(name: string, mode: number, owner: Owner): Inode {
+  override create(name: string, mode: number, owner: Owner, opening?: number): Inode {
     if (this.children.has(name)) throw new SysErr(E.EEXIST);
-    return this.add(name, new TmpfsFile(this.fs, mode, owner, false));
+    return this.add(name, new TmpfsFile(this.fs, mode, owner, false, opening));
   }
 
   override tmpfile(mode: number, owner: Owner, linkable: boolean): Inode {
@@ -331,34 +335,60 @@ export class TmpfsFile extends TmpfsInode {
    */
   private readonly opened = new Set<number>();
   private pruneAt = 16;
-  /** The fd of an O_TMPFILE file until its first open. */
-  private unnamedFd = -1;
+  /**
+   * The fd its creation made and what it is opened for (access mode and
+   * status flags), until its first open, which takes it if it asks for just
+   * that (an O_TMPFILE file's is its only way to the host file till then).
+   */
+  private created: { fd: number; flags: number } | null = null;
+  /**
+   * Its stat as its creation left it, for the check of the open that made it
+   * (the first stat), if nothing changed it before; the open drops it.
+   */
+  private freshStat: HostStat | null = null;
   /** Its stat when its name went, for a stat with no description left to ask. */
   private lastStat: HostStat | null = null;
 
-  constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean) {
+  /**
+   * `opening`: the access mode of the open that creates it, if one does: the
+   * host file is made opened so, and that open takes the fd.
+   */
+  constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean, opening?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner, false);
-    const fd = unnamed ? fs.host.tmpfile() : fs.host.create(this.hostName);
+    const access = unnamed || opening === undefined || (opening & O.ACCMODE) === O.ACCMODE ? O.RDWR : opening & O.ACCMODE;
+    const fd = unnamed ? fs.host.tmpfile(mode & 0o777) : fs.host.create(this.hostName, access, mode & 0o777);
     try {
+      let s = hostFstat(fd);
+      // Made by the sentry, with the sentry's umask: most files are the sentry's own (root's) with the mode asked.
       // Owner first: a change of owner would take set-id bits away.
-      host(() => fchownSync(fd, owner.uid, owner.gid));
-      host(() => fchmodSync(fd, mode & 0o7777));
-      // One timestamp for atime, mtime, ctime and birth, as a file created in one step has.
-      futimens(fd, 'now', 'now');
-      const s = hostFstat(fd);
+      const chown = s.uid !== owner.uid || s.gid !== owner.gid;
+      if (chown) host(() => fchownSync(fd, owner.uid, owner.gid));
+      const chmod = (s.mode & 0o7777) !== (mode & 0o7777);
+      if (chmod) host(() => fchmodSync(fd, mode & 0o7777));
+      // One timestamp for atime, mtime, ctime and birth, as a file created in one step has (a new host file has).
+      if (chown || chmod) {
+        futimens(fd, 'now', 'now');
+        s = hostFstat(fd);
+      }
       this.meta.btime = s.ctime;
       this.key = hostFileKey(s);
+      if (!unnamed && opening !== undefined) this.freshStat = s;
     } catch (e) {
       closeSync(fd);
       if (!unnamed) fs.host.unlink(this.hostName);
       throw e;
     }
-    if (unnamed) this.unnamedFd = fd;
+    if (unnamed || opening !== undefined) this.created = { fd, flags: access };
     else closeSync(fd);
     this.named = !unnamed;
   }
 
   private hostStat(): HostStat {
+    const fresh = this.freshStat;
+    if (fresh) {
+      this.freshStat = null;
+      return fresh;
+    }
     if (this.named) return this.fs.host.stat(this.hostName);
     const fd = this.reachable();
     if (fd >= 0) return hostFstat(fd);
@@ -385,7 +415,7 @@ export class TmpfsFile extends TmpfsInode {
 
   /** An fd of the unnamed host file that the sentry still holds, or -1. */
   private reachable(): number {
-    if (this.unnamedFd >= 0) return this.unnamedFd;
+    if (this.created) return this.created.fd;
     for (const fd of this.opened) if (this.isOurs(fd)) return fd;
     return -1;
   }
@@ -405,6 +435,7 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   override setattr(a: SetAttr): void {
+    this.freshStat = null;
     if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
       return;
@@ -428,19 +459,23 @@ export class TmpfsFile extends TmpfsInode {
 
   /** chmod to the same mode: the host sets ctime, as a link count change must. */
   override touchChanged(): void {
+    this.freshStat = null;
     if (this.named) return this.fs.host.touchCtime(this.hostName);
     if (this.reachable() < 0) return;
     this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, hostFstat(fd).mode & 0o7777)));
   }
 
+  /** The host's unlink moves the host file's ctime, as Linux's moves the inode's: a stat after it asks the host. */
   protected override unname(): void {
-    this.lastStat = this.hostStat();
+    const s = this.hostStat();
     super.unname();
+    this.lastStat = { ...s, ctime: now() };
   }
 
   /** An unnamed (O_TMPFILE) file is linked: its host file gets its name back. */
   renameHost(): void {
     if (this.named) return;
+    this.freshStat = null;
     const fd = this.reachable();
     if (fd < 0) throw new SysErr(E.ENOENT);
     this.fs.host.link(fd, this.hostName);
@@ -448,10 +483,13 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   override open(flags: number): number {
-    const fd = this.openHost(flags & FILE_STATUS_FLAGS);
-    if (this.unnamedFd >= 0) {
-      closeSync(this.unnamedFd);
-      this.unnamedFd = -1;
+    const asked = flags & FILE_STATUS_FLAGS;
+    const made = this.created;
+    this.freshStat = null;
+    const fd = made?.flags === asked ? made.fd : this.openHost(asked);
+    if (made) {
+      if (made.fd !== fd) closeSync(made.fd);
+      this.created = null;
     }
     this.remember(fd);
     return fd;
