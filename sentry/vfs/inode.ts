@@ -134,9 +134,9 @@ export abstract class Inode {
   /** The entries but `.` and `..`; `noatime`: the listing must not touch the directory's atime (O_NOATIME). */
   readdir(_noatime = false): DirEntry[] { return notDir(); }
   /**
-   * A new regular file. `opening`: the access mode of the open that creates
-   * it (O_CREAT), if one does: a filesystem may make it opened so, for the
-   * open that follows (Inode.open) to take.
+   * A new regular file. `opening`: the flags of the open that creates it
+   * (O_CREAT), if one does: a filesystem may make it opened so, for the open
+   * that follows (Inode.open) to take.
    */
   create(_name: string, _mode: number, _owner: Owner, _opening?: number): Inode { return notDir(); }
   /** An unnamed regular file on this directory's filesystem (O_TMPFILE); `linkable` unless O_EXCL. */

@@ -308,7 +308,7 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
   const { dir, name } = end.missing;
   const dirSt = checkDirWritable(a, dir);
   const m = newMode(a, dir, dirSt, mode);
-  const inode = dir.inode.create(name, m.mode, newOwner(a, dirSt, m), flags & O.ACCMODE);
+  const inode = dir.inode.create(name, m.mode, newOwner(a, dirSt, m), flags);
   inherit(inode, m, false);
   created(dir.inode, name, inode);
   return { at: { mount: dir.mount, inode }, created: true };

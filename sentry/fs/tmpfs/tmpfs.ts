@@ -323,6 +323,15 @@ export class TmpfsDir extends TmpfsInode {
   }
 }
 
+/** Status flags an open of a host tmpfs file never fails on (O_DIRECT may: kernels before 6.6). */
+const CREATE_STATUS_FLAGS = O.APPEND | O.NONBLOCK | O.NOATIME | O.SYNC | O.DSYNC;
+
+/** How the host file of a create by an open with `flags` is made opened: as the open asks, but O_DIRECT. */
+function createdAs(flags: number): number {
+  const access = flags & O.ACCMODE;
+  return (access === O.ACCMODE ? O.RDWR : access) | (flags & CREATE_STATUS_FLAGS);
+}
+
 export class TmpfsFile extends TmpfsInode {
   /** An O_TMPFILE file that linkat may still give a name. */
   linkable = false;
@@ -350,12 +359,12 @@ export class TmpfsFile extends TmpfsInode {
   private lastStat: HostStat | null = null;
 
   /**
-   * `opening`: the access mode of the open that creates it, if one does: the
-   * host file is made opened so, and that open takes the fd.
+   * `opening`: the flags of the open that creates it, if one does: the host
+   * file is made opened so, and that open takes the fd.
    */
   constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean, opening?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner, false);
-    const access = unnamed || opening === undefined || (opening & O.ACCMODE) === O.ACCMODE ? O.RDWR : opening & O.ACCMODE;
+    const access = unnamed || opening === undefined ? O.RDWR : createdAs(opening);
     const fd = unnamed ? fs.host.tmpfile(mode & 0o777) : fs.host.create(this.hostName, access, mode & 0o777);
     try {
       let s = hostFstat(fd);
