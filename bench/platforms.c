@@ -5,9 +5,15 @@
 //   sigsys       systrap's way: SECCOMP_RET_TRAP, a SIGSYS handler in the guest
 //                hands the call over shared memory, wakes the sentry with a
 //                futex and sleeps on another until the answer is written
+//   addfd-direct, addfd-held
+//                notify-sync answered with a new descriptor (of /dev/null),
+//                which the guest closes: the two ways tvisor's glue installs
+//                one (tv_notif_addfd, linked from native/build/libtvisor.so;
+//                the sentry picks by timing them, sentry/platform/fd-install.ts)
 // The "guest" makes `getppid`, trapped; the "sentry" answers 7 at once. No
 // handler work: only the mechanism's cost. usage: platforms ITERATIONS
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
@@ -15,6 +21,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +40,11 @@
 #endif
 #define SYNC_WAKE_UP 1UL
 
-enum { NOTIFY_SYNC, NOTIFY, SIGSYS_FUTEX };
-static const char *const NAMES[] = {"notify-sync", "notify", "sigsys"};
+enum { NOTIFY_SYNC, NOTIFY, SIGSYS_FUTEX, ADDFD_DIRECT, ADDFD_HELD };
+static const char *const NAMES[] = {"notify-sync", "notify", "sigsys", "addfd-direct", "addfd-held"};
+static int answers_fd(int mode) { return mode == ADDFD_DIRECT || mode == ADDFD_HELD; }
+
+int tv_notif_addfd(int listener, uint32_t id_lo, uint32_t id_hi, int tid, int srcfd, int cloexec, int hold);
 
 static double now(void) {
   struct timespec t;
@@ -101,14 +111,19 @@ static void guest(int mode, int n, int sock) {
   send_fd(sock, mode == SIGSYS_FUTEX ? 0 : (int)fd);
   long sum = 0;
   double t0 = now();
-  for (int i = 0; i < n; i++) sum += syscall(SYS_getppid);
+  for (int i = 0; i < n; i++) {
+    long r = syscall(SYS_getppid);
+    if (answers_fd(mode)) sum += close((int)r) == 0 ? 7 : 0;
+    else sum += r;
+  }
   double per = (now() - t0) / n;
   printf("%s %.0f\n", NAMES[mode], sum == 7L * n ? per : -1.0);
   fflush(stdout);
   _exit(0);
 }
 
-static void serve_notifications(int listener) {
+static void serve_notifications(int listener, int mode) {
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   for (;;) {
     struct pollfd p = {listener, POLLIN, 0};
     if (poll(&p, 1, -1) < 0) continue;
@@ -116,9 +131,14 @@ static void serve_notifications(int listener) {
     struct seccomp_notif req;
     memset(&req, 0, sizeof req);
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) continue;
+    if (answers_fd(mode)) {
+      tv_notif_addfd(listener, (uint32_t)req.id, (uint32_t)(req.id >> 32), (int)req.pid, null, 0, mode == ADDFD_HELD);
+      continue;
+    }
     struct seccomp_notif_resp resp = {.id = req.id, .val = 7};
     ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
   }
+  close(null);
 }
 
 static void serve_stub(pid_t child) {
@@ -147,11 +167,11 @@ static void run(int mode, int n) {
     serve_stub(child);
     return;
   }
-  if (mode == NOTIFY_SYNC && ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SYNC_WAKE_UP) < 0) {
+  if (mode != NOTIFY && ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SYNC_WAKE_UP) < 0) {
     printf("%s unsupported\n", NAMES[mode]);
     fflush(stdout);
   }
-  serve_notifications(listener);
+  serve_notifications(listener, mode);
   close(listener);
   waitpid(child, NULL, 0);
 }
@@ -162,6 +182,6 @@ int main(int argc, char **argv) {
   if (page == MAP_FAILED) return 1;
   // Interleaved rounds, so that the machine's load falls on each alike.
   for (int round = 0; round < 3; round++)
-    for (int mode = NOTIFY_SYNC; mode <= SIGSYS_FUTEX; mode++) run(mode, n);
+    for (int mode = NOTIFY_SYNC; mode <= ADDFD_HELD; mode++) run(mode, n);
   return 0;
 }

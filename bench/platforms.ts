@@ -1,8 +1,10 @@
 // `npm run bench:platforms`: what one trapped call costs the mechanism alone
 // under each way a platform could bring it to the sentry (bench/platforms.c:
 // seccomp user notifications with and without SYNC_WAKE_UP, and systrap's
-// SIGSYS handler handing the call over shared memory and futexes), in
-// interleaved rounds; medians, and each against tvisor's (notify-sync).
+// SIGSYS handler handing the call over shared memory and futexes), and
+// notify-sync answering with a new descriptor each of the two ways tvisor's
+// glue installs one, in interleaved rounds; medians, and each against
+// tvisor's plain answer (notify-sync).
 // It measures; it never fails a build.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +16,8 @@ const iterations = Number(process.argv[2] ?? 20000);
 const dir = mkdtempSync(join(tmpdir(), 'tvisor-platforms-'));
 try {
   const bin = join(dir, 'platforms');
-  execFileSync('cc', ['-O2', '-o', bin, repoFile('bench/platforms.c')]);
+  const glue = repoFile('native/build');
+  execFileSync('cc', ['-O2', '-o', bin, repoFile('bench/platforms.c'), `${glue}/libtvisor.so`, `-Wl,-rpath,${glue}`]);
   const rows = new Map<string, number[]>();
   for (const line of execFileSync(bin, [String(iterations)], { encoding: 'utf8' }).trim().split('\n')) {
     const [name, value] = line.split(' ') as [string, string];
