@@ -18,11 +18,6 @@ const DOT = 0x2e;
 const DIGIT_0 = 0x30;
 
 const buf = new Uint8Array(16384);
-/**
- * The largest record of /proc/<pid>/fd: a name of 10 digits, 8-byte aligned. proc fills the buffer while the
- * next entry fits, so a listing that left room for one more is the whole directory: no getdents64 to say 0.
- */
-const LARGEST_RECORD = 32;
 const view = new DataView(buf.buffer);
 
 export class FdList {
@@ -42,15 +37,17 @@ export class FdList {
     if (this.dir < 0) this.dir = host(() => openSync(`/proc/${this.tgid}/fd`, O.RDONLY | O.DIRECTORY | O.CLOEXEC));
     sys(libcCalls.lseek(this.dir, 0, SEEK_SET));
     const fds: number[] = [];
+    // Only a getdents64 of 0 says the listing is whole: one that left room in the buffer may have
+    // stopped early for a signal pending on this thread (filldir64), and ptrace stops send SIGCHLD.
     for (;;) {
       const n = sys(Number(libcCalls.getdents64(this.dir, buf, buf.length)));
+      if (n === 0) return fds;
       for (let at = 0; at < n; at += view.getUint16(at + RECLEN, true)) {
         if (buf[at + NAME] === DOT) continue;
         let fd = 0;
         for (let i = at + NAME; buf[i] !== 0; i++) fd = fd * 10 + buf[i]! - DIGIT_0;
         fds.push(fd);
       }
-      if (n <= buf.length - LARGEST_RECORD) return fds;
     }
   }
 
