@@ -7,8 +7,9 @@
 // tens of µs and holding the task and the sentry to one CPU for the install
 // (four affinity calls) made an open+close 3x cheaper; on another, whose
 // syscalls and context switches cost more and idle wake-ups less, the direct
-// ADDFD with its SEND flag was half the cost of the held one (bench/platforms.c).
-// So both are timed, and the cheaper is used.
+// ADDFD with its SEND flag cost 0.6x the held one (bench/platforms.c), though
+// a listing (an open, then three more trapped calls) went faster held. So
+// both are timed as the sandbox runs, and the cheaper is used.
 import { performance } from 'node:perf_hooks';
 
 /**
