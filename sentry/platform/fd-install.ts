@@ -46,15 +46,24 @@ export class FdInstallChooser {
   private useFor = FIRST_USE;
   /** Installs left before the next trial. */
   private untilTrial = 0;
-  /** Installs made in the trial so far, and when the last one ended (ms). */
+  /** Installs made in the trial so far, and when the last one ended (ms; NaN after an untimed one). */
   private inTrial = 0;
   private lastEnd = 0;
 
   /** `now`: a clock in ms (a test's own). */
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  /** Runs `install(hold)` the way that costs less here. */
-  install<T>(install: (hold: boolean) => T): T {
+  /**
+   * Runs `install(hold)` the way that costs less here. `timed` false: an
+   * install an exec's injected call makes, which the program's start follows,
+   * not the next trapped call: the way chosen, and neither its interval nor
+   * the next counts in a trial.
+   */
+  install<T>(install: (hold: boolean) => T, timed = true): T {
+    if (!timed) {
+      this.lastEnd = NaN;
+      return install(this.best === HELD);
+    }
     if (this.untilTrial > 0) {
       this.untilTrial--;
       return install(this.best === HELD);
@@ -62,8 +71,8 @@ export class FdInstallChooser {
     const way = Math.floor(this.inTrial / BLOCK) % 2;
     const out = install(way === HELD);
     const end = this.now();
-    // The first of a block follows an install of the other way.
-    if (this.inTrial % BLOCK !== 0) this.times[way].push(end - this.lastEnd);
+    // The first of a block follows an install of the other way; NaN: an untimed one came between.
+    if (this.inTrial % BLOCK !== 0 && !Number.isNaN(this.lastEnd)) this.times[way].push(end - this.lastEnd);
     this.lastEnd = end;
     if (++this.inTrial === 2 * BLOCK * BLOCKS) this.decide();
     return out;

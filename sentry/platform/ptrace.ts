@@ -75,7 +75,7 @@ export class PtracePlatform implements Platform {
   /** Fds whose readiness is an event too (EV.FD): the sentry's control connections. */
   private watched = new Int32Array(0);
   /** Which way new descriptors go into notified tasks (fd-install.ts). */
-  readonly fdInstall = new FdInstallChooser();
+  private readonly fdInstall = new FdInstallChooser();
 
   constructor(readonly listener: number) {}
 
@@ -119,8 +119,13 @@ export class PtracePlatform implements Platform {
 
   /** Answers a notification with a new descriptor; returns its number, or a negative errno. */
   replyFd(ev: TrapEvent, hostFd: number, cloexec: boolean): number {
+    return this.installFd(ev, hostFd, cloexec, true);
+  }
+
+  /** replyFd; `timed` false for the call an exec injects, which the new program's start follows (FdInstallChooser). */
+  private installFd(ev: TrapEvent, hostFd: number, cloexec: boolean, timed: boolean): number {
     return this.fdInstall.install((hold) =>
-      native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0, hold ? 1 : 0));
+      native.notifAddfd(this.listener, ev.idLo, ev.idHi, ev.pid, hostFd, cloexec ? 1 : 0, hold ? 1 : 0), timed);
   }
 
   // ---- ptrace ----
@@ -292,7 +297,7 @@ export class PtracePlatform implements Platform {
           const ev = new TrapEvent(this.buf);
           if (ev.pid !== pid || ev.nr !== FD_MARKER_NR) this.defer(ev);
           else {
-            fd = this.replyFd(ev, hostFd, cloexec);
+            fd = this.installFd(ev, hostFd, cloexec, false);
             // Refused (EMFILE: the guest's table is full): the call still waits, and gets the errno.
             // ENOENT: the task was killed meanwhile; its death comes next.
             if (fd < 0 && fd !== -E.ENOENT) native.notifSend(this.listener, ev.idLo, ev.idHi, 0, fd, 0);
