@@ -191,8 +191,10 @@ function fixInitialStack(k: Kernel, t: Task, before: number, secure: boolean, na
     return true;
   } catch (e) {
     if (!(e instanceof SysErr && e.errno === E.EFAULT)) throw e;
+    // Without a name to place, the vector itself could not be written (the caller says so).
+    if (name === null) return false;
     k.log.warn({ tid: t.tid }, 'the new program\'s stack has no room for its name (AT_EXECFN)');
-    return name !== null && fixInitialStack(k, t, before, secure, null);
+    return fixInitialStack(k, t, before, secure, null);
   }
 }
 
