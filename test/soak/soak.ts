@@ -93,6 +93,8 @@ function stat(pid: number): { state: string; start: string } | null {
 function tracer(pid: number): number | null {
   try { return Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]); } catch { return null; }
 }
+/** Whether `pid` exists and has not exited (a zombie, or a dead task not yet reaped, has). */
+const running = (pid: number) => { const st = stat(pid)?.state; return st !== undefined && st !== 'Z' && st !== 'X'; };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alive = (pid: number, start: string) => { const s = stat(pid); return s !== null && s.start === start && s.state !== 'Z'; };
 
@@ -144,9 +146,12 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
         if (pid === s.gofer || kids.includes(pid) && cmdline(pid).includes('gofer/main.js')) continue;
         // init waits, blocked, to be seized before it does anything (tv_spawn); it forks the command only then.
         if (kids.includes(pid) && children(pid).length === 0) continue;
-        // A guest (init or below) must be traced by its sentry, unless it is dying with it.
+        // A guest (init or below) must be traced by its sentry, unless it is dying with it. A sentry that exits
+        // (its gofer was killed, say) detaches its guests as it becomes a zombie (exit_ptrace, PTRACE_O_EXITKILL
+        // kills them), and init stays alive, untraced, until its pid namespace is emptied: so the sentry's state
+        // is read after the tracer, and a sentry that is no longer running explains an untraced guest.
         const t = tracer(pid);
-        if (t !== null && t !== sentry && stat(pid)?.state !== 'Z' && existsSync(`/proc/${sentry}`) && !s.done) {
+        if (t !== null && t !== sentry && stat(pid)?.state !== 'Z' && running(sentry) && !s.done) {
           problem(`sandbox ${s.id}: process ${pid} (${cmdline(pid).replace(/\0/g, ' ').trim()}) traced by ${t}, not by its sentry ${sentry}`);
         }
       }
