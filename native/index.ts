@@ -64,6 +64,7 @@ export const native = bindings(lib, {
   readMem: fn<(pid: number, addr: number, buf: Uint8Array, len: number) => number>('int64_t tv_read_mem(int pid, double addr, _Out_ uint8_t *buf, int64_t len)'),
   writeMem: fn<(pid: number, addr: number, buf: Uint8Array, len: number) => number>('int64_t tv_write_mem(int pid, double addr, const uint8_t *buf, int64_t len)'),
   readStr: fn<(pid: number, addr: number, buf: Uint8Array, max: number) => number>('int tv_read_str(int pid, double addr, _Out_ uint8_t *buf, int max)'),
+  readStrs: fn<(pid: number, addrs: Float64Array, n: number, buf: Uint8Array, stride: number, max: number, lens: Int32Array) => number>('int tv_read_strs(int pid, const double *addrs, int n, _Out_ uint8_t *buf, int stride, int max, _Out_ int32_t *lens)'),
   kcmpFile: fn<(pid1: number, pid2: number, fd1: number, fd2: number) => number>('int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2)'),
   memfd: fn<(name: string, sealable: number) => number>('int tv_memfd(const char *name, int sealable)'),
   nextEvent: fn<(listener: number, watch: Int32Array, nwatch: number, ev: Int32Array) => number>('int tv_next_event(int listener, const int *watch, int nwatch, _Out_ int32_t *ev)'),

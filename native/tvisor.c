@@ -297,6 +297,33 @@ int tv_read_str(int pid, double addr, char *buf, int max) {
   return -ENAMETOOLONG;
 }
 
+// Reads the first part of n strings in one process_vm_readv: string i goes
+// to buf + i * stride, from addrs[i] to its page's end (at most max + 1
+// bytes). lens[i] gets its length, or -1 when the part read holds no NUL (the
+// caller reads that one with tv_read_str). Returns 0, or -1 when the read
+// fell short (a pointer to memory the task has not mapped: the caller reads
+// each string by itself, for the error of the first bad one).
+int tv_read_strs(int pid, const double *addrs, int n, char *buf, int stride, int max, int32_t *lens) {
+  struct iovec local[4], remote[4];
+  if (n < 1 || n > 4 || max + 1 > stride) return -1;
+  size_t total = 0;
+  for (int i = 0; i < n; i++) {
+    uintptr_t a = (uintptr_t)addrs[i];
+    if (a == 0) return -1;
+    size_t chunk = 4096 - (a & 4095);
+    if (chunk > (size_t)max + 1) chunk = max + 1;
+    local[i] = (struct iovec){buf + (size_t)i * stride, chunk};
+    remote[i] = (struct iovec){(void *)a, chunk};
+    total += chunk;
+  }
+  if (process_vm_readv(pid, local, n, remote, n, 0) != (ssize_t)total) return -1;
+  for (int i = 0; i < n; i++) {
+    char *nul = memchr(local[i].iov_base, 0, local[i].iov_len);
+    lens[i] = nul ? (int32_t)(nul - (char *)local[i].iov_base) : -1;
+  }
+  return 0;
+}
+
 // ---- descriptors ----
 
 int tv_kcmp_file(int pid1, int pid2, int fd1, int fd2) {

@@ -16,6 +16,8 @@ export interface GuestMemory {
   readString(addr: number, max?: number): string;
   /** A path argument: EFAULT for a bad pointer, ENAMETOOLONG past PATH_MAX. */
   readPath(addr: number): string;
+  /** Two path arguments (rename's, link's), read as readPath reads each, the first one's error first. */
+  readPaths(first: number, second: number): [string, string];
   /** `len` bytes, or EFAULT. */
   read(addr: number, len: number): Uint8Array;
   /** All of `data`, or EFAULT. */
@@ -27,6 +29,10 @@ export interface GuestMemory {
 }
 
 const strBuf = Buffer.alloc(PATH_MAX + 1);
+/** Both of readPaths' strings, one PATH_MAX + 1 apart, with their addresses and lengths. */
+const pairBuf = Buffer.alloc(2 * (PATH_MAX + 1));
+const pairAddrs = new Float64Array(2);
+const pairLens = new Int32Array(2);
 /** For the longer strings (exec's arguments and environment), made when one is first read. */
 let longBuf: Buffer | null = null;
 
@@ -48,6 +54,22 @@ export class ProcessVmMemory implements GuestMemory {
 
   readPath(addr: number): string {
     return this.readString(addr, PATH_MAX - 1);
+  }
+
+  /**
+   * One process_vm_readv for both when each ends on the page it starts on, as
+   * most do: a call fewer than two readPath. Otherwise (a string that runs
+   * onto the next page, a bad pointer) each is read by itself.
+   */
+  readPaths(first: number, second: number): [string, string] {
+    pairAddrs[0] = first;
+    pairAddrs[1] = second;
+    if (native.readStrs(this.owner.tid, pairAddrs, 2, pairBuf, PATH_MAX + 1, PATH_MAX - 1, pairLens) === 0 &&
+        pairLens[0]! >= 0 && pairLens[1]! >= 0) {
+      return [pairBuf.toString('latin1', 0, pairLens[0]), pairBuf.toString('latin1', PATH_MAX + 1, PATH_MAX + 1 + pairLens[1]!)];
+    }
+    const a = this.readPath(first);
+    return [a, this.readPath(second)];
   }
 
   read(addr: number, len: number): Uint8Array {

@@ -99,7 +99,8 @@ function getdents(t: Task, k: Kernel, fd: number, buf: number, count: number, la
   }
   if (used === 0 && i < d.dirents.length) throw new SysErr(E.EINVAL);
   t.mem.write(buf, out.subarray(0, used));
-  sys(libcCalls.lseek(d.hostFd, i, SEEK_SET));
+  // At the end already (a listing's last call): the offset stays.
+  if (i !== pos) sys(libcCalls.lseek(d.hostFd, i, SEEK_SET));
   if (!(d.flags & O.NOATIME) && !d.at.mount.readonly) d.at.inode.accessed();
   return used;
 }

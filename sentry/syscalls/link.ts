@@ -28,6 +28,9 @@ function dropRemoved(k: Kernel, file: Inode | null): void {
   if (file) k.files.dropUnlessOneHeld((d) => d.at.inode === file);
 }
 
+/** A call's two path arguments, read together (GuestMemory.readPaths), given to `fn`. */
+const twoPaths = <R>(t: Task, first: number, second: number, fn: (a: string, b: string) => R): R => fn(...t.mem.readPaths(first, second));
+
 function renameAt(t: Task, k: Kernel, olddir: number, oldPath: string, newdir: number, newPath: string, flags: number): number {
   dropRemoved(k, vfs.renameAt(t, startOf(k, t, olddir, oldPath), oldPath, startOf(k, t, newdir, newPath), newPath, flags));
   return 0;
@@ -64,19 +67,19 @@ export const linkFamily: SyscallFamily = {
   unlink: entry(['path'], (t, a, k) => unlinkAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), 0)),
   unlinkat: entry(['fd', 'path', 'flags'], (t, a, k) => unlinkAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2))),
   rename: entry(['path', 'path'], (t, a, k) =>
-    renameAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), AT.FDCWD, t.mem.readPath(a.ptr(1)), 0)),
+    twoPaths(t, a.ptr(0), a.ptr(1), (from, to) => renameAt(t, k, AT.FDCWD, from, AT.FDCWD, to, 0))),
   renameat: entry(['fd', 'path', 'fd', 'path'], (t, a, k) =>
-    renameAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), t.mem.readPath(a.ptr(3)), 0)),
+    twoPaths(t, a.ptr(1), a.ptr(3), (from, to) => renameAt(t, k, a.int(0), from, a.int(2), to, 0))),
   renameat2: entry(['fd', 'path', 'fd', 'path', 'flags'], (t, a, k) =>
-    renameAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), t.mem.readPath(a.ptr(3)), a.uint(4))),
+    twoPaths(t, a.ptr(1), a.ptr(3), (from, to) => renameAt(t, k, a.int(0), from, a.int(2), to, a.uint(4)))),
   link: entry(['path', 'path'], (t, a, k) =>
-    linkAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), AT.FDCWD, t.mem.readPath(a.ptr(1)), 0)),
+    twoPaths(t, a.ptr(0), a.ptr(1), (from, to) => linkAt(t, k, AT.FDCWD, from, AT.FDCWD, to, 0))),
   linkat: entry(['fd', 'path', 'fd', 'path', 'flags'], (t, a, k) =>
-    linkAt(t, k, a.int(0), t.mem.readPath(a.ptr(1)), a.int(2), t.mem.readPath(a.ptr(3)), a.int(4))),
+    twoPaths(t, a.ptr(1), a.ptr(3), (from, to) => linkAt(t, k, a.int(0), from, a.int(2), to, a.int(4)))),
   symlink: entry(['str', 'path'], (t, a, k) =>
-    symlinkAt(t, k, t.mem.readPath(a.ptr(0)), AT.FDCWD, t.mem.readPath(a.ptr(1)))),
+    twoPaths(t, a.ptr(0), a.ptr(1), (target, path) => symlinkAt(t, k, target, AT.FDCWD, path))),
   symlinkat: entry(['str', 'fd', 'path'], (t, a, k) =>
-    symlinkAt(t, k, t.mem.readPath(a.ptr(0)), a.int(1), t.mem.readPath(a.ptr(2)))),
+    twoPaths(t, a.ptr(0), a.ptr(2), (target, path) => symlinkAt(t, k, target, a.int(1), path))),
   mknod: entry(['path', 'oct', 'hex'], (t, a, k) =>
     mknodAt(t, k, AT.FDCWD, t.mem.readPath(a.ptr(0)), a.uint(1), a.uint(2))),
   mknodat: entry(['fd', 'path', 'oct', 'hex'], (t, a, k) =>

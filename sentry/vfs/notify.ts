@@ -69,10 +69,21 @@ export function removeMark(inode: Inode, m: Mark): void {
   host?.track(inode);
 }
 
+/** How many changes have begun: what a filesystem read during one is good for till the next (changesBegun). */
+let changes = 0;
+
 /** Before a change of the tree or of attributes: events the host has queued meanwhile go first. */
 export function beforeChange(): void {
+  changes++;
   if (count !== 0) host?.drain();
 }
+
+/**
+ * The number of the change under way. A filesystem may keep what it read of a
+ * file during a change for the calls that change makes after (tmpfs keeps a
+ * host stat), and drops it once another change has begun.
+ */
+export const changesBegun = (): number => changes;
 
 /**
  * After it: what the host saw of the sentry's own change is the sentry's to report, in Linux's order; a change a

@@ -10,7 +10,7 @@ import { E, SysErr } from '../abi/errno.js';
 import { O, RENAME } from '../abi/flags.js';
 import { isDevice, isDir, isLnk, isReg, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
   S_ISUID, S_ISVTX, type Stat, type Timespec } from '../abi/stat.js';
-import { CAP, capable, inGroup, NO_ID } from '../auth/creds.js';
+import { CAP, capable, type Creds, inGroup, NO_ID } from '../auth/creds.js';
 import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
 import type { GuestBind } from '../host/sockets.js';
 import { samePath, throughFd, type VfsPath } from './mount.js';
@@ -396,6 +396,13 @@ export type AttrTarget = VfsPath & { hostFd?: number };
 
 /** Its attributes: through the open description when there is one. */
 const statOf = (p: AttrTarget) => p.hostFd === undefined ? p.inode.stat() : p.inode.statOpen(p.hostFd);
+/** statOf(p) when first asked: a change the caller's capabilities allow whoever owns the file needs no stat. */
+function lazyStat(p: AttrTarget): () => Stat {
+  let st: Stat | undefined;
+  return () => (st ??= statOf(p));
+}
+/** isOwnerOrRoot, with the owner asked only when CAP_FOWNER does not decide. */
+const ownerOrRoot = (c: Creds, st: () => Stat) => capable(c, CAP.FOWNER) || isOwnerOrRoot(c, st());
 
 function writable(p: VfsPath): void {
   if (p.mount.readonly) throw new SysErr(E.EROFS);
@@ -416,12 +423,12 @@ function changeAttr(p: AttrTarget, attr: SetAttr): void {
 /** chmod(2): the owner's (or CAP_FOWNER's); setgid goes unless the caller is in the group or has CAP_FSETID. */
 export function setMode(a: Actor, p: AttrTarget, mode: number): void {
   writable(p);
-  const st = statOf(p);
   // notify_change: a symlink has no mode to change (reached by fchmodat2's AT_SYMLINK_NOFOLLOW).
-  if (isLnk(st.mode)) throw new SysErr(E.EOPNOTSUPP);
-  if (!isOwnerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
+  if (isLnk(p.inode.fileType())) throw new SysErr(E.EOPNOTSUPP);
+  const st = lazyStat(p);
+  if (!ownerOrRoot(a.creds, st)) throw new SysErr(E.EPERM);
   let m = mode & 0o7777;
-  if ((m & S_ISGID) && !inGroup(a.creds, st.gid) && !capable(a.creds, CAP.FSETID)) m &= ~S_ISGID;
+  if ((m & S_ISGID) && !capable(a.creds, CAP.FSETID) && !inGroup(a.creds, st().gid)) m &= ~S_ISGID;
   changeAttr(p, { mode: m });
 }
 
@@ -460,11 +467,11 @@ export type TimeChange = Timespec | 'now' | 'omit';
 export function setTimes(a: Actor, p: AttrTarget, atime: TimeChange, mtime: TimeChange): void {
   if (atime === 'omit' && mtime === 'omit') return;
   writable(p);
-  const st = statOf(p);
+  const st = lazyStat(p);
   const touch = atime === 'now' && mtime === 'now';
-  if (!isOwnerOrRoot(a.creds, st)) {
+  if (!ownerOrRoot(a.creds, st)) {
     if (!touch) throw new SysErr(E.EPERM);
-    checkAccess(a, st, MAY_WRITE, p.inode);
+    checkAccess(a, st(), MAY_WRITE, p.inode);
   }
   const attr: SetAttr = {};
   if (atime !== 'omit') attr.atime = atime;

@@ -22,6 +22,7 @@ class BufferMemory implements GuestMemory {
   }
   write(addr: number, data: Uint8Array): void { this.bytes.set(data, addr); }
   readPath(addr: number): string { return this.readString(addr); }
+  readPaths(first: number, second: number): [string, string] { return [this.readPath(first), this.readPath(second)]; }
   readU64(addr: number): number { return Number(new DataView(this.read(addr, 8).buffer).getBigUint64(0, true)); }
   readStringArray(addr: number): string[] {
     const out: string[] = [];

@@ -10,8 +10,9 @@ import { E, SysErr } from '../../abi/errno.js';
 import type { HostStat } from '../../host/native.js';
 import { type DirEntry, type Filesystem, Inode, type Owner, type SetAttr, type StatFs } from '../../vfs/inode.js';
 import type { Context } from '../../vfs/context.js';
+import { changesBegun } from '../../vfs/notify.js';
 import { allocDev, hostFileKey, openCharDevice } from '../../vfs/devices.js';
-import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type Stat, type Timespec } from '../../abi/stat.js';
+import { dtype, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, type Stat, type Timespec } from '../../abi/stat.js';
 import { now } from '../../host/clock.js';
 import { O, RENAME } from '../../abi/flags.js';
 import { bindAsGiven, type GuestBind, hostSockets } from '../../host/sockets.js';
@@ -357,6 +358,13 @@ export class TmpfsFile extends TmpfsInode {
   private freshStat: HostStat | null = null;
   /** Its stat when its name went, for a stat with no description left to ask. */
   private lastStat: HostStat | null = null;
+  /**
+   * The last host stat and the change it was taken in (changesBegun): the calls
+   * that change makes after it need not ask again. A rename's or a link's new
+   * ctime needs the mode the VFS's checks just read, an unlink's last stat is
+   * the one its sticky check took.
+   */
+  private changeStat: { change: number; stat: HostStat } | null = null;
 
   /**
    * `opening`: the flags of the open that creates it, if one does: the host
@@ -393,6 +401,12 @@ export class TmpfsFile extends TmpfsInode {
   }
 
   private hostStat(): HostStat {
+    const s = this.readHostStat();
+    this.changeStat = { change: changesBegun(), stat: s };
+    return s;
+  }
+
+  private readHostStat(): HostStat {
     const fresh = this.freshStat;
     if (fresh) {
       this.freshStat = null;
@@ -402,6 +416,13 @@ export class TmpfsFile extends TmpfsInode {
     const fd = this.reachable();
     if (fd >= 0) return hostFstat(fd);
     return this.lastStat!;
+  }
+
+  /** The host stat taken in the change under way, if there is one (and forgets it: what follows changes the file). */
+  private takeChangeStat(): HostStat | null {
+    const known = this.changeStat;
+    this.changeStat = null;
+    return known?.change === changesBegun() ? known.stat : null;
   }
 
   private statFrom(s: HostStat): Stat {
@@ -445,6 +466,7 @@ export class TmpfsFile extends TmpfsInode {
 
   override setattr(a: SetAttr): void {
     this.freshStat = null;
+    this.changeStat = null;
     if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
       return;
@@ -466,17 +488,26 @@ export class TmpfsFile extends TmpfsInode {
     });
   }
 
-  /** chmod to the same mode: the host sets ctime, as a link count change must. */
+  /**
+   * chmod to the same mode: the host sets ctime, as a link count change must.
+   * The mode the change's own checks read will do (one host call, not two)
+   * unless it has set-id bits: a guest's write may take those away meanwhile
+   * (file_remove_privs), and a chmod must not give them back.
+   */
   override touchChanged(): void {
     this.freshStat = null;
-    if (this.named) return this.fs.host.touchCtime(this.hostName);
+    const known = this.takeChangeStat();
+    if (this.named) {
+      if (known && !(known.mode & (S_ISUID | S_ISGID))) return this.fs.host.chmod(this.hostName, known.mode & 0o7777);
+      return this.fs.host.touchCtime(this.hostName);
+    }
     if (this.reachable() < 0) return;
     this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, hostFstat(fd).mode & 0o7777)));
   }
 
   /** The host's unlink moves the host file's ctime, as Linux's moves the inode's: a stat after it asks the host. */
   protected override unname(): void {
-    const s = this.hostStat();
+    const s = this.takeChangeStat() ?? this.readHostStat();
     super.unname();
     this.lastStat = { ...s, ctime: now() };
   }

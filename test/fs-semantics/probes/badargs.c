@@ -68,6 +68,30 @@ CASE(unmapped_paths) {
   SHOW("symlink unterminated target", symlink(u, "l")); SHOW("rename unterminated", rename("nothere", u));
   still_serving();
 }
+/** A copy of `s` that runs from one mapped page onto the next. */
+static const char *across_pages(const char *s) {
+  long pg = sysconf(_SC_PAGESIZE);
+  char *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  size_t n = strlen(s) + 1;
+  memcpy(m + pg - n / 2, s, n);
+  return m + pg - n / 2;
+}
+// The calls that take two names read them together when each ends on its page; these do not.
+CASE(two_names_across_pages) {
+  struct stat st;
+  touch("f");
+  const char *from = across_pages("f"), *to = across_pages("renamed-across");
+  SHOW("rename across pages", rename(from, to)); SHOW("renamed", stat("renamed-across", &st));
+  SHOW("rename back", rename(to, "f")); SHOW("link across pages", link("f", across_pages("linked-across")));
+  SHOW("link count", (stat("f", &st), (long)st.st_nlink));
+  SHOW("symlink across pages", symlink(across_pages("target-across"), across_pages("sym-across")));
+  char buf[64] = {0}; SHOW("its target", readlink("sym-across", buf, sizeof buf - 1)); FACT("target %s\n", buf);
+  const char *u = unterminated("abc");
+  SHOW("rename, second unterminated", rename("f", u)); SHOW("rename, first unterminated", rename(u, "g"));
+  SHOW("link, second unterminated", link("f", u)); SHOW("symlink, name unterminated", symlink("f", u));
+  SHOW("rename, first NULL, second unterminated", rename(NULLP, u));
+  still_serving();
+}
 CASE(unmapped_out_buffers) {
   touch("f"); symlink("f", "l"); setxattr("f", "user.a", "value", 5, 0);
   SHOW("stat into NULL", stat("f", NUL)); SHOW("stat into unmapped", stat("f", (void *)UNMAPPED));
@@ -244,7 +268,7 @@ CASE(f_calls_on_fds) {
 }
 int main(int argc, char **argv) {
   probe_init(argc, argv);
-  RUN(null_paths_open_stat); RUN(null_paths_namespace_calls); RUN(null_paths_attr_calls); RUN(unmapped_paths);
+  RUN(null_paths_open_stat); RUN(null_paths_namespace_calls); RUN(null_paths_attr_calls); RUN(unmapped_paths); RUN(two_names_across_pages);
   RUN(unmapped_out_buffers); RUN(read_only_out_buffers); RUN(name_max_component); RUN(name_max_in_middle); RUN(path_max);
   RUN(deep_path_through_real_dirs); RUN(open_flag_errors); RUN(openat2_bad_how); RUN(bad_dirfds); RUN(at_flag_errors);
   RUN(renameat2_flag_errors); RUN(mode_and_value_errors); RUN(getcwd_sizes); RUN(empty_paths); RUN(trailing_slashes);
