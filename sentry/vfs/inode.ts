@@ -116,6 +116,12 @@ export abstract class Inode {
   /** The S_IFMT bits of the mode: cheaper than stat() where only the type matters. */
   fileType(): number { return this.stat().mode & S_IFMT; }
 
+  /**
+   * True when the file certainly has no set-id bit, known without a stat (a
+   * chown then has none to take away); false when it may have one.
+   */
+  setidFree(): boolean { return false; }
+
   lookup(_name: string): Inode { return notDir(); }
   /**
    * A walk is about to look up `names` in turn below this directory: a

@@ -436,24 +436,25 @@ export function setMode(a: Actor, p: AttrTarget, mode: number): void {
 export function setOwner(a: Actor, p: AttrTarget, uid: number, gid: number): void {
   writable(p);
   const c = a.creds;
-  const st = statOf(p);
+  // Root changing a file with no set-id bit needs no stat (lazyStat).
+  const st = lazyStat(p);
   const newUid = uid === NO_ID ? undefined : uid;
   const newGid = gid === NO_ID ? undefined : gid;
-  const owner = c.fsuid === st.uid;
   const mayChown = capable(c, CAP.CHOWN);
-  if (newUid !== undefined && !(owner && newUid === st.uid) && !mayChown) throw new SysErr(E.EPERM);
-  if (newGid !== undefined && !(owner && (newGid === st.gid || inGroup(c, newGid))) && !mayChown) throw new SysErr(E.EPERM);
+  const owner = () => c.fsuid === st().uid;
+  if (newUid !== undefined && !mayChown && !(owner() && newUid === st().uid)) throw new SysErr(E.EPERM);
+  if (newGid !== undefined && !mayChown && !(owner() && (newGid === st().gid || inGroup(c, newGid)))) throw new SysErr(E.EPERM);
   // chown(-1, -1) changes nothing but ctime, as on Linux: set the owner it has.
-  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st.uid } : { uid: newUid, gid: newGid };
-  if (!isDir(st.mode)) {
+  const attr: SetAttr = newUid === undefined && newGid === undefined ? { uid: st().uid } : { uid: newUid, gid: newGid };
+  if (!isDir(p.inode.fileType()) && !p.inode.setidFree()) {
     // Any chown takes setuid away, and setgid when the group may execute or the caller is not in the group.
-    const had = st.mode & 0o7777;
+    const had = st().mode & 0o7777;
     const fsetid = capable(c, CAP.FSETID);
     let m = had & ~S_ISUID;
-    if ((m & S_ISGID) && ((m & 0o010) || !(inGroup(c, st.gid) || fsetid))) m &= ~S_ISGID;
+    if ((m & S_ISGID) && ((m & 0o010) || !(inGroup(c, st().gid) || fsetid))) m &= ~S_ISGID;
     if (m !== had) {
-      if (!isOwnerOrRoot(c, st)) throw new SysErr(E.EPERM);
-      if (!inGroup(c, newGid ?? st.gid) && !fsetid) m &= ~S_ISGID;
+      if (!isOwnerOrRoot(c, st())) throw new SysErr(E.EPERM);
+      if (!inGroup(c, newGid ?? st().gid) && !fsetid) m &= ~S_ISGID;
       attr.mode = m;
     }
   }

@@ -181,6 +181,7 @@ export abstract class TmpfsInode extends Inode {
   touchChanged(): void { this.meta.ctime = now(); }
 }
 
+const SETID = S_ISUID | S_ISGID;
 const isDirMode = (mode: number) => (mode & S_IFMT) === S_IFDIR;
 
 export class TmpfsDir extends TmpfsInode {
@@ -365,6 +366,13 @@ export class TmpfsFile extends TmpfsInode {
    * the one its sticky check took.
    */
   private changeStat: { change: number; stat: HostStat } | null = null;
+  /**
+   * Whether the host file may have a set-id bit. Only the sentry sets a host
+   * file's mode, and the host only takes set-id bits away (a write's
+   * file_remove_privs, a chown), so false stays true to the host until the
+   * sentry sets a mode with one.
+   */
+  private setidPossible: boolean;
 
   /**
    * `opening`: the flags of the open that creates it, if one does: the host
@@ -372,6 +380,7 @@ export class TmpfsFile extends TmpfsInode {
    */
   constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean, opening?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner, false);
+    this.setidPossible = (mode & SETID) !== 0;
     const access = unnamed || opening === undefined ? O.RDWR : createdAs(opening);
     const fd = unnamed ? fs.host.tmpfile(mode & 0o777) : fs.host.create(this.hostName, access, mode & 0o777);
     try {
@@ -403,8 +412,11 @@ export class TmpfsFile extends TmpfsInode {
   private hostStat(): HostStat {
     const s = this.readHostStat();
     this.changeStat = { change: changesBegun(), stat: s };
+    if (!(s.mode & SETID)) this.setidPossible = false;
     return s;
   }
+
+  override setidFree(): boolean { return !this.setidPossible; }
 
   private readHostStat(): HostStat {
     const fresh = this.freshStat;
@@ -467,6 +479,7 @@ export class TmpfsFile extends TmpfsInode {
   override setattr(a: SetAttr): void {
     this.freshStat = null;
     this.changeStat = null;
+    if (a.mode !== undefined && (a.mode & SETID)) this.setidPossible = true;
     if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
       return;
@@ -498,7 +511,7 @@ export class TmpfsFile extends TmpfsInode {
     this.freshStat = null;
     const known = this.takeChangeStat();
     if (this.named) {
-      if (known && !(known.mode & (S_ISUID | S_ISGID))) return this.fs.host.chmod(this.hostName, known.mode & 0o7777);
+      if (known && !(known.mode & SETID)) return this.fs.host.chmod(this.hostName, known.mode & 0o7777);
       return this.fs.host.touchCtime(this.hostName);
     }
     if (this.reachable() < 0) return;

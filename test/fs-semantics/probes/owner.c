@@ -109,6 +109,18 @@ CASE(write_clears_setid_user) {
   }
   show_owner("a", "a"); show_owner("b", "b"); show_owner("c", "c");
 }
+// The set-id bits a write took away stay away through a rename, a link, a chown; bits set again, then
+// dropped by a chmod, leave a chown nothing to take.
+CASE(setid_through_later_changes) {
+  mkfile("a", 06777, 0, 0);
+  USER { int fd = open("a", O_WRONLY); SHOW("write a", write(fd, "x", 1)); close(fd); }
+  SHOW("rename", rename("a", "b")); show_owner("renamed", "b");
+  SHOW("link", link("b", "c")); show_owner("linked", "b");
+  SHOW("chown", chown("b", 1000, 1000)); show_owner("chowned", "b");
+  SHOW("chmod 4755", chmod("b", 04755)); SHOW("chmod 755", chmod("b", 0755)); SHOW("chown", chown("b", 0, 0)); show_owner("then", "b");
+  SHOW("chmod 2745", chmod("b", 02745)); int fd = open("b", O_RDONLY); SHOW("fchown", fchown(fd, 1000, 1000)); close(fd);
+  show_owner("sgid without group execute", "b");
+}
 CASE(write_root_keeps_setid) {
   mkfile("a", 04777, 1000, 1000); int fd = open("a", O_WRONLY); SHOW("write", write(fd, "x", 1)); show_owner("a", "a");
 }
@@ -191,7 +203,7 @@ int main(int argc, char **argv) {
   RUN(chown_user_clears_setid); RUN(chown_user_sgid_nongx_not_in_new_group); RUN(chown_root_clears_setid);
   RUN(chown_dir_keeps_setid); RUN(chown_other_types_setid); RUN(chown_not_owner_setid_file); RUN(lchown_user);
   RUN(fchown_user); RUN(fchownat_flags_user); RUN(truncate_clears_setid_user); RUN(truncate_root_keeps_setid);
-  RUN(open_trunc_clears_setid_user); RUN(write_clears_setid_user); RUN(write_root_keeps_setid);
+  RUN(open_trunc_clears_setid_user); RUN(write_clears_setid_user); RUN(setid_through_later_changes); RUN(write_root_keeps_setid);
   RUN(write_member_keeps_sgid_nongx); RUN(ftruncate_setid);
   RUN(setgid_dir_inherits); RUN(setgid_dir_strips_sgid_file); RUN(plain_dir_no_inherit); RUN(umask_user);
   RUN(ctime_chmod_chown); RUN(ctime_truncate_utimes_link); RUN(ctime_unlink_rename_dir);
