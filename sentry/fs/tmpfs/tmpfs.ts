@@ -334,6 +334,43 @@ function createdAs(flags: number): number {
   return (access === O.ACCMODE ? O.RDWR : access) | (flags & CREATE_STATUS_FLAGS);
 }
 
+/**
+ * The host stats of files taken during the change under way (changesBegun):
+ * the calls that change makes afterwards need not ask again. A rename's or a
+ * link's new ctime needs the mode the VFS's checks just read; an unlink's last
+ * stat is the one its sticky check took. A few at most, and none kept past the
+ * next change: stats between changes (a guest's stat calls) would fill it.
+ */
+class ChangeStats {
+  /** A change reads a file or two (a rename: the one it moves and the one it replaces). */
+  private static readonly MAX = 4;
+  private change = -1;
+  private readonly stats = new Map<TmpfsFile, HostStat>();
+
+  note(file: TmpfsFile, s: HostStat): void {
+    this.current();
+    if (this.stats.size < ChangeStats.MAX || this.stats.has(file)) this.stats.set(file, s);
+  }
+
+  /** `file`'s stat from this change, once (what follows changes the file). */
+  take(file: TmpfsFile): HostStat | null {
+    this.current();
+    const s = this.stats.get(file) ?? null;
+    this.stats.delete(file);
+    return s;
+  }
+
+  forget(file: TmpfsFile): void { this.stats.delete(file); }
+
+  private current(): void {
+    const now = changesBegun();
+    if (now === this.change) return;
+    this.change = now;
+    this.stats.clear();
+  }
+}
+const changeStats = new ChangeStats();
+
 export class TmpfsFile extends TmpfsInode {
   /** An O_TMPFILE file that linkat may still give a name. */
   linkable = false;
@@ -359,13 +396,6 @@ export class TmpfsFile extends TmpfsInode {
   private freshStat: HostStat | null = null;
   /** Its stat when its name went, for a stat with no description left to ask. */
   private lastStat: HostStat | null = null;
-  /**
-   * The last host stat and the change it was taken in (changesBegun): the calls
-   * that change makes after it need not ask again. A rename's or a link's new
-   * ctime needs the mode the VFS's checks just read, an unlink's last stat is
-   * the one its sticky check took.
-   */
-  private changeStat: { change: number; stat: HostStat } | null = null;
   /**
    * Whether the host file may have a set-id bit. Only the sentry sets a host
    * file's mode, and the host only takes set-id bits away (a write's
@@ -411,7 +441,7 @@ export class TmpfsFile extends TmpfsInode {
 
   private hostStat(): HostStat {
     const s = this.readHostStat();
-    this.changeStat = { change: changesBegun(), stat: s };
+    changeStats.note(this, s);
     if (!(s.mode & SETID)) this.setidPossible = false;
     return s;
   }
@@ -428,13 +458,6 @@ export class TmpfsFile extends TmpfsInode {
     const fd = this.reachable();
     if (fd >= 0) return hostFstat(fd);
     return this.lastStat!;
-  }
-
-  /** The host stat taken in the change under way, if there is one (and forgets it: what follows changes the file). */
-  private takeChangeStat(): HostStat | null {
-    const known = this.changeStat;
-    this.changeStat = null;
-    return known?.change === changesBegun() ? known.stat : null;
   }
 
   private statFrom(s: HostStat): Stat {
@@ -478,7 +501,7 @@ export class TmpfsFile extends TmpfsInode {
 
   override setattr(a: SetAttr): void {
     this.freshStat = null;
-    this.changeStat = null;
+    changeStats.forget(this);
     if (a.mode !== undefined && (a.mode & SETID)) this.setidPossible = true;
     if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
@@ -509,7 +532,7 @@ export class TmpfsFile extends TmpfsInode {
    */
   override touchChanged(): void {
     this.freshStat = null;
-    const known = this.takeChangeStat();
+    const known = changeStats.take(this);
     if (this.named) {
       if (known && !(known.mode & SETID)) return this.fs.host.chmod(this.hostName, known.mode & 0o7777);
       return this.fs.host.touchCtime(this.hostName);
@@ -520,7 +543,7 @@ export class TmpfsFile extends TmpfsInode {
 
   /** The host's unlink moves the host file's ctime, as Linux's moves the inode's: a stat after it asks the host. */
   protected override unname(): void {
-    const s = this.takeChangeStat() ?? this.readHostStat();
+    const s = changeStats.take(this) ?? this.readHostStat();
     super.unname();
     this.lastStat = { ...s, ctime: now() };
   }
