@@ -8,7 +8,8 @@ import * as vfs from '../vfs/ops.js';
 import { closeSync, openSync } from 'node:fs';
 import { host, hostFstat } from '../host/fd.js';
 import { AT, O, RESOLVE } from '../abi/flags.js';
-import { isDir, isFifo, isReg, type Stat } from '../abi/stat.js';
+import { isDir, isFifo, isReg } from '../abi/stat.js';
+import type { Perm } from '../vfs/permissions.js';
 import { pathOf } from '../vfs/walk.js';
 import { opened } from '../vfs/notify.js';
 import { startOf } from './common.js';
@@ -45,7 +46,7 @@ export function openPath(k: Kernel, t: Task, dirfd: number, path: string, flags:
 }
 
 /** The rest of every open, of a place the VFS has checked: a new description, or a FIFO's end. */
-function openPlace(k: Kernel, t: Task, at: VfsPath, st: Stat, flags: number): Reply {
+function openPlace(k: Kernel, t: Task, at: VfsPath, st: Perm, flags: number): Reply {
   if (isFifo(st.mode) && !(flags & O.PATH)) return openFifo(k, at, flags);
   // Before the open, so that a failure to hold the directory (or to read the caller's session) leaves no host fd behind.
   if (isDir(st.mode)) at.inode.pin();

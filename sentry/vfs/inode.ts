@@ -122,6 +122,14 @@ export abstract class Inode {
    */
   setidFree(): boolean { return false; }
 
+  /**
+   * Its type, mode, owner and group for an access check: the stat's, unless
+   * the filesystem keeps them itself. Its set-id bits may be ones the file
+   * has lost since (a write takes them away on the host): no decision about
+   * them is taken from here.
+   */
+  perm(): Pick<Stat, 'mode' | 'uid' | 'gid'> { return this.stat(); }
+
   lookup(_name: string): Inode { return notDir(); }
   /**
    * A walk is about to look up `names` in turn below this directory: a

@@ -14,7 +14,7 @@ import { CAP, capable, type Creds, inGroup, NO_ID } from '../auth/creds.js';
 import { type Inode, lookupChild, type Owner, type SetAttr } from './inode.js';
 import type { GuestBind } from '../host/sockets.js';
 import { samePath, throughFd, type VfsPath } from './mount.js';
-import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, stripSgid,
+import { checkAccess, checkHardlink, checkSticky, isOwnerOrRoot, MAY_EXEC, MAY_READ, MAY_WRITE, type Perm, stripSgid,
   withoutSetid } from './permissions.js';
 import { type ParentAndName, resolve, resolveForCreate, resolveParent, type WalkContext } from './walk.js';
 import { type Acl, type AclKind, aclKindOf, aclMode, checkAclValid, chmodAcl, decodeAcl, inheritAcl } from './acl.js';
@@ -321,11 +321,14 @@ function openTarget(a: Actor, start: VfsPath, path: string, flags: number, mode:
  * description (or, for a FIFO, the host FIFO's end).
  */
 export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mode: number, res = 0):
-    { at: VfsPath; st: Stat } {
+    { at: VfsPath; st: Perm } {
   if (flags & (O.CREAT | O.TRUNC)) beforeChange();
   const { at, created } = openTarget(a, start, path, flags, mode, res);
   const through = throughFd(at);
-  const st = placeStat(at);
+  // What the checks read: the type, mode and owner, which a filesystem may keep itself (Inode.perm), unless the
+  // place was reached through an open file (its name may be gone) or a truncate follows, whose loss of set-id
+  // bits needs the file's own.
+  const st = through === undefined && !(flags & O.TRUNC) ? at.inode.perm() : placeStat(at);
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
@@ -358,7 +361,7 @@ export function placeStat(at: VfsPath): Stat {
  * bits go as for a write. Through the description an open came through, if
  * any (its file's name may be gone).
  */
-function truncateOnOpen(a: Actor, at: AttrTarget, st: Stat): void {
+function truncateOnOpen(a: Actor, at: AttrTarget, st: Perm): void {
   const mode = withoutSetid(a.creds, st);
   changeAttr(at, { size: 0, ...(mode !== (st.mode & 0o7777) ? { mode } : {}) });
 }

@@ -76,6 +76,7 @@ export class OverlayInode extends Inode {
   stat(): Stat { return { ...this.top.stat(), dev: this.fs.dev, ino: this.ino }; }
   override fileType(): number { return this.top.fileType(); }
   override setidFree(): boolean { return this.top.setidFree(); }
+  override perm(): Pick<Stat, 'mode' | 'uid' | 'gid'> { return this.top.perm(); }
   // A FIFO of the host's root is copied up before it opens: the sandbox gets a
   // pipe of its own, never one a host process listens on.
   override fifo(flags: number): number { return this.copyUp().fifo(flags); }

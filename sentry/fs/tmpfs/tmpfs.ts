@@ -396,13 +396,6 @@ export class TmpfsFile extends TmpfsInode {
   private freshStat: HostStat | null = null;
   /** Its stat when its name went, for a stat with no description left to ask. */
   private lastStat: HostStat | null = null;
-  /**
-   * Whether the host file may have a set-id bit. Only the sentry sets a host
-   * file's mode, and the host only takes set-id bits away (a write's
-   * file_remove_privs, a chown), so false stays true to the host until the
-   * sentry sets a mode with one.
-   */
-  private setidPossible: boolean;
 
   /**
    * `opening`: the flags of the open that creates it, if one does: the host
@@ -410,7 +403,6 @@ export class TmpfsFile extends TmpfsInode {
    */
   constructor(fs: Tmpfs, mode: number, owner: Owner, unnamed: boolean, opening?: number) {
     super(fs, S_IFREG | (mode & 0o7777), owner, false);
-    this.setidPossible = (mode & SETID) !== 0;
     const access = unnamed || opening === undefined ? O.RDWR : createdAs(opening);
     const fd = unnamed ? fs.host.tmpfile(mode & 0o777) : fs.host.create(this.hostName, access, mode & 0o777);
     try {
@@ -442,11 +434,21 @@ export class TmpfsFile extends TmpfsInode {
   private hostStat(): HostStat {
     const s = this.readHostStat();
     changeStats.note(this, s);
-    if (!(s.mode & SETID)) this.setidPossible = false;
+    if (!(s.mode & SETID)) this.meta.mode &= ~SETID;
     return s;
   }
 
-  override setidFree(): boolean { return !this.setidPossible; }
+  /**
+   * The mode, owner and group of a regular file are the host file's, and its
+   * `meta` keeps them too, for the checks that need no more (no host call):
+   * only the sentry sets a host file's mode and owner, so they stay the
+   * same, but for the set-id bits, which the host takes away on a guest's
+   * native write or truncate. So `meta`'s set-id bits are the ones the file
+   * may have, dropped when a stat shows it has none.
+   */
+  override perm(): Pick<Stat, 'mode' | 'uid' | 'gid'> { return this.meta; }
+
+  override setidFree(): boolean { return !(this.meta.mode & SETID); }
 
   private readHostStat(): HostStat {
     const fresh = this.freshStat;
@@ -502,26 +504,42 @@ export class TmpfsFile extends TmpfsInode {
   override setattr(a: SetAttr): void {
     this.freshStat = null;
     changeStats.forget(this);
-    if (a.mode !== undefined && (a.mode & SETID)) this.setidPossible = true;
     if (a.size !== undefined) this.withFd(O.WRONLY, (fd) => host(() => ftruncateSync(fd, a.size)));
     if (a.mode === undefined && a.uid === undefined && a.gid === undefined && a.atime === undefined && a.mtime === undefined) {
       return;
     }
     if (this.named) {
       const { host: h } = this.fs;
-      if (a.mode !== undefined) h.chmod(this.hostName, a.mode & 0o7777);
-      if (a.uid !== undefined || a.gid !== undefined) h.chown(this.hostName, a.uid ?? -1, a.gid ?? -1);
+      if (a.mode !== undefined) {
+        h.chmod(this.hostName, a.mode & 0o7777);
+        this.keepMode(a.mode);
+      }
+      if (a.uid !== undefined || a.gid !== undefined) {
+        h.chown(this.hostName, a.uid ?? -1, a.gid ?? -1);
+        this.keepOwner(a);
+      }
       if (a.atime !== undefined || a.mtime !== undefined) h.utimens(this.hostName, a.atime ?? 'omit', a.mtime ?? 'omit');
       return;
     }
     this.withFd(O.RDONLY, (fd) => {
-      if (a.mode !== undefined) host(() => fchmodSync(fd, a.mode! & 0o7777));
+      if (a.mode !== undefined) {
+        host(() => fchmodSync(fd, a.mode! & 0o7777));
+        this.keepMode(a.mode);
+      }
       if (a.uid !== undefined || a.gid !== undefined) {
         const s = hostFstat(fd);
         host(() => fchownSync(fd, a.uid ?? s.uid, a.gid ?? s.gid));
+        this.keepOwner(a);
       }
       if (a.atime !== undefined || a.mtime !== undefined) futimens(fd, a.atime ?? 'omit', a.mtime ?? 'omit');
     });
+  }
+
+  /** What the host file was given (perm), once it has it. A chown's loss of set-id bits is the host's. */
+  private keepMode(mode: number): void { this.meta.mode = S_IFREG | (mode & 0o7777); }
+  private keepOwner(a: SetAttr): void {
+    if (a.uid !== undefined) this.meta.uid = a.uid;
+    if (a.gid !== undefined) this.meta.gid = a.gid;
   }
 
   /**
