@@ -229,7 +229,8 @@ export function renameAt(a: Actor, fromStart: VfsPath, fromPath: string, toStart
   if (from.dir.mount !== to.dir.mount) throw new SysErr(E.EXDEV);
   if (from.dir.mount.readonly) throw new SysErr(E.EROFS);
   const moving = from.dir.inode.lookup(from.name);
-  const mst = moving.stat();
+  // Its type, owner and mode are all the checks read.
+  const mst = moving.perm();
   const replaced = lookupChild(to.dir.inode, to.name);
   if ((from.trailingSlash || to.trailingSlash) && !isDir(mst.mode)) throw new SysErr(E.ENOTDIR);
   if (flags & RENAME.EXCHANGE) {

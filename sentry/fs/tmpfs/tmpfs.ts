@@ -336,13 +336,12 @@ function createdAs(flags: number): number {
 
 /**
  * The host stats of files taken during the change under way (changesBegun):
- * the calls that change makes afterwards need not ask again. A rename's or a
- * link's new ctime needs the mode the VFS's checks just read; an unlink's last
- * stat is the one its sticky check took. A few at most, and none kept past the
- * next change: stats between changes (a guest's stat calls) would fill it.
+ * the calls that change makes afterwards need not ask again (an unlink's last
+ * stat is the one its sticky check took). A few at most, and none kept past
+ * the next change: stats between changes (a guest's stat calls) would fill it.
  */
 class ChangeStats {
-  /** A change reads a file or two (a rename: the one it moves and the one it replaces). */
+  /** A change stats a file or two (an unlink the one it removes, a rename the one it replaces). */
   private static readonly MAX = 4;
   private change = -1;
   private readonly stats = new Map<TmpfsFile, HostStat>();
@@ -544,19 +543,22 @@ export class TmpfsFile extends TmpfsInode {
 
   /**
    * chmod to the same mode: the host sets ctime, as a link count change must.
-   * The mode the change's own checks read will do (one host call, not two)
-   * unless it has set-id bits: a guest's write may take those away meanwhile
-   * (file_remove_privs), and a chmod must not give them back.
+   * The mode kept (perm) is the host file's when it has no set-id bit: one
+   * host call. A file that may have one is stat'ed right before instead, for
+   * a guest's write may have taken that bit away, and a chmod must not give
+   * it back (that pair is not atomic against such a write either; a host
+   * link and unlink of a spare name would be).
    */
   override touchChanged(): void {
     this.freshStat = null;
-    const known = changeStats.take(this);
+    changeStats.forget(this);
+    const known = this.setidFree() ? this.meta.mode & 0o7777 : null;
     if (this.named) {
-      if (known && !(known.mode & SETID)) return this.fs.host.chmod(this.hostName, known.mode & 0o7777);
+      if (known !== null) return this.fs.host.chmod(this.hostName, known);
       return this.fs.host.touchCtime(this.hostName);
     }
     if (this.reachable() < 0) return;
-    this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, hostFstat(fd).mode & 0o7777)));
+    this.withFd(O.RDONLY, (fd) => host(() => fchmodSync(fd, known ?? hostFstat(fd).mode & 0o7777)));
   }
 
   /** The host's unlink moves the host file's ctime, as Linux's moves the inode's: a stat after it asks the host. */
