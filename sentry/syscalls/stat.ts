@@ -60,7 +60,7 @@ function accessCall(t: Task, k: Kernel, dirfd: number, path: string, mode: numbe
   const creds = (flags & AT.EACCESS) ? t.creds : accessCreds(t.creds);
   const p = t.withCredsOverride(creds, () => lookupAt(k, t, dirfd, path, flags));
   if (mode === F_OK) return 0;
-  const st = p.inode.stat();
+  const st = p.inode.perm();
   if (!inodePermission({ creds, tid: t.tid }, st, mode, p.inode)) throw new SysErr(E.EACCES);
   if ((mode & 2) && p.mount.readonly && !isLnk(st.mode)) throw new SysErr(E.EROFS);
   if ((mode & 1) && p.mount.flags.noexec && isReg(st.mode)) throw new SysErr(E.EACCES);
