@@ -287,7 +287,7 @@ export function linkAt(a: Actor, target: VfsPath, start: VfsPath, path: string):
   refuseTrailingSlash(p);
   if (p.dir.mount !== target.mount) throw new SysErr(E.EXDEV);
   if (p.dir.mount.readonly) throw new SysErr(E.EROFS);
-  const tst = target.inode.stat();
+  const tst = withSetid(target.inode);
   checkHardlink(a.creds, tst, target.inode);
   checkDirWritable(a, p.dir);
   if (isDir(tst.mode)) throw new SysErr(E.EPERM);
@@ -327,9 +327,8 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
   const { at, created } = openTarget(a, start, path, flags, mode, res);
   const through = throughFd(at);
   // What the checks read: the type, mode and owner, which a filesystem may keep itself (Inode.perm), unless the
-  // place was reached through an open file (its name may be gone) or a truncate follows, whose loss of set-id
-  // bits needs the file's own.
-  const st = through === undefined && !(flags & O.TRUNC) ? at.inode.perm() : placeStat(at);
+  // place was reached through an open file (its name may be gone); set-id bits too for a truncate, which takes them away.
+  const st = through !== undefined ? placeStat(at) : flags & O.TRUNC ? withSetid(at.inode) : at.inode.perm();
   const acc = flags & O.ACCMODE;
   // O_DIRECTORY is checked first: Linux answers ENOTDIR for a symlink kept by O_NOFOLLOW too.
   if ((flags & O.DIRECTORY) && !isDir(st.mode)) throw new SysErr(E.ENOTDIR);
@@ -350,6 +349,9 @@ export function openAt(a: Actor, start: VfsPath, path: string, flags: number, mo
   }
   return { at, st };
 }
+
+/** What Inode.perm keeps, with set-id bits that are the file's own: a stat unless the file has none (Inode.setidFree). */
+const withSetid = (inode: Inode): Perm => inode.setidFree() ? inode.perm() : inode.stat();
 
 /** The stat of a place: through the open host file it was reached through, if any (its name may be gone). */
 export function placeStat(at: VfsPath): Stat {
