@@ -433,7 +433,8 @@ export class TmpfsFile extends TmpfsInode {
   private hostStat(): HostStat {
     const s = this.readHostStat();
     changeStats.note(this, s);
-    if (!(s.mode & SETID)) this.meta.mode &= ~SETID;
+    // The set-id bits it may have are the ones the host file still has.
+    this.meta.mode &= ~SETID | s.mode;
     return s;
   }
 
@@ -443,7 +444,7 @@ export class TmpfsFile extends TmpfsInode {
    * only the sentry sets a host file's mode and owner, so they stay the
    * same, but for the set-id bits, which the host takes away on a guest's
    * native write or truncate. So `meta`'s set-id bits are the ones the file
-   * may have, dropped when a stat shows it has none.
+   * may have, dropped when a stat shows it has lost them.
    */
   override perm(): Pick<Stat, 'mode' | 'uid' | 'gid'> { return this.meta; }
 
